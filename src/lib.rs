@@ -1,0 +1,7 @@
+//! eks-breakglass: get back into a locked-out Amazon EKS cluster, and keep it from happening again.
+//!
+//! The crate is split so that a reader can find where a decision is made from file names alone:
+//! the domain (`awsauth`, `recovery`) knows nothing of clap or printing; `commands` are thin;
+//! only the adapters (`aws`, `k8s`) touch the network.
+
+pub mod awsauth;
