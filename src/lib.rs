@@ -4,4 +4,13 @@
 //! the domain (`awsauth`, `recovery`) knows nothing of clap or printing; `commands` are thin;
 //! only the adapters (`aws`, `k8s`) touch the network.
 
+pub mod arn;
+pub mod aws;
 pub mod awsauth;
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod error;
+pub mod exit;
+pub mod k8s;
+pub mod kubeconfig;

@@ -1,1 +1,76 @@
-fn main() {}
+//! Entry point: parse, set up logging, run one subcommand, turn the outcome into an exit code.
+
+use clap::Parser;
+use eks_breakglass::cli::Cli;
+use eks_breakglass::error::AppError;
+use eks_breakglass::exit;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.globals.verbose);
+    // One TLS crypto provider for the whole process (rustls with ring): kube and the AWS SDK
+    // would otherwise each guess.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let verbose = cli.globals.verbose;
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    match runtime.block_on(eks_breakglass::commands::run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            report(&e, verbose);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("EKS_BREAKGLASS_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(format!("eks_breakglass={level},warn"))
+        });
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .init();
+}
+
+/// Prints the error, its causes (skipping those the message already says, and the SDK's raw
+/// error unless -v), and the hint.
+fn report(e: &AppError, verbose: u8) {
+    eprintln!("error: {e}");
+    let mut seen = e.to_string();
+    let mut cur = std::error::Error::source(e);
+    // AWS errors carry the raw SDK error as their source: useful with -v, noise otherwise.
+    let show_sdk = verbose > 0;
+    if matches!(e, AppError::Aws(_)) && !show_sdk {
+        cur = None;
+    }
+    while let Some(c) = cur {
+        let text = c.to_string();
+        if !seen.contains(&text) {
+            eprintln!("  caused by: {text}");
+            seen.push_str(&text);
+        }
+        cur = c.source();
+    }
+    if let Some(h) = e.hint() {
+        eprintln!("  hint: {h}");
+    }
+}

@@ -1,0 +1,197 @@
+//! The AWS context of one invocation: profile, region, credentials and the HTTP client.
+//!
+//! Everything goes through aws-config's standard chains (environment, profile files, SSO,
+//! credential_process, web identity, container and instance roles), and endpoints only through
+//! the SDK's own resolution — `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` — so that the
+//! same binary works against AWS and against a local world without any special path.
+
+use super::{AwsError, AwsErrorKind, partition};
+use aws_config::BehaviorVersion;
+use aws_config::SdkConfig;
+use aws_config::retry::RetryConfig;
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_http_client::{Builder as HttpBuilder, tls};
+use aws_types::region::Region;
+
+/// Where the caller wants to work: profile and region from the command line.
+#[derive(Debug, Clone, Default)]
+pub struct AwsOptions {
+    pub profile: Option<String>,
+    pub region: Option<String>,
+}
+
+/// A loaded AWS configuration and the region it resolved to.
+#[derive(Clone, Debug)]
+pub struct AwsContext {
+    pub config: SdkConfig,
+    pub region: String,
+    pub profile: Option<String>,
+}
+
+/// Resolves the region without any network call: `--region`, then AWS_REGION /
+/// AWS_DEFAULT_REGION, then the profile's `region`. (The SDK's default chain would also ask
+/// the instance metadata service, which costs a timeout off EC2.)
+pub async fn resolve_region(opts: &AwsOptions) -> Result<String, AwsError> {
+    if let Some(r) = &opts.region {
+        return check_region(r);
+    }
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Ok(r) = std::env::var(var)
+            && !r.trim().is_empty()
+        {
+            return check_region(r.trim());
+        }
+    }
+    let mut profile_provider = aws_config::profile::region::ProfileFileRegionProvider::builder();
+    if let Some(p) = &opts.profile {
+        profile_provider = profile_provider.profile_name(p);
+    }
+    use aws_config::meta::region::ProvideRegion;
+    if let Some(r) = profile_provider.build().region().await {
+        return check_region(r.as_ref());
+    }
+    Err(AwsError::new("configuration", AwsErrorKind::InvalidInput, "no AWS region is set").with_hint(
+        "pass --region REGION (the cluster's region), or set AWS_REGION, or `region` in the profile",
+    ))
+}
+
+fn check_region(r: &str) -> Result<String, AwsError> {
+    partition::validate_region(r).map_err(|e| {
+        let hint = match e.suggestion {
+            Some(s) => format!("did you mean --region {s}?"),
+            None => "a region looks like us-east-1 or eu-west-2".to_string(),
+        };
+        AwsError::new("configuration", AwsErrorKind::InvalidInput, e.to_string()).with_hint(hint)
+    })?;
+    if !partition::is_known_region(r) {
+        let near = partition::closest_known(r)
+            .map(|s| format!(" (did you mean {s}?)"))
+            .unwrap_or_default();
+        tracing::warn!("region '{r}' is not one this build knows{near}");
+    }
+    Ok(r.to_string())
+}
+
+/// The HTTPS client every SDK client uses: rustls with the ring provider, one stack.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    HttpBuilder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
+impl AwsContext {
+    /// Loads the configuration. No network call is made here; credentials are resolved lazily.
+    pub async fn load(opts: &AwsOptions) -> Result<AwsContext, AwsError> {
+        let region = resolve_region(opts).await?;
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(http_client())
+            .region(Region::new(region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(5));
+        if let Some(p) = &opts.profile {
+            loader = loader.profile_name(p);
+        }
+        let config = loader.load().await;
+        Ok(AwsContext {
+            config,
+            region,
+            profile: opts.profile.clone(),
+        })
+    }
+
+    /// The same context with other credentials (an assumed role, a temporary key).
+    pub fn with_credentials(&self, creds: Credentials) -> AwsContext {
+        let config = self
+            .config
+            .to_builder()
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(creds),
+            )
+            .build();
+        AwsContext {
+            config,
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+        }
+    }
+
+    /// The same context in another region (fleet audit).
+    pub fn in_region(&self, region: &str) -> AwsContext {
+        let config = self
+            .config
+            .to_builder()
+            .region(Region::new(region.to_string()))
+            .build();
+        AwsContext {
+            config,
+            region: region.to_string(),
+            profile: self.profile.clone(),
+        }
+    }
+
+    /// Resolves the current credentials (may refresh SSO or assume-role profiles).
+    pub async fn credentials(&self) -> Result<Credentials, AwsError> {
+        let provider = self
+            .config
+            .credentials_provider()
+            .ok_or_else(no_credentials)?;
+        provider.provide_credentials().await.map_err(|e| {
+            use aws_credential_types::provider::error::CredentialsError as CE;
+            let detail = error_text(&e);
+            match e {
+                CE::CredentialsNotLoaded(_) => no_credentials(),
+                _ => AwsError::new("credentials", AwsErrorKind::NoCredentials, format!("could not load credentials: {detail}"))
+                    .with_hint(
+                        "check the profile (`--profile`, AWS_PROFILE) and refresh it (`aws sso login --profile NAME`), \
+                         or export AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+                    ),
+            }
+        })
+    }
+
+    pub fn partition(&self) -> &'static str {
+        partition::partition_id(&self.region)
+    }
+
+    pub fn eks(&self) -> aws_sdk_eks::Client {
+        aws_sdk_eks::Client::new(&self.config)
+    }
+    pub fn sts(&self) -> aws_sdk_sts::Client {
+        aws_sdk_sts::Client::new(&self.config)
+    }
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
+    }
+    pub fn cloudtrail(&self) -> aws_sdk_cloudtrail::Client {
+        aws_sdk_cloudtrail::Client::new(&self.config)
+    }
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.config)
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.config)
+    }
+}
+
+fn no_credentials() -> AwsError {
+    AwsError::new("credentials", AwsErrorKind::NoCredentials, "no AWS credentials found").with_hint(
+        "set credentials for the cluster's account: `aws sso login --profile NAME` then --profile NAME, \
+         or export AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN)",
+    )
+}
+
+fn error_text(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

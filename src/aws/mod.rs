@@ -1,0 +1,344 @@
+//! Adapters to AWS: the only code that talks to AWS services.
+//!
+//! Each service gets a thin module that calls the SDK and turns what comes back into domain
+//! values. Every SDK error goes through [`AwsError::from_sdk`], the one place that makes AWS's
+//! answers actionable: which IAM action was denied, how to get credentials, what exists instead.
+
+pub mod context;
+pub mod eks;
+pub mod partition;
+pub mod sts;
+pub mod token;
+
+pub use context::AwsContext;
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use std::error::Error as StdError;
+use std::fmt;
+
+/// What kind of failure AWS (or the way to it) reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AwsErrorKind {
+    /// The caller lacks an IAM permission.
+    AccessDenied,
+    /// No credentials could be found.
+    NoCredentials,
+    /// Credentials were found but are expired or invalid.
+    BadCredentials,
+    /// The named resource does not exist.
+    NotFound,
+    /// AWS throttled us beyond what retries absorbed.
+    Throttled,
+    /// AWS refused the request's parameters.
+    InvalidInput,
+    /// The request never got an answer (DNS, TLS, timeout, connection refused).
+    Unreachable,
+    /// Anything else AWS said.
+    Service,
+}
+
+/// An AWS call that failed, with the IAM action it needed and a hint that names the fix.
+#[derive(Debug)]
+pub struct AwsError {
+    /// IAM action, e.g. `eks:DescribeCluster`.
+    pub action: String,
+    pub kind: AwsErrorKind,
+    /// AWS's error code, when it gave one.
+    pub code: Option<String>,
+    pub message: String,
+    pub hint: Option<String>,
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            AwsErrorKind::AccessDenied => {
+                write!(f, "access denied: {} ({})", self.action, self.message)
+            }
+            _ => write!(f, "{} failed: {}", self.action, self.message),
+        }
+    }
+}
+
+impl StdError for AwsError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+impl AwsError {
+    pub fn new(action: &str, kind: AwsErrorKind, message: impl Into<String>) -> Self {
+        AwsError {
+            action: action.to_string(),
+            kind,
+            code: None,
+            message: message.into(),
+            hint: None,
+            source: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// True when the error comes from what the user typed rather than from AWS's state.
+    pub fn is_usage(&self) -> bool {
+        matches!(self.kind, AwsErrorKind::InvalidInput)
+    }
+
+    /// Classifies an SDK error for `action` on `resource` (an ARN or name, for the message).
+    pub fn from_sdk<E, R>(action: &str, resource: &str, err: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: fmt::Debug + Send + Sync + 'static,
+    {
+        let service_meta = err.as_service_error().map(|e| {
+            (
+                e.code().map(str::to_string),
+                e.message().map(str::to_string),
+            )
+        });
+        let chain = error_chain_text(&err);
+        let (code, aws_message) = service_meta.unwrap_or((None, None));
+        let mut e = classify(
+            action,
+            resource,
+            code.as_deref(),
+            aws_message.as_deref(),
+            &chain,
+        );
+        e.code = code;
+        e.source = Some(Box::new(err));
+        e
+    }
+}
+
+/// Every message in an error's source chain, joined, for matching credential and network
+/// failures that the SDK reports as dispatch or construction failures.
+fn error_chain_text(err: &(dyn StdError + 'static)) -> String {
+    let mut parts = vec![format!("{err:?}")];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        parts.push(e.to_string());
+        parts.push(format!("{e:?}"));
+        cur = e.source();
+    }
+    parts.join(" | ")
+}
+
+const CREDENTIALS_HINT: &str = "set credentials for the account that owns the cluster: \
+`aws sso login --profile NAME` then `--profile NAME`, or export AWS_ACCESS_KEY_ID / \
+AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or run from a host with an instance role";
+
+/// The decision table behind [`AwsError::from_sdk`], kept pure so that it can be tested.
+fn classify(
+    action: &str,
+    resource: &str,
+    code: Option<&str>,
+    aws_message: Option<&str>,
+    chain: &str,
+) -> AwsError {
+    let msg = aws_message.unwrap_or("").to_string();
+    let code_s = code.unwrap_or("");
+    let lower_chain = chain.to_ascii_lowercase();
+    let (kind, message, hint) = match code_s {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "UnauthorizedException"
+        | "AuthorizationError" => (
+            AwsErrorKind::AccessDenied,
+            if msg.is_empty() {
+                format!("not allowed on {resource}")
+            } else {
+                msg
+            },
+            Some(format!(
+                "grant `{action}` on `{resource}` to the identity you are using \
+                 (see `eks-breakglass policy`), or use an identity that has it"
+            )),
+        ),
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => (
+            AwsErrorKind::BadCredentials,
+            format!("the session token has expired ({msg})"),
+            Some(format!("refresh your credentials: {CREDENTIALS_HINT}")),
+        ),
+        "InvalidClientTokenId"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch"
+        | "InvalidAccessKeyId"
+        | "IncompleteSignature" => (
+            AwsErrorKind::BadCredentials,
+            format!("AWS does not accept these credentials ({code_s}: {msg})"),
+            Some(format!(
+                "check the access key and secret in use: {CREDENTIALS_HINT}"
+            )),
+        ),
+        "ResourceNotFoundException"
+        | "NoSuchEntity"
+        | "NoSuchEntityException"
+        | "NotFound"
+        | "NoSuchBucket"
+        | "NoSuchKey"
+        | "TrailNotFoundException" => (
+            AwsErrorKind::NotFound,
+            if msg.is_empty() {
+                format!("{resource} not found")
+            } else {
+                msg
+            },
+            None,
+        ),
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded" => (
+            AwsErrorKind::Throttled,
+            format!("AWS kept throttling the requests ({msg})"),
+            Some("wait a minute and retry; another tool may be using the same API rate".into()),
+        ),
+        "InvalidParameterException"
+        | "InvalidRequestException"
+        | "ValidationError"
+        | "ValidationException"
+        | "InvalidParameterValue"
+        | "MalformedPolicyDocument"
+        | "InvalidLookupAttributesException" => (
+            AwsErrorKind::InvalidInput,
+            if msg.is_empty() {
+                code_s.to_string()
+            } else {
+                msg
+            },
+            None,
+        ),
+        "" => {
+            if lower_chain.contains("no credentials")
+                || lower_chain.contains("credentialsnotloaded")
+                || lower_chain.contains("failed to load credentials")
+                || lower_chain.contains("could not find credentials")
+                || lower_chain.contains("no providers in chain")
+                || lower_chain.contains("identity resolver")
+            {
+                (
+                    AwsErrorKind::NoCredentials,
+                    "no AWS credentials found".to_string(),
+                    Some(CREDENTIALS_HINT.to_string()),
+                )
+            } else if lower_chain.contains("profile") && lower_chain.contains("not") {
+                (
+                    AwsErrorKind::NoCredentials,
+                    "the AWS profile could not be used".to_string(),
+                    Some("check `--profile` / AWS_PROFILE against ~/.aws/config (`aws configure list-profiles`)".into()),
+                )
+            } else if lower_chain.contains("expired") {
+                (
+                    AwsErrorKind::BadCredentials,
+                    "the credentials have expired".to_string(),
+                    Some(format!("refresh your credentials: {CREDENTIALS_HINT}")),
+                )
+            } else if lower_chain.contains("dispatch")
+                || lower_chain.contains("timeout")
+                || lower_chain.contains("timed out")
+                || lower_chain.contains("connection")
+                || lower_chain.contains("dns")
+                || lower_chain.contains("io error")
+            {
+                (
+                    AwsErrorKind::Unreachable,
+                    format!("could not reach the AWS endpoint for {action}"),
+                    Some(
+                        "check the network, the proxy (HTTPS_PROXY) and the region (--region); \
+                          a wrong region name makes the endpoint unresolvable"
+                            .into(),
+                    ),
+                )
+            } else {
+                (AwsErrorKind::Service, first_line(chain).to_string(), None)
+            }
+        }
+        other => (
+            AwsErrorKind::Service,
+            if msg.is_empty() {
+                other.to_string()
+            } else {
+                format!("{other}: {msg}")
+            },
+            None,
+        ),
+    };
+    let mut e = AwsError::new(action, kind, message);
+    e.hint = hint;
+    e
+}
+
+fn first_line(s: &str) -> &str {
+    s.split(" | ").next().unwrap_or(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_denied_names_action_and_resource() {
+        let e = classify(
+            "eks:DescribeCluster",
+            "arn:aws:eks:us-east-1:1:cluster/prod",
+            Some("AccessDeniedException"),
+            Some("User: arn:aws:iam::1:user/bob is not authorized to perform: eks:DescribeCluster"),
+            "",
+        );
+        assert_eq!(e.kind, AwsErrorKind::AccessDenied);
+        assert!(e.to_string().contains("eks:DescribeCluster"));
+        let hint = e.hint.unwrap();
+        assert!(
+            hint.contains("eks:DescribeCluster") && hint.contains("cluster/prod"),
+            "{hint}"
+        );
+    }
+
+    #[test]
+    fn missing_credentials_say_how_to_get_them() {
+        let e = classify(
+            "sts:GetCallerIdentity",
+            "-",
+            None,
+            None,
+            "DispatchFailure | an identity resolver ... no credentials",
+        );
+        assert_eq!(e.kind, AwsErrorKind::NoCredentials);
+        assert!(e.hint.unwrap().contains("aws sso login"));
+    }
+
+    #[test]
+    fn expired_token_is_bad_credentials() {
+        let e = classify(
+            "eks:ListClusters",
+            "-",
+            Some("ExpiredTokenException"),
+            Some("expired"),
+            "",
+        );
+        assert_eq!(e.kind, AwsErrorKind::BadCredentials);
+    }
+
+    #[test]
+    fn unreachable_endpoint() {
+        let e = classify(
+            "eks:DescribeCluster",
+            "x",
+            None,
+            None,
+            "DispatchFailure(ConnectorError { kind: Io, source: connection refused })",
+        );
+        assert_eq!(e.kind, AwsErrorKind::Unreachable);
+    }
+}

@@ -1,0 +1,79 @@
+//! The command line: global options and the subcommands, with clap's derive.
+//!
+//! Only subcommands that work are listed; each lives in its own file under `commands/`.
+
+use crate::commands;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Get back into a locked-out Amazon EKS cluster — and keep it from happening again.
+#[derive(Parser, Debug)]
+#[command(
+    name = "eks-breakglass",
+    version,
+    about,
+    long_about = "Get back into a locked-out Amazon EKS cluster, and keep it from happening again.\n\n\
+When a bad edit of kube-system/aws-auth locks every IAM user, role and node out, only the\n\
+principal that created the cluster still gets in. eks-breakglass finds it, gets you in as it (or\n\
+through an EKS access entry), restores aws-auth, proves access works, and leaves a report.",
+    after_help = crate::exit::TABLE,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub globals: Globals,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes.
+#[derive(Args, Debug, Clone, Default)]
+pub struct Globals {
+    /// AWS region of the cluster (default: AWS_REGION, then the profile's region)
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Output format for results on stdout
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// More detail on stderr (-v info, -vv debug, -vvv trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Apply plans without asking for confirmation
+    #[arg(long, global = true)]
+    pub yes: bool,
+    /// Print the plan and change nothing
+    #[arg(long, global = true)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl Globals {
+    pub fn aws_options(&self) -> crate::aws::context::AwsOptions {
+        crate::aws::context::AwsOptions {
+            profile: self.profile.clone(),
+            region: self.region.clone(),
+        }
+    }
+
+    pub fn json(&self) -> bool {
+        self.output == OutputFormat::Json
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Print an EKS token as an ExecCredential (a fast `aws eks get-token`)
+    Token(commands::token::TokenArgs),
+    /// Add or update a kubeconfig context for a cluster that authenticates with `token`
+    Kubeconfig(commands::kubeconfig::KubeconfigArgs),
+    /// Print shell completions
+    Completions(commands::completions::CompletionsArgs),
+}

@@ -1,0 +1,18 @@
+//! One file per subcommand: parse arguments, call the domain and adapters, render.
+
+pub mod completions;
+pub mod kubeconfig;
+pub mod token;
+
+use crate::cli::{Cli, Command};
+use crate::error::AppError;
+
+/// Runs the chosen subcommand; the result is the process exit code.
+pub async fn run(cli: Cli) -> Result<u8, AppError> {
+    let g = &cli.globals;
+    match &cli.command {
+        Command::Token(a) => token::run(g, a).await,
+        Command::Kubeconfig(a) => kubeconfig::run(g, a).await,
+        Command::Completions(a) => completions::run(a),
+    }
+}
