@@ -58,6 +58,8 @@ impl fmt::Display for AwsError {
             AwsErrorKind::AccessDenied => {
                 write!(f, "access denied: {} ({})", self.action, self.message)
             }
+            // Pseudo-actions ("credentials", "configuration") are not IAM actions: just say it.
+            _ if !self.action.contains(':') => write!(f, "{}", self.message),
             _ => write!(f, "{} failed: {}", self.action, self.message),
         }
     }
@@ -99,35 +101,44 @@ impl AwsError {
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
         R: fmt::Debug + Send + Sync + 'static,
     {
-        let service_meta = err.as_service_error().map(|e| {
-            (
-                e.code().map(str::to_string),
-                e.message().map(str::to_string),
-            )
-        });
+        let stage = match &err {
+            SdkError::ConstructionFailure(_) => Stage::Construction,
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => Stage::Dispatch,
+            SdkError::ResponseError(_) => Stage::Response,
+            _ => Stage::Service,
+        };
+        let service_meta = err
+            .as_service_error()
+            .map(|e| (e.code().map(str::to_string), e.message().map(str::to_string)));
         let chain = error_chain_text(&err);
         let (code, aws_message) = service_meta.unwrap_or((None, None));
-        let mut e = classify(
-            action,
-            resource,
-            code.as_deref(),
-            aws_message.as_deref(),
-            &chain,
-        );
+        let mut e = classify(action, resource, stage, code.as_deref(), aws_message.as_deref(), &chain);
         e.code = code;
         e.source = Some(Box::new(err));
         e
     }
 }
 
-/// Every message in an error's source chain, joined, for matching credential and network
-/// failures that the SDK reports as dispatch or construction failures.
+/// Where in the request's life the SDK failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Before sending: often credentials that could not be resolved.
+    Construction,
+    /// Sending: DNS, TLS, connection, timeout — or credentials resolved lazily.
+    Dispatch,
+    /// An answer that could not be understood.
+    Response,
+    /// AWS answered with an error.
+    Service,
+}
+
+/// Every message in an error's source chain, innermost last, for matching credential and
+/// network failures that the SDK reports as construction or dispatch failures.
 fn error_chain_text(err: &(dyn StdError + 'static)) -> String {
-    let mut parts = vec![format!("{err:?}")];
+    let mut parts = vec![err.to_string()];
     let mut cur = err.source();
     while let Some(e) = cur {
         parts.push(e.to_string());
-        parts.push(format!("{e:?}"));
         cur = e.source();
     }
     parts.join(" | ")
@@ -141,6 +152,7 @@ AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or run from a host with an instan
 fn classify(
     action: &str,
     resource: &str,
+    stage: Stage,
     code: Option<&str>,
     aws_message: Option<&str>,
     chain: &str,
@@ -220,23 +232,13 @@ fn classify(
             None,
         ),
         "" => {
-            if lower_chain.contains("no credentials")
-                || lower_chain.contains("credentialsnotloaded")
-                || lower_chain.contains("failed to load credentials")
-                || lower_chain.contains("could not find credentials")
-                || lower_chain.contains("no providers in chain")
-                || lower_chain.contains("identity resolver")
-            {
+            let creds = ["no credentials", "credentialsnotloaded", "failed to load credentials",
+                "could not find credentials", "no providers in chain", "identity resolver"];
+            if matches!(stage, Stage::Construction | Stage::Dispatch) && creds.iter().any(|c| lower_chain.contains(c)) {
                 (
                     AwsErrorKind::NoCredentials,
                     "no AWS credentials found".to_string(),
                     Some(CREDENTIALS_HINT.to_string()),
-                )
-            } else if lower_chain.contains("profile") && lower_chain.contains("not") {
-                (
-                    AwsErrorKind::NoCredentials,
-                    "the AWS profile could not be used".to_string(),
-                    Some("check `--profile` / AWS_PROFILE against ~/.aws/config (`aws configure list-profiles`)".into()),
                 )
             } else if lower_chain.contains("expired") {
                 (
@@ -244,24 +246,20 @@ fn classify(
                     "the credentials have expired".to_string(),
                     Some(format!("refresh your credentials: {CREDENTIALS_HINT}")),
                 )
-            } else if lower_chain.contains("dispatch")
-                || lower_chain.contains("timeout")
-                || lower_chain.contains("timed out")
-                || lower_chain.contains("connection")
-                || lower_chain.contains("dns")
-                || lower_chain.contains("io error")
-            {
+            } else if stage == Stage::Dispatch {
                 (
                     AwsErrorKind::Unreachable,
-                    format!("could not reach the AWS endpoint for {action}"),
-                    Some(
-                        "check the network, the proxy (HTTPS_PROXY) and the region (--region); \
+                    format!("could not reach the AWS endpoint for {action} ({})", last_part(chain)),
+                    Some("check the network, the proxy (HTTPS_PROXY) and the region (--region); \
                           a wrong region name makes the endpoint unresolvable"
-                            .into(),
-                    ),
+                        .into()),
                 )
             } else {
-                (AwsErrorKind::Service, first_line(chain).to_string(), None)
+                (
+                    AwsErrorKind::Service,
+                    format!("unexpected answer from AWS: {}", last_part(chain)),
+                    Some("check the endpoint configuration (AWS_ENDPOINT_URL*) and the region".into()),
+                )
             }
         }
         other => (
@@ -279,8 +277,9 @@ fn classify(
     e
 }
 
-fn first_line(s: &str) -> &str {
-    s.split(" | ").next().unwrap_or(s)
+/// The innermost cause in a joined chain: usually the one that says what really happened.
+fn last_part(s: &str) -> &str {
+    s.rsplit(" | ").next().unwrap_or(s)
 }
 
 #[cfg(test)]
@@ -292,6 +291,7 @@ mod tests {
         let e = classify(
             "eks:DescribeCluster",
             "arn:aws:eks:us-east-1:1:cluster/prod",
+            Stage::Service,
             Some("AccessDeniedException"),
             Some("User: arn:aws:iam::1:user/bob is not authorized to perform: eks:DescribeCluster"),
             "",

@@ -1,0 +1,190 @@
+//! Shared helpers for integration tests: the pinned Python venv, moto on a free loopback port,
+//! and process guards that stop what a test started.
+#![allow(dead_code)]
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The workspace root (where Cargo.toml and .venv live).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A program from the test venv (`moto_server`, `aws`, `python`).
+pub fn venv_bin(name: &str) -> PathBuf {
+    let p = root().join(".venv").join("bin").join(name);
+    assert!(
+        p.exists(),
+        "{} is missing: run scripts/test.sh once, it creates the test venv (moto, awscli) from scripts/requirements-test.txt",
+        p.display()
+    );
+    p
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("no free port on 127.0.0.1")
+}
+
+/// Kills the child process when dropped.
+pub struct ProcessGuard {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Drop for ProcessGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A moto server for IAM, STS and S3 on a free loopback port; stopped on drop.
+pub struct Moto {
+    pub url: String,
+    pub port: u16,
+    _guard: ProcessGuard,
+}
+
+/// A minimal HTTP GET for readiness checks, without pulling an HTTP client into the tests.
+pub fn http_get(host_port: &str, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(host_port).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let status = buf.split_whitespace().nth(1)?.parse().ok()?;
+    let body = buf
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    Some((status, body))
+}
+
+/// Polls `ready` until it is true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut ready: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if ready() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = free_port();
+        let child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("cannot start moto_server");
+        let guard = ProcessGuard {
+            child,
+            name: "moto".into(),
+        };
+        let hp = format!("127.0.0.1:{port}");
+        assert!(
+            wait_until(Duration::from_secs(30), || http_get(&hp, "/moto-api/")
+                .is_some()),
+            "moto did not start on {hp}"
+        );
+        Moto {
+            url: format!("http://{hp}"),
+            port,
+            _guard: guard,
+        }
+    }
+
+    /// Environment that points AWS clients at this moto, with moto's default account.
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL_IAM".into(), self.url.clone()),
+            ("AWS_ENDPOINT_URL_STS".into(), self.url.clone()),
+            ("AWS_ENDPOINT_URL_S3".into(), self.url.clone()),
+            ("AWS_ACCESS_KEY_ID".into(), "AKIAIOSFODNN7EXAMPLE".into()),
+            (
+                "AWS_SECRET_ACCESS_KEY".into(),
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".into(),
+            ),
+            ("AWS_REGION".into(), "us-east-1".into()),
+            ("AWS_DEFAULT_REGION".into(), "us-east-1".into()),
+        ]
+    }
+
+    /// Runs the venv's awscli against this moto and returns its JSON output.
+    pub fn aws(&self, args: &[&str]) -> serde_json::Value {
+        let out = Command::new(venv_bin("aws"))
+            .args(args)
+            .envs(self.env())
+            .env("AWS_ENDPOINT_URL", &self.url)
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .expect("cannot run aws");
+        assert!(
+            out.status.success(),
+            "aws {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.stdout.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&out.stdout).expect("aws printed no JSON")
+        }
+    }
+}
+
+/// The product binary with a clean AWS environment: no profile files, no ambient credentials,
+/// no endpoint overrides, so that a test sets exactly what it means.
+pub fn product() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("eks-breakglass").expect("binary built");
+    for var in [
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_EKS",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_ENDPOINT_URL_IAM",
+        "AWS_ENDPOINT_URL_CLOUDTRAIL",
+        "AWS_ENDPOINT_URL_S3",
+        "KUBECONFIG",
+        "KUBERNETES_EXEC_INFO",
+    ] {
+        cmd.env_remove(var);
+    }
+    // A catch-all endpoint on a closed loopback port: a service a test forgot to point somewhere
+    // fails fast instead of ever reaching out to real AWS.
+    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
+    cmd.env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd
+}
+
+/// Path of a file in tests/fixtures.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("tests").join("fixtures").join(rel)
+}
+
+pub fn read(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+}
