@@ -1,1 +1,343 @@
-fn main() {}
+//! eks-sim: a local EKS world for tests and drills (EKS API, CloudTrail, per-cluster
+//! Kubernetes API servers and EKS authentication) on top of moto.
+
+mod admin;
+mod awsauth;
+mod build;
+mod cloudtrail;
+mod cloudtrail_api;
+mod eks;
+mod events;
+mod http;
+mod identity;
+mod k8s;
+mod moto;
+mod scenario;
+mod state;
+mod token;
+mod yaml11;
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU16;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use clap::Parser;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::cloudtrail::{EventStore, Throttle};
+use crate::http::Req;
+use crate::state::{Sim, World, lock, set_port};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "eks-sim",
+    version,
+    about = "A local EKS world over moto: EKS API, CloudTrail, Kubernetes API servers, EKS authentication"
+)]
+struct Cli {
+    /// Scenario file (YAML); see sim/README.md.
+    #[arg(long)]
+    scenario: PathBuf,
+    /// moto server URL, e.g. http://127.0.0.1:5000
+    #[arg(long)]
+    moto: String,
+    /// Port of the EKS + CloudTrail + admin endpoint (0 = pick a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Write ports, endpoints, credentials and ids as JSON here once the world is ready.
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// How long moto's state may be cached for authentication, in milliseconds
+    /// (unknown access keys always force a reload).
+    #[arg(long, default_value_t = 500)]
+    moto_cache_ms: u64,
+}
+
+fn make_tls() -> Result<(String, rustls::ServerConfig), String> {
+    use rcgen::{
+        BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        SanType,
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(|e| e.to_string())?;
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "eks-sim kubernetes CA");
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let ca_key = KeyPair::generate().map_err(|e| e.to_string())?;
+    let ca_cert = ca_params.self_signed(&ca_key).map_err(|e| e.to_string())?;
+    let issuer = Issuer::new(ca_params, ca_key);
+    let mut leaf = CertificateParams::new(vec!["localhost".to_string(), "kubernetes".to_string()])
+        .map_err(|e| e.to_string())?;
+    leaf.subject_alt_names
+        .push(SanType::IpAddress(std::net::IpAddr::V4(
+            std::net::Ipv4Addr::LOCALHOST,
+        )));
+    leaf.distinguished_name
+        .push(DnType::CommonName, "kube-apiserver");
+    let leaf_key = KeyPair::generate().map_err(|e| e.to_string())?;
+    let leaf_cert = leaf
+        .signed_by(&leaf_key, &issuer)
+        .map_err(|e| e.to_string())?;
+    let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf_cert.der().clone(), ca_cert.der().clone()],
+            key_der,
+        )
+        .map_err(|e| e.to_string())?;
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok((ca_cert.pem(), cfg))
+}
+
+async fn route(sim: state::SharedSim, req: Req) -> http::Resp {
+    if req.path.starts_with("/_sim/") {
+        admin::handle(sim, req).await
+    } else if cloudtrail_api::is_cloudtrail(&req) {
+        cloudtrail_api::handle(sim, req).await
+    } else {
+        eks::handle(sim, req).await
+    }
+}
+
+fn state_doc(
+    sim: &Sim,
+    cli: &Cli,
+    built: &build::Built,
+    operator: Option<&(String, String, String, String)>,
+) -> Value {
+    let eks = format!(
+        "http://127.0.0.1:{}",
+        sim.eks_port.load(std::sync::atomic::Ordering::SeqCst)
+    );
+    let moto = sim.moto.base.clone();
+    let mut env = serde_json::Map::new();
+    env.insert("AWS_ENDPOINT_URL_EKS".into(), json!(eks));
+    env.insert("AWS_ENDPOINT_URL_CLOUDTRAIL".into(), json!(eks));
+    env.insert("AWS_ENDPOINT_URL_IAM".into(), json!(moto));
+    env.insert("AWS_ENDPOINT_URL_STS".into(), json!(moto));
+    env.insert("AWS_ENDPOINT_URL_S3".into(), json!(moto));
+    env.insert("AWS_REGION".into(), json!(sim.region));
+    env.insert("AWS_DEFAULT_REGION".into(), json!(sim.region));
+    if let Some((_, _, k, s)) = operator {
+        env.insert("AWS_ACCESS_KEY_ID".into(), json!(k));
+        env.insert("AWS_SECRET_ACCESS_KEY".into(), json!(s));
+    }
+    let users: serde_json::Map<String, Value> = built
+        .users
+        .iter()
+        .map(|(n, u)| {
+            (
+                n.clone(),
+                json!({
+                    "arn": u.arn, "userId": u.user_id, "originalUserId": u.original_user_id, "path": u.path, "deleted": u.deleted && u.keys.is_empty() && u.user_id == u.original_user_id,
+                    "recreated": u.user_id != u.original_user_id,
+                    "accessKeys": u.keys.iter().map(|(k, s)| json!({"accessKeyId": k, "secretAccessKey": s})).collect::<Vec<_>>(),
+                }),
+            )
+        })
+        .collect();
+    let roles: serde_json::Map<String, Value> = built
+        .roles
+        .iter()
+        .map(|(n, r)| {
+            (
+                n.clone(),
+                json!({
+                    "arn": r.arn, "roleId": r.role_id, "originalRoleId": r.original_role_id, "path": r.path,
+                    "deleted": r.deleted && r.role_id == r.original_role_id, "recreated": r.role_id != r.original_role_id,
+                    "sessions": r.sessions,
+                }),
+            )
+        })
+        .collect();
+    let world = lock(&sim.world);
+    let clusters: serde_json::Map<String, Value> = world
+        .clusters
+        .values()
+        .map(|c| {
+            (
+                c.name.clone(),
+                json!({
+                    "arn": c.arn,
+                    "endpoint": format!("https://127.0.0.1:{}", c.port),
+                    "port": c.port,
+                    "createdAt": c.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    "authenticationMode": c.auth_mode,
+                    "bootstrapClusterCreatorAdminPermissions": c.bootstrap_admin,
+                    "creator": c.creator,
+                }),
+            )
+        })
+        .collect();
+    json!({
+        "pid": std::process::id(),
+        "scenario": cli.scenario.display().to_string(),
+        "account": sim.account,
+        "region": sim.region,
+        "partition": sim.partition,
+        "eksEndpoint": eks,
+        "cloudtrailEndpoint": eks,
+        "adminEndpoint": format!("{eks}/_sim"),
+        "motoEndpoint": moto,
+        "eksPort": sim.eks_port.load(std::sync::atomic::Ordering::SeqCst),
+        "env": env,
+        "operator": operator.map(|(n, a, k, s)| json!({"userName": n, "arn": a, "accessKeyId": k, "secretAccessKey": s})),
+        "users": users,
+        "roles": roles,
+        "clusters": clusters,
+        "caPem": sim.ca_pem,
+        "cloudtrail": {"events": built.events, "loadMs": built.load_ms},
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let text = std::fs::read_to_string(&cli.scenario)
+        .map_err(|e| format!("reading {}: {e}", cli.scenario.display()))?;
+    let sc = scenario::Scenario::from_yaml(&text)?;
+    let (ca_pem, tls) = make_tls()?;
+    let throttle = match &sc.cloudtrail.throttle {
+        Some(t) if t.off => Throttle::new(None, 0.0),
+        Some(t) => Throttle::new(
+            Some(t.rate.unwrap_or(2.0)),
+            t.burst.unwrap_or(t.rate.unwrap_or(2.0)).max(1.0),
+        ),
+        None => Throttle::new(Some(2.0), 2.0),
+    };
+    let sim = Arc::new(Sim {
+        account: sc.account.clone(),
+        region: sc.region.clone(),
+        partition: token::region_partition(&sc.region).to_string(),
+        moto: moto::Moto::new(
+            &cli.moto,
+            &sc.region,
+            Duration::from_millis(cli.moto_cache_ms),
+        ),
+        ca_pem,
+        tls: Arc::new(tls),
+        world: Mutex::new(World::default()),
+        trail: RwLock::new(EventStore::default()),
+        throttle: Mutex::new(throttle),
+        calls: Mutex::new(Vec::new()),
+        auth_log: Mutex::new(Vec::new()),
+        update_delay: Mutex::new(Duration::from_secs_f64(sc.update_delay_seconds.max(0.0))),
+        trails: Mutex::new(Vec::new()),
+        eks_port: AtomicU16::new(0),
+        state_doc: Mutex::new(Value::Null),
+    });
+    let listener = TcpListener::bind(("127.0.0.1", cli.port))
+        .await
+        .map_err(|e| format!("binding 127.0.0.1:{}: {e}", cli.port))?;
+    set_port(
+        &sim.eks_port,
+        listener.local_addr().map_err(|e| e.to_string())?.port(),
+    );
+    let s2 = sim.clone();
+    tokio::spawn(http::serve(listener, None, move |req| {
+        route(s2.clone(), req)
+    }));
+
+    // The moto account must be the scenario's (moto creates principals in its default account).
+    let built = build::build(&sim, &sc).await?;
+    let operator = match &sc.operator {
+        Some(name) => {
+            let u = built
+                .users
+                .get(name)
+                .ok_or(format!("operator {name} not built"))?;
+            let (k, s) = u.keys.first().cloned().ok_or(format!(
+                "operator {name} has no access key (accessKeys: 0?)"
+            ))?;
+            Some((name.clone(), u.arn.clone(), k, s))
+        }
+        None => None,
+    };
+    let doc = state_doc(&sim, &cli, &built, operator.as_ref());
+    *lock(&sim.state_doc) = doc.clone();
+    if let Some(path) = &cli.state {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(
+            &tmp,
+            serde_json::to_vec_pretty(&doc).map_err(|e| e.to_string())?,
+        )
+        .map_err(|e| format!("writing {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, path).map_err(|e| format!("writing {}: {e}", path.display()))?;
+    }
+    tracing::info!(
+        events = built.events,
+        load_ms = built.load_ms as u64,
+        "world built"
+    );
+    if let Some(env) = doc["env"].as_object() {
+        let mut out = String::new();
+        for (k, v) in env {
+            out.push_str(&format!("export {k}={}\n", v.as_str().unwrap_or_default()));
+        }
+        use std::io::Write;
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(out.as_bytes());
+        let _ = stdout.flush();
+    }
+    wait_for_signal().await;
+    let world = lock(&sim.world);
+    for c in world.clusters.values() {
+        if let Some(h) = &c.server {
+            h.abort();
+        }
+    }
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = term.recv() => {},
+    }
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EKS_SIM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("eks-sim: cannot start the runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("eks-sim: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

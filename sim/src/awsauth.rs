@@ -1,0 +1,612 @@
+//! The `kube-system/aws-auth` loader and matcher, with aws-iam-authenticator's semantics
+//! (see shared/reference/aws-auth-semantics.md). Independent of the product's parser.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::identity::Identity;
+use crate::yaml11::yaml_to_json;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SsoSpec {
+    pub permission_set_name: String,
+    #[serde(rename = "accountID")]
+    pub account_id: String,
+    pub partition: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RoleMapping {
+    pub rolearn: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sso: Option<SsoSpec>,
+    pub username: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UserMapping {
+    pub userarn: String,
+    pub username: String,
+    pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Dropped {
+    pub index: usize,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SectionStatus {
+    /// `absent`, `loaded` or `error`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Entries that loaded (before duplicate removal).
+    pub loaded: usize,
+    pub dropped: Vec<Dropped>,
+}
+
+impl SectionStatus {
+    fn absent() -> Self {
+        SectionStatus {
+            status: "absent".into(),
+            error: None,
+            loaded: 0,
+            dropped: Vec::new(),
+        }
+    }
+}
+
+/// The mapping the authenticator holds after reading one version of the ConfigMap.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AwsAuth {
+    /// Role mappings after "last duplicate wins" (compared case-insensitively).
+    pub roles: Vec<RoleMapping>,
+    pub users: Vec<UserMapping>,
+    pub accounts: Vec<String>,
+    pub sections: BTreeMap<String, SectionStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapOutcome {
+    Mapped {
+        username: String,
+        groups: Vec<String>,
+        via: String,
+    },
+    NotMapped,
+    /// The login fails outright (e.g. `{{EC2PrivateDNSName}}` without an instance session).
+    Failed(String),
+}
+
+fn is_absent(text: &str) -> bool {
+    let t = text.trim();
+    t.is_empty() || t == "\"\"" || t == "''" || t == "``"
+}
+
+fn section_json(text: &str) -> Result<Value, String> {
+    if text.trim_start().starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| format!("json: {e}"));
+    }
+    yaml_to_json(text)
+}
+
+/// Go `encoding/json`-style lenient decoding of one object: keys matched case-insensitively
+/// (the last matching key wins), wrong-typed values leave the field empty.
+fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
+    let mut found = None;
+    for (k, v) in obj {
+        if k.eq_ignore_ascii_case(name) {
+            found = Some(v);
+        }
+    }
+    found
+}
+
+fn string_field(obj: &serde_json::Map<String, Value>, name: &str) -> String {
+    match field(obj, name) {
+        Some(Value::String(s)) => s.clone(),
+        _ => String::new(),
+    }
+}
+
+fn groups_field(obj: &serde_json::Map<String, Value>) -> Vec<String> {
+    match field(obj, "groups") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                _ => String::new(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn valid_permission_set(s: &str) -> bool {
+    let n = s.chars().count();
+    (1..=32).contains(&n)
+        && s.chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || "+=,.@-".contains(c))
+}
+
+const PARTITIONS: &[&str] = &[
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
+fn load_list(data: &BTreeMap<String, String>, key: &str) -> (Option<Vec<Value>>, SectionStatus) {
+    let Some(text) = data.get(key) else {
+        return (None, SectionStatus::absent());
+    };
+    if is_absent(text) {
+        return (None, SectionStatus::absent());
+    }
+    match section_json(text) {
+        Err(e) => (
+            None,
+            SectionStatus {
+                status: "error".into(),
+                error: Some(e),
+                loaded: 0,
+                dropped: Vec::new(),
+            },
+        ),
+        Ok(Value::Array(items)) => (
+            Some(items),
+            SectionStatus {
+                status: "loaded".into(),
+                error: None,
+                loaded: 0,
+                dropped: Vec::new(),
+            },
+        ),
+        Ok(Value::Null) => (
+            Some(Vec::new()),
+            SectionStatus {
+                status: "loaded".into(),
+                error: None,
+                loaded: 0,
+                dropped: Vec::new(),
+            },
+        ),
+        Ok(_) => (
+            None,
+            SectionStatus {
+                status: "error".into(),
+                error: Some("json: cannot unmarshal object into a list".into()),
+                loaded: 0,
+                dropped: Vec::new(),
+            },
+        ),
+    }
+}
+
+impl AwsAuth {
+    pub fn empty() -> Self {
+        let mut sections = BTreeMap::new();
+        for k in ["mapRoles", "mapUsers", "mapAccounts"] {
+            sections.insert(k.to_string(), SectionStatus::absent());
+        }
+        AwsAuth {
+            roles: Vec::new(),
+            users: Vec::new(),
+            accounts: Vec::new(),
+            sections,
+        }
+    }
+
+    /// Builds the mapping from a ConfigMap's `data` (None = no ConfigMap).
+    pub fn load(data: &BTreeMap<String, String>) -> Self {
+        let mut out = AwsAuth::empty();
+
+        let (items, mut status) = load_list(data, "mapRoles");
+        for (index, item) in items.unwrap_or_default().into_iter().enumerate() {
+            let Value::Object(obj) = item else {
+                status.dropped.push(Dropped {
+                    index,
+                    reason: "entry is not a mapping".into(),
+                });
+                continue;
+            };
+            let rolearn = string_field(&obj, "rolearn");
+            let sso = match field(&obj, "sso") {
+                Some(Value::Object(s)) => Some(SsoSpec {
+                    permission_set_name: string_field(s, "permissionSetName"),
+                    account_id: string_field(s, "accountID"),
+                    partition: string_field(s, "partition"),
+                }),
+                _ => None,
+            };
+            let reason = match (&sso, rolearn.is_empty()) {
+                (None, true) => Some("one of rolearn or sso must be supplied".to_string()),
+                (Some(_), false) => Some("only one of rolearn or sso can be supplied".to_string()),
+                (Some(s), true) => {
+                    if !(s.account_id.len() == 12
+                        && s.account_id.chars().all(|c| c.is_ascii_digit()))
+                    {
+                        Some(format!(
+                            "sso.accountID {:?} is not a 12-digit account id",
+                            s.account_id
+                        ))
+                    } else if !valid_permission_set(&s.permission_set_name) {
+                        Some(format!(
+                            "sso.permissionSetName {:?} is not valid",
+                            s.permission_set_name
+                        ))
+                    } else if !PARTITIONS.contains(&s.partition.as_str()) {
+                        Some(format!(
+                            "sso.partition {:?} is not a known partition",
+                            s.partition
+                        ))
+                    } else {
+                        None
+                    }
+                }
+                (None, false) => None,
+            };
+            if let Some(reason) = reason {
+                status.dropped.push(Dropped { index, reason });
+                continue;
+            }
+            status.loaded += 1;
+            let m = RoleMapping {
+                rolearn,
+                sso,
+                username: string_field(&obj, "username"),
+                groups: groups_field(&obj),
+            };
+            let key = role_key(&m);
+            out.roles.retain(|r| role_key(r) != key);
+            out.roles.push(m);
+        }
+        out.sections.insert("mapRoles".into(), status);
+
+        let (items, mut status) = load_list(data, "mapUsers");
+        for (index, item) in items.unwrap_or_default().into_iter().enumerate() {
+            let Value::Object(obj) = item else {
+                status.dropped.push(Dropped {
+                    index,
+                    reason: "entry is not a mapping".into(),
+                });
+                continue;
+            };
+            let userarn = string_field(&obj, "userarn");
+            if userarn.is_empty() {
+                status.dropped.push(Dropped {
+                    index,
+                    reason: "userarn cannot be empty".into(),
+                });
+                continue;
+            }
+            status.loaded += 1;
+            out.users.push(UserMapping {
+                userarn,
+                username: string_field(&obj, "username"),
+                groups: groups_field(&obj),
+            });
+        }
+        out.sections.insert("mapUsers".into(), status);
+
+        let (items, mut status) = load_list(data, "mapAccounts");
+        for (index, item) in items.unwrap_or_default().into_iter().enumerate() {
+            match item {
+                Value::String(s) => {
+                    status.loaded += 1;
+                    out.accounts.push(s);
+                }
+                other => status.dropped.push(Dropped {
+                    index,
+                    reason: format!("account is not a string: {other}"),
+                }),
+            }
+        }
+        out.sections.insert("mapAccounts".into(), status);
+        out
+    }
+
+    /// Maps an identity: roles, then users, then accounts (case-insensitive ARN comparison).
+    pub fn map(&self, id: &Identity, region: &str) -> MapOutcome {
+        let canonical = id.canonical_arn.to_lowercase();
+        if let Some(r) = self
+            .roles
+            .iter()
+            .rev()
+            .find(|r| r.sso.is_none() && r.rolearn.to_lowercase() == canonical)
+        {
+            return render(
+                &r.username,
+                &r.groups,
+                id,
+                region,
+                format!("mapRoles {}", r.rolearn),
+            );
+        }
+        if let Some(u) = self
+            .users
+            .iter()
+            .rev()
+            .find(|u| u.userarn.to_lowercase() == canonical)
+        {
+            return render(
+                &u.username,
+                &u.groups,
+                id,
+                region,
+                format!("mapUsers {}", u.userarn),
+            );
+        }
+        if self.accounts.iter().any(|a| a == &id.account) {
+            return MapOutcome::Mapped {
+                username: id.canonical_arn.clone(),
+                groups: Vec::new(),
+                via: format!("mapAccounts {}", id.account),
+            };
+        }
+        MapOutcome::NotMapped
+    }
+}
+
+fn role_key(r: &RoleMapping) -> String {
+    match &r.sso {
+        Some(s) => format!(
+            "sso:{}:{}:{}",
+            s.partition, s.account_id, s.permission_set_name
+        )
+        .to_lowercase(),
+        None => r.rolearn.to_lowercase(),
+    }
+}
+
+/// `i-` + 8 or 17 word characters.
+fn is_instance_id(s: &str) -> bool {
+    let Some(rest) = s.strip_prefix("i-") else {
+        return false;
+    };
+    (rest.len() == 8 || rest.len() == 17)
+        && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The private DNS name the sim's "EC2" gives an instance id: deterministic, derived from the id.
+pub fn ec2_private_dns_name(instance_id: &str, region: &str) -> String {
+    let mut h: u32 = 2166136261;
+    for b in instance_id.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(16777619);
+    }
+    let (a, b) = ((h >> 8) & 0xff, h & 0xff);
+    if region == "us-east-1" {
+        format!("ip-10-0-{a}-{b}.ec2.internal")
+    } else {
+        format!("ip-10-0-{a}-{b}.{region}.compute.internal")
+    }
+}
+
+fn render_template(t: &str, id: &Identity, region: &str) -> Result<String, String> {
+    let mut out = t
+        .replace("{{AccountID}}", &id.account)
+        .replace("{{SessionName}}", &id.session_name.replace('@', "-"))
+        .replace("{{SessionNameRaw}}", &id.session_name)
+        .replace("{{AccessKeyID}}", &id.access_key_id);
+    if out.contains("{{EC2PrivateDNSName}}") {
+        if !is_instance_id(&id.session_name) {
+            return Err(format!(
+                "failed to render {{{{EC2PrivateDNSName}}}}: session name {:?} is not an EC2 instance id",
+                id.session_name
+            ));
+        }
+        out = out.replace(
+            "{{EC2PrivateDNSName}}",
+            &ec2_private_dns_name(&id.session_name, region),
+        );
+    }
+    Ok(out)
+}
+
+fn render(
+    username: &str,
+    groups: &[String],
+    id: &Identity,
+    region: &str,
+    via: String,
+) -> MapOutcome {
+    let username = match render_template(username, id, region) {
+        Ok(u) => u,
+        Err(e) => return MapOutcome::Failed(e),
+    };
+    let mut out_groups = Vec::new();
+    for g in groups {
+        match render_template(g, id, region) {
+            Ok(g) => out_groups.push(g),
+            Err(e) => return MapOutcome::Failed(e),
+        }
+    }
+    MapOutcome::Mapped {
+        username,
+        groups: out_groups,
+        via,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::PrincipalKind;
+
+    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn role_session(role: &str, session: &str) -> Identity {
+        Identity {
+            kind: PrincipalKind::AssumedRole,
+            arn: format!("arn:aws:sts::123456789012:assumed-role/{role}/{session}"),
+            canonical_arn: format!("arn:aws:iam::123456789012:role/{role}"),
+            principal_arn: format!("arn:aws:iam::123456789012:role/{role}"),
+            principal_id: "AROAEXAMPLE".into(),
+            user_id: format!("AROAEXAMPLE:{session}"),
+            account: "123456789012".into(),
+            partition: "aws".into(),
+            session_name: session.into(),
+            access_key_id: "ASIAEXAMPLE".into(),
+        }
+    }
+
+    fn user(path_name: &str) -> Identity {
+        Identity {
+            kind: PrincipalKind::IamUser,
+            arn: format!("arn:aws:iam::123456789012:user/{path_name}"),
+            canonical_arn: format!("arn:aws:iam::123456789012:user/{path_name}"),
+            principal_arn: format!("arn:aws:iam::123456789012:user/{path_name}"),
+            principal_id: "abcdef".into(),
+            user_id: "abcdef".into(),
+            account: "123456789012".into(),
+            partition: "aws".into(),
+            session_name: String::new(),
+            access_key_id: "AKIAEXAMPLE".into(),
+        }
+    }
+
+    const NODE: &str = "- rolearn: arn:aws:iam::123456789012:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n    - system:bootstrappers\n    - system:nodes\n";
+
+    #[test]
+    fn only_exact_keys_are_read() {
+        let m = AwsAuth::load(&data(&[("maproles", NODE), ("MapRoles", NODE)]));
+        assert!(m.roles.is_empty());
+        let m = AwsAuth::load(&data(&[("mapRoles", NODE)]));
+        assert_eq!(m.roles.len(), 1);
+    }
+
+    #[test]
+    fn empty_markers_are_absent() {
+        for v in ["", "  \n", "\"\"", "''", "``"] {
+            let m = AwsAuth::load(&data(&[("mapUsers", v)]));
+            assert_eq!(m.sections["mapUsers"].status, "absent", "{v:?}");
+        }
+    }
+
+    #[test]
+    fn broken_section_loses_everything_others_survive() {
+        let broken =
+            "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n   groups:\n  - x\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", NODE), ("mapUsers", broken)]));
+        assert_eq!(m.sections["mapUsers"].status, "error");
+        assert!(m.users.is_empty());
+        assert_eq!(m.roles.len(), 1);
+    }
+
+    #[test]
+    fn unquoted_session_name_template_kills_section() {
+        let text = "- rolearn: arn:aws:iam::123456789012:role/dev\n  username: {{SessionName}}\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(m.sections["mapRoles"].status, "error");
+    }
+
+    #[test]
+    fn lenient_keys_and_wrong_types() {
+        let text = "- RoleArn: arn:aws:iam::123456789012:role/a\n  username: yes\n  groups: system:masters\n- roleARN: arn:aws:iam::123456789012:role/b\n  UserName: b\n  role_arn: ignored\n  groups: [g1, 5]\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(m.roles.len(), 2);
+        assert_eq!(m.roles[0].username, "");
+        assert!(m.roles[0].groups.is_empty());
+        assert_eq!(m.roles[1].username, "b");
+        assert_eq!(m.roles[1].groups, vec!["g1".to_string(), String::new()]);
+    }
+
+    #[test]
+    fn validation_drops_entries() {
+        let roles = "- username: nobody\n- rolearn: arn:aws:iam::123456789012:role/x\n  sso:\n    permissionSetName: Admin\n    accountID: '123456789012'\n    partition: aws\n- sso:\n    permissionSetName: Admin\n    accountID: 123456789012\n    partition: aws\n- sso:\n    permissionSetName: Admin\n    accountID: '123456789012'\n    partition: aws\n";
+        let users = "- username: x\n- userarn: ''\n- userarn: arn:aws:iam::123456789012:user/ok\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", roles), ("mapUsers", users)]));
+        assert_eq!(m.sections["mapRoles"].dropped.len(), 3);
+        assert_eq!(m.roles.len(), 1);
+        assert!(m.roles[0].sso.is_some());
+        assert_eq!(m.users.len(), 1);
+        assert_eq!(m.sections["mapUsers"].dropped.len(), 2);
+    }
+
+    #[test]
+    fn role_with_path_never_matches_and_case_insensitive() {
+        let text = "- rolearn: arn:aws:iam::123456789012:role/team/dev\n  username: dev\n- rolearn: ARN:AWS:IAM::123456789012:ROLE/OPS\n  username: ops\n  groups: [ops]\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(
+            m.map(&role_session("dev", "s"), "us-east-1"),
+            MapOutcome::NotMapped
+        );
+        assert!(
+            matches!(m.map(&role_session("ops", "s"), "us-east-1"), MapOutcome::Mapped { ref username, .. } if username == "ops")
+        );
+    }
+
+    #[test]
+    fn last_duplicate_role_wins() {
+        let text = "- rolearn: arn:aws:iam::123456789012:role/a\n  username: first\n- rolearn: arn:aws:iam::123456789012:role/A\n  username: second\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(m.roles.len(), 1);
+        assert!(
+            matches!(m.map(&role_session("a", "s"), "us-east-1"), MapOutcome::Mapped { ref username, .. } if username == "second")
+        );
+    }
+
+    #[test]
+    fn roles_then_users_then_accounts() {
+        let users = "- userarn: arn:aws:iam::123456789012:user/team/bob\n  username: bob\n  groups: [devs]\n";
+        let accounts = "- \"123456789012\"\n- 210987654321\n";
+        let m = AwsAuth::load(&data(&[("mapUsers", users), ("mapAccounts", accounts)]));
+        assert_eq!(m.accounts, vec!["123456789012".to_string()]);
+        assert_eq!(m.sections["mapAccounts"].dropped.len(), 1);
+        assert_eq!(
+            m.map(&user("team/bob"), "us-east-1"),
+            MapOutcome::Mapped {
+                username: "bob".into(),
+                groups: vec!["devs".into()],
+                via: "mapUsers arn:aws:iam::123456789012:user/team/bob".into()
+            }
+        );
+        assert!(
+            matches!(m.map(&user("carol"), "us-east-1"), MapOutcome::Mapped { ref username, ref groups, .. } if username == "arn:aws:iam::123456789012:user/carol" && groups.is_empty())
+        );
+    }
+
+    #[test]
+    fn templates() {
+        let text = "- rolearn: arn:aws:iam::123456789012:role/dev\n  username: \"{{SessionName}}/{{SessionNameRaw}}/{{AccountID}}/{{AccessKeyID}}/{{Unknown}}\"\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert!(matches!(m.map(&role_session("dev", "a@b"), "us-east-1"),
+            MapOutcome::Mapped { ref username, .. } if username == "a-b/a@b/123456789012/ASIAEXAMPLE/{{Unknown}}"));
+        let m = AwsAuth::load(&data(&[("mapRoles", NODE)]));
+        assert!(
+            matches!(m.map(&role_session("node", "i-0123456789abcdef0"), "us-east-1"),
+            MapOutcome::Mapped { ref username, .. } if username.starts_with("system:node:ip-10-0-") && username.ends_with(".ec2.internal"))
+        );
+        assert!(matches!(
+            m.map(&role_session("node", "not-an-instance"), "us-east-1"),
+            MapOutcome::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn json_section_is_accepted() {
+        let text = "{\"not\": \"a list\"}";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert!(m.roles.is_empty());
+        let text = "  [{\"rolearn\": \"arn:aws:iam::123456789012:role/j\"}]";
+        assert_eq!(AwsAuth::load(&data(&[("mapRoles", text)])).roles.len(), 1);
+    }
+}

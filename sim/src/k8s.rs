@@ -1,0 +1,592 @@
+//! One Kubernetes API server per cluster over HTTPS: discovery, ConfigMaps, SelfSubjectReview,
+//! SelfSubjectAccessReview, with EKS authentication and the optional aws-auth admission.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use hyper::Method;
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::awsauth::AwsAuth;
+use crate::http::{Req, Resp, json_response, serve};
+use crate::state::{ConfigMap, KubeUser, SharedSim, authorize, lock, uuid};
+
+pub const WEBHOOK: &str = "eks-aws-auth-configmap-validation-webhook";
+
+/// Binds 127.0.0.1:0 and serves the cluster's API; returns the port and an abort handle.
+pub async fn spawn_cluster_server(
+    sim: SharedSim,
+    cluster: String,
+) -> Result<(u16, tokio::task::AbortHandle), String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| format!("binding a port for cluster {cluster}: {e}"))?;
+    let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let tls = sim.tls.clone();
+    let task = tokio::spawn(async move {
+        let sim2 = sim.clone();
+        serve(listener, Some(tls), move |req| {
+            let sim = sim2.clone();
+            let cluster = cluster.clone();
+            async move { handle(sim, cluster, req).await }
+        })
+        .await;
+    });
+    Ok((port, task.abort_handle()))
+}
+
+pub fn status(code: u16, reason: &str, message: &str, details: Option<Value>) -> Resp {
+    let mut v = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    });
+    if let Some(d) = details {
+        v["details"] = d;
+    }
+    json_response(code, &v)
+}
+
+fn forbidden(user: &KubeUser, verb: &str, name: Option<&str>, ns: &str) -> Resp {
+    let what = match name {
+        Some(n) => format!("configmaps {n:?} is forbidden"),
+        None => "configmaps is forbidden".to_string(),
+    };
+    status(
+        403,
+        "Forbidden",
+        &format!(
+            "{what}: User {:?} cannot {verb} resource \"configmaps\" in API group \"\" in the namespace {ns:?}",
+            user.username
+        ),
+        Some(json!({"name": name.unwrap_or_default(), "kind": "configmaps"})),
+    )
+}
+
+fn not_found(name: &str) -> Resp {
+    status(
+        404,
+        "NotFound",
+        &format!("configmaps {name:?} not found"),
+        Some(json!({"name": name, "kind": "configmaps"})),
+    )
+}
+
+fn conflict(name: &str) -> Resp {
+    status(
+        409,
+        "Conflict",
+        &format!(
+            "Operation cannot be fulfilled on configmaps {name:?}: the object has been modified; please apply your changes to the latest version and try again"
+        ),
+        Some(json!({"name": name, "kind": "configmaps"})),
+    )
+}
+
+fn version_json(sim: &SharedSim, cluster: &str) -> Value {
+    let world = lock(&sim.world);
+    let v = world
+        .clusters
+        .get(cluster)
+        .map(|c| c.version.clone())
+        .unwrap_or_else(|| "1.31".into());
+    let minor = v.split('.').nth(1).unwrap_or("31").to_string();
+    json!({
+        "major": "1",
+        "minor": format!("{minor}+"),
+        "gitVersion": format!("v{v}.0-eks-sim"),
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2024-01-01T00:00:00Z",
+        "goVersion": "go1.22.0",
+        "compiler": "gc",
+        "platform": "linux/amd64",
+    })
+}
+
+fn discovery(path: &str, port: u16) -> Option<Value> {
+    Some(match path {
+        "/api" => json!({
+            "kind": "APIVersions",
+            "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": format!("127.0.0.1:{port}")}],
+        }),
+        "/apis" => json!({
+            "kind": "APIGroupList",
+            "apiVersion": "v1",
+            "groups": [
+                {"name": "authentication.k8s.io", "versions": [{"groupVersion": "authentication.k8s.io/v1", "version": "v1"}],
+                 "preferredVersion": {"groupVersion": "authentication.k8s.io/v1", "version": "v1"}},
+                {"name": "authorization.k8s.io", "versions": [{"groupVersion": "authorization.k8s.io/v1", "version": "v1"}],
+                 "preferredVersion": {"groupVersion": "authorization.k8s.io/v1", "version": "v1"}},
+            ],
+        }),
+        "/api/v1" => json!({
+            "kind": "APIResourceList",
+            "groupVersion": "v1",
+            "resources": [
+                {"name": "configmaps", "singularName": "configmap", "namespaced": true, "kind": "ConfigMap",
+                 "verbs": ["create", "delete", "get", "list", "patch", "update"], "shortNames": ["cm"]},
+            ],
+        }),
+        "/apis/authentication.k8s.io/v1" => json!({
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": "authentication.k8s.io/v1",
+            "resources": [
+                {"name": "selfsubjectreviews", "singularName": "selfsubjectreview", "namespaced": false, "kind": "SelfSubjectReview", "verbs": ["create"]},
+                {"name": "tokenreviews", "singularName": "tokenreview", "namespaced": false, "kind": "TokenReview", "verbs": ["create"]},
+            ],
+        }),
+        "/apis/authorization.k8s.io/v1" => json!({
+            "kind": "APIResourceList",
+            "apiVersion": "v1",
+            "groupVersion": "authorization.k8s.io/v1",
+            "resources": [
+                {"name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview", "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"]},
+            ],
+        }),
+        _ => return None,
+    })
+}
+
+pub async fn handle(sim: SharedSim, cluster: String, req: Req) -> Resp {
+    let path = req.path.trim_end_matches('/').to_string();
+    let path = if path.is_empty() {
+        "/".to_string()
+    } else {
+        path
+    };
+    if req.method == Method::GET {
+        match path.as_str() {
+            "/version" => return json_response(200, &version_json(&sim, &cluster)),
+            "/healthz" | "/livez" | "/readyz" => {
+                return crate::http::response(200, "text/plain", "ok");
+            }
+            _ => {}
+        }
+    }
+    let token = req
+        .header("authorization")
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(|t| t.trim().to_string());
+    let Some(token) = token else {
+        sim.record_call(
+            "k8s",
+            &format!("{} {}", req.method, path),
+            None,
+            401,
+            Some(&cluster),
+        );
+        return status(401, "Unauthorized", "Unauthorized", None);
+    };
+    let user = match sim.authenticate(&cluster, &token).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::info!(cluster, "authentication refused: {e}");
+            sim.record_call(
+                "k8s",
+                &format!("{} {}", req.method, path),
+                None,
+                401,
+                Some(&cluster),
+            );
+            return status(401, "Unauthorized", "Unauthorized", None);
+        }
+    };
+    let port = lock(&sim.world)
+        .clusters
+        .get(&cluster)
+        .map(|c| c.port)
+        .unwrap_or_default();
+    let resp = route(&sim, &cluster, &user, &req, &path, port);
+    sim.record_call(
+        "k8s",
+        &format!("{} {}", req.method, path),
+        None,
+        resp.status().as_u16(),
+        Some(&cluster),
+    );
+    resp
+}
+
+fn route(
+    sim: &SharedSim,
+    cluster: &str,
+    user: &KubeUser,
+    req: &Req,
+    path: &str,
+    port: u16,
+) -> Resp {
+    if req.method == Method::GET {
+        if let Some(d) = discovery(path, port) {
+            return json_response(200, &d);
+        }
+    }
+    let seg: Vec<String> = req.segments();
+    let s: Vec<&str> = seg.iter().map(|s| s.as_str()).collect();
+    match (req.method.clone(), s.as_slice()) {
+        (Method::POST, ["apis", "authentication.k8s.io", "v1", "selfsubjectreviews"]) => {
+            json_response(
+                201,
+                &json!({
+                    "kind": "SelfSubjectReview",
+                    "apiVersion": "authentication.k8s.io/v1",
+                    "metadata": {"creationTimestamp": Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()},
+                    "status": {"userInfo": {"username": user.username, "uid": user.uid, "groups": user.groups, "extra": user.extra}},
+                }),
+            )
+        }
+        (
+            Method::POST,
+            [
+                "apis",
+                "authorization.k8s.io",
+                "v1",
+                "selfsubjectaccessreviews",
+            ],
+        ) => {
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let ra = &body["spec"]["resourceAttributes"];
+            let verb = ra["verb"].as_str().unwrap_or("get");
+            let resource = ra["resource"].as_str().unwrap_or("");
+            let group = ra["group"].as_str().unwrap_or("");
+            let ns = ra["namespace"].as_str();
+            let allowed = if user.groups.iter().any(|g| g == "system:masters") {
+                true
+            } else if resource == "configmaps" && group.is_empty() {
+                authorize(user, verb, ns)
+            } else {
+                authorize(user, verb, ns)
+                    && user.policies.iter().any(|(n, s)| {
+                        n == "AmazonEKSClusterAdminPolicy" && s.scope_type == "cluster"
+                    })
+            };
+            let mut out = body.clone();
+            if !out.is_object() {
+                out = json!({"spec": {}});
+            }
+            out["kind"] = json!("SelfSubjectAccessReview");
+            out["apiVersion"] = json!("authorization.k8s.io/v1");
+            out["metadata"] = json!({"creationTimestamp": null});
+            out["status"] = if allowed {
+                json!({"allowed": true, "reason": "allowed by eks-sim authorizer"})
+            } else {
+                json!({"allowed": false})
+            };
+            json_response(201, &out)
+        }
+        (_, ["api", "v1", "namespaces", ns, "configmaps"]) => {
+            configmaps(sim, cluster, user, req, ns, None)
+        }
+        (_, ["api", "v1", "namespaces", ns, "configmaps", name]) => {
+            configmaps(sim, cluster, user, req, ns, Some(name))
+        }
+        (Method::GET, ["api", "v1", "configmaps"]) => configmaps(sim, cluster, user, req, "", None),
+        _ => status(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            None,
+        ),
+    }
+}
+
+/// The admission check for aws-auth writes (when the cluster has it switched on).
+pub fn admission_error(data: &BTreeMap<String, String>) -> Option<String> {
+    let m = AwsAuth::load(data);
+    for key in ["mapRoles", "mapUsers", "mapAccounts"] {
+        if let Some(s) = m.sections.get(key) {
+            if let Some(e) = &s.error {
+                return Some(format!(
+                    "admission webhook \"{WEBHOOK}\" denied the request: {key}: {e}"
+                ));
+            }
+        }
+    }
+    None
+}
+
+fn parse_data(obj: &Value) -> Result<Option<BTreeMap<String, String>>, String> {
+    match obj.get("data") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => {
+            let mut out = BTreeMap::new();
+            for (k, v) in m {
+                match v {
+                    Value::String(s) => {
+                        out.insert(k.clone(), s.clone());
+                    }
+                    Value::Null => {}
+                    other => {
+                        return Err(format!(
+                            "json: cannot unmarshal {} into Go struct field ConfigMap.data of type string",
+                            kind_of(other)
+                        ));
+                    }
+                }
+            }
+            Ok(Some(out))
+        }
+        Some(other) => Err(format!(
+            "json: cannot unmarshal {} into Go struct field ConfigMap.data of type map[string]string",
+            kind_of(other)
+        )),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+        Value::Number(_) => "number",
+        Value::Bool(_) => "bool",
+        _ => "string",
+    }
+}
+
+/// RFC 7386 JSON merge patch.
+pub fn merge_patch(target: &mut Value, patch: &Value) {
+    match patch {
+        Value::Object(p) => {
+            if !target.is_object() {
+                *target = json!({});
+            }
+            if let Value::Object(t) = target {
+                for (k, v) in p {
+                    if v.is_null() {
+                        t.remove(k);
+                    } else {
+                        merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
+                    }
+                }
+            }
+        }
+        other => *target = other.clone(),
+    }
+}
+
+fn configmaps(
+    sim: &SharedSim,
+    cluster: &str,
+    user: &KubeUser,
+    req: &Req,
+    ns: &str,
+    name: Option<&str>,
+) -> Resp {
+    let verb = match (req.method.clone(), name) {
+        (Method::GET, Some(_)) => "get",
+        (Method::GET, None) => "list",
+        (Method::POST, None) => "create",
+        (Method::PUT, Some(_)) => "update",
+        (Method::PATCH, Some(_)) => "patch",
+        (Method::DELETE, Some(_)) => "delete",
+        _ => {
+            return status(
+                405,
+                "MethodNotAllowed",
+                "the server does not allow this method on the requested resource",
+                None,
+            );
+        }
+    };
+    let ns_opt = if ns.is_empty() { None } else { Some(ns) };
+    if !authorize(user, verb, ns_opt) {
+        return forbidden(user, verb, name, ns);
+    }
+    let mut world = lock(&sim.world);
+    let Some(c) = world.clusters.get_mut(cluster) else {
+        return status(503, "ServiceUnavailable", "cluster is gone", None);
+    };
+    let key = |n: &str| (ns.to_string(), n.to_string());
+    match verb {
+        "get" => {
+            let n = name.unwrap_or_default();
+            match c.configmaps.get(&key(n)) {
+                Some(cm) => json_response(200, &cm.to_json()),
+                None => not_found(n),
+            }
+        }
+        "list" => {
+            let items: Vec<Value> = c
+                .configmaps
+                .values()
+                .filter(|cm| ns.is_empty() || cm.namespace == ns)
+                .map(|cm| cm.to_json())
+                .collect();
+            json_response(
+                200,
+                &json!({"kind": "ConfigMapList", "apiVersion": "v1", "metadata": {"resourceVersion": c.resource_version.to_string()}, "items": items}),
+            )
+        }
+        "create" => {
+            let body: Value = match serde_json::from_slice(&req.body) {
+                Ok(v) => v,
+                Err(e) => {
+                    return status(
+                        400,
+                        "BadRequest",
+                        &format!("the body of the request was in an unknown format: {e}"),
+                        None,
+                    );
+                }
+            };
+            let Some(n) = body["metadata"]["name"].as_str().map(|s| s.to_string()) else {
+                return status(
+                    422,
+                    "Invalid",
+                    "ConfigMap \"\" is invalid: metadata.name: Required value: name or generateName is required",
+                    None,
+                );
+            };
+            if c.configmaps.contains_key(&key(&n)) {
+                return status(
+                    409,
+                    "AlreadyExists",
+                    &format!("configmaps {n:?} already exists"),
+                    Some(json!({"name": n, "kind": "configmaps"})),
+                );
+            }
+            let data = match parse_data(&body) {
+                Ok(d) => d.unwrap_or_default(),
+                Err(e) => return status(400, "BadRequest", &e, None),
+            };
+            if c.admission && ns == "kube-system" && n == "aws-auth" {
+                if let Some(e) = admission_error(&data) {
+                    return status(400, "BadRequest", &e, None);
+                }
+            }
+            let rv = c.next_resource_version();
+            let cm = ConfigMap {
+                namespace: ns.to_string(),
+                name: n.clone(),
+                uid: uuid(),
+                resource_version: rv,
+                created_at: Utc::now(),
+                labels: body["metadata"]
+                    .get("labels")
+                    .cloned()
+                    .filter(|v| v.is_object()),
+                annotations: body["metadata"]
+                    .get("annotations")
+                    .cloned()
+                    .filter(|v| v.is_object()),
+                data,
+            };
+            let out = cm.to_json();
+            c.configmaps.insert(key(&n), cm);
+            json_response(201, &out)
+        }
+        "update" | "patch" => {
+            let n = name.unwrap_or_default();
+            let Some(current) = c.configmaps.get(&key(n)).cloned() else {
+                return not_found(n);
+            };
+            let body: Value = match serde_json::from_slice(&req.body) {
+                Ok(v) => v,
+                Err(e) => {
+                    return status(
+                        400,
+                        "BadRequest",
+                        &format!("the body of the request was in an unknown format: {e}"),
+                        None,
+                    );
+                }
+            };
+            let new_obj = if verb == "update" {
+                body
+            } else {
+                let ct = req.header("content-type").unwrap_or_default();
+                if !(ct.starts_with("application/merge-patch+json")
+                    || ct.starts_with("application/strategic-merge-patch+json"))
+                {
+                    return status(
+                        415,
+                        "UnsupportedMediaType",
+                        &format!(
+                            "the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got {ct:?})"
+                        ),
+                        None,
+                    );
+                }
+                let mut obj = current.to_json();
+                let given_rv = body["metadata"]["resourceVersion"]
+                    .as_str()
+                    .map(|s| s.to_string());
+                merge_patch(&mut obj, &body);
+                if let Some(rv) = given_rv {
+                    obj["metadata"]["resourceVersion"] = json!(rv);
+                } else {
+                    obj["metadata"]["resourceVersion"] = json!("");
+                }
+                obj
+            };
+            if let Some(rv) = new_obj["metadata"]["resourceVersion"].as_str() {
+                if !rv.is_empty() && rv != current.resource_version.to_string() {
+                    return conflict(n);
+                }
+            }
+            if new_obj["metadata"]["name"].as_str().is_some_and(|x| x != n) {
+                return status(
+                    400,
+                    "BadRequest",
+                    "the name of the object does not match the name on the URL",
+                    None,
+                );
+            }
+            let data = match parse_data(&new_obj) {
+                Ok(d) => d.unwrap_or_default(),
+                Err(e) => return status(400, "BadRequest", &e, None),
+            };
+            if c.admission && ns == "kube-system" && n == "aws-auth" {
+                if let Some(e) = admission_error(&data) {
+                    return status(400, "BadRequest", &e, None);
+                }
+            }
+            let rv = c.next_resource_version();
+            let cm = ConfigMap {
+                resource_version: rv,
+                labels: new_obj["metadata"]
+                    .get("labels")
+                    .cloned()
+                    .filter(|v| v.is_object()),
+                annotations: new_obj["metadata"]
+                    .get("annotations")
+                    .cloned()
+                    .filter(|v| v.is_object()),
+                data,
+                ..current
+            };
+            let out = cm.to_json();
+            c.configmaps.insert(key(n), cm);
+            json_response(200, &out)
+        }
+        _ => {
+            let n = name.unwrap_or_default();
+            let Some(current) = c.configmaps.get(&key(n)).cloned() else {
+                return not_found(n);
+            };
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            if let Some(rv) = body["preconditions"]["resourceVersion"].as_str() {
+                if rv != current.resource_version.to_string() {
+                    return conflict(n);
+                }
+            }
+            c.configmaps.remove(&key(n));
+            c.next_resource_version();
+            json_response(
+                200,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                        "details": {"name": n, "kind": "configmaps", "uid": current.uid}}),
+            )
+        }
+    }
+}

@@ -1,0 +1,673 @@
+//! The simulated world: clusters, access entries, ConfigMaps, CloudTrail, call log; and the
+//! EKS authentication + authorisation decision shared by the Kubernetes API servers.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::awsauth::{AwsAuth, MapOutcome};
+use crate::cloudtrail::{EventStore, Throttle};
+use crate::identity::{Identity, principal_name};
+use crate::moto::Moto;
+use crate::token;
+
+pub const MODES: &[&str] = &["CONFIG_MAP", "API_AND_CONFIG_MAP", "API"];
+
+pub fn mode_rank(mode: &str) -> Option<usize> {
+    MODES.iter().position(|m| *m == mode)
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Creator {
+    /// The IAM principal ARN (user, or role with path), or the root ARN.
+    pub arn: String,
+    /// The unique id the principal had when it created the cluster.
+    pub principal_id: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Nodegroup {
+    pub name: String,
+    pub arn: String,
+    pub node_role: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FargateProfile {
+    pub name: String,
+    pub arn: String,
+    pub pod_execution_role_arn: String,
+    pub namespaces: Vec<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccessScope {
+    #[serde(rename = "type")]
+    pub scope_type: String,
+    pub namespaces: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AssociatedPolicy {
+    pub policy_arn: String,
+    pub scope: AccessScope,
+    pub associated_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AccessEntry {
+    pub principal_arn: String,
+    /// Unique id of the principal when the entry was made (EKS binds entries to it).
+    pub principal_id: String,
+    pub kubernetes_groups: Vec<String>,
+    pub username: String,
+    pub entry_type: String,
+    pub arn: String,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: DateTime<Utc>,
+    pub policies: Vec<AssociatedPolicy>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub id: String,
+    pub update_type: String,
+    pub params: Vec<(String, String)>,
+    pub created_at: DateTime<Utc>,
+    pub ready_at: DateTime<Utc>,
+    pub applied: bool,
+    pub new_mode: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConfigMap {
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    pub resource_version: u64,
+    pub created_at: DateTime<Utc>,
+    pub labels: Option<Value>,
+    pub annotations: Option<Value>,
+    pub data: BTreeMap<String, String>,
+}
+
+impl ConfigMap {
+    pub fn to_json(&self) -> Value {
+        let mut meta = json!({
+            "name": self.name,
+            "namespace": self.namespace,
+            "uid": self.uid,
+            "resourceVersion": self.resource_version.to_string(),
+            "creationTimestamp": self.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        });
+        if let Some(l) = &self.labels {
+            meta["labels"] = l.clone();
+        }
+        if let Some(a) = &self.annotations {
+            meta["annotations"] = a.clone();
+        }
+        json!({"kind": "ConfigMap", "apiVersion": "v1", "metadata": meta, "data": self.data})
+    }
+}
+
+#[derive(Debug)]
+pub struct Cluster {
+    pub name: String,
+    pub arn: String,
+    pub created_at: DateTime<Utc>,
+    pub version: String,
+    pub platform_version: String,
+    pub role_arn: String,
+    pub port: u16,
+    pub auth_mode: String,
+    pub bootstrap_admin: bool,
+    pub legacy_creator_by_arn: bool,
+    pub endpoint_public: bool,
+    pub endpoint_private: bool,
+    pub creator: Option<Creator>,
+    pub nodegroups: BTreeMap<String, Nodegroup>,
+    pub fargate: BTreeMap<String, FargateProfile>,
+    pub access_entries: BTreeMap<String, AccessEntry>,
+    pub updates: Vec<Update>,
+    pub configmaps: BTreeMap<(String, String), ConfigMap>,
+    pub resource_version: u64,
+    pub admission: bool,
+    pub server: Option<tokio::task::AbortHandle>,
+    awsauth_cache: Option<(Option<u64>, Arc<AwsAuth>)>,
+}
+
+impl Cluster {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        name: &str,
+        arn: String,
+        created_at: DateTime<Utc>,
+        version: String,
+        port: u16,
+        auth_mode: String,
+        bootstrap_admin: bool,
+    ) -> Self {
+        Cluster {
+            name: name.to_string(),
+            arn,
+            created_at,
+            version,
+            platform_version: "eks.1".into(),
+            role_arn: String::new(),
+            port,
+            auth_mode,
+            bootstrap_admin,
+            legacy_creator_by_arn: false,
+            endpoint_public: true,
+            endpoint_private: false,
+            creator: None,
+            nodegroups: BTreeMap::new(),
+            fargate: BTreeMap::new(),
+            access_entries: BTreeMap::new(),
+            updates: Vec::new(),
+            configmaps: BTreeMap::new(),
+            resource_version: 1000,
+            admission: false,
+            server: None,
+            awsauth_cache: None,
+        }
+    }
+
+    /// Completes updates whose time has come.
+    pub fn settle(&mut self, now: DateTime<Utc>) {
+        for u in &mut self.updates {
+            if !u.applied && now >= u.ready_at {
+                u.applied = true;
+                if let Some(m) = &u.new_mode {
+                    self.auth_mode = m.clone();
+                }
+            }
+        }
+    }
+
+    pub fn update_in_progress(&self) -> bool {
+        self.updates.iter().any(|u| !u.applied)
+    }
+
+    pub fn next_resource_version(&mut self) -> u64 {
+        self.resource_version += 1;
+        self.resource_version
+    }
+
+    pub fn aws_auth_data(&self) -> Option<&BTreeMap<String, String>> {
+        self.configmaps
+            .get(&("kube-system".to_string(), "aws-auth".to_string()))
+            .map(|c| &c.data)
+    }
+
+    /// The mapping the authenticator holds for the live aws-auth (rebuilt on every change).
+    pub fn aws_auth(&mut self) -> Arc<AwsAuth> {
+        let rv = self
+            .configmaps
+            .get(&("kube-system".to_string(), "aws-auth".to_string()))
+            .map(|c| c.resource_version);
+        if let Some((cached_rv, m)) = &self.awsauth_cache {
+            if *cached_rv == rv {
+                return m.clone();
+            }
+        }
+        let m = Arc::new(match self.aws_auth_data() {
+            Some(d) => AwsAuth::load(d),
+            None => AwsAuth::empty(),
+        });
+        self.awsauth_cache = Some((rv, m.clone()));
+        m
+    }
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DenyRule {
+    /// A principal ARN (IAM user/role with path, or STS assumed-role ARN), or `*`.
+    pub principal: String,
+    pub actions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallRecord {
+    pub service: String,
+    pub action: String,
+    pub caller_arn: Option<String>,
+    pub time: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthRecord {
+    pub time: String,
+    pub cluster: String,
+    pub allowed: bool,
+    pub reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailConfig {
+    pub name: String,
+    pub bucket: String,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default = "yes")]
+    pub multi_region: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Default)]
+pub struct World {
+    pub clusters: BTreeMap<String, Cluster>,
+    pub deny: Vec<DenyRule>,
+    pub tags: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// A Kubernetes user after authentication, with what the access policies grant.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KubeUser {
+    pub username: String,
+    pub uid: String,
+    pub groups: Vec<String>,
+    pub extra: BTreeMap<String, Vec<String>>,
+    /// (policy name, scope) pairs from access entries.
+    pub policies: Vec<(String, AccessScope)>,
+    /// How the identity was mapped (for the admin auth log).
+    pub via: String,
+}
+
+pub struct Sim {
+    pub account: String,
+    pub region: String,
+    pub partition: String,
+    pub moto: Moto,
+    pub ca_pem: String,
+    pub tls: Arc<rustls::ServerConfig>,
+    pub world: Mutex<World>,
+    pub trail: RwLock<EventStore>,
+    pub throttle: Mutex<Throttle>,
+    pub calls: Mutex<Vec<CallRecord>>,
+    pub auth_log: Mutex<Vec<AuthRecord>>,
+    pub update_delay: Mutex<Duration>,
+    pub trails: Mutex<Vec<TrailConfig>>,
+    pub eks_port: AtomicU16,
+    /// The state document (also written to --state), served at /_sim/state.
+    pub state_doc: Mutex<Value>,
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn read<T>(m: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    m.read().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn write<T>(m: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    m.write().unwrap_or_else(|p| p.into_inner())
+}
+
+pub fn now_rfc3339() -> String {
+    Utc::now().format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+pub fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..n)
+        .map(|_| format!("{:x}", rng.random_range(0..16u8)))
+        .collect()
+}
+
+pub fn uuid() -> String {
+    let h = random_hex(32);
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+pub const POLICY_PREFIX: &str = "cluster-access-policy/";
+
+/// The access policies EKS offers (name, what they allow on ConfigMaps: read, write).
+pub const ACCESS_POLICIES: &[(&str, bool, bool)] = &[
+    ("AmazonEKSClusterAdminPolicy", true, true),
+    ("AmazonEKSAdminPolicy", true, true),
+    ("AmazonEKSEditPolicy", true, true),
+    ("AmazonEKSViewPolicy", true, false),
+    ("AmazonEKSAdminViewPolicy", true, false),
+];
+
+impl Sim {
+    pub fn policy_arn(&self, name: &str) -> String {
+        format!("arn:{}:eks::aws:{POLICY_PREFIX}{name}", self.partition)
+    }
+
+    pub fn cluster_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:eks:{}:{}:cluster/{name}",
+            self.partition, self.region, self.account
+        )
+    }
+
+    pub fn record_call(
+        &self,
+        service: &str,
+        action: &str,
+        caller: Option<&Identity>,
+        status: u16,
+        cluster: Option<&str>,
+    ) {
+        lock(&self.calls).push(CallRecord {
+            service: service.into(),
+            action: action.into(),
+            caller_arn: caller.map(|c| c.arn.clone()),
+            time: now_rfc3339(),
+            status,
+            cluster: cluster.map(|c| c.to_string()),
+        });
+    }
+
+    /// Whether the scenario denies `action` (e.g. `eks:CreateAccessEntry`) to this caller.
+    pub fn denied(&self, caller: &Identity, action: &str) -> bool {
+        let world = lock(&self.world);
+        world.deny.iter().any(|d| {
+            (d.principal == "*" || d.principal == caller.arn || d.principal == caller.principal_arn)
+                && d.actions.iter().any(|a| {
+                    a == action
+                        || a == "*"
+                        || (a.ends_with(":*") && action.starts_with(&a[..a.len() - 1]))
+                })
+        })
+    }
+
+    /// Resolves the caller of an AWS API request from its SigV4 `Authorization` header.
+    pub async fn caller(
+        &self,
+        authorization: Option<&str>,
+    ) -> Result<Identity, (u16, &'static str, String)> {
+        let Some(auth) = authorization else {
+            return Err((
+                403,
+                "MissingAuthenticationTokenException",
+                "Missing Authentication Token".into(),
+            ));
+        };
+        let akid = auth
+            .split("Credential=")
+            .nth(1)
+            .and_then(|c| c.split('/').next())
+            .filter(|k| !k.is_empty())
+            .ok_or((
+                403,
+                "IncompleteSignatureException",
+                "Authorization header requires 'Credential' parameter.".to_string(),
+            ))?;
+        match self.moto.resolve_key(akid).await {
+            Ok(k) => Ok(k.identity),
+            Err(e) if e.starts_with("cannot reach") || e.starts_with("moto") => {
+                Err((500, "ServiceException", e))
+            }
+            Err(_) => Err((
+                403,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.".into(),
+            )),
+        }
+    }
+
+    fn log_auth(
+        &self,
+        cluster: &str,
+        allowed: bool,
+        reason: String,
+        arn: Option<String>,
+        username: Option<String>,
+    ) {
+        let mut log = lock(&self.auth_log);
+        if log.len() > 10_000 {
+            log.remove(0);
+        }
+        log.push(AuthRecord {
+            time: now_rfc3339(),
+            cluster: cluster.into(),
+            allowed,
+            reason,
+            arn,
+            username,
+        });
+    }
+
+    /// EKS authentication of a bearer token presented to `cluster`'s API server.
+    pub async fn authenticate(&self, cluster: &str, bearer: &str) -> Result<KubeUser, String> {
+        let result = self.authenticate_inner(cluster, bearer).await;
+        match &result {
+            Ok((u, id)) => self.log_auth(
+                cluster,
+                true,
+                u.via.clone(),
+                Some(id.arn.clone()),
+                Some(u.username.clone()),
+            ),
+            Err((reason, id)) => self.log_auth(
+                cluster,
+                false,
+                reason.clone(),
+                id.as_ref().map(|i| i.arn.clone()),
+                None,
+            ),
+        }
+        result.map(|(u, _)| u).map_err(|(e, _)| e)
+    }
+
+    async fn authenticate_inner(
+        &self,
+        cluster: &str,
+        bearer: &str,
+    ) -> Result<(KubeUser, Identity), (String, Option<Identity>)> {
+        let now = Utc::now();
+        let presigned =
+            token::parse_token(bearer, cluster, &self.partition, now).map_err(|e| (e, None))?;
+        let key = self
+            .moto
+            .resolve_key(&presigned.access_key_id)
+            .await
+            .map_err(|e| (format!("sts: {e}"), None))?;
+        let id = key.identity.clone();
+        if key.session_token.as_deref() != presigned.session_token.as_deref() {
+            return Err((
+                "sts: InvalidClientTokenId: the security token does not match the access key"
+                    .into(),
+                Some(id),
+            ));
+        }
+        token::verify_signature(&presigned, cluster, &key.secret)
+            .map_err(|e| (format!("sts: {e}"), Some(id.clone())))?;
+
+        let mut world = lock(&self.world);
+        let Some(c) = world.clusters.get_mut(cluster) else {
+            return Err((format!("cluster {cluster} no longer exists"), Some(id)));
+        };
+        c.settle(now);
+        let uid = format!("aws-iam-authenticator:{}:{}", id.account, id.principal_id);
+        let mut extra = BTreeMap::new();
+        extra.insert("accessKeyId".to_string(), vec![id.access_key_id.clone()]);
+        extra.insert("arn".to_string(), vec![id.arn.clone()]);
+        extra.insert("canonicalArn".to_string(), vec![id.canonical_arn.clone()]);
+        extra.insert("principalId".to_string(), vec![id.principal_id.clone()]);
+        extra.insert("sessionName".to_string(), vec![id.session_name.clone()]);
+        let mk = |username: String,
+                  mut groups: Vec<String>,
+                  policies: Vec<(String, AccessScope)>,
+                  via: String| {
+            if !groups.iter().any(|g| g == "system:authenticated") {
+                groups.push("system:authenticated".into());
+            }
+            KubeUser {
+                username,
+                uid: uid.clone(),
+                groups,
+                extra: extra.clone(),
+                policies,
+                via,
+            }
+        };
+
+        // 1. Access entries (API modes), bound to the principal's unique id.
+        if c.auth_mode != "CONFIG_MAP" {
+            if let Some(e) = c
+                .access_entries
+                .values()
+                .find(|e| e.principal_id == id.principal_id)
+            {
+                let render = |s: &str| {
+                    s.replace("{{SessionName}}", &id.session_name.replace('@', "-"))
+                        .replace("{{SessionNameRaw}}", &id.session_name)
+                        .replace("{{AccountID}}", &id.account)
+                        .replace("{{AccessKeyID}}", &id.access_key_id)
+                };
+                let policies = e
+                    .policies
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.policy_arn
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or_default()
+                                .to_string(),
+                            p.scope.clone(),
+                        )
+                    })
+                    .collect();
+                let user = mk(
+                    render(&e.username),
+                    e.kubernetes_groups.iter().map(|g| render(g)).collect(),
+                    policies,
+                    format!("access entry {}", e.principal_arn),
+                );
+                return Ok((user, id));
+            }
+        }
+        // 2. The cluster creator (not in API mode, not when bootstrap admin is off).
+        if c.auth_mode != "API" && c.bootstrap_admin {
+            if let Some(cr) = &c.creator {
+                let by_id = !cr.principal_id.is_empty() && cr.principal_id == id.principal_id;
+                let by_arn =
+                    c.legacy_creator_by_arn && cr.arn.eq_ignore_ascii_case(&id.principal_arn);
+                if by_id || by_arn {
+                    let via = if by_id {
+                        "cluster creator (unique id)"
+                    } else {
+                        "cluster creator (legacy ARN match)"
+                    };
+                    let user = mk(
+                        "kubernetes-admin".into(),
+                        vec!["system:masters".into()],
+                        Vec::new(),
+                        via.into(),
+                    );
+                    return Ok((user, id));
+                }
+            }
+        }
+        // 3. aws-auth.
+        if c.auth_mode != "API" {
+            let mapping = c.aws_auth();
+            match mapping.map(&id, &self.region) {
+                MapOutcome::Mapped {
+                    username,
+                    groups,
+                    via,
+                } => {
+                    let user = mk(username, groups, Vec::new(), via);
+                    return Ok((user, id));
+                }
+                MapOutcome::Failed(e) => return Err((e, Some(id))),
+                MapOutcome::NotMapped => {}
+            }
+        }
+        Err((format!("ARN is not mapped: {}", id.canonical_arn), Some(id)))
+    }
+}
+
+/// Kubernetes authorisation, simple but honest: system:masters or AmazonEKSClusterAdminPolicy
+/// (cluster scope) may do everything; access policies grant ConfigMap read/write in their scope.
+pub fn authorize(user: &KubeUser, verb: &str, namespace: Option<&str>) -> bool {
+    if user.groups.iter().any(|g| g == "system:masters") {
+        return true;
+    }
+    let write = !matches!(verb, "get" | "list" | "watch");
+    user.policies.iter().any(|(name, scope)| {
+        let in_scope = scope.scope_type == "cluster"
+            || namespace.is_some_and(|ns| {
+                scope
+                    .namespaces
+                    .iter()
+                    .any(|n| n == ns || (n.ends_with('*') && ns.starts_with(&n[..n.len() - 1])))
+            });
+        if name == "AmazonEKSClusterAdminPolicy" && scope.scope_type == "cluster" {
+            return true;
+        }
+        let Some((_, r, w)) = ACCESS_POLICIES.iter().find(|(n, _, _)| n == name) else {
+            return false;
+        };
+        in_scope && if write { *w } else { *r }
+    })
+}
+
+/// The default username EKS gives an access entry.
+pub fn default_entry_username(principal_arn: &str, partition: &str, account: &str) -> String {
+    if principal_arn.contains(":role/") {
+        let name = principal_name(principal_arn).unwrap_or_default();
+        format!("arn:{partition}:sts::{account}:assumed-role/{name}/{{{{SessionName}}}}")
+    } else {
+        principal_arn.to_string()
+    }
+}
+
+/// The JSON the effective-mapping admin endpoint answers.
+pub fn effective_mapping(c: &mut Cluster) -> Value {
+    let m = c.aws_auth();
+    let mut v = serde_json::to_value(&*m).unwrap_or(Value::Null);
+    v["configMapPresent"] = json!(c.aws_auth_data().is_some());
+    v["authenticationMode"] = json!(c.auth_mode);
+    v
+}
+
+pub fn set_port(p: &AtomicU16, port: u16) {
+    p.store(port, Ordering::SeqCst);
+}
+
+pub type SharedSim = Arc<Sim>;
+
+pub fn tags_json(world: &World, arn: &str) -> Value {
+    json!(world.tags.get(arn).cloned().unwrap_or_default())
+}

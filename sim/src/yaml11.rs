@@ -1,0 +1,319 @@
+//! YAML -> JSON conversion with YAML 1.1 scalar resolution, as the Go `sigs.k8s.io/yaml`
+//! (go-yaml v2) stack that aws-iam-authenticator uses does it.
+//!
+//! Built on yaml-rust2's event parser (not the product's serde-saphyr) with our own scalar
+//! resolution, so that the simulator and the product are two independent implementations.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Number, Value};
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Converts YAML text to JSON. Only the first document is read (as go-yaml's `Unmarshal`).
+/// An empty document is `null`.
+pub fn yaml_to_json(text: &str) -> Result<Value, String> {
+    let mut builder = Builder::default();
+    let mut parser = Parser::new_from_str(text);
+    parser
+        .load(&mut builder, false)
+        .map_err(|e| format!("yaml: {e}"))?;
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    Ok(builder.root.unwrap_or(Value::Null))
+}
+
+enum Node {
+    Scalar(Value, String),
+    Complex(Value),
+}
+
+enum Frame {
+    Seq(Vec<Value>, usize),
+    Map(Map<String, Value>, Option<String>, usize),
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    root: Option<Value>,
+    anchors: HashMap<usize, Value>,
+    error: Option<String>,
+    done: bool,
+}
+
+impl Builder {
+    fn fail(&mut self, msg: String) {
+        if self.error.is_none() {
+            self.error = Some(msg);
+        }
+    }
+
+    fn insert(&mut self, node: Node, mark: Marker) {
+        match self.stack.last_mut() {
+            None => {
+                let v = match node {
+                    Node::Scalar(v, _) | Node::Complex(v) => v,
+                };
+                self.root = Some(v);
+            }
+            Some(Frame::Seq(items, _)) => items.push(match node {
+                Node::Scalar(v, _) | Node::Complex(v) => v,
+            }),
+            Some(Frame::Map(map, pending, _)) => match pending.take() {
+                None => match node {
+                    Node::Scalar(_, key) => *pending = Some(key),
+                    Node::Complex(_) => {
+                        self.fail(format!("yaml: line {}: invalid map key", mark.line()));
+                    }
+                },
+                Some(key) => {
+                    let v = match node {
+                        Node::Scalar(v, _) | Node::Complex(v) => v,
+                    };
+                    map.insert(key, v);
+                }
+            },
+        }
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.error.is_some() || self.done {
+            return;
+        }
+        match ev {
+            Event::DocumentEnd => {
+                if self.stack.is_empty() {
+                    self.done = true;
+                }
+            }
+            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+                Some(v) => {
+                    let key = scalar_key(&v);
+                    let node = match key {
+                        Some(k) => Node::Scalar(v, k),
+                        None => Node::Complex(v),
+                    };
+                    self.insert(node, mark);
+                }
+                None => self.fail(format!("yaml: line {}: unknown anchor", mark.line())),
+            },
+            Event::Scalar(text, style, anchor, tag) => {
+                match resolve_scalar(&text, style, tag.as_ref()) {
+                    Ok(v) => {
+                        if anchor > 0 {
+                            self.anchors.insert(anchor, v.clone());
+                        }
+                        let key = scalar_key(&v).unwrap_or(text);
+                        self.insert(Node::Scalar(v, key), mark);
+                    }
+                    Err(e) => self.fail(format!("yaml: line {}: {e}", mark.line())),
+                }
+            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), anchor)),
+            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map(Map::new(), None, anchor)),
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (v, anchor) = match self.stack.pop() {
+                    Some(Frame::Seq(items, a)) => (Value::Array(items), a),
+                    Some(Frame::Map(map, _, a)) => (Value::Object(map), a),
+                    None => return,
+                };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, v.clone());
+                }
+                self.insert(Node::Complex(v), mark);
+            }
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart => {}
+        }
+    }
+}
+
+/// The JSON object key a scalar becomes (sigs.k8s.io/yaml stringifies non-string keys).
+fn scalar_key(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Null => Some("null".to_string()),
+        _ => None,
+    }
+}
+
+const TRUE_WORDS: &[&str] = &[
+    "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON",
+];
+const FALSE_WORDS: &[&str] = &[
+    "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+];
+
+/// YAML 1.1 resolution of one scalar, as go-yaml v2 does it for plain scalars.
+pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
+    if let Some(tag) = tag {
+        if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
+            match tag.suffix.as_str() {
+                "str" | "binary" | "timestamp" => return Ok(Value::String(text.to_string())),
+                "null" => return Ok(Value::Null),
+                _ => {
+                    return Ok(
+                        resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
+                    );
+                }
+            }
+        }
+        return Ok(Value::String(text.to_string()));
+    }
+    if style != TScalarStyle::Plain {
+        return Ok(Value::String(text.to_string()));
+    }
+    if matches!(
+        text,
+        ".inf"
+            | ".Inf"
+            | ".INF"
+            | "+.inf"
+            | "+.Inf"
+            | "+.INF"
+            | "-.inf"
+            | "-.Inf"
+            | "-.INF"
+            | ".nan"
+            | ".NaN"
+            | ".NAN"
+    ) {
+        return Err(format!("json: unsupported value: {text}"));
+    }
+    Ok(resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string())))
+}
+
+fn resolve_plain(text: &str) -> Option<Value> {
+    if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
+        return Some(Value::Null);
+    }
+    if TRUE_WORDS.contains(&text) {
+        return Some(Value::Bool(true));
+    }
+    if FALSE_WORDS.contains(&text) {
+        return Some(Value::Bool(false));
+    }
+    let first = text.as_bytes().first().copied()?;
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return None;
+    }
+    let cleaned: String = text.chars().filter(|c| *c != '_').collect();
+    if let Some(i) = parse_go_int(&cleaned) {
+        return Some(Value::Number(Number::from(i)));
+    }
+    if is_yaml_float(text) {
+        let f: f64 = text.parse().ok()?;
+        return Number::from_f64(f).map(Value::Number);
+    }
+    None
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)`: optional sign, 0x / 0o / 0b prefixes, a leading 0 means octal.
+fn parse_go_int(s: &str) -> Option<i64> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = i64::from_str_radix(digits, radix).ok()?;
+    Some(if neg { -v } else { v })
+}
+
+/// go-yaml v2's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - start
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn yaml11_scalars() {
+        let v = yaml_to_json("a: yes\nb: off\nc: 123456789012\nd: '123'\ne: 0x1f\nf: 1.5\ng: ~\nh: text\ni: 0755\nj: \"yes\"\n").expect("parses");
+        assert_eq!(
+            v,
+            json!({"a": true, "b": false, "c": 123456789012i64, "d": "123", "e": 31, "f": 1.5, "g": null, "h": "text", "i": 493, "j": "yes"})
+        );
+    }
+
+    #[test]
+    fn syntax_errors_and_invalid_keys() {
+        assert!(yaml_to_json("- a: 1\n  b: 2\n c: 3\n").is_err());
+        assert!(yaml_to_json("- username: {{SessionName}}\n").is_err());
+        assert!(yaml_to_json("- a: 1\n\t b: 2\n").is_err());
+    }
+
+    #[test]
+    fn first_document_only_and_empty() {
+        assert_eq!(yaml_to_json("").expect("empty"), Value::Null);
+        assert_eq!(yaml_to_json("- a\n---\n- b\n").expect("docs"), json!(["a"]));
+    }
+
+    #[test]
+    fn anchors_and_aliases() {
+        assert_eq!(
+            yaml_to_json("a: &x [1, 2]\nb: *x\n").expect("alias"),
+            json!({"a": [1, 2], "b": [1, 2]})
+        );
+    }
+}
