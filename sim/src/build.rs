@@ -697,6 +697,17 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
     Ok(built)
 }
 
+/// (source, name, read-only, request, response, resources, error) of one noise event.
+type NoiseKind = (
+    &'static str,
+    &'static str,
+    bool,
+    Value,
+    Value,
+    Vec<(String, String)>,
+    Option<(&'static str, &'static str)>,
+);
+
 /// Background history: reads and writes of many services, same-named CreateCluster calls of
 /// ECS and Redshift, failed EKS CreateCluster calls.
 #[allow(clippy::too_many_arguments)]
@@ -751,15 +762,7 @@ pub fn noise_events(
         let actor = &actors[rng.random_range(0..actors.len())];
         let name = &names[rng.random_range(0..names.len())];
         let roll = rng.random_range(0..1000u32);
-        let (src, ev, ro, req, resp, res, err): (
-            &str,
-            &str,
-            bool,
-            Value,
-            Value,
-            Vec<(String, String)>,
-            Option<(&str, &str)>,
-        ) = match roll {
+        let (src, ev, ro, req, resp, res, err): NoiseKind = match roll {
             0..=299 => (
                 "eks.amazonaws.com",
                 "DescribeCluster",

@@ -78,6 +78,7 @@ pub struct EventStore {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+#[allow(clippy::enum_variant_names)]
 pub enum LookupError {
     InvalidLookupAttributes(String),
     InvalidTimeRange(String),
@@ -184,13 +185,13 @@ impl EventStore {
             ));
         }
         let attr = q.attributes.first();
-        if let Some((k, _)) = attr {
-            if !ATTRIBUTE_KEYS.contains(&k.as_str()) {
-                return Err(LookupError::InvalidLookupAttributes(format!(
-                    "Invalid lookup attribute key {k:?}: must be one of {}",
-                    ATTRIBUTE_KEYS.join(", ")
-                )));
-            }
+        if let Some((k, _)) = attr
+            && !ATTRIBUTE_KEYS.contains(&k.as_str())
+        {
+            return Err(LookupError::InvalidLookupAttributes(format!(
+                "Invalid lookup attribute key {k:?}: must be one of {}",
+                ATTRIBUTE_KEYS.join(", ")
+            )));
         }
         let max = q.max_results.unwrap_or(50);
         if !(1..=50).contains(&max) {
@@ -198,12 +199,12 @@ impl EventStore {
                 "Value {max} for MaxResults is invalid. MaxResults must be between 1 and 50."
             )));
         }
-        if let (Some(s), Some(e)) = (q.start, q.end) {
-            if s > e {
-                return Err(LookupError::InvalidTimeRange(
-                    "Start time must be before end time.".into(),
-                ));
-            }
+        if let (Some(s), Some(e)) = (q.start, q.end)
+            && s > e
+        {
+            return Err(LookupError::InvalidTimeRange(
+                "Start time must be before end time.".into(),
+            ));
         }
         let oldest = (now - TimeDelta::days(90)).timestamp_millis();
         let lo_ms = q

@@ -12,7 +12,9 @@ use crate::state::{
     default_entry_username, lock, mode_rank, random_hex, tags_json, uuid, write,
 };
 
-type Res = Result<Value, (u16, &'static str, String)>;
+type ApiError = (u16, &'static str, String);
+type Res = Result<Value, ApiError>;
+type Page = (Vec<String>, Option<String>);
 
 fn epoch(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 1000.0
@@ -203,7 +205,7 @@ fn paginate(
     req: &Req,
     max_default: usize,
     max_limit: usize,
-) -> Result<(Vec<String>, Option<String>), (u16, &'static str, String)> {
+) -> Result<Page, ApiError> {
     let max = match req.query_param("maxResults") {
         Some(m) => m
             .parse::<usize>()
@@ -261,12 +263,12 @@ fn check_entry_names(
     username: Option<&str>,
     groups: &[String],
 ) -> Result<(), (u16, &'static str, String)> {
-    if let Some(u) = username {
-        if is_reserved(u) {
-            return Err(bad(format!(
-                "The username {u} is not valid. Usernames can't start with system:, eks:, aws:, amazon:, or iam:."
-            )));
-        }
+    if let Some(u) = username
+        && is_reserved(u)
+    {
+        return Err(bad(format!(
+            "The username {u} is not valid. Usernames can't start with system:, eks:, aws:, amazon:, or iam:."
+        )));
     }
     for g in groups {
         if is_reserved(g) {
@@ -640,7 +642,7 @@ fn find_entry<'a>(
     principal: &str,
 ) -> Result<&'a AccessEntry, (u16, &'static str, String)> {
     c.access_entries.get(principal).ok_or_else(|| {
-        not_found(&format!("The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'."))
+        not_found("The specified principalArn could not be found. You can view your available access entries with 'list-access-entries'.")
     })
 }
 

@@ -226,10 +226,10 @@ fn route(
     path: &str,
     port: u16,
 ) -> Resp {
-    if req.method == Method::GET {
-        if let Some(d) = discovery(path, port) {
-            return json_response(200, &d);
-        }
+    if req.method == Method::GET
+        && let Some(d) = discovery(path, port)
+    {
+        return json_response(200, &d);
     }
     let seg: Vec<String> = req.segments();
     let s: Vec<&str> = seg.iter().map(|s| s.as_str()).collect();
@@ -304,12 +304,12 @@ fn route(
 pub fn admission_error(data: &BTreeMap<String, String>) -> Option<String> {
     let m = AwsAuth::load(data);
     for key in ["mapRoles", "mapUsers", "mapAccounts"] {
-        if let Some(s) = m.sections.get(key) {
-            if let Some(e) = &s.error {
-                return Some(format!(
-                    "admission webhook \"{WEBHOOK}\" denied the request: {key}: {e}"
-                ));
-            }
+        if let Some(s) = m.sections.get(key)
+            && let Some(e) = &s.error
+        {
+            return Some(format!(
+                "admission webhook \"{WEBHOOK}\" denied the request: {key}: {e}"
+            ));
         }
     }
     None
@@ -459,10 +459,12 @@ fn configmaps(
                 Ok(d) => d.unwrap_or_default(),
                 Err(e) => return status(400, "BadRequest", &e, None),
             };
-            if c.admission && ns == "kube-system" && n == "aws-auth" {
-                if let Some(e) = admission_error(&data) {
-                    return status(400, "BadRequest", &e, None);
-                }
+            if c.admission
+                && ns == "kube-system"
+                && n == "aws-auth"
+                && let Some(e) = admission_error(&data)
+            {
+                return status(400, "BadRequest", &e, None);
             }
             let rv = c.next_resource_version();
             let cm = ConfigMap {
@@ -529,10 +531,11 @@ fn configmaps(
                 }
                 obj
             };
-            if let Some(rv) = new_obj["metadata"]["resourceVersion"].as_str() {
-                if !rv.is_empty() && rv != current.resource_version.to_string() {
-                    return conflict(n);
-                }
+            if let Some(rv) = new_obj["metadata"]["resourceVersion"].as_str()
+                && !rv.is_empty()
+                && rv != current.resource_version.to_string()
+            {
+                return conflict(n);
             }
             if new_obj["metadata"]["name"].as_str().is_some_and(|x| x != n) {
                 return status(
@@ -546,10 +549,12 @@ fn configmaps(
                 Ok(d) => d.unwrap_or_default(),
                 Err(e) => return status(400, "BadRequest", &e, None),
             };
-            if c.admission && ns == "kube-system" && n == "aws-auth" {
-                if let Some(e) = admission_error(&data) {
-                    return status(400, "BadRequest", &e, None);
-                }
+            if c.admission
+                && ns == "kube-system"
+                && n == "aws-auth"
+                && let Some(e) = admission_error(&data)
+            {
+                return status(400, "BadRequest", &e, None);
             }
             let rv = c.next_resource_version();
             let cm = ConfigMap {
@@ -575,10 +580,10 @@ fn configmaps(
                 return not_found(n);
             };
             let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
-            if let Some(rv) = body["preconditions"]["resourceVersion"].as_str() {
-                if rv != current.resource_version.to_string() {
-                    return conflict(n);
-                }
+            if let Some(rv) = body["preconditions"]["resourceVersion"].as_str()
+                && rv != current.resource_version.to_string()
+            {
+                return conflict(n);
             }
             c.configmaps.remove(&key(n));
             c.next_resource_version();

@@ -296,14 +296,12 @@ impl Moto {
 
     /// moto's state, cached for a short time. `fresh` forces a reload.
     pub async fn snapshot(&self, fresh: bool) -> Result<Arc<MotoSnapshot>, String> {
-        if !fresh {
-            if let Ok(c) = self.cache.lock() {
-                if let Some((at, snap)) = c.as_ref() {
-                    if at.elapsed() < self.cache_ttl {
-                        return Ok(snap.clone());
-                    }
-                }
-            }
+        if !fresh
+            && let Ok(c) = self.cache.lock()
+            && let Some((at, snap)) = c.as_ref()
+            && at.elapsed() < self.cache_ttl
+        {
+            return Ok(snap.clone());
         }
         let req = hyper::Request::get(format!("{}/moto-api/data.json", self.base))
             .body(Full::new(Bytes::new()))

@@ -266,10 +266,10 @@ impl Scenario {
             }
             parse_time(&c.created_at, Utc::now())?;
         }
-        if let Some(op) = &self.operator {
-            if !self.iam.users.iter().any(|u| &u.name == op) {
-                return Err(format!("scenario: operator {op} is not in iam.users"));
-            }
+        if let Some(op) = &self.operator
+            && !self.iam.users.iter().any(|u| &u.name == op)
+        {
+            return Err(format!("scenario: operator {op} is not in iam.users"));
         }
         Ok(())
     }

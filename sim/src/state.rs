@@ -216,10 +216,10 @@ impl Cluster {
             .configmaps
             .get(&("kube-system".to_string(), "aws-auth".to_string()))
             .map(|c| c.resource_version);
-        if let Some((cached_rv, m)) = &self.awsauth_cache {
-            if *cached_rv == rv {
-                return m.clone();
-            }
+        if let Some((cached_rv, m)) = &self.awsauth_cache
+            && *cached_rv == rv
+        {
+            return m.clone();
         }
         let m = Arc::new(match self.aws_auth_data() {
             Some(d) => AwsAuth::load(d),
@@ -541,61 +541,60 @@ impl Sim {
         };
 
         // 1. Access entries (API modes), bound to the principal's unique id.
-        if c.auth_mode != "CONFIG_MAP" {
-            if let Some(e) = c
+        if c.auth_mode != "CONFIG_MAP"
+            && let Some(e) = c
                 .access_entries
                 .values()
                 .find(|e| e.principal_id == id.principal_id)
-            {
-                let render = |s: &str| {
-                    s.replace("{{SessionName}}", &id.session_name.replace('@', "-"))
-                        .replace("{{SessionNameRaw}}", &id.session_name)
-                        .replace("{{AccountID}}", &id.account)
-                        .replace("{{AccessKeyID}}", &id.access_key_id)
-                };
-                let policies = e
-                    .policies
-                    .iter()
-                    .map(|p| {
-                        (
-                            p.policy_arn
-                                .rsplit('/')
-                                .next()
-                                .unwrap_or_default()
-                                .to_string(),
-                            p.scope.clone(),
-                        )
-                    })
-                    .collect();
-                let user = mk(
-                    render(&e.username),
-                    e.kubernetes_groups.iter().map(|g| render(g)).collect(),
-                    policies,
-                    format!("access entry {}", e.principal_arn),
-                );
-                return Ok((user, id));
-            }
+        {
+            let render = |s: &str| {
+                s.replace("{{SessionName}}", &id.session_name.replace('@', "-"))
+                    .replace("{{SessionNameRaw}}", &id.session_name)
+                    .replace("{{AccountID}}", &id.account)
+                    .replace("{{AccessKeyID}}", &id.access_key_id)
+            };
+            let policies = e
+                .policies
+                .iter()
+                .map(|p| {
+                    (
+                        p.policy_arn
+                            .rsplit('/')
+                            .next()
+                            .unwrap_or_default()
+                            .to_string(),
+                        p.scope.clone(),
+                    )
+                })
+                .collect();
+            let user = mk(
+                render(&e.username),
+                e.kubernetes_groups.iter().map(|g| render(g)).collect(),
+                policies,
+                format!("access entry {}", e.principal_arn),
+            );
+            return Ok((user, id));
         }
         // 2. The cluster creator (not in API mode, not when bootstrap admin is off).
-        if c.auth_mode != "API" && c.bootstrap_admin {
-            if let Some(cr) = &c.creator {
-                let by_id = !cr.principal_id.is_empty() && cr.principal_id == id.principal_id;
-                let by_arn =
-                    c.legacy_creator_by_arn && cr.arn.eq_ignore_ascii_case(&id.principal_arn);
-                if by_id || by_arn {
-                    let via = if by_id {
-                        "cluster creator (unique id)"
-                    } else {
-                        "cluster creator (legacy ARN match)"
-                    };
-                    let user = mk(
-                        "kubernetes-admin".into(),
-                        vec!["system:masters".into()],
-                        Vec::new(),
-                        via.into(),
-                    );
-                    return Ok((user, id));
-                }
+        if c.auth_mode != "API"
+            && c.bootstrap_admin
+            && let Some(cr) = &c.creator
+        {
+            let by_id = !cr.principal_id.is_empty() && cr.principal_id == id.principal_id;
+            let by_arn = c.legacy_creator_by_arn && cr.arn.eq_ignore_ascii_case(&id.principal_arn);
+            if by_id || by_arn {
+                let via = if by_id {
+                    "cluster creator (unique id)"
+                } else {
+                    "cluster creator (legacy ARN match)"
+                };
+                let user = mk(
+                    "kubernetes-admin".into(),
+                    vec!["system:masters".into()],
+                    Vec::new(),
+                    via.into(),
+                );
+                return Ok((user, id));
             }
         }
         // 3. aws-auth.
