@@ -1,0 +1,746 @@
+//! Salvage: recover every entry a broken aws-auth still holds, and say what changed.
+//!
+//! During an incident the broken ConfigMap is often the only copy of who had access. Sections
+//! the authenticator can read are taken as it reads them, with the author's evident intent
+//! restored where the file says it (a `username: yes` becomes the string "yes", a role ARN with
+//! a path loses the path). Sections it cannot read are re-read line by line, ignoring
+//! indentation, tabs and stray characters, so an entry is rebuilt only from `- key: value` lines
+//! that are actually there: salvage never invents an entry. Every entry that would still be a
+//! lint error is left out and reported as lost, so the output always lints without errors.
+
+use super::lint::{ClusterFacts, Severity};
+use super::model::{Section, SectionState, SsoMatcher};
+use super::parse::{self, Field, SectionLoad, go_fold_eq};
+use super::principal::{self, ArnShape};
+use super::render::{self, RenderOptions, scalar};
+use super::source::{AwsAuthDocument, DataValue};
+use super::yaml::{Node, NodeKind};
+use serde::Serialize;
+
+/// One line of the salvage report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportItem {
+    pub section: String,
+    /// Line in the original file.
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SalvageReport {
+    /// Entries present in the output.
+    pub recovered: Vec<ReportItem>,
+    /// Repairs made to recovered entries or to the ConfigMap.
+    pub changed: Vec<ReportItem>,
+    /// Entries or lines of the input that are not in the output.
+    pub lost: Vec<ReportItem>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Salvaged {
+    /// The repaired ConfigMap manifest.
+    pub manifest: String,
+    pub report: SalvageReport,
+}
+
+/// An entry on its way to the output.
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    arn: String,
+    username: String,
+    groups: Vec<String>,
+    sso: Option<SsoMatcher>,
+    line: usize,
+    changes: Vec<String>,
+}
+
+struct Ctx<'a> {
+    doc: &'a AwsAuthDocument,
+    report: SalvageReport,
+}
+
+impl Ctx<'_> {
+    fn item(&self, section: &str, line: usize, message: String) -> ReportItem {
+        ReportItem {
+            section: section.to_string(),
+            line,
+            message,
+        }
+    }
+    fn changed(&mut self, section: &str, line: usize, message: String) {
+        let i = self.item(section, line, message);
+        self.report.changed.push(i);
+    }
+    fn lost(&mut self, section: &str, line: usize, message: String) {
+        let i = self.item(section, line, message);
+        self.report.lost.push(i);
+    }
+}
+
+/// Repair an aws-auth. `clean` drops server-side metadata from the output.
+pub fn salvage(doc: &AwsAuthDocument, clean: bool) -> Salvaged {
+    let mut cx = Ctx {
+        doc,
+        report: SalvageReport::default(),
+    };
+    let mut data: Vec<(String, String)> = Vec::new();
+    let mut handled: Vec<Section> = Vec::new();
+    for entry in &doc.data {
+        let section = Section::from_key(&entry.key).or_else(|| {
+            near_miss(&entry.key).filter(|s| doc.entry(s.key()).is_none() && !handled.contains(s))
+        });
+        let Some(section) = section else {
+            if let DataValue::Text(t) = &entry.value {
+                data.retain(|(k, _)| *k != entry.key);
+                data.push((entry.key.clone(), t.clone()));
+            }
+            continue;
+        };
+        if section.key() != entry.key {
+            cx.changed(
+                section.key(),
+                entry.key_pos.line,
+                format!(
+                    "data key {:?} renamed to {} (the authenticator ignored it)",
+                    entry.key,
+                    section.key()
+                ),
+            );
+        }
+        handled.push(section);
+        let text = match &entry.value {
+            DataValue::Text(t) => t.clone(),
+            DataValue::NotString { found } => {
+                cx.changed(
+                    section.key(),
+                    entry.value_pos.line,
+                    format!(
+                        "{} was a YAML {found}, not a string: turned into a string block",
+                        section.key()
+                    ),
+                );
+                node_text(doc, &entry.key)
+            }
+        };
+        let out = salvage_section(&mut cx, section, &entry.key, &text);
+        data.retain(|(k, _)| k != section.key());
+        if let Some(out) = out {
+            data.push((section.key().to_string(), out));
+        }
+    }
+    let manifest = render::render_manifest(doc, &data, RenderOptions { clean });
+    Salvaged {
+        manifest,
+        report: cx.report,
+    }
+}
+
+fn near_miss(key: &str) -> Option<Section> {
+    let norm: String = key
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | ' '))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    match norm.as_str() {
+        "maproles" | "maprole" => Some(Section::MapRoles),
+        "mapusers" | "mapuser" => Some(Section::MapUsers),
+        "mapaccounts" | "mapaccount" => Some(Section::MapAccounts),
+        _ => None,
+    }
+}
+
+/// A data value written as a YAML list/mapping instead of a string: its YAML text.
+fn node_text(doc: &AwsAuthDocument, key: &str) -> String {
+    let Some(node) = doc
+        .manifest
+        .as_ref()
+        .and_then(|m| m.get("data"))
+        .and_then(|d| d.get(key))
+    else {
+        return String::new();
+    };
+    let mut out = String::new();
+    match &node.kind {
+        NodeKind::Seq(items) => {
+            for item in items {
+                emit_item(&mut out, item);
+            }
+        }
+        _ => emit_item(&mut out, node),
+    }
+    out
+}
+
+fn emit_item(out: &mut String, n: &Node) {
+    let wrapper = Node {
+        kind: NodeKind::Seq(vec![n.clone()]),
+        pos: n.pos,
+        end: n.end,
+        tag: None,
+        flow: false,
+    };
+    emit_generic(out, &wrapper);
+}
+
+fn emit_generic(out: &mut String, n: &Node) {
+    fn go(out: &mut String, indent: usize, n: &Node, first_prefix: Option<&str>) {
+        let pad = " ".repeat(indent);
+        match &n.kind {
+            NodeKind::Scalar { value, .. } => {
+                out.push_str(&format!(
+                    "{}{}\n",
+                    first_prefix.unwrap_or(&pad),
+                    scalar(value)
+                ));
+            }
+            NodeKind::Seq(items) => {
+                for item in items {
+                    match &item.kind {
+                        NodeKind::Scalar { value, .. } => {
+                            out.push_str(&format!("{pad}- {}\n", scalar(value)))
+                        }
+                        _ => go(out, indent + 2, item, Some(&format!("{pad}- "))),
+                    }
+                }
+            }
+            NodeKind::Map(pairs) => {
+                for (i, (k, v)) in pairs.iter().enumerate() {
+                    let lead = if i == 0 {
+                        first_prefix
+                            .map(str::to_string)
+                            .unwrap_or_else(|| pad.clone())
+                    } else {
+                        pad.clone()
+                    };
+                    let key = scalar(k.scalar_value().unwrap_or_default());
+                    match &v.kind {
+                        NodeKind::Scalar { value, .. } => {
+                            out.push_str(&format!("{lead}{key}: {}\n", scalar(value)))
+                        }
+                        _ => {
+                            out.push_str(&format!("{lead}{key}:\n"));
+                            go(out, indent + 2, v, None);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    go(out, 0, n, None);
+}
+
+fn salvage_section(
+    cx: &mut Ctx<'_>,
+    section: Section,
+    data_key: &str,
+    text: &str,
+) -> Option<String> {
+    let load = parse::load_section(section, Some(text));
+    let key = section.key();
+    let file_line = |cx: &Ctx<'_>, inner_line: usize| {
+        cx.doc
+            .locate(
+                data_key,
+                super::yaml::Pos {
+                    line: inner_line,
+                    column: 1,
+                    offset: 0,
+                },
+            )
+            .line
+    };
+    if load.state == SectionState::Absent {
+        return Some(text.to_string());
+    }
+    if section == Section::MapAccounts {
+        let mut accounts: Vec<(String, usize)> = match load.state {
+            SectionState::Loaded => load
+                .accounts
+                .iter()
+                .map(|a| (a.value.clone(), a.pos.line))
+                .collect(),
+            _ => {
+                let l = file_line(cx, load.error.as_ref().map(|e| e.pos.line).unwrap_or(1));
+                cx.changed(
+                    key,
+                    l,
+                    "mapAccounts did not load; re-read line by line".into(),
+                );
+                loose_accounts(text)
+            }
+        };
+        let mut out = String::new();
+        accounts.retain(|(a, line)| {
+            let ok = a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit());
+            if !ok {
+                let fl = file_line(cx, *line);
+                cx.lost(key, fl, format!("{a:?} is not a 12-digit account id"));
+            }
+            ok
+        });
+        for (a, line) in &accounts {
+            let fl = file_line(cx, *line);
+            let i = cx.item(key, fl, format!("account {a}"));
+            cx.report.recovered.push(i);
+            out.push_str(&format!(
+                "- {}\n",
+                serde_json::to_string(a).unwrap_or_default()
+            ));
+        }
+        return Some(out);
+    }
+    let entries: Vec<Entry> = match load.state {
+        SectionState::Loaded => from_load(cx, &load, data_key),
+        SectionState::NotAList
+            if matches!(load.root.as_ref().map(|r| &r.kind), Some(NodeKind::Map(_))) =>
+        {
+            let l = file_line(cx, load.not_list.map(|n| n.0.line).unwrap_or(1));
+            cx.changed(
+                key,
+                l,
+                format!("{key} was a single mapping, not a list: wrapped in a list"),
+            );
+            let wrapped: String = text
+                .lines()
+                .enumerate()
+                .map(|(i, l)| {
+                    if i == 0 {
+                        format!("- {l}\n")
+                    } else {
+                        format!("  {l}\n")
+                    }
+                })
+                .collect();
+            let reload = parse::load_section(section, Some(&wrapped));
+            from_load(cx, &reload, data_key)
+        }
+        _ => {
+            let l = file_line(cx, load.error.as_ref().map(|e| e.pos.line).unwrap_or(1));
+            let why = load
+                .error
+                .as_ref()
+                .map(|e| e.message.clone())
+                .unwrap_or_else(|| "not a list".into());
+            cx.changed(
+                key,
+                l,
+                format!("{key} did not load ({why}); re-read line by line, ignoring indentation"),
+            );
+            loose_entries(cx, section, data_key, text)
+        }
+    };
+    let mut out = String::new();
+    for mut e in entries {
+        if !finish(cx, section, &mut e) {
+            continue;
+        }
+        let yaml = entry_text(section, &e);
+        // Keep only entries that lint without errors on their own.
+        let probe = AwsAuthDocument::from_data("salvage", [(key.to_string(), yaml.clone())]);
+        let a = super::analyze(&probe, &ClusterFacts::default());
+        if let Some(f) = a.findings.iter().find(|f| f.severity == Severity::Error) {
+            cx.lost(key, e.line, format!("{}: {}", describe(&e), f.message));
+            continue;
+        }
+        for c in &e.changes {
+            cx.changed(key, e.line, format!("{}: {c}", describe(&e)));
+        }
+        let i = cx.item(key, e.line, describe(&e));
+        cx.report.recovered.push(i);
+        out.push_str(&yaml);
+    }
+    Some(out)
+}
+
+fn describe(e: &Entry) -> String {
+    let who = if e.arn.is_empty() {
+        e.sso
+            .as_ref()
+            .map(|s| format!("sso {}/{}", s.account_id, s.permission_set_name))
+            .unwrap_or_default()
+    } else {
+        e.arn.clone()
+    };
+    if e.username.is_empty() {
+        who
+    } else {
+        format!("{who} as {}", e.username)
+    }
+}
+
+fn entry_text(section: Section, e: &Entry) -> String {
+    let mut out = String::new();
+    match (&e.sso, section) {
+        (Some(sso), Section::MapRoles) if e.arn.is_empty() => {
+            out.push_str("- sso:\n");
+            out.push_str(&format!(
+                "    permissionSetName: {}\n    accountID: {}\n",
+                scalar(&sso.permission_set_name),
+                scalar(&sso.account_id)
+            ));
+            if !sso.partition.is_empty() {
+                out.push_str(&format!("    partition: {}\n", scalar(&sso.partition)));
+            }
+        }
+        (_, Section::MapRoles) => out.push_str(&format!("- rolearn: {}\n", scalar(&e.arn))),
+        _ => out.push_str(&format!("- userarn: {}\n", scalar(&e.arn))),
+    }
+    if !e.username.is_empty() {
+        out.push_str(&format!("  username: {}\n", scalar(&e.username)));
+    }
+    if !e.groups.is_empty() {
+        out.push_str("  groups:\n");
+        for g in &e.groups {
+            out.push_str(&format!("    - {}\n", scalar(g)));
+        }
+    }
+    out
+}
+
+/// Fix what the file says was meant; `false` drops the entry (reported).
+fn finish(cx: &mut Ctx<'_>, section: Section, e: &mut Entry) -> bool {
+    let key = section.key();
+    if e.arn.is_empty() && e.sso.is_none() {
+        cx.lost(
+            key,
+            e.line,
+            format!(
+                "entry without {}",
+                if section == Section::MapRoles {
+                    "rolearn"
+                } else {
+                    "userarn"
+                }
+            ),
+        );
+        return false;
+    }
+    if e.arn.is_empty() {
+        return true;
+    }
+    let trimmed = e.arn.trim().to_string();
+    if trimmed != e.arn {
+        e.changes.push("whitespace around the ARN removed".into());
+        e.arn = trimmed;
+    }
+    match principal::classify(&e.arn) {
+        ArnShape::Role { path, .. } if !path.is_empty() => {
+            if let Some(c) = principal::canonical_role_arn(&e.arn) {
+                e.changes.push(format!(
+                    "path {path}/ removed from the role ARN (it never matched): {c}"
+                ));
+                e.arn = c;
+            }
+        }
+        ArnShape::AssumedRole { .. } if section == Section::MapRoles => {
+            if let Some(c) = principal::canonical_role_arn(&e.arn) {
+                e.changes.push(format!(
+                    "assumed-role session ARN replaced by its role ARN {c}"
+                ));
+                e.arn = c;
+            }
+        }
+        _ => {}
+    }
+    true
+}
+
+fn from_load(cx: &mut Ctx<'_>, load: &SectionLoad, data_key: &str) -> Vec<Entry> {
+    let key = load.section.key();
+    let mut out = Vec::new();
+    for raw in &load.entries {
+        let line = cx.doc.locate(data_key, raw.pos).line;
+        if !raw.is_object {
+            cx.lost(
+                key,
+                line,
+                format!("item {} is a {}, not an entry", raw.index + 1, raw.found),
+            );
+            continue;
+        }
+        let d = &raw.decoded;
+        let mut e = Entry {
+            arn: if load.section == Section::MapRoles {
+                d.rolearn.clone()
+            } else {
+                d.userarn.clone()
+            },
+            username: d.username.clone(),
+            groups: d.groups.clone().unwrap_or_default(),
+            sso: d.sso.clone(),
+            line,
+            changes: Vec::new(),
+        };
+        for t in &raw.type_errors {
+            let Some(rawtext) = &t.raw else { continue };
+            match (t.field, t.item) {
+                (Field::Username, _) => {
+                    e.username = rawtext.clone();
+                    e.changes.push(format!(
+                        "username {rawtext} was read as a {}: now the string \"{rawtext}\"",
+                        t.found
+                    ));
+                }
+                (Field::Groups, None) => {
+                    e.groups = vec![rawtext.clone()];
+                    e.changes.push(format!(
+                        "groups was the single string {rawtext:?}: now a list"
+                    ));
+                }
+                (Field::Groups, Some(i)) => {
+                    if let Some(g) = e.groups.get_mut(i) {
+                        *g = rawtext.clone();
+                        e.changes.push(format!(
+                            "group {rawtext} was read as a {}: now a string",
+                            t.found
+                        ));
+                    }
+                }
+                (Field::RoleArn | Field::UserArn, _) => {
+                    e.arn = rawtext.clone();
+                }
+                _ => {}
+            }
+        }
+        if raw.invalid.is_some() {
+            // Dropped by the authenticator: recover only when a near-miss key holds the ARN.
+            let arn_field = if load.section == Section::MapRoles {
+                "rolearn"
+            } else {
+                "userarn"
+            };
+            let renamed = raw.keys.iter().find(|k| {
+                k.field.is_none()
+                    && matches!(
+                        k.key
+                            .chars()
+                            .filter(|c| c.is_ascii_alphanumeric())
+                            .collect::<String>()
+                            .to_ascii_lowercase()
+                            .as_str(),
+                        "rolearn" | "userarn" | "arn" | "iamarn"
+                    )
+            });
+            match (renamed, e.sso.is_some(), e.arn.is_empty()) {
+                (Some(k), false, true) => {
+                    let value = raw
+                        .node
+                        .get(&k.key)
+                        .and_then(|n| n.scalar_value())
+                        .unwrap_or_default()
+                        .to_string();
+                    if value.is_empty() {
+                        cx.lost(
+                            key,
+                            line,
+                            format!(
+                                "entry {} was dropped by the authenticator: {}",
+                                raw.index + 1,
+                                raw.invalid.clone().unwrap_or_default()
+                            ),
+                        );
+                        continue;
+                    }
+                    e.arn = value;
+                    e.changes.push(format!(
+                        "key {:?} renamed to {arn_field} (the authenticator dropped this entry)",
+                        k.key
+                    ));
+                }
+                _ => {
+                    cx.lost(
+                        key,
+                        line,
+                        format!(
+                            "entry {} was dropped by the authenticator: {}",
+                            raw.index + 1,
+                            raw.invalid.clone().unwrap_or_default()
+                        ),
+                    );
+                    continue;
+                }
+            }
+        }
+        out.push(e);
+    }
+    out
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    if v.len() >= 2
+        && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')))
+    {
+        if v.starts_with('"') {
+            if let Ok(s) = serde_json::from_str::<String>(v) {
+                return s;
+            }
+        }
+        return v[1..v.len() - 1].replace("''", "'");
+    }
+    // An unquoted value ends at a comment.
+    match v.find(" #") {
+        Some(i) => v[..i].trim_end().to_string(),
+        None => v.to_string(),
+    }
+}
+
+/// `key: value` with a YAML-ish key; ARNs in the value may contain `:`.
+fn split_key(s: &str) -> Option<(&str, &str)> {
+    let idx = s
+        .char_indices()
+        .find(|(i, c)| *c == ':' && (s[i + 1..].is_empty() || s[i + 1..].starts_with([' ', '\t'])))
+        .map(|(i, _)| i)?;
+    let key = s[..idx].trim().trim_matches(['"', '\'']);
+    let ok = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    ok.then(|| (key, s[idx + 1..].trim()))
+}
+
+fn loose_accounts(text: &str) -> Vec<(String, usize)> {
+    let mut out = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let t = raw.trim_matches([' ', '\t']);
+        if let Some(v) = t.strip_prefix('-') {
+            let v = unquote(v);
+            if !v.is_empty() {
+                out.push((v, i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// Re-read a broken section line by line.
+fn loose_entries(cx: &mut Ctx<'_>, section: Section, data_key: &str, text: &str) -> Vec<Entry> {
+    let key = section.key();
+    let fields: &[Field] = if section == Section::MapRoles {
+        &[Field::RoleArn, Field::Username, Field::Groups]
+    } else {
+        &[Field::UserArn, Field::Username, Field::Groups]
+    };
+    let loc = |cx: &Ctx<'_>, line: usize| {
+        cx.doc
+            .locate(
+                data_key,
+                super::yaml::Pos {
+                    line,
+                    column: 1,
+                    offset: 0,
+                },
+            )
+            .line
+    };
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut last_field: Option<Field> = None;
+    let mut saw_groups_list = false;
+    for (i, raw) in text.lines().enumerate() {
+        let n = i + 1;
+        let t = raw.trim_matches([' ', '\t']).trim_end_matches('\r');
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let (dash, rest) = if t == "-" {
+            (true, "")
+        } else if let Some(r) = t.strip_prefix("- ").or_else(|| t.strip_prefix("-\t")) {
+            (true, r.trim_matches([' ', '\t']))
+        } else {
+            (false, t)
+        };
+        let kv = split_key(rest);
+        if dash
+            && kv.is_none()
+            && !rest.is_empty()
+            && last_field == Some(Field::Groups)
+            && saw_groups_list
+        {
+            if let Some(e) = entries.last_mut() {
+                e.groups.push(unquote(rest));
+            }
+            continue;
+        }
+        if dash {
+            let line = loc(cx, n);
+            entries.push(Entry {
+                line,
+                ..Entry::default()
+            });
+            last_field = None;
+            saw_groups_list = false;
+            if rest.is_empty() {
+                continue;
+            }
+        }
+        let Some((k, v)) = kv else {
+            let line = loc(cx, n);
+            cx.lost(key, line, format!("line not understood: {}", t.trim()));
+            continue;
+        };
+        if entries.is_empty() {
+            let line = loc(cx, n);
+            entries.push(Entry {
+                line,
+                ..Entry::default()
+            });
+            if let Some(e) = entries.last_mut() {
+                e.changes.push("the entry had no leading `- `".into());
+            }
+        }
+        let field = fields
+            .iter()
+            .find(|f| go_fold_eq(f.json_name(), k))
+            .copied()
+            .or_else(|| {
+                let norm: String = k
+                    .chars()
+                    .filter(|c| c.is_ascii_alphanumeric())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
+                match norm.as_str() {
+                    "rolearn" | "arn" if section == Section::MapRoles => Some(Field::RoleArn),
+                    "userarn" | "arn" if section == Section::MapUsers => Some(Field::UserArn),
+                    "group" | "groups" => Some(Field::Groups),
+                    "username" => Some(Field::Username),
+                    _ => None,
+                }
+            });
+        let Some(e) = entries.last_mut() else {
+            continue;
+        };
+        let Some(field) = field else {
+            e.changes.push(format!("unknown key {k:?} left out"));
+            last_field = None;
+            continue;
+        };
+        if !go_fold_eq(field.json_name(), k) {
+            e.changes
+                .push(format!("key {k:?} read as {}", field.json_name()));
+        }
+        last_field = Some(field);
+        match field {
+            Field::RoleArn | Field::UserArn => e.arn = unquote(v),
+            Field::Username => e.username = unquote(v),
+            Field::Groups => {
+                let v = v.trim();
+                if v.is_empty() {
+                    saw_groups_list = true;
+                    e.groups.clear();
+                } else if v.starts_with('[') && v.ends_with(']') {
+                    e.groups = v[1..v.len() - 1]
+                        .split(',')
+                        .map(unquote)
+                        .filter(|g| !g.is_empty())
+                        .collect();
+                } else {
+                    e.groups = vec![unquote(v)];
+                    e.changes
+                        .push("groups was a single string: now a list".into());
+                }
+            }
+            _ => {}
+        }
+    }
+    entries
+}

@@ -1,0 +1,525 @@
+//! Where an aws-auth comes from: a ConfigMap manifest (YAML or JSON, including
+//! `kubectl get -o yaml` output and `kind: List`), an eksctl `ClusterConfig`
+//! (`iamIdentityMappings`), or the live ConfigMap's data map.
+//!
+//! The authenticator only ever sees the data strings. People fix the *file*, so every data value
+//! keeps a [`Locator`] that maps a position inside the embedded string (line 3 of `mapRoles`)
+//! back to the line and column of the original file.
+
+use super::model::Section;
+use super::yaml::{self, Node, NodeKind, Pos, Resolved, Style};
+
+/// Why an input is not an aws-auth at all (usage / bad-input errors, not findings).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    #[error("{origin}: the file is empty")]
+    Empty { origin: String },
+    #[error("{origin}: binary data, not text (a NUL byte or invalid UTF-8 at byte {offset})")]
+    Binary { origin: String, offset: usize },
+    #[error("{origin}:{line}:{column}: not YAML or JSON: {message}")]
+    NotYaml {
+        origin: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{origin}: not a ConfigMap (found {found}); expected kind: ConfigMap named aws-auth")]
+    NotConfigMap { origin: String, found: String },
+    #[error(
+        "{origin}: this ConfigMap is named {name:?}; the authenticator only reads kube-system/aws-auth"
+    )]
+    WrongName { origin: String, name: String },
+}
+
+/// The kind of input that was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceFormat {
+    ConfigMapYaml,
+    ConfigMapJson,
+    EksctlClusterConfig,
+    /// A bare mapping of data keys (`mapRoles: |` at the top level).
+    DataYaml,
+    /// Data strings handed over directly (the live ConfigMap).
+    DataMap,
+}
+
+/// Maps positions in a data value to positions in the original file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Locator {
+    /// A literal block scalar: value line `i` is file line `first_line + i - 1`, shifted right
+    /// by `indent` columns.
+    Block { first_line: usize, indent: usize },
+    /// Quoted, folded, JSON-string values: everything points at the value's start.
+    Fixed(Pos),
+    /// No file: positions are those inside the value itself.
+    Identity,
+    /// Text synthesised from another format: value line `i` comes from `lines[i - 1]`.
+    Lines(Vec<Pos>),
+}
+
+/// A data value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataValue {
+    Text(String),
+    /// A list, mapping, number or boolean where the API requires a string.
+    NotString {
+        found: &'static str,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct DataEntry {
+    pub key: String,
+    pub key_pos: Pos,
+    pub value: DataValue,
+    pub value_pos: Pos,
+    pub locator: Locator,
+}
+
+/// Something the reader noticed about the input itself.
+#[derive(Debug, Clone)]
+pub struct SourceNote {
+    pub code: &'static str,
+    pub pos: Pos,
+    pub message: String,
+    pub fix: Option<String>,
+}
+
+/// One aws-auth, ready to be loaded.
+#[derive(Debug, Clone)]
+pub struct AwsAuthDocument {
+    pub origin: String,
+    /// The original text (empty for a data map).
+    pub text: String,
+    pub format: SourceFormat,
+    /// The ConfigMap object (manifests only), for rendering.
+    pub manifest: Option<Node>,
+    pub data: Vec<DataEntry>,
+    pub notes: Vec<SourceNote>,
+    line_starts: Vec<usize>,
+}
+
+impl AwsAuthDocument {
+    fn new(origin: &str, text: String, format: SourceFormat) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        AwsAuthDocument {
+            origin: origin.to_string(),
+            text,
+            format,
+            manifest: None,
+            data: Vec::new(),
+            notes: Vec::new(),
+            line_starts,
+        }
+    }
+
+    /// Build from the data strings of a live ConfigMap.
+    pub fn from_data<I, K, V>(origin: &str, data: I) -> Self
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        let mut doc = AwsAuthDocument::new(origin, String::new(), SourceFormat::DataMap);
+        for (k, v) in data {
+            doc.data.push(DataEntry {
+                key: k.into(),
+                key_pos: Pos::default(),
+                value: DataValue::Text(v.into()),
+                value_pos: Pos::default(),
+                locator: Locator::Identity,
+            });
+        }
+        doc
+    }
+
+    /// The text of a data key, if it is present and a string.
+    pub fn data_text(&self, key: &str) -> Option<&str> {
+        self.data
+            .iter()
+            .rev()
+            .find(|d| d.key == key)
+            .and_then(|d| match &d.value {
+                DataValue::Text(t) => Some(t.as_str()),
+                DataValue::NotString { .. } => None,
+            })
+    }
+
+    pub fn entry(&self, key: &str) -> Option<&DataEntry> {
+        self.data.iter().rev().find(|d| d.key == key)
+    }
+
+    pub fn section_entry(&self, section: Section) -> Option<&DataEntry> {
+        self.entry(section.key())
+    }
+
+    /// The text of line `line` (1-based) of the original file, without its line break.
+    pub fn line_text(&self, line: usize) -> Option<&str> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.text.len());
+        self.text
+            .get(start..end)
+            .map(|l| l.trim_end_matches('\n').trim_end_matches('\r'))
+    }
+
+    fn offset_of(&self, line: usize, column: usize) -> usize {
+        let Some(text) = self.line_text(line) else {
+            return self.text.len();
+        };
+        let start = self.line_starts[line - 1];
+        start
+            + text
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map(|(b, _)| b)
+                .unwrap_or(text.len())
+    }
+
+    /// Map a position inside the value of data key `key` to the original file.
+    pub fn locate(&self, key: &str, inner: Pos) -> Pos {
+        let Some(entry) = self.entry(key) else {
+            return inner;
+        };
+        match &entry.locator {
+            Locator::Identity => inner,
+            Locator::Fixed(p) => *p,
+            Locator::Block { first_line, indent } => {
+                let line = first_line + inner.line.saturating_sub(1);
+                let column = inner.column + indent;
+                Pos {
+                    line,
+                    column,
+                    offset: self.offset_of(line, column),
+                }
+            }
+            Locator::Lines(lines) => lines
+                .get(inner.line.saturating_sub(1))
+                .or(lines.last())
+                .copied()
+                .unwrap_or(entry.value_pos),
+        }
+    }
+
+    /// Whether positions inside `key`'s value are exact in the file.
+    pub fn is_exact(&self, key: &str) -> bool {
+        matches!(
+            self.entry(key).map(|e| &e.locator),
+            Some(Locator::Block { .. } | Locator::Identity)
+        )
+    }
+}
+
+/// Read an aws-auth from bytes. `origin` names the input in messages (`-` for stdin).
+pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, InputError> {
+    let origin_s = origin.to_string();
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(InputError::Binary {
+            origin: origin_s,
+            offset,
+        });
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_string(),
+        Err(e) => {
+            return Err(InputError::Binary {
+                origin: origin_s,
+                offset: e.valid_up_to(),
+            });
+        }
+    };
+    if text.trim().is_empty() {
+        return Err(InputError::Empty { origin: origin_s });
+    }
+    let is_json = text.trim_start().starts_with('{');
+    let docs = match yaml::parse_all(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            return Err(InputError::NotYaml {
+                origin: origin_s,
+                line: e.pos.line,
+                column: e.pos.column,
+                message: e.message,
+            });
+        }
+    };
+    let mut found: Vec<String> = Vec::new();
+    let mut wrong_name: Option<String> = None;
+    for root in docs {
+        let mut candidates = vec![root.clone()];
+        if str_field(&root, "kind").as_deref() == Some("List")
+            && let Some(NodeKind::Seq(items)) = root.get("items").map(|n| &n.kind)
+        {
+            candidates = items.clone();
+        }
+        for obj in candidates {
+            match classify(&obj) {
+                Kind::ConfigMap => {
+                    let name = obj
+                        .get("metadata")
+                        .and_then(|m| str_field(m, "name"))
+                        .unwrap_or_default();
+                    if name != "aws-auth" {
+                        wrong_name.get_or_insert(name);
+                        continue;
+                    }
+                    let fmt = if is_json {
+                        SourceFormat::ConfigMapJson
+                    } else {
+                        SourceFormat::ConfigMapYaml
+                    };
+                    return Ok(from_configmap(origin, &text, obj, fmt));
+                }
+                Kind::Eksctl => return Ok(from_eksctl(origin, &text, &obj)),
+                Kind::Data => {
+                    let mut doc =
+                        AwsAuthDocument::new(origin, text.clone(), SourceFormat::DataYaml);
+                    read_data(&mut doc, &obj);
+                    return Ok(doc);
+                }
+                Kind::Other(k) => found.push(k),
+            }
+        }
+    }
+    if let Some(name) = wrong_name {
+        return Err(InputError::WrongName {
+            origin: origin_s,
+            name,
+        });
+    }
+    Err(InputError::NotConfigMap {
+        origin: origin_s,
+        found: if found.is_empty() {
+            "no Kubernetes object".to_string()
+        } else {
+            found.join(", ")
+        },
+    })
+}
+
+enum Kind {
+    ConfigMap,
+    Eksctl,
+    Data,
+    Other(String),
+}
+
+fn str_field(node: &Node, key: &str) -> Option<String> {
+    node.get(key).and_then(|n| n.as_str()).map(str::to_string)
+}
+
+fn classify(obj: &Node) -> Kind {
+    if !matches!(obj.kind, NodeKind::Map(_)) {
+        let what = match &obj.kind {
+            NodeKind::Seq(_) => "a YAML list",
+            _ => "a scalar",
+        };
+        return Kind::Other(what.to_string());
+    }
+    let kind = str_field(obj, "kind");
+    let api = str_field(obj, "apiVersion").unwrap_or_default();
+    match kind.as_deref() {
+        Some("ConfigMap") => Kind::ConfigMap,
+        Some("ClusterConfig") if api.starts_with("eksctl.io/") => Kind::Eksctl,
+        Some(k) => Kind::Other(format!("kind {k}")),
+        None => {
+            if Section::ALL.iter().any(|s| obj.get(s.key()).is_some()) {
+                Kind::Data
+            } else {
+                Kind::Other("a mapping without kind".to_string())
+            }
+        }
+    }
+}
+
+fn from_configmap(origin: &str, text: &str, obj: Node, format: SourceFormat) -> AwsAuthDocument {
+    let mut doc = AwsAuthDocument::new(origin, text.to_string(), format);
+    if let Some(meta) = obj.get("metadata")
+        && let Some(ns) = meta.get("namespace")
+    {
+        let ns_s = ns.as_str().unwrap_or_default();
+        if ns_s != "kube-system" {
+            doc.notes.push(SourceNote {
+                code: "AA032",
+                pos: ns.pos,
+                message: format!(
+                    "namespace is {ns_s:?}: the authenticator only reads the aws-auth of kube-system"
+                ),
+                fix: Some("set metadata.namespace: kube-system".into()),
+            });
+        }
+    }
+    if let Some(data) = obj.get("data") {
+        read_data(&mut doc, data);
+    }
+    doc.manifest = Some(obj);
+    doc
+}
+
+/// Column where the content of a literal block starting at `header` begins.
+fn block_locator(text: &str, value: &Node) -> Locator {
+    let start = value.pos.offset.min(text.len());
+    let Some(nl) = text[start..].find('\n') else {
+        return Locator::Fixed(value.pos);
+    };
+    let header = &text[start..start + nl];
+    let explicit = header
+        .chars()
+        .skip(1)
+        .find(|c| c.is_ascii_digit())
+        .and_then(|c| c.to_digit(10))
+        .map(|d| d as usize);
+    let first_line = value.pos.line + 1;
+    let indent = match explicit {
+        Some(d) => {
+            let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let parent = text[line_start..].chars().take_while(|c| *c == ' ').count();
+            parent + d
+        }
+        None => text[start + nl + 1..]
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .map(|l| l.chars().take_while(|c| *c == ' ').count())
+            .unwrap_or(0),
+    };
+    Locator::Block { first_line, indent }
+}
+
+fn read_data(doc: &mut AwsAuthDocument, data: &Node) {
+    let NodeKind::Map(pairs) = &data.kind else {
+        return;
+    };
+    for (k, v) in pairs {
+        let key = k.scalar_value().unwrap_or_default().to_string();
+        let (value, locator) = match &v.kind {
+            NodeKind::Scalar { value, style } => match yaml::resolve(v) {
+                Ok(Resolved::Str(_)) => {
+                    let loc = if *style == Style::Literal {
+                        block_locator(&doc.text, v)
+                    } else {
+                        Locator::Fixed(v.pos)
+                    };
+                    (DataValue::Text(value.clone()), loc)
+                }
+                // `mapRoles:` with nothing after it: JSON null, stored as "".
+                Ok(Resolved::Null) => (DataValue::Text(String::new()), Locator::Fixed(v.pos)),
+                Ok(r) => (
+                    DataValue::NotString {
+                        found: r.type_name(),
+                    },
+                    Locator::Fixed(v.pos),
+                ),
+                Err(_) => (
+                    DataValue::NotString { found: "value" },
+                    Locator::Fixed(v.pos),
+                ),
+            },
+            NodeKind::Seq(_) => (
+                DataValue::NotString { found: "list" },
+                Locator::Fixed(v.pos),
+            ),
+            NodeKind::Map(_) => (
+                DataValue::NotString { found: "mapping" },
+                Locator::Fixed(v.pos),
+            ),
+        };
+        doc.data.push(DataEntry {
+            key,
+            key_pos: k.pos,
+            value,
+            value_pos: v.pos,
+            locator,
+        });
+    }
+}
+
+/// Quote a string for YAML as a JSON string (always valid YAML, never re-typed).
+pub fn json_quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("{s:?}"))
+}
+
+fn scalar_text(n: &Node) -> String {
+    n.scalar_value().unwrap_or_default().to_string()
+}
+
+/// eksctl `iamIdentityMappings` → the aws-auth eksctl would write. Role ARNs go to
+/// `mapRoles`, user and root ARNs to `mapUsers`, `account` items to `mapAccounts`.
+fn from_eksctl(origin: &str, text: &str, obj: &Node) -> AwsAuthDocument {
+    let mut doc = AwsAuthDocument::new(origin, text.to_string(), SourceFormat::EksctlClusterConfig);
+    let mut roles = (String::new(), Vec::new());
+    let mut users = (String::new(), Vec::new());
+    let mut accounts = (String::new(), Vec::new());
+    let Some(NodeKind::Seq(items)) = obj.get("iamIdentityMappings").map(|n| &n.kind) else {
+        return doc;
+    };
+    for item in items {
+        if let Some(acc) = item.get("account") {
+            accounts
+                .0
+                .push_str(&format!("- {}\n", json_quote(&scalar_text(acc))));
+            accounts.1.push(acc.pos);
+            continue;
+        }
+        if item.get("serviceName").is_some() {
+            doc.notes.push(SourceNote {
+                code: "AA033",
+                pos: item.pos,
+                message: "serviceName mappings are turned into RBAC objects by eksctl, not aws-auth entries; not checked".into(),
+                fix: None,
+            });
+            continue;
+        }
+        let Some(arn) = item.get("arn") else {
+            doc.notes.push(SourceNote {
+                code: "AA033",
+                pos: item.pos,
+                message: "identity mapping without arn or account: eksctl refuses it".into(),
+                fix: Some("add arn: arn:aws:iam::ACCOUNT:role/NAME".into()),
+            });
+            continue;
+        };
+        let arn_s = scalar_text(arn);
+        let is_user = arn_s.contains(":user/") || arn_s.ends_with(":root");
+        let (buf, lines) = if is_user { &mut users } else { &mut roles };
+        let key = if is_user { "userarn" } else { "rolearn" };
+        buf.push_str(&format!("- {key}: {}\n", json_quote(&arn_s)));
+        lines.push(arn.pos);
+        if let Some(u) = item.get("username") {
+            buf.push_str(&format!("  username: {}\n", json_quote(&scalar_text(u))));
+            lines.push(u.pos);
+        }
+        if let Some(g) = item.get("groups") {
+            buf.push_str("  groups:\n");
+            lines.push(g.pos);
+            if let NodeKind::Seq(gs) = &g.kind {
+                for gi in gs {
+                    buf.push_str(&format!("    - {}\n", json_quote(&scalar_text(gi))));
+                    lines.push(gi.pos);
+                }
+            }
+        }
+    }
+    for (key, (buf, lines)) in [
+        ("mapRoles", roles),
+        ("mapUsers", users),
+        ("mapAccounts", accounts),
+    ] {
+        if lines.is_empty() {
+            continue;
+        }
+        doc.data.push(DataEntry {
+            key: key.to_string(),
+            key_pos: lines[0],
+            value: DataValue::Text(buf),
+            value_pos: lines[0],
+            locator: Locator::Lines(lines),
+        });
+    }
+    doc
+}

@@ -1,0 +1,603 @@
+//! A YAML node tree with source positions, resolved the way go-yaml v2 resolves it.
+//!
+//! Why not serde: the authenticator's behaviour depends on details a typed deserializer hides —
+//! YAML 1.1 implicit types (`yes` is a boolean, `0755` an octal number, `123456789012` a
+//! number), which keys are not strings, where each value sits in the file. So the text is read
+//! into events by granit-parser (which reports byte, line and column spans) and this module
+//! builds a small tree and resolves plain scalars with go-yaml v2's rules (`resolve.go`).
+
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Span};
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A position inside the text that was parsed: 1-based line and column (in characters) and a
+/// 0-based byte offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, PartialOrd, Ord, Hash)]
+pub struct Pos {
+    pub line: usize,
+    pub column: usize,
+    pub offset: usize,
+}
+
+/// How a scalar was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Debug, Clone)]
+pub enum NodeKind {
+    Scalar { value: String, style: Style },
+    Seq(Vec<Node>),
+    Map(Vec<(Node, Node)>),
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub kind: NodeKind,
+    pub pos: Pos,
+    pub end: Pos,
+    /// Explicit tag as written (`!!str`, `!custom`), if any.
+    pub tag: Option<String>,
+    /// Whether a collection was written in flow style (`[..]`, `{..}`).
+    pub flow: bool,
+}
+
+/// The implicit type go-yaml v2 gives a scalar.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    Null,
+    Bool(bool),
+    Int(i128),
+    Float(f64),
+    Str(String),
+}
+
+impl Resolved {
+    /// The YAML type name, as go-yaml names it in its messages.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Resolved::Null => "null",
+            Resolved::Bool(_) => "bool",
+            Resolved::Int(_) => "int",
+            Resolved::Float(_) => "float",
+            Resolved::Str(_) => "str",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub message: String,
+    pub pos: Pos,
+}
+
+/// One parsed document (the first of the stream, as `yaml.Unmarshal` reads it).
+#[derive(Debug, Clone)]
+pub struct Document {
+    /// `None` when the document holds no node (empty text, only comments).
+    pub root: Option<Node>,
+    /// Position of a second `---` document, which go-yaml never reads.
+    pub extra_document: Option<Pos>,
+}
+
+/// Upper bound on nodes produced by alias expansion (go-yaml refuses "excessive aliasing").
+const MAX_NODES: usize = 2_000_000;
+
+fn pos_of(text: &str, m: &granit_parser::Marker) -> Pos {
+    let offset = m.byte_offset().unwrap_or(0).min(text.len());
+    Pos {
+        line: m.line().max(1),
+        column: m.col() + 1,
+        offset,
+    }
+}
+
+fn scan_error(text: &str, e: &ScanError) -> YamlError {
+    YamlError {
+        message: e.info(),
+        pos: pos_of(text, e.marker()),
+    }
+}
+
+enum Frame {
+    Seq(Node, Vec<Node>),
+    Map(Node, Vec<(Node, Node)>, Option<Node>),
+}
+
+struct Builder<'t> {
+    text: &'t str,
+    stack: Vec<(Frame, usize)>,
+    anchors: HashMap<usize, Node>,
+    produced: usize,
+}
+
+impl<'t> Builder<'t> {
+    fn node_count(n: &Node) -> usize {
+        match &n.kind {
+            NodeKind::Scalar { .. } => 1,
+            NodeKind::Seq(items) => 1 + items.iter().map(Self::node_count).sum::<usize>(),
+            NodeKind::Map(pairs) => {
+                1 + pairs
+                    .iter()
+                    .map(|(k, v)| Self::node_count(k) + Self::node_count(v))
+                    .sum::<usize>()
+            }
+        }
+    }
+
+    /// Attach a finished node to its parent; returns it back when it is the document root.
+    fn push(&mut self, node: Node, anchor: usize) -> Option<Node> {
+        if anchor != 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        match self.stack.last_mut() {
+            None => Some(node),
+            Some((Frame::Seq(_, items), _)) => {
+                items.push(node);
+                None
+            }
+            Some((Frame::Map(_, pairs, pending), _)) => {
+                match pending.take() {
+                    None => *pending = Some(node),
+                    Some(key) => pairs.push((key, node)),
+                }
+                None
+            }
+        }
+    }
+}
+
+fn tag_text(tag: &Option<std::borrow::Cow<'_, granit_parser::Tag>>) -> Option<String> {
+    tag.as_ref().map(|t| {
+        let (handle, suffix) = t.parts();
+        if handle == "tag:yaml.org,2002:" {
+            format!("!!{suffix}")
+        } else {
+            format!("{handle}{suffix}")
+        }
+    })
+}
+
+/// Parse the first document of `text`. Errors are syntax errors (the authenticator would fail
+/// the whole section on them).
+pub fn parse_first(text: &str) -> Result<Document, YamlError> {
+    let mut docs = parse_documents(text, true)?;
+    let extra = docs.get(1).map(|d| d.1);
+    let root = if docs.is_empty() {
+        None
+    } else {
+        docs.swap_remove(0).0
+    };
+    Ok(Document {
+        root,
+        extra_document: extra,
+    })
+}
+
+/// Parse every document of a stream (for manifests holding several objects).
+pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
+    Ok(parse_documents(text, false)?
+        .into_iter()
+        .filter_map(|(n, _)| n)
+        .collect())
+}
+
+/// Returns (root, position of the document start) per document. With `first_only`, parsing
+/// stops after the first document; the start of a second one is still reported.
+fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Pos)>, YamlError> {
+    let mut parser = Parser::new_from_str(text);
+    let mut b = Builder {
+        text,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        produced: 0,
+    };
+    let mut docs: Vec<(Option<Node>, Pos)> = Vec::new();
+    let mut current_root: Option<Node> = None;
+    let mut doc_start = Pos::default();
+    loop {
+        let next = parser.next();
+        let (event, span): (Event<'_>, Span) = match next {
+            None => break,
+            Some(Err(e)) => {
+                if first_only && !docs.is_empty() {
+                    // go-yaml never reads past the first document.
+                    break;
+                }
+                return Err(scan_error(text, &e));
+            }
+            Some(Ok(ev)) => ev,
+        };
+        let start = pos_of(text, &span.start);
+        let end = pos_of(text, &span.end);
+        match event {
+            Event::StreamStart | Event::StreamEnd => {}
+            Event::DocumentStart(..) => {
+                if first_only && !docs.is_empty() {
+                    docs.push((None, start));
+                    break;
+                }
+                doc_start = start;
+                current_root = None;
+                b.anchors.clear();
+            }
+            Event::DocumentEnd => {
+                docs.push((current_root.take(), doc_start));
+            }
+            Event::Alias(id) => {
+                let Some(target) = b.anchors.get(&id).cloned() else {
+                    return Err(YamlError {
+                        message: "unknown anchor referenced".into(),
+                        pos: start,
+                    });
+                };
+                b.produced += Builder::node_count(&target);
+                if b.produced > MAX_NODES {
+                    return Err(YamlError {
+                        message: "document contains excessive aliasing".into(),
+                        pos: start,
+                    });
+                }
+                if let Some(root) = b.push(target, 0) {
+                    current_root = Some(root);
+                }
+            }
+            Event::Scalar(value, style, anchor, tag) => {
+                b.produced += 1;
+                let style = match style {
+                    ScalarStyle::Plain => Style::Plain,
+                    ScalarStyle::SingleQuoted => Style::SingleQuoted,
+                    ScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                    ScalarStyle::Literal => Style::Literal,
+                    _ => Style::Folded,
+                };
+                let node = Node {
+                    kind: NodeKind::Scalar {
+                        value: value.into_owned(),
+                        style,
+                    },
+                    pos: start,
+                    end,
+                    tag: tag_text(&tag),
+                    flow: false,
+                };
+                if let Some(root) = b.push(node, anchor) {
+                    current_root = Some(root);
+                }
+            }
+            Event::SequenceStart(style, anchor, tag) => {
+                b.produced += 1;
+                let node = Node {
+                    kind: NodeKind::Seq(Vec::new()),
+                    pos: start,
+                    end,
+                    tag: tag_text(&tag),
+                    flow: matches!(style, granit_parser::StructureStyle::Flow),
+                };
+                b.stack.push((Frame::Seq(node, Vec::new()), anchor));
+            }
+            Event::MappingStart(style, anchor, tag) => {
+                b.produced += 1;
+                let node = Node {
+                    kind: NodeKind::Map(Vec::new()),
+                    pos: start,
+                    end,
+                    tag: tag_text(&tag),
+                    flow: matches!(style, granit_parser::StructureStyle::Flow),
+                };
+                b.stack.push((Frame::Map(node, Vec::new(), None), anchor));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let Some((frame, anchor)) = b.stack.pop() else {
+                    return Err(YamlError {
+                        message: "unbalanced collection end".into(),
+                        pos: start,
+                    });
+                };
+                let node = match frame {
+                    Frame::Seq(mut n, items) => {
+                        n.kind = NodeKind::Seq(items);
+                        n.end = end;
+                        n
+                    }
+                    Frame::Map(mut n, pairs, _) => {
+                        n.kind = NodeKind::Map(pairs);
+                        n.end = end;
+                        n
+                    }
+                };
+                if let Some(root) = b.push(node, anchor) {
+                    current_root = Some(root);
+                }
+            }
+            _ => {}
+        }
+        if b.produced > MAX_NODES {
+            return Err(YamlError {
+                message: "document is too large".into(),
+                pos: start,
+            });
+        }
+    }
+    let _ = b.text;
+    Ok(docs)
+}
+
+// ---------------------------------------------------------------------------------------------
+// go-yaml v2 scalar resolution (YAML 1.1)
+
+fn map_lookup(s: &str) -> Option<Resolved> {
+    Some(match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            Resolved::Bool(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            Resolved::Bool(false)
+        }
+        "" | "~" | "null" | "Null" | "NULL" => Resolved::Null,
+        ".nan" | ".NaN" | ".NAN" => Resolved::Float(f64::NAN),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => Resolved::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => Resolved::Float(f64::NEG_INFINITY),
+        _ => return None,
+    })
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` / `ParseUint(s, 0, 64)` accepted forms (after go-yaml
+/// removed underscores): optional sign, `0x`/`0o`/`0b` prefixes, a leading `0` for octal.
+fn go_parse_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let v = u128::from_str_radix(digits, radix).ok()?;
+    if neg {
+        if v > (i64::MAX as u128) + 1 {
+            return None;
+        }
+        Some(-(v as i128))
+    } else if v > u64::MAX as u128 {
+        None
+    } else {
+        Some(v as i128)
+    }
+}
+
+/// go-yaml's `yamlStyleFloat`: `^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$`.
+fn is_yaml_style_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+        i += 1;
+    }
+    let digits = |i: &mut usize| {
+        let st = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - st
+    };
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    } else {
+        if digits(&mut i) == 0 {
+            return false;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            digits(&mut i);
+        }
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Resolve a plain (unquoted, untagged) scalar as go-yaml v2 does.
+pub fn resolve_plain(s: &str) -> Resolved {
+    let Some(first) = s.chars().next() else {
+        return Resolved::Null;
+    };
+    let hinted = first.is_ascii_digit() || "+-.yYnNtTfFoO~".contains(first);
+    if !hinted {
+        return Resolved::Str(s.to_string());
+    }
+    if let Some(r) = map_lookup(s) {
+        return r;
+    }
+    if first.is_ascii_digit() || first == '+' || first == '-' {
+        let plain: String = s.chars().filter(|&c| c != '_').collect();
+        if let Some(i) = go_parse_int(&plain) {
+            return Resolved::Int(i);
+        }
+        if is_yaml_style_float(&plain)
+            && let Ok(f) = plain.parse::<f64>()
+        {
+            return Resolved::Float(f);
+        }
+        return Resolved::Str(s.to_string());
+    }
+    if first == '.'
+        && is_yaml_style_float(s)
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return Resolved::Float(f);
+    }
+    Resolved::Str(s.to_string())
+}
+
+/// Resolve any scalar node: quoted and block scalars are strings; explicit tags are honoured.
+/// An error means go-yaml refuses the document (e.g. `!!int abc`).
+pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
+    let NodeKind::Scalar { value, style } = &node.kind else {
+        return Ok(Resolved::Null);
+    };
+    let implicit = resolve_plain(value);
+    match node.tag.as_deref() {
+        None | Some("!") => {
+            if *style == Style::Plain && node.tag.is_none() {
+                Ok(implicit)
+            } else {
+                Ok(Resolved::Str(value.clone()))
+            }
+        }
+        Some("!!str") => Ok(Resolved::Str(value.clone())),
+        Some("!!null") => Ok(Resolved::Null),
+        Some("!!binary") => Ok(Resolved::Str(value.clone())),
+        Some(t @ ("!!bool" | "!!int" | "!!float")) => {
+            let ok = matches!(
+                (t, &implicit),
+                ("!!bool", Resolved::Bool(_))
+                    | ("!!int", Resolved::Int(_))
+                    | ("!!float", Resolved::Float(_) | Resolved::Int(_))
+            );
+            if ok {
+                Ok(implicit)
+            } else {
+                Err(YamlError {
+                    message: format!("cannot decode !!str `{value}` as a {t}"),
+                    pos: node.pos,
+                })
+            }
+        }
+        Some(_) => Ok(Resolved::Str(value.clone())),
+    }
+}
+
+impl Node {
+    pub fn scalar_value(&self) -> Option<&str> {
+        match &self.kind {
+            NodeKind::Scalar { value, .. } => Some(value),
+            _ => None,
+        }
+    }
+
+    pub fn style(&self) -> Option<Style> {
+        match &self.kind {
+            NodeKind::Scalar { style, .. } => Some(*style),
+            _ => None,
+        }
+    }
+
+    /// A plain `<<` key: go-yaml's merge key.
+    pub fn is_merge_key(&self) -> bool {
+        matches!(&self.kind, NodeKind::Scalar { value, style: Style::Plain } if value == "<<")
+            && (self.tag.is_none() || self.tag.as_deref() == Some("!!merge"))
+    }
+
+    /// Look up a string key in a mapping node (exact match, last one wins as in go-yaml).
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        match &self.kind {
+            NodeKind::Map(pairs) => pairs
+                .iter()
+                .rev()
+                .find(|(k, _)| k.scalar_value() == Some(key))
+                .map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The scalar as a string if it resolves to a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match resolve(self) {
+            Ok(Resolved::Str(_)) => self.scalar_value(),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yaml11_scalars_resolve_like_go_yaml_v2() {
+        assert_eq!(resolve_plain("yes"), Resolved::Bool(true));
+        assert_eq!(resolve_plain("Off"), Resolved::Bool(false));
+        assert_eq!(resolve_plain("n"), Resolved::Bool(false));
+        assert_eq!(resolve_plain("0755"), Resolved::Int(0o755));
+        assert_eq!(resolve_plain("0x1F"), Resolved::Int(31));
+        assert_eq!(resolve_plain("1_000"), Resolved::Int(1000));
+        assert_eq!(
+            resolve_plain("123456789012"),
+            Resolved::Int(123_456_789_012)
+        );
+        assert_eq!(
+            resolve_plain("012345678901"),
+            Resolved::Float(12_345_678_901.0)
+        );
+        assert_eq!(resolve_plain("1e3"), Resolved::Float(1000.0));
+        assert_eq!(resolve_plain(".5"), Resolved::Float(0.5));
+        assert!(matches!(resolve_plain(".inf"), Resolved::Float(f) if f.is_infinite()));
+        assert_eq!(resolve_plain("~"), Resolved::Null);
+        assert_eq!(resolve_plain("nope"), Resolved::Str("nope".into()));
+        assert_eq!(
+            resolve_plain("2001-12-14"),
+            Resolved::Str("2001-12-14".into())
+        );
+        assert_eq!(resolve_plain("12:30"), Resolved::Str("12:30".into()));
+        assert_eq!(
+            resolve_plain("system:masters"),
+            Resolved::Str("system:masters".into())
+        );
+    }
+
+    #[test]
+    fn positions_are_reported_per_node() {
+        let doc = parse_first("a: 1\nb:\n  - x\n").expect("parses");
+        let root = doc.root.expect("root");
+        let b = root.get("b").expect("b");
+        let NodeKind::Seq(items) = &b.kind else {
+            panic!("seq expected")
+        };
+        assert_eq!(items[0].pos.line, 3);
+        assert_eq!(items[0].pos.column, 5);
+        assert_eq!(items[0].pos.offset, 12);
+    }
+
+    #[test]
+    fn tabs_and_unquoted_templates() {
+        assert!(parse_first("- rolearn: a\n\tusername: b\n").is_err());
+        let doc = parse_first("- username: {{SessionName}}\n").expect("flow map parses");
+        assert!(doc.root.is_some());
+    }
+
+    #[test]
+    fn second_document_is_reported_not_read() {
+        let doc = parse_first("- a\n---\n- b: [\n").expect("first document parses");
+        assert!(doc.extra_document.is_some());
+    }
+}
