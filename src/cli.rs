@@ -76,4 +76,7 @@ pub enum Command {
     Kubeconfig(commands::kubeconfig::KubeconfigArgs),
     /// Print shell completions
     Completions(commands::completions::CompletionsArgs),
+    /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it
+    #[command(subcommand, name = "aws-auth")]
+    AwsAuth(commands::aws_auth::AwsAuthCommand),
 }

@@ -317,11 +317,23 @@ fn data_keys(cx: &mut Ctx<'_>) {
     }
 }
 
-fn count_entries_estimate(text: &str) -> usize {
+/// Entries a lost section appears to hold: `- key: value` lines (or `- "account"` items).
+fn count_entries_estimate(section: Section, text: &str) -> usize {
     text.lines()
         .filter(|l| {
             let t = l.trim_start_matches([' ', '\t']);
-            t.starts_with("- ") || t == "-"
+            let Some(rest) = t.strip_prefix('-') else {
+                return false;
+            };
+            if section == Section::MapAccounts {
+                return !rest.trim().is_empty();
+            }
+            let rest = rest.trim_start_matches([' ', '\t']);
+            rest.is_empty()
+                || rest
+                    .split_once(':')
+                    .map(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-\"'".contains(c)))
+                    .unwrap_or(false)
         })
         .count()
 }
@@ -347,11 +359,12 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
         return;
     }
     if let Some(err) = &load.error {
-        let estimate = count_entries_estimate(text);
-        let what = if load.section == Section::MapAccounts {
-            "account"
-        } else {
-            "entry"
+        let estimate = count_entries_estimate(load.section, text);
+        let what = match (load.section, estimate) {
+            (Section::MapAccounts, 1) => "account",
+            (Section::MapAccounts, _) => "accounts",
+            (_, 1) => "entry",
+            _ => "entries",
         };
         let nodes = if load.section == Section::MapRoles {
             " (node roles included: nodes go NotReady)"
@@ -368,9 +381,8 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
             key,
             err.pos,
             format!(
-                "{key} {kind} ({}): the authenticator loads none of its {estimate} {what}{}{nodes}",
+                "{key} {kind} ({}): the authenticator loads none of its {estimate} {what}{nodes}",
                 err.message,
-                if estimate == 1 { "" } else { "s" }
             ),
             Some(
                 "fix the YAML at this position, or run `eks-breakglass aws-auth salvage` to recover the entries"

@@ -362,33 +362,17 @@ fn from_configmap(origin: &str, text: &str, obj: Node, format: SourceFormat) -> 
     doc
 }
 
-/// Column where the content of a literal block starting at `header` begins.
-fn block_locator(text: &str, value: &Node) -> Locator {
-    let start = value.pos.offset.min(text.len());
-    let Some(nl) = text[start..].find('\n') else {
-        return Locator::Fixed(value.pos);
-    };
-    let header = &text[start..start + nl];
-    let explicit = header
-        .chars()
-        .skip(1)
-        .find(|c| c.is_ascii_digit())
-        .and_then(|c| c.to_digit(10))
-        .map(|d| d as usize);
-    let first_line = value.pos.line + 1;
-    let indent = match explicit {
-        Some(d) => {
-            let line_start = text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-            let parent = text[line_start..].chars().take_while(|c| *c == ' ').count();
-            parent + d
-        }
-        None => text[start + nl + 1..]
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .map(|l| l.chars().take_while(|c| *c == ' ').count())
-            .unwrap_or(0),
-    };
-    Locator::Block { first_line, indent }
+/// Where the content of a literal block starts. granit-parser's span of a literal scalar
+/// begins at its first non-blank content line, at the content's indentation.
+fn block_locator(value: &Node) -> Locator {
+    let leading_blank = value
+        .scalar_value()
+        .map(|v| v.chars().take_while(|c| *c == '\n').count())
+        .unwrap_or(0);
+    Locator::Block {
+        first_line: value.pos.line.saturating_sub(leading_blank).max(1),
+        indent: value.pos.column.saturating_sub(1),
+    }
 }
 
 fn read_data(doc: &mut AwsAuthDocument, data: &Node) {
@@ -401,7 +385,7 @@ fn read_data(doc: &mut AwsAuthDocument, data: &Node) {
             NodeKind::Scalar { value, style } => match yaml::resolve(v) {
                 Ok(Resolved::Str(_)) => {
                     let loc = if *style == Style::Literal {
-                        block_locator(&doc.text, v)
+                        block_locator(v)
                     } else {
                         Locator::Fixed(v.pos)
                     };

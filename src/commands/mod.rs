@@ -1,5 +1,6 @@
 //! One file per subcommand: parse arguments, call the domain and adapters, render.
 
+pub mod aws_auth;
 pub mod completions;
 pub mod kubeconfig;
 pub mod token;
@@ -14,5 +15,6 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Token(a) => token::run(g, a).await,
         Command::Kubeconfig(a) => kubeconfig::run(g, a).await,
         Command::Completions(a) => completions::run(a),
+        Command::AwsAuth(c) => aws_auth::run(g, c).await,
     }
 }

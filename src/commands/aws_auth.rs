@@ -1,0 +1,606 @@
+//! `aws-auth lint | show | salvage | render | diff | rules`: the aws-auth engine on files.
+//!
+//! Thin: read the inputs, call `crate::awsauth`, print. Diagnostics look like rustc's so that
+//! an editor or a CI log points straight at the line; `--format sarif` feeds code scanning.
+
+use crate::awsauth::{
+    self, Analysis, AwsAuthDocument, ClusterFacts, EffectiveMapping, Finding, Mark, NeverReason,
+    NodeRoleFact, NodeRoleKind, RULES, RenderOptions, SectionState, Severity,
+};
+use crate::cli::Globals;
+use crate::error::AppError;
+use crate::exit;
+use clap::{Args, Subcommand, ValueEnum};
+use std::io::{Read, Write};
+
+#[derive(Subcommand, Debug)]
+pub enum AwsAuthCommand {
+    /// Check aws-auth files the way EKS's authenticator reads them
+    #[command(after_help = "Examples:\n  eks-breakglass aws-auth lint aws-auth.yaml\n  \
+kubectl -n kube-system get configmap aws-auth -o yaml | eks-breakglass aws-auth lint -\n  \
+eks-breakglass aws-auth lint --format sarif --deny-warnings manifests/aws-auth.yaml > aws-auth.sarif\n\n\
+Exit codes: 0 clean, 2 bad input (not YAML, not a ConfigMap, another ConfigMap, binary, empty),\n\
+3 errors found (or warnings, with --deny-warnings). `eks-breakglass aws-auth rules` lists the codes.")]
+    Lint(LintArgs),
+    /// Show the mappings the authenticator would load (ARN, username, groups, line, marks)
+    Show(ShowArgs),
+    /// Recover what a broken aws-auth still holds: repaired ConfigMap on stdout, report on stderr
+    #[command(after_help = "Salvage never invents an entry: every entry of the output comes from the\n\
+input, and the output lints without errors. Entries it had to leave out are listed as lost.")]
+    Salvage(SalvageArgs),
+    /// Print the canonical YAML of an aws-auth (readable sections rewritten, everything else kept)
+    Render(RenderArgs),
+    /// Compare two aws-auth versions: who gained, lost or changed access, then a text diff
+    Diff(DiffArgs),
+    /// List the lint rules (code, severity, meaning)
+    Rules,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct FactsArgs {
+    /// A node group instance role that must be mapped (repeatable)
+    #[arg(long = "node-role", value_name = "ARN")]
+    pub node_roles: Vec<String>,
+    /// A Windows node group instance role that must be mapped (repeatable)
+    #[arg(long = "windows-node-role", value_name = "ARN")]
+    pub windows_node_roles: Vec<String>,
+    /// A Fargate pod execution role that must be mapped (repeatable)
+    #[arg(long = "fargate-role", value_name = "ARN")]
+    pub fargate_roles: Vec<String>,
+}
+
+impl FactsArgs {
+    pub fn facts(&self) -> ClusterFacts {
+        let mut node_roles = Vec::new();
+        for (list, kind) in [
+            (&self.node_roles, NodeRoleKind::Ec2Linux),
+            (&self.windows_node_roles, NodeRoleKind::Ec2Windows),
+            (&self.fargate_roles, NodeRoleKind::Fargate),
+        ] {
+            for arn in list {
+                node_roles.push(NodeRoleFact {
+                    arn: arn.clone(),
+                    kind,
+                    source: String::new(),
+                });
+            }
+        }
+        ClusterFacts { node_roles }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum LintFormat {
+    /// rustc-like diagnostics (or JSON with --output json)
+    #[default]
+    Human,
+    /// SARIF 2.1.0 for code scanning
+    Sarif,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// aws-auth files (ConfigMap YAML/JSON, `kubectl get -o yaml` output, eksctl ClusterConfig); `-` for stdin
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Fail (exit 3) on warnings too
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Report format
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+    #[command(flatten)]
+    pub facts: FactsArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// aws-auth file; `-` for stdin
+    #[arg(value_name = "FILE")]
+    pub file: String,
+}
+
+#[derive(Args, Debug)]
+pub struct SalvageArgs {
+    /// The broken aws-auth; `-` for stdin
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Drop server-side metadata (managedFields, resourceVersion, uid, …) from the output
+    #[arg(long)]
+    pub clean: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RenderArgs {
+    /// aws-auth file; `-` for stdin
+    #[arg(value_name = "FILE")]
+    pub file: String,
+    /// Drop server-side metadata (managedFields, resourceVersion, uid, …)
+    #[arg(long)]
+    pub clean: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct DiffArgs {
+    /// The old version; `-` for stdin
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The new version
+    #[arg(value_name = "NEW")]
+    pub new: String,
+}
+
+pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
+    match cmd {
+        AwsAuthCommand::Lint(a) => lint(g, a),
+        AwsAuthCommand::Show(a) => show(g, a),
+        AwsAuthCommand::Salvage(a) => salvage(g, a),
+        AwsAuthCommand::Render(a) => render(a),
+        AwsAuthCommand::Diff(a) => diff(g, a),
+        AwsAuthCommand::Rules => rules(g),
+    }
+}
+
+fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
+    if path == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut buf)
+            .map_err(|e| AppError::usage(format!("cannot read stdin: {e}"), None))?;
+        Ok(buf)
+    } else {
+        std::fs::read(path).map_err(|e| {
+            AppError::usage(
+                format!("cannot read {path}: {e}"),
+                Some("give the path of an aws-auth ConfigMap manifest, or - for stdin".into()),
+            )
+        })
+    }
+}
+
+fn input_error(e: awsauth::InputError) -> AppError {
+    let hint = match &e {
+        awsauth::InputError::WrongName { .. } => {
+            Some("export it with: kubectl -n kube-system get configmap aws-auth -o yaml".into())
+        }
+        awsauth::InputError::Empty { .. } | awsauth::InputError::Binary { .. } => {
+            Some("give a ConfigMap manifest in YAML or JSON".into())
+        }
+        _ => Some(
+            "expected a ConfigMap named aws-auth (YAML or JSON), kubectl get -o yaml output, or an eksctl ClusterConfig".into(),
+        ),
+    };
+    AppError::usage(e.to_string(), hint)
+}
+
+fn read_doc(path: &str) -> Result<AwsAuthDocument, AppError> {
+    let bytes = read_input(path)?;
+    let origin = if path == "-" { "<stdin>" } else { path };
+    awsauth::read_document(origin, &bytes).map_err(input_error)
+}
+
+fn write_out(s: &str) -> Result<(), AppError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| AppError::failed(format!("cannot write to stdout: {e}"), None))
+}
+
+fn json_string<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
+    serde_json::to_string_pretty(v)
+        .map(|s| s + "\n")
+        .map_err(|e| AppError::failed(format!("cannot encode JSON: {e}"), None))
+}
+
+// ------------------------------------------------------------------------------------------
+// lint
+
+/// One diagnostic in rustc's layout.
+pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
+    let mut s = format!("{}[{}]: {}\n", f.severity, f.code, f.message);
+    let width = f.line.to_string().len();
+    let pad = " ".repeat(width);
+    s.push_str(&format!("{pad}--> {}:{}:{}\n", doc.origin, f.line, f.column));
+    if let Some(text) = doc.line_text(f.line) {
+        let shown: String = text.replace('\t', "→");
+        let caret_pad: String = text
+            .chars()
+            .take(f.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '→' } else { ' ' })
+            .map(|c| if c == '→' { ' ' } else { c })
+            .collect();
+        s.push_str(&format!("{pad} |\n{} | {shown}\n{pad} | {caret_pad}^\n", f.line));
+    }
+    if let Some(fix) = &f.fix {
+        s.push_str(&format!("{pad} = fix: {fix}\n"));
+    }
+    s
+}
+
+fn sarif(results: &[(AwsAuthDocument, Analysis)]) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "defaultConfiguration": {"level": level(r.severity)},
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (doc, a) in results {
+        for f in &a.findings {
+            let text = match &f.fix {
+                Some(fix) => format!("{} Fix: {fix}", f.message),
+                None => f.message.clone(),
+            };
+            out.push(serde_json::json!({
+                "ruleId": f.code,
+                "level": level(f.severity),
+                "message": {"text": text},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": doc.origin},
+                        "region": {"startLine": f.line, "startColumn": f.column},
+                    }
+                }],
+            }));
+        }
+    }
+    serde_json::json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "eks-breakglass",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/eks-breakglass/eks-breakglass",
+                "rules": rules,
+            }},
+            "results": out,
+        }],
+    })
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+fn lint(g: &Globals, a: &LintArgs) -> Result<u8, AppError> {
+    let facts = a.facts.facts();
+    let mut results = Vec::new();
+    let mut bad: Option<AppError> = None;
+    for path in &a.files {
+        match read_doc(path) {
+            Ok(doc) => {
+                let analysis = awsauth::analyze(&doc, &facts);
+                results.push((doc, analysis));
+            }
+            Err(e) => {
+                if a.files.len() > 1 {
+                    eprintln!("error: {e}");
+                }
+                bad.get_or_insert(e);
+            }
+        }
+    }
+    let errors: usize = results.iter().map(|(_, r)| r.errors()).sum();
+    let warnings: usize = results.iter().map(|(_, r)| r.warnings()).sum();
+    if a.format == LintFormat::Sarif {
+        write_out(&json_string(&sarif(&results))?)?;
+    } else if g.json() {
+        let files: Vec<serde_json::Value> = results
+            .iter()
+            .map(|(doc, r)| {
+                serde_json::json!({
+                    "file": doc.origin,
+                    "format": doc.format,
+                    "errors": r.errors(),
+                    "warnings": r.warnings(),
+                    "findings": r.findings,
+                    "effective": r.effective,
+                })
+            })
+            .collect();
+        write_out(&json_string(&serde_json::json!({
+            "errors": errors,
+            "warnings": warnings,
+            "files": files,
+        }))?)?;
+    } else {
+        let mut out = String::new();
+        for (doc, r) in &results {
+            for f in &r.findings {
+                out.push_str(&format_finding(doc, f));
+                out.push('\n');
+            }
+            let m = &r.effective;
+            out.push_str(&format!(
+                "{}: {} error{}, {} warning{} ({} role, {} user, {} account entries loaded)\n",
+                doc.origin,
+                r.errors(),
+                if r.errors() == 1 { "" } else { "s" },
+                r.warnings(),
+                if r.warnings() == 1 { "" } else { "s" },
+                m.roles.len(),
+                m.users.len(),
+                m.accounts.len()
+            ));
+        }
+        write_out(&out)?;
+    }
+    if let Some(e) = bad {
+        if a.files.len() == 1 {
+            return Err(e);
+        }
+        return Ok(exit::USAGE);
+    }
+    if errors > 0 || (a.deny_warnings && warnings > 0) {
+        Ok(exit::FINDINGS)
+    } else {
+        Ok(exit::OK)
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// show
+
+fn mark_text(m: &Mark) -> String {
+    match m {
+        Mark::NeverMatches { reason } => format!(
+            "never matches ({})",
+            match reason {
+                NeverReason::Path => "path in role ARN",
+                NeverReason::SsoPath => "aws-reserved SSO path",
+                NeverReason::AssumedRole => "assumed-role ARN",
+                NeverReason::Malformed => "malformed ARN",
+                NeverReason::Wildcard => "wildcard",
+                NeverReason::SsoMatcherDisabled => "sso matcher feature-gated off",
+                NeverReason::UserWithEc2Template => "{{EC2PrivateDNSName}} in a user",
+            }
+        ),
+        Mark::ShadowedBy { line } => format!("shadowed by line {line}"),
+        Mark::Nondeterministic { lines } => format!(
+            "nondeterministic (case variant at line {})",
+            lines
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.first().map(|r| r.len()).unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i + 1 == cols {
+                    cell.clone()
+                } else {
+                    format!("{cell:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn state_text(s: SectionState) -> &'static str {
+    match s {
+        SectionState::Absent => "absent",
+        SectionState::Loaded => "loaded",
+        SectionState::Lost => "LOST (not valid YAML: no entry loads)",
+        SectionState::NotAList => "LOST (not a list: no entry loads)",
+    }
+}
+
+pub fn show_text(m: &EffectiveMapping) -> String {
+    let mut rows = vec![vec![
+        "SECTION".to_string(),
+        "LINE".into(),
+        "ARN".into(),
+        "USERNAME".into(),
+        "GROUPS".into(),
+        "MARKS".into(),
+    ]];
+    for r in &m.roles {
+        let arn = if r.arn.is_empty() {
+            format!("sso:{}", r.key)
+        } else {
+            r.arn.clone()
+        };
+        rows.push(vec![
+            "mapRoles".into(),
+            r.line.to_string(),
+            arn,
+            r.username.clone(),
+            r.groups.join(","),
+            r.marks.iter().map(mark_text).collect::<Vec<_>>().join("; "),
+        ]);
+    }
+    for u in &m.users {
+        rows.push(vec![
+            "mapUsers".into(),
+            u.line.to_string(),
+            u.arn.clone(),
+            u.username.clone(),
+            u.groups.join(","),
+            u.marks.iter().map(mark_text).collect::<Vec<_>>().join("; "),
+        ]);
+    }
+    for acc in &m.accounts {
+        rows.push(vec![
+            "mapAccounts".into(),
+            acc.line.to_string(),
+            format!("account {}", acc.account),
+            "(caller's ARN)".into(),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    let mut out = table(&rows);
+    out.push_str(&format!(
+        "\nmapRoles: {}; mapUsers: {}; mapAccounts: {}\n",
+        state_text(m.sections.map_roles),
+        state_text(m.sections.map_users),
+        state_text(m.sections.map_accounts)
+    ));
+    out
+}
+
+fn show(g: &Globals, a: &ShowArgs) -> Result<u8, AppError> {
+    let doc = read_doc(&a.file)?;
+    let analysis = awsauth::analyze(&doc, &ClusterFacts::default());
+    if g.json() {
+        write_out(&json_string(&analysis.effective)?)?;
+    } else {
+        write_out(&show_text(&analysis.effective))?;
+        if analysis.errors() + analysis.warnings() > 0 {
+            eprintln!(
+                "{} error(s), {} warning(s): run `eks-breakglass aws-auth lint {}` for details",
+                analysis.errors(),
+                analysis.warnings(),
+                a.file
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
+// ------------------------------------------------------------------------------------------
+// salvage, render, diff, rules
+
+fn salvage(g: &Globals, a: &SalvageArgs) -> Result<u8, AppError> {
+    let doc = read_doc(&a.file)?;
+    let s = awsauth::salvage(&doc, a.clean);
+    write_out(&s.manifest)?;
+    if g.json() {
+        eprint!("{}", json_string(&s.report)?);
+    } else {
+        let mut out = String::new();
+        for (title, items) in [
+            ("recovered", &s.report.recovered),
+            ("changed", &s.report.changed),
+            ("lost", &s.report.lost),
+        ] {
+            out.push_str(&format!("{title} ({}):\n", items.len()));
+            for i in items {
+                out.push_str(&format!("  {} line {}: {}\n", i.section, i.line, i.message));
+            }
+        }
+        eprint!("{out}");
+    }
+    Ok(exit::OK)
+}
+
+fn render(a: &RenderArgs) -> Result<u8, AppError> {
+    let doc = read_doc(&a.file)?;
+    let loads = awsauth::load(&doc);
+    write_out(&awsauth::render(&doc, &loads, RenderOptions { clean: a.clean }))?;
+    Ok(exit::OK)
+}
+
+fn diff_entry_text(e: &awsauth::diff::DiffEntry) -> String {
+    format!("{} → {} [{}]", e.arn, e.username, e.groups.join(", "))
+}
+
+fn diff(g: &Globals, a: &DiffArgs) -> Result<u8, AppError> {
+    let old = read_doc(&a.old)?;
+    let new = read_doc(&a.new)?;
+    let (ol, nl) = (awsauth::load(&old), awsauth::load(&new));
+    let (om, nm) = (
+        awsauth::effective::build(&old, &ol),
+        awsauth::effective::build(&new, &nl),
+    );
+    let d = awsauth::diff_mappings(&om, &nm);
+    let opts = RenderOptions { clean: true };
+    let text = awsauth::text_diff(
+        &awsauth::render(&old, &ol, opts),
+        &awsauth::render(&new, &nl, opts),
+        &old.origin,
+        &new.origin,
+    );
+    if g.json() {
+        write_out(&json_string(&serde_json::json!({"mapping": d, "text": text}))?)?;
+        return Ok(exit::OK);
+    }
+    let mut out = String::new();
+    for s in &d.sections {
+        out.push_str(&format!(
+            "! {}: {} → {}\n",
+            s.section,
+            state_text(s.old),
+            state_text(s.new)
+        ));
+    }
+    for (name, ed) in [("role", &d.roles), ("user", &d.users)] {
+        for e in &ed.added {
+            out.push_str(&format!("+ {name} {}\n", diff_entry_text(e)));
+        }
+        for e in &ed.removed {
+            out.push_str(&format!("- {name} {}\n", diff_entry_text(e)));
+        }
+        for c in &ed.changed {
+            out.push_str(&format!(
+                "~ {name} {}\n    was {}\n    now {}\n",
+                c.new.arn,
+                diff_entry_text(&c.old),
+                diff_entry_text(&c.new)
+            ));
+        }
+    }
+    for acc in &d.accounts_added {
+        out.push_str(&format!("+ account {acc}\n"));
+    }
+    for acc in &d.accounts_removed {
+        out.push_str(&format!("- account {acc}\n"));
+    }
+    if d.is_empty() {
+        out.push_str("no change in effective mappings\n");
+    }
+    if !text.is_empty() {
+        out.push('\n');
+        out.push_str(&text);
+    }
+    write_out(&out)?;
+    Ok(exit::OK)
+}
+
+fn rules(g: &Globals) -> Result<u8, AppError> {
+    if g.json() {
+        write_out(&json_string(&RULES)?)?;
+    } else {
+        let mut rows = vec![vec![
+            "CODE".to_string(),
+            "SEVERITY".into(),
+            "NAME".into(),
+            "MEANING".into(),
+        ]];
+        for r in RULES {
+            rows.push(vec![
+                r.code.into(),
+                r.severity.to_string(),
+                r.name.into(),
+                r.summary.into(),
+            ]);
+        }
+        write_out(&table(&rows))?;
+    }
+    Ok(exit::OK)
+}
