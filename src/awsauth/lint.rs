@@ -332,7 +332,11 @@ fn count_entries_estimate(section: Section, text: &str) -> usize {
             rest.is_empty()
                 || rest
                     .split_once(':')
-                    .map(|(k, _)| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-\"'".contains(c)))
+                    .map(|(k, _)| {
+                        !k.is_empty()
+                            && k.chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "_-\"'".contains(c))
+                    })
                     .unwrap_or(false)
         })
         .count()
@@ -376,10 +380,25 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
         } else {
             "is not valid YAML"
         };
+        // A tab in the indentation is where libyaml stops ("found character that cannot
+        // start any token"); granit may notice a line earlier.
+        let first_tab = text.lines().position(|l| {
+            l.chars()
+                .take_while(|c| *c == ' ' || *c == '\t')
+                .any(|c| c == '\t')
+        });
+        let at = match first_tab {
+            Some(i) if !err.json && i + 1 <= err.pos.line + 1 => Pos {
+                line: i + 1,
+                column: 1,
+                offset: 0,
+            },
+            _ => err.pos,
+        };
         cx.at(
             "AA001",
             key,
-            err.pos,
+            at,
             format!(
                 "{key} {kind} ({}): the authenticator loads none of its {estimate} {what}{nodes}",
                 err.message,

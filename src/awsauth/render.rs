@@ -248,6 +248,27 @@ pub fn render_manifest(
     data: &[(String, String)],
     opts: RenderOptions,
 ) -> String {
+    let data: Vec<(String, DataOut)> = data
+        .iter()
+        .map(|(k, v)| (k.clone(), DataOut::Text(v.clone())))
+        .collect();
+    render_manifest_values(doc, &data, opts)
+}
+
+/// A data value to write.
+#[derive(Debug, Clone)]
+pub enum DataOut {
+    Text(String),
+    /// A value that is not a string, kept as written (the API refuses it; lint says so).
+    Node(Node),
+}
+
+/// Render a manifest with data values that may be kept as non-string nodes.
+pub fn render_manifest_values(
+    doc: &AwsAuthDocument,
+    data: &[(String, DataOut)],
+    opts: RenderOptions,
+) -> String {
     let mut out = String::from("apiVersion: v1\nkind: ConfigMap\n");
     let manifest = doc.manifest.as_ref();
     out.push_str("metadata:\n");
@@ -292,7 +313,10 @@ pub fn render_manifest(
     } else {
         out.push_str("data:\n");
         for (k, v) in data {
-            string_entry(&mut out, 2, k, v);
+            match v {
+                DataOut::Text(t) => string_entry(&mut out, 2, k, t),
+                DataOut::Node(n) => emit(&mut out, 2, Some(k), n),
+            }
         }
     }
     if let Some(NodeKind::Map(pairs)) = manifest.map(|m| &m.kind) {
@@ -309,30 +333,30 @@ pub fn render_manifest(
 
 /// Canonical YAML of an aws-auth ConfigMap: readable sections rewritten, everything else kept.
 pub fn render(doc: &AwsAuthDocument, loads: &[SectionLoad], opts: RenderOptions) -> String {
-    let mut data = Vec::new();
+    let mut data: Vec<(String, DataOut)> = Vec::new();
     for entry in &doc.data {
-        let text = match &entry.value {
-            DataValue::Text(t) => t.clone(),
-            DataValue::NotString { .. } => {
-                // Cannot be a ConfigMap value; keep the source text so nothing is lost.
-                let start = entry.value_pos.offset.min(doc.text.len());
-                let line_end = doc.text[start..]
-                    .find('\n')
-                    .map(|i| start + i)
-                    .unwrap_or(doc.text.len());
-                doc.text[start..line_end].to_string()
-            }
+        let value = match &entry.value {
+            DataValue::Text(t) => DataOut::Text(
+                Section::from_key(&entry.key)
+                    .and_then(|s| loads.iter().find(|l| l.section == s))
+                    .and_then(section_text)
+                    .unwrap_or_else(|| t.clone()),
+            ),
+            DataValue::NotString { .. } => match doc
+                .manifest
+                .as_ref()
+                .and_then(|m| m.get("data"))
+                .and_then(|d| d.get(&entry.key))
+            {
+                Some(n) => DataOut::Node(n.clone()),
+                None => continue,
+            },
         };
-        let canonical = Section::from_key(&entry.key)
-            .and_then(|s| loads.iter().find(|l| l.section == s))
-            .and_then(section_text);
-        if data.iter().any(|(k, _): &(String, String)| *k == entry.key) {
-            // A duplicated data key: the API keeps the last; so do we.
-            data.retain(|(k, _)| *k != entry.key);
-        }
-        data.push((entry.key.clone(), canonical.unwrap_or(text)));
+        // A duplicated data key: the API keeps the last; so do we.
+        data.retain(|(k, _)| *k != entry.key);
+        data.push((entry.key.clone(), value));
     }
-    render_manifest(doc, &data, opts)
+    render_manifest_values(doc, &data, opts)
 }
 
 #[cfg(test)]

@@ -16,17 +16,21 @@ use std::io::{Read, Write};
 #[derive(Subcommand, Debug)]
 pub enum AwsAuthCommand {
     /// Check aws-auth files the way EKS's authenticator reads them
-    #[command(after_help = "Examples:\n  eks-breakglass aws-auth lint aws-auth.yaml\n  \
+    #[command(
+        after_help = "Examples:\n  eks-breakglass aws-auth lint aws-auth.yaml\n  \
 kubectl -n kube-system get configmap aws-auth -o yaml | eks-breakglass aws-auth lint -\n  \
 eks-breakglass aws-auth lint --format sarif --deny-warnings manifests/aws-auth.yaml > aws-auth.sarif\n\n\
 Exit codes: 0 clean, 2 bad input (not YAML, not a ConfigMap, another ConfigMap, binary, empty),\n\
-3 errors found (or warnings, with --deny-warnings). `eks-breakglass aws-auth rules` lists the codes.")]
+3 errors found (or warnings, with --deny-warnings). `eks-breakglass aws-auth rules` lists the codes."
+    )]
     Lint(LintArgs),
     /// Show the mappings the authenticator would load (ARN, username, groups, line, marks)
     Show(ShowArgs),
     /// Recover what a broken aws-auth still holds: repaired ConfigMap on stdout, report on stderr
-    #[command(after_help = "Salvage never invents an entry: every entry of the output comes from the\n\
-input, and the output lints without errors. Entries it had to leave out are listed as lost.")]
+    #[command(
+        after_help = "Salvage never invents an entry: every entry of the output comes from the\n\
+input, and the output lints without errors. Entries it had to leave out are listed as lost."
+    )]
     Salvage(SalvageArgs),
     /// Print the canonical YAML of an aws-auth (readable sections rewritten, everything else kept)
     Render(RenderArgs),
@@ -200,7 +204,10 @@ pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
     let mut s = format!("{}[{}]: {}\n", f.severity, f.code, f.message);
     let width = f.line.to_string().len();
     let pad = " ".repeat(width);
-    s.push_str(&format!("{pad}--> {}:{}:{}\n", doc.origin, f.line, f.column));
+    s.push_str(&format!(
+        "{pad}--> {}:{}:{}\n",
+        doc.origin, f.line, f.column
+    ));
     if let Some(text) = doc.line_text(f.line) {
         let shown: String = text.replace('\t', "→");
         let caret_pad: String = text
@@ -209,7 +216,10 @@ pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
             .map(|c| if c == '\t' { '→' } else { ' ' })
             .map(|c| if c == '→' { ' ' } else { c })
             .collect();
-        s.push_str(&format!("{pad} |\n{} | {shown}\n{pad} | {caret_pad}^\n", f.line));
+        s.push_str(&format!(
+            "{pad} |\n{} | {shown}\n{pad} | {caret_pad}^\n",
+            f.line
+        ));
     }
     if let Some(fix) = &f.fix {
         s.push_str(&format!("{pad} = fix: {fix}\n"));
@@ -512,7 +522,11 @@ fn salvage(g: &Globals, a: &SalvageArgs) -> Result<u8, AppError> {
 fn render(a: &RenderArgs) -> Result<u8, AppError> {
     let doc = read_doc(&a.file)?;
     let loads = awsauth::load(&doc);
-    write_out(&awsauth::render(&doc, &loads, RenderOptions { clean: a.clean }))?;
+    write_out(&awsauth::render(
+        &doc,
+        &loads,
+        RenderOptions { clean: a.clean },
+    ))?;
     Ok(exit::OK)
 }
 
@@ -537,7 +551,9 @@ fn diff(g: &Globals, a: &DiffArgs) -> Result<u8, AppError> {
         &new.origin,
     );
     if g.json() {
-        write_out(&json_string(&serde_json::json!({"mapping": d, "text": text}))?)?;
+        write_out(&json_string(
+            &serde_json::json!({"mapping": d, "text": text}),
+        )?)?;
         return Ok(exit::OK);
     }
     let mut out = String::new();
