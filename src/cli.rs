@@ -74,6 +74,8 @@ pub enum Command {
     Token(commands::token::TokenArgs),
     /// Add or update a kubeconfig context for a cluster that authenticates with `token`
     Kubeconfig(commands::kubeconfig::KubeconfigArgs),
+    /// Find the IAM principal that created a cluster and judge whether it can still get in
+    Creator(commands::creator::CreatorArgs),
     /// Print shell completions
     Completions(commands::completions::CompletionsArgs),
     /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it

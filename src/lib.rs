@@ -14,3 +14,4 @@ pub mod error;
 pub mod exit;
 pub mod k8s;
 pub mod kubeconfig;
+pub mod recovery;

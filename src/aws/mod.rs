@@ -4,9 +4,13 @@
 //! values. Every SDK error goes through [`AwsError::from_sdk`], the one place that makes AWS's
 //! answers actionable: which IAM action was denied, how to get credentials, what exists instead.
 
+pub mod cloudtrail;
 pub mod context;
 pub mod eks;
+pub mod eks_access;
+pub mod iam;
 pub mod partition;
+pub mod s3trail;
 pub mod sts;
 pub mod token;
 
@@ -310,6 +314,7 @@ mod tests {
         let e = classify(
             "sts:GetCallerIdentity",
             "-",
+            Stage::Dispatch,
             None,
             None,
             "DispatchFailure | an identity resolver ... no credentials",
@@ -323,6 +328,7 @@ mod tests {
         let e = classify(
             "eks:ListClusters",
             "-",
+            Stage::Service,
             Some("ExpiredTokenException"),
             Some("expired"),
             "",
@@ -335,6 +341,7 @@ mod tests {
         let e = classify(
             "eks:DescribeCluster",
             "x",
+            Stage::Dispatch,
             None,
             None,
             "DispatchFailure(ConnectorError { kind: Io, source: connection refused })",

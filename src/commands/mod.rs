@@ -2,6 +2,7 @@
 
 pub mod aws_auth;
 pub mod completions;
+pub mod creator;
 pub mod kubeconfig;
 pub mod token;
 
@@ -15,6 +16,7 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Token(a) => token::run(g, a).await,
         Command::Kubeconfig(a) => kubeconfig::run(g, a).await,
         Command::Completions(a) => completions::run(a),
+        Command::Creator(a) => creator::run(g, a).await,
         Command::AwsAuth(c) => aws_auth::run(g, c).await,
     }
 }

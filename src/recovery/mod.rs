@@ -1,0 +1,12 @@
+//! Recovery: who can still get in, and how to become them.
+//!
+//! When aws-auth is broken, the cluster's creator is usually the only principal EKS still lets
+//! in. This module finds it ([`creator`]), reads the CloudTrail record it came from ([`event`]),
+//! judges whether it is still the same principal ([`principal`]) and whether the caller may
+//! become it ([`trust`]). It knows nothing of clap or printing and never calls the SDK: AWS is
+//! reached through the adapters in `crate::aws`, behind a trait the tests replace.
+
+pub mod creator;
+pub mod event;
+pub mod principal;
+pub mod trust;

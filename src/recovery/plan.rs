@@ -1,0 +1,761 @@
+//! Plans: every change to IAM or EKS as data — what, why, the exact AWS call, and its undo.
+//!
+//! Break-glass work happens under pressure, on the account's most sensitive objects (trust
+//! policies, access keys, the cluster's authentication mode). So nothing is changed ad hoc: a
+//! command first computes a [`Plan`] — a list of [`Step`]s, each naming the AWS call it will
+//! make and the [`Undo`] that reverses it — prints it, and applies it only after confirmation.
+//! Because actions and undos are plain serialisable data, the same values are printed, written
+//! to the journal before and after each step, and read back by `cleanup` after a crash.
+//!
+//! This module never calls AWS. [`apply`] drives the steps through a [`Runner`] (implemented by
+//! the AWS adapter) and records each one in a [`Journal`]; [`undo_all`] walks undos in reverse.
+//! A new kind of change (e.g. an aws-auth write) is a new [`Action`] and [`Undo`] variant plus
+//! its arm in the runner; the driver, the journal and `cleanup` need no change.
+
+use super::journal::{Event, Journal};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A list of changes to make, in order, with what each means.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The command that made the plan (`grant`, `assume-creator`, …).
+    pub command: String,
+    pub cluster: String,
+    pub region: String,
+    /// Warnings and consequences the operator must read before confirming.
+    pub notes: Vec<String>,
+    pub steps: Vec<Step>,
+    /// What happens after the changes (not changes themselves): AssumeRole, verification.
+    pub then: Vec<String>,
+}
+
+/// One change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Position in the plan, from 1; journal records refer to it.
+    pub id: u32,
+    /// What it does, in one line.
+    pub what: String,
+    /// Why it is needed.
+    pub why: String,
+    pub action: Action,
+    /// How to reverse it, as planned (the runner may refine it once the step ran, e.g. with the
+    /// id of the key it created).
+    pub undo: Undo,
+    /// An extra flag the operator must pass, on top of confirmation, for this step.
+    pub consent: Option<String>,
+    /// Undone automatically when the run ends (temporary access keys), unless kept.
+    pub temporary: bool,
+    /// Files to save in the journal directory before the step runs (previous states).
+    pub saves: Vec<SavedState>,
+}
+
+/// A previous state saved beside the journal, byte for byte.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedState {
+    /// File name inside the run directory.
+    pub file: String,
+    /// What it is, for people.
+    pub description: String,
+    /// The exact bytes (text), not serialised into the journal itself.
+    #[serde(skip)]
+    pub content: String,
+}
+
+/// An AWS call as shown to people: `service:Action` and its key parameters (never secrets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwsCall {
+    pub action: String,
+    pub params: BTreeMap<String, String>,
+}
+
+impl AwsCall {
+    fn new(action: &str, params: &[(&str, &str)]) -> AwsCall {
+        AwsCall {
+            action: action.to_string(),
+            params: params
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Display for AwsCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.action)?;
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !params.is_empty() {
+            write!(f, " {}", params.join(" "))?;
+        }
+        Ok(())
+    }
+}
+
+/// A change, as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Action {
+    /// `iam:CreateAccessKey`; the secret stays in memory (and in `--credentials-file` if asked).
+    CreateAccessKey { user_name: String },
+    /// `iam:UpdateAssumeRolePolicy` with a new trust document.
+    UpdateAssumeRolePolicy { role_name: String, document: String },
+    /// `iam:CreateUser`.
+    CreateUser { user_name: String, path: String },
+    /// `iam:CreateRole` with a trust document.
+    CreateRole {
+        role_name: String,
+        path: String,
+        trust_document: String,
+    },
+    /// `iam:PutRolePolicy` (an inline policy).
+    PutRolePolicy {
+        role_name: String,
+        policy_name: String,
+        document: String,
+    },
+    /// `eks:UpdateClusterConfig` of the authentication mode, then `eks:DescribeUpdate` until
+    /// it is Successful. One-way.
+    SwitchAuthMode {
+        cluster: String,
+        from: String,
+        to: String,
+    },
+    /// `eks:CreateAccessEntry` of type STANDARD.
+    CreateAccessEntry {
+        cluster: String,
+        principal_arn: String,
+    },
+    /// `eks:AssociateAccessPolicy` with cluster scope.
+    AssociateAccessPolicy {
+        cluster: String,
+        principal_arn: String,
+        policy_arn: String,
+    },
+}
+
+impl Action {
+    /// The AWS call this action makes.
+    pub fn call(&self) -> AwsCall {
+        match self {
+            Action::CreateAccessKey { user_name } => {
+                AwsCall::new("iam:CreateAccessKey", &[("UserName", user_name)])
+            }
+            Action::UpdateAssumeRolePolicy { role_name, .. } => AwsCall::new(
+                "iam:UpdateAssumeRolePolicy",
+                &[("RoleName", role_name), ("PolicyDocument", "(shown below)")],
+            ),
+            Action::CreateUser { user_name, path } => AwsCall::new(
+                "iam:CreateUser",
+                &[("UserName", user_name), ("Path", path)],
+            ),
+            Action::CreateRole {
+                role_name, path, ..
+            } => AwsCall::new(
+                "iam:CreateRole",
+                &[
+                    ("RoleName", role_name),
+                    ("Path", path),
+                    ("AssumeRolePolicyDocument", "(shown below)"),
+                ],
+            ),
+            Action::PutRolePolicy {
+                role_name,
+                policy_name,
+                ..
+            } => AwsCall::new(
+                "iam:PutRolePolicy",
+                &[
+                    ("RoleName", role_name),
+                    ("PolicyName", policy_name),
+                    ("PolicyDocument", "(shown below)"),
+                ],
+            ),
+            Action::SwitchAuthMode { cluster, to, .. } => AwsCall::new(
+                "eks:UpdateClusterConfig",
+                &[
+                    ("name", cluster),
+                    ("accessConfig.authenticationMode", to),
+                ],
+            ),
+            Action::CreateAccessEntry {
+                cluster,
+                principal_arn,
+            } => AwsCall::new(
+                "eks:CreateAccessEntry",
+                &[
+                    ("clusterName", cluster),
+                    ("principalArn", principal_arn),
+                    ("type", "STANDARD"),
+                ],
+            ),
+            Action::AssociateAccessPolicy {
+                cluster,
+                principal_arn,
+                policy_arn,
+            } => AwsCall::new(
+                "eks:AssociateAccessPolicy",
+                &[
+                    ("clusterName", cluster),
+                    ("principalArn", principal_arn),
+                    ("policyArn", policy_arn),
+                    ("accessScope.type", "cluster"),
+                ],
+            ),
+        }
+    }
+
+    /// A document the call sends, to print in full under the call (policies are not secret).
+    pub fn document(&self) -> Option<&str> {
+        match self {
+            Action::UpdateAssumeRolePolicy { document, .. }
+            | Action::PutRolePolicy { document, .. } => Some(document),
+            Action::CreateRole { trust_document, .. } => Some(trust_document),
+            _ => None,
+        }
+    }
+}
+
+/// How to reverse a change, as data. Every undo is idempotent and checks AWS's state first, so
+/// that it is safe to run after a crash in the middle of the step it reverses.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Undo {
+    /// The step cannot be reversed (e.g. an authentication mode switch); `reason` says why.
+    Irreversible { reason: String },
+    /// Delete the key this run created: `access_key_id` once known; before that (a crash
+    /// between the call and the journal), every key of the user not in `keys_before`.
+    DeleteAccessKey {
+        user_name: String,
+        access_key_id: Option<String>,
+        keys_before: Vec<String>,
+    },
+    /// Put back the trust policy saved in `previous_file` (in the run directory), byte for byte.
+    RestoreAssumeRolePolicy {
+        role_name: String,
+        previous_file: String,
+    },
+    /// Delete a user this run created, with its keys and policies.
+    DeleteUser { user_name: String },
+    /// Delete a role this run created, with its inline and attached policies.
+    DeleteRole { role_name: String },
+    /// Delete an inline role policy.
+    DeleteRolePolicy {
+        role_name: String,
+        policy_name: String,
+    },
+    /// Delete an access entry (its policy associations go with it).
+    DeleteAccessEntry {
+        cluster: String,
+        principal_arn: String,
+    },
+    /// Disassociate a policy from an entry that existed before the run.
+    DisassociateAccessPolicy {
+        cluster: String,
+        principal_arn: String,
+        policy_arn: String,
+    },
+}
+
+impl Undo {
+    /// What the undo does, for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Undo::Irreversible { reason } => format!("cannot be undone: {reason}"),
+            Undo::DeleteAccessKey {
+                user_name,
+                access_key_id,
+                ..
+            } => match access_key_id {
+                Some(k) => format!("delete access key {k} of user {user_name}"),
+                None => format!("delete the access key this run created for user {user_name}"),
+            },
+            Undo::RestoreAssumeRolePolicy {
+                role_name,
+                previous_file,
+            } => format!(
+                "restore the trust policy of role {role_name} byte for byte from {previous_file}"
+            ),
+            Undo::DeleteUser { user_name } => {
+                format!("delete user {user_name} with its access keys and policies")
+            }
+            Undo::DeleteRole { role_name } => {
+                format!("delete role {role_name} with its policies")
+            }
+            Undo::DeleteRolePolicy {
+                role_name,
+                policy_name,
+            } => format!("delete inline policy {policy_name} of role {role_name}"),
+            Undo::DeleteAccessEntry {
+                cluster,
+                principal_arn,
+            } => format!("delete the access entry of {principal_arn} on {cluster}"),
+            Undo::DisassociateAccessPolicy {
+                principal_arn,
+                policy_arn,
+                ..
+            } => format!("disassociate {policy_arn} from the access entry of {principal_arn}"),
+        }
+    }
+
+    /// The AWS call the undo makes (`None` when irreversible).
+    pub fn call(&self) -> Option<AwsCall> {
+        Some(match self {
+            Undo::Irreversible { .. } => return None,
+            Undo::DeleteAccessKey { user_name, .. } => {
+                AwsCall::new("iam:DeleteAccessKey", &[("UserName", user_name)])
+            }
+            Undo::RestoreAssumeRolePolicy { role_name, .. } => {
+                AwsCall::new("iam:UpdateAssumeRolePolicy", &[("RoleName", role_name)])
+            }
+            Undo::DeleteUser { user_name } => {
+                AwsCall::new("iam:DeleteUser", &[("UserName", user_name)])
+            }
+            Undo::DeleteRole { role_name } => {
+                AwsCall::new("iam:DeleteRole", &[("RoleName", role_name)])
+            }
+            Undo::DeleteRolePolicy {
+                role_name,
+                policy_name,
+            } => AwsCall::new(
+                "iam:DeleteRolePolicy",
+                &[("RoleName", role_name), ("PolicyName", policy_name)],
+            ),
+            Undo::DeleteAccessEntry {
+                cluster,
+                principal_arn,
+            } => AwsCall::new(
+                "eks:DeleteAccessEntry",
+                &[("clusterName", cluster), ("principalArn", principal_arn)],
+            ),
+            Undo::DisassociateAccessPolicy {
+                cluster,
+                principal_arn,
+                policy_arn,
+            } => AwsCall::new(
+                "eks:DisassociateAccessPolicy",
+                &[
+                    ("clusterName", cluster),
+                    ("principalArn", principal_arn),
+                    ("policyArn", policy_arn),
+                ],
+            ),
+        })
+    }
+
+    pub fn is_reversible(&self) -> bool {
+        !matches!(self, Undo::Irreversible { .. })
+    }
+}
+
+impl Plan {
+    pub fn new(command: &str, cluster: &str, region: &str) -> Plan {
+        Plan {
+            command: command.to_string(),
+            cluster: cluster.to_string(),
+            region: region.to_string(),
+            notes: Vec::new(),
+            steps: Vec::new(),
+            then: Vec::new(),
+        }
+    }
+
+    /// Appends a step, numbering it.
+    pub fn push(&mut self, what: impl Into<String>, why: impl Into<String>, action: Action, undo: Undo) -> &mut Step {
+        let id = u32::try_from(self.steps.len() + 1).unwrap_or(u32::MAX);
+        self.steps.push(Step {
+            id,
+            what: what.into(),
+            why: why.into(),
+            action,
+            undo,
+            consent: None,
+            temporary: false,
+            saves: Vec::new(),
+        });
+        let last = self.steps.len() - 1;
+        &mut self.steps[last]
+    }
+
+    /// The consent flags this plan needs on top of confirmation.
+    pub fn consents(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .steps
+            .iter()
+            .filter_map(|s| s.consent.as_deref())
+            .collect();
+        v.dedup();
+        v
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The plan as text, the way it is printed before anything runs.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "Plan ({}, cluster {}, region {}): {} change(s)\n",
+            self.command,
+            self.cluster,
+            self.region,
+            self.steps.len()
+        ));
+        for n in &self.notes {
+            out.push_str(&format!("  ! {n}\n"));
+        }
+        for s in &self.steps {
+            out.push_str(&format!("\n  {}. {}\n", s.id, s.what));
+            out.push_str(&format!("     why:  {}\n", s.why));
+            out.push_str(&format!("     call: {}\n", s.action.call()));
+            if let Some(doc) = s.action.document() {
+                for line in pretty_json(doc).lines() {
+                    out.push_str(&format!("           {line}\n"));
+                }
+            }
+            out.push_str(&format!("     undo: {}", s.undo.describe()));
+            if s.temporary {
+                out.push_str(" (done automatically when the run ends, unless --keep)");
+            }
+            out.push('\n');
+            for saved in &s.saves {
+                out.push_str(&format!(
+                    "     saves: {} ({}) in the journal directory first\n",
+                    saved.file, saved.description
+                ));
+            }
+            if let Some(c) = &s.consent {
+                out.push_str(&format!("     needs: {c} (on top of confirmation)\n"));
+            }
+        }
+        if !self.then.is_empty() {
+            out.push_str("\n  then:\n");
+            for t in &self.then {
+                out.push_str(&format!("   - {t}\n"));
+            }
+        }
+        out
+    }
+}
+
+fn pretty_json(doc: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(doc)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| doc.to_string())
+}
+
+/// What a step produced: the undo, refined with what is now known, and facts worth recording
+/// (ids, never secrets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Done {
+    pub undo: Undo,
+    pub facts: BTreeMap<String, String>,
+}
+
+/// Why a step or an undo failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepError {
+    pub message: String,
+    /// The IAM action AWS refused, when it was a permission problem.
+    pub denied_action: Option<String>,
+    pub hint: Option<String>,
+    /// False when AWS answered with an error (nothing changed); true when the outcome is
+    /// unknown (timeout, connection lost) and the state must be checked before undoing.
+    pub maybe_changed: bool,
+}
+
+/// What an undo did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", content = "detail", rename_all = "snake_case")]
+pub enum Undone {
+    /// The change was reversed.
+    Reversed(String),
+    /// There was nothing left to reverse (already gone, or never made).
+    AlreadyClean(String),
+    /// Irreversible: left as is.
+    Skipped(String),
+}
+
+impl Undone {
+    pub fn detail(&self) -> &str {
+        match self {
+            Undone::Reversed(s) | Undone::AlreadyClean(s) | Undone::Skipped(s) => s,
+        }
+    }
+}
+
+/// Carries out actions and undos against the real world (the AWS adapter implements it).
+pub trait Runner {
+    fn run(&mut self, step: &Step) -> impl Future<Output = Result<Done, StepError>>;
+    fn undo(&mut self, undo: &Undo) -> impl Future<Output = Result<Undone, StepError>>;
+}
+
+/// Set by Ctrl-C: the driver finishes the current step and starts no other.
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt {
+    flag: Arc<AtomicBool>,
+}
+
+impl Interrupt {
+    pub fn new() -> Interrupt {
+        Interrupt::default()
+    }
+    pub fn trigger(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+    }
+    pub fn is_set(&self) -> bool {
+        self.flag.load(Ordering::SeqCst)
+    }
+    /// Completes when interrupted (immediately if already); for `select!` around waits.
+    pub async fn wait(&self) {
+        while !self.is_set() {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// How an apply ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Outcome {
+    /// Every step ran.
+    Applied,
+    /// A step failed; later steps did not run.
+    Failed { step: u32, error: StepError },
+    /// Ctrl-C: the current step finished, later ones did not run.
+    Interrupted { after_step: Option<u32> },
+}
+
+/// A step that ran (or may have), with the undo that reverses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applied {
+    pub step: u32,
+    pub undo: Undo,
+    pub temporary: bool,
+    /// The step did not finish normally: its undo must check AWS's state.
+    pub uncertain: bool,
+}
+
+/// The result of [`apply`].
+#[derive(Debug, Clone)]
+pub struct ApplyReport {
+    pub outcome: Outcome,
+    /// Steps whose changes are (or may be) in place, in the order they ran.
+    pub applied: Vec<Applied>,
+    pub facts: BTreeMap<u32, BTreeMap<String, String>>,
+}
+
+/// Runs the plan's steps in order, journaling each before and after; stops at the first
+/// failure or after the step during which Ctrl-C came. Never undoes anything itself.
+pub async fn apply<R: Runner>(
+    plan: &Plan,
+    journal: &mut Journal,
+    runner: &mut R,
+    interrupt: &Interrupt,
+) -> std::io::Result<ApplyReport> {
+    let mut report = ApplyReport {
+        outcome: Outcome::Applied,
+        applied: Vec::new(),
+        facts: BTreeMap::new(),
+    };
+    let mut last_done = None;
+    for step in &plan.steps {
+        if interrupt.is_set() {
+            report.outcome = Outcome::Interrupted {
+                after_step: last_done,
+            };
+            return Ok(report);
+        }
+        for saved in &step.saves {
+            journal.save_file(&saved.file, saved.content.as_bytes())?;
+        }
+        journal.record(Event::StepStarted {
+            step: step.id,
+            what: step.what.clone(),
+            call: step.action.call(),
+            undo: step.undo.clone(),
+            temporary: step.temporary,
+        })?;
+        match runner.run(step).await {
+            Ok(done) => {
+                journal.record(Event::StepDone {
+                    step: step.id,
+                    undo: done.undo.clone(),
+                    facts: done.facts.clone(),
+                })?;
+                report.applied.push(Applied {
+                    step: step.id,
+                    undo: done.undo,
+                    temporary: step.temporary,
+                    uncertain: false,
+                });
+                report.facts.insert(step.id, done.facts);
+                last_done = Some(step.id);
+            }
+            Err(error) => {
+                journal.record(Event::StepFailed {
+                    step: step.id,
+                    error: error.clone(),
+                })?;
+                if error.maybe_changed {
+                    report.applied.push(Applied {
+                        step: step.id,
+                        undo: step.undo.clone(),
+                        temporary: step.temporary,
+                        uncertain: true,
+                    });
+                }
+                report.outcome = Outcome::Failed {
+                    step: step.id,
+                    error,
+                };
+                return Ok(report);
+            }
+        }
+    }
+    if interrupt.is_set() {
+        report.outcome = Outcome::Interrupted {
+            after_step: last_done,
+        };
+    }
+    Ok(report)
+}
+
+/// What happened to one undo.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UndoReport {
+    pub step: u32,
+    pub description: String,
+    pub result: Result<Undone, StepError>,
+}
+
+/// Runs `undos` in reverse order, journaling each; continues past failures so that one stuck
+/// undo does not leave the others in place. Idempotent: each undo checks AWS's state.
+pub async fn undo_all<R: Runner>(
+    undos: &[Applied],
+    journal: &mut Journal,
+    runner: &mut R,
+) -> std::io::Result<Vec<UndoReport>> {
+    let mut out = Vec::new();
+    for a in undos.iter().rev() {
+        journal.record(Event::UndoStarted {
+            step: a.step,
+            undo: a.undo.clone(),
+        })?;
+        let result = runner.undo(&a.undo).await;
+        match &result {
+            Ok(u) => journal.record(Event::UndoDone {
+                step: a.step,
+                result: u.clone(),
+            })?,
+            Err(e) => journal.record(Event::UndoFailed {
+                step: a.step,
+                error: e.clone(),
+            })?,
+        }
+        out.push(UndoReport {
+            step: a.step,
+            description: a.undo.describe(),
+            result,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_shows_call_undo_documents_and_consent() {
+        let mut p = Plan::new("grant", "prod", "eu-west-1");
+        p.notes.push("one-way".into());
+        let s = p.push(
+            "switch to API_AND_CONFIG_MAP",
+            "access entries need it",
+            Action::SwitchAuthMode {
+                cluster: "prod".into(),
+                from: "CONFIG_MAP".into(),
+                to: "API_AND_CONFIG_MAP".into(),
+            },
+            Undo::Irreversible {
+                reason: "EKS mode changes are one-way".into(),
+            },
+        );
+        s.consent = Some("--allow-auth-mode-change".into());
+        p.push(
+            "trust the caller",
+            "so that it can assume the role",
+            Action::UpdateAssumeRolePolicy {
+                role_name: "r".into(),
+                document: r#"{"Version":"2012-10-17","Statement":[]}"#.into(),
+            },
+            Undo::RestoreAssumeRolePolicy {
+                role_name: "r".into(),
+                previous_file: "trust-r.json".into(),
+            },
+        );
+        let text = p.render();
+        assert!(text.contains("eks:UpdateClusterConfig"), "{text}");
+        assert!(text.contains("accessConfig.authenticationMode=API_AND_CONFIG_MAP"));
+        assert!(text.contains("cannot be undone"));
+        assert!(text.contains("needs: --allow-auth-mode-change"));
+        assert!(text.contains("\"Version\": \"2012-10-17\""));
+        assert!(text.contains("byte for byte"));
+        assert_eq!(p.consents(), vec!["--allow-auth-mode-change"]);
+        assert_eq!(p.steps[1].id, 2);
+    }
+
+    #[test]
+    fn actions_and_undos_round_trip_as_json() {
+        let a = Action::AssociateAccessPolicy {
+            cluster: "c".into(),
+            principal_arn: "arn:aws:iam::111122223333:role/x".into(),
+            policy_arn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy".into(),
+        };
+        let v = serde_json::to_value(&a).unwrap();
+        assert_eq!(v["type"], "associate_access_policy");
+        assert_eq!(serde_json::from_value::<Action>(v).unwrap(), a);
+        let u = Undo::DeleteAccessKey {
+            user_name: "u".into(),
+            access_key_id: None,
+            keys_before: vec!["AKIA1".into()],
+        };
+        let v = serde_json::to_value(&u).unwrap();
+        assert_eq!(serde_json::from_value::<Undo>(v).unwrap(), u);
+        assert!(u.call().unwrap().to_string().starts_with("iam:DeleteAccessKey"));
+        assert!(!Undo::Irreversible { reason: "x".into() }.is_reversible());
+    }
+
+    #[test]
+    fn saved_state_content_is_not_serialised() {
+        let s = SavedState {
+            file: "f".into(),
+            description: "d".into(),
+            content: "SECRET-ISH".into(),
+        };
+        assert!(!serde_json::to_string(&s).unwrap().contains("SECRET-ISH"));
+    }
+
+    #[tokio::test]
+    async fn interrupt_wait_returns_once_triggered() {
+        let i = Interrupt::new();
+        let j = i.clone();
+        let waiter = tokio::spawn(async move { j.wait().await });
+        tokio::task::yield_now().await;
+        i.trigger();
+        waiter.await.unwrap();
+        assert!(i.is_set());
+        i.wait().await;
+    }
+}
