@@ -271,17 +271,19 @@ fn key_string(k: &Node) -> String {
 
 /// The key/value pairs of a mapping after go-yaml v2 built its map: merges applied in place,
 /// later duplicates replacing earlier ones.
-fn flatten_map<'n>(node: &'n Node, out: &mut Vec<(String, &'n Node, &'n Node, Option<Pos>)>) {
+type Flat<'n> = (String, &'n Node, &'n Node, Option<Pos>, bool);
+
+fn flatten_map<'n>(node: &'n Node, out: &mut Vec<Flat<'n>>, merged: bool) {
     let NodeKind::Map(pairs) = &node.kind else {
         return;
     };
     for (k, v) in pairs {
         if k.is_merge_key() {
             match &v.kind {
-                NodeKind::Map(_) => flatten_map(v, out),
+                NodeKind::Map(_) => flatten_map(v, out, true),
                 NodeKind::Seq(items) => {
                     for item in items.iter().rev() {
-                        flatten_map(item, out);
+                        flatten_map(item, out, true);
                     }
                 }
                 _ => {}
@@ -291,10 +293,14 @@ fn flatten_map<'n>(node: &'n Node, out: &mut Vec<(String, &'n Node, &'n Node, Op
         let key = key_string(k);
         let mut replaced = None;
         if let Some(i) = out.iter().position(|(ek, ..)| *ek == key) {
-            replaced = Some(out[i].1.pos);
+            // Overriding a merged (`<<`) value is what merges are for; only a key written
+            // twice by hand is worth a finding.
+            if !out[i].4 && !merged {
+                replaced = Some(out[i].1.pos);
+            }
             out.remove(i);
         }
-        out.push((key, k, v, replaced));
+        out.push((key, k, v, replaced, merged));
     }
 }
 
@@ -336,11 +342,11 @@ fn decode_object(
     d: &mut Decoded,
 ) {
     let mut flat = Vec::new();
-    flatten_map(node, &mut flat);
+    flatten_map(node, &mut flat, false);
     // json.Marshal of a Go map sorts the keys; json.Unmarshal then assigns in that order.
     flat.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
     let mut last_for_field: Vec<(Field, usize)> = Vec::new();
-    for (key, knode, vnode, replaced) in flat {
+    for (key, knode, vnode, replaced, _) in flat {
         let field = match_field(fields, &key);
         let idx = keys.len();
         keys.push(KeyUse {

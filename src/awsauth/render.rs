@@ -239,6 +239,10 @@ pub fn section_text(load: &SectionLoad) -> Option<String> {
             out.push_str(&entry_yaml(load.section, e));
         }
     }
+    if out.is_empty() {
+        // Loaded, but nothing in it: keep it a (empty) list rather than an absent value.
+        out.push_str("[]\n");
+    }
     Some(out)
 }
 
