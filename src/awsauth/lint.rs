@@ -388,7 +388,7 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
                 .any(|c| c == '\t')
         });
         let at = match first_tab {
-            Some(i) if !err.json && i + 1 <= err.pos.line + 1 => Pos {
+            Some(i) if !err.json && i <= err.pos.line => Pos {
                 line: i + 1,
                 column: 1,
                 offset: 0,

@@ -148,14 +148,14 @@ fn emit(out: &mut String, indent: usize, key: Option<&str>, n: &Node) {
         None => format!("{pad}-"),
     };
     match &n.kind {
-        NodeKind::Scalar { value, style } => {
-            let is_str = matches!(yaml::resolve(n), Ok(Resolved::Str(_)))
-                && (*style != Style::Plain || n.tag.is_some() || true);
-            if is_str && value.contains('\n') {
-                if let Some(block) = literal_block(value, indent + 2) {
-                    out.push_str(&format!("{head} {block}"));
-                    return;
-                }
+        NodeKind::Scalar { value, .. } => {
+            let is_str = matches!(yaml::resolve(n), Ok(Resolved::Str(_)));
+            if is_str
+                && value.contains('\n')
+                && let Some(block) = literal_block(value, indent + 2)
+            {
+                out.push_str(&format!("{head} {block}"));
+                return;
             }
             out.push_str(&format!("{head} {}\n", scalar_node(n)));
         }
@@ -293,21 +293,21 @@ pub fn render_manifest_values(
             if opts.clean && SERVER_FIELDS.contains(&key) {
                 continue;
             }
-            if key == "annotations" && opts.clean {
-                if let NodeKind::Map(ann) = &v.kind {
-                    let kept: Vec<(Node, Node)> = ann
-                        .iter()
-                        .filter(|(ak, _)| ak.scalar_value() != Some(LAST_APPLIED))
-                        .cloned()
-                        .collect();
-                    if kept.is_empty() {
-                        continue;
-                    }
+            if key == "annotations"
+                && opts.clean
+                && let NodeKind::Map(ann) = &v.kind
+            {
+                let kept: Vec<(Node, Node)> = ann
+                    .iter()
+                    .filter(|(ak, _)| ak.scalar_value() != Some(LAST_APPLIED))
+                    .cloned()
+                    .collect();
+                if !kept.is_empty() {
                     let mut nv = v.clone();
                     nv.kind = NodeKind::Map(kept);
                     emit(&mut out, 2, Some(key), &nv);
-                    continue;
                 }
+                continue;
             }
             emit(&mut out, 2, Some(key), v);
         }

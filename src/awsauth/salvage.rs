@@ -571,10 +571,10 @@ fn unquote(v: &str) -> String {
     if v.len() >= 2
         && ((v.starts_with('"') && v.ends_with('"')) || (v.starts_with('\'') && v.ends_with('\'')))
     {
-        if v.starts_with('"') {
-            if let Ok(s) = serde_json::from_str::<String>(v) {
-                return s;
-            }
+        if v.starts_with('"')
+            && let Ok(s) = serde_json::from_str::<String>(v)
+        {
+            return s;
         }
         return v[1..v.len() - 1].replace("''", "'");
     }
