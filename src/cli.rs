@@ -46,6 +46,12 @@ pub struct Globals {
     /// Print the plan and change nothing
     #[arg(long, global = true)]
     pub dry_run: bool,
+    /// Write every AWS call made (IAM action, time) to FILE as JSON lines
+    #[arg(long, global = true, value_name = "FILE")]
+    pub call_log: Option<std::path::PathBuf>,
+    /// The calls of this run, shared by every AWS client it creates.
+    #[arg(skip)]
+    pub calls: crate::aws::calls::CallLog,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -60,6 +66,7 @@ impl Globals {
         crate::aws::context::AwsOptions {
             profile: self.profile.clone(),
             region: self.region.clone(),
+            calls: self.calls.clone(),
         }
     }
 

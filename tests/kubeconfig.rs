@@ -188,14 +188,25 @@ fn unknown_cluster_lists_the_ones_that_exist() {
 
 #[test]
 fn unknown_region_is_explained() {
-    let moto = world();
+    // In real AWS an unknown region has no endpoint: the name does not resolve. A closed
+    // loopback port stands in for that here.
     let dir = tempfile::tempdir().unwrap();
     let kc = dir.path().join("config");
-    let out = run(
-        &moto,
-        &kc,
-        &["--cluster", "prod", "--region", "eu-middle-9"],
-    );
+    let out = product()
+        .args([
+            "kubeconfig",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--cluster",
+            "prod",
+            "--region",
+            "eu-middle-9",
+        ])
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "x")
+        .env("AWS_ENDPOINT_URL_EKS", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -203,12 +214,17 @@ fn unknown_region_is_explained() {
         "{err}"
     );
     assert!(
-        err.contains("no cluster named 'prod' in region eu-middle-9"),
+        err.contains("could not reach the AWS endpoint for eks:DescribeCluster"),
         "{err}"
     );
-    assert!(err.contains("no EKS clusters in eu-middle-9"), "{err}");
+    assert!(err.contains("hint:") && err.contains("--region"), "{err}");
+    assert!(!kc.exists());
+
+    // A name that cannot be a region at all is refused before any call.
+    let moto = world();
     let out = run(&moto, &kc, &["--cluster", "prod", "--region", "eu_west_1"]);
     assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a valid AWS region name"));
     assert!(!kc.exists());
 }
 

@@ -5,6 +5,7 @@
 //! the SDK's own resolution — `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_<SERVICE>` — so that the
 //! same binary works against AWS and against a local world without any special path.
 
+use super::calls::CallLog;
 use super::{AwsError, AwsErrorKind, partition};
 use aws_config::BehaviorVersion;
 use aws_config::SdkConfig;
@@ -19,6 +20,8 @@ use aws_types::region::Region;
 pub struct AwsOptions {
     pub profile: Option<String>,
     pub region: Option<String>,
+    /// Where the calls of this run are recorded.
+    pub calls: CallLog,
 }
 
 /// A loaded AWS configuration and the region it resolved to.
@@ -27,6 +30,8 @@ pub struct AwsContext {
     pub config: SdkConfig,
     pub region: String,
     pub profile: Option<String>,
+    /// Every AWS call made through this context (and those derived from it).
+    pub calls: CallLog,
 }
 
 /// Resolves the region without any network call: `--region`, then AWS_REGION /
@@ -98,6 +103,7 @@ impl AwsContext {
             config,
             region,
             profile: opts.profile.clone(),
+            calls: opts.calls.clone(),
         })
     }
 
@@ -114,6 +120,7 @@ impl AwsContext {
             config,
             region: self.region.clone(),
             profile: self.profile.clone(),
+            calls: self.calls.clone(),
         }
     }
 
@@ -128,6 +135,7 @@ impl AwsContext {
             config,
             region: region.to_string(),
             profile: self.profile.clone(),
+            calls: self.calls.clone(),
         }
     }
 
@@ -156,25 +164,42 @@ impl AwsContext {
     }
 
     pub fn eks(&self) -> aws_sdk_eks::Client {
-        aws_sdk_eks::Client::new(&self.config)
+        let conf = aws_sdk_eks::config::Builder::from(&self.config)
+            .interceptor(self.calls.interceptor())
+            .build();
+        aws_sdk_eks::Client::from_conf(conf)
     }
     pub fn sts(&self) -> aws_sdk_sts::Client {
-        aws_sdk_sts::Client::new(&self.config)
+        let conf = aws_sdk_sts::config::Builder::from(&self.config)
+            .interceptor(self.calls.interceptor())
+            .build();
+        aws_sdk_sts::Client::from_conf(conf)
     }
     pub fn iam(&self) -> aws_sdk_iam::Client {
-        aws_sdk_iam::Client::new(&self.config)
+        let conf = aws_sdk_iam::config::Builder::from(&self.config)
+            .interceptor(self.calls.interceptor())
+            .build();
+        aws_sdk_iam::Client::from_conf(conf)
     }
     pub fn cloudtrail(&self) -> aws_sdk_cloudtrail::Client {
-        aws_sdk_cloudtrail::Client::new(&self.config)
+        let conf = aws_sdk_cloudtrail::config::Builder::from(&self.config)
+            .interceptor(self.calls.interceptor())
+            .build();
+        aws_sdk_cloudtrail::Client::from_conf(conf)
     }
+    /// S3 with path-style addressing (trail buckets are read by name; works with any endpoint).
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let conf = aws_sdk_s3::config::Builder::from(&self.config)
             .force_path_style(true)
+            .interceptor(self.calls.interceptor())
             .build();
         aws_sdk_s3::Client::from_conf(conf)
     }
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
-        aws_sdk_organizations::Client::new(&self.config)
+        let conf = aws_sdk_organizations::config::Builder::from(&self.config)
+            .interceptor(self.calls.interceptor())
+            .build();
+        aws_sdk_organizations::Client::from_conf(conf)
     }
 }
 

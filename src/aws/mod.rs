@@ -4,6 +4,7 @@
 //! values. Every SDK error goes through [`AwsError::from_sdk`], the one place that makes AWS's
 //! answers actionable: which IAM action was denied, how to get credentials, what exists instead.
 
+pub mod calls;
 pub mod cloudtrail;
 pub mod context;
 pub mod eks;
@@ -63,7 +64,9 @@ impl fmt::Display for AwsError {
                 write!(f, "access denied: {} ({})", self.action, self.message)
             }
             // Pseudo-actions ("credentials", "configuration") are not IAM actions: just say it.
-            _ if !self.action.contains(':') => write!(f, "{}", self.message),
+            _ if !self.action.contains(':') || self.kind == AwsErrorKind::NotFound => {
+                write!(f, "{}", self.message)
+            }
             _ => write!(f, "{} failed: {}", self.action, self.message),
         }
     }
@@ -111,12 +114,22 @@ impl AwsError {
             SdkError::ResponseError(_) => Stage::Response,
             _ => Stage::Service,
         };
-        let service_meta = err
-            .as_service_error()
-            .map(|e| (e.code().map(str::to_string), e.message().map(str::to_string)));
+        let service_meta = err.as_service_error().map(|e| {
+            (
+                e.code().map(str::to_string),
+                e.message().map(str::to_string),
+            )
+        });
         let chain = error_chain_text(&err);
         let (code, aws_message) = service_meta.unwrap_or((None, None));
-        let mut e = classify(action, resource, stage, code.as_deref(), aws_message.as_deref(), &chain);
+        let mut e = classify(
+            action,
+            resource,
+            stage,
+            code.as_deref(),
+            aws_message.as_deref(),
+            &chain,
+        );
         e.code = code;
         e.source = Some(Box::new(err));
         e
@@ -164,118 +177,130 @@ fn classify(
     let msg = aws_message.unwrap_or("").to_string();
     let code_s = code.unwrap_or("");
     let lower_chain = chain.to_ascii_lowercase();
-    let (kind, message, hint) = match code_s {
-        "AccessDenied"
-        | "AccessDeniedException"
-        | "UnauthorizedOperation"
-        | "UnauthorizedException"
-        | "AuthorizationError" => (
-            AwsErrorKind::AccessDenied,
-            if msg.is_empty() {
-                format!("not allowed on {resource}")
-            } else {
-                msg
-            },
-            Some(format!(
-                "grant `{action}` on `{resource}` to the identity you are using \
+    let (kind, message, hint) =
+        match code_s {
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "UnauthorizedException"
+            | "AuthorizationError" => (
+                AwsErrorKind::AccessDenied,
+                if msg.is_empty() {
+                    format!("not allowed on {resource}")
+                } else {
+                    msg
+                },
+                Some(format!(
+                    "grant `{action}` on `{resource}` to the identity you are using \
                  (see `eks-breakglass policy`), or use an identity that has it"
-            )),
-        ),
-        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => (
-            AwsErrorKind::BadCredentials,
-            format!("the session token has expired ({msg})"),
-            Some(format!("refresh your credentials: {CREDENTIALS_HINT}")),
-        ),
-        "InvalidClientTokenId"
-        | "UnrecognizedClientException"
-        | "SignatureDoesNotMatch"
-        | "InvalidAccessKeyId"
-        | "IncompleteSignature" => (
-            AwsErrorKind::BadCredentials,
-            format!("AWS does not accept these credentials ({code_s}: {msg})"),
-            Some(format!(
-                "check the access key and secret in use: {CREDENTIALS_HINT}"
-            )),
-        ),
-        "ResourceNotFoundException"
-        | "NoSuchEntity"
-        | "NoSuchEntityException"
-        | "NotFound"
-        | "NoSuchBucket"
-        | "NoSuchKey"
-        | "TrailNotFoundException" => (
-            AwsErrorKind::NotFound,
-            if msg.is_empty() {
-                format!("{resource} not found")
-            } else {
-                msg
-            },
-            None,
-        ),
-        "ThrottlingException"
-        | "Throttling"
-        | "TooManyRequestsException"
-        | "RequestLimitExceeded" => (
-            AwsErrorKind::Throttled,
-            format!("AWS kept throttling the requests ({msg})"),
-            Some("wait a minute and retry; another tool may be using the same API rate".into()),
-        ),
-        "InvalidParameterException"
-        | "InvalidRequestException"
-        | "ValidationError"
-        | "ValidationException"
-        | "InvalidParameterValue"
-        | "MalformedPolicyDocument"
-        | "InvalidLookupAttributesException" => (
-            AwsErrorKind::InvalidInput,
-            if msg.is_empty() {
-                code_s.to_string()
-            } else {
-                msg
-            },
-            None,
-        ),
-        "" => {
-            let creds = ["no credentials", "credentialsnotloaded", "failed to load credentials",
-                "could not find credentials", "no providers in chain", "identity resolver"];
-            if matches!(stage, Stage::Construction | Stage::Dispatch) && creds.iter().any(|c| lower_chain.contains(c)) {
-                (
-                    AwsErrorKind::NoCredentials,
-                    "no AWS credentials found".to_string(),
-                    Some(CREDENTIALS_HINT.to_string()),
-                )
-            } else if lower_chain.contains("expired") {
-                (
-                    AwsErrorKind::BadCredentials,
-                    "the credentials have expired".to_string(),
-                    Some(format!("refresh your credentials: {CREDENTIALS_HINT}")),
-                )
-            } else if stage == Stage::Dispatch {
-                (
+                )),
+            ),
+            "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => (
+                AwsErrorKind::BadCredentials,
+                format!("the session token has expired ({msg})"),
+                Some(format!("refresh your credentials: {CREDENTIALS_HINT}")),
+            ),
+            "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch"
+            | "InvalidAccessKeyId"
+            | "IncompleteSignature" => (
+                AwsErrorKind::BadCredentials,
+                format!("AWS does not accept these credentials ({code_s}: {msg})"),
+                Some(format!(
+                    "check the access key and secret in use: {CREDENTIALS_HINT}"
+                )),
+            ),
+            "ResourceNotFoundException"
+            | "NoSuchEntity"
+            | "NoSuchEntityException"
+            | "NotFound"
+            | "NoSuchBucket"
+            | "NoSuchKey"
+            | "TrailNotFoundException" => (
+                AwsErrorKind::NotFound,
+                if msg.is_empty() {
+                    format!("{resource} not found")
+                } else {
+                    msg
+                },
+                None,
+            ),
+            "ThrottlingException"
+            | "Throttling"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded" => (
+                AwsErrorKind::Throttled,
+                format!("AWS kept throttling the requests ({msg})"),
+                Some("wait a minute and retry; another tool may be using the same API rate".into()),
+            ),
+            "InvalidParameterException"
+            | "InvalidRequestException"
+            | "ValidationError"
+            | "ValidationException"
+            | "InvalidParameterValue"
+            | "MalformedPolicyDocument"
+            | "InvalidLookupAttributesException" => (
+                AwsErrorKind::InvalidInput,
+                if msg.is_empty() {
+                    code_s.to_string()
+                } else {
+                    msg
+                },
+                None,
+            ),
+            "" => {
+                let creds = [
+                    "no credentials",
+                    "credentialsnotloaded",
+                    "failed to load credentials",
+                    "could not find credentials",
+                    "no providers in chain",
+                    "identity resolver",
+                ];
+                if matches!(stage, Stage::Construction | Stage::Dispatch)
+                    && creds.iter().any(|c| lower_chain.contains(c))
+                {
+                    (
+                        AwsErrorKind::NoCredentials,
+                        "no AWS credentials found".to_string(),
+                        Some(CREDENTIALS_HINT.to_string()),
+                    )
+                } else if lower_chain.contains("expired") {
+                    (
+                        AwsErrorKind::BadCredentials,
+                        "the credentials have expired".to_string(),
+                        Some(format!("refresh your credentials: {CREDENTIALS_HINT}")),
+                    )
+                } else if stage == Stage::Dispatch {
+                    (
                     AwsErrorKind::Unreachable,
                     format!("could not reach the AWS endpoint for {action} ({})", last_part(chain)),
                     Some("check the network, the proxy (HTTPS_PROXY) and the region (--region); \
                           a wrong region name makes the endpoint unresolvable"
                         .into()),
                 )
-            } else {
-                (
-                    AwsErrorKind::Service,
-                    format!("unexpected answer from AWS: {}", last_part(chain)),
-                    Some("check the endpoint configuration (AWS_ENDPOINT_URL*) and the region".into()),
-                )
+                } else {
+                    (
+                        AwsErrorKind::Service,
+                        format!("unexpected answer from AWS: {}", last_part(chain)),
+                        Some(
+                            "check the endpoint configuration (AWS_ENDPOINT_URL*) and the region"
+                                .into(),
+                        ),
+                    )
+                }
             }
-        }
-        other => (
-            AwsErrorKind::Service,
-            if msg.is_empty() {
-                other.to_string()
-            } else {
-                format!("{other}: {msg}")
-            },
-            None,
-        ),
-    };
+            other => (
+                AwsErrorKind::Service,
+                if msg.is_empty() {
+                    other.to_string()
+                } else {
+                    format!("{other}: {msg}")
+                },
+                None,
+            ),
+        };
     let mut e = AwsError::new(action, kind, message);
     e.hint = hint;
     e

@@ -12,11 +12,18 @@ use crate::error::AppError;
 /// Runs the chosen subcommand; the result is the process exit code.
 pub async fn run(cli: Cli) -> Result<u8, AppError> {
     let g = &cli.globals;
-    match &cli.command {
+    let result = match &cli.command {
         Command::Token(a) => token::run(g, a).await,
         Command::Kubeconfig(a) => kubeconfig::run(g, a).await,
         Command::Completions(a) => completions::run(a),
         Command::Creator(a) => creator::run(g, a).await,
         Command::AwsAuth(c) => aws_auth::run(g, c).await,
+    };
+    // The call log is written whatever the outcome: a failed run is when it matters most.
+    if let Some(path) = &g.call_log
+        && let Err(e) = g.calls.write_jsonl(path)
+    {
+        eprintln!("warning: cannot write the call log {}: {e}", path.display());
     }
+    result
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Benchmarks with printed ratios (never timing assertions in tests).
+#
+#   scripts/bench.sh            all benchmarks
+#   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
+#
+# Builds the release binary first; RUNS=N changes the number of runs (default 25).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs="${RUNS:-25}"
+what=("$@")
+[ ${#what[@]} -eq 0 ] && what=(token)
+
+if [ ! -x .venv/bin/aws ]; then
+  echo "the test venv is missing: run scripts/test.sh once (it installs moto and awscli)" >&2
+  exit 2
+fi
+echo "==> building the release binary"
+cargo build --release --quiet -p eks-breakglass
+bin="$PWD/target/release/eks-breakglass"
+
+status=0
+for w in "${what[@]}"; do
+  case "$w" in
+    token) .venv/bin/python scripts/bench_lib.py token "$bin" "$PWD/.venv/bin/aws" "$runs" || status=1 ;;
+    *) echo "unknown benchmark '$w' (known: token)" >&2; exit 2 ;;
+  esac
+done
+exit $status

@@ -1,0 +1,59 @@
+"""Benchmark helpers for scripts/bench.sh: run commands N times, report medians and peak memory.
+
+Timing lives here, outside the test suite, on purpose: performance targets are checked by
+benchmarks that print ratios, never by timing assertions inside tests.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def measure(argv, runs, env=None):
+    """Runs argv `runs` times; returns (median seconds, peak RSS in MiB over all runs)."""
+    times, peak_kib = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"benchmark command failed: {' '.join(argv)}\n{proc.stderr.read().decode()}")
+        proc.stderr.close()
+        times.append(elapsed)
+        peak_kib = max(peak_kib, usage.ru_maxrss)
+    return statistics.median(times), peak_kib / 1024
+
+
+def compare(name, ours, theirs, runs, target_ratio, env=None):
+    """Prints one comparison line and returns True when the target ratio is met."""
+    t_ours, m_ours = measure(ours, runs, env)
+    t_theirs, m_theirs = measure(theirs, runs, env)
+    ratio = t_theirs / t_ours if t_ours > 0 else float("inf")
+    ok = ratio >= target_ratio
+    print(f"{name}: eks-breakglass median {t_ours*1000:.1f} ms (peak {m_ours:.1f} MiB) | "
+          f"reference median {t_theirs*1000:.1f} ms (peak {m_theirs:.1f} MiB) | "
+          f"ratio {ratio:.1f}x (target >= {target_ratio}x) {'OK' if ok else 'BELOW TARGET'} "
+          f"[{runs} runs each]")
+    return ok
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "token":
+        binary, aws, runs = sys.argv[2], sys.argv[3], int(sys.argv[4])
+        env = dict(os.environ)
+        env.update({
+            "AWS_ACCESS_KEY_ID": "AKIAIOSFODNN7EXAMPLE",
+            "AWS_SECRET_ACCESS_KEY": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        })
+        for k in [k for k in env if k.startswith("AWS_ENDPOINT_URL")]:
+            del env[k]
+        ok = compare("token", [binary, "token", "--cluster", "prod"],
+                     [aws, "eks", "get-token", "--cluster-name", "prod"], runs, 50, env)
+        sys.exit(0 if ok else 1)
+    sys.exit(f"unknown benchmark mode {mode}")

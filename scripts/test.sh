@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The test command (README, CI): installs what the tests need, then runs every check.
+#
+# - a Python venv in .venv with the pinned moto[server] and awscli (scripts/requirements-test.txt),
+#   created or refreshed when missing or when the pins change;
+# - cargo fmt --check, clippy with warnings denied, and the whole workspace's tests (unit,
+#   integration against moto + eks-sim, property tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=.venv
+req=scripts/requirements-test.txt
+if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/aws" ] || ! cmp -s "$req" "$venv/.requirements" 2>/dev/null; then
+  echo "==> creating the test venv ($venv) from $req"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
+  cp "$req" "$venv/.requirements"
+fi
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+echo "==> cargo test"
+# Property tests run a bounded number of cases in CI (PROPTEST_CASES), more by hand.
+PROPTEST_CASES="${PROPTEST_CASES:-256}" cargo test --workspace
