@@ -147,7 +147,7 @@ pub fn cluster_json(sim: &SharedSim, world: &World, c: &Cluster) -> Value {
         },
         "kubernetesNetworkConfig": {"serviceIpv4Cidr": "10.100.0.0/16", "ipFamily": "ipv4"},
         "logging": {"clusterLogging": [{"types": ["api", "audit", "authenticator", "controllerManager", "scheduler"], "enabled": false}]},
-        "identity": {"oidc": {"issuer": format!("https://oidc.eks.{}.amazonaws.com/id/{}", sim.region, &c.arn.len().to_string())}},
+        "identity": {"oidc": {"issuer": format!("https://oidc.eks.{}.amazonaws.com/id/{}", sim.region, oidc_id(&c.arn, c.created_at))}},
         "status": "ACTIVE",
         "certificateAuthority": {"data": base64::engine::general_purpose::STANDARD.encode(&sim.ca_pem)},
         "platformVersion": c.platform_version,
@@ -157,6 +157,19 @@ pub fn cluster_json(sim: &SharedSim, world: &World, c: &Cluster) -> Value {
             "bootstrapClusterCreatorAdminPermissions": c.bootstrap_admin,
         },
     })
+}
+
+/// A stable 32-hex-digit OIDC issuer id per cluster incarnation.
+fn oidc_id(arn: &str, created: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    for salt in 0..2u64 {
+        let mut h: u64 = 0xcbf29ce484222325 ^ salt;
+        for b in arn.bytes().chain(created.timestamp_millis().to_le_bytes()) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+        out.push_str(&format!("{h:016X}"));
+    }
+    out
 }
 
 fn update_json(u: &Update) -> Value {

@@ -151,7 +151,60 @@ fn discovery(path: &str, port: u16) -> Option<Value> {
                 {"name": "selfsubjectaccessreviews", "singularName": "selfsubjectaccessreview", "namespaced": false, "kind": "SelfSubjectAccessReview", "verbs": ["create"]},
             ],
         }),
+        "/openapi/v3" => {
+            json!({"paths": {"api/v1": {"serverRelativeURL": "/openapi/v3/api/v1?hash=EKSSIM0001"}}})
+        }
+        "/openapi/v3/api/v1" => openapi_v3_core(),
         _ => return None,
+    })
+}
+
+/// Just enough OpenAPI v3 for kubectl to see that ConfigMap PATCH supports server-side field
+/// validation (`fieldValidation`), so `kubectl edit`/`apply` need no client-side schemas.
+fn openapi_v3_core() -> Value {
+    let gvk = json!({"group": "", "version": "v1", "kind": "ConfigMap"});
+    let params = json!([
+        {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+        {"name": "namespace", "in": "path", "required": true, "schema": {"type": "string"}},
+        {"name": "dryRun", "in": "query", "schema": {"type": "string"}},
+        {"name": "fieldManager", "in": "query", "schema": {"type": "string"}},
+        {"name": "fieldValidation", "in": "query", "schema": {"type": "string"}},
+        {"name": "force", "in": "query", "schema": {"type": "boolean"}},
+    ]);
+    let op = |id: &str, action: &str| {
+        json!({
+            "operationId": id,
+            "parameters": params,
+            "responses": {"200": {"description": "OK"}},
+            "x-kubernetes-action": action,
+            "x-kubernetes-group-version-kind": gvk,
+        })
+    };
+    json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.31.0"},
+        "paths": {
+            "/api/v1/namespaces/{namespace}/configmaps/{name}": {
+                "get": op("readCoreV1NamespacedConfigMap", "get"),
+                "put": op("replaceCoreV1NamespacedConfigMap", "put"),
+                "patch": op("patchCoreV1NamespacedConfigMap", "patch"),
+                "delete": op("deleteCoreV1NamespacedConfigMap", "delete"),
+            },
+        },
+        "components": {"schemas": {
+            "io.k8s.api.core.v1.ConfigMap": {
+                "type": "object",
+                "properties": {
+                    "apiVersion": {"type": "string"},
+                    "kind": {"type": "string"},
+                    "metadata": {"type": "object"},
+                    "data": {"type": "object", "additionalProperties": {"type": "string", "default": ""}},
+                    "binaryData": {"type": "object", "additionalProperties": {"type": "string", "format": "byte"}},
+                    "immutable": {"type": "boolean"},
+                },
+                "x-kubernetes-group-version-kind": [gvk],
+            },
+        }},
     })
 }
 
@@ -374,6 +427,70 @@ pub fn merge_patch(target: &mut Value, patch: &Value) {
     }
 }
 
+fn wants_table(req: &Req) -> bool {
+    req.header("accept").is_some_and(|a| a.contains("as=Table"))
+}
+
+/// Kubernetes' `duration.HumanDuration`, as the Age column shows it.
+pub fn human_duration(secs: i64) -> String {
+    let s = secs.max(0);
+    let (m, h, d) = (s / 60, s / 3600, s / 86400);
+    if s < 120 {
+        format!("{s}s")
+    } else if m < 10 {
+        if s % 60 == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{}s", s % 60)
+        }
+    } else if h < 3 {
+        format!("{m}m")
+    } else if h < 8 {
+        if m % 60 == 0 {
+            format!("{h}h")
+        } else {
+            format!("{h}h{}m", m % 60)
+        }
+    } else if h < 48 {
+        format!("{h}h")
+    } else if h < 192 {
+        if h % 24 == 0 {
+            format!("{d}d")
+        } else {
+            format!("{d}d{}h", h % 24)
+        }
+    } else if d < 365 * 2 {
+        format!("{d}d")
+    } else if d % 365 == 0 {
+        format!("{}y", d / 365)
+    } else {
+        format!("{}y{}d", d / 365, d % 365)
+    }
+}
+
+/// A server-side `meta.k8s.io/v1` Table of ConfigMaps (NAME, DATA, AGE), as kubectl asks for.
+fn table(items: &[&ConfigMap], rv: u64) -> Value {
+    let now = Utc::now();
+    let col = |name: &str, ty: &str, fmt: &str, desc: &str| json!({"name": name, "type": ty, "format": fmt, "description": desc, "priority": 0});
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": {"resourceVersion": rv.to_string()},
+        "columnDefinitions": [
+            col("Name", "string", "name", "Name must be unique within a namespace."),
+            col("Data", "string", "", "Data contains the configuration data."),
+            col("Age", "string", "", "CreationTimestamp is a timestamp representing the server time when this object was created."),
+        ],
+        "rows": items.iter().map(|cm| {
+            let obj = cm.to_json();
+            json!({
+                "cells": [cm.name, cm.data.len(), human_duration((now - cm.created_at).num_seconds())],
+                "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]},
+            })
+        }).collect::<Vec<_>>(),
+    })
+}
+
 fn configmaps(
     sim: &SharedSim,
     cluster: &str,
@@ -411,9 +528,20 @@ fn configmaps(
         "get" => {
             let n = name.unwrap_or_default();
             match c.configmaps.get(&key(n)) {
+                Some(cm) if wants_table(req) => {
+                    json_response(200, &table(&[cm], c.resource_version))
+                }
                 Some(cm) => json_response(200, &cm.to_json()),
                 None => not_found(n),
             }
+        }
+        "list" if wants_table(req) => {
+            let items: Vec<&ConfigMap> = c
+                .configmaps
+                .values()
+                .filter(|cm| ns.is_empty() || cm.namespace == ns)
+                .collect();
+            json_response(200, &table(&items, c.resource_version))
         }
         "list" => {
             let items: Vec<Value> = c
