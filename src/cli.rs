@@ -83,6 +83,13 @@ pub enum Command {
     Kubeconfig(commands::kubeconfig::KubeconfigArgs),
     /// Find the IAM principal that created a cluster and judge whether it can still get in
     Creator(commands::creator::CreatorArgs),
+    /// Create an EKS access entry with cluster admin for you (or --principal): planned, journaled, undoable
+    Grant(commands::grant::GrantArgs),
+    /// Become the cluster's creator (assume its role, a temporary key, …) and prove it by logging in
+    #[command(name = "assume-creator")]
+    AssumeCreator(commands::assume_creator::AssumeCreatorArgs),
+    /// Undo what a break-glass run changed, from its journal (default: the latest run)
+    Cleanup(commands::cleanup::CleanupArgs),
     /// Print shell completions
     Completions(commands::completions::CompletionsArgs),
     /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it

@@ -4,13 +4,16 @@
 //! values. Every SDK error goes through [`AwsError::from_sdk`], the one place that makes AWS's
 //! answers actionable: which IAM action was denied, how to get credentials, what exists instead.
 
+pub mod access;
 pub mod calls;
 pub mod cloudtrail;
 pub mod context;
 pub mod eks;
 pub mod eks_access;
 pub mod iam;
+pub mod iam_write;
 pub mod partition;
+pub mod plan_runner;
 pub mod s3trail;
 pub mod sts;
 pub mod token;

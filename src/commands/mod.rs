@@ -1,9 +1,13 @@
 //! One file per subcommand: parse arguments, call the domain and adapters, render.
 
+pub mod assume_creator;
 pub mod aws_auth;
+pub mod cleanup;
 pub mod completions;
 pub mod creator;
+pub mod grant;
 pub mod kubeconfig;
+pub mod plan_ui;
 pub mod token;
 
 use crate::cli::{Cli, Command};
@@ -16,6 +20,9 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Token(a) => token::run(g, a).await,
         Command::Kubeconfig(a) => kubeconfig::run(g, a).await,
         Command::Completions(a) => completions::run(a),
+        Command::Grant(a) => grant::run(g, a).await,
+        Command::AssumeCreator(a) => assume_creator::run(g, a).await,
+        Command::Cleanup(a) => cleanup::run(g, a).await,
         Command::Creator(a) => creator::run(g, a).await,
         Command::AwsAuth(c) => aws_auth::run(g, c).await,
     };

@@ -11,7 +11,7 @@
 //!
 //! Secrets never reach the journal: actions and undos carry names and ids only.
 
-use super::plan::{AwsCall, Applied, Plan, StepError, Undo, Undone};
+use super::plan::{Applied, AwsCall, Plan, StepError, Undo, Undone};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -73,9 +73,13 @@ pub enum Event {
         error: StepError,
     },
     /// The run ended: `applied`, `failed`, `interrupted`, `cleaned`, …
-    RunFinished { status: String },
+    RunFinished {
+        status: String,
+    },
     /// A free-form note (verification result, hand-over), never a secret.
-    Note { text: String },
+    Note {
+        text: String,
+    },
 }
 
 /// Why the journal could not be used.
@@ -145,7 +149,13 @@ pub fn default_runs_dir() -> Result<PathBuf, JournalError> {
 pub fn run_dir_name(now: DateTime<Utc>, command: &str, cluster: &str) -> String {
     let clean: String = cluster
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{}-{command}-{clean}", now.format("%Y%m%dT%H%M%S%.3fZ"))
 }
@@ -353,10 +363,8 @@ pub fn pending_undos(records: &[Record]) -> Vec<Applied> {
                     a.uncertain = false;
                 }
             }
-            Event::StepFailed { step, error } => {
-                if !error.maybe_changed {
-                    by_step.remove(step);
-                }
+            Event::StepFailed { step, error } if !error.maybe_changed => {
+                by_step.remove(step);
             }
             Event::UndoDone { step, .. } => {
                 by_step.remove(step);
@@ -460,10 +468,7 @@ mod tests {
         .unwrap();
         let recs = read_records(&dir).unwrap();
         assert_eq!(recs.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2]);
-        assert!(matches!(
-            Journal::save_file(&j2, "../x", b""),
-            Err(_)
-        ));
+        assert!(Journal::save_file(&j2, "../x", b"").is_err());
     }
 
     #[test]
@@ -497,7 +502,15 @@ mod tests {
             principal_arn: "p".into(),
         };
         let records = vec![
-            rec(1, started(1, Undo::Irreversible { reason: "one-way".into() })),
+            rec(
+                1,
+                started(
+                    1,
+                    Undo::Irreversible {
+                        reason: "one-way".into(),
+                    },
+                ),
+            ),
             rec(
                 2,
                 Event::StepDone {

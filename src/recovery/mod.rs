@@ -8,5 +8,8 @@
 
 pub mod creator;
 pub mod event;
+pub mod getin;
+pub mod journal;
+pub mod plan;
 pub mod principal;
 pub mod trust;

@@ -153,10 +153,9 @@ impl Action {
                 "iam:UpdateAssumeRolePolicy",
                 &[("RoleName", role_name), ("PolicyDocument", "(shown below)")],
             ),
-            Action::CreateUser { user_name, path } => AwsCall::new(
-                "iam:CreateUser",
-                &[("UserName", user_name), ("Path", path)],
-            ),
+            Action::CreateUser { user_name, path } => {
+                AwsCall::new("iam:CreateUser", &[("UserName", user_name), ("Path", path)])
+            }
             Action::CreateRole {
                 role_name, path, ..
             } => AwsCall::new(
@@ -181,10 +180,7 @@ impl Action {
             ),
             Action::SwitchAuthMode { cluster, to, .. } => AwsCall::new(
                 "eks:UpdateClusterConfig",
-                &[
-                    ("name", cluster),
-                    ("accessConfig.authenticationMode", to),
-                ],
+                &[("name", cluster), ("accessConfig.authenticationMode", to)],
             ),
             Action::CreateAccessEntry {
                 cluster,
@@ -369,7 +365,13 @@ impl Plan {
     }
 
     /// Appends a step, numbering it.
-    pub fn push(&mut self, what: impl Into<String>, why: impl Into<String>, action: Action, undo: Undo) -> &mut Step {
+    pub fn push(
+        &mut self,
+        what: impl Into<String>,
+        why: impl Into<String>,
+        action: Action,
+        undo: Undo,
+    ) -> &mut Step {
         let id = u32::try_from(self.steps.len() + 1).unwrap_or(u32::MAX);
         self.steps.push(Step {
             id,
@@ -733,7 +735,12 @@ mod tests {
         };
         let v = serde_json::to_value(&u).unwrap();
         assert_eq!(serde_json::from_value::<Undo>(v).unwrap(), u);
-        assert!(u.call().unwrap().to_string().starts_with("iam:DeleteAccessKey"));
+        assert!(
+            u.call()
+                .unwrap()
+                .to_string()
+                .starts_with("iam:DeleteAccessKey")
+        );
         assert!(!Undo::Irreversible { reason: "x".into() }.is_reversible());
     }
 

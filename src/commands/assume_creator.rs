@@ -1,0 +1,676 @@
+//! `assume-creator`: become the principal that created the cluster, and prove it works.
+//!
+//! The creator report says who it is and what it is today; [`getin::choose_route`] picks the
+//! way in; any IAM change is a journaled, undoable plan. Then the new credentials are used for
+//! real — a token, a SelfSubjectReview — and handed over only as asked: a kubeconfig context,
+//! a credentials file (0600), or export lines. A temporary key is deleted when the run ends
+//! unless it is kept (explicitly, or because it was handed over).
+
+use super::plan_ui::{self, Decision, Spinner, Verification};
+use crate::aws::plan_runner::AwsRunner;
+use crate::aws::{AwsContext, AwsErrorKind, eks, iam, sts};
+use crate::cli::Globals;
+use crate::cluster::ClusterFacts;
+use crate::error::AppError;
+use crate::exit;
+use crate::kubeconfig::{self, ContextEntry};
+use crate::recovery::creator::{self, AwsSources, Creator, CreatorSource, FindOptions};
+use crate::recovery::getin::{self, Facts, GetInOptions, Route};
+use crate::recovery::journal::{Event, Journal};
+use crate::recovery::plan::{self, Applied, Interrupt, Outcome};
+use crate::recovery::principal::PrincipalStatus;
+use crate::recovery::trust::Caller;
+use aws_credential_types::Credentials;
+use base64::Engine as _;
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  eks-breakglass assume-creator --cluster prod --yes\n  \
+eks-breakglass assume-creator --cluster prod --mfa-serial arn:aws:iam::123456789012:mfa/me --token-code 123456\n  \
+eks-breakglass assume-creator --cluster prod --keep --credentials-file ~/.aws/eks-creator --yes\n\n\
+Ways in, chosen from the creator report: AssumeRole (no change); one trust statement for you\n\
+(restored byte for byte by `cleanup`); a temporary access key for a user (deleted when the run\n\
+ends unless --keep); recreating a deleted user or role (EKS will most likely refuse it: it has a\n\
+new unique id). Root and IAM Identity Center creators get instructions only."
+)]
+pub struct AssumeCreatorArgs {
+    /// Cluster name
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+    /// The creator's ARN, when already known (skips the CloudTrail search)
+    #[arg(long, value_name = "ARN")]
+    pub creator: Option<String>,
+    /// MFA device for AssumeRole, when the trust policy asks for MFA
+    #[arg(long, value_name = "ARN", requires = "token_code")]
+    pub mfa_serial: Option<String>,
+    /// The current MFA code
+    #[arg(long, value_name = "CODE", requires = "mfa_serial")]
+    pub token_code: Option<String>,
+    /// Session duration for AssumeRole, in seconds (default: the role's default, 1 hour)
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<u64>,
+    /// Make a trust statement or recreated role added by this run require MFA
+    #[arg(long)]
+    pub require_mfa: bool,
+    /// Keep a temporary access key when the run ends (remove it later with `cleanup`)
+    #[arg(long)]
+    pub keep: bool,
+    /// Write the credentials to this file (mode 0600) as an AWS shared-credentials profile
+    #[arg(long, value_name = "FILE")]
+    pub credentials_file: Option<PathBuf>,
+    /// Print `export AWS_…` lines with the credentials on stdout
+    #[arg(long)]
+    pub print_env: bool,
+    /// The kubeconfig to add a context to (default: first path in KUBECONFIG, else ~/.kube/config)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context name (default: <cluster>-creator)
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// Do not write a kubeconfig context
+    #[arg(long)]
+    pub no_kubeconfig: bool,
+    /// The run directory for the journal (default: a new one under the state directory)
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+    /// How long to retry while IAM and EKS propagate new credentials, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
+}
+
+/// The creator and its status: from `--creator`, or from the creator search.
+async fn creator_report(
+    ctx: &AwsContext,
+    facts: &ClusterFacts,
+    caller: &Caller,
+    explicit: Option<&str>,
+) -> Result<(Creator, Option<PrincipalStatus>), AppError> {
+    if let Some(arn) = explicit {
+        let c = Creator::from_arn(arn, None, CreatorSource::Tags);
+        let status = creator::check_status(&mut AwsSources::new(ctx), &c, Some(caller)).await?;
+        return Ok((c, Some(status)));
+    }
+    let opts = FindOptions {
+        caller: Some(caller.clone()),
+        ..FindOptions::default()
+    };
+    let report = creator::find_creator(ctx, facts, &opts).await?;
+    match report.creator {
+        Some(c) => Ok((c, report.status)),
+        None => Err(AppError::Failed {
+            message: format!(
+                "the creator of {} could not be found: {}",
+                facts.name, report.verdict.reason
+            ),
+            hint: Some(format!(
+                "run `eks-breakglass creator --cluster {}` for the details, pass --creator ARN if you know it, or use `eks-breakglass grant --cluster {}`",
+                facts.name, facts.name
+            )),
+        }),
+    }
+}
+
+pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> {
+    if let Some(c) = &args.creator {
+        crate::arn::PrincipalArn::parse(c)
+            .map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
+    }
+    let ctx = AwsContext::load(&g.aws_options()).await?;
+    let me = sts::caller_identity(&ctx).await?;
+    let caller = Caller {
+        arn: me.arn.clone(),
+        account: me.account.clone(),
+        user_id: me.user_id.clone(),
+    };
+    let facts = eks::describe_cluster(&ctx, &args.cluster).await?;
+    let operator = super::grant::resolve_principal(&ctx, &me.arn).await?;
+    let (creator, status) = creator_report(&ctx, &facts, &caller, args.creator.as_deref()).await?;
+
+    // What the route needs besides the report: the exact trust document, the key ids.
+    let is_role = creator.arn.contains(":role/");
+    let name = creator.name.clone().unwrap_or_default();
+    let trust_document = if is_role && !name.is_empty() {
+        match iam::get_role(&ctx, &name).await {
+            Ok(r) => r.and_then(|r| r.trust_policy),
+            Err(e) if e.kind == AwsErrorKind::AccessDenied => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
+    let keys: Option<Vec<String>> = if !is_role && !name.is_empty() {
+        match iam::list_access_keys(&ctx, &name).await {
+            Ok(k) => Some(k.into_iter().map(|k| k.access_key_id).collect()),
+            Err(_) => None,
+        }
+    } else {
+        None
+    };
+    let route = getin::choose_route(&Facts {
+        creator: &creator,
+        status: status.as_ref(),
+        trust_document: trust_document.as_deref(),
+        access_keys: keys.as_deref(),
+    });
+    if !g.json() {
+        println!(
+            "Creator of {}: {} ({}){}",
+            facts.name,
+            creator.arn,
+            creator.kind.describe(),
+            status
+                .as_ref()
+                .map(|s| format!(" — {}", s.summary))
+                .unwrap_or_default()
+        );
+    }
+    match &route {
+        Route::Instructions { why, steps } => return instructions(g, &facts, why, steps),
+        Route::KeyLimit { user_name, keys } => {
+            let why = format!(
+                "user {user_name} already has {} access keys ({}), the most IAM allows; a temporary key cannot be added",
+                keys.len(),
+                keys.join(", ")
+            );
+            return instructions(
+                g,
+                &facts,
+                &why,
+                &[
+                    "delete or deactivate one of its keys after checking its last use (`aws iam get-access-key-last-used --access-key-id ID`), then re-run".to_string(),
+                    format!("or use `eks-breakglass grant --cluster {}`", facts.name),
+                ],
+            );
+        }
+        Route::AssumeRole {
+            mfa_required: true, ..
+        } if args.mfa_serial.is_none() && !g.dry_run => {
+            return Err(AppError::usage(
+                "the creator role's trust policy requires MFA",
+                Some("pass --mfa-serial ARN --token-code CODE".to_string()),
+            ));
+        }
+        _ => {}
+    }
+    let key_route = matches!(
+        route,
+        Route::TemporaryKey { .. } | Route::RecreateUser { .. }
+    );
+    let keep = args.keep || (key_route && (args.credentials_file.is_some() || args.print_env));
+    if keep && !args.keep {
+        eprintln!(
+            "note: the temporary key is kept because you asked for it to be handed over; remove it with `eks-breakglass cleanup`"
+        );
+    }
+    let plan = getin::assume_creator_plan(
+        &route,
+        &facts.name,
+        &ctx.region,
+        &GetInOptions {
+            operator_arn: operator.clone(),
+            require_mfa: args.require_mfa,
+            keep,
+            cluster_arn: facts.arn.clone(),
+        },
+    )
+    .map_err(|e| AppError::failed(e, None))?;
+    plan_ui::show_plan(g, &plan);
+    if plan.is_empty() && g.dry_run {
+        return Ok(exit::OK);
+    }
+
+    let interrupt = plan_ui::catch_interrupt();
+    let spinner = Spinner::new();
+    let mut session: Option<Session> = None;
+    if !plan.is_empty() {
+        if plan_ui::confirm(g, plan.steps.len())? == Decision::DryRun {
+            return Ok(exit::OK);
+        }
+        let dir = plan_ui::run_dir(args.journal_dir.as_deref(), "assume-creator", &facts.name)?;
+        let journal = plan_ui::start_journal(&dir, &plan, &me.arn)?;
+        eprintln!("journal: {}", dir.display());
+        session = Some(Session { dir, journal });
+    }
+    let status_cb = {
+        let s = &spinner;
+        Box::new(move |m: &str| s.set(m)) as Box<dyn Fn(&str)>
+    };
+    let runner_dir = session.as_ref().map(|s| s.dir.clone()).unwrap_or_default();
+    let mut runner = AwsRunner::new(&ctx, runner_dir, interrupt.clone(), status_cb);
+    let mut applied: Vec<Applied> = Vec::new();
+    if let Some(s) = session.as_mut() {
+        let report = plan::apply(&plan, &mut s.journal, &mut runner, &interrupt)
+            .await
+            .map_err(|e| plan_ui::journal_io(&s.dir, e))?;
+        applied = report.applied.clone();
+        match &report.outcome {
+            Outcome::Applied => {}
+            Outcome::Failed { step, error } => {
+                // Temporary keys never outlive the run; the rest stays, undoable.
+                let temp: Vec<Applied> = applied.iter().filter(|a| a.temporary).cloned().collect();
+                let undone = plan::undo_all(&temp, &mut s.journal, &mut runner)
+                    .await
+                    .map_err(|e| plan_ui::journal_io(&s.dir, e))?;
+                for l in plan_ui::undo_lines(&undone) {
+                    eprintln!("{l}");
+                }
+                let _ = s.journal.record(Event::RunFinished {
+                    status: "failed".into(),
+                });
+                let denied = error
+                    .denied_action
+                    .as_deref()
+                    .map(|a| format!(" (AWS denied {a})"))
+                    .unwrap_or_default();
+                return Err(AppError::failed(
+                    format!(
+                        "step {step} failed{denied}: {}; the steps before it stay applied and undoable",
+                        error.message
+                    ),
+                    Some(format!(
+                        "{}undo with `eks-breakglass cleanup --journal {}`",
+                        error
+                            .hint
+                            .as_deref()
+                            .map(|h| format!("{h}; "))
+                            .unwrap_or_default(),
+                        s.dir.display()
+                    )),
+                ));
+            }
+            Outcome::Interrupted { .. } => {
+                return interrupted(s, &mut runner, &applied).await;
+            }
+        }
+    }
+
+    // Credentials as the creator.
+    let creds = match acquire(&ctx, &route, &runner, args, &interrupt, &spinner).await {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(s) = session.as_mut() {
+                if interrupt.is_set() {
+                    return interrupted(s, &mut runner, &applied).await;
+                }
+                end_temporary(s, &mut runner, &applied, keep).await?;
+                let _ = s.journal.record(Event::RunFinished {
+                    status: "failed".into(),
+                });
+            }
+            return Err(e);
+        }
+    };
+    let verification = plan_ui::verify(
+        &facts,
+        &creds,
+        Duration::from_secs(args.wait),
+        &interrupt,
+        &spinner,
+    )
+    .await;
+    spinner.done();
+    if let Some(s) = session.as_mut() {
+        let _ = s.journal.record(Event::Note {
+            text: format!("verification: {}", verification.describe()),
+        });
+        if matches!(verification, Verification::Interrupted) {
+            return interrupted(s, &mut runner, &applied).await;
+        }
+    }
+
+    // Hand-over, only as asked.
+    let role_arn = match &route {
+        Route::AssumeRole { role_arn, .. }
+        | Route::PatchTrust { role_arn, .. }
+        | Route::RecreateRole { role_arn, .. } => Some(role_arn.clone()),
+        _ => None,
+    };
+    let profile = format!("eks-breakglass-{}", facts.name);
+    let mut handed = Vec::new();
+    if let Some(path) = &args.credentials_file {
+        write_credentials_file(path, &profile, &creds)?;
+        handed.push(format!(
+            "credentials written to {} (profile {profile}, mode 0600)",
+            path.display()
+        ));
+    }
+    if !args.no_kubeconfig {
+        let exec_env: Option<Vec<(String, String)>> =
+            if let Some(path) = args.credentials_file.as_ref().filter(|_| key_route) {
+                Some(vec![
+                    (
+                        "AWS_SHARED_CREDENTIALS_FILE".into(),
+                        absolute(path).to_string_lossy().into_owned(),
+                    ),
+                    ("AWS_PROFILE".into(), profile.clone()),
+                ])
+            } else if role_arn.is_some() || matches!(route, Route::AlreadyCreator) {
+                Some(
+                    ctx.profile
+                        .iter()
+                        .map(|p| ("AWS_PROFILE".to_string(), p.clone()))
+                        .collect(),
+                )
+            } else {
+                None
+            };
+        match exec_env {
+            Some(env) => {
+                let path = write_kubeconfig(args, &facts, &ctx.region, role_arn.as_deref(), env)?;
+                handed.push(format!(
+                    "kubeconfig context {} in {}",
+                    args.alias.clone().unwrap_or_else(|| format!("{}-creator", facts.name)),
+                    path.display()
+                ));
+            }
+            None => handed.push(
+                "no kubeconfig context: the temporary key is deleted when the run ends (use --keep --credentials-file FILE to hand it over)".into(),
+            ),
+        }
+    }
+    if args.print_env {
+        print_env(&creds);
+    }
+
+    // Temporary keys go when the run ends, unless kept.
+    let mut end_lines = Vec::new();
+    if let Some(s) = session.as_mut() {
+        end_lines = end_temporary(s, &mut runner, &applied, keep).await?;
+        let _ = s.journal.record(Event::RunFinished {
+            status: "applied".into(),
+        });
+    }
+
+    let dir = session.as_ref().map(|s| s.dir.clone());
+    let next = match &verification {
+        Verification::Authenticated { .. } => None,
+        _ => Some(format!("eks-breakglass grant --cluster {}", facts.name)),
+    };
+    if g.json() {
+        println!(
+            "{}",
+            serde_json::json!({
+                "cluster": facts.name, "creator": creator, "status": status, "route": route,
+                "plan": plan, "journal": dir, "verification": verification.json(),
+                "handed_over": handed, "run_end": end_lines, "next_command": next,
+            })
+        );
+    } else {
+        if let Some(d) = &dir {
+            println!("\nApplied. Journal: {}", d.display());
+        }
+        println!("Verification as the creator: {}", verification.describe());
+        for h in &handed {
+            println!("Hand-over: {h}");
+        }
+        for l in &end_lines {
+            println!("Run end: {l}");
+        }
+        if let Some(d) = &dir {
+            println!("Undo: eks-breakglass cleanup --journal {}", d.display());
+        }
+        if let Some(n) = &next {
+            println!("Next: {n}");
+        }
+    }
+    match verification {
+        Verification::Authenticated { .. } => Ok(exit::OK),
+        Verification::Refused { .. } => {
+            let recreated = matches!(
+                route,
+                Route::RecreateUser { .. } | Route::RecreateRole { .. }
+            ) || status
+                .as_ref()
+                .is_some_and(|s| s.state == crate::recovery::principal::PrincipalState::Recreated);
+            eprintln!(
+                "{}",
+                if recreated {
+                    "the cluster refuses the recreated principal: EKS bound the creator to the old unique id"
+                } else {
+                    "the cluster refuses the creator: its implicit admin may have been removed"
+                }
+            );
+            Ok(exit::CREATOR_UNUSABLE)
+        }
+        Verification::Interrupted => Err(AppError::Interrupted),
+        Verification::Failed { error } => Err(AppError::failed(
+            format!("could not verify access: {error}"),
+            None,
+        )),
+    }
+}
+
+struct Session {
+    dir: PathBuf,
+    journal: Journal,
+}
+
+async fn interrupted(
+    s: &mut Session,
+    runner: &mut AwsRunner<'_>,
+    applied: &[Applied],
+) -> Result<u8, AppError> {
+    let undone = plan::undo_all(applied, &mut s.journal, runner)
+        .await
+        .map_err(|e| plan_ui::journal_io(&s.dir, e))?;
+    for l in plan_ui::undo_lines(&undone) {
+        eprintln!("{l}");
+    }
+    let _ = s.journal.record(Event::RunFinished {
+        status: "interrupted".into(),
+    });
+    eprintln!("journal: {}", s.dir.display());
+    Err(AppError::Interrupted)
+}
+
+/// Deletes the run's temporary keys (unless kept); returns what was done.
+async fn end_temporary(
+    s: &mut Session,
+    runner: &mut AwsRunner<'_>,
+    applied: &[Applied],
+    keep: bool,
+) -> Result<Vec<String>, AppError> {
+    if keep {
+        return Ok(applied
+            .iter()
+            .filter(|a| matches!(a.undo, plan::Undo::DeleteAccessKey { .. }))
+            .map(|a| {
+                format!(
+                    "kept: {} — remove it with `eks-breakglass cleanup --journal {}`",
+                    a.undo.describe(),
+                    s.dir.display()
+                )
+            })
+            .collect());
+    }
+    let temp: Vec<Applied> = applied.iter().filter(|a| a.temporary).cloned().collect();
+    let undone = plan::undo_all(&temp, &mut s.journal, runner)
+        .await
+        .map_err(|e| plan_ui::journal_io(&s.dir, e))?;
+    Ok(plan_ui::undo_lines(&undone))
+}
+
+/// Gets credentials as the creator, retrying while IAM propagates (bounded by `--wait`).
+async fn acquire(
+    ctx: &AwsContext,
+    route: &Route,
+    runner: &AwsRunner<'_>,
+    args: &AssumeCreatorArgs,
+    interrupt: &Interrupt,
+    spinner: &Spinner,
+) -> Result<Credentials, AppError> {
+    let deadline = Instant::now() + Duration::from_secs(args.wait);
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        let result = match route {
+            Route::AlreadyCreator => return Ok(ctx.credentials().await?),
+            Route::AssumeRole { role_arn, .. }
+            | Route::PatchTrust { role_arn, .. }
+            | Route::RecreateRole { role_arn, .. } => {
+                let mfa = match (&args.mfa_serial, &args.token_code) {
+                    (Some(serial), Some(code)) => Some(sts::Mfa {
+                        serial: serial.clone(),
+                        code: code.clone(),
+                    }),
+                    _ => None,
+                };
+                sts::assume_role(
+                    ctx,
+                    role_arn,
+                    &sts::session_name_for_operator(),
+                    args.duration.map(Duration::from_secs),
+                    mfa.as_ref(),
+                )
+                .await
+            }
+            Route::TemporaryKey { .. } | Route::RecreateUser { .. } => {
+                let Some(key) = runner.created_keys().last() else {
+                    return Err(AppError::failed("the run created no access key", None));
+                };
+                let c = key.credentials.clone();
+                // A new key is usable once STS accepts it.
+                sts::caller_identity(&ctx.with_credentials(c.clone()))
+                    .await
+                    .map(|_| c)
+            }
+            Route::KeyLimit { .. } | Route::Instructions { .. } => {
+                return Err(AppError::failed(
+                    "no credentials can be obtained on this route",
+                    None,
+                ));
+            }
+        };
+        match result {
+            Ok(c) => return Ok(c),
+            Err(e)
+                if matches!(
+                    e.kind,
+                    AwsErrorKind::AccessDenied | AwsErrorKind::BadCredentials
+                ) && Instant::now() < deadline =>
+            {
+                spinner.set(&format!(
+                    "waiting for IAM to propagate ({}; attempt {attempt})…",
+                    e.action
+                ));
+                let pause = Duration::from_millis(u64::from(attempt.min(8)) * 250);
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = interrupt.wait() => return Err(AppError::Interrupted),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+fn instructions(
+    g: &Globals,
+    facts: &ClusterFacts,
+    why: &str,
+    steps: &[String],
+) -> Result<u8, AppError> {
+    if g.json() {
+        println!(
+            "{}",
+            serde_json::json!({"cluster": facts.name, "route": "instructions", "why": why, "steps": steps})
+        );
+    } else {
+        println!("\nNo change can get you in as the creator: {why}.");
+        for (i, s) in steps.iter().enumerate() {
+            println!("  {}. {s}", i + 1);
+        }
+    }
+    Ok(exit::CREATOR_UNUSABLE)
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// An AWS shared-credentials file with one profile, written atomically with mode 0600.
+fn write_credentials_file(path: &Path, profile: &str, c: &Credentials) -> Result<(), AppError> {
+    let mut text = format!(
+        "# written by eks-breakglass assume-creator; delete it (and run `eks-breakglass cleanup`) when done\n[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+        c.access_key_id(),
+        c.secret_access_key()
+    );
+    if let Some(t) = c.session_token() {
+        text.push_str(&format!("aws_session_token = {t}\n"));
+    }
+    kubeconfig::write_private_atomic(path, text.as_bytes()).map_err(|e| {
+        AppError::failed(
+            format!("cannot write the credentials file {}: {e}", path.display()),
+            Some("choose another --credentials-file path".to_string()),
+        )
+    })
+}
+
+fn print_env(c: &Credentials) {
+    println!("export AWS_ACCESS_KEY_ID={}", c.access_key_id());
+    println!("export AWS_SECRET_ACCESS_KEY={}", c.secret_access_key());
+    match c.session_token() {
+        Some(t) => println!("export AWS_SESSION_TOKEN={t}"),
+        None => println!("unset AWS_SESSION_TOKEN"),
+    }
+}
+
+fn write_kubeconfig(
+    args: &AssumeCreatorArgs,
+    facts: &ClusterFacts,
+    region: &str,
+    role_arn: Option<&str>,
+    exec_env: Vec<(String, String)>,
+) -> Result<PathBuf, AppError> {
+    let path = kubeconfig::default_path(args.kubeconfig.as_deref())?;
+    let existing = kubeconfig::read(&path)?;
+    let server = facts.endpoint.clone().ok_or_else(|| {
+        AppError::failed(format!("cluster {} has no API endpoint", facts.name), None)
+    })?;
+    let exe = std::env::current_exe()
+        .and_then(|p| p.canonicalize())
+        .map_err(|e| AppError::failed(format!("cannot find this program's path: {e}"), None))?;
+    let mut exec_args = vec![
+        "token".to_string(),
+        "--cluster".into(),
+        facts.name.clone(),
+        "--region".into(),
+        region.to_string(),
+    ];
+    if let Some(r) = role_arn {
+        exec_args.push("--role-arn".into());
+        exec_args.push(r.to_string());
+    }
+    let context = args
+        .alias
+        .clone()
+        .unwrap_or_else(|| format!("{}-creator", facts.name));
+    let entry = ContextEntry {
+        cluster_name: if facts.arn.is_empty() {
+            facts.name.clone()
+        } else {
+            facts.arn.clone()
+        },
+        server,
+        ca_data_b64: facts
+            .ca_pem
+            .as_ref()
+            .map(|pem| base64::engine::general_purpose::STANDARD.encode(pem)),
+        tls_server_name: None,
+        context_name: context,
+        exec_command: exe.to_string_lossy().into_owned(),
+        exec_args,
+        exec_env,
+    };
+    let merged = kubeconfig::merge(&path, existing.as_deref(), &entry)?;
+    kubeconfig::write_private_atomic(&path, merged.as_bytes()).map_err(|e| {
+        kubeconfig::KubeconfigError::Write {
+            path: path.clone(),
+            source: e,
+        }
+    })?;
+    Ok(path)
+}

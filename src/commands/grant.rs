@@ -1,0 +1,255 @@
+//! `grant`: the access-entry route — an EKS access entry with AmazonEKSClusterAdminPolicy for a
+//! principal (by default the caller), bypassing aws-auth and the creator entirely.
+//!
+//! On a CONFIG_MAP cluster this needs a one-way switch to API_AND_CONFIG_MAP, which is never
+//! made without `--allow-auth-mode-change` on top of the usual confirmation.
+
+use super::plan_ui::{self, Decision, Spinner, Verification};
+use crate::arn::PrincipalArn;
+use crate::aws::plan_runner::AwsRunner;
+use crate::aws::{AwsContext, access, eks, iam, sts};
+use crate::cli::Globals;
+use crate::error::AppError;
+use crate::exit;
+use crate::recovery::getin::{self, AUTH_MODE_CONSENT, GrantFacts};
+use crate::recovery::journal::Event;
+use crate::recovery::plan::{self, Outcome};
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:\n  eks-breakglass grant --cluster prod\n  \
+eks-breakglass grant --cluster prod --principal arn:aws:iam::123456789012:role/team/ops/admin --yes\n  \
+eks-breakglass grant --cluster legacy --allow-auth-mode-change --yes\n\n\
+The default principal is you: your IAM user, or the IAM role (with its path) behind your session.\n\
+Undo with `eks-breakglass cleanup` (deletes the access entry; a mode switch stays).")]
+pub struct GrantArgs {
+    /// Cluster name
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+    /// The IAM user or role to grant (default: the caller's user, or the role behind its session)
+    #[arg(long, value_name = "ARN")]
+    pub principal: Option<String>,
+    /// Allow switching a CONFIG_MAP cluster to API_AND_CONFIG_MAP (one-way)
+    #[arg(long)]
+    pub allow_auth_mode_change: bool,
+    /// The run directory for the journal (default: a new one under the state directory)
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+    /// How long to retry authenticating while the entry propagates, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub wait: u64,
+}
+
+/// The IAM principal behind an ARN: a user as is, a session resolved to its role's real ARN
+/// (with the path STS does not show) through GetRole.
+pub async fn resolve_principal(ctx: &AwsContext, arn: &str) -> Result<String, AppError> {
+    let parsed =
+        PrincipalArn::parse(arn).map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
+    match parsed {
+        PrincipalArn::User { .. } => Ok(parsed.to_string()),
+        PrincipalArn::Role { ref name, .. } => match iam::get_role(ctx, name).await? {
+            Some(r) => Ok(r.arn),
+            None => Err(AppError::usage(format!("role {arn} does not exist"), None)),
+        },
+        PrincipalArn::AssumedRole { ref role_name, .. } => {
+            match iam::get_role(ctx, role_name).await? {
+                Some(r) => Ok(r.arn),
+                None => Err(AppError::failed(
+                    format!("the role behind the session {arn} no longer exists"),
+                    Some("pass --principal ARN".to_string()),
+                )),
+            }
+        }
+        PrincipalArn::Root { .. } | PrincipalArn::FederatedUser { .. } => Err(AppError::usage(
+            format!("{arn} cannot have an access entry (only IAM users and roles can)"),
+            Some("pass --principal with an IAM user or role ARN".to_string()),
+        )),
+    }
+}
+
+pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
+    if let Some(p) = &args.principal {
+        PrincipalArn::parse(p).map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
+    }
+    let ctx = AwsContext::load(&g.aws_options()).await?;
+    let caller = sts::caller_identity(&ctx).await?;
+    let facts = eks::describe_cluster(&ctx, &args.cluster).await?;
+    let caller_principal = resolve_principal(&ctx, &caller.arn).await.ok();
+    let principal = match &args.principal {
+        Some(p) => resolve_principal(&ctx, p).await?,
+        None => caller_principal.clone().ok_or_else(|| {
+            AppError::usage(
+                format!("your identity {} cannot have an access entry", caller.arn),
+                Some("pass --principal with an IAM user or role ARN".to_string()),
+            )
+        })?,
+    };
+    let mode = facts.effective_auth_mode();
+    let (entry_exists, associated) = if mode.allows_access_entries() {
+        match access::describe_access_entry(&ctx, &facts.name, &principal).await? {
+            Some(_) => (
+                true,
+                access::associated_policies(&ctx, &facts.name, &principal).await?,
+            ),
+            None => (false, Vec::new()),
+        }
+    } else {
+        (false, Vec::new())
+    };
+    let plan = getin::grant_plan(&GrantFacts {
+        cluster: facts.name.clone(),
+        region: ctx.region.clone(),
+        partition: ctx.partition().to_string(),
+        auth_mode: mode,
+        principal_arn: principal.clone(),
+        entry_exists,
+        associated,
+    });
+    plan_ui::show_plan(g, &plan);
+    let needs_consent = plan.consents().contains(&AUTH_MODE_CONSENT);
+    if needs_consent && !args.allow_auth_mode_change && !g.dry_run {
+        return Err(AppError::usage(
+            format!(
+                "{} is in CONFIG_MAP mode; switching to API_AND_CONFIG_MAP is one-way and is not done without {AUTH_MODE_CONSENT}",
+                facts.name
+            ),
+            Some(format!(
+                "re-run with {AUTH_MODE_CONSENT} (aws-auth keeps working after the switch), or get in as the creator: `eks-breakglass assume-creator --cluster {}`",
+                facts.name
+            )),
+        ));
+    }
+    let interrupt = plan_ui::catch_interrupt();
+    let spinner = Spinner::new();
+    let mut journal_dir = None;
+    let mut applied_json = serde_json::Value::Null;
+    if !plan.is_empty() {
+        if plan_ui::confirm(g, plan.steps.len())? == Decision::DryRun {
+            return Ok(exit::OK);
+        }
+        let dir = plan_ui::run_dir(args.journal_dir.as_deref(), "grant", &facts.name)?;
+        let mut journal = plan_ui::start_journal(&dir, &plan, &caller.arn)?;
+        eprintln!("journal: {}", dir.display());
+        let status = {
+            let s = &spinner;
+            Box::new(move |m: &str| s.set(m)) as Box<dyn Fn(&str)>
+        };
+        let mut runner = AwsRunner::new(&ctx, dir.clone(), interrupt.clone(), status);
+        let report = plan::apply(&plan, &mut journal, &mut runner, &interrupt)
+            .await
+            .map_err(|e| plan_ui::journal_io(&dir, e))?;
+        spinner.done();
+        match &report.outcome {
+            Outcome::Applied => {}
+            Outcome::Failed { step, error } => {
+                let _ = journal.record(Event::RunFinished {
+                    status: "failed".into(),
+                });
+                let denied = error
+                    .denied_action
+                    .as_deref()
+                    .map(|a| format!(" (AWS denied {a})"))
+                    .unwrap_or_default();
+                return Err(AppError::failed(
+                    format!(
+                        "step {step} failed{denied}: {}; steps before it stay applied and undoable",
+                        error.message
+                    ),
+                    Some(format!(
+                        "{}undo with `eks-breakglass cleanup --journal {}`",
+                        error
+                            .hint
+                            .as_deref()
+                            .map(|h| format!("{h}; "))
+                            .unwrap_or_default(),
+                        dir.display()
+                    )),
+                ));
+            }
+            Outcome::Interrupted { .. } => {
+                let undone = plan::undo_all(&report.applied, &mut journal, &mut runner)
+                    .await
+                    .map_err(|e| plan_ui::journal_io(&dir, e))?;
+                for l in plan_ui::undo_lines(&undone) {
+                    eprintln!("{l}");
+                }
+                let _ = journal.record(Event::RunFinished {
+                    status: "interrupted".into(),
+                });
+                return Err(AppError::Interrupted);
+            }
+        }
+        applied_json = serde_json::to_value(&report.facts).unwrap_or_default();
+        journal_dir = Some((dir, journal));
+    } else if !g.json() {
+        println!(
+            "\nNothing to change: {principal} already has an access entry with AmazonEKSClusterAdminPolicy."
+        );
+    }
+
+    // Verify by doing, when the grantee is us.
+    let verification = if caller_principal.as_deref() == Some(principal.as_str()) {
+        let creds = ctx.credentials().await?;
+        Some(
+            plan_ui::verify(
+                &facts,
+                &creds,
+                Duration::from_secs(args.wait),
+                &interrupt,
+                &spinner,
+            )
+            .await,
+        )
+    } else {
+        None
+    };
+    spinner.done();
+    if let Some((_, journal)) = journal_dir.as_mut() {
+        if let Some(v) = &verification {
+            let _ = journal.record(Event::Note {
+                text: format!("verification: {}", v.describe()),
+            });
+        }
+        let _ = journal.record(Event::RunFinished {
+            status: "applied".into(),
+        });
+    }
+    let dir = journal_dir.as_ref().map(|(d, _)| d.clone());
+    if g.json() {
+        println!(
+            "{}",
+            serde_json::json!({
+                "cluster": facts.name, "principal": principal, "plan": plan,
+                "journal": dir, "applied": applied_json,
+                "verification": verification.as_ref().map(Verification::json),
+            })
+        );
+    } else {
+        if let Some(d) = &dir {
+            println!("\nApplied. Journal: {}", d.display());
+        }
+        match &verification {
+            Some(v) => println!("Verification: {}", v.describe()),
+            None => println!(
+                "Not verified: {principal} is not you; authenticate as it (e.g. `eks-breakglass kubeconfig --cluster {}`) to check",
+                facts.name
+            ),
+        }
+        if let Some(d) = &dir {
+            println!("Undo: eks-breakglass cleanup --journal {}", d.display());
+        }
+    }
+    match verification {
+        Some(Verification::Authenticated { .. }) | None => Ok(exit::OK),
+        Some(Verification::Interrupted) => Err(AppError::Interrupted),
+        Some(v) => Err(AppError::failed(
+            format!("the access entry is in place but {}", v.describe()),
+            Some(format!(
+                "access entries can take a minute to propagate: retry with --wait 180, or check `aws eks describe-access-entry --cluster-name {} --principal-arn {principal}`",
+                facts.name
+            )),
+        )),
+    }
+}

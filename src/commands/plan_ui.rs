@@ -1,0 +1,341 @@
+//! What every mutating command shares: printing a plan, asking for confirmation, Ctrl-C, the
+//! run directory, the spinner, and verification by authenticating to the cluster.
+//!
+//! Kept in one place so that `grant`, `assume-creator`, `cleanup` (and later `restore` and
+//! `recover`) behave the same way at the moments that matter: before the first change, while
+//! waiting on AWS, and when the operator presses Ctrl-C.
+
+use crate::aws::token;
+use crate::cli::Globals;
+use crate::cluster::ClusterFacts;
+use crate::error::AppError;
+use crate::k8s::{ApiTarget, KubeClient, KubeError, WhoAmI};
+use crate::recovery::journal::{self, Journal, JournalError};
+use crate::recovery::plan::{Interrupt, Plan, UndoReport, Undone};
+use aws_credential_types::Credentials;
+use std::io::{BufRead as _, IsTerminal as _, Write as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+impl From<JournalError> for AppError {
+    fn from(e: JournalError) -> Self {
+        let hint = e.hint();
+        AppError::failed(e.to_string(), hint)
+    }
+}
+
+/// An I/O error of the journal while applying: the run must stop, and say where it is.
+pub fn journal_io(dir: &Path, e: std::io::Error) -> AppError {
+    AppError::failed(
+        format!("cannot write the journal in {}: {e}", dir.display()),
+        Some(format!(
+            "nothing more was changed; undo what was done with `eks-breakglass cleanup --journal {}`",
+            dir.display()
+        )),
+    )
+}
+
+/// What the operator decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Apply,
+    DryRun,
+}
+
+/// Prints the plan: on stdout in text mode, on stderr in JSON mode (stdout is the result).
+pub fn show_plan(g: &Globals, plan: &Plan) {
+    if g.json() {
+        if g.dry_run {
+            println!("{}", serde_json::json!({"dry_run": true, "plan": plan}));
+        } else {
+            eprint!("{}", plan.render());
+        }
+    } else {
+        print!("{}", plan.render());
+        let _ = std::io::stdout().flush();
+    }
+}
+
+/// `--dry-run` stops here; `--yes` goes on; a terminal is asked; otherwise exit 4.
+pub fn confirm(g: &Globals, changes: usize) -> Result<Decision, AppError> {
+    if g.dry_run {
+        if !g.json() {
+            println!("\n(dry run: nothing was changed)");
+        }
+        return Ok(Decision::DryRun);
+    }
+    if g.yes {
+        return Ok(Decision::Apply);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(AppError::NeedsConfirmation(format!(
+            "the plan above makes {changes} change(s) and no terminal is attached to confirm them"
+        )));
+    }
+    eprint!("\nApply these {changes} change(s)? Only 'yes' is accepted: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| AppError::failed(format!("cannot read the answer: {e}"), None))?;
+    if answer.trim() == "yes" {
+        Ok(Decision::Apply)
+    } else {
+        Err(AppError::failed(
+            "not confirmed: nothing was changed",
+            Some("re-run and answer 'yes', or pass --yes".to_string()),
+        ))
+    }
+}
+
+/// Ctrl-C sets the returned flag instead of killing the process, so that the current step
+/// finishes and the journal stays consistent. A second Ctrl-C is only reported.
+pub fn catch_interrupt() -> Interrupt {
+    let interrupt = Interrupt::new();
+    let i = interrupt.clone();
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
+            if i.is_set() {
+                eprintln!("\ninterrupt: still finishing the current step and undoing; please wait");
+            } else {
+                eprintln!(
+                    "\ninterrupt: finishing the current step, then undoing this run's changes"
+                );
+            }
+            i.trigger();
+        }
+    });
+    interrupt
+}
+
+/// The run directory: `--journal-dir`, else a new one under the state directory.
+pub fn run_dir(explicit: Option<&Path>, command: &str, cluster: &str) -> Result<PathBuf, AppError> {
+    match explicit {
+        Some(p) => Ok(p.to_path_buf()),
+        None => Ok(journal::default_runs_dir()?.join(journal::run_dir_name(
+            chrono::Utc::now(),
+            command,
+            cluster,
+        ))),
+    }
+}
+
+/// Opens a new journal for `plan` and records its start.
+pub fn start_journal(dir: &Path, plan: &Plan, caller: &str) -> Result<Journal, AppError> {
+    let mut j = Journal::create(dir)?;
+    j.record(journal::Event::RunStarted {
+        command: plan.command.clone(),
+        cluster: plan.cluster.clone(),
+        region: plan.region.clone(),
+        caller: caller.to_string(),
+        plan: plan.clone(),
+    })
+    .map_err(|e| journal_io(dir, e))?;
+    Ok(j)
+}
+
+/// A spinner on stderr while waiting (drawn only when stderr is a terminal).
+pub struct Spinner(indicatif::ProgressBar);
+
+impl Spinner {
+    pub fn new() -> Spinner {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        pb.enable_steady_tick(Duration::from_millis(120));
+        Spinner(pb)
+    }
+    pub fn set(&self, msg: &str) {
+        self.0.set_message(msg.to_string());
+    }
+    pub fn done(&self) {
+        self.0.finish_and_clear();
+    }
+}
+
+impl Default for Spinner {
+    fn default() -> Self {
+        Spinner::new()
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
+/// How authenticating to the cluster went.
+#[derive(Debug, Clone)]
+pub enum Verification {
+    /// The API server answered a SelfSubjectReview.
+    Authenticated {
+        who: WhoAmI,
+        attempts: u32,
+        can_read_aws_auth: bool,
+    },
+    /// 401 until the deadline: the identity is not mapped.
+    Refused { attempts: u32 },
+    /// The API server could not be reached or used.
+    Failed { error: String },
+    /// Ctrl-C during the wait.
+    Interrupted,
+}
+
+impl Verification {
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Verification::Authenticated {
+                who,
+                attempts,
+                can_read_aws_auth,
+            } => serde_json::json!({
+                "result": "authenticated", "username": who.username, "groups": who.groups,
+                "uid": who.uid, "attempts": attempts, "can_read_aws_auth": can_read_aws_auth,
+            }),
+            Verification::Refused { attempts } => {
+                serde_json::json!({"result": "refused", "attempts": attempts})
+            }
+            Verification::Failed { error } => {
+                serde_json::json!({"result": "failed", "error": error})
+            }
+            Verification::Interrupted => serde_json::json!({"result": "interrupted"}),
+        }
+    }
+
+    /// Lines for people.
+    pub fn describe(&self) -> String {
+        match self {
+            Verification::Authenticated {
+                who,
+                attempts,
+                can_read_aws_auth,
+            } => format!(
+                "authenticated (SelfSubjectReview, attempt {attempts}): username {}, groups [{}]; reading kube-system/aws-auth: {}",
+                who.username,
+                who.groups.join(", "),
+                if *can_read_aws_auth {
+                    "allowed"
+                } else {
+                    "forbidden"
+                }
+            ),
+            Verification::Refused { attempts } => format!(
+                "refused: the API server answered 401 Unauthorized to all {attempts} attempt(s); this identity is not let in"
+            ),
+            Verification::Failed { error } => format!("could not verify: {error}"),
+            Verification::Interrupted => "verification interrupted".into(),
+        }
+    }
+
+    pub fn is_authenticated(&self) -> bool {
+        matches!(self, Verification::Authenticated { .. })
+    }
+}
+
+/// Authenticates to the cluster as `creds` (a token made locally, the endpoint and CA from
+/// DescribeCluster) and asks who it is; retries 401s until `timeout` (IAM and access entries
+/// take a moment to propagate).
+pub async fn verify(
+    facts: &ClusterFacts,
+    creds: &Credentials,
+    timeout: Duration,
+    interrupt: &Interrupt,
+    spinner: &Spinner,
+) -> Verification {
+    let Some(server) = facts.endpoint.clone() else {
+        return Verification::Failed {
+            error: format!("cluster {} has no API endpoint", facts.name),
+        };
+    };
+    let target = ApiTarget {
+        server,
+        ca_pem: facts.ca_pem.clone(),
+        tls_server_name: None,
+    };
+    let start = Instant::now();
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let tok = match token::make_token(creds, &facts.region, &facts.name, SystemTime::now()) {
+            Ok(t) => t,
+            Err(e) => {
+                return Verification::Failed {
+                    error: e.to_string(),
+                };
+            }
+        };
+        let client = match KubeClient::new(&target, &tok.token) {
+            Ok(c) => c,
+            Err(e) => {
+                return Verification::Failed {
+                    error: e.to_string(),
+                };
+            }
+        };
+        match client.whoami().await {
+            Ok(who) => {
+                let can_read_aws_auth = client.get_configmap("aws-auth").await.is_ok();
+                return Verification::Authenticated {
+                    who,
+                    attempts,
+                    can_read_aws_auth,
+                };
+            }
+            Err(KubeError::Unauthorized) => {
+                if start.elapsed() >= timeout {
+                    return Verification::Refused { attempts };
+                }
+            }
+            Err(e) => {
+                return Verification::Failed {
+                    error: e.to_string(),
+                };
+            }
+        }
+        spinner.set(&format!(
+            "authenticating to {} (attempt {attempts}, waiting for propagation)…",
+            facts.name
+        ));
+        let pause = Duration::from_millis(u64::from(attempts.min(8)) * 250);
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = interrupt.wait() => return Verification::Interrupted,
+        }
+    }
+}
+
+/// Prints what undos did, one line each.
+pub fn undo_lines(reports: &[UndoReport]) -> Vec<String> {
+    reports
+        .iter()
+        .map(|r| match &r.result {
+            Ok(Undone::Reversed(d)) => format!("step {}: undone: {d}", r.step),
+            Ok(Undone::AlreadyClean(d)) => format!("step {}: nothing to undo: {d}", r.step),
+            Ok(Undone::Skipped(d)) => format!("step {}: left as is: {d}", r.step),
+            Err(e) => format!(
+                "step {}: UNDO FAILED ({}): {}{}",
+                r.step,
+                r.description,
+                e.message,
+                e.hint
+                    .as_deref()
+                    .map(|h| format!(" — {h}"))
+                    .unwrap_or_default()
+            ),
+        })
+        .collect()
+}
+
+/// The JSON of undo reports.
+pub fn undo_json(reports: &[UndoReport]) -> serde_json::Value {
+    serde_json::Value::Array(
+        reports
+            .iter()
+            .map(|r| match &r.result {
+                Ok(u) => serde_json::json!({"step": r.step, "undo": r.description, "result": u}),
+                Err(e) => serde_json::json!({"step": r.step, "undo": r.description, "error": e}),
+            })
+            .collect(),
+    )
+}
