@@ -12,6 +12,7 @@ use super::model::{
 use super::parse::{SectionLoad, sso_arn_like};
 use super::principal;
 use super::source::AwsAuthDocument;
+use std::collections::HashMap;
 
 pub const EC2_DNS_TEMPLATE: &str = "{{EC2PrivateDNSName}}";
 
@@ -88,30 +89,63 @@ pub fn build(doc: &AwsAuthDocument, loads: &[SectionLoad]) -> EffectiveMapping {
         }
     }
     // Roles: the last entry of each key wins.
-    let n = m.roles.len();
-    for i in 0..n {
-        if let Some(last) = (i + 1..n).rev().find(|&j| m.roles[j].key == m.roles[i].key) {
-            let line = m.roles[last].line;
-            m.roles[i].marks.push(Mark::ShadowedBy { line });
+    let mut last_role: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in m.roles.iter().enumerate() {
+        last_role.insert(r.key.as_str(), i);
+    }
+    let role_shadow: Vec<Option<usize>> = m
+        .roles
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let last = last_role[r.key.as_str()];
+            (last != i).then(|| m.roles[last].line)
+        })
+        .collect();
+    for (r, shadow) in m.roles.iter_mut().zip(role_shadow) {
+        if let Some(line) = shadow {
+            r.marks.push(Mark::ShadowedBy { line });
         }
     }
     // Users: keyed by the exact ARN; case variants stay side by side.
-    let n = m.users.len();
-    for i in 0..n {
-        if let Some(last) = (i + 1..n).rev().find(|&j| m.users[j].arn == m.users[i].arn) {
-            let line = m.users[last].line;
-            m.users[i].marks.push(Mark::ShadowedBy { line });
+    let mut last_user: HashMap<&str, usize> = HashMap::new();
+    for (i, u) in m.users.iter().enumerate() {
+        last_user.insert(u.arn.as_str(), i);
+    }
+    let user_shadow: Vec<Option<usize>> = m
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let last = last_user[u.arn.as_str()];
+            (last != i).then(|| m.users[last].line)
+        })
+        .collect();
+    let mut by_lower: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, shadow) in user_shadow.iter().enumerate() {
+        if shadow.is_none() {
+            by_lower
+                .entry(m.users[i].arn.to_lowercase())
+                .or_default()
+                .push(i);
         }
     }
-    let winners: Vec<usize> = (0..n).filter(|&i| !m.users[i].is_shadowed()).collect();
-    for &i in &winners {
-        let lines: Vec<usize> = winners
-            .iter()
-            .filter(|&&j| j != i && m.users[j].arn.to_lowercase() == m.users[i].arn.to_lowercase())
-            .map(|&j| m.users[j].line)
-            .collect();
+    let mut variants: Vec<Vec<usize>> = vec![Vec::new(); m.users.len()];
+    for group in by_lower.values().filter(|g| g.len() > 1) {
+        for &i in group {
+            variants[i] = group
+                .iter()
+                .filter(|&&j| j != i)
+                .map(|&j| m.users[j].line)
+                .collect();
+        }
+    }
+    for ((u, shadow), lines) in m.users.iter_mut().zip(user_shadow).zip(variants) {
+        if let Some(line) = shadow {
+            u.marks.push(Mark::ShadowedBy { line });
+        }
         if !lines.is_empty() {
-            m.users[i].marks.push(Mark::Nondeterministic { lines });
+            u.marks.push(Mark::Nondeterministic { lines });
         }
     }
     m

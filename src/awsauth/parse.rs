@@ -97,6 +97,8 @@ pub struct KeyUse {
     pub overridden_by: Option<String>,
     /// An earlier identical key in the same YAML mapping, replaced by this one.
     pub replaces: Option<Pos>,
+    /// The value's text, when it is a scalar.
+    pub raw: Option<String>,
 }
 
 /// A value of the wrong JSON type: Go leaves the field (or list item) empty.
@@ -140,7 +142,6 @@ pub struct RawEntry {
     pub decoded: Decoded,
     /// `Validate()`'s complaint, when the entry is dropped.
     pub invalid: Option<String>,
-    pub node: Node,
 }
 
 #[derive(Debug, Clone)]
@@ -190,7 +191,7 @@ fn json_type(node: &Node) -> Result<&'static str, yaml::YamlError> {
             Resolved::Null => "null",
             Resolved::Bool(_) => "bool",
             Resolved::Int(_) | Resolved::Float(_) => "number",
-            Resolved::Str(_) => "string",
+            Resolved::Str => "string",
         },
     })
 }
@@ -261,7 +262,7 @@ fn check_convertible(node: &Node) -> Result<(), yaml::YamlError> {
 /// The string sigs.k8s.io/yaml makes of a scalar key.
 fn key_string(k: &Node) -> String {
     match yaml::resolve(k) {
-        Ok(Resolved::Str(s)) => s,
+        Ok(Resolved::Str) => k.scalar_value().unwrap_or_default().to_string(),
         Ok(Resolved::Bool(b)) => b.to_string(),
         Ok(Resolved::Int(i)) => i.to_string(),
         Ok(Resolved::Float(f)) => format!("{}", f as f32),
@@ -356,6 +357,11 @@ fn decode_object(
             field,
             overridden_by: None,
             replaces: replaced,
+            raw: if field.is_none() {
+                scalar_raw(vnode)
+            } else {
+                None
+            },
         });
         let Some((f, _)) = field else { continue };
         if let Some(slot) = last_for_field.iter_mut().find(|(lf, _)| *lf == f) {
@@ -635,7 +641,6 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
             type_errors: errs,
             decoded,
             invalid,
-            node: item.clone(),
         });
     }
     load.root = Some(root);
@@ -666,7 +671,7 @@ fn load_accounts(text: &str) -> SectionLoad {
                 match &item.kind {
                     NodeKind::Scalar { value, style } => {
                         // go-yaml v2 decodes any non-null scalar into a string as its source text.
-                        let resolved = yaml::resolve(item).unwrap_or(Resolved::Str(value.clone()));
+                        let resolved = yaml::resolve(item).unwrap_or(Resolved::Str);
                         let v = if resolved == Resolved::Null {
                             String::new()
                         } else {

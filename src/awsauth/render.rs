@@ -45,7 +45,7 @@ fn is_plain_safe(s: &str) -> bool {
     let Some(first) = s.chars().next() else {
         return false;
     };
-    if !matches!(yaml::resolve_plain(s), Resolved::Str(_)) {
+    if !matches!(yaml::resolve_plain(s), Resolved::Str) {
         return false;
     }
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first == ' ' {
@@ -128,7 +128,7 @@ fn scalar_node(n: &Node) -> String {
                 style: Style::Plain,
             },
             Ok(r),
-        ) if !matches!(r, Resolved::Str(_)) => {
+        ) if !matches!(r, Resolved::Str) => {
             if r == Resolved::Null {
                 "null".to_string()
             } else {
@@ -149,7 +149,7 @@ fn emit(out: &mut String, indent: usize, key: Option<&str>, n: &Node) {
     };
     match &n.kind {
         NodeKind::Scalar { value, .. } => {
-            let is_str = matches!(yaml::resolve(n), Ok(Resolved::Str(_)));
+            let is_str = matches!(yaml::resolve(n), Ok(Resolved::Str));
             if is_str
                 && value.contains('\n')
                 && let Some(block) = literal_block(value, indent + 2)

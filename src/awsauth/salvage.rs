@@ -175,7 +175,6 @@ fn emit_item(out: &mut String, n: &Node) {
     let wrapper = Node {
         kind: NodeKind::Seq(vec![n.clone()]),
         pos: n.pos,
-        end: n.end,
         tag: None,
         flow: false,
     };
@@ -523,12 +522,7 @@ fn from_load(cx: &mut Ctx<'_>, load: &SectionLoad, data_key: &str) -> Vec<Entry>
             });
             match (renamed, e.sso.is_some(), e.arn.is_empty()) {
                 (Some(k), false, true) => {
-                    let value = raw
-                        .node
-                        .get(&k.key)
-                        .and_then(|n| n.scalar_value())
-                        .unwrap_or_default()
-                        .to_string();
+                    let value = k.raw.clone().unwrap_or_default();
                     if value.is_empty() {
                         cx.lost(
                             key,

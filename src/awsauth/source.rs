@@ -252,12 +252,11 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
     let mut found: Vec<String> = Vec::new();
     let mut wrong_name: Option<String> = None;
     for root in docs {
-        let mut candidates = vec![root.clone()];
-        if str_field(&root, "kind").as_deref() == Some("List")
-            && let Some(NodeKind::Seq(items)) = root.get("items").map(|n| &n.kind)
-        {
-            candidates = items.clone();
-        }
+        let candidates = if str_field(&root, "kind").as_deref() == Some("List") {
+            take_items(root)
+        } else {
+            vec![root]
+        };
         for obj in candidates {
             match classify(&obj) {
                 Kind::ConfigMap => {
@@ -301,6 +300,22 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
             found.join(", ")
         },
     })
+}
+
+/// The `items` of a `kind: List`.
+fn take_items(root: Node) -> Vec<Node> {
+    let NodeKind::Map(pairs) = root.kind else {
+        return Vec::new();
+    };
+    pairs
+        .into_iter()
+        .rev()
+        .find(|(k, _)| k.scalar_value() == Some("items"))
+        .map(|(_, v)| match v.kind {
+            NodeKind::Seq(items) => items,
+            _ => Vec::new(),
+        })
+        .unwrap_or_default()
 }
 
 enum Kind {
@@ -383,7 +398,7 @@ fn read_data(doc: &mut AwsAuthDocument, data: &Node) {
         let key = k.scalar_value().unwrap_or_default().to_string();
         let (value, locator) = match &v.kind {
             NodeKind::Scalar { value, style } => match yaml::resolve(v) {
-                Ok(Resolved::Str(_)) => {
+                Ok(Resolved::Str) => {
                     let loc = if *style == Style::Literal {
                         block_locator(v)
                     } else {

@@ -40,9 +40,8 @@ pub enum NodeKind {
 pub struct Node {
     pub kind: NodeKind,
     pub pos: Pos,
-    pub end: Pos,
     /// Explicit tag as written (`!!str`, `!custom`), if any.
-    pub tag: Option<String>,
+    pub tag: Option<Box<str>>,
     /// Whether a collection was written in flow style (`[..]`, `{..}`).
     pub flow: bool,
 }
@@ -54,7 +53,8 @@ pub enum Resolved {
     Bool(bool),
     Int(i128),
     Float(f64),
-    Str(String),
+    /// A string (its text is the scalar's value).
+    Str,
 }
 
 impl Resolved {
@@ -65,7 +65,7 @@ impl Resolved {
             Resolved::Bool(_) => "bool",
             Resolved::Int(_) => "int",
             Resolved::Float(_) => "float",
-            Resolved::Str(_) => "str",
+            Resolved::Str => "str",
         }
     }
 }
@@ -152,13 +152,13 @@ impl<'t> Builder<'t> {
     }
 }
 
-fn tag_text(tag: &Option<std::borrow::Cow<'_, granit_parser::Tag>>) -> Option<String> {
+fn tag_text(tag: &Option<std::borrow::Cow<'_, granit_parser::Tag>>) -> Option<Box<str>> {
     tag.as_ref().map(|t| {
         let (handle, suffix) = t.parts();
         if handle == "tag:yaml.org,2002:" {
-            format!("!!{suffix}")
+            format!("!!{suffix}").into_boxed_str()
         } else {
-            format!("{handle}{suffix}")
+            format!("{handle}{suffix}").into_boxed_str()
         }
     })
 }
@@ -214,7 +214,6 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
             Some(Ok(ev)) => ev,
         };
         let start = pos_of(text, &span.start);
-        let end = pos_of(text, &span.end);
         match event {
             Event::StreamStart | Event::StreamEnd => {}
             Event::DocumentStart(..) => {
@@ -262,7 +261,6 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                         style,
                     },
                     pos: start,
-                    end,
                     tag: tag_text(&tag),
                     flow: false,
                 };
@@ -275,7 +273,6 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                 let node = Node {
                     kind: NodeKind::Seq(Vec::new()),
                     pos: start,
-                    end,
                     tag: tag_text(&tag),
                     flow: matches!(style, granit_parser::StructureStyle::Flow),
                 };
@@ -286,7 +283,6 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                 let node = Node {
                     kind: NodeKind::Map(Vec::new()),
                     pos: start,
-                    end,
                     tag: tag_text(&tag),
                     flow: matches!(style, granit_parser::StructureStyle::Flow),
                 };
@@ -302,12 +298,10 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                 let node = match frame {
                     Frame::Seq(mut n, items) => {
                         n.kind = NodeKind::Seq(items);
-                        n.end = end;
                         n
                     }
                     Frame::Map(mut n, pairs, _) => {
                         n.kind = NodeKind::Map(pairs);
-                        n.end = end;
                         n
                     }
                 };
@@ -433,7 +427,7 @@ pub fn resolve_plain(s: &str) -> Resolved {
     };
     let hinted = first.is_ascii_digit() || "+-.yYnNtTfFoO~".contains(first);
     if !hinted {
-        return Resolved::Str(s.to_string());
+        return Resolved::Str;
     }
     if let Some(r) = map_lookup(s) {
         return r;
@@ -448,7 +442,7 @@ pub fn resolve_plain(s: &str) -> Resolved {
         {
             return Resolved::Float(f);
         }
-        return Resolved::Str(s.to_string());
+        return Resolved::Str;
     }
     if first == '.'
         && is_yaml_style_float(s)
@@ -456,7 +450,7 @@ pub fn resolve_plain(s: &str) -> Resolved {
     {
         return Resolved::Float(f);
     }
-    Resolved::Str(s.to_string())
+    Resolved::Str
 }
 
 /// Resolve any scalar node: quoted and block scalars are strings; explicit tags are honoured.
@@ -465,19 +459,18 @@ pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
     let NodeKind::Scalar { value, style } = &node.kind else {
         return Ok(Resolved::Null);
     };
-    let implicit = resolve_plain(value);
     match node.tag.as_deref() {
-        None | Some("!") => {
-            if *style == Style::Plain && node.tag.is_none() {
-                Ok(implicit)
+        None => {
+            if *style == Style::Plain {
+                Ok(resolve_plain(value))
             } else {
-                Ok(Resolved::Str(value.clone()))
+                Ok(Resolved::Str)
             }
         }
-        Some("!!str") => Ok(Resolved::Str(value.clone())),
+        Some("!") | Some("!!str") | Some("!!binary") => Ok(Resolved::Str),
         Some("!!null") => Ok(Resolved::Null),
-        Some("!!binary") => Ok(Resolved::Str(value.clone())),
         Some(t @ ("!!bool" | "!!int" | "!!float")) => {
+            let implicit = resolve_plain(value);
             let ok = matches!(
                 (t, &implicit),
                 ("!!bool", Resolved::Bool(_))
@@ -493,7 +486,7 @@ pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
                 })
             }
         }
-        Some(_) => Ok(Resolved::Str(value.clone())),
+        Some(_) => Ok(Resolved::Str),
     }
 }
 
@@ -533,7 +526,7 @@ impl Node {
     /// The scalar as a string if it resolves to a string.
     pub fn as_str(&self) -> Option<&str> {
         match resolve(self) {
-            Ok(Resolved::Str(_)) => self.scalar_value(),
+            Ok(Resolved::Str) => self.scalar_value(),
             _ => None,
         }
     }
@@ -563,16 +556,10 @@ mod tests {
         assert_eq!(resolve_plain(".5"), Resolved::Float(0.5));
         assert!(matches!(resolve_plain(".inf"), Resolved::Float(f) if f.is_infinite()));
         assert_eq!(resolve_plain("~"), Resolved::Null);
-        assert_eq!(resolve_plain("nope"), Resolved::Str("nope".into()));
-        assert_eq!(
-            resolve_plain("2001-12-14"),
-            Resolved::Str("2001-12-14".into())
-        );
-        assert_eq!(resolve_plain("12:30"), Resolved::Str("12:30".into()));
-        assert_eq!(
-            resolve_plain("system:masters"),
-            Resolved::Str("system:masters".into())
-        );
+        assert_eq!(resolve_plain("nope"), Resolved::Str);
+        assert_eq!(resolve_plain("2001-12-14"), Resolved::Str);
+        assert_eq!(resolve_plain("12:30"), Resolved::Str);
+        assert_eq!(resolve_plain("system:masters"), Resolved::Str);
     }
 
     #[test]
