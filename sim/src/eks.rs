@@ -316,10 +316,10 @@ async fn dispatch(
             .to_string();
         let unique = sim
             .moto
-            .snapshot(true)
+            .principal(&principal)
             .await
             .map_err(|e| (500, "ServerException", e))?
-            .unique_id(&principal);
+            .map(|(_, id)| id);
         let mut world = lock(&sim.world);
         return create_access_entry(sim, &mut world, &seg[1], &body, &principal, unique, now);
     }

@@ -105,8 +105,38 @@ async fn route(sim: state::SharedSim, req: Req) -> http::Resp {
         admin::handle(sim, req).await
     } else if cloudtrail_api::is_cloudtrail(&req) {
         cloudtrail_api::handle(sim, req).await
+    } else if req.path == "/" {
+        proxy(sim, req).await
     } else {
         eks::handle(sim, req).await
+    }
+}
+
+/// IAM and STS (query API on `/`) pass through to moto; the sim learns new keys' secrets.
+async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
+    let mut params = req.query.clone();
+    params.extend(
+        url::form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), v.into_owned())),
+    );
+    let (service, action) = moto::query_action(&params, req.header("authorization"));
+    match sim.moto.forward(&req).await {
+        Ok((status, headers, body)) => {
+            sim.record_call(&service, &action, None, status, None);
+            let mut r = http::response(status, "text/xml", body);
+            for (k, v) in &headers {
+                if k != hyper::header::CONTENT_LENGTH
+                    && k != hyper::header::TRANSFER_ENCODING
+                    && k != hyper::header::CONNECTION
+                {
+                    r.headers_mut().insert(k.clone(), v.clone());
+                }
+            }
+            r
+        }
+        Err(e) => {
+            sim.record_call(&service, &action, None, 502, None);
+            http::response(502, "text/plain", e)
+        }
     }
 }
 
@@ -124,8 +154,9 @@ fn state_doc(
     let mut env = serde_json::Map::new();
     env.insert("AWS_ENDPOINT_URL_EKS".into(), json!(eks));
     env.insert("AWS_ENDPOINT_URL_CLOUDTRAIL".into(), json!(eks));
-    env.insert("AWS_ENDPOINT_URL_IAM".into(), json!(moto));
-    env.insert("AWS_ENDPOINT_URL_STS".into(), json!(moto));
+    // IAM and STS go through the sim's pass-through proxy to moto (see moto.rs for why).
+    env.insert("AWS_ENDPOINT_URL_IAM".into(), json!(eks));
+    env.insert("AWS_ENDPOINT_URL_STS".into(), json!(eks));
     env.insert("AWS_ENDPOINT_URL_S3".into(), json!(moto));
     env.insert("AWS_REGION".into(), json!(sim.region));
     env.insert("AWS_DEFAULT_REGION".into(), json!(sim.region));
@@ -189,6 +220,8 @@ fn state_doc(
         "eksEndpoint": eks,
         "cloudtrailEndpoint": eks,
         "adminEndpoint": format!("{eks}/_sim"),
+        "iamEndpoint": eks,
+        "stsEndpoint": eks,
         "motoEndpoint": moto,
         "eksPort": sim.eks_port.load(std::sync::atomic::Ordering::SeqCst),
         "env": env,

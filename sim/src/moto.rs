@@ -1,7 +1,16 @@
-//! Talking to moto: IAM/STS query API (to build the world), `/moto-api/data.json` (to resolve
-//! access keys to identities and secrets), S3 (to write trail files).
+//! Talking to moto.
+//!
+//! * Identity and existence come from moto's IAM query API (GetUser, ListAccessKeys, GetRole),
+//!   asked at authentication time (cached for a moment, dropped on any IAM/STS change seen).
+//! * Secrets: moto's `/moto-api/data.json` lists every access key and STS session with its
+//!   secret, but it also keeps deleted principals and answers 500 as soon as an IAM user has
+//!   been deleted (moto 5.2.5: `User.group_list` raises for a deleted user). So the sim also
+//!   learns secrets from every CreateAccessKey / AssumeRole / GetSessionToken answer that passes
+//!   through it: its own world building and its IAM/STS pass-through proxy (see `forward`).
+//!   Secrets of an access key id never change, so what was learnt stays valid.
 
-use std::sync::{Arc, Mutex};
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -11,76 +20,22 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 
-use crate::identity::{Identity, PrincipalKind, canonicalize};
+use crate::identity::{Identity, PrincipalKind, arn_parts, canonicalize, principal_name};
+use crate::state::lock;
 
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
-pub struct MotoAccessKey {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub status: String,
+/// What the sim knows about an access key id.
+#[derive(Debug, Clone, Default)]
+pub struct KnownKey {
+    pub secret: String,
+    pub session_token: Option<String>,
+    /// Long-term key of this IAM user.
     pub user_name: Option<String>,
+    /// Role session: the role ARN (with path), the session ARN and `AROA…:session`.
     pub role_arn: Option<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
-pub struct MotoUser {
-    pub arn: String,
-    pub id: String,
-    pub name: String,
-    pub path: String,
-    pub account_id: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
-pub struct MotoRole {
-    pub arn: String,
-    pub id: String,
-    pub name: String,
-    pub path: String,
-    pub account_id: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
-pub struct MotoAssumedRole {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: String,
-    pub arn: String,
-    pub role_arn: String,
-    pub session_name: String,
-    pub user_id: String,
-    pub account_id: String,
-    pub partition: String,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
-pub struct MotoIam {
-    #[serde(rename = "AccessKey")]
-    pub access_keys: Vec<MotoAccessKey>,
-    #[serde(rename = "User")]
-    pub users: Vec<MotoUser>,
-    #[serde(rename = "Role")]
-    pub roles: Vec<MotoRole>,
-}
-
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
-pub struct MotoSts {
-    #[serde(rename = "AssumedRole")]
-    pub assumed_roles: Vec<MotoAssumedRole>,
-}
-
-/// The part of moto's state the sim reads.
-#[derive(Debug, Clone, Deserialize, Default)]
-#[serde(default)]
-pub struct MotoSnapshot {
-    pub iam: MotoIam,
-    pub sts: MotoSts,
+    pub assumed_arn: Option<String>,
+    pub assumed_id: Option<String>,
+    /// GetSessionToken credentials: the long-term key they were made from.
+    pub parent_key: Option<String>,
 }
 
 /// What an access key resolves to.
@@ -91,109 +46,56 @@ pub struct KeyInfo {
     pub session_token: Option<String>,
 }
 
-impl MotoSnapshot {
-    pub fn user_by_arn(&self, arn: &str) -> Option<&MotoUser> {
-        self.iam.users.iter().find(|u| u.arn == arn)
-    }
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DataAccessKey {
+    access_key_id: String,
+    secret_access_key: String,
+    user_name: Option<String>,
+}
 
-    pub fn role_by_arn(&self, arn: &str) -> Option<&MotoRole> {
-        self.iam.roles.iter().find(|r| r.arn == arn)
-    }
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DataAssumedRole {
+    access_key_id: String,
+    secret_access_key: String,
+    session_token: String,
+    arn: String,
+    role_arn: String,
+    user_id: String,
+}
 
-    /// The unique id of an IAM user or role ARN, if it exists now.
-    pub fn unique_id(&self, arn: &str) -> Option<String> {
-        self.user_by_arn(arn)
-            .map(|u| u.id.clone())
-            .or_else(|| self.role_by_arn(arn).map(|r| r.id.clone()))
-    }
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DataIam {
+    #[serde(rename = "AccessKey")]
+    access_keys: Vec<DataAccessKey>,
+}
 
-    /// Resolves an access key to the identity GetCallerIdentity would return, and its secret.
-    pub fn resolve_key(&self, access_key_id: &str) -> Result<KeyInfo, String> {
-        if let Some(s) = self
-            .sts
-            .assumed_roles
-            .iter()
-            .find(|s| s.access_key_id == access_key_id)
-        {
-            let role = self
-                .role_by_arn(&s.role_arn)
-                .filter(|r| s.user_id.split(':').next() == Some(r.id.as_str()))
-                .ok_or_else(|| {
-                    format!(
-                        "the role {} behind this session no longer exists",
-                        s.role_arn
-                    )
-                })?;
-            let partition = if s.partition.is_empty() {
-                "aws".to_string()
-            } else {
-                s.partition.clone()
-            };
-            return Ok(KeyInfo {
-                identity: Identity {
-                    kind: PrincipalKind::AssumedRole,
-                    arn: s.arn.clone(),
-                    canonical_arn: canonicalize(&s.arn),
-                    principal_arn: role.arn.clone(),
-                    principal_id: role.id.clone(),
-                    user_id: s.user_id.clone(),
-                    account: s.account_id.clone(),
-                    partition,
-                    session_name: s.session_name.clone(),
-                    access_key_id: access_key_id.to_string(),
-                },
-                secret: s.secret_access_key.clone(),
-                session_token: Some(s.session_token.clone()),
-            });
-        }
-        let key = self
-            .iam
-            .access_keys
-            .iter()
-            .find(|k| k.access_key_id == access_key_id && k.user_name.is_some())
-            .ok_or_else(|| {
-                "InvalidClientTokenId: The security token included in the request is invalid"
-                    .to_string()
-            })?;
-        if key.status != "Active" {
-            return Err("InvalidClientTokenId: the access key is inactive".into());
-        }
-        let name = key.user_name.clone().unwrap_or_default();
-        let user = self
-            .iam
-            .users
-            .iter()
-            .find(|u| u.name == name)
-            .ok_or_else(|| format!("the user {name} behind this access key no longer exists"))?;
-        let partition = user.arn.split(':').nth(1).unwrap_or("aws").to_string();
-        Ok(KeyInfo {
-            identity: Identity {
-                kind: PrincipalKind::IamUser,
-                arn: user.arn.clone(),
-                canonical_arn: user.arn.clone(),
-                principal_arn: user.arn.clone(),
-                principal_id: user.id.clone(),
-                user_id: user.id.clone(),
-                account: user.account_id.clone(),
-                partition,
-                session_name: String::new(),
-                access_key_id: access_key_id.to_string(),
-            },
-            secret: key.secret_access_key.clone(),
-            session_token: None,
-        })
-    }
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DataSts {
+    #[serde(rename = "AssumedRole")]
+    assumed_roles: Vec<DataAssumedRole>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct DataJson {
+    iam: DataIam,
+    sts: DataSts,
 }
 
 pub struct Moto {
     pub base: String,
     client: Client<HttpConnector, Full<Bytes>>,
-    cache: Mutex<Option<(Instant, Arc<MotoSnapshot>)>>,
+    keys: Mutex<HashMap<String, KnownKey>>,
+    ids: Mutex<HashMap<String, (Instant, KeyInfo)>>,
     cache_ttl: Duration,
     region: String,
 }
 
-/// Minimal XML text extraction for moto's query-API answers.
+/// Minimal XML text extraction for moto's query-API answers (first occurrence).
 pub fn xml_tag(xml: &str, tag: &str) -> Option<String> {
     let open = format!("<{tag}>");
     let close = format!("</{tag}>");
@@ -210,30 +112,84 @@ pub fn xml_tag(xml: &str, tag: &str) -> Option<String> {
     )
 }
 
+/// All `<AccessKeyId>` blocks of a ListAccessKeys answer, with their status.
+fn listed_keys(xml: &str) -> Vec<(String, String)> {
+    xml.split("<member>")
+        .skip(1)
+        .filter_map(|m| {
+            Some((
+                xml_tag(m, "AccessKeyId")?,
+                xml_tag(m, "Status").unwrap_or_default(),
+            ))
+        })
+        .collect()
+}
+
+/// The access key id in a SigV4 `Authorization` header.
+pub fn header_access_key(auth: &str) -> Option<&str> {
+    auth.split("Credential=")
+        .nth(1)
+        .and_then(|c| c.split('/').next())
+        .filter(|k| !k.is_empty())
+}
+
+/// (service, action) of a query-API request (from its parameters and credential scope).
+pub fn query_action(params: &[(String, String)], auth: Option<&str>) -> (String, String) {
+    let action = params
+        .iter()
+        .find(|(k, _)| k == "Action")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let service = auth
+        .and_then(|a| a.split("Credential=").nth(1))
+        .and_then(|c| c.split('/').nth(3))
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| {
+            if action.starts_with("AssumeRole")
+                || action.starts_with("GetCallerIdentity")
+                || action.starts_with("GetSessionToken")
+            {
+                "sts".into()
+            } else {
+                "iam".into()
+            }
+        });
+    (service, action)
+}
+
+fn is_mutation(action: &str) -> bool {
+    !(action.starts_with("Get") || action.starts_with("List"))
+}
+
 impl Moto {
     pub fn new(base: &str, region: &str, cache_ttl: Duration) -> Self {
         Moto {
             base: base.trim_end_matches('/').to_string(),
             client: Client::builder(TokioExecutor::new()).build_http(),
-            cache: Mutex::new(None),
+            keys: Mutex::new(HashMap::new()),
+            ids: Mutex::new(HashMap::new()),
             cache_ttl,
             region: region.to_string(),
         }
     }
 
-    async fn send(&self, req: hyper::Request<Full<Bytes>>) -> Result<(u16, Bytes), String> {
+    async fn send(
+        &self,
+        req: hyper::Request<Full<Bytes>>,
+    ) -> Result<(u16, hyper::HeaderMap, Bytes), String> {
         let resp = tokio::time::timeout(Duration::from_secs(30), self.client.request(req))
             .await
             .map_err(|_| format!("moto at {} did not answer within 30 s", self.base))?
             .map_err(|e| format!("cannot reach moto at {}: {e}", self.base))?;
         let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
         let body = resp
             .into_body()
             .collect()
             .await
             .map_err(|e| format!("reading moto's answer: {e}"))?
             .to_bytes();
-        Ok((status, body))
+        Ok((status, headers, body))
     }
 
     fn auth_header(&self, service: &str) -> String {
@@ -244,41 +200,146 @@ impl Moto {
         )
     }
 
-    /// Calls moto's query API (IAM, STS) and returns the XML body; non-2xx answers are errors.
+    /// Learns credentials from a successful query-API answer; drops cached identities on changes.
+    pub fn observe(&self, params: &[(String, String)], auth: Option<&str>, xml: &str) {
+        let (_, action) = query_action(params, auth);
+        let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let learned = match action.as_str() {
+            "CreateAccessKey" => xml_tag(xml, "AccessKeyId")
+                .zip(xml_tag(xml, "SecretAccessKey"))
+                .map(|(id, secret)| {
+                    (
+                        id,
+                        KnownKey {
+                            secret,
+                            user_name: xml_tag(xml, "UserName"),
+                            ..Default::default()
+                        },
+                    )
+                }),
+            "AssumeRole" | "AssumeRoleWithWebIdentity" | "AssumeRoleWithSAML" => {
+                xml_tag(xml, "AccessKeyId")
+                    .zip(xml_tag(xml, "SecretAccessKey"))
+                    .map(|(id, secret)| {
+                        (
+                            id,
+                            KnownKey {
+                                secret,
+                                session_token: xml_tag(xml, "SessionToken"),
+                                role_arn: param("RoleArn"),
+                                assumed_arn: xml_tag(xml, "Arn"),
+                                assumed_id: xml_tag(xml, "AssumedRoleId"),
+                                ..Default::default()
+                            },
+                        )
+                    })
+            }
+            "GetSessionToken" => xml_tag(xml, "AccessKeyId")
+                .zip(xml_tag(xml, "SecretAccessKey"))
+                .map(|(id, secret)| {
+                    (
+                        id,
+                        KnownKey {
+                            secret,
+                            session_token: xml_tag(xml, "SessionToken"),
+                            parent_key: auth.and_then(header_access_key).map(|s| s.to_string()),
+                            ..Default::default()
+                        },
+                    )
+                }),
+            _ => None,
+        };
+        if let Some((id, k)) = learned {
+            lock(&self.keys).insert(id, k);
+        }
+        if is_mutation(&action) {
+            lock(&self.ids).clear();
+        }
+    }
+
+    /// Calls moto's query API (IAM, STS) and returns the XML body; non-2xx answers are errors
+    /// `"<Code>: <Message>"`.
     pub async fn query(&self, service: &str, params: &[(&str, &str)]) -> Result<String, String> {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
+        let auth = self.auth_header(service);
         let req = hyper::Request::post(format!("{}/", self.base))
             .header(
                 "content-type",
                 "application/x-www-form-urlencoded; charset=utf-8",
             )
-            .header("authorization", self.auth_header(service))
+            .header("authorization", &auth)
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
-        let (status, body) = self.send(req).await?;
+        let (status, _, body) = self.send(req).await?;
         let text = String::from_utf8_lossy(&body).into_owned();
         if !(200..300).contains(&status) {
             let code = xml_tag(&text, "Code").unwrap_or_default();
             let msg = xml_tag(&text, "Message").unwrap_or_else(|| text.clone());
-            return Err(format!(
-                "moto {service} {:?}: {status} {code}: {msg}",
-                params.first().map(|p| p.1)
-            ));
+            return Err(format!("{code}: {msg}"));
         }
-        self.invalidate();
+        let owned: Vec<(String, String)> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        self.observe(&owned, Some(&auth), &text);
         Ok(text)
     }
 
-    /// `PUT` an object into a moto S3 bucket (path-style); creates nothing else.
+    /// Passes a request through to moto unchanged (the IAM/STS proxy) and learns from it.
+    pub async fn forward(
+        &self,
+        req: &crate::http::Req,
+    ) -> Result<(u16, hyper::HeaderMap, Bytes), String> {
+        let query = if req.query.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "?{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(&req.query)
+                    .finish()
+            )
+        };
+        let mut builder = hyper::Request::builder()
+            .method(req.method.clone())
+            .uri(format!("{}{}{query}", self.base, req.path));
+        for (k, v) in &req.headers {
+            if k != hyper::header::HOST
+                && k != hyper::header::CONTENT_LENGTH
+                && k != hyper::header::CONNECTION
+            {
+                builder = builder.header(k, v);
+            }
+        }
+        let out = builder
+            .body(Full::new(req.body.clone()))
+            .map_err(|e| e.to_string())?;
+        let (status, headers, body) = self.send(out).await?;
+        if (200..300).contains(&status) {
+            let mut params = req.query.clone();
+            params.extend(
+                url::form_urlencoded::parse(&req.body)
+                    .map(|(k, v)| (k.into_owned(), v.into_owned())),
+            );
+            self.observe(
+                &params,
+                req.header("authorization"),
+                &String::from_utf8_lossy(&body),
+            );
+        }
+        Ok((status, headers, body))
+    }
+
+    /// `PUT` an object (or, with an empty path below the bucket, the bucket) into moto's S3.
     pub async fn s3_put(&self, path: &str, body: Vec<u8>) -> Result<(), String> {
         let req = hyper::Request::put(format!("{}/{}", self.base, path.trim_start_matches('/')))
             .header("authorization", self.auth_header("s3"))
             .header("x-amz-content-sha256", "UNSIGNED-PAYLOAD")
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
-        let (status, body) = self.send(req).await?;
+        let (status, _, body) = self.send(req).await?;
         if !(200..300).contains(&status) {
             return Err(format!(
                 "moto S3 PUT {path}: {status} {}",
@@ -288,43 +349,279 @@ impl Moto {
         Ok(())
     }
 
-    pub fn invalidate(&self) {
-        if let Ok(mut c) = self.cache.lock() {
-            *c = None;
-        }
-    }
-
-    /// moto's state, cached for a short time. `fresh` forces a reload.
-    pub async fn snapshot(&self, fresh: bool) -> Result<Arc<MotoSnapshot>, String> {
-        if !fresh
-            && let Ok(c) = self.cache.lock()
-            && let Some((at, snap)) = c.as_ref()
-            && at.elapsed() < self.cache_ttl
-        {
-            return Ok(snap.clone());
-        }
+    /// Learns secrets from `/moto-api/data.json` when moto can produce it.
+    async fn learn_from_data_json(&self) -> Result<(), String> {
         let req = hyper::Request::get(format!("{}/moto-api/data.json", self.base))
             .body(Full::new(Bytes::new()))
             .map_err(|e| e.to_string())?;
-        let (status, body) = self.send(req).await?;
+        let (status, _, body) = self.send(req).await?;
         if status != 200 {
-            return Err(format!("moto /moto-api/data.json answered {status}"));
+            return Err(format!(
+                "moto's /moto-api/data.json answered {status} (moto cannot list its state once an IAM user has been deleted); \
+                 keys created since then are known to eks-sim only when created through its IAM/STS endpoint"
+            ));
         }
-        let snap: MotoSnapshot =
+        let data: DataJson =
             serde_json::from_slice(&body).map_err(|e| format!("moto data.json: {e}"))?;
-        let snap = Arc::new(snap);
-        if let Ok(mut c) = self.cache.lock() {
-            *c = Some((Instant::now(), snap.clone()));
+        let mut keys = lock(&self.keys);
+        for k in data.iam.access_keys {
+            if let Some(user) = k.user_name {
+                keys.entry(k.access_key_id).or_insert(KnownKey {
+                    secret: k.secret_access_key,
+                    user_name: Some(user),
+                    ..Default::default()
+                });
+            }
         }
-        Ok(snap)
+        for s in data.sts.assumed_roles {
+            keys.entry(s.access_key_id).or_insert(KnownKey {
+                secret: s.secret_access_key,
+                session_token: Some(s.session_token),
+                role_arn: Some(s.role_arn),
+                assumed_arn: Some(s.arn),
+                assumed_id: Some(s.user_id),
+                ..Default::default()
+            });
+        }
+        Ok(())
     }
 
-    /// Resolves an access key; a key not in the cached state forces a reload (new principals).
-    pub async fn resolve_key(&self, access_key_id: &str) -> Result<KeyInfo, String> {
-        let snap = self.snapshot(false).await?;
-        match snap.resolve_key(access_key_id) {
-            Ok(k) => Ok(k),
-            Err(_) => self.snapshot(true).await?.resolve_key(access_key_id),
+    async fn known(&self, akid: &str) -> Result<KnownKey, String> {
+        if let Some(k) = lock(&self.keys).get(akid).cloned() {
+            return Ok(k);
         }
+        let learned = self.learn_from_data_json().await;
+        if let Some(k) = lock(&self.keys).get(akid).cloned() {
+            return Ok(k);
+        }
+        Err(match learned {
+            Ok(()) => "InvalidClientTokenId: The security token included in the request is invalid"
+                .to_string(),
+            Err(e) => format!("InvalidClientTokenId: unknown access key {akid}: {e}"),
+        })
+    }
+
+    /// The current (ARN, unique id) of an IAM user or role ARN, if it exists now with that ARN.
+    pub async fn principal(&self, arn: &str) -> Result<Option<(String, String)>, String> {
+        let Some(name) = principal_name(arn) else {
+            return Ok(None);
+        };
+        let (action, key, id_tag) = if arn.contains(":user/") {
+            ("GetUser", "UserName", "UserId")
+        } else if arn.contains(":role/") {
+            ("GetRole", "RoleName", "RoleId")
+        } else {
+            return Ok(None);
+        };
+        match self
+            .query(
+                "iam",
+                &[("Action", action), ("Version", "2010-05-08"), (key, name)],
+            )
+            .await
+        {
+            Ok(xml) => {
+                let found_arn = xml_tag(&xml, "Arn").unwrap_or_default();
+                let id = xml_tag(&xml, id_tag).unwrap_or_default();
+                Ok((found_arn == arn).then_some((found_arn, id)))
+            }
+            Err(e) if e.starts_with("NoSuchEntity") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Resolves an access key to the identity STS GetCallerIdentity would return, and its secret.
+    pub async fn resolve_key(&self, akid: &str) -> Result<KeyInfo, String> {
+        if let Some((at, info)) = lock(&self.ids).get(akid).cloned() {
+            if at.elapsed() < self.cache_ttl {
+                return Ok(info);
+            }
+        }
+        let info = self.resolve_uncached(akid, 0).await?;
+        lock(&self.ids).insert(akid.to_string(), (Instant::now(), info.clone()));
+        Ok(info)
+    }
+
+    async fn resolve_uncached(&self, akid: &str, depth: u8) -> Result<KeyInfo, String> {
+        let k = self.known(akid).await?;
+        if let Some(role_arn) = &k.role_arn {
+            let name = principal_name(role_arn).unwrap_or_default().to_string();
+            let xml = match self
+                .query(
+                    "iam",
+                    &[
+                        ("Action", "GetRole"),
+                        ("Version", "2010-05-08"),
+                        ("RoleName", &name),
+                    ],
+                )
+                .await
+            {
+                Ok(x) => x,
+                Err(e) if e.starts_with("NoSuchEntity") => {
+                    return Err(format!(
+                        "the role {role_arn} behind this session no longer exists"
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+            let role_id = xml_tag(&xml, "RoleId").unwrap_or_default();
+            let current_arn = xml_tag(&xml, "Arn").unwrap_or_default();
+            let assumed_id = k.assumed_id.clone().unwrap_or_default();
+            if assumed_id.split(':').next() != Some(role_id.as_str()) {
+                return Err(format!(
+                    "the role {role_arn} was deleted and recreated since this session was issued"
+                ));
+            }
+            let assumed_arn = k.assumed_arn.clone().unwrap_or_default();
+            let (partition, account) = arn_parts(&current_arn)
+                .map(|p| (p.0.to_string(), p.3.to_string()))
+                .unwrap_or_default();
+            let session = assumed_id
+                .split_once(':')
+                .map(|x| x.1.to_string())
+                .unwrap_or_default();
+            return Ok(KeyInfo {
+                identity: Identity {
+                    kind: PrincipalKind::AssumedRole,
+                    canonical_arn: canonicalize(&assumed_arn),
+                    arn: assumed_arn,
+                    principal_arn: current_arn,
+                    principal_id: role_id,
+                    user_id: assumed_id,
+                    account,
+                    partition,
+                    session_name: session,
+                    access_key_id: akid.to_string(),
+                },
+                secret: k.secret,
+                session_token: k.session_token,
+            });
+        }
+        if let Some(parent) = &k.parent_key {
+            if depth > 0 {
+                return Err("nested session credentials".into());
+            }
+            let p = Box::pin(self.resolve_uncached(parent, depth + 1)).await?;
+            let mut identity = p.identity;
+            identity.access_key_id = akid.to_string();
+            return Ok(KeyInfo {
+                identity,
+                secret: k.secret,
+                session_token: k.session_token,
+            });
+        }
+        let Some(user) = &k.user_name else {
+            return Err("access key without an owner".into());
+        };
+        let xml = match self
+            .query(
+                "iam",
+                &[
+                    ("Action", "GetUser"),
+                    ("Version", "2010-05-08"),
+                    ("UserName", user),
+                ],
+            )
+            .await
+        {
+            Ok(x) => x,
+            Err(e) if e.starts_with("NoSuchEntity") => {
+                return Err(format!(
+                    "InvalidClientTokenId: the user {user} behind this access key no longer exists"
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        let arn = xml_tag(&xml, "Arn").unwrap_or_default();
+        let user_id = xml_tag(&xml, "UserId").unwrap_or_default();
+        let keys_xml = self
+            .query(
+                "iam",
+                &[
+                    ("Action", "ListAccessKeys"),
+                    ("Version", "2010-05-08"),
+                    ("UserName", user),
+                ],
+            )
+            .await?;
+        match listed_keys(&keys_xml)
+            .into_iter()
+            .find(|(id, _)| id == akid)
+        {
+            Some((_, status)) if status == "Active" => {}
+            Some(_) => return Err("InvalidClientTokenId: the access key is inactive".into()),
+            None => return Err("InvalidClientTokenId: the access key was deleted".into()),
+        }
+        let (partition, account) = arn_parts(&arn)
+            .map(|p| (p.0.to_string(), p.3.to_string()))
+            .unwrap_or_default();
+        Ok(KeyInfo {
+            identity: Identity {
+                kind: PrincipalKind::IamUser,
+                arn: arn.clone(),
+                canonical_arn: arn.clone(),
+                principal_arn: arn,
+                principal_id: user_id.clone(),
+                user_id,
+                account,
+                partition,
+                session_name: String::new(),
+                access_key_id: akid.to_string(),
+            },
+            secret: k.secret,
+            session_token: None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_helpers() {
+        let xml = "<ListAccessKeysResult><AccessKeyMetadata><member><UserName>a</UserName><AccessKeyId>AKIA1</AccessKeyId><Status>Active</Status></member><member><AccessKeyId>AKIA2</AccessKeyId><Status>Inactive</Status></member></AccessKeyMetadata></ListAccessKeysResult>";
+        assert_eq!(
+            listed_keys(xml),
+            vec![
+                ("AKIA1".to_string(), "Active".to_string()),
+                ("AKIA2".to_string(), "Inactive".to_string())
+            ]
+        );
+        assert_eq!(
+            xml_tag("<S>a&amp;b&#43;c</S>", "S").as_deref(),
+            Some("a&b+c")
+        );
+        assert_eq!(
+            header_access_key(
+                "AWS4-HMAC-SHA256 Credential=AKIAX/20260101/us-east-1/iam/aws4_request, SignedHeaders=host"
+            ),
+            Some("AKIAX")
+        );
+    }
+
+    #[test]
+    fn observes_created_keys_and_sessions() {
+        let m = Moto::new(
+            "http://127.0.0.1:1",
+            "us-east-1",
+            Duration::from_millis(100),
+        );
+        let p = |a: &str| {
+            vec![
+                ("Action".to_string(), a.to_string()),
+                ("RoleArn".to_string(), "arn:aws:iam::1:role/p/r".to_string()),
+            ]
+        };
+        m.observe(&p("CreateAccessKey"), None, "<AccessKey><UserName>u</UserName><AccessKeyId>AKIA1</AccessKeyId><SecretAccessKey>s1</SecretAccessKey></AccessKey>");
+        m.observe(&p("AssumeRole"), None, "<Credentials><AccessKeyId>ASIA1</AccessKeyId><SecretAccessKey>s2</SecretAccessKey><SessionToken>t</SessionToken></Credentials><AssumedRoleUser><AssumedRoleId>AROA1:x</AssumedRoleId><Arn>arn:aws:sts::1:assumed-role/r/x</Arn></AssumedRoleUser>");
+        let keys = lock(&m.keys);
+        assert_eq!(keys["AKIA1"].user_name.as_deref(), Some("u"));
+        assert_eq!(
+            keys["ASIA1"].role_arn.as_deref(),
+            Some("arn:aws:iam::1:role/p/r")
+        );
+        assert_eq!(keys["ASIA1"].assumed_id.as_deref(), Some("AROA1:x"));
     }
 }
