@@ -432,10 +432,10 @@ impl Moto {
 
     /// Resolves an access key to the identity STS GetCallerIdentity would return, and its secret.
     pub async fn resolve_key(&self, akid: &str) -> Result<KeyInfo, String> {
-        if let Some((at, info)) = lock(&self.ids).get(akid).cloned() {
-            if at.elapsed() < self.cache_ttl {
-                return Ok(info);
-            }
+        if let Some((at, info)) = lock(&self.ids).get(akid).cloned()
+            && at.elapsed() < self.cache_ttl
+        {
+            return Ok(info);
         }
         let info = self.resolve_uncached(akid, 0).await?;
         lock(&self.ids).insert(akid.to_string(), (Instant::now(), info.clone()));

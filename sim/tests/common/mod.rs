@@ -112,12 +112,12 @@ impl Sim {
         };
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
-            if let Ok(text) = std::fs::read_to_string(&state_path) {
-                if let Ok(v) = serde_json::from_str::<Value>(&text) {
-                    sim.eks_port = v["eksPort"].as_u64().expect("eksPort") as u16;
-                    sim.state = v;
-                    return sim;
-                }
+            if let Ok(text) = std::fs::read_to_string(&state_path)
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+            {
+                sim.eks_port = v["eksPort"].as_u64().expect("eksPort") as u16;
+                sim.state = v;
+                return sim;
             }
             if let Ok(Some(status)) = sim.child.try_wait() {
                 panic!(
