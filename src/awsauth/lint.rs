@@ -380,25 +380,10 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
         } else {
             "is not valid YAML"
         };
-        // A tab in the indentation is where libyaml stops ("found character that cannot
-        // start any token"); granit may notice a line earlier.
-        let first_tab = text.lines().position(|l| {
-            l.chars()
-                .take_while(|c| *c == ' ' || *c == '\t')
-                .any(|c| c == '\t')
-        });
-        let at = match first_tab {
-            Some(i) if !err.json && i <= err.pos.line => Pos {
-                line: i + 1,
-                column: 1,
-                offset: 0,
-            },
-            _ => err.pos,
-        };
         cx.at(
             "AA001",
             key,
-            at,
+            err.pos,
             format!(
                 "{key} {kind} ({}): the authenticator loads none of its {estimate} {what}{nodes}",
                 err.message,
@@ -441,25 +426,14 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
 }
 
 fn tabs(cx: &mut Ctx<'_>, key: &str, text: &str) {
-    for (i, line) in text.lines().enumerate() {
-        let lead: String = line
-            .chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .collect();
-        if let Some(col) = lead.find('\t') {
-            let inner = Pos {
-                line: i + 1,
-                column: lead[..col].chars().count() + 1,
-                offset: 0,
-            };
-            cx.at(
-                "AA002",
-                key,
-                inner,
-                "tab character in the indentation: YAML allows only spaces here".into(),
-                Some("replace the tab with spaces, aligned with the sibling keys".into()),
-            );
-        }
+    if let Some(inner) = super::parse::libyaml_tab_error(text) {
+        cx.at(
+            "AA002",
+            key,
+            inner,
+            "tab character where YAML (go-yaml v2) allows only spaces".into(),
+            Some("replace the tab with spaces, aligned with the sibling keys".into()),
+        );
     }
 }
 

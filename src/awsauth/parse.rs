@@ -177,6 +177,83 @@ pub struct SectionLoad {
     pub root: Option<Node>,
 }
 
+/// Where libyaml (and so go-yaml v2) stops on a tab that YAML 1.2 parsers accept.
+///
+/// libyaml only skips a tab as whitespace where a simple key is not allowed: in flow context or
+/// after a scalar. At the start of a line (indentation) and right after a block indicator
+/// (`- `, `? `, `key: `) a tab "cannot start any token", and the whole section fails. This is a
+/// line-level approximation of that scanner rule; block scalars and flow/quoted text are skipped.
+pub fn libyaml_tab_error(text: &str) -> Option<Pos> {
+    let mut block_scalar_indent: Option<usize> = None;
+    let mut offset = 0;
+    for (i, raw) in text.split_inclusive('\n').enumerate() {
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let line_offset = offset;
+        offset += raw.len();
+        let indent = line.chars().take_while(|c| *c == ' ').count();
+        if let Some(bi) = block_scalar_indent {
+            if line.trim().is_empty() || indent > bi {
+                continue;
+            }
+            block_scalar_indent = None;
+        }
+        let chars: Vec<(usize, char)> = line.char_indices().collect();
+        let mut j = 0;
+        loop {
+            while j < chars.len() && chars[j].1 == ' ' {
+                j += 1;
+            }
+            let Some(&(byte, c)) = chars.get(j) else {
+                break;
+            };
+            if c == '\t' {
+                return Some(Pos {
+                    line: i + 1,
+                    column: j + 1,
+                    offset: line_offset + byte,
+                });
+            }
+            let next = chars.get(j + 1).map(|x| x.1);
+            let is_indicator =
+                matches!(c, '-' | '?' | ':') && matches!(next, None | Some(' ') | Some('\t'));
+            if is_indicator {
+                j += 1;
+                continue;
+            }
+            if matches!(c, '|' | '>') {
+                block_scalar_indent = Some(indent);
+                break;
+            }
+            if matches!(
+                c,
+                '"' | '\'' | '[' | '{' | '#' | '&' | '*' | '!' | '%' | '@' | '`'
+            ) {
+                break;
+            }
+            // A plain scalar: it is a key when `: ` follows; otherwise the line's value.
+            let mut k = j;
+            let mut key_end = None;
+            while k < chars.len() {
+                let ck = chars[k].1;
+                let nk = chars.get(k + 1).map(|x| x.1);
+                if ck == ':' && matches!(nk, None | Some(' ') | Some('\t')) {
+                    key_end = Some(k);
+                    break;
+                }
+                if ck == '#' && k > j && matches!(chars[k - 1].1, ' ' | '\t') {
+                    break;
+                }
+                k += 1;
+            }
+            match key_end {
+                Some(k) => j = k + 1,
+                None => break,
+            }
+        }
+    }
+    None
+}
+
 /// `isSkippable`: empty after trimming, `""`, `''` or two backquotes.
 pub fn is_skippable(text: &str) -> bool {
     let t = text.trim();
@@ -588,6 +665,15 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
         }
         return load;
     }
+    if let Some(pos) = libyaml_tab_error(text) {
+        let mut load = empty_load(section, SectionState::Lost);
+        load.error = Some(SectionError {
+            message: "found a tab character where YAML expects indentation or a token".into(),
+            pos,
+            json: false,
+        });
+        return load;
+    }
     let doc = match yaml::parse_first(text) {
         Ok(d) => d,
         Err(e) => {
@@ -648,6 +734,15 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
 }
 
 fn load_accounts(text: &str) -> SectionLoad {
+    if let Some(pos) = libyaml_tab_error(text) {
+        let mut load = empty_load(Section::MapAccounts, SectionState::Lost);
+        load.error = Some(SectionError {
+            message: "found a tab character where YAML expects indentation or a token".into(),
+            pos,
+            json: false,
+        });
+        return load;
+    }
     let doc = match yaml::parse_first(text) {
         Ok(d) => d,
         Err(e) => {
@@ -800,6 +895,23 @@ mod tests {
             l.entries[0].decoded.userarn,
             "arn:aws:iam::111122223333:user/low"
         );
+    }
+
+    #[test]
+    fn tabs_where_libyaml_refuses_them() {
+        assert_eq!(
+            libyaml_tab_error("- a: b\n\tc: d\n").map(|p| p.line),
+            Some(2)
+        );
+        assert_eq!(
+            libyaml_tab_error("- username:\tbob\n").map(|p| p.column),
+            Some(12)
+        );
+        assert_eq!(libyaml_tab_error("-\tx\n").map(|p| p.column), Some(2));
+        assert_eq!(libyaml_tab_error("- a: b\tc\n- d: \"\te\"\n"), None);
+        assert_eq!(libyaml_tab_error("- a: b # \tc\n"), None);
+        let l = load_section(Section::MapRoles, Some("- rolearn: x\n  username:\tbob\n"));
+        assert_eq!(l.state, SectionState::Lost);
     }
 
     #[test]

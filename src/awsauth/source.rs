@@ -40,8 +40,10 @@ pub enum SourceFormat {
     EksctlClusterConfig,
     /// A bare mapping of data keys (`mapRoles: |` at the top level).
     DataYaml,
-    /// Data strings handed over directly (the live ConfigMap).
+    /// Data strings handed over directly.
     DataMap,
+    /// The live ConfigMap read from a cluster: positions are lines inside each data value.
+    Live,
 }
 
 /// Maps positions in a data value to positions in the original file.
@@ -133,6 +135,25 @@ impl AwsAuthDocument {
             });
         }
         doc
+    }
+
+    /// Read the live ConfigMap (as the JSON the API returns). Metadata is kept for rendering;
+    /// positions are lines inside each data value, since there is no file to point at.
+    pub fn from_live_json(origin: &str, json: &str) -> Result<AwsAuthDocument, InputError> {
+        let mut doc = read_document(origin, json.as_bytes())?;
+        doc.format = SourceFormat::Live;
+        doc.text = String::new();
+        doc.line_starts = vec![0];
+        for d in &mut doc.data {
+            d.locator = Locator::Identity;
+        }
+        doc.notes.clear();
+        Ok(doc)
+    }
+
+    /// Line `line` (1-based) of the value of data key `key`.
+    pub fn value_line_text(&self, key: &str, line: usize) -> Option<&str> {
+        self.data_text(key)?.lines().nth(line.checked_sub(1)?)
     }
 
     /// The text of a data key, if it is present and a string.

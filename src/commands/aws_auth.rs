@@ -3,6 +3,7 @@
 //! Thin: read the inputs, call `crate::awsauth`, print. Diagnostics look like rustc's so that
 //! an editor or a CI log points straight at the line; `--format sarif` feeds code scanning.
 
+use crate::aws::{AwsContext, eks, token};
 use crate::awsauth::{
     self, Analysis, AwsAuthDocument, ClusterFacts, EffectiveMapping, Finding, Mark, NeverReason,
     NodeRoleFact, NodeRoleKind, RULES, RenderOptions, SectionState, Severity,
@@ -10,8 +11,10 @@ use crate::awsauth::{
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
+use crate::k8s::{ApiTarget, KubeClient};
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::{Read, Write};
+use std::time::SystemTime;
 
 #[derive(Subcommand, Debug)]
 pub enum AwsAuthCommand {
@@ -85,8 +88,11 @@ pub enum LintFormat {
 #[derive(Args, Debug)]
 pub struct LintArgs {
     /// aws-auth files (ConfigMap YAML/JSON, `kubectl get -o yaml` output, eksctl ClusterConfig); `-` for stdin
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "cluster", value_name = "FILE")]
     pub files: Vec<String>,
+    /// Read the live kube-system/aws-auth of this EKS cluster (needs access to it)
+    #[arg(long, value_name = "NAME", conflicts_with = "files")]
+    pub cluster: Option<String>,
     /// Fail (exit 3) on warnings too
     #[arg(long)]
     pub deny_warnings: bool,
@@ -100,15 +106,21 @@ pub struct LintArgs {
 #[derive(Args, Debug)]
 pub struct ShowArgs {
     /// aws-auth file; `-` for stdin
-    #[arg(value_name = "FILE")]
-    pub file: String,
+    #[arg(value_name = "FILE", required_unless_present = "cluster")]
+    pub file: Option<String>,
+    /// Read the live kube-system/aws-auth of this EKS cluster instead of a file
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    pub cluster: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct SalvageArgs {
     /// The broken aws-auth; `-` for stdin
-    #[arg(value_name = "FILE")]
-    pub file: String,
+    #[arg(value_name = "FILE", required_unless_present = "cluster")]
+    pub file: Option<String>,
+    /// Read the live kube-system/aws-auth of this EKS cluster instead of a file
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    pub cluster: Option<String>,
     /// Drop server-side metadata (managedFields, resourceVersion, uid, …) from the output
     #[arg(long)]
     pub clean: bool,
@@ -117,8 +129,11 @@ pub struct SalvageArgs {
 #[derive(Args, Debug)]
 pub struct RenderArgs {
     /// aws-auth file; `-` for stdin
-    #[arg(value_name = "FILE")]
-    pub file: String,
+    #[arg(value_name = "FILE", required_unless_present = "cluster")]
+    pub file: Option<String>,
+    /// Read the live kube-system/aws-auth of this EKS cluster instead of a file
+    #[arg(long, value_name = "NAME", conflicts_with = "file")]
+    pub cluster: Option<String>,
     /// Drop server-side metadata (managedFields, resourceVersion, uid, …)
     #[arg(long)]
     pub clean: bool,
@@ -136,10 +151,16 @@ pub struct DiffArgs {
 
 pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
     match cmd {
-        AwsAuthCommand::Lint(a) => lint(g, a),
-        AwsAuthCommand::Show(a) => show(g, a),
-        AwsAuthCommand::Salvage(a) => salvage(g, a),
-        AwsAuthCommand::Render(a) => render(a),
+        AwsAuthCommand::Lint(a) => {
+            let live = match &a.cluster {
+                Some(c) => Some(read_live(g, c).await?),
+                None => None,
+            };
+            lint(g, a, live)
+        }
+        AwsAuthCommand::Show(a) => show(g, a, source(g, &a.file, &a.cluster).await?),
+        AwsAuthCommand::Salvage(a) => salvage(g, a, source(g, &a.file, &a.cluster).await?),
+        AwsAuthCommand::Render(a) => render(a, source(g, &a.file, &a.cluster).await?),
         AwsAuthCommand::Diff(a) => diff(g, a),
         AwsAuthCommand::Rules => rules(g),
     }
@@ -181,6 +202,50 @@ fn read_doc(path: &str) -> Result<AwsAuthDocument, AppError> {
     let bytes = read_input(path)?;
     let origin = if path == "-" { "<stdin>" } else { path };
     awsauth::read_document(origin, &bytes).map_err(input_error)
+}
+
+/// The live aws-auth: DescribeCluster for the endpoint and CA, a token made locally, a GET.
+pub async fn read_live(g: &Globals, cluster: &str) -> Result<AwsAuthDocument, AppError> {
+    let ctx = AwsContext::load(&g.aws_options()).await?;
+    let facts = eks::describe_cluster(&ctx, cluster).await?;
+    let server = facts.endpoint.clone().ok_or_else(|| {
+        AppError::failed(
+            format!("cluster {} has no API endpoint", facts.name),
+            Some("wait until the cluster is ACTIVE".to_string()),
+        )
+    })?;
+    let creds = ctx.credentials().await?;
+    let tok = token::make_token(&creds, &facts.region, &facts.name, SystemTime::now())?;
+    let target = ApiTarget {
+        server,
+        ca_pem: facts.ca_pem.clone(),
+        tls_server_name: None,
+    };
+    let client = KubeClient::new(&target, &tok.token)?;
+    let cm = client.get_configmap("aws-auth").await?.ok_or_else(|| {
+        AppError::failed(
+            format!("cluster {cluster} has no kube-system/aws-auth ConfigMap"),
+            Some("the authenticator then maps nobody through aws-auth; restore one with `eks-breakglass aws-auth restore`".to_string()),
+        )
+    })?;
+    let json = serde_json::to_string(&cm)
+        .map_err(|e| AppError::failed(format!("cannot encode the ConfigMap: {e}"), None))?;
+    AwsAuthDocument::from_live_json(&format!("cluster/{cluster}"), &json).map_err(input_error)
+}
+
+async fn source(
+    g: &Globals,
+    file: &Option<String>,
+    cluster: &Option<String>,
+) -> Result<AwsAuthDocument, AppError> {
+    match (file, cluster) {
+        (_, Some(c)) => read_live(g, c).await,
+        (Some(f), None) => read_doc(f),
+        (None, None) => Err(AppError::usage(
+            "give a FILE (or - for stdin) or --cluster NAME",
+            None,
+        )),
+    }
 }
 
 fn write_out(s: &str) -> Result<(), AppError> {
@@ -282,10 +347,14 @@ fn level(s: Severity) -> &'static str {
     }
 }
 
-fn lint(g: &Globals, a: &LintArgs) -> Result<u8, AppError> {
+fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, AppError> {
     let facts = a.facts.facts();
     let mut results = Vec::new();
     let mut bad: Option<AppError> = None;
+    if let Some(doc) = live {
+        let analysis = awsauth::analyze(&doc, &facts);
+        results.push((doc, analysis));
+    }
     for path in &a.files {
         match read_doc(path) {
             Ok(doc) => {
@@ -474,8 +543,7 @@ pub fn show_text(m: &EffectiveMapping) -> String {
     out
 }
 
-fn show(g: &Globals, a: &ShowArgs) -> Result<u8, AppError> {
-    let doc = read_doc(&a.file)?;
+fn show(g: &Globals, a: &ShowArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
     let analysis = awsauth::analyze(&doc, &ClusterFacts::default());
     if g.json() {
         write_out(&json_string(&analysis.effective)?)?;
@@ -486,7 +554,11 @@ fn show(g: &Globals, a: &ShowArgs) -> Result<u8, AppError> {
                 "{} error(s), {} warning(s): run `eks-breakglass aws-auth lint {}` for details",
                 analysis.errors(),
                 analysis.warnings(),
-                a.file
+                match (&a.cluster, &a.file) {
+                    (Some(c), _) => format!("--cluster {c}"),
+                    (None, Some(f)) => f.clone(),
+                    (None, None) => String::new(),
+                }
             );
         }
     }
@@ -496,8 +568,7 @@ fn show(g: &Globals, a: &ShowArgs) -> Result<u8, AppError> {
 // ------------------------------------------------------------------------------------------
 // salvage, render, diff, rules
 
-fn salvage(g: &Globals, a: &SalvageArgs) -> Result<u8, AppError> {
-    let doc = read_doc(&a.file)?;
+fn salvage(g: &Globals, a: &SalvageArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
     let s = awsauth::salvage(&doc, a.clean);
     write_out(&s.manifest)?;
     if g.json() {
@@ -519,8 +590,7 @@ fn salvage(g: &Globals, a: &SalvageArgs) -> Result<u8, AppError> {
     Ok(exit::OK)
 }
 
-fn render(a: &RenderArgs) -> Result<u8, AppError> {
-    let doc = read_doc(&a.file)?;
+fn render(a: &RenderArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
     let loads = awsauth::load(&doc);
     write_out(&awsauth::render(
         &doc,
