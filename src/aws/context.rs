@@ -13,7 +13,12 @@ use aws_config::retry::RetryConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_http_client::{Builder as HttpBuilder, tls};
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_types::region::Region;
+use std::sync::{Arc, OnceLock};
 
 /// Where the caller wants to work: profile and region from the command line.
 #[derive(Debug, Clone, Default)]
@@ -78,13 +83,34 @@ fn check_region(r: &str) -> Result<String, AwsError> {
     Ok(r.to_string())
 }
 
-/// The HTTPS client every SDK client uses: rustls with the ring provider, one stack.
-pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    HttpBuilder::new()
-        .tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+/// The HTTPS client every SDK client uses: rustls with the ring provider, one stack — built on
+/// first use. Building it loads the system's root certificates (a few hundred files), which
+/// would be most of `token`'s run time; `token` usually needs no HTTP at all.
+pub fn http_client() -> SharedHttpClient {
+    SharedHttpClient::new(LazyHttpClient::default())
+}
+
+#[derive(Debug, Clone, Default)]
+struct LazyHttpClient {
+    inner: Arc<OnceLock<SharedHttpClient>>,
+}
+
+impl HttpClient for LazyHttpClient {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.inner
+            .get_or_init(|| {
+                HttpBuilder::new()
+                    .tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::Ring,
+                    ))
+                    .build_https()
+            })
+            .http_connector(settings, components)
+    }
 }
 
 impl AwsContext {
