@@ -18,7 +18,16 @@ pub async fn handle(sim: SharedSim, req: Req) -> Resp {
     let seg = req.segments();
     let s: Vec<&str> = seg.iter().map(|s| s.as_str()).collect();
     match (req.method.clone(), &s[1..]) {
-        (Method::GET, ["state"]) => json_response(200, &lock(&sim.state_doc)),
+        (Method::GET, ["state"]) => {
+            let mut doc = lock(&sim.state_doc).clone();
+            let mut world = lock(&sim.world);
+            let now = chrono::Utc::now();
+            for c in world.clusters.values_mut() {
+                c.settle(now);
+            }
+            doc["clusters"] = crate::state::clusters_json(&world);
+            json_response(200, &doc)
+        }
         (Method::GET, ["ca.pem"]) => response(200, "application/x-pem-file", sim.ca_pem.clone()),
         (Method::GET, ["calls"]) => {
             let calls = lock(&sim.calls);

@@ -192,25 +192,7 @@ fn state_doc(
             )
         })
         .collect();
-    let world = lock(&sim.world);
-    let clusters: serde_json::Map<String, Value> = world
-        .clusters
-        .values()
-        .map(|c| {
-            (
-                c.name.clone(),
-                json!({
-                    "arn": c.arn,
-                    "endpoint": format!("https://127.0.0.1:{}", c.port),
-                    "port": c.port,
-                    "createdAt": c.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-                    "authenticationMode": c.auth_mode,
-                    "bootstrapClusterCreatorAdminPermissions": c.bootstrap_admin,
-                    "creator": c.creator,
-                }),
-            )
-        })
-        .collect();
+    let clusters = state::clusters_json(&lock(&sim.world));
     json!({
         "pid": std::process::id(),
         "scenario": cli.scenario.display().to_string(),

@@ -667,6 +667,29 @@ pub fn set_port(p: &AtomicU16, port: u16) {
 
 pub type SharedSim = Arc<Sim>;
 
+/// The `clusters` part of the state document (live: includes clusters created through the API).
+pub fn clusters_json(world: &World) -> Value {
+    let map: serde_json::Map<String, Value> = world
+        .clusters
+        .values()
+        .map(|c| {
+            (
+                c.name.clone(),
+                json!({
+                    "arn": c.arn,
+                    "endpoint": format!("https://127.0.0.1:{}", c.port),
+                    "port": c.port,
+                    "createdAt": c.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                    "authenticationMode": c.auth_mode,
+                    "bootstrapClusterCreatorAdminPermissions": c.bootstrap_admin,
+                    "creator": c.creator,
+                }),
+            )
+        })
+        .collect();
+    Value::Object(map)
+}
+
 pub fn tags_json(world: &World, arn: &str) -> Value {
     json!(world.tags.get(arn).cloned().unwrap_or_default())
 }

@@ -159,8 +159,13 @@ impl Sim {
         )
     }
 
+    /// The port of a cluster's API server (live state, so clusters created later are found too).
     pub fn cluster_port(&self, cluster: &str) -> u16 {
-        self.state["clusters"][cluster]["port"]
+        if let Some(p) = self.state["clusters"][cluster]["port"].as_u64() {
+            return p as u16;
+        }
+        let (_, live) = self.admin("GET", "state", "");
+        live["clusters"][cluster]["port"]
             .as_u64()
             .expect("cluster port") as u16
     }
