@@ -6,8 +6,7 @@
 //! a credentials file (0600), or export lines. A temporary key is deleted when the run ends
 //! unless it is kept (explicitly, or because it was handed over).
 
-use super::plan_ui::{self, Decision, Spinner, Verification};
-use crate::aws::plan_runner::AwsRunner;
+use super::plan_ui::{self, Spinner, Verification};
 use crate::aws::{AwsContext, AwsErrorKind, eks, iam, sts};
 use crate::cli::Globals;
 use crate::cluster::ClusterFacts;
@@ -16,8 +15,7 @@ use crate::exit;
 use crate::kubeconfig::{self, ContextEntry};
 use crate::recovery::creator::{self, AwsSources, Creator, CreatorSource, FindOptions};
 use crate::recovery::getin::{self, Facts, GetInOptions, Route};
-use crate::recovery::journal::{Event, Journal};
-use crate::recovery::plan::{self, Applied, Interrupt, Outcome};
+use crate::recovery::plan::Interrupt;
 use crate::recovery::principal::PrincipalStatus;
 use crate::recovery::trust::Caller;
 use aws_credential_types::Credentials;
@@ -224,81 +222,36 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
 
     let interrupt = plan_ui::catch_interrupt();
     let spinner = Spinner::new();
-    let mut session: Option<Session> = None;
-    if !plan.is_empty() {
-        if plan_ui::confirm(g, plan.steps.len())? == Decision::DryRun {
-            return Ok(exit::OK);
-        }
-        let dir = plan_ui::run_dir(args.journal_dir.as_deref(), "assume-creator", &facts.name)?;
-        let journal = plan_ui::start_journal(&dir, &plan, &me.arn)?;
-        eprintln!("journal: {}", dir.display());
-        session = Some(Session { dir, journal });
+    if g.dry_run {
+        plan_ui::confirm(g, plan.steps.len())?;
+        return Ok(exit::OK);
     }
-    let status_cb = {
-        let s = &spinner;
-        Box::new(move |m: &str| s.set(m)) as Box<dyn Fn(&str)>
-    };
-    let runner_dir = session.as_ref().map(|s| s.dir.clone()).unwrap_or_default();
-    let mut runner = AwsRunner::new(&ctx, runner_dir, interrupt.clone(), status_cb);
-    let mut applied: Vec<Applied> = Vec::new();
-    if let Some(s) = session.as_mut() {
-        let report = plan::apply(&plan, &mut s.journal, &mut runner, &interrupt)
-            .await
-            .map_err(|e| plan_ui::journal_io(&s.dir, e))?;
-        applied = report.applied.clone();
-        match &report.outcome {
-            Outcome::Applied => {}
-            Outcome::Failed { step, error } => {
-                // Temporary keys never outlive the run; the rest stays, undoable.
-                let temp: Vec<Applied> = applied.iter().filter(|a| a.temporary).cloned().collect();
-                let undone = plan::undo_all(&temp, &mut s.journal, &mut runner)
-                    .await
-                    .map_err(|e| plan_ui::journal_io(&s.dir, e))?;
-                for l in plan_ui::undo_lines(&undone) {
-                    eprintln!("{l}");
-                }
-                let _ = s.journal.record(Event::RunFinished {
-                    status: "failed".into(),
-                });
-                let denied = error
-                    .denied_action
-                    .as_deref()
-                    .map(|a| format!(" (AWS denied {a})"))
-                    .unwrap_or_default();
-                return Err(AppError::failed(
-                    format!(
-                        "step {step} failed{denied}: {}; the steps before it stay applied and undoable",
-                        error.message
-                    ),
-                    Some(format!(
-                        "{}undo with `eks-breakglass cleanup --journal {}`",
-                        error
-                            .hint
-                            .as_deref()
-                            .map(|h| format!("{h}; "))
-                            .unwrap_or_default(),
-                        s.dir.display()
-                    )),
-                ));
-            }
-            Outcome::Interrupted { .. } => {
-                return interrupted(s, &mut runner, &applied).await;
-            }
-        }
-    }
+    let mut run = plan_ui::apply_plan(
+        g,
+        &ctx,
+        &plan,
+        args.journal_dir.as_deref(),
+        &me.arn,
+        &interrupt,
+        &spinner,
+    )
+    .await?;
 
     // Credentials as the creator.
-    let creds = match acquire(&ctx, &route, &runner, args, &interrupt, &spinner).await {
+    let created_key = run
+        .as_ref()
+        .and_then(|r| r.runner.created_keys().last())
+        .map(|k| k.credentials.clone());
+    let creds = match acquire(&ctx, &route, created_key, args, &interrupt, &spinner).await {
         Ok(c) => c,
         Err(e) => {
-            if let Some(s) = session.as_mut() {
+            if let Some(r) = run.as_mut() {
                 if interrupt.is_set() {
-                    return interrupted(s, &mut runner, &applied).await;
+                    return Err(r.interrupted().await);
                 }
-                end_temporary(s, &mut runner, &applied, keep).await?;
-                let _ = s.journal.record(Event::RunFinished {
-                    status: "failed".into(),
-                });
+                for l in r.end(false, "failed").await? {
+                    eprintln!("{l}");
+                }
             }
             return Err(e);
         }
@@ -312,12 +265,10 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     )
     .await;
     spinner.done();
-    if let Some(s) = session.as_mut() {
-        let _ = s.journal.record(Event::Note {
-            text: format!("verification: {}", verification.describe()),
-        });
+    if let Some(r) = run.as_mut() {
+        r.note(format!("verification: {}", verification.describe()));
         if matches!(verification, Verification::Interrupted) {
-            return interrupted(s, &mut runner, &applied).await;
+            return Err(r.interrupted().await);
         }
     }
 
@@ -377,14 +328,10 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
 
     // Temporary keys go when the run ends, unless kept.
     let mut end_lines = Vec::new();
-    if let Some(s) = session.as_mut() {
-        end_lines = end_temporary(s, &mut runner, &applied, keep).await?;
-        let _ = s.journal.record(Event::RunFinished {
-            status: "applied".into(),
-        });
+    if let Some(r) = run.as_mut() {
+        end_lines = r.end(keep, "applied").await?;
     }
-
-    let dir = session.as_ref().map(|s| s.dir.clone());
+    let dir = run.as_ref().map(|r| r.dir.clone());
     let next = match &verification {
         Verification::Authenticated { .. } => None,
         _ => Some(format!("eks-breakglass grant --cluster {}", facts.name)),
@@ -443,61 +390,11 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     }
 }
 
-struct Session {
-    dir: PathBuf,
-    journal: Journal,
-}
-
-async fn interrupted(
-    s: &mut Session,
-    runner: &mut AwsRunner<'_>,
-    applied: &[Applied],
-) -> Result<u8, AppError> {
-    let undone = plan::undo_all(applied, &mut s.journal, runner)
-        .await
-        .map_err(|e| plan_ui::journal_io(&s.dir, e))?;
-    for l in plan_ui::undo_lines(&undone) {
-        eprintln!("{l}");
-    }
-    let _ = s.journal.record(Event::RunFinished {
-        status: "interrupted".into(),
-    });
-    eprintln!("journal: {}", s.dir.display());
-    Err(AppError::Interrupted)
-}
-
-/// Deletes the run's temporary keys (unless kept); returns what was done.
-async fn end_temporary(
-    s: &mut Session,
-    runner: &mut AwsRunner<'_>,
-    applied: &[Applied],
-    keep: bool,
-) -> Result<Vec<String>, AppError> {
-    if keep {
-        return Ok(applied
-            .iter()
-            .filter(|a| matches!(a.undo, plan::Undo::DeleteAccessKey { .. }))
-            .map(|a| {
-                format!(
-                    "kept: {} — remove it with `eks-breakglass cleanup --journal {}`",
-                    a.undo.describe(),
-                    s.dir.display()
-                )
-            })
-            .collect());
-    }
-    let temp: Vec<Applied> = applied.iter().filter(|a| a.temporary).cloned().collect();
-    let undone = plan::undo_all(&temp, &mut s.journal, runner)
-        .await
-        .map_err(|e| plan_ui::journal_io(&s.dir, e))?;
-    Ok(plan_ui::undo_lines(&undone))
-}
-
 /// Gets credentials as the creator, retrying while IAM propagates (bounded by `--wait`).
 async fn acquire(
     ctx: &AwsContext,
     route: &Route,
-    runner: &AwsRunner<'_>,
+    created_key: Option<Credentials>,
     args: &AssumeCreatorArgs,
     interrupt: &Interrupt,
     spinner: &Spinner,
@@ -528,10 +425,9 @@ async fn acquire(
                 .await
             }
             Route::TemporaryKey { .. } | Route::RecreateUser { .. } => {
-                let Some(key) = runner.created_keys().last() else {
+                let Some(c) = created_key.clone() else {
                     return Err(AppError::failed("the run created no access key", None));
                 };
-                let c = key.credentials.clone();
                 // A new key is usable once STS accepts it.
                 sts::caller_identity(&ctx.with_credentials(c.clone()))
                     .await

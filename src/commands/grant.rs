@@ -4,16 +4,13 @@
 //! On a CONFIG_MAP cluster this needs a one-way switch to API_AND_CONFIG_MAP, which is never
 //! made without `--allow-auth-mode-change` on top of the usual confirmation.
 
-use super::plan_ui::{self, Decision, Spinner, Verification};
+use super::plan_ui::{self, Spinner, Verification};
 use crate::arn::PrincipalArn;
-use crate::aws::plan_runner::AwsRunner;
 use crate::aws::{AwsContext, access, eks, iam, sts};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::recovery::getin::{self, AUTH_MODE_CONSENT, GrantFacts};
-use crate::recovery::journal::Event;
-use crate::recovery::plan::{self, Outcome};
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -123,71 +120,29 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
     }
     let interrupt = plan_ui::catch_interrupt();
     let spinner = Spinner::new();
-    let mut journal_dir = None;
-    let mut applied_json = serde_json::Value::Null;
-    if !plan.is_empty() {
-        if plan_ui::confirm(g, plan.steps.len())? == Decision::DryRun {
-            return Ok(exit::OK);
-        }
-        let dir = plan_ui::run_dir(args.journal_dir.as_deref(), "grant", &facts.name)?;
-        let mut journal = plan_ui::start_journal(&dir, &plan, &caller.arn)?;
-        eprintln!("journal: {}", dir.display());
-        let status = {
-            let s = &spinner;
-            Box::new(move |m: &str| s.set(m)) as Box<dyn Fn(&str)>
-        };
-        let mut runner = AwsRunner::new(&ctx, dir.clone(), interrupt.clone(), status);
-        let report = plan::apply(&plan, &mut journal, &mut runner, &interrupt)
-            .await
-            .map_err(|e| plan_ui::journal_io(&dir, e))?;
-        spinner.done();
-        match &report.outcome {
-            Outcome::Applied => {}
-            Outcome::Failed { step, error } => {
-                let _ = journal.record(Event::RunFinished {
-                    status: "failed".into(),
-                });
-                let denied = error
-                    .denied_action
-                    .as_deref()
-                    .map(|a| format!(" (AWS denied {a})"))
-                    .unwrap_or_default();
-                return Err(AppError::failed(
-                    format!(
-                        "step {step} failed{denied}: {}; steps before it stay applied and undoable",
-                        error.message
-                    ),
-                    Some(format!(
-                        "{}undo with `eks-breakglass cleanup --journal {}`",
-                        error
-                            .hint
-                            .as_deref()
-                            .map(|h| format!("{h}; "))
-                            .unwrap_or_default(),
-                        dir.display()
-                    )),
-                ));
-            }
-            Outcome::Interrupted { .. } => {
-                let undone = plan::undo_all(&report.applied, &mut journal, &mut runner)
-                    .await
-                    .map_err(|e| plan_ui::journal_io(&dir, e))?;
-                for l in plan_ui::undo_lines(&undone) {
-                    eprintln!("{l}");
-                }
-                let _ = journal.record(Event::RunFinished {
-                    status: "interrupted".into(),
-                });
-                return Err(AppError::Interrupted);
-            }
-        }
-        applied_json = serde_json::to_value(&report.facts).unwrap_or_default();
-        journal_dir = Some((dir, journal));
-    } else if !g.json() {
+    if g.dry_run {
+        plan_ui::confirm(g, plan.steps.len())?;
+        return Ok(exit::OK);
+    }
+    let mut run = plan_ui::apply_plan(
+        g,
+        &ctx,
+        &plan,
+        args.journal_dir.as_deref(),
+        &caller.arn,
+        &interrupt,
+        &spinner,
+    )
+    .await?;
+    if run.is_none() && !g.json() {
         println!(
             "\nNothing to change: {principal} already has an access entry with AmazonEKSClusterAdminPolicy."
         );
     }
+    let applied_json = run
+        .as_ref()
+        .map(|r| serde_json::to_value(&r.facts).unwrap_or_default())
+        .unwrap_or_default();
 
     // Verify by doing, when the grantee is us.
     let verification = if caller_principal.as_deref() == Some(principal.as_str()) {
@@ -206,17 +161,13 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
         None
     };
     spinner.done();
-    if let Some((_, journal)) = journal_dir.as_mut() {
+    if let Some(r) = run.as_mut() {
         if let Some(v) = &verification {
-            let _ = journal.record(Event::Note {
-                text: format!("verification: {}", v.describe()),
-            });
+            r.note(format!("verification: {}", v.describe()));
         }
-        let _ = journal.record(Event::RunFinished {
-            status: "applied".into(),
-        });
+        r.end(false, "applied").await?;
     }
-    let dir = journal_dir.as_ref().map(|(d, _)| d.clone());
+    let dir = run.as_ref().map(|r| r.dir.clone());
     if g.json() {
         println!(
             "{}",

@@ -5,14 +5,17 @@
 //! `recover`) behave the same way at the moments that matter: before the first change, while
 //! waiting on AWS, and when the operator presses Ctrl-C.
 
-use crate::aws::token;
+use crate::aws::plan_runner::AwsRunner;
+use crate::aws::{AwsContext, token};
 use crate::cli::Globals;
 use crate::cluster::ClusterFacts;
 use crate::error::AppError;
 use crate::k8s::{ApiTarget, KubeClient, KubeError, WhoAmI};
+use crate::recovery::journal::Event;
 use crate::recovery::journal::{self, Journal, JournalError};
-use crate::recovery::plan::{Interrupt, Plan, UndoReport, Undone};
+use crate::recovery::plan::{self, Applied, Interrupt, Outcome, Plan, UndoReport, Undone};
 use aws_credential_types::Credentials;
+use std::collections::BTreeMap;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -338,4 +341,139 @@ pub fn undo_json(reports: &[UndoReport]) -> serde_json::Value {
             })
             .collect(),
     )
+}
+
+/// A plan being applied: its run directory, journal and runner, and the steps that ran.
+pub struct Run<'a> {
+    pub dir: PathBuf,
+    pub journal: Journal,
+    pub runner: AwsRunner<'a>,
+    /// Steps whose changes are in place, in order.
+    pub applied: Vec<Applied>,
+    /// Ids and other non-secret facts each step produced.
+    pub facts: BTreeMap<u32, BTreeMap<String, String>>,
+}
+
+/// Confirms, journals and applies `plan` the way every mutating command does. `Ok(None)` on a
+/// dry run (or an empty plan). When a step fails, temporary keys are deleted, the rest stays
+/// (undoable), and the error names the action AWS denied and the `cleanup` command; on Ctrl-C
+/// the current step finishes and everything the run did is undone (exit 130).
+pub async fn apply_plan<'a>(
+    g: &Globals,
+    ctx: &'a AwsContext,
+    plan: &Plan,
+    journal_dir: Option<&Path>,
+    caller: &str,
+    interrupt: &Interrupt,
+    spinner: &'a Spinner,
+) -> Result<Option<Run<'a>>, AppError> {
+    if plan.is_empty() || confirm(g, plan.steps.len())? == Decision::DryRun {
+        return Ok(None);
+    }
+    let dir = run_dir(journal_dir, &plan.command, &plan.cluster)?;
+    let journal = start_journal(&dir, plan, caller)?;
+    eprintln!("journal: {}", dir.display());
+    let status = Box::new(move |m: &str| spinner.set(m)) as Box<dyn Fn(&str) + 'a>;
+    let runner = AwsRunner::new(ctx, dir.clone(), interrupt.clone(), status);
+    let mut run = Run {
+        dir,
+        journal,
+        runner,
+        applied: Vec::new(),
+        facts: BTreeMap::new(),
+    };
+    let report = plan::apply(plan, &mut run.journal, &mut run.runner, interrupt)
+        .await
+        .map_err(|e| journal_io(&run.dir, e))?;
+    spinner.done();
+    run.applied = report.applied;
+    run.facts = report.facts;
+    match report.outcome {
+        Outcome::Applied => Ok(Some(run)),
+        Outcome::Interrupted { .. } => Err(run.interrupted().await),
+        Outcome::Failed { step, error } => {
+            let lines = run.end(false, "failed").await?;
+            for l in lines {
+                eprintln!("{l}");
+            }
+            let denied = error
+                .denied_action
+                .as_deref()
+                .map(|a| format!(" (AWS denied {a})"))
+                .unwrap_or_default();
+            Err(AppError::failed(
+                format!(
+                    "step {step} failed{denied}: {}; the steps before it stay applied and undoable",
+                    error.message
+                ),
+                Some(format!(
+                    "{}undo with `eks-breakglass cleanup --journal {}`",
+                    error
+                        .hint
+                        .as_deref()
+                        .map(|h| format!("{h}; "))
+                        .unwrap_or_default(),
+                    run.dir.display()
+                )),
+            ))
+        }
+    }
+}
+
+impl Run<'_> {
+    /// Records a note (never a secret).
+    pub fn note(&mut self, text: String) {
+        let _ = self.journal.record(Event::Note { text });
+    }
+
+    /// Ctrl-C: undoes everything the run did, in reverse; returns the error to end with.
+    pub async fn interrupted(&mut self) -> AppError {
+        let applied = self.applied.clone();
+        match plan::undo_all(&applied, &mut self.journal, &mut self.runner).await {
+            Ok(undone) => {
+                for l in undo_lines(&undone) {
+                    eprintln!("{l}");
+                }
+                let _ = self.journal.record(Event::RunFinished {
+                    status: "interrupted".into(),
+                });
+                eprintln!("journal: {}", self.dir.display());
+                AppError::Interrupted
+            }
+            Err(e) => journal_io(&self.dir, e),
+        }
+    }
+
+    /// Ends the run: deletes temporary keys unless `keep`, records `status`; returns what was
+    /// done with the temporary changes, for people.
+    pub async fn end(&mut self, keep: bool, status: &str) -> Result<Vec<String>, AppError> {
+        let lines = if keep {
+            self.applied
+                .iter()
+                .filter(|a| a.temporary || matches!(a.undo, plan::Undo::DeleteAccessKey { .. }))
+                .map(|a| {
+                    format!(
+                        "kept: {} — remove it with `eks-breakglass cleanup --journal {}`",
+                        a.undo.describe(),
+                        self.dir.display()
+                    )
+                })
+                .collect()
+        } else {
+            let temp: Vec<Applied> = self
+                .applied
+                .iter()
+                .filter(|a| a.temporary)
+                .cloned()
+                .collect();
+            let undone = plan::undo_all(&temp, &mut self.journal, &mut self.runner)
+                .await
+                .map_err(|e| journal_io(&self.dir, e))?;
+            undo_lines(&undone)
+        };
+        let _ = self.journal.record(Event::RunFinished {
+            status: status.to_string(),
+        });
+        Ok(lines)
+    }
 }
