@@ -36,20 +36,6 @@ pub struct TrailEvent {
 }
 
 impl TrailEvent {
-    fn attribute(&self, key: &str) -> Vec<String> {
-        match key {
-            "EventId" => vec![self.event_id.clone()],
-            "EventName" => vec![self.event_name.clone()],
-            "ReadOnly" => vec![self.read_only.to_string()],
-            "Username" => vec![self.username.clone()],
-            "EventSource" => vec![self.event_source.clone()],
-            "AccessKeyId" => vec![self.access_key_id.clone()],
-            "ResourceType" => self.resources.iter().map(|r| r.0.clone()).collect(),
-            "ResourceName" => self.resources.iter().map(|r| r.1.clone()).collect(),
-            _ => Vec::new(),
-        }
-    }
-
     /// The `Events[]` item of a LookupEvents answer.
     pub fn to_lookup_json(&self) -> Value {
         let mut v = json!({
@@ -132,19 +118,25 @@ impl EventStore {
 
     fn index_one(&mut self, pos: usize) {
         let ev = &self.events[pos];
-        let mut entries = Vec::new();
         for key in ATTRIBUTE_KEYS {
-            for v in ev.attribute(key) {
-                entries.push((*key, v));
+            let map = self.index.entry(key).or_default();
+            let mut add = |v: &str| match map.get_mut(v) {
+                Some(list) => list.push(pos as u32),
+                None => {
+                    map.insert(v.to_string(), vec![pos as u32]);
+                }
+            };
+            match *key {
+                "EventId" => add(&ev.event_id),
+                "EventName" => add(&ev.event_name),
+                "ReadOnly" => add(if ev.read_only { "true" } else { "false" }),
+                "Username" => add(&ev.username),
+                "EventSource" => add(&ev.event_source),
+                "AccessKeyId" => add(&ev.access_key_id),
+                "ResourceType" => ev.resources.iter().for_each(|r| add(&r.0)),
+                "ResourceName" => ev.resources.iter().for_each(|r| add(&r.1)),
+                _ => {}
             }
-        }
-        for (key, v) in entries {
-            self.index
-                .entry(key)
-                .or_default()
-                .entry(v)
-                .or_default()
-                .push(pos as u32);
         }
     }
 

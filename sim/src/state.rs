@@ -337,9 +337,12 @@ pub fn now_rfc3339() -> String {
 pub fn random_hex(n: usize) -> String {
     use rand::Rng;
     let mut rng = rand::rng();
-    (0..n)
-        .map(|_| format!("{:x}", rng.random_range(0..16u8)))
-        .collect()
+    let mut out = String::with_capacity(n + 32);
+    while out.len() < n {
+        out.push_str(&format!("{:032x}", rng.random::<u128>()));
+    }
+    out.truncate(n);
+    out
 }
 
 pub fn uuid() -> String {
