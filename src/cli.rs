@@ -90,6 +90,8 @@ pub enum Command {
     AssumeCreator(commands::assume_creator::AssumeCreatorArgs),
     /// Undo what a break-glass run changed, from its journal (default: the latest run)
     Cleanup(commands::cleanup::CleanupArgs),
+    /// Write the cluster's creator on its tags, so it is known after CloudTrail forgets (90 days)
+    Record(commands::record::RecordArgs),
     /// Print shell completions
     Completions(commands::completions::CompletionsArgs),
     /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it

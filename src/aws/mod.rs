@@ -10,6 +10,7 @@ pub mod cloudtrail;
 pub mod context;
 pub mod eks;
 pub mod eks_access;
+pub mod eks_tags;
 pub mod iam;
 pub mod iam_write;
 pub mod partition;

@@ -164,6 +164,9 @@ impl<'a> AwsRunner<'a> {
                 access::associate_cluster_policy(self.ctx, cluster, principal_arn, policy_arn)
                     .await?
             }
+            Action::TagResource { resource_arn, tags } => {
+                super::eks_tags::tag_resource(self.ctx, resource_arn, tags).await?
+            }
         }
         Ok(Done { undo, facts })
     }
@@ -296,6 +299,29 @@ impl<'a> AwsRunner<'a> {
                     changed,
                     format!("disassociated {policy_arn} from {principal_arn}"),
                     format!("{policy_arn} was not associated with {principal_arn}"),
+                )
+            }
+            Undo::RestoreTags {
+                resource_arn,
+                remove,
+                previous,
+            } => {
+                let mut exists = true;
+                if !remove.is_empty() {
+                    exists =
+                        super::eks_tags::untag_resource(self.ctx, resource_arn, remove).await?;
+                }
+                if exists && !previous.is_empty() {
+                    match super::eks_tags::tag_resource(self.ctx, resource_arn, previous).await {
+                        Ok(()) => {}
+                        Err(e) if e.kind == AwsErrorKind::NotFound => exists = false,
+                        Err(e) => return Err(e),
+                    }
+                }
+                done(
+                    exists,
+                    format!("put the tags of {resource_arn} back as they were"),
+                    format!("{resource_arn} no longer exists"),
                 )
             }
         })

@@ -8,6 +8,7 @@ pub mod creator;
 pub mod grant;
 pub mod kubeconfig;
 pub mod plan_ui;
+pub mod record;
 pub mod token;
 
 use crate::cli::{Cli, Command};
@@ -25,6 +26,7 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Cleanup(a) => cleanup::run(g, a).await,
         Command::Creator(a) => creator::run(g, a).await,
         Command::AwsAuth(c) => aws_auth::run(g, c).await,
+        Command::Record(a) => record::run(g, a).await,
     };
     // The call log is written whatever the outcome: a failed run is when it matters most.
     if let Some(path) = &g.call_log

@@ -12,4 +12,5 @@ pub mod getin;
 pub mod journal;
 pub mod plan;
 pub mod principal;
+pub mod record;
 pub mod trust;

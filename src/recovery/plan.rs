@@ -140,6 +140,11 @@ pub enum Action {
         principal_arn: String,
         policy_arn: String,
     },
+    /// `eks:TagResource`: set these tags on an EKS resource (the creator record of `record`).
+    TagResource {
+        resource_arn: String,
+        tags: BTreeMap<String, String>,
+    },
 }
 
 impl Action {
@@ -206,6 +211,14 @@ impl Action {
                     ("accessScope.type", "cluster"),
                 ],
             ),
+            Action::TagResource { resource_arn, tags } => {
+                let keys: Vec<&str> = tags.keys().map(String::as_str).collect();
+                let keys = keys.join(",");
+                AwsCall::new(
+                    "eks:TagResource",
+                    &[("resourceArn", resource_arn), ("tags", &keys)],
+                )
+            }
         }
     }
 
@@ -259,6 +272,13 @@ pub enum Undo {
         principal_arn: String,
         policy_arn: String,
     },
+    /// Put tags back as they were: remove the keys the run added (`eks:UntagResource`) and
+    /// set the previous values of the keys it changed (`eks:TagResource`).
+    RestoreTags {
+        resource_arn: String,
+        remove: Vec<String>,
+        previous: BTreeMap<String, String>,
+    },
 }
 
 impl Undo {
@@ -299,6 +319,27 @@ impl Undo {
                 policy_arn,
                 ..
             } => format!("disassociate {policy_arn} from the access entry of {principal_arn}"),
+            Undo::RestoreTags {
+                resource_arn,
+                remove,
+                previous,
+            } => {
+                let mut parts = Vec::new();
+                if !remove.is_empty() {
+                    parts.push(format!("remove tag(s) {}", remove.join(", ")));
+                }
+                if !previous.is_empty() {
+                    let keys: Vec<&str> = previous.keys().map(String::as_str).collect();
+                    parts.push(format!(
+                        "put back the previous value of {}",
+                        keys.join(", ")
+                    ));
+                }
+                if parts.is_empty() {
+                    parts.push("nothing".into());
+                }
+                format!("{} on {resource_arn}", parts.join(" and "))
+            }
         }
     }
 
@@ -344,6 +385,24 @@ impl Undo {
                     ("policyArn", policy_arn),
                 ],
             ),
+            Undo::RestoreTags {
+                resource_arn,
+                remove,
+                previous,
+            } => {
+                let action = if remove.is_empty() {
+                    "eks:TagResource"
+                } else {
+                    "eks:UntagResource"
+                };
+                let keys = remove
+                    .iter()
+                    .chain(previous.keys())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(",");
+                AwsCall::new(action, &[("resourceArn", resource_arn), ("tagKeys", &keys)])
+            }
         })
     }
 
