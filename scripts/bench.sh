@@ -3,13 +3,17 @@
 #
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
+#   scripts/bench.sh audit      audit of 200 clusters (eks-sim), --concurrency 16 vs 1 (target: < 10 s)
 #
 # Builds the release binary first; RUNS=N changes the number of runs (default 25).
+# audit: LATENCY_MS (default 50) is added to every request to the world, like a round trip to
+# an AWS region; RATE (default 80 = 4 regions x the default 20/s) is the EKS rate per region,
+# since eks-sim serves one region where the acceptance fleet spans four.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-25}"
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(token)
+[ ${#what[@]} -eq 0 ] && what=(token audit)
 
 if [ ! -x .venv/bin/aws ]; then
   echo "the test venv is missing: run scripts/test.sh once (it installs moto and awscli)" >&2
@@ -23,7 +27,10 @@ status=0
 for w in "${what[@]}"; do
   case "$w" in
     token) .venv/bin/python scripts/bench_lib.py token "$bin" "$PWD/.venv/bin/aws" "$runs" || status=1 ;;
-    *) echo "unknown benchmark '$w' (known: token)" >&2; exit 2 ;;
+    audit)
+      cargo build --quiet -p eks-sim
+      .venv/bin/python scripts/bench_lib.py audit "$bin" "$PWD/target/debug/eks-sim" "$PWD" || status=1 ;;
+    *) echo "unknown benchmark '$w' (known: token, audit)" >&2; exit 2 ;;
   esac
 done
 exit $status

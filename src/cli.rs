@@ -92,6 +92,8 @@ pub enum Command {
     Cleanup(commands::cleanup::CleanupArgs),
     /// Write the cluster's creator on its tags, so it is known after CloudTrail forgets (90 days)
     Record(commands::record::RecordArgs),
+    /// Fleet view over accounts and regions: which clusters would have no way back in today
+    Audit(commands::audit::AuditArgs),
     /// Print shell completions
     Completions(commands::completions::CompletionsArgs),
     /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it

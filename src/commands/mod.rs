@@ -1,6 +1,7 @@
 //! One file per subcommand: parse arguments, call the domain and adapters, render.
 
 pub mod assume_creator;
+pub mod audit;
 pub mod aws_auth;
 pub mod cleanup;
 pub mod completions;
@@ -27,6 +28,7 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Creator(a) => creator::run(g, a).await,
         Command::AwsAuth(c) => aws_auth::run(g, c).await,
         Command::Record(a) => record::run(g, a).await,
+        Command::Audit(a) => audit::run(g, a).await,
     };
     // The call log is written whatever the outcome: a failed run is when it matters most.
     if let Some(path) = &g.call_log
