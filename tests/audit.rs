@@ -1,0 +1,244 @@
+//! `audit` against moto + eks-sim: one cluster per verdict (tests/fixtures/scenarios/fleet.yaml),
+//! the three output formats, the exit code, and a 200-cluster fleet audited with bounded
+//! concurrency giving the same answers as a serial run. Timing is measured by
+//! `scripts/bench.sh audit`, never asserted here.
+
+mod common;
+#[path = "getin_support/mod.rs"]
+mod support;
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+use support::{World, text};
+
+const ACCOUNT: &str = "123456789012";
+
+/// Writes the creator record that `record` would write, with the id moto made at build time.
+fn record(w: &World, cluster: &str, arn: &str, kind: &str, id: &str) {
+    let cluster_arn = format!("arn:aws:eks:us-east-1:{ACCOUNT}:cluster/{cluster}");
+    let tags = format!(
+        "eks-breakglass/creator-arn={arn},eks-breakglass/creator-kind={kind},eks-breakglass/creator-id={id},eks-breakglass/creator-recorded-at=2026-01-01T00:00:00Z"
+    );
+    w.aws(&[
+        "eks",
+        "tag-resource",
+        "--resource-arn",
+        &cluster_arn,
+        "--tags",
+        &tags,
+    ]);
+}
+
+fn user(w: &World, name: &str) -> (String, String) {
+    let u = &w.state["users"][name];
+    (
+        u["arn"].as_str().unwrap().to_string(),
+        u["originalUserId"].as_str().unwrap().to_string(),
+    )
+}
+
+fn role(w: &World, name: &str) -> (String, String) {
+    let r = &w.state["roles"][name];
+    (
+        r["arn"].as_str().unwrap().to_string(),
+        r["originalRoleId"].as_str().unwrap().to_string(),
+    )
+}
+
+fn by_name(report: &Value) -> BTreeMap<String, Value> {
+    report["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["cluster"].as_str().unwrap().to_string(), c.clone()))
+        .collect()
+}
+
+fn codes(c: &Value) -> Vec<String> {
+    c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn every_verdict_of_a_small_fleet() {
+    let w = World::start("fleet");
+    let (pa, pa_id) = user(&w, "platform-admin");
+    let (rehired, rehired_old_id) = user(&w, "rehired");
+    let (two, two_id) = user(&w, "two-keys");
+    let (dep, dep_id) = role(&w, "deployer");
+    let (gone, gone_id) = role(&w, "gone-deployer");
+    for c in [
+        "creator-user-ok",
+        "entry-viewer",
+        "private-entry",
+        "broken-auth",
+    ] {
+        record(&w, c, &pa, "iam_user", &pa_id);
+    }
+    record(&w, "creator-role-ok", &dep, "assumed_role", &dep_id);
+    record(&w, "creator-gone", &gone, "assumed_role", &gone_id);
+    record(
+        &w,
+        "creator-recreated",
+        &rehired,
+        "iam_user",
+        &rehired_old_id,
+    );
+    record(&w, "creator-two-keys", &two, "iam_user", &two_id);
+
+    let calls = w.path("audit-calls.jsonl");
+    let out = w
+        .product()
+        .args([
+            "audit",
+            "--breakglass-role",
+            "breakglass/breakglass",
+            "--aws-auth",
+            "--output",
+            "json",
+            "--call-log",
+            calls.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let c = by_name(&report);
+    assert_eq!(c.len(), 10, "{report}");
+
+    let ok = |name: &str, path: &str| {
+        assert_eq!(c[name]["flagged"], false, "{name}: {}", c[name]);
+        assert_eq!(c[name]["path"], path, "{name}: {}", c[name]);
+    };
+    let flagged = |name: &str, code: &str| {
+        assert_eq!(c[name]["flagged"], true, "{name}: {}", c[name]);
+        assert_eq!(c[name]["path"], "none");
+        assert_eq!(c[name]["findings"][0]["code"], "no-breakglass-path");
+        assert!(
+            codes(&c[name]).contains(&code.to_string()),
+            "{name}: {}",
+            c[name]
+        );
+    };
+    ok("entry-ok", "access_entry");
+    assert_eq!(c["entry-ok"]["breakglass_entry"], "present");
+    assert_eq!(c["entry-ok"]["creator_state"], "not_recorded");
+    ok("creator-user-ok", "creator");
+    assert_eq!(c["creator-user-ok"]["creator_state"], "alive");
+    assert_eq!(c["creator-user-ok"]["creator_same_id"], true);
+    assert_eq!(c["creator-user-ok"]["creator_source"], "tags");
+    assert_eq!(c["creator-user-ok"]["breakglass_entry"], "not_applicable");
+    ok("creator-role-ok", "creator");
+    ok("private-entry", "access_entry");
+    assert_eq!(c["private-entry"]["endpoint"], "private");
+    assert!(codes(&c["private-entry"]).contains(&"endpoint-private-only".to_string()));
+    ok("broken-auth", "creator");
+    assert_eq!(
+        c["broken-auth"]["aws_auth"], "errors",
+        "{}",
+        c["broken-auth"]
+    );
+    assert!(codes(&c["broken-auth"]).contains(&"aws-auth-errors".to_string()));
+    // No aws-auth at all there: the operator is not let in to read it.
+    assert_eq!(c["creator-user-ok"]["aws_auth"], "unreadable");
+    assert_eq!(c["entry-viewer"]["aws_auth"], "not_used");
+
+    flagged("creator-gone", "creator-unusable");
+    assert_eq!(c["creator-gone"]["creator_state"], "deleted");
+    flagged("creator-recreated", "creator-unusable");
+    assert_eq!(c["creator-recreated"]["creator_state"], "recreated");
+    assert_eq!(c["creator-recreated"]["creator_same_id"], false);
+    flagged("creator-two-keys", "creator-unusable");
+    flagged("entry-viewer", "breakglass-entry-not-admin");
+    assert!(codes(&c["entry-viewer"]).contains(&"creator-admin-disabled".to_string()));
+    assert_eq!(c["entry-viewer"]["creator_admin"], false);
+    flagged("not-recorded", "creator-not-recorded");
+
+    assert_eq!(report["summary"]["flagged"], 5);
+    assert_eq!(report["summary"]["via_access_entry"], 2);
+    assert_eq!(report["summary"]["via_creator"], 3);
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0);
+
+    // One IAM lookup per distinct creator, not per cluster.
+    let log = common::read(&calls);
+    let get_user = log.matches("\"iam:GetUser\"").count();
+    assert_eq!(get_user, 3, "{log}");
+
+    // The table names the flagged clusters and their fixes; CSV has a line per cluster.
+    let out = w
+        .product()
+        .args(["audit", "--breakglass-role", "breakglass/breakglass"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let table = text(&out.stdout);
+    assert!(table.starts_with("ACCOUNT"), "{table}");
+    assert!(table.contains("NONE (flagged)"), "{table}");
+    assert!(
+        table.contains("fix: `eks-breakglass record --cluster not-recorded --region us-east-1`"),
+        "{table}"
+    );
+    assert!(table.contains("10 cluster(s) in 1 account(s), 1 region(s): 5 flagged"));
+    let out = w
+        .product()
+        .args(["audit", "--format", "csv"])
+        .output()
+        .unwrap();
+    let csv = text(&out.stdout);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 11, "{csv}");
+    assert!(lines[0].starts_with("account,region,cluster,arn,auth_mode"));
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(",creator-gone,") && l.contains(",true,"))
+    );
+}
+
+#[test]
+fn a_region_that_cannot_be_listed_is_an_error_not_a_crash() {
+    let w = World::start("fleet");
+    w.deny(&w.operator(), &["eks:ListClusters"]);
+    let out = w.product().args(["audit"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("Could not audit"), "{stdout}");
+    assert!(stdout.contains("eks:ListClusters"), "{stdout}");
+}
+
+#[test]
+fn two_hundred_clusters_concurrently_match_a_serial_run() {
+    let w = World::start("fleet-200");
+    let run = |concurrency: &str| -> Value {
+        let out = w
+            .product()
+            .args([
+                "audit",
+                "--breakglass-role",
+                "breakglass/breakglass",
+                "--concurrency",
+                concurrency,
+                "--rate",
+                "80",
+                "--output",
+                "json",
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let par = run("16");
+    let ser = run("1");
+    assert_eq!(par["summary"]["clusters"], 200);
+    // 20 with a deleted creator, 30 without a record; 50 in through the access entry.
+    assert_eq!(par["summary"]["flagged"], 50);
+    assert_eq!(par["summary"]["via_access_entry"], 50);
+    assert_eq!(par["summary"]["via_creator"], 100);
+    assert_eq!(par["clusters"], ser["clusters"]);
+    assert_eq!(par["calls"], ser["calls"]);
+}
