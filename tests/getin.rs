@@ -409,3 +409,35 @@ fn a_deleted_role_is_recreated_for_the_operator_only_and_cleanup_deletes_it() {
     assert!(c.status.success(), "{}", text(&c.stderr));
     assert_eq!(w.iam_snapshot(), before);
 }
+
+#[test]
+fn assume_role_is_retried_while_iam_propagates_the_new_trust_and_env_lines_only_when_asked() {
+    let w = World::start("getin");
+    // STS refuses the first two AssumeRole calls, as it does for seconds after a trust change.
+    let trap = support::Trap::start(
+        &w.moto_url,
+        support::Rule::Deny("sts:AssumeRole".into(), Some(2)),
+    );
+    let out = w
+        .product()
+        .env("AWS_ENDPOINT_URL_STS", &trap.url)
+        .args(["assume-creator", "--cluster", "by-locked-role", "--creator"])
+        .arg(arn("role/ci/locked-deployer"))
+        .args([
+            "--yes",
+            "--wait",
+            "20",
+            "--print-env",
+            "--no-kubeconfig",
+            "--journal-dir",
+        ])
+        .arg(w.path("run"))
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert_eq!(trap.denied(), 2);
+    assert!(stdout.contains("groups [system:masters"), "{stdout}");
+    assert!(stdout.contains("export AWS_SESSION_TOKEN="), "{stdout}");
+    assert!(!w.path("kubeconfig").exists());
+}

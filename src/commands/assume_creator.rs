@@ -142,7 +142,8 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     let keys: Option<Vec<String>> = if !is_role && !name.is_empty() {
         match iam::list_access_keys(&ctx, &name).await {
             Ok(k) => Some(k.into_iter().map(|k| k.access_key_id).collect()),
-            Err(_) => None,
+            Err(e) if matches!(e.kind, AwsErrorKind::AccessDenied | AwsErrorKind::NotFound) => None,
+            Err(e) => return Err(e.into()),
         }
     } else {
         None

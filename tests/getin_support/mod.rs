@@ -204,8 +204,8 @@ impl World {
         cmd
     }
 
-    /// The product as a plain process (to signal it), IAM pointed at `iam_url`.
-    pub fn spawn(&self, args: &[&str], iam_url: &str) -> std::process::Child {
+    /// The product as a plain process (to signal it), with endpoint overrides (a trap).
+    pub fn spawn(&self, args: &[&str], overrides: &[(&str, &str)]) -> std::process::Child {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("eks-breakglass"));
         for var in [
             "AWS_PROFILE",
@@ -221,7 +221,7 @@ impl World {
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .envs(self.env_pairs())
-            .env("AWS_ENDPOINT_URL_IAM", iam_url)
+            .envs(overrides.iter().copied())
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -455,13 +455,14 @@ pub fn all_files(dir: &Path) -> String {
     s
 }
 
-/// What the trap does to the matching IAM call.
+/// What the trap does to the matching IAM or STS call (named by its Query `Action`).
 #[derive(Clone, Debug)]
 pub enum Rule {
     /// Forward it, then hold the answer until released.
     Hold(String),
-    /// Answer AccessDenied without forwarding.
-    Deny(String),
+    /// Answer AccessDenied without forwarding, the first `times` calls (`None`: always);
+    /// the action is named `service:Action`, e.g. `iam:PutRolePolicy`, `sts:AssumeRole`.
+    Deny(String, Option<u32>),
 }
 
 struct TrapState {
@@ -469,6 +470,7 @@ struct TrapState {
     rule: Mutex<Option<Rule>>,
     hit: AtomicBool,
     release: AtomicBool,
+    denied: std::sync::atomic::AtomicU32,
 }
 
 /// A proxy in front of moto's IAM endpoint that holds or denies one action.
@@ -486,6 +488,7 @@ impl Trap {
             rule: Mutex::new(Some(rule)),
             hit: AtomicBool::new(false),
             release: AtomicBool::new(false),
+            denied: std::sync::atomic::AtomicU32::new(0),
         });
         let st = state.clone();
         std::thread::spawn(move || {
@@ -500,6 +503,11 @@ impl Trap {
     /// Waits until the matching call was made (and, for Hold, answered by moto).
     pub fn wait_hit(&self, timeout: Duration) -> bool {
         wait_until(timeout, || self.state.hit.load(Ordering::SeqCst))
+    }
+
+    /// How many calls were answered AccessDenied.
+    pub fn denied(&self) -> u32 {
+        self.state.denied.load(Ordering::SeqCst)
     }
 
     /// Lets a held answer go (and every later one through).
@@ -573,12 +581,15 @@ fn serve(conn: TcpStream, st: &TrapState) {
             text.contains(&format!("Action={action}&"))
                 || text.ends_with(&format!("Action={action}"))
         };
-        if let Some(Rule::Deny(action)) = &rule
+        if let Some(Rule::Deny(full, times)) = &rule
+            && let Some((service, action)) = full.split_once(':')
             && matches(action)
+            && times.is_none_or(|n| st.denied.load(Ordering::SeqCst) < n)
         {
             st.hit.store(true, Ordering::SeqCst);
+            st.denied.fetch_add(1, Ordering::SeqCst);
             let xml = format!(
-                "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: {} is not authorized to perform: iam:{action}</Message></Error><RequestId>trap</RequestId></ErrorResponse>",
+                "<ErrorResponse xmlns=\"https://{service}.amazonaws.com/doc/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: {} is not authorized to perform: {full}</Message></Error><RequestId>trap</RequestId></ErrorResponse>",
                 arn("user/oncall")
             );
             let resp = format!(
