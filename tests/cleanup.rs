@@ -14,7 +14,7 @@ use support::{Rule, Trap, World, arn, events, finish, signal, text};
 fn sigkill_after_iam_created_a_key_but_before_the_journal_knew_then_cleanup_restores_iam() {
     let w = World::start("gone-user");
     let before = w.iam_snapshot();
-    let trap = Trap::start(&w.moto_url, Rule::Hold("CreateAccessKey".into()));
+    let trap = Trap::start(&w.iam_url(), Rule::Hold("CreateAccessKey".into()));
     let jd = w.path("run");
     let creator = arn("user/people/ex-employee");
     let child = w.spawn(
@@ -78,7 +78,7 @@ fn sigkill_right_after_the_trust_policy_changed_then_cleanup_restores_it_byte_fo
     let w = World::start("getin");
     let before = w.iam_snapshot();
     let trust_before = w.raw_trust("locked-deployer");
-    let trap = Trap::start(&w.moto_url, Rule::Hold("UpdateAssumeRolePolicy".into()));
+    let trap = Trap::start(&w.iam_url(), Rule::Hold("UpdateAssumeRolePolicy".into()));
     let jd = w.path("run");
     let creator = arn("role/ci/locked-deployer");
     let child = w.spawn(
@@ -117,7 +117,7 @@ fn sigkill_right_after_the_trust_policy_changed_then_cleanup_restores_it_byte_fo
 fn ctrl_c_during_a_step_lets_it_finish_then_undoes_the_run_and_deletes_the_key() {
     let w = World::start("getin");
     let keys_before = w.access_keys("platform-admin");
-    let trap = Trap::start(&w.moto_url, Rule::Hold("CreateAccessKey".into()));
+    let trap = Trap::start(&w.iam_url(), Rule::Hold("CreateAccessKey".into()));
     let jd = w.path("run");
     let creator = arn("user/admins/platform-admin");
     let child = w.spawn(
@@ -172,7 +172,7 @@ fn ctrl_c_during_a_step_lets_it_finish_then_undoes_the_run_and_deletes_the_key()
 fn iam_refusing_a_step_stops_the_plan_names_the_action_and_everything_stays_undoable() {
     let w = World::start("getin");
     let before = w.iam_snapshot();
-    let trap = Trap::start(&w.moto_url, Rule::Deny("iam:PutRolePolicy".into(), None));
+    let trap = Trap::start(&w.iam_url(), Rule::Deny("iam:PutRolePolicy".into(), None));
     let jd = w.path("run");
     let out = w
         .product()
@@ -244,7 +244,7 @@ fn cleanup_without_a_journal_takes_the_latest_run() {
 fn ctrl_c_while_waiting_for_iam_propagation_undoes_the_trust_statement() {
     let w = World::start("getin");
     let before = w.raw_trust("locked-deployer");
-    let trap = Trap::start(&w.moto_url, Rule::Deny("sts:AssumeRole".into(), None));
+    let trap = Trap::start(&w.iam_url(), Rule::Deny("sts:AssumeRole".into(), None));
     let jd = w.path("run");
     let creator = arn("role/ci/locked-deployer");
     let child = w.spawn(

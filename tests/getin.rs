@@ -415,7 +415,7 @@ fn assume_role_is_retried_while_iam_propagates_the_new_trust_and_env_lines_only_
     let w = World::start("getin");
     // STS refuses the first two AssumeRole calls, as it does for seconds after a trust change.
     let trap = support::Trap::start(
-        &w.moto_url,
+        &w.iam_url(),
         support::Rule::Deny("sts:AssumeRole".into(), Some(2)),
     );
     let out = w

@@ -1,5 +1,5 @@
-//! The local world for `assume-creator`, `grant` and `cleanup` tests: moto (with the fix in
-//! `moto_patched.py`) plus eks-sim built from a scenario in tests/fixtures/scenarios, the product
+//! The local world for `assume-creator`, `grant` and `cleanup` tests: moto plus eks-sim built
+//! from a scenario in tests/fixtures/scenarios, the product
 //! pointed at it through the environment only, snapshots of IAM and EKS state to compare before
 //! and after, and an IAM "trap": a proxy in front of moto that can hold one call's answer (to
 //! kill or interrupt the product in the middle of a step) or answer AccessDenied for one action.
@@ -7,7 +7,7 @@
 //! Included with `mod common; #[path = "getin_support/mod.rs"] mod support;`.
 #![allow(dead_code)]
 
-use crate::common::{ProcessGuard, free_port, http_get, product, root, venv_bin, wait_until};
+use crate::common::{Moto, ProcessGuard, product, root, venv_bin, wait_until};
 use serde_json::Value;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -31,7 +31,7 @@ pub struct World {
     pub admin: String,
     pub dir: tempfile::TempDir,
     _sim: ProcessGuard,
-    _moto: ProcessGuard,
+    _moto: Moto,
 }
 
 /// One HTTP request without a client library; returns (status, body).
@@ -98,29 +98,6 @@ pub fn xml_all(xml: &str, tag: &str) -> Vec<String> {
     out
 }
 
-fn start_moto(dir: &Path) -> (String, ProcessGuard) {
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("moto.log")).expect("moto log");
-    let child = Command::new(venv_bin("python"))
-        .arg(root().join("tests/getin_support/moto_patched.py"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start moto");
-    let guard = ProcessGuard {
-        child,
-        name: "moto".into(),
-    };
-    let hp = format!("127.0.0.1:{port}");
-    assert!(
-        wait_until(Duration::from_secs(30), || http_get(&hp, "/moto-api/")
-            .is_some()),
-        "moto did not start on {hp}"
-    );
-    (format!("http://{hp}"), guard)
-}
-
 /// The eks-sim binary of this workspace (`cargo test --workspace` builds it).
 pub fn sim_bin() -> PathBuf {
     let p = assert_cmd::cargo::cargo_bin("eks-sim");
@@ -136,7 +113,8 @@ impl World {
     /// Builds the world of `tests/fixtures/scenarios/<name>.yaml`.
     pub fn start(name: &str) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (moto_url, moto_guard) = start_moto(dir.path());
+        let moto = Moto::start();
+        let moto_url = moto.url.clone();
         let scenario = root().join(format!("tests/fixtures/scenarios/{name}.yaml"));
         let state_path = dir.path().join("state.json");
         let log = std::fs::File::create(dir.path().join("sim.log")).expect("sim log");
@@ -175,7 +153,7 @@ impl World {
             admin,
             dir,
             _sim: guard,
-            _moto: moto_guard,
+            _moto: moto,
         }
     }
 
@@ -250,6 +228,12 @@ impl World {
         );
         assert!(status == 200 || status == 404, "{action}: {status} {body}");
         body
+    }
+
+    /// The IAM/STS endpoint the product uses: the sim's pass-through to moto (it learns the
+    /// secrets of keys and sessions created through it, to authenticate them later).
+    pub fn iam_url(&self) -> String {
+        self.env_value("AWS_ENDPOINT_URL_IAM")
     }
 
     pub fn env_value(&self, k: &str) -> String {
