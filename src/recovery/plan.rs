@@ -140,6 +140,16 @@ pub enum Action {
         principal_arn: String,
         policy_arn: String,
     },
+    /// Kubernetes: replace (or create) a ConfigMap in kube-system with the object saved in
+    /// `desired_file` (in the run directory). With `expected_resource_version`, the write is
+    /// refused when the live object changed since the plan was made (someone else's edit).
+    WriteConfigMap {
+        cluster: String,
+        namespace: String,
+        name: String,
+        desired_file: String,
+        expected_resource_version: Option<String>,
+    },
 }
 
 impl Action {
@@ -206,6 +216,25 @@ impl Action {
                     ("accessScope.type", "cluster"),
                 ],
             ),
+            Action::WriteConfigMap {
+                cluster,
+                namespace,
+                name,
+                desired_file,
+                expected_resource_version,
+            } => AwsCall::new(
+                "kubernetes:configmaps.update",
+                &[
+                    ("cluster", cluster),
+                    ("namespace", namespace),
+                    ("name", name),
+                    ("object", desired_file),
+                    (
+                        "resourceVersion",
+                        expected_resource_version.as_deref().unwrap_or("(create)"),
+                    ),
+                ],
+            ),
         }
     }
 
@@ -259,6 +288,14 @@ pub enum Undo {
         principal_arn: String,
         policy_arn: String,
     },
+    /// Put a ConfigMap back as saved in `previous_file` (data, labels, annotations), over
+    /// whatever is live now; `None` means it did not exist: delete it.
+    RestoreConfigMap {
+        cluster: String,
+        namespace: String,
+        name: String,
+        previous_file: Option<String>,
+    },
 }
 
 impl Undo {
@@ -299,6 +336,15 @@ impl Undo {
                 policy_arn,
                 ..
             } => format!("disassociate {policy_arn} from the access entry of {principal_arn}"),
+            Undo::RestoreConfigMap {
+                cluster,
+                namespace,
+                name,
+                previous_file,
+            } => match previous_file {
+                Some(f) => format!("restore {namespace}/{name} on {cluster} from {f}"),
+                None => format!("delete {namespace}/{name} on {cluster} (it did not exist before)"),
+            },
         }
     }
 
@@ -342,6 +388,23 @@ impl Undo {
                     ("clusterName", cluster),
                     ("principalArn", principal_arn),
                     ("policyArn", policy_arn),
+                ],
+            ),
+            Undo::RestoreConfigMap {
+                cluster,
+                namespace,
+                name,
+                previous_file,
+            } => AwsCall::new(
+                if previous_file.is_some() {
+                    "kubernetes:configmaps.update"
+                } else {
+                    "kubernetes:configmaps.delete"
+                },
+                &[
+                    ("cluster", cluster),
+                    ("namespace", namespace),
+                    ("name", name),
                 ],
             ),
         })
