@@ -441,3 +441,22 @@ fn assume_role_is_retried_while_iam_propagates_the_new_trust_and_env_lines_only_
     assert!(stdout.contains("export AWS_SESSION_TOKEN="), "{stdout}");
     assert!(!w.path("kubeconfig").exists());
 }
+
+#[test]
+fn the_creator_itself_changes_nothing_and_gets_a_kubeconfig_context() {
+    let w = World::start("aws-auth-write");
+    let out = w
+        .product()
+        .args(["assume-creator", "--cluster", "restore-me", "--creator"])
+        .arg(arn("user/oncall"))
+        .args(["--alias", "breakglass"])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("you already are the creator"), "{stdout}");
+    assert!(stdout.contains("groups [system:masters"), "{stdout}");
+    assert!(stdout.contains("kubeconfig context breakglass"), "{stdout}");
+    // No change, so no run directory.
+    assert!(!w.path("state/eks-breakglass/runs").exists());
+}
