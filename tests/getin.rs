@@ -460,3 +460,60 @@ fn the_creator_itself_changes_nothing_and_gets_a_kubeconfig_context() {
     // No change, so no run directory.
     assert!(!w.path("state/eks-breakglass/runs").exists());
 }
+
+#[test]
+fn a_role_that_asks_for_mfa_is_assumed_with_it_and_handed_over_by_file() {
+    let w = World::start("getin");
+    let creator = arn("role/ci/mfa-deployer");
+    let no_mfa = w
+        .product()
+        .args([
+            "assume-creator",
+            "--cluster",
+            "by-mfa-role",
+            "--creator",
+            &creator,
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(no_mfa.status.code(), Some(2), "{}", text(&no_mfa.stderr));
+    assert!(text(&no_mfa.stderr).contains("--mfa-serial"));
+
+    let file = w.path("creds");
+    let out = w
+        .product()
+        .args([
+            "assume-creator",
+            "--cluster",
+            "by-mfa-role",
+            "--creator",
+            &creator,
+            "--yes",
+        ])
+        .args([
+            "--mfa-serial",
+            &arn("mfa/oncall"),
+            "--token-code",
+            "123456",
+            "--duration",
+            "900",
+        ])
+        .arg("--credentials-file")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("MFA required"), "{stdout}");
+    assert!(stdout.contains("groups [system:masters"), "{stdout}");
+    let creds = std::fs::read_to_string(&file).unwrap();
+    assert!(creds.contains("aws_session_token = "));
+    // kubectl's token reads the session from the file (it could not answer an MFA prompt).
+    let kubeconfig = std::fs::read_to_string(w.path("kubeconfig")).unwrap();
+    assert!(
+        kubeconfig.contains("AWS_SHARED_CREDENTIALS_FILE"),
+        "{kubeconfig}"
+    );
+    assert!(!kubeconfig.contains("--role-arn"), "{kubeconfig}");
+}
