@@ -854,7 +854,7 @@ fn mapping_rules(cx: &mut Ctx<'_>, m: &EffectiveMapping) {
         Pos {
             line,
             column: col,
-            offset: 0,
+            offset: doc.offset_of(line, col),
         }
     };
     for r in &m.roles {
@@ -1013,7 +1013,7 @@ fn node_roles(cx: &mut Ctx<'_>, loads: &[SectionLoad], m: &EffectiveMapping, fac
                         Pos {
                             line: r.line,
                             column: 1,
-                            offset: 0,
+                            offset: doc.offset_of(r.line, 1),
                         },
                         format!(
                             "{label} {canonical}{from} is mapped, but {}",
