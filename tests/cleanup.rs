@@ -280,3 +280,51 @@ fn ctrl_c_while_waiting_for_iam_propagation_undoes_the_trust_statement() {
         ]
     );
 }
+
+#[test]
+fn sigkill_in_the_middle_of_grant_then_cleanup_restores_eks() {
+    let w = World::start("getin");
+    let before = w.eks_snapshot("api-cluster");
+    // Hold AssociateAccessPolicy's answer: the entry exists, the policy is associated, the
+    // journal only knows that step 2 started.
+    let trap = Trap::start(
+        &w.env_value("AWS_ENDPOINT_URL_EKS"),
+        Rule::Hold("POST /clusters/api-cluster/access-entries/".into()),
+    );
+    let jd = w.path("run");
+    let child = w.spawn(
+        &[
+            "grant",
+            "--cluster",
+            "api-cluster",
+            "--yes",
+            "--journal-dir",
+            jd.to_str().unwrap(),
+        ],
+        &[("AWS_ENDPOINT_URL_EKS", &trap.url)],
+    );
+    assert!(trap.wait_hit(Duration::from_secs(60)));
+    signal(&child, "KILL");
+    finish(child);
+    trap.release();
+    assert_eq!(
+        events(&jd),
+        [
+            "run_started",
+            "step_started:1",
+            "step_done:1",
+            "step_started:2"
+        ]
+    );
+    assert_ne!(w.eks_snapshot("api-cluster"), before);
+    let c = w
+        .product()
+        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    let out = text(&c.stdout);
+    assert!(c.status.success(), "{out}{}", text(&c.stderr));
+    assert!(out.contains("disassociated"), "{out}");
+    assert!(out.contains("deleted the access entry"), "{out}");
+    assert_eq!(w.eks_snapshot("api-cluster"), before);
+}

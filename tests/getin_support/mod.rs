@@ -439,7 +439,8 @@ pub fn all_files(dir: &Path) -> String {
     s
 }
 
-/// What the trap does to the matching IAM or STS call (named by its Query `Action`).
+/// What the trap does to the matching call: an IAM or STS Query `Action`, or a REST call named
+/// by the start of its request line (`POST /clusters/c/access-entries/`).
 #[derive(Clone, Debug)]
 pub enum Rule {
     /// Forward it, then hold the answer until released.
@@ -561,9 +562,13 @@ fn serve(conn: TcpStream, st: &TrapState) {
     while let Some((head, body)) = read_message(&mut r) {
         let text = String::from_utf8_lossy(&body).into_owned();
         let rule = st.rule.lock().map(|g| g.clone()).unwrap_or(None);
+        let request_line = head.lines().next().unwrap_or_default().to_string();
+        // A Query API action (`Action=X` in the body), or a REST call by the start of its
+        // request line (`POST /clusters/c/access-entries/`).
         let matches = |action: &str| {
             text.contains(&format!("Action={action}&"))
                 || text.ends_with(&format!("Action={action}"))
+                || (action.contains(' ') && request_line.starts_with(action))
         };
         if let Some(Rule::Deny(full, times)) = &rule
             && let Some((service, action)) = full.split_once(':')
