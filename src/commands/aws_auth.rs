@@ -285,18 +285,19 @@ pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
     let mut s = format!("{}[{}]: {}\n", f.severity, f.code, f.message);
     let width = f.line.to_string().len();
     let pad = " ".repeat(width);
-    s.push_str(&format!(
-        "{pad}--> {}:{}:{}\n",
-        doc.origin, f.line, f.column
-    ));
-    if let Some(text) = doc.line_text(f.line) {
+    // A live ConfigMap has no file: point into the data value instead.
+    let live = doc.format == awsauth::SourceFormat::Live;
+    let (origin, line_text) = match (&f.section, live) {
+        (Some(section), true) => (
+            format!("{}/{section}", doc.origin),
+            doc.value_line_text(section, f.line),
+        ),
+        _ => (doc.origin.clone(), doc.line_text(f.line)),
+    };
+    s.push_str(&format!("{pad}--> {origin}:{}:{}\n", f.line, f.column));
+    if let Some(text) = line_text {
         let shown: String = text.replace('\t', "→");
-        let caret_pad: String = text
-            .chars()
-            .take(f.column.saturating_sub(1))
-            .map(|c| if c == '\t' { '→' } else { ' ' })
-            .map(|c| if c == '→' { ' ' } else { c })
-            .collect();
+        let caret_pad = " ".repeat(f.column.saturating_sub(1));
         s.push_str(&format!(
             "{pad} |\n{} | {shown}\n{pad} | {caret_pad}^\n",
             f.line
