@@ -7,12 +7,15 @@
 
 use super::access::{self, UpdateState};
 use super::iam_write::{self, NewAccessKey};
-use super::{AwsContext, AwsError, AwsErrorKind};
+use super::{AwsContext, AwsError, AwsErrorKind, eks, token};
+use crate::k8s::{ApiTarget, KubeClient, KubeError};
 use crate::recovery::journal::Journal;
 use crate::recovery::plan::{Action, Done, Interrupt, Runner, Step, StepError, Undo, Undone};
+use aws_credential_types::Credentials;
+use k8s_openapi::api::core::v1::ConfigMap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Runs plans against AWS.
 pub struct AwsRunner<'a> {
@@ -26,6 +29,11 @@ pub struct AwsRunner<'a> {
     /// Shows what is being waited for (a spinner in a terminal).
     status: Box<dyn Fn(&str) + 'a>,
     keys: Vec<NewAccessKey>,
+    /// Who writes Kubernetes objects (default: the context's credentials), e.g. the creator's.
+    pub kube_credentials: Option<Credentials>,
+    /// Where the API server is, when not the endpoint DescribeCluster gives (a tunnel).
+    pub api_target: Option<ApiTarget>,
+    kube: BTreeMap<String, KubeClient>,
 }
 
 impl<'a> AwsRunner<'a> {
@@ -43,6 +51,9 @@ impl<'a> AwsRunner<'a> {
             poll_every: Duration::from_millis(500),
             status,
             keys: Vec::new(),
+            kube_credentials: None,
+            api_target: None,
+            kube: BTreeMap::new(),
         }
     }
 
@@ -167,8 +178,177 @@ impl<'a> AwsRunner<'a> {
             Action::TagResource { resource_arn, tags } => {
                 super::eks_tags::tag_resource(self.ctx, resource_arn, tags).await?
             }
+            Action::WriteConfigMap { .. } => {
+                return Err(AwsError::new(
+                    "kubernetes:configmaps.update",
+                    AwsErrorKind::Service,
+                    "a Kubernetes write is not an AWS call",
+                ));
+            }
         }
         Ok(Done { undo, facts })
+    }
+
+    /// A client for `cluster`'s API server, authenticated with a fresh EKS token.
+    async fn kube(&mut self, cluster: &str) -> Result<KubeClient, StepError> {
+        if let Some(k) = self.kube.get(cluster) {
+            return Ok(k.clone());
+        }
+        let target = match &self.api_target {
+            Some(t) => t.clone(),
+            None => {
+                let facts = eks::describe_cluster(self.ctx, cluster)
+                    .await
+                    .map_err(|e| step_error(&e))?;
+                let server = facts
+                    .endpoint
+                    .ok_or_else(|| plain_error(format!("cluster {cluster} has no API endpoint")))?;
+                ApiTarget {
+                    server,
+                    ca_pem: facts.ca_pem,
+                    tls_server_name: None,
+                }
+            }
+        };
+        let creds = match &self.kube_credentials {
+            Some(c) => c.clone(),
+            None => self.ctx.credentials().await.map_err(|e| step_error(&e))?,
+        };
+        let tok = token::make_token(&creds, &self.ctx.region, cluster, SystemTime::now())
+            .map_err(|e| plain_error(e.to_string()))?;
+        let client = KubeClient::new(&target, &tok.token).map_err(|e| kube_error(&e))?;
+        self.kube.insert(cluster.to_string(), client.clone());
+        Ok(client)
+    }
+
+    async fn write_configmap(&mut self, step: &Step) -> Result<Done, StepError> {
+        let Action::WriteConfigMap {
+            cluster,
+            namespace,
+            name,
+            desired_file,
+            expected_resource_version,
+        } = &step.action
+        else {
+            return Err(plain_error("not a ConfigMap write".into()));
+        };
+        only_kube_system(namespace)?;
+        let mut desired = self.read_configmap_file(desired_file)?;
+        desired.metadata.name = Some(name.clone());
+        desired.metadata.namespace = Some(namespace.clone());
+        let kube = self.kube(cluster).await?;
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        let written = match current {
+            Some(cur) => {
+                let live = cur.metadata.resource_version.clone();
+                if let Some(expected) = expected_resource_version
+                    && live.as_deref() != Some(expected.as_str())
+                {
+                    return Err(StepError {
+                        message: format!(
+                            "{namespace}/{name} changed since the plan was made (resourceVersion {} instead of {expected})",
+                            live.as_deref().unwrap_or("?")
+                        ),
+                        denied_action: None,
+                        hint: Some("someone else edited it: re-run to see the new diff".into()),
+                        maybe_changed: false,
+                    });
+                }
+                desired.metadata.resource_version = live;
+                kube.replace_configmap(&desired).await
+            }
+            None if expected_resource_version.is_some() => {
+                return Err(StepError {
+                    message: format!("{namespace}/{name} was deleted since the plan was made"),
+                    denied_action: None,
+                    hint: Some("re-run to plan from what exists now".into()),
+                    maybe_changed: false,
+                });
+            }
+            None => {
+                desired.metadata.resource_version = None;
+                kube.create_configmap(&desired).await
+            }
+        }
+        .map_err(|e| kube_error(&e))?;
+        let mut facts = BTreeMap::new();
+        if let Some(rv) = written.metadata.resource_version {
+            facts.insert("resource_version".into(), rv);
+        }
+        Ok(Done {
+            undo: step.undo.clone(),
+            facts,
+        })
+    }
+
+    fn read_configmap_file(&self, file: &str) -> Result<ConfigMap, StepError> {
+        let bytes = Journal::read_file(&self.journal_dir, file).map_err(|e| {
+            plain_error(format!(
+                "cannot read {}: {e}",
+                self.journal_dir.join(file).display()
+            ))
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| plain_error(format!("{file} is not a ConfigMap: {e}")))
+    }
+
+    async fn restore_configmap(
+        &mut self,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+        previous_file: Option<&str>,
+    ) -> Result<Undone, StepError> {
+        only_kube_system(namespace)?;
+        let kube = self.kube(cluster).await?;
+        let Some(file) = previous_file else {
+            return match kube.delete_configmap(name).await {
+                Ok(()) => Ok(Undone::Reversed(format!(
+                    "deleted {namespace}/{name} (it did not exist before the run)"
+                ))),
+                Err(KubeError::NotFound(_)) => Ok(Undone::AlreadyClean(format!(
+                    "{namespace}/{name} does not exist"
+                ))),
+                Err(e) => Err(kube_error(&e)),
+            };
+        };
+        let mut prev = self.read_configmap_file(file)?;
+        prev.metadata.uid = None;
+        prev.metadata.creation_timestamp = None;
+        prev.metadata.managed_fields = None;
+        prev.metadata.name = Some(name.to_string());
+        prev.metadata.namespace = Some(namespace.to_string());
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        match current {
+            Some(cur)
+                if cur.data == prev.data
+                    && cur.binary_data == prev.binary_data
+                    && cur.metadata.labels == prev.metadata.labels
+                    && cur.metadata.annotations == prev.metadata.annotations =>
+            {
+                Ok(Undone::AlreadyClean(format!(
+                    "{namespace}/{name} is already as saved in {file}"
+                )))
+            }
+            Some(cur) => {
+                prev.metadata.resource_version = cur.metadata.resource_version;
+                kube.replace_configmap(&prev)
+                    .await
+                    .map_err(|e| kube_error(&e))?;
+                Ok(Undone::Reversed(format!(
+                    "restored {namespace}/{name} from {file}"
+                )))
+            }
+            None => {
+                prev.metadata.resource_version = None;
+                kube.create_configmap(&prev)
+                    .await
+                    .map_err(|e| kube_error(&e))?;
+                Ok(Undone::Reversed(format!(
+                    "recreated {namespace}/{name} from {file}"
+                )))
+            }
+        }
     }
 
     async fn run_undo(&mut self, undo: &Undo) -> Result<Undone, AwsError> {
@@ -324,7 +504,44 @@ impl<'a> AwsRunner<'a> {
                     format!("{resource_arn} no longer exists"),
                 )
             }
+            Undo::RestoreConfigMap { .. } => {
+                return Err(AwsError::new(
+                    "kubernetes:configmaps.update",
+                    AwsErrorKind::Service,
+                    "a Kubernetes write is not an AWS call",
+                ));
+            }
         })
+    }
+}
+
+fn plain_error(message: String) -> StepError {
+    StepError {
+        message,
+        denied_action: None,
+        hint: None,
+        maybe_changed: false,
+    }
+}
+
+fn only_kube_system(namespace: &str) -> Result<(), StepError> {
+    if namespace == "kube-system" {
+        Ok(())
+    } else {
+        Err(plain_error(format!(
+            "only ConfigMaps in kube-system can be written (asked: {namespace})"
+        )))
+    }
+}
+
+/// A step error from a Kubernetes error: RBAC refusals name what was refused.
+pub fn kube_error(e: &KubeError) -> StepError {
+    StepError {
+        message: e.to_string(),
+        denied_action: matches!(e, KubeError::Forbidden(_) | KubeError::Unauthorized)
+            .then(|| "kubernetes: configmaps in kube-system".to_string()),
+        hint: e.hint(),
+        maybe_changed: matches!(e, KubeError::Unreachable { .. }),
     }
 }
 
@@ -350,10 +567,24 @@ pub fn step_error(e: &AwsError) -> StepError {
 
 impl Runner for AwsRunner<'_> {
     async fn run(&mut self, step: &Step) -> Result<Done, StepError> {
+        if matches!(step.action, Action::WriteConfigMap { .. }) {
+            return self.write_configmap(step).await;
+        }
         self.run_action(step).await.map_err(|e| step_error(&e))
     }
 
     async fn undo(&mut self, undo: &Undo) -> Result<Undone, StepError> {
+        if let Undo::RestoreConfigMap {
+            cluster,
+            namespace,
+            name,
+            previous_file,
+        } = undo
+        {
+            return self
+                .restore_configmap(cluster, namespace, name, previous_file.as_deref())
+                .await;
+        }
         self.run_undo(undo).await.map_err(|e| step_error(&e))
     }
 }

@@ -145,6 +145,16 @@ pub enum Action {
         resource_arn: String,
         tags: BTreeMap<String, String>,
     },
+    /// Kubernetes: replace (or create) a ConfigMap in kube-system with the object saved in
+    /// `desired_file` (in the run directory). With `expected_resource_version`, the write is
+    /// refused when the live object changed since the plan was made (someone else's edit).
+    WriteConfigMap {
+        cluster: String,
+        namespace: String,
+        name: String,
+        desired_file: String,
+        expected_resource_version: Option<String>,
+    },
 }
 
 impl Action {
@@ -219,6 +229,25 @@ impl Action {
                     &[("resourceArn", resource_arn), ("tags", &keys)],
                 )
             }
+            Action::WriteConfigMap {
+                cluster,
+                namespace,
+                name,
+                desired_file,
+                expected_resource_version,
+            } => AwsCall::new(
+                "kubernetes:configmaps.update",
+                &[
+                    ("cluster", cluster),
+                    ("namespace", namespace),
+                    ("name", name),
+                    ("object", desired_file),
+                    (
+                        "resourceVersion",
+                        expected_resource_version.as_deref().unwrap_or("(create)"),
+                    ),
+                ],
+            ),
         }
     }
 
@@ -278,6 +307,14 @@ pub enum Undo {
         resource_arn: String,
         remove: Vec<String>,
         previous: BTreeMap<String, String>,
+    },
+    /// Put a ConfigMap back as saved in `previous_file` (data, labels, annotations), over
+    /// whatever is live now; `None` means it did not exist: delete it.
+    RestoreConfigMap {
+        cluster: String,
+        namespace: String,
+        name: String,
+        previous_file: Option<String>,
     },
 }
 
@@ -340,6 +377,15 @@ impl Undo {
                 }
                 format!("{} on {resource_arn}", parts.join(" and "))
             }
+            Undo::RestoreConfigMap {
+                cluster,
+                namespace,
+                name,
+                previous_file,
+            } => match previous_file {
+                Some(f) => format!("restore {namespace}/{name} on {cluster} from {f}"),
+                None => format!("delete {namespace}/{name} on {cluster} (it did not exist before)"),
+            },
         }
     }
 
@@ -403,6 +449,23 @@ impl Undo {
                     .join(",");
                 AwsCall::new(action, &[("resourceArn", resource_arn), ("tagKeys", &keys)])
             }
+            Undo::RestoreConfigMap {
+                cluster,
+                namespace,
+                name,
+                previous_file,
+            } => AwsCall::new(
+                if previous_file.is_some() {
+                    "kubernetes:configmaps.update"
+                } else {
+                    "kubernetes:configmaps.delete"
+                },
+                &[
+                    ("cluster", cluster),
+                    ("namespace", namespace),
+                    ("name", name),
+                ],
+            ),
         })
     }
 
