@@ -108,11 +108,10 @@ class LatencyProxy:
 
 
 def start_world(root, sim_bin, scenario, tmp):
-    """moto (patched, as the tests run it) + eks-sim for `scenario`; returns (procs, state)."""
+    """moto + eks-sim for `scenario`, as the tests start them; returns (procs, state)."""
     moto_port = free_port()
     moto = subprocess.Popen(
-        [f"{root}/.venv/bin/python", f"{root}/tests/getin_support/moto_patched.py",
-         "-H", "127.0.0.1", "-p", str(moto_port)],
+        [f"{root}/.venv/bin/moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_for(lambda: port_open(moto_port), 30, "moto")
     state_path = os.path.join(tmp, "state.json")

@@ -1,12 +1,6 @@
 //! `record` against moto + eks-sim: the creator written on the cluster's tags (planned, dry run
 //! changes nothing, journaled, undone by `cleanup`), and `creator` still answering from the tags
 //! once the CloudTrail history is gone.
-//!
-//! The cluster is `api-cluster` (API_AND_CONFIG_MAP), whose creator is also visible through the
-//! admin access entry EKS made at creation: eks-sim's CloudTrail endpoint does not yet accept the
-//! Rust SDK's short `X-Amz-Target: CloudTrail_20131101.LookupEvents` header (it only knows the
-//! long `com.amazonaws.cloudtrail.v20131101.` form), so `record` cannot find a creator through
-//! CloudTrail in this world today. The access-entry source stands in; the test holds either way.
 
 mod common;
 #[path = "getin_support/mod.rs"]
@@ -27,7 +21,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
     // Dry run: the plan, no change.
     let dry = w
         .product()
-        .args(["record", "--cluster", "api-cluster", "--dry-run"])
+        .args(["record", "--cluster", "by-user", "--dry-run"])
         .output()
         .unwrap();
     let stdout = text(&dry.stdout);
@@ -35,7 +29,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
     assert!(stdout.contains("eks:TagResource"), "{stdout}");
     assert!(stdout.contains(&creator_arn), "{stdout}");
     assert!(
-        tags(&w, "api-cluster")
+        tags(&w, "by-user")
             .get("eks-breakglass/creator-arn")
             .is_none()
     );
@@ -44,7 +38,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
     // Without --yes and without a terminal: exit 4, nothing changed.
     let unconfirmed = w
         .product()
-        .args(["record", "--cluster", "api-cluster"])
+        .args(["record", "--cluster", "by-user"])
         .output()
         .unwrap();
     assert_eq!(unconfirmed.status.code(), Some(4));
@@ -56,7 +50,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
         .args([
             "record",
             "--cluster",
-            "api-cluster",
+            "by-user",
             "--yes",
             "--journal-dir",
             jd.to_str().unwrap(),
@@ -66,17 +60,15 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("Recorded"), "{stdout}");
-    let t = tags(&w, "api-cluster");
+    let t = tags(&w, "by-user");
     assert_eq!(t["eks-breakglass/creator-arn"], creator_arn.as_str());
     assert_eq!(t["eks-breakglass/creator-kind"], "iam_user");
     let expected_id = w.state["users"]["platform-admin"]["originalUserId"]
         .as_str()
         .unwrap()
         .to_string();
-    // The id is known only when CloudTrail or S3 answered (an access entry does not carry it).
-    if let Some(id) = t.get("eks-breakglass/creator-id") {
-        assert_eq!(id, expected_id.as_str());
-    }
+    assert_eq!(t["eks-breakglass/creator-id"], expected_id.as_str());
+    assert!(stdout.contains("CloudTrail"), "{stdout}");
     assert!(
         t["eks-breakglass/creator-recorded-at"]
             .as_str()
@@ -92,7 +84,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
     // A second run changes nothing.
     let again = w
         .product()
-        .args(["record", "--cluster", "api-cluster", "--yes"])
+        .args(["record", "--cluster", "by-user", "--yes"])
         .output()
         .unwrap();
     assert!(again.status.success());
@@ -105,21 +97,20 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
 
     let out = w
         .product()
-        .args(["creator", "--cluster", "api-cluster", "--output", "json"])
+        .args(["creator", "--cluster", "by-user", "--output", "json"])
         .output()
         .unwrap();
     let report: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
     assert_eq!(report["creator"]["arn"], creator_arn.as_str());
     assert_eq!(report["creator"]["source"], "tags");
+    assert_eq!(report["creator"]["unique_id"], expected_id.as_str());
     assert_eq!(report["attempts"][0]["source"], "cloudtrail");
-    assert_ne!(report["attempts"][0]["outcome"], "answered");
+    assert_eq!(report["attempts"][0]["outcome"], "not_found", "{report}");
     assert_eq!(report["attempts"][1]["source"], "tags");
     assert_eq!(report["attempts"][1]["outcome"], "answered");
-    assert!(
-        ["alive", "exists_unverified"].contains(&report["status"]["state"].as_str().unwrap()),
-        "{report}"
-    );
+    // Same unique id as recorded: the creator is the principal EKS knows.
+    assert_eq!(report["status"]["state"], "alive", "{report}");
     assert_eq!(out.status.code(), Some(0));
 
     // cleanup puts the tags back as they were.
@@ -134,7 +125,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    let t = tags(&w, "api-cluster");
+    let t = tags(&w, "by-user");
     assert!(t.get("eks-breakglass/creator-arn").is_none(), "{t}");
     assert!(t.get("eks-breakglass/creator-id").is_none(), "{t}");
 }
