@@ -94,6 +94,8 @@ pub enum Command {
     Record(commands::record::RecordArgs),
     /// Fleet view over accounts and regions: which clusters would have no way back in today
     Audit(commands::audit::AuditArgs),
+    /// Print the minimum IAM policy a command needs (all commands when none is named)
+    Policy(commands::policy::PolicyArgs),
     /// Print shell completions
     Completions(commands::completions::CompletionsArgs),
     /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it

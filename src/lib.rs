@@ -14,4 +14,5 @@ pub mod error;
 pub mod exit;
 pub mod k8s;
 pub mod kubeconfig;
+pub mod policy;
 pub mod recovery;

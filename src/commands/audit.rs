@@ -261,7 +261,8 @@ async fn gather(
             Ok(names) => {
                 clusters.extend(names.into_iter().map(|n| (account.clone(), ctx.clone(), n)))
             }
-            Err(e) if fatal(&e) => return Err(e.into()),
+            // One account's credentials failing (an expired org-role session) must not end the
+            // audit of the others: it is reported with the rest.
             Err(e) => errors.push(AuditError::new(&account, &ctx.region, None, &e)),
         }
     }
@@ -288,7 +289,6 @@ async fn gather(
         };
         match r {
             Ok(o) => items.push(audit::assess(&o)),
-            Err(e) if fatal(&e) => return Err(e.into()),
             Err(e) => errors.push(AuditError::new(&account, &region, Some(&name), &e)),
         }
     }
@@ -302,8 +302,7 @@ async fn gather(
     Ok((items, errors))
 }
 
-/// Without credentials nothing else will work either: stop rather than list the same error for
-/// every cluster.
+/// Credential failures: a cluster's other checks would fail the same way, so stop there.
 fn fatal(e: &AwsError) -> bool {
     matches!(
         e.kind,

@@ -9,6 +9,7 @@ pub mod creator;
 pub mod grant;
 pub mod kubeconfig;
 pub mod plan_ui;
+pub mod policy;
 pub mod record;
 pub mod token;
 
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::AwsAuth(c) => aws_auth::run(g, c).await,
         Command::Record(a) => record::run(g, a).await,
         Command::Audit(a) => audit::run(g, a).await,
+        Command::Policy(a) => policy::run(g, a).await,
     };
     // The call log is written whatever the outcome: a failed run is when it matters most.
     if let Some(path) = &g.call_log

@@ -1,0 +1,428 @@
+//! The minimum IAM permissions of every command, in one place.
+//!
+//! A break-glass tool is run by the people with the most sensitive access, so it should ask for
+//! exactly what it uses and say why: security reviews read this, `eks-breakglass policy [COMMAND]`
+//! prints it as an IAM policy, `docs/permissions.md` explains it, and `tests/policy.rs` keeps it
+//! true by running each command against the local world with `--call-log` and comparing the
+//! actions it really called with the ones listed here (both ways).
+//!
+//! `sts:GetCallerIdentity` is never listed: it needs no permission (an explicit Deny cannot even
+//! block it). `eks:ListClusters` appears only where it is needed (`audit`); elsewhere it is only
+//! called to suggest cluster names when `--cluster` is wrong, and a refusal just drops the hint.
+//! Kubernetes permissions (reading aws-auth, SelfSubjectReview) are not IAM and are not here.
+
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One IAM action and why a command needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permission {
+    pub action: &'static str,
+    /// Why, in one line (printed by `policy --explain` and in docs/permissions.md).
+    pub why: &'static str,
+}
+
+/// A command and its permissions.
+#[derive(Debug, Clone, Copy)]
+pub struct CommandPolicy {
+    pub command: &'static str,
+    pub permissions: &'static [Permission],
+}
+
+const fn p(action: &'static str, why: &'static str) -> Permission {
+    Permission { action, why }
+}
+
+// Shared entries: the same action for the same reason in several commands.
+const DESCRIBE_CLUSTER: Permission = p(
+    "eks:DescribeCluster",
+    "the cluster's endpoint, CA, creation time, authentication mode and tags",
+);
+const LOOKUP_EVENTS: Permission = p(
+    "cloudtrail:LookupEvents",
+    "find the CreateCluster event (event history, last 90 days)",
+);
+const DESCRIBE_TRAILS: Permission = p(
+    "cloudtrail:DescribeTrails",
+    "clusters older than 90 days: find the trail's S3 bucket (skipped with --trail-bucket)",
+);
+const S3_LIST: Permission = p(
+    "s3:ListBucket",
+    "clusters older than 90 days: list the trail's log files of the creation day",
+);
+const S3_GET: Permission = p(
+    "s3:GetObject",
+    "clusters older than 90 days: read those log files",
+);
+const LIST_ENTRIES: Permission = p(
+    "eks:ListAccessEntries",
+    "last fallback: the admin access entry EKS made for the creator at creation",
+);
+const DESCRIBE_ENTRY_CREATOR: Permission = p(
+    "eks:DescribeAccessEntry",
+    "last fallback: when each access entry was made (and, in grant/audit, whether one exists)",
+);
+const LIST_POLICIES_CREATOR: Permission = p(
+    "eks:ListAssociatedAccessPolicies",
+    "which access entries hold AmazonEKSClusterAdminPolicy",
+);
+const GET_USER: Permission = p(
+    "iam:GetUser",
+    "does the creator user still exist, with the same unique id",
+);
+const GET_ROLE: Permission = p(
+    "iam:GetRole",
+    "does the creator role still exist (same unique id), and its trust policy",
+);
+const LIST_KEYS: Permission = p(
+    "iam:ListAccessKeys",
+    "how many access keys the creator user has (IAM allows 2)",
+);
+const LIST_MFA: Permission = p(
+    "iam:ListMFADevices",
+    "whether the creator user has MFA (for the report)",
+);
+
+/// Every command that calls AWS, with its permissions. Commands that call nothing (`aws-auth`
+/// without `--cluster`, `completions`, `policy`) need none.
+pub const COMMANDS: &[CommandPolicy] = &[
+    CommandPolicy {
+        command: "token",
+        permissions: &[p(
+            "sts:AssumeRole",
+            "only with --role-arn: make the token as that role",
+        )],
+    },
+    CommandPolicy {
+        command: "kubeconfig",
+        permissions: &[DESCRIBE_CLUSTER],
+    },
+    CommandPolicy {
+        command: "aws-auth",
+        permissions: &[p(
+            "eks:DescribeCluster",
+            "with --cluster: the endpoint and CA to read kube-system/aws-auth (then Kubernetes RBAC applies)",
+        )],
+    },
+    CommandPolicy {
+        command: "creator",
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            LOOKUP_EVENTS,
+            DESCRIBE_TRAILS,
+            S3_LIST,
+            S3_GET,
+            LIST_ENTRIES,
+            DESCRIBE_ENTRY_CREATOR,
+            LIST_POLICIES_CREATOR,
+            GET_USER,
+            LIST_KEYS,
+            LIST_MFA,
+            GET_ROLE,
+        ],
+    },
+    CommandPolicy {
+        command: "record",
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            LOOKUP_EVENTS,
+            DESCRIBE_TRAILS,
+            S3_LIST,
+            S3_GET,
+            LIST_ENTRIES,
+            DESCRIBE_ENTRY_CREATOR,
+            LIST_POLICIES_CREATOR,
+            p(
+                "eks:TagResource",
+                "write the creator record (eks-breakglass/creator-*) on the cluster",
+            ),
+        ],
+    },
+    CommandPolicy {
+        command: "grant",
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            p(
+                "iam:GetRole",
+                "a role principal (or your session's role): its real ARN, with the path STS hides",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "does the principal already have an access entry",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "does that entry already hold AmazonEKSClusterAdminPolicy",
+            ),
+            p(
+                "eks:UpdateClusterConfig",
+                "only with --allow-auth-mode-change: CONFIG_MAP -> API_AND_CONFIG_MAP (one-way)",
+            ),
+            p("eks:DescribeUpdate", "wait for that mode switch to finish"),
+            p("eks:CreateAccessEntry", "create the STANDARD access entry"),
+            p(
+                "eks:AssociateAccessPolicy",
+                "associate AmazonEKSClusterAdminPolicy with cluster scope",
+            ),
+        ],
+    },
+    CommandPolicy {
+        command: "assume-creator",
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            LOOKUP_EVENTS,
+            DESCRIBE_TRAILS,
+            S3_LIST,
+            S3_GET,
+            LIST_ENTRIES,
+            DESCRIBE_ENTRY_CREATOR,
+            LIST_POLICIES_CREATOR,
+            GET_USER,
+            LIST_KEYS,
+            LIST_MFA,
+            GET_ROLE,
+            p(
+                "sts:AssumeRole",
+                "become the creator role (or a recreated one)",
+            ),
+            p(
+                "iam:UpdateAssumeRolePolicy",
+                "add one trust statement for you to the creator role (undone by cleanup)",
+            ),
+            p(
+                "iam:CreateAccessKey",
+                "a temporary access key for the creator user",
+            ),
+            p(
+                "iam:DeleteAccessKey",
+                "delete that temporary key when the run ends (unless --keep)",
+            ),
+            p(
+                "iam:CreateUser",
+                "best effort: recreate a deleted creator user with the same path and name",
+            ),
+            p(
+                "iam:CreateRole",
+                "best effort: recreate a deleted creator role with the same path and name",
+            ),
+            p(
+                "iam:PutRolePolicy",
+                "the recreated role's inline policy (eks:DescribeCluster only)",
+            ),
+        ],
+    },
+    CommandPolicy {
+        command: "cleanup",
+        permissions: &[
+            p(
+                "iam:ListAccessKeys",
+                "find keys a crashed run created, and the keys of a user to delete",
+            ),
+            p("iam:DeleteAccessKey", "delete temporary access keys"),
+            p(
+                "iam:UpdateAssumeRolePolicy",
+                "put a patched trust policy back, byte for byte",
+            ),
+            p(
+                "iam:ListUserPolicies",
+                "a recreated user's inline policies, before deleting it",
+            ),
+            p("iam:DeleteUserPolicy", "delete them"),
+            p(
+                "iam:ListAttachedUserPolicies",
+                "a recreated user's managed policies",
+            ),
+            p("iam:DetachUserPolicy", "detach them"),
+            p(
+                "iam:DeleteLoginProfile",
+                "a console password someone gave the recreated user",
+            ),
+            p("iam:DeleteUser", "delete a user the run recreated"),
+            p("iam:ListRolePolicies", "a recreated role's inline policies"),
+            p("iam:DeleteRolePolicy", "delete them"),
+            p(
+                "iam:ListAttachedRolePolicies",
+                "a recreated role's managed policies",
+            ),
+            p("iam:DetachRolePolicy", "detach them"),
+            p("iam:DeleteRole", "delete a role the run recreated"),
+            p(
+                "eks:DeleteAccessEntry",
+                "delete an access entry the run created",
+            ),
+            p(
+                "eks:DisassociateAccessPolicy",
+                "remove the admin policy the run added to an existing entry",
+            ),
+            p(
+                "eks:UntagResource",
+                "remove the creator tags `record` added",
+            ),
+            p(
+                "eks:TagResource",
+                "put back creator tags `record` overwrote",
+            ),
+            p(
+                "sts:AssumeRole",
+                "only with --role-arn: undo a Kubernetes change as that role",
+            ),
+        ],
+    },
+    CommandPolicy {
+        command: "audit",
+        permissions: &[
+            p(
+                "eks:ListClusters",
+                "the clusters of each account and region",
+            ),
+            DESCRIBE_CLUSTER,
+            p(
+                "eks:DescribeAccessEntry",
+                "with --breakglass-role: does that role have an access entry",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "with --breakglass-role: does the entry hold AmazonEKSClusterAdminPolicy",
+            ),
+            GET_USER,
+            LIST_KEYS,
+            GET_ROLE,
+            p(
+                "organizations:ListAccounts",
+                "with --org-role: the organisation's accounts",
+            ),
+            p(
+                "sts:AssumeRole",
+                "with --org-role: the audit role in each member account",
+            ),
+            p(
+                "cloudtrail:LookupEvents",
+                "with --deep: find creators that are not recorded on the tags",
+            ),
+            p(
+                "cloudtrail:DescribeTrails",
+                "with --deep, for clusters older than 90 days: the trail's bucket",
+            ),
+            p("s3:ListBucket", "with --deep: the trail's log files"),
+            p("s3:GetObject", "with --deep: read them"),
+            p(
+                "eks:ListAccessEntries",
+                "with --deep: the creator's access entry, as a last fallback",
+            ),
+        ],
+    },
+];
+
+/// The commands [`COMMANDS`] knows, in order.
+pub fn command_names() -> Vec<&'static str> {
+    COMMANDS.iter().map(|c| c.command).collect()
+}
+
+/// The permissions of one command (`None`: unknown command), or of all (`None` given).
+pub fn permissions(command: Option<&str>) -> Option<Vec<Permission>> {
+    match command {
+        Some(name) => COMMANDS
+            .iter()
+            .find(|c| c.command == name)
+            .map(|c| c.permissions.to_vec()),
+        None => Some(
+            COMMANDS
+                .iter()
+                .flat_map(|c| c.permissions.iter().copied())
+                .collect(),
+        ),
+    }
+}
+
+/// The IAM policy document: version 2012-10-17, one statement per service (Sid = the service),
+/// sorted, de-duplicated actions, Resource `*` (narrow it as docs/permissions.md explains).
+pub fn document(perms: &[Permission]) -> Value {
+    let mut by_service: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for perm in perms {
+        let service = perm.action.split(':').next().unwrap_or_default();
+        by_service.entry(service).or_default().insert(perm.action);
+    }
+    let statements: Vec<Value> = by_service
+        .iter()
+        .map(|(service, actions)| {
+            json!({
+                "Sid": sid(service),
+                "Effect": "Allow",
+                "Action": actions.iter().collect::<Vec<_>>(),
+                "Resource": "*",
+            })
+        })
+        .collect();
+    json!({"Version": "2012-10-17", "Statement": statements})
+}
+
+/// `eks` -> `Eks`, `cloudtrail` -> `Cloudtrail` (Sids are alphanumeric).
+fn sid(service: &str) -> String {
+    let mut c = service.chars();
+    match c.next() {
+        Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_sorted_statement_per_service() {
+        let perms = permissions(Some("creator")).unwrap();
+        let doc = document(&perms);
+        assert_eq!(doc["Version"], "2012-10-17");
+        let sids: Vec<&str> = doc["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert_eq!(sids, vec!["Cloudtrail", "Eks", "Iam", "S3"]);
+        for s in doc["Statement"].as_array().unwrap() {
+            let actions: Vec<&str> = s["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let mut sorted = actions.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(actions, sorted);
+        }
+    }
+
+    #[test]
+    fn the_union_holds_every_command_and_no_duplicates() {
+        let all = document(&permissions(None).unwrap());
+        let text = all.to_string();
+        for c in COMMANDS {
+            for perm in c.permissions {
+                assert!(text.contains(perm.action), "{}", perm.action);
+            }
+        }
+        assert_eq!(text.matches("\"eks:DescribeCluster\"").count(), 1);
+        assert!(permissions(Some("nope")).is_none());
+    }
+
+    #[test]
+    fn every_action_names_a_service_and_a_reason() {
+        for c in COMMANDS {
+            let mut seen = BTreeSet::new();
+            for perm in c.permissions {
+                assert!(perm.action.contains(':'), "{}", perm.action);
+                assert!(!perm.why.is_empty(), "{}", perm.action);
+                assert!(
+                    seen.insert(perm.action),
+                    "{} twice in {}",
+                    perm.action,
+                    c.command
+                );
+                assert_ne!(perm.action, "sts:GetCallerIdentity");
+            }
+        }
+    }
+}

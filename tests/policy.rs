@@ -1,0 +1,449 @@
+//! `policy` kept true: every command runs against moto + eks-sim (tests/fixtures/scenarios/
+//! policy.yaml) with `--call-log`, along each path that needs a permission of its own, and the
+//! IAM actions it really called are compared with `eks-breakglass policy COMMAND` both ways:
+//! nothing used that the policy lacks, nothing listed that no scenario used.
+//!
+//! `sts:GetCallerIdentity` is exempt: it needs no permission. The few listed actions that no
+//! scenario here can reach are named in [`NOT_EXERCISED`] with the reason.
+
+mod common;
+#[path = "getin_support/mod.rs"]
+mod support;
+
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::Command;
+use support::{World, arn, text};
+
+/// Listed, but unreachable in this world (command, action, why).
+const NOT_EXERCISED: &[(&str, &str, &str)] = &[(
+    "cleanup",
+    "sts:AssumeRole",
+    "only with --role-arn for a Kubernetes undo (RestoreConfigMap), which only aws-auth restore and recover make; they have not landed",
+)];
+
+/// Actions that need no IAM permission.
+const EXEMPT: &[&str] = &["sts:GetCallerIdentity"];
+
+struct Runner<'a> {
+    w: &'a World,
+    used: BTreeMap<&'static str, BTreeSet<String>>,
+    n: usize,
+}
+
+impl<'a> Runner<'a> {
+    /// Runs the product as `command` with a call log; returns (exit code, stdout, stderr).
+    fn run(
+        &mut self,
+        command: &'static str,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> (i32, String, String) {
+        self.n += 1;
+        let log = self.w.path(&format!("calls-{}.jsonl", self.n));
+        let out = self
+            .w
+            .product()
+            .args(args)
+            .arg("--call-log")
+            .arg(&log)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        let set = self.used.entry(command).or_default();
+        for line in calls.lines() {
+            let v: Value = serde_json::from_str(line).expect("call log line");
+            set.insert(v["action"].as_str().unwrap().to_string());
+        }
+        (
+            out.status.code().unwrap_or(-1),
+            text(&out.stdout),
+            text(&out.stderr),
+        )
+    }
+
+    /// Like `run`, and the exit code must be one of `ok`.
+    fn expect(&mut self, command: &'static str, args: &[&str], ok: &[i32]) -> String {
+        let (code, stdout, stderr) = self.run(command, args, &[]);
+        assert!(
+            ok.contains(&code),
+            "{args:?} exited {code}\n{stdout}\n{stderr}"
+        );
+        stdout
+    }
+}
+
+fn journal(w: &World, name: &str) -> String {
+    w.path(name).display().to_string()
+}
+
+/// awscli against moto itself (Organizations is not behind the sim).
+fn moto_aws(w: &World, args: &[&str]) -> Value {
+    let bin: PathBuf = common::venv_bin("aws");
+    let out = Command::new(bin)
+        .args(args)
+        .args(["--endpoint-url", &w.moto_url, "--output", "json"])
+        .envs(w.env.clone())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "aws {args:?}: {}", text(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+}
+
+/// The actions of `eks-breakglass policy [COMMAND]`.
+fn declared(w: &World, command: Option<&str>) -> BTreeSet<String> {
+    let out = w.product().arg("policy").args(command).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["Version"], "2012-10-17");
+    let mut set = BTreeSet::new();
+    for s in doc["Statement"].as_array().unwrap() {
+        assert_eq!(s["Effect"], "Allow");
+        for a in s["Action"].as_array().unwrap() {
+            set.insert(a.as_str().unwrap().to_string());
+        }
+    }
+    set
+}
+
+#[test]
+fn every_command_uses_exactly_its_policy() {
+    let w = World::start("policy");
+    let op = w.operator();
+    let deployer = arn("role/ci/deployer");
+    let breakglass = arn("role/breakglass/breakglass");
+    let blind = ["cloudtrail:LookupEvents", "cloudtrail:DescribeTrails"];
+    let mut r = Runner {
+        w: &w,
+        used: BTreeMap::new(),
+        n: 0,
+    };
+
+    // token, kubeconfig, aws-auth --cluster
+    r.expect(
+        "token",
+        &["token", "--cluster", "by-user", "--role-arn", &deployer],
+        &[0],
+    );
+    let kc = journal(&w, "kubeconfig");
+    r.expect(
+        "kubeconfig",
+        &["kubeconfig", "--cluster", "by-user", "--kubeconfig", &kc],
+        &[0],
+    );
+    r.expect(
+        "aws-auth",
+        &["aws-auth", "lint", "--cluster", "by-user"],
+        &[0, 3],
+    );
+
+    // creator: CloudTrail (user, role), the S3 trail (200 days old), access entries (blind).
+    for c in ["by-user", "by-role", "old"] {
+        r.expect("creator", &["creator", "--cluster", c], &[0, 5]);
+    }
+    w.deny(&op, &blind);
+    r.expect("creator", &["creator", "--cluster", "api-cluster"], &[0, 5]);
+    w.deny(&op, &[]);
+
+    // audit, before anything is recorded: --deep finds creators through CloudTrail and S3, then
+    // blind through access entries; --org-role through moto's Organizations.
+    r.expect(
+        "audit",
+        &[
+            "audit",
+            "--deep",
+            "--breakglass-role",
+            "breakglass/breakglass",
+        ],
+        &[0, 1, 3],
+    );
+    w.deny(&op, &blind);
+    r.expect("audit", &["audit", "--deep"], &[0, 1, 3]);
+    w.deny(&op, &[]);
+    moto_aws(
+        &w,
+        &[
+            "organizations",
+            "create-organization",
+            "--feature-set",
+            "ALL",
+        ],
+    );
+    moto_aws(
+        &w,
+        &[
+            "organizations",
+            "create-account",
+            "--email",
+            "member@example.com",
+            "--account-name",
+            "member",
+        ],
+    );
+    let (code, stdout, stderr) = r.run(
+        "audit",
+        &["audit", "--org-role", "OrganizationAccountAccessRole"],
+        &[("AWS_ENDPOINT_URL_ORGANIZATIONS", w.moto_url.as_str())],
+    );
+    assert!([0, 1, 3].contains(&code), "{stdout}{stderr}");
+
+    // assume-creator finds creators as `creator` does (dry runs: S3, and access entries).
+    r.expect(
+        "assume-creator",
+        &["assume-creator", "--cluster", "old", "--dry-run"],
+        &[0, 5],
+    );
+    w.deny(&op, &blind);
+    r.expect(
+        "assume-creator",
+        &["assume-creator", "--cluster", "api-cluster", "--dry-run"],
+        &[0, 5],
+    );
+    w.deny(&op, &[]);
+
+    // record: CloudTrail, S3, over an older record (undo puts it back), access entries (blind).
+    let rec_user = journal(&w, "rec-user");
+    r.expect(
+        "record",
+        &[
+            "record",
+            "--cluster",
+            "by-user",
+            "--yes",
+            "--journal-dir",
+            &rec_user,
+        ],
+        &[0],
+    );
+    r.expect("record", &["record", "--cluster", "old", "--yes"], &[0]);
+    w.aws(&[
+        "eks",
+        "tag-resource",
+        "--resource-arn",
+        "arn:aws:eks:us-east-1:123456789012:cluster/by-role",
+        "--tags",
+        &format!("eks-breakglass/creator-arn={}", arn("user/someone-else")),
+    ]);
+    let rec_role = journal(&w, "rec-role");
+    r.expect(
+        "record",
+        &[
+            "record",
+            "--cluster",
+            "by-role",
+            "--yes",
+            "--journal-dir",
+            &rec_role,
+        ],
+        &[0],
+    );
+    w.deny(&op, &blind);
+    r.expect(
+        "record",
+        &["record", "--cluster", "api-cluster", "--yes"],
+        &[0],
+    );
+    w.deny(&op, &[]);
+
+    // audit again, with creators on the tags: IAM checks.
+    r.expect(
+        "audit",
+        &["audit", "--breakglass-role", &breakglass],
+        &[0, 1, 3],
+    );
+
+    // grant: an existing entry without admin (a role principal), and a mode switch.
+    let g_entry = journal(&w, "grant-entry");
+    r.expect(
+        "grant",
+        &[
+            "grant",
+            "--cluster",
+            "api-cluster",
+            "--principal",
+            &breakglass,
+            "--yes",
+            "--journal-dir",
+            &g_entry,
+        ],
+        &[0],
+    );
+    let g_switch = journal(&w, "grant-switch");
+    r.expect(
+        "grant",
+        &[
+            "grant",
+            "--cluster",
+            "to-switch",
+            "--allow-auth-mode-change",
+            "--yes",
+            "--journal-dir",
+            &g_switch,
+        ],
+        &[0],
+    );
+
+    // assume-creator: a temporary key (deleted at the end, then kept), a trust patch, a
+    // recreated role and user (refused by EKS: new unique ids, so a short --wait).
+    r.expect(
+        "assume-creator",
+        &[
+            "assume-creator",
+            "--cluster",
+            "by-user",
+            "--no-kubeconfig",
+            "--yes",
+        ],
+        &[0],
+    );
+    let a_key = journal(&w, "ac-key");
+    r.expect(
+        "assume-creator",
+        &[
+            "assume-creator",
+            "--cluster",
+            "by-user",
+            "--no-kubeconfig",
+            "--keep",
+            "--yes",
+            "--journal-dir",
+            &a_key,
+        ],
+        &[0],
+    );
+    let a_trust = journal(&w, "ac-trust");
+    r.expect(
+        "assume-creator",
+        &[
+            "assume-creator",
+            "--cluster",
+            "by-locked-role",
+            "--no-kubeconfig",
+            "--yes",
+            "--journal-dir",
+            &a_trust,
+        ],
+        &[0],
+    );
+    let a_role = journal(&w, "ac-role");
+    r.expect(
+        "assume-creator",
+        &[
+            "assume-creator",
+            "--cluster",
+            "by-gone-role",
+            "--no-kubeconfig",
+            "--wait",
+            "2",
+            "--yes",
+            "--journal-dir",
+            &a_role,
+        ],
+        &[0, 5],
+    );
+    let a_user = journal(&w, "ac-user");
+    r.expect(
+        "assume-creator",
+        &[
+            "assume-creator",
+            "--cluster",
+            "by-gone-user",
+            "--no-kubeconfig",
+            "--wait",
+            "2",
+            "--keep",
+            "--yes",
+            "--journal-dir",
+            &a_user,
+        ],
+        &[0, 5],
+    );
+
+    // cleanup of each kind of change; someone gave the recreated principals policies meanwhile.
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:ListClusters","Resource":"*"}]}"#;
+    let created = w.iam(
+        "CreatePolicy",
+        &[("PolicyName", "added-later"), ("PolicyDocument", doc)],
+    );
+    assert!(created.contains("added-later"), "{created}");
+    let managed = arn("policy/added-later");
+    w.iam(
+        "PutUserPolicy",
+        &[
+            ("UserName", "ex-employee"),
+            ("PolicyName", "inline"),
+            ("PolicyDocument", doc),
+        ],
+    );
+    w.iam(
+        "AttachUserPolicy",
+        &[("UserName", "ex-employee"), ("PolicyArn", &managed)],
+    );
+    w.iam(
+        "AttachRolePolicy",
+        &[("RoleName", "gone-deployer"), ("PolicyArn", &managed)],
+    );
+    for j in [
+        &a_key, &a_trust, &a_role, &a_user, &g_entry, &g_switch, &rec_user, &rec_role,
+    ] {
+        r.expect("cleanup", &["cleanup", "--journal", j, "--yes"], &[0]);
+    }
+
+    // The comparison, command by command.
+    let mut problems = Vec::new();
+    let commands: Vec<&str> = r.used.keys().copied().collect();
+    for command in &commands {
+        let used: BTreeSet<String> = r.used[command]
+            .iter()
+            .filter(|a| !EXEMPT.contains(&a.as_str()))
+            .cloned()
+            .collect();
+        let listed = declared(&w, Some(command));
+        for a in used.difference(&listed) {
+            problems.push(format!("{command}: uses {a}, which its policy lacks"));
+        }
+        for a in listed.difference(&used) {
+            if NOT_EXERCISED.iter().any(|(c, x, _)| c == command && x == a) {
+                continue;
+            }
+            problems.push(format!("{command}: lists {a}, which no scenario used"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+
+    // Every command with a policy was run, and the union is the policy of all.
+    let out = w
+        .product()
+        .args(["policy", "--output", "json", "--explain"])
+        .output()
+        .unwrap();
+    let explained: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut with_policy = BTreeSet::new();
+    for item in explained.as_array().unwrap() {
+        for c in item["commands"].as_array().unwrap() {
+            with_policy.insert(c.as_str().unwrap().to_string());
+        }
+    }
+    let ran: BTreeSet<String> = commands.iter().map(|c| c.to_string()).collect();
+    assert_eq!(with_policy, ran);
+    let all = declared(&w, None);
+    let union: BTreeSet<String> = ran.iter().flat_map(|c| declared(&w, Some(c))).collect();
+    assert_eq!(all, union);
+}
+
+#[test]
+fn unknown_command_is_a_usage_error_naming_the_commands() {
+    let out = common::product()
+        .args(["policy", "completions"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("not a command that calls AWS"), "{err}");
+    assert!(err.contains("assume-creator"), "{err}");
+}
