@@ -13,7 +13,6 @@ pub mod eks_access;
 pub mod iam;
 pub mod iam_write;
 pub mod partition;
-pub mod s3trail;
 pub mod plan_runner;
 pub mod s3trail;
 pub mod sts;
