@@ -365,6 +365,8 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             "{}",
             serde_json::json!({
                 "cluster": facts.name, "creator": creator, "status": status, "route": route,
+                // A creator given with --creator was not searched for: say so.
+                "creator_from": if args.creator.is_some() { "--creator" } else { creator.source.as_str() },
                 "plan": plan, "journal": dir, "verification": verification.json(),
                 "handed_over": handed, "run_end": end_lines, "next_command": next,
                 "env": env_json,
