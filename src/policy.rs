@@ -227,24 +227,36 @@ pub const COMMANDS: &[CommandPolicy] = &[
                 "iam:ListUserPolicies",
                 "a recreated user's inline policies, before deleting it",
             ),
-            p("iam:DeleteUserPolicy", "delete them"),
+            p(
+                "iam:DeleteUserPolicy",
+                "delete a recreated user's inline policies (IAM refuses DeleteUser before)",
+            ),
             p(
                 "iam:ListAttachedUserPolicies",
                 "a recreated user's managed policies",
             ),
-            p("iam:DetachUserPolicy", "detach them"),
+            p(
+                "iam:DetachUserPolicy",
+                "detach a recreated user's managed policies (same reason)",
+            ),
             p(
                 "iam:DeleteLoginProfile",
                 "a console password someone gave the recreated user",
             ),
             p("iam:DeleteUser", "delete a user the run recreated"),
             p("iam:ListRolePolicies", "a recreated role's inline policies"),
-            p("iam:DeleteRolePolicy", "delete them"),
+            p(
+                "iam:DeleteRolePolicy",
+                "delete a recreated role's inline policies (IAM refuses DeleteRole before)",
+            ),
             p(
                 "iam:ListAttachedRolePolicies",
                 "a recreated role's managed policies",
             ),
-            p("iam:DetachRolePolicy", "detach them"),
+            p(
+                "iam:DetachRolePolicy",
+                "detach a recreated role's managed policies (same reason)",
+            ),
             p("iam:DeleteRole", "delete a role the run recreated"),
             p(
                 "eks:DeleteAccessEntry",
@@ -304,7 +316,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
                 "with --deep, for clusters older than 90 days: the trail's bucket",
             ),
             p("s3:ListBucket", "with --deep: the trail's log files"),
-            p("s3:GetObject", "with --deep: read them"),
+            p("s3:GetObject", "with --deep: read the trail's log files"),
             p(
                 "eks:ListAccessEntries",
                 "with --deep: the creator's access entry, as a last fallback",
