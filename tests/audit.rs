@@ -242,3 +242,63 @@ fn two_hundred_clusters_concurrently_match_a_serial_run() {
     assert_eq!(par["clusters"], ser["clusters"]);
     assert_eq!(par["calls"], ser["calls"]);
 }
+
+#[test]
+fn profiles_are_audited_once_per_account_and_a_failing_profile_is_reported() {
+    let w = World::start("fleet");
+    let env = |k: &str| {
+        w.env
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    // Each profile reaches the world through its own endpoint_url (the SDK's profile setting).
+    let endpoint = env("AWS_ENDPOINT_URL_EKS");
+    let (key, secret) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"));
+    let profile = |name: &str, key: &str| {
+        format!(
+            "[profile {name}]\nregion = us-east-1\naws_access_key_id = {key}\naws_secret_access_key = {secret}\nendpoint_url = {endpoint}\n"
+        )
+    };
+    let config = w.path("aws-config");
+    std::fs::write(
+        &config,
+        [
+            profile("admin", &key),
+            profile("readonly", &key),
+            // No credentials at all (an SSO profile nobody logged in to).
+            "[profile stale]\nregion = us-east-1\n".to_string(),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let mut cmd = common::product();
+    for var in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_EKS",
+        "AWS_ENDPOINT_URL_IAM",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("AWS_CONFIG_FILE", &config)
+        .args([
+            "audit",
+            "--profiles",
+            "admin,readonly,stale",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["clusters"], 10, "{}", report["summary"]);
+    assert_eq!(report["summary"]["accounts"], 1);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["account"], "profile:stale");
+    assert_eq!(errors[0]["action"], "sts:GetCallerIdentity");
+}

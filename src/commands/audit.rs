@@ -216,9 +216,8 @@ async fn gather(
     g: &Globals,
     args: &AuditArgs,
 ) -> Result<(Vec<Assessment>, Vec<AuditError>), AppError> {
-    let base = AwsContext::load(&g.aws_options()).await?;
     let mut errors = Vec::new();
-    let targets = targets(g, args, &base, &mut errors).await?;
+    let targets = targets(g, args, &mut errors).await?;
     let shared = Rc::new(Shared {
         limits: Limits::new(
             (args.rate, args.rate * 2.0),
@@ -330,7 +329,6 @@ fn progress_bar() -> indicatif::ProgressBar {
 async fn targets(
     g: &Globals,
     args: &AuditArgs,
-    base: &AwsContext,
     errors: &mut Vec<AuditError>,
 ) -> Result<Vec<Target>, AppError> {
     let mut out = Vec::new();
@@ -340,6 +338,10 @@ async fn targets(
             opts.profile = Some(p.clone());
             let ctx = AwsContext::load(&opts).await?;
             match sts::caller_identity(&ctx).await {
+                // Two profiles of one account (an admin and a read-only one): audit it once.
+                Ok(id) if out.iter().any(|t: &Target| t.account == id.account) => {
+                    tracing::info!("profile {p} is account {} again: skipped", id.account);
+                }
                 Ok(id) => out.push(Target {
                     account: id.account,
                     ctx,
@@ -354,6 +356,7 @@ async fn targets(
         }
         return Ok(out);
     }
+    let base = &AwsContext::load(&g.aws_options()).await?;
     let me = sts::caller_identity(base).await?;
     let Some(role) = &args.org_role else {
         out.push(Target {
