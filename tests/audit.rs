@@ -302,3 +302,83 @@ fn profiles_are_audited_once_per_account_and_a_failing_profile_is_reported() {
     assert_eq!(errors[0]["account"], "profile:stale");
     assert_eq!(errors[0]["action"], "sts:GetCallerIdentity");
 }
+
+#[test]
+fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
+    let w = World::start("fleet");
+    let out = w
+        .product()
+        .args(["audit", "--deep", "--output", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", text(&out.stderr)));
+    let c = by_name(&report);
+    let nr = &c["not-recorded"];
+    assert_eq!(nr["creator_source"], "cloudtrail", "{nr}");
+    assert_eq!(nr["creator_state"], "alive");
+    assert_eq!(nr["path"], "creator");
+    assert!(codes(nr).contains(&"creator-not-recorded".to_string()));
+    assert_eq!(c["creator-gone"]["creator_state"], "deleted");
+    assert_eq!(c["creator-recreated"]["creator_state"], "recreated");
+
+    // An organisation in moto: the management account (ours) and a member. The member's role
+    // is assumed; eks-sim serves one account, so listing the member's clusters is refused, and
+    // that is reported without stopping the audit of the management account.
+    let aws = |args: &[&str]| {
+        let out = std::process::Command::new(common::venv_bin("aws"))
+            .args(args)
+            .args(["--endpoint-url", &w.moto_url, "--output", "json"])
+            .envs(w.env.clone())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
+    };
+    aws(&[
+        "organizations",
+        "create-organization",
+        "--feature-set",
+        "ALL",
+    ]);
+    let member = aws(&[
+        "organizations",
+        "create-account",
+        "--email",
+        "member@example.com",
+        "--account-name",
+        "member",
+    ]);
+    let member_id = member["CreateAccountStatus"]["AccountId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let calls = w.path("org-calls.jsonl");
+    let out = w
+        .product()
+        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &w.moto_url)
+        .args([
+            "audit",
+            "--org-role",
+            "OrganizationAccountAccessRole",
+            "--output",
+            "json",
+            "--call-log",
+            calls.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["summary"]["clusters"], 10);
+    let errors = report["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["account"], member_id.as_str());
+    assert_eq!(errors[0]["action"], "eks:ListClusters");
+    let log = common::read(&calls);
+    assert_eq!(log.matches("\"organizations:ListAccounts\"").count(), 1);
+    assert_eq!(log.matches("\"sts:AssumeRole\"").count(), 1, "{log}");
+}
