@@ -5,7 +5,8 @@
 #   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
 #   scripts/bench.sh audit      audit of 200 clusters (eks-sim), --concurrency 16 vs 1 (target: < 10 s)
 #
-# Builds the release binary first; RUNS=N changes the number of runs (default 25).
+# Builds the release binary first (BIN=PATH uses that binary instead); RUNS=N changes the
+# number of runs (default 25).
 # audit: LATENCY_MS (default 50) is added to every request to the world, like a round trip to
 # an AWS region; RATE (default 80 = 4 regions x the default 20/s) is the EKS rate per region,
 # since eks-sim serves one region where the acceptance fleet spans four.
@@ -19,9 +20,13 @@ if [ ! -x .venv/bin/aws ]; then
   echo "the test venv is missing: run scripts/test.sh once (it installs moto and awscli)" >&2
   exit 2
 fi
-echo "==> building the release binary"
-cargo build --release --quiet -p eks-breakglass
-bin="$PWD/target/release/eks-breakglass"
+if [ -n "${BIN:-}" ]; then
+  bin="$BIN"   # e.g. BIN=target/debug/eks-breakglass to skip the release build
+else
+  echo "==> building the release binary"
+  cargo build --release --quiet -p eks-breakglass
+  bin="$PWD/target/release/eks-breakglass"
+fi
 
 status=0
 for w in "${what[@]}"; do

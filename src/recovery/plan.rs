@@ -222,12 +222,12 @@ impl Action {
                 ],
             ),
             Action::TagResource { resource_arn, tags } => {
-                let keys: Vec<&str> = tags.keys().map(String::as_str).collect();
-                let keys = keys.join(",");
-                AwsCall::new(
-                    "eks:TagResource",
-                    &[("resourceArn", resource_arn), ("tags", &keys)],
-                )
+                // Tag values are shown in full: they are what the operator confirms.
+                let mut call = AwsCall::new("eks:TagResource", &[("resourceArn", resource_arn)]);
+                for (k, v) in tags {
+                    call.params.insert(format!("tags.{k}"), v.clone());
+                }
+                call
             }
             Action::WriteConfigMap {
                 cluster,

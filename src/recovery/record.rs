@@ -159,7 +159,12 @@ mod tests {
         };
         assert_eq!(remove.len(), 4);
         assert!(previous.is_empty());
-        assert!(plan.render().contains("eks:TagResource"));
+        let text = plan.render();
+        assert!(text.contains("eks:TagResource"), "{text}");
+        assert!(
+            text.contains("tags.eks-breakglass/creator-id=AIDAEXAMPLE"),
+            "{text}"
+        );
     }
 
     #[test]
