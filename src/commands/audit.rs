@@ -221,7 +221,13 @@ async fn gather(
     let shared = Rc::new(Shared {
         limits: Limits::new(
             (args.rate, args.rate * 2.0),
-            &[("iam", 10.0, 20.0), ("sts", 10.0, 10.0)],
+            // CloudTrail LookupEvents: 2 requests/s per account and region; each `--deep`
+            // search starts on a token, and paces its own further pages.
+            &[
+                ("iam", 10.0, 20.0),
+                ("sts", 10.0, 10.0),
+                ("cloudtrail", 1.8, 1.0),
+            ],
         ),
         iam: Mutex::new(HashMap::new()),
         deep: Mutex::new(HashMap::new()),
@@ -571,6 +577,10 @@ async fn deep_search(
     };
     let report = {
         let _turn = lock.lock().await;
+        shared
+            .limits
+            .acquire(account, &ctx.region, "cloudtrail")
+            .await;
         let opts = FindOptions {
             trail_bucket: None,
             caller: None,
