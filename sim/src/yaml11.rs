@@ -10,9 +10,48 @@ use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+pub const NOT_A_LIST_STR: &str = "yaml: unmarshal errors: cannot unmarshal !!str into []string";
+pub const NOT_A_LIST_MAP: &str = "yaml: unmarshal errors: cannot unmarshal !!map into []string";
+
+/// go-yaml v2 `Unmarshal` of a YAML list into `[]string` (how the authenticator reads
+/// `mapAccounts`): every non-null scalar item keeps its original text (`yes`, `0123`,
+/// `123456789012` stay as written); null items are `None`; other items are type errors (`None`
+/// too: go-yaml leaves them empty). A document that is not a list is an error.
+pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    libyaml_tabs(text)?;
+    let mut builder = Builder {
+        raw_strings: true,
+        ..Builder::default()
+    };
+    let mut parser = Parser::new_from_str(text);
+    parser
+        .load(&mut builder, false)
+        .map_err(|e| format!("yaml: {e}"))?;
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    match builder.root.unwrap_or(Value::Null) {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => Ok(items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect()),
+        Value::String(_) => {
+            Err("yaml: unmarshal errors: cannot unmarshal !!str into []string".into())
+        }
+        _ => Err("yaml: unmarshal errors: cannot unmarshal !!map into []string".into()),
+    }
+}
+
 /// Converts YAML text to JSON. Only the first document is read (as go-yaml's `Unmarshal`).
 /// An empty document is `null`.
 pub fn yaml_to_json(text: &str) -> Result<Value, String> {
+    // libyaml skips a byte order mark at the start of the stream.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     libyaml_tabs(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
@@ -220,6 +259,8 @@ struct Builder {
     anchors: HashMap<usize, Value>,
     error: Option<String>,
     done: bool,
+    /// go-yaml decoding into a `string`: a non-null scalar keeps its original text.
+    raw_strings: bool,
 }
 
 impl Builder {
@@ -281,7 +322,13 @@ impl MarkedEventReceiver for Builder {
                 None => self.fail(format!("yaml: line {}: unknown anchor", mark.line())),
             },
             Event::Scalar(text, style, anchor, tag) => {
-                match resolve_scalar(&text, style, tag.as_ref()) {
+                let resolved = resolve_scalar(&text, style, tag.as_ref());
+                let resolved = match resolved {
+                    Ok(Value::Null) => Ok(Value::Null),
+                    Ok(_) | Err(_) if self.raw_strings => Ok(Value::String(text.clone())),
+                    other => other,
+                };
+                match resolved {
                     Ok(v) => {
                         if anchor > 0 {
                             self.anchors.insert(anchor, v.clone());
@@ -480,6 +527,27 @@ mod tests {
         assert!(yaml_to_json("- a: 1\n  b: 2\n c: 3\n").is_err());
         assert!(yaml_to_json("- username: {{SessionName}}\n").is_err());
         assert!(yaml_to_json("- a: 1\n\t b: 2\n").is_err());
+    }
+
+    #[test]
+    fn string_lists_keep_original_text() {
+        assert_eq!(
+            yaml_string_list("- \"123456789012\"\n- 210987654321\n- yes\n- 0123\n- ~\n- {a: b}\n")
+                .expect("list"),
+            vec![
+                Some("123456789012".into()),
+                Some("210987654321".into()),
+                Some("yes".into()),
+                Some("0123".into()),
+                None,
+                None
+            ]
+        );
+        assert!(yaml_string_list("a: b\n").is_err());
+        assert_eq!(
+            yaml_string_list("").expect("empty"),
+            Vec::<Option<String>>::new()
+        );
     }
 
     #[test]
