@@ -4,13 +4,13 @@
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
 #   scripts/bench.sh creator    creator vs paging through CloudTrail with awscli, 100k events (calls, time)
-#   scripts/bench.sh audit      audit of 200 clusters (eks-sim), --concurrency 16 vs 1 (target: < 10 s)
+#   scripts/bench.sh audit      audit of 200 clusters in 3 accounts x 4 regions, --concurrency 16 vs 1 (target: < 10 s)
 #
 # Builds the release binary first (BIN=PATH uses that binary instead); RUNS=N changes the
 # number of runs (default 25).
-# audit: LATENCY_MS (default 50) is added to every request to the world, like a round trip to
-# an AWS region; RATE (default 80 = 4 regions x the default 20/s) is the EKS rate per region,
-# since eks-sim serves one region where the acceptance fleet spans four.
+# audit: one eks-sim world (and one moto, MOTO_ACCOUNT_ID) per account and region, reached
+# through one AWS profile each (region, keys, endpoint_url): `audit --profiles …`. LATENCY_MS
+# (default 50) is added to every request, like a round trip to an AWS region.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-25}"

@@ -107,59 +107,95 @@ class LatencyProxy:
                     pass
 
 
-def start_world(root, sim_bin, scenario, tmp):
-    """moto + eks-sim for `scenario`, as the tests start them; returns (procs, state)."""
-    moto_port = free_port()
-    moto = subprocess.Popen(
-        [f"{root}/.venv/bin/moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: port_open(moto_port), 30, "moto")
-    state_path = os.path.join(tmp, "state.json")
-    sim = subprocess.Popen(
-        [sim_bin, "--scenario", scenario, "--moto", f"http://127.0.0.1:{moto_port}",
-         "--state", state_path],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_for(lambda: os.path.exists(state_path), 300, "eks-sim")
-    with open(state_path) as f:
-        return [sim, moto], json.load(f)
+ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
+REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"]
 
 
-def audit_bench(binary, sim_bin, root, latency_ms, concurrency, rate):
-    """`audit` over the 200-cluster world: bounded concurrency against a serial run."""
-    scenario = f"{root}/tests/fixtures/scenarios/fleet-200.yaml"
+def start_worlds(root, sim_bin, tmp, worlds):
+    """One moto (in the world's account, MOTO_ACCOUNT_ID) and one eks-sim per (account, region,
+    scenario text), started in parallel; returns (processes, states)."""
+    procs, pending = [], []
+    for n, (account, region, text) in enumerate(worlds):
+        d = os.path.join(tmp, f"w{n}")
+        os.makedirs(d)
+        with open(os.path.join(d, "scenario.yaml"), "w") as f:
+            f.write(text)
+        port = free_port()
+        env = dict(os.environ, MOTO_ACCOUNT_ID=account)
+        procs.append(subprocess.Popen(
+            [f"{root}/.venv/bin/moto_server", "-H", "127.0.0.1", "-p", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        pending.append((d, port))
+    for d, port in pending:
+        wait_for(lambda: port_open(port), 120, "moto")
+    for d, port in pending:
+        procs.append(subprocess.Popen(
+            [sim_bin, "--scenario", os.path.join(d, "scenario.yaml"),
+             "--moto", f"http://127.0.0.1:{port}", "--state", os.path.join(d, "state.json")],
+            stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "sim.log"), "w")))
+    states = []
+    for d, _ in pending:
+        path = os.path.join(d, "state.json")
+        wait_for(lambda: os.path.exists(path), 300, f"eks-sim ({d}/sim.log)")
+        with open(path) as f:
+            states.append(json.load(f))
+    return procs, states
+
+
+def audit_bench(binary, sim_bin, root, latency_ms, concurrency, clusters=200):
+    """`audit` of a fleet spread over 3 accounts x 4 regions (one eks-sim world each, reached
+    through one AWS profile each: region, credentials, endpoint_url), with bounded concurrency
+    against a serial run."""
+    sys.path.insert(0, os.path.join(root, "scripts"))
+    from gen_fleet import scenario
+
+    pairs = [(a, r) for a in ACCOUNTS for r in REGIONS]
+    worlds = [(a, r, scenario(range(k, clusters, len(pairs)), r, a))
+              for k, (a, r) in enumerate(pairs)]
     with tempfile.TemporaryDirectory() as tmp:
-        procs, state = start_world(root, sim_bin, scenario, tmp)
+        t0 = time.perf_counter()
+        procs, states = start_worlds(root, sim_bin, tmp, worlds)
+        print(f"audit: {len(worlds)} worlds ({len(ACCOUNTS)} accounts x {len(REGIONS)} regions) "
+              f"up in {time.perf_counter() - t0:.0f} s", flush=True)
         try:
-            proxy = LatencyProxy(state["eksPort"], latency_ms / 1000)
+            profiles, config = [], []
+            for n, st in enumerate(states):
+                proxy = LatencyProxy(st["eksPort"], latency_ms / 1000)
+                name = f"a{st['account'][0]}-{st['region']}"
+                profiles.append(name)
+                config.append(
+                    f"[profile {name}]\nregion = {st['region']}\n"
+                    f"aws_access_key_id = {st['env']['AWS_ACCESS_KEY_ID']}\n"
+                    f"aws_secret_access_key = {st['env']['AWS_SECRET_ACCESS_KEY']}\n"
+                    f"endpoint_url = http://127.0.0.1:{proxy.port}\n")
+            cfg = os.path.join(tmp, "aws-config")
+            with open(cfg, "w") as f:
+                f.write("\n".join(config))
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            env.update(state["env"])
-            slow = f"http://127.0.0.1:{proxy.port}"
-            for k in ("AWS_ENDPOINT_URL_EKS", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS"):
-                env[k] = slow
-            env.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-                        "AWS_EC2_METADATA_DISABLED": "true", "AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
+            env.update({"AWS_CONFIG_FILE": cfg, "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                        "AWS_EC2_METADATA_DISABLED": "true"})
             results = {}
             for c in (concurrency, 1):
-                argv = [binary, "audit", "--breakglass-role", "breakglass/breakglass",
-                        "--concurrency", str(c), "--rate", str(rate), "--output", "json"]
+                argv = [binary, "audit", "--profiles", ",".join(profiles),
+                        "--breakglass-role", "breakglass/breakglass",
+                        "--concurrency", str(c), "--output", "json"]
                 start = time.perf_counter()
                 proc = subprocess.run(argv, env=env, capture_output=True, text=True)
                 elapsed = time.perf_counter() - start
                 if proc.returncode not in (0, 3):
                     sys.exit(f"audit failed ({proc.returncode}): {proc.stderr}")
-                out = json.loads(proc.stdout)
-                results[c] = (elapsed, out)
+                results[c] = (elapsed, json.loads(proc.stdout))
             t_par, out = results[concurrency]
             t_ser, out_ser = results[1]
             same = out["clusters"] == out_ser["clusters"]
             s = out["summary"]
             calls = sum(out["calls"].values())
-            ok = t_par < 10 and same
-            print(f"audit: {s['clusters']} clusters ({s['flagged']} flagged), {calls} AWS calls, "
+            print(f"audit: {s['clusters']} clusters in {s['accounts']} accounts x {s['regions']} "
+                  f"regions ({s['flagged']} flagged, {s['errors']} errors), {calls} AWS calls, "
                   f"{latency_ms} ms per request | --concurrency {concurrency}: {t_par:.2f} s | "
                   f"--concurrency 1: {t_ser:.2f} s | ratio {t_ser / t_par:.1f}x | "
                   f"same results: {same} | target < 10 s: {'OK' if t_par < 10 else 'MISSED'}")
-            return ok
+            return t_par < 10 and same and s["clusters"] == clusters
         finally:
             for p in procs:
                 p.terminate()
@@ -171,8 +207,7 @@ if __name__ == "__main__":
     if mode == "audit":
         binary, sim_bin, root = sys.argv[2], sys.argv[3], sys.argv[4]
         latency = int(os.environ.get("LATENCY_MS", "50"))
-        ok = audit_bench(binary, sim_bin, root, latency, int(os.environ.get("CONCURRENCY", "16")),
-                         float(os.environ.get("RATE", "80")))
+        ok = audit_bench(binary, sim_bin, root, latency, int(os.environ.get("CONCURRENCY", "16")))
         sys.exit(0 if ok else 1)
     if mode == "token":
         binary, aws, runs = sys.argv[2], sys.argv[3], int(sys.argv[4])

@@ -382,3 +382,69 @@ fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
     assert_eq!(log.matches("\"organizations:ListAccounts\"").count(), 1);
     assert_eq!(log.matches("\"sts:AssumeRole\"").count(), 1, "{log}");
 }
+
+#[test]
+fn profiles_in_two_regions_make_one_report() {
+    let us = World::start("fleet");
+    let eu = World::start("fleet-eu");
+    let profile = |name: &str, w: &World, region: &str| {
+        let env = |k: &str| {
+            w.env
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
+        format!(
+            "[profile {name}]\nregion = {region}\naws_access_key_id = {}\naws_secret_access_key = {}\nendpoint_url = {}\n",
+            env("AWS_ACCESS_KEY_ID"),
+            env("AWS_SECRET_ACCESS_KEY"),
+            env("AWS_ENDPOINT_URL_EKS")
+        )
+    };
+    let config = us.path("aws-config");
+    std::fs::write(
+        &config,
+        [
+            profile("prod-us", &us, "us-east-1"),
+            profile("prod-eu", &eu, "eu-west-1"),
+        ]
+        .join("\n"),
+    )
+    .unwrap();
+    let mut cmd = common::product();
+    for var in [
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_EKS",
+        "AWS_ENDPOINT_URL_IAM",
+        "AWS_ENDPOINT_URL_STS",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .env("AWS_CONFIG_FILE", &config)
+        .args([
+            "audit",
+            "--profiles",
+            "prod-us,prod-eu",
+            "--breakglass-role",
+            "breakglass/breakglass",
+            "--format",
+            "csv",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let csv = text(&out.stdout);
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 13, "{csv}");
+    assert_eq!(rows.iter().filter(|r| r.contains(",eu-west-1,")).count(), 3);
+    let eu_entry = rows.iter().find(|r| r.contains(",eu-entry,")).unwrap();
+    assert!(
+        eu_entry.contains("arn:aws:eks:eu-west-1:123456789012:cluster/eu-entry")
+            && eu_entry.contains(",access_entry,false,"),
+        "{eu_entry}"
+    );
+    // Sorted by account, region, cluster: the eu-west-1 rows come first.
+    assert!(rows[0].contains(",eu-west-1,"), "{csv}");
+}

@@ -339,25 +339,59 @@ async fn targets(
 ) -> Result<Vec<Target>, AppError> {
     let mut out = Vec::new();
     if !args.profiles.is_empty() {
-        for p in &args.profiles {
+        // Who each profile is, all at once (in order of the command line for the results).
+        let mut who = tokio::task::JoinSet::new();
+        for (n, p) in args.profiles.iter().enumerate() {
             let mut opts = g.aws_options();
             opts.profile = Some(p.clone());
-            let ctx = AwsContext::load(&opts).await?;
-            match sts::caller_identity(&ctx).await {
-                // Two profiles of one account (an admin and a read-only one): audit it once.
-                Ok(id) if out.iter().any(|t: &Target| t.account == id.account) => {
+            let p = p.clone();
+            who.spawn_local(async move {
+                let ctx = AwsContext::load(&opts).await;
+                let id = match &ctx {
+                    Ok(c) => Some(sts::caller_identity(c).await),
+                    Err(_) => None,
+                };
+                (n, p, ctx, id)
+            });
+        }
+        let mut answers = Vec::new();
+        while let Some(done) = who.join_next().await {
+            if let Ok(a) = done {
+                answers.push(a);
+            }
+        }
+        answers.sort_by_key(|a| a.0);
+        for (_, p, ctx, id) in answers {
+            let ctx = match ctx {
+                Ok(c) => c,
+                Err(e) => {
+                    errors.push(AuditError::new(&format!("profile:{p}"), "-", None, &e));
+                    continue;
+                }
+            };
+            match id {
+                // Two profiles of one account (an admin and a read-only one) are audited once;
+                // without --regions, profiles of one account in different regions are not
+                // duplicates (each is audited in its own region).
+                Some(Ok(id))
+                    if out.iter().any(|t: &Target| {
+                        t.account == id.account
+                            && (!args.regions.is_empty() || t.ctx.region == ctx.region)
+                    }) =>
+                {
                     tracing::info!("profile {p} is account {} again: skipped", id.account);
                 }
-                Ok(id) => out.push(Target {
+                Some(Ok(id)) => out.push(Target {
                     account: id.account,
                     ctx,
                 }),
-                Err(e) => errors.push(AuditError::new(
+                Some(Err(e)) => errors.push(AuditError::new(
                     &format!("profile:{p}"),
                     &ctx.region,
                     None,
                     &e,
                 )),
+                None => {}
             }
         }
         return Ok(out);
