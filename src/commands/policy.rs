@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  eks-breakglass policy restore > eks-breakglass-restore.json\n  \
+    after_help = "Examples:\n  eks-breakglass policy grant > eks-breakglass-grant.json\n  \
 eks-breakglass policy > eks-breakglass-all.json\n  \
 eks-breakglass policy assume-creator --explain\n  \
 aws iam create-policy --policy-name eks-breakglass --policy-document \"$(eks-breakglass policy)\"\n\n\
