@@ -6,8 +6,10 @@
 //! and are handed to the command that asked for them; only ids reach the journal.
 
 use super::access::{self, UpdateState};
+use super::cluster_api;
 use super::iam_write::{self, NewAccessKey};
 use super::{AwsContext, AwsError, AwsErrorKind};
+use crate::error::AppError;
 use crate::recovery::journal::Journal;
 use crate::recovery::plan::{Action, Done, Interrupt, Runner, Step, StepError, Undo, Undone};
 use std::collections::BTreeMap;
@@ -26,6 +28,9 @@ pub struct AwsRunner<'a> {
     /// Shows what is being waited for (a spinner in a terminal).
     status: Box<dyn Fn(&str) + 'a>,
     keys: Vec<NewAccessKey>,
+    /// The last ConfigMap write was refused with 409 (someone changed it since it was read):
+    /// the command re-reads, re-diffs and asks again.
+    pub configmap_conflict: bool,
 }
 
 impl<'a> AwsRunner<'a> {
@@ -43,6 +48,7 @@ impl<'a> AwsRunner<'a> {
             poll_every: Duration::from_millis(500),
             status,
             keys: Vec::new(),
+            configmap_conflict: false,
         }
     }
 
@@ -164,6 +170,14 @@ impl<'a> AwsRunner<'a> {
                 access::associate_cluster_policy(self.ctx, cluster, principal_arn, policy_arn)
                     .await?
             }
+            // Kubernetes writes are not AWS calls: `Runner::run` sends them to `cluster_api`.
+            Action::WriteConfigMap { .. } => {
+                return Err(AwsError::new(
+                    "kubernetes:UpdateConfigMap",
+                    AwsErrorKind::Service,
+                    "a ConfigMap write is run through Runner::run",
+                ));
+            }
         }
         Ok(Done { undo, facts })
     }
@@ -284,6 +298,13 @@ impl<'a> AwsRunner<'a> {
                     format!("the access entry of {principal_arn} on {cluster} was already gone"),
                 )
             }
+            Undo::RestoreConfigMap { .. } => {
+                return Err(AwsError::new(
+                    "kubernetes:UpdateConfigMap",
+                    AwsErrorKind::Service,
+                    "a ConfigMap restore is run through Runner::undo",
+                ));
+            }
             Undo::DisassociateAccessPolicy {
                 cluster,
                 principal_arn,
@@ -324,10 +345,57 @@ pub fn step_error(e: &AwsError) -> StepError {
 
 impl Runner for AwsRunner<'_> {
     async fn run(&mut self, step: &Step) -> Result<Done, StepError> {
+        if let Action::WriteConfigMap {
+            access,
+            name,
+            resource_version,
+            file,
+        } = &step.action
+        {
+            self.configmap_conflict = false;
+            return match cluster_api::write_step(
+                self.ctx,
+                &self.journal_dir,
+                access,
+                name,
+                resource_version.as_deref(),
+                file,
+            )
+            .await
+            {
+                Ok(facts) => Ok(Done {
+                    undo: step.undo.clone(),
+                    facts,
+                }),
+                Err(e) => {
+                    self.configmap_conflict =
+                        matches!(e, AppError::Kube(crate::k8s::KubeError::Conflict(_)));
+                    Err(cluster_api::step_error(&e))
+                }
+            };
+        }
         self.run_action(step).await.map_err(|e| step_error(&e))
     }
 
     async fn undo(&mut self, undo: &Undo) -> Result<Undone, StepError> {
+        if let Undo::RestoreConfigMap {
+            access,
+            name,
+            previous_file,
+            written_file,
+        } = undo
+        {
+            return cluster_api::restore_undo(
+                self.ctx,
+                &self.journal_dir,
+                access,
+                name,
+                previous_file.as_deref(),
+                written_file,
+            )
+            .await
+            .map_err(|e| cluster_api::step_error(&e));
+        }
         self.run_undo(undo).await.map_err(|e| step_error(&e))
     }
 }

@@ -140,6 +140,34 @@ pub enum Action {
         principal_arn: String,
         policy_arn: String,
     },
+    /// Kubernetes: replace `kube-system/<name>` at `resource_version` (compare-and-swap: a
+    /// concurrent change answers 409), or create it when `resource_version` is `None`. The new
+    /// object is the file `file` of the run directory (saved before the step starts).
+    WriteConfigMap {
+        access: KubeAccess,
+        name: String,
+        resource_version: Option<String>,
+        file: String,
+    },
+}
+
+/// How to reach a cluster's API server again, as data (no secret): the journal keeps it so
+/// that `cleanup` comes back the way the run went (a tunnel, a role to assume).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KubeAccess {
+    pub cluster: String,
+    /// `--api-server`: instead of DescribeCluster's endpoint (a tunnel or bastion).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_server: Option<String>,
+    /// `--ca-file`: instead of DescribeCluster's CA.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_file: Option<String>,
+    /// `--tls-server-name`: the name to check the server certificate against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_server_name: Option<String>,
+    /// `--role-arn`: the role assumed to talk to the cluster (from the caller's credentials).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
 }
 
 impl Action {
@@ -206,6 +234,30 @@ impl Action {
                     ("accessScope.type", "cluster"),
                 ],
             ),
+            Action::WriteConfigMap {
+                access,
+                name,
+                resource_version,
+                file,
+            } => match resource_version {
+                Some(rv) => AwsCall::new(
+                    "kubernetes:UpdateConfigMap",
+                    &[
+                        ("cluster", &access.cluster),
+                        ("name", &format!("kube-system/{name}")),
+                        ("resourceVersion", rv),
+                        ("body", file),
+                    ],
+                ),
+                None => AwsCall::new(
+                    "kubernetes:CreateConfigMap",
+                    &[
+                        ("cluster", &access.cluster),
+                        ("name", &format!("kube-system/{name}")),
+                        ("body", file),
+                    ],
+                ),
+            },
         }
     }
 
@@ -259,6 +311,15 @@ pub enum Undo {
         principal_arn: String,
         policy_arn: String,
     },
+    /// Put back the ConfigMap saved in `previous_file` (or delete it when there was none),
+    /// only if the cluster still holds what the run wrote (`written_file`): a change someone
+    /// made since is never overwritten.
+    RestoreConfigMap {
+        access: KubeAccess,
+        name: String,
+        previous_file: Option<String>,
+        written_file: String,
+    },
 }
 
 impl Undo {
@@ -299,6 +360,20 @@ impl Undo {
                 policy_arn,
                 ..
             } => format!("disassociate {policy_arn} from the access entry of {principal_arn}"),
+            Undo::RestoreConfigMap {
+                name,
+                previous_file: Some(f),
+                ..
+            } => {
+                format!("put back kube-system/{name} as saved in {f} (if nobody changed it since)")
+            }
+            Undo::RestoreConfigMap {
+                name,
+                previous_file: None,
+                ..
+            } => format!(
+                "delete kube-system/{name} (it did not exist before; if nobody changed it since)"
+            ),
         }
     }
 
@@ -342,6 +417,22 @@ impl Undo {
                     ("clusterName", cluster),
                     ("principalArn", principal_arn),
                     ("policyArn", policy_arn),
+                ],
+            ),
+            Undo::RestoreConfigMap {
+                access,
+                name,
+                previous_file,
+                ..
+            } => AwsCall::new(
+                if previous_file.is_some() {
+                    "kubernetes:UpdateConfigMap"
+                } else {
+                    "kubernetes:DeleteConfigMap"
+                },
+                &[
+                    ("cluster", &access.cluster),
+                    ("name", &format!("kube-system/{name}")),
                 ],
             ),
         })
