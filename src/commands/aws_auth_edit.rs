@@ -242,8 +242,16 @@ pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
         }
     }
     let exact = a.exact;
+    let origin = candidate.origin.clone();
+    let edited = candidate.object;
+    // After a 409 the edit is carried over to the new version key by key (see `rebase`).
     let make = move |live: Option<&AwsAuthObject>| {
-        restore::prepare(live, candidate.clone(), &node_roles, exact, false)
+        let object = restore::rebase(live_obj.as_ref(), &edited, live);
+        let candidate = Candidate {
+            origin: origin.clone(),
+            object,
+        };
+        restore::prepare(live, candidate, &node_roles, exact, false)
     };
     aws_auth_write::write(g, &s, "aws-auth edit", live, make, &a.write, a.force).await
 }

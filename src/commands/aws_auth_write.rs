@@ -82,8 +82,9 @@ section the source lacks is kept when it loads. Node and Fargate roles EKS knows
 when the source misses them (not with --exact). The previous object is saved in the run\n\
 directory, and `eks-breakglass cleanup` puts it back.\n\n\
 A concurrent change (409): the object is re-read and re-diffed; in a terminal you are asked\n\
-again; with --yes the write is retried only if the change for every principal is still the one\n\
-you confirmed, otherwise nothing is written (exit 4) and both versions are kept.\n\n\
+again (the other version is saved in the run directory too); with --yes the write is retried\n\
+only if it overwrites nothing the other change touched (data key, label, annotation), otherwise\n\
+nothing is written (exit 4) and your version is kept in the run directory.\n\n\
 Examples:\n  \
 eks-breakglass aws-auth restore --cluster prod --from salvage\n  \
 eks-breakglass aws-auth restore --cluster prod --from ./aws-auth-snapshots --at 2026-01-02T10:00:00Z\n  \
@@ -457,16 +458,12 @@ pub async fn write(
     let mut attempt = 1u32;
     let mut journal: Option<Journal> = None;
     let mut dir = PathBuf::new();
-    let mut confirmed = restore::diff_signature(&prepared.diff);
     let mut runner: Option<AwsRunner> = None;
     loop {
         let plan = write_plan(s, command, live.as_ref(), &prepared, attempt);
         plan_ui::show_plan(g, &plan);
-        if attempt == 1 || !g.yes {
-            if plan_ui::confirm(g, 1)? == Decision::DryRun {
-                return Ok(exit::OK);
-            }
-            confirmed = restore::diff_signature(&prepared.diff);
+        if (attempt == 1 || !g.yes) && plan_ui::confirm(g, 1)? == Decision::DryRun {
+            return Ok(exit::OK);
         }
         if journal.is_none() {
             dir = plan_ui::run_dir(w.journal_dir.as_deref(), "aws-auth", &plan.cluster)?;
@@ -512,9 +509,12 @@ pub async fn write(
                     "\nkube-system/aws-auth was changed by someone else after it was read ({}); nothing was written. Re-reading it.",
                     error.message
                 );
+                let read_before = live_obj.take();
                 live = s.read_live().await?;
                 live_obj = live.as_ref().map(cluster_api::object_of);
                 prepared = make(live_obj.as_ref());
+                let lost =
+                    restore::overwritten(read_before.as_ref(), live_obj.as_ref(), &prepared.object);
                 if let Some(code) = refuse(g, &prepared, force)? {
                     return Ok(code);
                 }
@@ -530,7 +530,13 @@ pub async fn write(
                 println!("\nThe change, against the version now in the cluster:");
                 show_change(g, live_obj.as_ref(), &prepared);
                 attempt += 1;
-                if g.yes && restore::diff_signature(&prepared.diff) != confirmed {
+                if !lost.is_empty() {
+                    eprintln!(
+                        "The other change touched what this write also changes; writing would overwrite its {}.",
+                        lost.join(", ")
+                    );
+                }
+                if g.yes && !lost.is_empty() {
                     let _ = j.record(Event::RunFinished {
                         status: "conflict".into(),
                     });
@@ -544,7 +550,8 @@ pub async fn write(
                         .as_bytes(),
                     );
                     return Err(AppError::NeedsConfirmation(format!(
-                        "aws-auth changed while this run was writing it, and the change is now different from the one confirmed (it would undo part of the other change); nothing was written. Your version is kept in {}",
+                        "aws-auth changed while this run was writing it, and writing now would overwrite part of the other change ({}); nothing was written. Your version is kept in {}",
+                        lost.join(", "),
                         kept.display()
                     )));
                 }

@@ -424,6 +424,79 @@ pub fn check_written(written: &AwsAuthObject, reread: &AwsAuthObject) -> Vec<Str
     out
 }
 
+fn maps(o: Option<&AwsAuthObject>) -> [Option<&BTreeMap<String, String>>; 3] {
+    [
+        o.map(|x| &x.data),
+        o.map(|x| &x.labels),
+        o.map(|x| &x.annotations),
+    ]
+}
+
+const PARTS: [&str; 3] = ["data key", "label", "annotation"];
+
+/// After a 409: the keys (data, labels, annotations) that someone else changed between `read`
+/// and `now` and that writing `ours` would overwrite with something else. Empty means the write
+/// loses nobody's change.
+pub fn overwritten(
+    read: Option<&AwsAuthObject>,
+    now: Option<&AwsAuthObject>,
+    ours: &AwsAuthObject,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let ours_maps = maps(Some(ours));
+    for (i, part) in PARTS.iter().enumerate() {
+        let (r, n, o) = (maps(read)[i], maps(now)[i], ours_maps[i]);
+        let mut keys: Vec<&String> = r.into_iter().chain(n).flat_map(|m| m.keys()).collect();
+        keys.sort();
+        keys.dedup();
+        for k in keys {
+            let (rv, nv) = (r.and_then(|m| m.get(k)), n.and_then(|m| m.get(k)));
+            if rv != nv && o.and_then(|m| m.get(k)) != nv {
+                out.push(format!("{part} {k}"));
+            }
+        }
+    }
+    out
+}
+
+/// An edit made on `original`, carried over to `now` key by key: what the operator changed
+/// (data keys, labels, annotations) comes from `edited`, everything else from `now`.
+pub fn rebase(
+    original: Option<&AwsAuthObject>,
+    edited: &AwsAuthObject,
+    now: Option<&AwsAuthObject>,
+) -> AwsAuthObject {
+    let mut out = AwsAuthObject::default();
+    for (i, e) in maps(Some(edited)).into_iter().enumerate() {
+        let (o, n) = (maps(original)[i], maps(now)[i]);
+        let mut keys: Vec<&String> = o
+            .into_iter()
+            .chain(e)
+            .chain(n)
+            .flat_map(|m| m.keys())
+            .collect();
+        keys.sort();
+        keys.dedup();
+        let target = match i {
+            0 => &mut out.data,
+            1 => &mut out.labels,
+            _ => &mut out.annotations,
+        };
+        for k in keys {
+            let (ov, ev, nv) = (
+                o.and_then(|m| m.get(k)),
+                e.and_then(|m| m.get(k)),
+                n.and_then(|m| m.get(k)),
+            );
+            let chosen = if ev == ov { nv } else { ev };
+            if let Some(v) = chosen {
+                target.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -555,6 +628,30 @@ mod tests {
         assert_eq!(roles[2].arn, "arn:aws:iam::123456789012:role/admin");
         assert_eq!(roles[2].groups, vec!["system:masters"]);
         assert_eq!(roles[1].username, "system:node:{{SessionName}}");
+    }
+
+    #[test]
+    fn rebase_keeps_both_changes_and_overwritten_names_the_overlap() {
+        let read = obj(&[("mapUsers", "a"), ("notes", "old"), ("mapRoles", "r")]);
+        let now = obj(&[("mapUsers", "a"), ("notes", "theirs"), ("mapRoles", "r")]);
+        let edited = obj(&[("mapUsers", "mine"), ("notes", "old"), ("mapRoles", "r")]);
+        let merged = rebase(Some(&read), &edited, Some(&now));
+        assert_eq!(merged.data["mapUsers"], "mine");
+        assert_eq!(merged.data["notes"], "theirs");
+        assert!(overwritten(Some(&read), Some(&now), &merged).is_empty());
+        let now2 = obj(&[("mapUsers", "theirs"), ("notes", "old"), ("mapRoles", "r")]);
+        let merged2 = rebase(Some(&read), &edited, Some(&now2));
+        assert_eq!(
+            overwritten(Some(&read), Some(&now2), &merged2),
+            vec!["data key mapUsers".to_string()]
+        );
+        let mut gone = now.clone();
+        gone.data.remove("mapRoles");
+        assert!(
+            !rebase(Some(&read), &edited, Some(&gone))
+                .data
+                .contains_key("mapRoles")
+        );
     }
 
     #[test]
