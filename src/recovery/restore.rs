@@ -227,10 +227,15 @@ pub fn complete_node_roles(
     }
     let doc = candidate.object.document(&candidate.origin);
     let loads = awsauth::load(&doc);
-    let current = loads
-        .iter()
-        .find(|l| l.section == Section::MapRoles)
-        .and_then(section_text)
+    let Some(roles) = loads.iter().find(|l| l.section == Section::MapRoles) else {
+        return missing;
+    };
+    // A mapRoles that does not load is left as written (lint refuses it): rewriting it would
+    // drop every entry it holds.
+    if matches!(roles.state, SectionState::Lost | SectionState::NotAList) {
+        return missing;
+    }
+    let current = section_text(roles)
         .filter(|t| t.trim() != "[]")
         .unwrap_or_default();
     let mut text = current;
@@ -336,9 +341,9 @@ pub fn prepare(
             .collect();
         merged.notes.insert(
             0,
-            if exact {
+            if exact || !missing_node_roles(&candidate.object.mapping(), &missing).is_empty() {
                 format!(
-                    "--exact: node/Fargate roles EKS knows of are NOT mapped by the candidate, and their nodes will be refused: {}",
+                    "node/Fargate roles EKS knows of are NOT mapped by the new version (--exact, or a mapRoles that does not load), and their nodes will be refused: {}",
                     names.join(", ")
                 )
             } else {
@@ -597,6 +602,18 @@ mod tests {
         assert!(missing_node_roles(&m, &facts).is_empty());
         let p = prepare(None, c, &facts, false, true);
         assert_eq!(p.errors(), 0, "{:?}", p.analysis.findings);
+    }
+
+    #[test]
+    fn a_broken_map_roles_is_never_rewritten_to_add_node_roles() {
+        let broken = "- rolearn: arn:aws:iam::123456789012:role/a\n  username: a\n groups: []\n";
+        let mut c = Candidate {
+            origin: "f".into(),
+            object: obj(&[("mapRoles", broken)]),
+        };
+        let missing = complete_node_roles(&mut c, &[node(NODE, NodeRoleKind::Ec2Linux)], false);
+        assert_eq!(missing.len(), 1);
+        assert_eq!(c.object.data["mapRoles"], broken);
     }
 
     #[test]
