@@ -374,3 +374,91 @@ fn an_admission_webhook_rejection_is_printed_verbatim() {
     assert!(stderr.contains("nothing was changed"), "{stderr}");
     assert_eq!(aw::resource_version(&w, "prod-guarded"), rv);
 }
+
+/// Runs the product in a pseudo-terminal (so that it asks for confirmation), and, at the first
+/// prompt, lets a colleague change `team-notes` through the sim's admin API before answering
+/// "yes"; answers "yes" to every later prompt. Prints the transcript; exits with the product's
+/// exit code.
+const PTY_DRIVER: &str = r#"
+import json, os, pty, select, sys, time, urllib.request
+admin = os.environ["SIM_ADMIN"] + "/clusters/prod/aws-auth"
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+buf, answered, deadline = b"", 0, time.time() + 120
+prompt = b"Only 'yes' is accepted"
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    if buf.count(prompt) > answered:
+        if answered == 0:
+            data = json.load(urllib.request.urlopen(admin))["data"]
+            data["team-notes"] = "changed by a colleague"
+            req = urllib.request.Request(admin, data=json.dumps({"data": data}).encode(), method="PUT", headers={"Content-Type": "application/json"})
+            urllib.request.urlopen(req).read()
+        os.write(fd, b"yes\n")
+        answered += 1
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(buf.decode(errors="replace"))
+sys.stdout.write("\nPROMPTS=%d\n" % answered)
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+#[test]
+fn a_concurrent_write_between_confirmation_and_write_is_detected_re_diffed_and_asked_again() {
+    let w = World::start("awsauth-write");
+    let fixed = w.path("fixed.yaml");
+    std::fs::write(
+        &fixed,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n",
+    )
+    .unwrap();
+    let driver = w.path("drive_prompt.py");
+    std::fs::write(&driver, PTY_DRIVER).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("eks-breakglass");
+    let out = std::process::Command::new(common::venv_bin("python"))
+        .arg(&driver)
+        .arg(&bin)
+        .args(["aws-auth", "restore", "--cluster", "prod", "--from"])
+        .arg(&fixed)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .envs(w.env.clone())
+        .env("XDG_STATE_HOME", w.path("state"))
+        .env("SIM_ADMIN", &w.admin)
+        .output()
+        .unwrap();
+    let transcript = text(&out.stdout);
+    assert!(out.status.success(), "{transcript}{}", text(&out.stderr));
+    assert!(
+        transcript.contains("PROMPTS=2"),
+        "asked again: {transcript}"
+    );
+    assert!(
+        transcript.contains("changed by someone else after it was read"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("The change, against the version now in the cluster"),
+        "{transcript}"
+    );
+    // Neither change is lost: the colleague's note and the restored user.
+    let data = aw::live_data(&w, "prod");
+    assert_eq!(data["team-notes"], "changed by a colleague");
+    let m = aw::effective(&w, "prod");
+    assert_eq!(
+        aw::mapped_users(&m),
+        vec![(
+            "arn:aws:iam::123456789012:user/oncall".to_string(),
+            "oncall".to_string()
+        )]
+    );
+}

@@ -276,15 +276,17 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
                     Some("use --from rebuild, a snapshot or a file".to_string()),
                 )
             })?;
-            let doc = live_document(&a.cluster, cm)?;
-            let salvaged = awsauth::salvage(&doc, true);
-            for item in &salvaged.report.lost {
-                eprintln!(
-                    "salvage: lost {} line {}: {}",
-                    item.section, item.line, item.message
-                );
+            let (c, report) =
+                restore::salvage_candidate(&cluster_api::object_of(cm)).map_err(candidate_error)?;
+            for (what, items) in [("changed", &report.changed), ("lost", &report.lost)] {
+                for item in items {
+                    eprintln!(
+                        "salvage: {what}: {} line {}: {}",
+                        item.section, item.line, item.message
+                    );
+                }
             }
-            candidate_from_bytes("salvage of the live aws-auth", salvaged.manifest.as_bytes())?
+            c
         }
         "rebuild" => restore::rebuild(&node_roles, &a.admin_roles),
         src if src.starts_with("s3://") => {
@@ -304,8 +306,16 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
         }
     };
     let exact = a.exact;
+    let salvage = a.from == "salvage";
+    // After a 409, a salvage is made again from the version now in the cluster.
     let make = move |live: Option<&AwsAuthObject>| {
-        restore::prepare(live, candidate.clone(), &node_roles, exact, true)
+        let c = match live.filter(|_| salvage) {
+            Some(l) => restore::salvage_candidate(l)
+                .map(|(c, _)| c)
+                .unwrap_or_else(|_| candidate.clone()),
+            None => candidate.clone(),
+        };
+        restore::prepare(live, c, &node_roles, exact, true)
     };
     write(g, &s, "aws-auth restore", live, make, &a.write, false).await
 }
@@ -334,6 +344,7 @@ fn show_change(g: &Globals, live: Option<&AwsAuthObject>, p: &Prepared) {
         }
     ));
     out.push_str(&diff_text(&p.diff));
+    out.push('\n');
     if g.verbose > 0 {
         let render = |o: &AwsAuthObject| {
             let doc = o.document("x");

@@ -64,6 +64,8 @@ pub enum CandidateError {
     },
     #[error("{origin}: no mapRoles, mapUsers or mapAccounts in it; restoring it would map nobody")]
     Empty { origin: String },
+    #[error("{origin}: {detail}")]
+    Unreadable { origin: String, detail: String },
 }
 
 /// The aws-auth to restore, before it is merged with the live object.
@@ -117,6 +119,22 @@ pub fn candidate_from_document(doc: &AwsAuthDocument) -> Result<Candidate, Candi
             annotations: string_map(meta.and_then(|m| m.get("annotations"))),
         },
     })
+}
+
+/// What still parses in a (broken) live object, as a candidate: made from the data strings
+/// again after every re-read, so that a salvage never carries an older version's values.
+pub fn salvage_candidate(
+    live: &AwsAuthObject,
+) -> Result<(Candidate, awsauth::SalvageReport), CandidateError> {
+    let origin = "salvage of the live aws-auth";
+    let salvaged = awsauth::salvage(&live.document(origin), true);
+    let doc = awsauth::read_document(origin, salvaged.manifest.as_bytes()).map_err(|e| {
+        CandidateError::Unreadable {
+            origin: origin.to_string(),
+            detail: e.to_string(),
+        }
+    })?;
+    Ok((candidate_from_document(&doc)?, salvaged.report))
 }
 
 /// The canonical mapRoles entry for a node or Fargate role, as EKS itself writes it (the ARN
@@ -627,6 +645,21 @@ mod tests {
         };
         let p = prepare(None, cand, &[], true, true);
         assert!(p.errors() > 0);
+    }
+
+    #[test]
+    fn salvage_candidate_recovers_the_seed_users_and_keeps_other_keys() {
+        let live = obj(&[
+            (
+                "mapUsers",
+                "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n  groups:\n    - system:masters\n- userarn: arn:aws:iam::123456789012:user/oncall\n  username: oncall\n groups:\n    - system:masters\n",
+            ),
+            ("team-notes", "x"),
+        ]);
+        let (c, _) = salvage_candidate(&live).unwrap();
+        let m = c.object.mapping();
+        assert_eq!(m.users.len(), 2, "{m:?}");
+        assert_eq!(c.object.data["team-notes"], "x");
     }
 
     #[test]
