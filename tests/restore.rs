@@ -462,3 +462,63 @@ fn a_concurrent_write_between_confirmation_and_write_is_detected_re_diffed_and_a
         )]
     );
 }
+
+#[test]
+fn an_eksctl_config_through_an_explicit_api_server_and_ca_is_restored_and_undone_the_same_way() {
+    let w = World::start("awsauth-write");
+    let before = aw::live_data(&w, "prod");
+    let cfg = w.path("cluster.yaml");
+    std::fs::write(
+        &cfg,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: prod\n  region: us-east-1\niamIdentityMappings:\n  - arn: arn:aws:iam::123456789012:role/dev-admin\n    username: \"dev-admin:{{SessionName}}\"\n    groups: [system:masters]\n  - arn: arn:aws:iam::123456789012:user/oncall\n    username: oncall\n    groups: [system:masters]\n",
+    )
+    .unwrap();
+    // The "tunnel": the endpoint and CA given explicitly instead of DescribeCluster's.
+    let ca = w.path("ca.pem");
+    std::fs::write(&ca, w.state["caPem"].as_str().unwrap()).unwrap();
+    let endpoint = w.state["clusters"]["prod"]["endpoint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let jd = w.path("run");
+    let (stdout, _) = ok(&restore(
+        &w,
+        &[
+            "--from",
+            cfg.to_str().unwrap(),
+            "--api-server",
+            &endpoint,
+            "--ca-file",
+            ca.to_str().unwrap(),
+            "--journal-dir",
+            jd.to_str().unwrap(),
+            "--yes",
+        ],
+    ));
+    assert!(stdout.contains("kept the live mapAccounts"), "{stdout}");
+    let m = aw::effective(&w, "prod");
+    assert_eq!(
+        aw::mapped_users(&m),
+        vec![(
+            "arn:aws:iam::123456789012:user/oncall".to_string(),
+            "oncall".to_string()
+        )]
+    );
+    let roles = aw::mapped_roles(&m);
+    assert!(roles.contains(&"arn:aws:iam::123456789012:role/dev-admin".to_string()));
+    assert!(roles.contains(&NODE_ROLE.to_string()), "{roles:?}");
+    assert_eq!(m["accounts"], json!(["111122223333"]));
+    // The journal says how the run reached the API server; cleanup goes the same way.
+    let journal = std::fs::read_to_string(jd.join("journal.jsonl")).unwrap();
+    assert!(
+        journal.contains(&format!("\"api_server\":\"{endpoint}\"")),
+        "{journal}"
+    );
+    let out = w
+        .product()
+        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert_eq!(aw::live_data(&w, "prod"), before);
+}
