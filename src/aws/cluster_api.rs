@@ -1,28 +1,39 @@
-//! Reaching a cluster's Kubernetes API as an AWS identity, and the ConfigMap steps of plans.
+//! Reaching a cluster's Kubernetes API as an AWS identity, for the aws-auth commands.
 //!
-//! aws-auth writes are plan steps like IAM changes, so that they are journaled and undone by
-//! `cleanup` — which may run in another process, after a crash, with only the journal to go by.
-//! [`KubeAccess`] (in the journal) says how the run reached the API server: the cluster name,
-//! the role it assumed, and the tunnel overrides. [`connect`] turns it into an authenticated
-//! client: DescribeCluster for the endpoint and CA (unless overridden), AssumeRole if asked, an
-//! EKS token made locally.
+//! [`KubeAccess`] says how to reach the API server: the cluster name, the role to assume, and
+//! the tunnel overrides. [`connect`] turns it into an authenticated client: DescribeCluster for
+//! the endpoint and CA (unless overridden), AssumeRole if asked, an EKS token made locally. The
+//! ConfigMap helpers convert between the API's object and what an aws-auth write compares.
 
 use super::{AwsContext, eks, sts, token};
 use crate::cluster::ClusterFacts;
 use crate::error::AppError;
-use crate::k8s::{ApiTarget, KubeClient, KubeError};
-use crate::recovery::journal::Journal;
-use crate::recovery::plan::{KubeAccess, StepError, Undone};
+use crate::k8s::{ApiTarget, KubeClient};
 use crate::recovery::restore::AwsAuthObject;
 use aws_credential_types::Credentials;
 use k8s_openapi::api::core::v1::ConfigMap;
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::SystemTime;
+
+/// How to reach a cluster's API server: the overrides a tunnel needs, and the role to assume.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KubeAccess {
+    pub cluster: String,
+    /// `--api-server`: instead of DescribeCluster's endpoint (a tunnel or bastion).
+    pub api_server: Option<String>,
+    /// `--ca-file`: instead of DescribeCluster's CA.
+    pub ca_file: Option<String>,
+    /// `--tls-server-name`: the name to check the server certificate against.
+    pub tls_server_name: Option<String>,
+    /// `--role-arn`: the role assumed (from the caller's credentials) to talk to the cluster.
+    pub role_arn: Option<String>,
+}
 
 /// An authenticated client and what it took to make it.
 pub struct Connected {
     pub client: KubeClient,
+    /// The credentials of the identity used (handed to the plan runner for the write).
+    pub creds: Credentials,
     pub facts: ClusterFacts,
     /// The context of the identity used (the assumed role's, with `role_arn`).
     pub ctx: AwsContext,
@@ -90,6 +101,7 @@ pub async fn connect(ctx: &AwsContext, access: &KubeAccess) -> Result<Connected,
     let client = client_as(&target, &facts, &creds)?;
     Ok(Connected {
         client,
+        creds,
         facts,
         ctx: id_ctx,
         target,
@@ -140,124 +152,4 @@ pub fn configmap_json(cm: &ConfigMap) -> String {
     serde_json::to_string_pretty(&v)
         .map(|s| s + "\n")
         .unwrap_or_default()
-}
-
-fn read_saved(dir: &Path, file: &str) -> Result<ConfigMap, AppError> {
-    let bytes = Journal::read_file(dir, file).map_err(|e| {
-        AppError::failed(
-            format!("cannot read {}: {e}", dir.join(file).display()),
-            Some("the run directory must hold the files the journal names".to_string()),
-        )
-    })?;
-    serde_json::from_slice(&bytes).map_err(|e| {
-        AppError::failed(
-            format!("{} is not a ConfigMap: {e}", dir.join(file).display()),
-            None,
-        )
-    })
-}
-
-/// A step error from an application error; a lost connection during a write may have changed it.
-pub fn step_error(e: &AppError) -> StepError {
-    StepError {
-        message: e.to_string(),
-        denied_action: match e {
-            AppError::Aws(a) if a.kind == super::AwsErrorKind::AccessDenied => {
-                Some(a.action.clone())
-            }
-            _ => None,
-        },
-        hint: e.hint(),
-        maybe_changed: matches!(
-            e,
-            AppError::Kube(KubeError::Unreachable { .. } | KubeError::Other(_))
-        ),
-    }
-}
-
-/// Runs a `WriteConfigMap` step.
-pub async fn write_step(
-    ctx: &AwsContext,
-    dir: &Path,
-    access: &KubeAccess,
-    name: &str,
-    resource_version: Option<&str>,
-    file: &str,
-) -> Result<BTreeMap<String, String>, AppError> {
-    let mut cm = read_saved(dir, file)?;
-    let c = connect(ctx, access).await?;
-    let written = match resource_version {
-        Some(rv) => {
-            cm.metadata.resource_version = Some(rv.to_string());
-            c.client.replace_configmap(&cm).await?
-        }
-        None => c.client.create_configmap(&cm).await?,
-    };
-    let mut facts = BTreeMap::new();
-    if let Some(rv) = written.metadata.resource_version {
-        facts.insert("resource_version".to_string(), rv);
-    }
-    facts.insert("configmap".to_string(), format!("kube-system/{name}"));
-    Ok(facts)
-}
-
-/// Runs a `RestoreConfigMap` undo: only when the cluster still holds what the run wrote.
-pub async fn restore_undo(
-    ctx: &AwsContext,
-    dir: &Path,
-    access: &KubeAccess,
-    name: &str,
-    previous_file: Option<&str>,
-    written_file: &str,
-) -> Result<Undone, AppError> {
-    let written = object_of(&read_saved(dir, written_file)?);
-    let previous = match previous_file {
-        Some(f) => Some(read_saved(dir, f)?),
-        None => None,
-    };
-    let c = connect(ctx, access).await?;
-    let current = c.client.get_configmap(name).await?;
-    let current_obj = current.as_ref().map(object_of);
-    if current_obj.as_ref() == previous.as_ref().map(object_of).as_ref() {
-        return Ok(Undone::AlreadyClean(format!(
-            "kube-system/{name} is as it was before the run"
-        )));
-    }
-    if current_obj.as_ref() != Some(&written) {
-        let how = match previous_file {
-            Some(f) => format!(
-                "compare it with {} and, to put that version back, run `eks-breakglass aws-auth restore --cluster {} --from {}`",
-                dir.join(f).display(),
-                access.cluster,
-                dir.join(f).display()
-            ),
-            None => format!(
-                "delete it yourself if it must go: kubectl -n kube-system delete configmap {name}"
-            ),
-        };
-        return Err(AppError::failed(
-            format!(
-                "kube-system/{name} was changed by someone else after this run wrote it; it is left as is"
-            ),
-            Some(how),
-        ));
-    }
-    let rv = current.and_then(|c| c.metadata.resource_version);
-    match previous {
-        Some(prev) => {
-            let mut body = configmap_of(name, &object_of(&prev));
-            body.metadata.resource_version = rv;
-            c.client.replace_configmap(&body).await?;
-            Ok(Undone::Reversed(format!(
-                "put back kube-system/{name} from {}",
-                previous_file.unwrap_or_default()
-            )))
-        }
-        None => {
-            c.client.delete_configmap(name).await?;
-            Ok(Undone::Reversed(format!(
-                "deleted kube-system/{name} (the run had created it)"
-            )))
-        }
-    }
 }

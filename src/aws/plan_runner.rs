@@ -6,15 +6,16 @@
 //! and are handed to the command that asked for them; only ids reach the journal.
 
 use super::access::{self, UpdateState};
-use super::cluster_api;
 use super::iam_write::{self, NewAccessKey};
-use super::{AwsContext, AwsError, AwsErrorKind};
-use crate::error::AppError;
+use super::{AwsContext, AwsError, AwsErrorKind, eks, token};
+use crate::k8s::{ApiTarget, KubeClient, KubeError};
 use crate::recovery::journal::Journal;
 use crate::recovery::plan::{Action, Done, Interrupt, Runner, Step, StepError, Undo, Undone};
+use aws_credential_types::Credentials;
+use k8s_openapi::api::core::v1::ConfigMap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Runs plans against AWS.
 pub struct AwsRunner<'a> {
@@ -28,9 +29,11 @@ pub struct AwsRunner<'a> {
     /// Shows what is being waited for (a spinner in a terminal).
     status: Box<dyn Fn(&str) + 'a>,
     keys: Vec<NewAccessKey>,
-    /// The last ConfigMap write was refused with 409 (someone changed it since it was read):
-    /// the command re-reads, re-diffs and asks again.
-    pub configmap_conflict: bool,
+    /// Who writes Kubernetes objects (default: the context's credentials), e.g. the creator's.
+    pub kube_credentials: Option<Credentials>,
+    /// Where the API server is, when not the endpoint DescribeCluster gives (a tunnel).
+    pub api_target: Option<ApiTarget>,
+    kube: BTreeMap<String, KubeClient>,
 }
 
 impl<'a> AwsRunner<'a> {
@@ -48,7 +51,9 @@ impl<'a> AwsRunner<'a> {
             poll_every: Duration::from_millis(500),
             status,
             keys: Vec::new(),
-            configmap_conflict: false,
+            kube_credentials: None,
+            api_target: None,
+            kube: BTreeMap::new(),
         }
     }
 
@@ -170,16 +175,232 @@ impl<'a> AwsRunner<'a> {
                 access::associate_cluster_policy(self.ctx, cluster, principal_arn, policy_arn)
                     .await?
             }
-            // Kubernetes writes are not AWS calls: `Runner::run` sends them to `cluster_api`.
             Action::WriteConfigMap { .. } => {
                 return Err(AwsError::new(
-                    "kubernetes:UpdateConfigMap",
+                    "kubernetes:configmaps.update",
                     AwsErrorKind::Service,
-                    "a ConfigMap write is run through Runner::run",
+                    "a Kubernetes write is not an AWS call",
                 ));
             }
         }
         Ok(Done { undo, facts })
+    }
+
+    /// A client for `cluster`'s API server, authenticated with a fresh EKS token.
+    async fn kube(&mut self, cluster: &str) -> Result<KubeClient, StepError> {
+        if let Some(k) = self.kube.get(cluster) {
+            return Ok(k.clone());
+        }
+        let target = match &self.api_target {
+            Some(t) => t.clone(),
+            None => {
+                let facts = eks::describe_cluster(self.ctx, cluster)
+                    .await
+                    .map_err(|e| step_error(&e))?;
+                let server = facts
+                    .endpoint
+                    .ok_or_else(|| plain_error(format!("cluster {cluster} has no API endpoint")))?;
+                ApiTarget {
+                    server,
+                    ca_pem: facts.ca_pem,
+                    tls_server_name: None,
+                }
+            }
+        };
+        let creds = match &self.kube_credentials {
+            Some(c) => c.clone(),
+            None => self.ctx.credentials().await.map_err(|e| step_error(&e))?,
+        };
+        let tok = token::make_token(&creds, &self.ctx.region, cluster, SystemTime::now())
+            .map_err(|e| plain_error(e.to_string()))?;
+        let client = KubeClient::new(&target, &tok.token).map_err(|e| kube_error(&e))?;
+        self.kube.insert(cluster.to_string(), client.clone());
+        Ok(client)
+    }
+
+    async fn write_configmap(&mut self, step: &Step) -> Result<Done, StepError> {
+        let Action::WriteConfigMap {
+            cluster,
+            namespace,
+            name,
+            desired_file,
+            expected_resource_version,
+        } = &step.action
+        else {
+            return Err(plain_error("not a ConfigMap write".into()));
+        };
+        only_kube_system(namespace)?;
+        let mut desired = self.read_configmap_file(desired_file)?;
+        desired.metadata.name = Some(name.clone());
+        desired.metadata.namespace = Some(namespace.clone());
+        let kube = self.kube(cluster).await?;
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        let written = match current {
+            Some(cur) => {
+                let live = cur.metadata.resource_version.clone();
+                if let Some(expected) = expected_resource_version
+                    && live.as_deref() != Some(expected.as_str())
+                {
+                    return Err(StepError {
+                        message: format!(
+                            "{namespace}/{name} changed since the plan was made (resourceVersion {} instead of {expected})",
+                            live.as_deref().unwrap_or("?")
+                        ),
+                        denied_action: None,
+                        hint: Some("someone else edited it: re-run to see the new diff".into()),
+                        maybe_changed: false,
+                    });
+                }
+                desired.metadata.resource_version = live;
+                kube.replace_configmap(&desired).await
+            }
+            None if expected_resource_version.is_some() => {
+                return Err(StepError {
+                    message: format!("{namespace}/{name} was deleted since the plan was made"),
+                    denied_action: None,
+                    hint: Some("re-run to plan from what exists now".into()),
+                    maybe_changed: false,
+                });
+            }
+            None => {
+                desired.metadata.resource_version = None;
+                kube.create_configmap(&desired).await
+            }
+        }
+        .map_err(|e| kube_error(&e))?;
+        let mut facts = BTreeMap::new();
+        if let Some(rv) = written.metadata.resource_version {
+            facts.insert("resource_version".into(), rv);
+        }
+        Ok(Done {
+            undo: step.undo.clone(),
+            facts,
+        })
+    }
+
+    fn read_configmap_file(&self, file: &str) -> Result<ConfigMap, StepError> {
+        let bytes = Journal::read_file(&self.journal_dir, file).map_err(|e| {
+            plain_error(format!(
+                "cannot read {}: {e}",
+                self.journal_dir.join(file).display()
+            ))
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| plain_error(format!("{file} is not a ConfigMap: {e}")))
+    }
+
+    async fn restore_configmap(
+        &mut self,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+        previous_file: Option<&str>,
+        written_file: Option<&str>,
+    ) -> Result<Undone, StepError> {
+        only_kube_system(namespace)?;
+        let kube = self.kube(cluster).await?;
+        if let Some(w) = written_file {
+            self.still_as_written(&kube, cluster, namespace, name, previous_file, w)
+                .await?;
+        }
+        let Some(file) = previous_file else {
+            return match kube.delete_configmap(name).await {
+                Ok(()) => Ok(Undone::Reversed(format!(
+                    "deleted {namespace}/{name} (it did not exist before the run)"
+                ))),
+                Err(KubeError::NotFound(_)) => Ok(Undone::AlreadyClean(format!(
+                    "{namespace}/{name} does not exist"
+                ))),
+                Err(e) => Err(kube_error(&e)),
+            };
+        };
+        let mut prev = self.read_configmap_file(file)?;
+        prev.metadata.uid = None;
+        prev.metadata.creation_timestamp = None;
+        prev.metadata.managed_fields = None;
+        prev.metadata.name = Some(name.to_string());
+        prev.metadata.namespace = Some(namespace.to_string());
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        match current {
+            Some(cur)
+                if cur.data == prev.data
+                    && cur.binary_data == prev.binary_data
+                    && cur.metadata.labels == prev.metadata.labels
+                    && cur.metadata.annotations == prev.metadata.annotations =>
+            {
+                Ok(Undone::AlreadyClean(format!(
+                    "{namespace}/{name} is already as saved in {file}"
+                )))
+            }
+            Some(cur) => {
+                prev.metadata.resource_version = cur.metadata.resource_version;
+                kube.replace_configmap(&prev)
+                    .await
+                    .map_err(|e| kube_error(&e))?;
+                Ok(Undone::Reversed(format!(
+                    "restored {namespace}/{name} from {file}"
+                )))
+            }
+            None => {
+                prev.metadata.resource_version = None;
+                kube.create_configmap(&prev)
+                    .await
+                    .map_err(|e| kube_error(&e))?;
+                Ok(Undone::Reversed(format!(
+                    "recreated {namespace}/{name} from {file}"
+                )))
+            }
+        }
+    }
+
+    /// Refuses to undo a ConfigMap write when the cluster holds neither what the run wrote nor
+    /// what was there before: someone changed it since, and their change is left in place.
+    async fn still_as_written(
+        &self,
+        kube: &KubeClient,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+        previous_file: Option<&str>,
+        written_file: &str,
+    ) -> Result<(), StepError> {
+        let same = |a: &ConfigMap, b: &ConfigMap| {
+            a.data.clone().unwrap_or_default() == b.data.clone().unwrap_or_default()
+                && a.metadata.labels.clone().unwrap_or_default()
+                    == b.metadata.labels.clone().unwrap_or_default()
+                && a.metadata.annotations.clone().unwrap_or_default()
+                    == b.metadata.annotations.clone().unwrap_or_default()
+        };
+        let written = self.read_configmap_file(written_file)?;
+        let previous = previous_file
+            .map(|f| self.read_configmap_file(f))
+            .transpose()?;
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        let untouched = match (&current, &previous) {
+            (None, None) => true,
+            (Some(c), _) if same(c, &written) => true,
+            (Some(c), Some(p)) => same(c, p),
+            _ => false,
+        };
+        if untouched {
+            return Ok(());
+        }
+        let dir = self.journal_dir.display();
+        Err(StepError {
+            message: format!(
+                "{namespace}/{name} was changed by someone else after this run wrote it; it is left as is"
+            ),
+            denied_action: None,
+            hint: Some(match previous_file {
+                Some(f) => format!(
+                    "compare it with {dir}/{f}; to put that version back: eks-breakglass aws-auth restore --cluster {cluster} --from {dir}/{f}"
+                ),
+                None => format!(
+                    "it did not exist before the run; delete it yourself if it must go: kubectl -n {namespace} delete configmap {name}"
+                ),
+            }),
+            maybe_changed: false,
+        })
     }
 
     async fn run_undo(&mut self, undo: &Undo) -> Result<Undone, AwsError> {
@@ -298,13 +519,6 @@ impl<'a> AwsRunner<'a> {
                     format!("the access entry of {principal_arn} on {cluster} was already gone"),
                 )
             }
-            Undo::RestoreConfigMap { .. } => {
-                return Err(AwsError::new(
-                    "kubernetes:UpdateConfigMap",
-                    AwsErrorKind::Service,
-                    "a ConfigMap restore is run through Runner::undo",
-                ));
-            }
             Undo::DisassociateAccessPolicy {
                 cluster,
                 principal_arn,
@@ -319,7 +533,44 @@ impl<'a> AwsRunner<'a> {
                     format!("{policy_arn} was not associated with {principal_arn}"),
                 )
             }
+            Undo::RestoreConfigMap { .. } => {
+                return Err(AwsError::new(
+                    "kubernetes:configmaps.update",
+                    AwsErrorKind::Service,
+                    "a Kubernetes write is not an AWS call",
+                ));
+            }
         })
+    }
+}
+
+fn plain_error(message: String) -> StepError {
+    StepError {
+        message,
+        denied_action: None,
+        hint: None,
+        maybe_changed: false,
+    }
+}
+
+fn only_kube_system(namespace: &str) -> Result<(), StepError> {
+    if namespace == "kube-system" {
+        Ok(())
+    } else {
+        Err(plain_error(format!(
+            "only ConfigMaps in kube-system can be written (asked: {namespace})"
+        )))
+    }
+}
+
+/// A step error from a Kubernetes error: RBAC refusals name what was refused.
+pub fn kube_error(e: &KubeError) -> StepError {
+    StepError {
+        message: e.to_string(),
+        denied_action: matches!(e, KubeError::Forbidden(_) | KubeError::Unauthorized)
+            .then(|| "kubernetes: configmaps in kube-system".to_string()),
+        hint: e.hint(),
+        maybe_changed: matches!(e, KubeError::Unreachable { .. }),
     }
 }
 
@@ -345,56 +596,30 @@ pub fn step_error(e: &AwsError) -> StepError {
 
 impl Runner for AwsRunner<'_> {
     async fn run(&mut self, step: &Step) -> Result<Done, StepError> {
-        if let Action::WriteConfigMap {
-            access,
-            name,
-            resource_version,
-            file,
-        } = &step.action
-        {
-            self.configmap_conflict = false;
-            return match cluster_api::write_step(
-                self.ctx,
-                &self.journal_dir,
-                access,
-                name,
-                resource_version.as_deref(),
-                file,
-            )
-            .await
-            {
-                Ok(facts) => Ok(Done {
-                    undo: step.undo.clone(),
-                    facts,
-                }),
-                Err(e) => {
-                    self.configmap_conflict =
-                        matches!(e, AppError::Kube(crate::k8s::KubeError::Conflict(_)));
-                    Err(cluster_api::step_error(&e))
-                }
-            };
+        if matches!(step.action, Action::WriteConfigMap { .. }) {
+            return self.write_configmap(step).await;
         }
         self.run_action(step).await.map_err(|e| step_error(&e))
     }
 
     async fn undo(&mut self, undo: &Undo) -> Result<Undone, StepError> {
         if let Undo::RestoreConfigMap {
-            access,
+            cluster,
+            namespace,
             name,
             previous_file,
             written_file,
         } = undo
         {
-            return cluster_api::restore_undo(
-                self.ctx,
-                &self.journal_dir,
-                access,
-                name,
-                previous_file.as_deref(),
-                written_file,
-            )
-            .await
-            .map_err(|e| cluster_api::step_error(&e));
+            return self
+                .restore_configmap(
+                    cluster,
+                    namespace,
+                    name,
+                    previous_file.as_deref(),
+                    written_file.as_deref(),
+                )
+                .await;
         }
         self.run_undo(undo).await.map_err(|e| step_error(&e))
     }

@@ -10,7 +10,7 @@
 
 use super::aws_auth::{diff_text, format_finding, input_error, read_input};
 use super::plan_ui::{self, Decision};
-use crate::aws::cluster_api::{self, Connected};
+use crate::aws::cluster_api::{self, Connected, KubeAccess};
 use crate::aws::plan_runner::AwsRunner;
 use crate::aws::{AwsContext, eks_nodes, s3_objects, sts};
 use crate::awsauth::{self, AwsAuthDocument, CallerIdentity, MatchOutcome, NodeRoleFact};
@@ -19,7 +19,7 @@ use crate::error::AppError;
 use crate::exit;
 use crate::k8s::KubeError;
 use crate::recovery::journal::{Event, Journal};
-use crate::recovery::plan::{self, Action, KubeAccess, Outcome, Plan, SavedState, Undo};
+use crate::recovery::plan::{self, Action, Outcome, Plan, SavedState, Undo};
 use crate::recovery::restore::{self, AwsAuthObject, Candidate, Prepared};
 use crate::recovery::snapshot;
 use clap::Args;
@@ -80,7 +80,8 @@ rebuild         node group and Fargate roles from EKS, plus each --admin-role\n\
 What is kept: the live object's labels, annotations and data keys the source lacks; a mapping\n\
 section the source lacks is kept when it loads. Node and Fargate roles EKS knows of are added\n\
 when the source misses them (not with --exact). The previous object is saved in the run\n\
-directory, and `eks-breakglass cleanup` puts it back.\n\n\
+directory, and `eks-breakglass cleanup` puts it back (unless someone changed aws-auth since;\n\
+through a tunnel, give cleanup the same --api-server and --ca-file).\n\n\
 A concurrent change (409): the object is re-read and re-diffed; in a terminal you are asked\n\
 again (the other version is saved in the run directory too); with --yes the write is retried\n\
 only if it overwrites nothing the other change touched (data key, label, annotation), otherwise\n\
@@ -400,16 +401,18 @@ fn write_plan(
         },
         "put the new mappings in force (a compare-and-swap: a change made meanwhile is detected, not overwritten)",
         Action::WriteConfigMap {
-            access: s.access.clone(),
+            cluster: s.conn.facts.name.clone(),
+            namespace: "kube-system".into(),
             name: "aws-auth".into(),
-            resource_version: rv,
-            file: written.clone(),
+            desired_file: written.clone(),
+            expected_resource_version: rv,
         },
         Undo::RestoreConfigMap {
-            access: s.access.clone(),
+            cluster: s.conn.facts.name.clone(),
+            namespace: "kube-system".into(),
             name: "aws-auth".into(),
             previous_file: live.map(|_| before.clone()),
-            written_file: written.clone(),
+            written_file: Some(written.clone()),
         },
     );
     step.id = attempt;
@@ -484,12 +487,11 @@ pub async fn write(
                 let sp = &spinner;
                 Box::new(move |m: &str| sp.set(m)) as Box<dyn Fn(&str) + '_>
             };
-            runner = Some(AwsRunner::new(
-                &s.base,
-                dir.clone(),
-                interrupt.clone(),
-                status,
-            ));
+            let mut r = AwsRunner::new(&s.base, dir.clone(), interrupt.clone(), status);
+            // The write goes the way the live object was read: same identity, same endpoint.
+            r.kube_credentials = Some(s.conn.creds.clone());
+            r.api_target = Some(s.conn.target.clone());
+            runner = Some(r);
         }
         let (Some(j), Some(r)) = (journal.as_mut(), runner.as_mut()) else {
             return Err(AppError::failed("the journal could not be opened", None));
@@ -512,7 +514,9 @@ pub async fn write(
                 });
                 return Err(AppError::Interrupted);
             }
-            Outcome::Failed { error, .. } if r.configmap_conflict && attempt < 5 => {
+            Outcome::Failed { error, .. }
+                if attempt < 5 && changed_since(s, live.as_ref()).await =>
+            {
                 let _ = j.record(Event::Note {
                     text: format!("409 conflict on attempt {attempt}: re-reading aws-auth"),
                 });
@@ -621,6 +625,15 @@ pub async fn write(
                 dir.display()
             )),
         ))
+    }
+}
+
+/// Whether the live aws-auth is no longer the version `read` (a failed compare-and-swap).
+async fn changed_since(s: &Session, read: Option<&ConfigMap>) -> bool {
+    let rv = |c: Option<&ConfigMap>| c.map(|c| c.metadata.resource_version.clone());
+    match s.read_live().await {
+        Ok(now) => rv(now.as_ref()) != rv(read),
+        Err(_) => false,
     }
 }
 

@@ -140,34 +140,16 @@ pub enum Action {
         principal_arn: String,
         policy_arn: String,
     },
-    /// Kubernetes: replace `kube-system/<name>` at `resource_version` (compare-and-swap: a
-    /// concurrent change answers 409), or create it when `resource_version` is `None`. The new
-    /// object is the file `file` of the run directory (saved before the step starts).
+    /// Kubernetes: replace (or create) a ConfigMap in kube-system with the object saved in
+    /// `desired_file` (in the run directory). With `expected_resource_version`, the write is
+    /// refused when the live object changed since the plan was made (someone else's edit).
     WriteConfigMap {
-        access: KubeAccess,
+        cluster: String,
+        namespace: String,
         name: String,
-        resource_version: Option<String>,
-        file: String,
+        desired_file: String,
+        expected_resource_version: Option<String>,
     },
-}
-
-/// How to reach a cluster's API server again, as data (no secret): the journal keeps it so
-/// that `cleanup` comes back the way the run went (a tunnel, a role to assume).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KubeAccess {
-    pub cluster: String,
-    /// `--api-server`: instead of DescribeCluster's endpoint (a tunnel or bastion).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_server: Option<String>,
-    /// `--ca-file`: instead of DescribeCluster's CA.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_file: Option<String>,
-    /// `--tls-server-name`: the name to check the server certificate against.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls_server_name: Option<String>,
-    /// `--role-arn`: the role assumed to talk to the cluster (from the caller's credentials).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role_arn: Option<String>,
 }
 
 impl Action {
@@ -235,29 +217,24 @@ impl Action {
                 ],
             ),
             Action::WriteConfigMap {
-                access,
+                cluster,
+                namespace,
                 name,
-                resource_version,
-                file,
-            } => match resource_version {
-                Some(rv) => AwsCall::new(
-                    "kubernetes:UpdateConfigMap",
-                    &[
-                        ("cluster", &access.cluster),
-                        ("name", &format!("kube-system/{name}")),
-                        ("resourceVersion", rv),
-                        ("body", file),
-                    ],
-                ),
-                None => AwsCall::new(
-                    "kubernetes:CreateConfigMap",
-                    &[
-                        ("cluster", &access.cluster),
-                        ("name", &format!("kube-system/{name}")),
-                        ("body", file),
-                    ],
-                ),
-            },
+                desired_file,
+                expected_resource_version,
+            } => AwsCall::new(
+                "kubernetes:configmaps.update",
+                &[
+                    ("cluster", cluster),
+                    ("namespace", namespace),
+                    ("name", name),
+                    ("object", desired_file),
+                    (
+                        "resourceVersion",
+                        expected_resource_version.as_deref().unwrap_or("(create)"),
+                    ),
+                ],
+            ),
         }
     }
 
@@ -311,14 +288,17 @@ pub enum Undo {
         principal_arn: String,
         policy_arn: String,
     },
-    /// Put back the ConfigMap saved in `previous_file` (or delete it when there was none),
-    /// only if the cluster still holds what the run wrote (`written_file`): a change someone
-    /// made since is never overwritten.
+    /// Put a ConfigMap back as saved in `previous_file` (data, labels, annotations), over
+    /// whatever is live now; `None` means it did not exist: delete it.
     RestoreConfigMap {
-        access: KubeAccess,
+        cluster: String,
+        namespace: String,
         name: String,
         previous_file: Option<String>,
-        written_file: String,
+        /// The object the run wrote (in the run directory). When given, the undo only acts if
+        /// the cluster still holds it: a change someone made after the run is never overwritten.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        written_file: Option<String>,
     },
 }
 
@@ -361,19 +341,24 @@ impl Undo {
                 ..
             } => format!("disassociate {policy_arn} from the access entry of {principal_arn}"),
             Undo::RestoreConfigMap {
+                cluster,
+                namespace,
                 name,
-                previous_file: Some(f),
-                ..
+                previous_file,
+                written_file,
             } => {
-                format!("put back kube-system/{name} as saved in {f} (if nobody changed it since)")
+                let guard = if written_file.is_some() {
+                    " (only if nobody changed it since)"
+                } else {
+                    ""
+                };
+                match previous_file {
+                    Some(f) => format!("restore {namespace}/{name} on {cluster} from {f}{guard}"),
+                    None => format!(
+                        "delete {namespace}/{name} on {cluster} (it did not exist before){guard}"
+                    ),
+                }
             }
-            Undo::RestoreConfigMap {
-                name,
-                previous_file: None,
-                ..
-            } => format!(
-                "delete kube-system/{name} (it did not exist before; if nobody changed it since)"
-            ),
         }
     }
 
@@ -420,19 +405,21 @@ impl Undo {
                 ],
             ),
             Undo::RestoreConfigMap {
-                access,
+                cluster,
+                namespace,
                 name,
                 previous_file,
                 ..
             } => AwsCall::new(
                 if previous_file.is_some() {
-                    "kubernetes:UpdateConfigMap"
+                    "kubernetes:configmaps.update"
                 } else {
-                    "kubernetes:DeleteConfigMap"
+                    "kubernetes:configmaps.delete"
                 },
                 &[
-                    ("cluster", &access.cluster),
-                    ("name", &format!("kube-system/{name}")),
+                    ("cluster", cluster),
+                    ("namespace", namespace),
+                    ("name", name),
                 ],
             ),
         })
