@@ -45,7 +45,7 @@ fn salvage_of_the_seed_gives_people_and_nodes_back_and_is_proved_by_logging_in()
     );
     let (stdout, stderr) = ok(&out);
     // The plan names the write, its compare-and-swap and its undo; the diff names who gains.
-    assert!(stdout.contains("kubernetes:UpdateConfigMap"), "{stdout}");
+    assert!(stdout.contains("kubernetes:configmaps.update"), "{stdout}");
     assert!(
         stdout.contains("+ user arn:aws:iam::123456789012:user/oncall"),
         "{stdout}"
@@ -283,7 +283,10 @@ fn a_restore_killed_after_the_write_is_undone_by_cleanup_with_the_broken_version
         .output()
         .unwrap();
     let (stdout, _) = ok(&out);
-    assert!(stdout.contains("restored kube-system/aws-auth from aws-auth.before.json"), "{stdout}");
+    assert!(
+        stdout.contains("restored kube-system/aws-auth from aws-auth.before.json"),
+        "{stdout}"
+    );
     assert_eq!(
         aw::live_data(&w, "prod"),
         before,
