@@ -31,7 +31,7 @@ fn ok(out: &std::process::Output) -> (String, String) {
 
 #[test]
 fn salvage_of_the_seed_gives_people_and_nodes_back_and_is_proved_by_logging_in() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let before = aw::live_data(&w, "prod");
     let out = restore(
         &w,
@@ -110,7 +110,7 @@ fn salvage_of_the_seed_gives_people_and_nodes_back_and_is_proved_by_logging_in()
 
 #[test]
 fn restore_from_a_file_keeps_accounts_unknown_keys_labels_annotations_and_node_roles() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     // 1. A file with labels, annotations, an unknown key, mapAccounts; no node roles.
     let first = w.path("first.yaml");
     std::fs::write(
@@ -162,7 +162,7 @@ fn restore_from_a_file_keeps_accounts_unknown_keys_labels_annotations_and_node_r
 
 #[test]
 fn rebuild_maps_node_group_fargate_and_admin_roles_without_paths() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let (stdout, _) = ok(&restore(
         &w,
         &[
@@ -193,7 +193,7 @@ fn rebuild_maps_node_group_fargate_and_admin_roles_without_paths() {
 
 #[test]
 fn a_candidate_with_lint_errors_is_refused_with_exit_3_and_nothing_is_written() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let rv = aw::resource_version(&w, "prod");
     let bad = w.path("bad.yaml");
     std::fs::write(
@@ -215,7 +215,7 @@ fn a_candidate_with_lint_errors_is_refused_with_exit_3_and_nothing_is_written() 
 
 #[test]
 fn restore_without_confirmation_or_terminal_changes_nothing_and_dry_run_only_plans() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let rv = aw::resource_version(&w, "prod");
     let out = restore(&w, &["--from", "salvage"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
@@ -227,7 +227,7 @@ fn restore_without_confirmation_or_terminal_changes_nothing_and_dry_run_only_pla
 
 #[test]
 fn a_restore_killed_after_the_write_is_undone_by_cleanup_with_the_broken_version_backed_up() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let before = aw::live_data(&w, "prod");
     // STS through a trap that holds AssumeRole: the write is done, verification (--verify-as)
     // hangs, and the process is killed there.
@@ -308,7 +308,7 @@ fn a_restore_killed_after_the_write_is_undone_by_cleanup_with_the_broken_version
 
 #[test]
 fn cleanup_leaves_a_version_someone_changed_since_and_says_how_to_restore() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let jd = w.path("run");
     ok(&restore(
         &w,
@@ -344,7 +344,7 @@ fn cleanup_leaves_a_version_someone_changed_since_and_says_how_to_restore() {
 
 #[test]
 fn an_admission_webhook_rejection_is_printed_verbatim() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let dir = tempfile::tempdir().unwrap();
     let editor = aw::editor(dir.path());
     let rv = aw::resource_version(&w, "prod-guarded");
@@ -416,7 +416,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 #[test]
 fn a_concurrent_write_between_confirmation_and_write_is_detected_re_diffed_and_asked_again() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let fixed = w.path("fixed.yaml");
     std::fs::write(
         &fixed,
@@ -468,7 +468,7 @@ fn a_concurrent_write_between_confirmation_and_write_is_detected_re_diffed_and_a
 
 #[test]
 fn an_eksctl_config_through_an_explicit_api_server_and_ca_is_restored_and_undone_through_it() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let before = aw::live_data(&w, "prod");
     let cfg = w.path("cluster.yaml");
     std::fs::write(

@@ -24,7 +24,7 @@ fn run(w: &World, args: &[&str]) -> String {
 
 #[test]
 fn snapshot_break_restore_gives_back_the_identical_mappings_and_at_picks_history() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     aw::set_live(&w, "prod", &aw::good_data());
     let good = aw::effective(&w, "prod");
     let snaps = w.path("snaps");
@@ -143,7 +143,7 @@ fn snapshot_break_restore_gives_back_the_identical_mappings_and_at_picks_history
 
 #[test]
 fn snapshot_to_s3_and_restore_from_it() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     aw::set_live(&w, "prod", &aw::good_data());
     let good = aw::effective(&w, "prod");
     w.aws(&["s3api", "create-bucket", "--bucket", "team-snaps"]);
