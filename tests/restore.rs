@@ -529,3 +529,74 @@ fn an_eksctl_config_through_an_explicit_api_server_and_ca_is_restored_and_undone
     ok(&out);
     assert_eq!(aw::live_data(&w, "prod"), before);
 }
+
+#[test]
+fn role_arn_is_the_identity_used_and_a_version_that_locks_it_out_fails_verification() {
+    let w = World::start("aws-auth-incident");
+    // Only dev-admin is mapped (mapRoles loads, mapUsers is the seed's broken one).
+    let mut data = aw::seed_data();
+    data["mapRoles"] = json!(
+        "- rolearn: arn:aws:iam::123456789012:role/dev-admin\n  username: dev-admin:{{SessionName}}\n  groups:\n    - system:masters\n"
+    );
+    aw::set_live(&w, "prod", &data);
+    let (k, s) = aw::user_key(&w, "oncall");
+    let as_oncall = |args: &[&str]| {
+        w.product()
+            .env("AWS_ACCESS_KEY_ID", &k)
+            .env("AWS_SECRET_ACCESS_KEY", &s)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // oncall itself is locked out...
+    let out = as_oncall(&[
+        "aws-auth",
+        "restore",
+        "--cluster",
+        "prod",
+        "--from",
+        "salvage",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("401"), "{}", text(&out.stderr));
+    // ...but gets in as dev-admin; this version maps oncall and drops dev-admin, so the
+    // identity used loses access: the write is done, and verification says so.
+    let file = w.path("no-dev-admin.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    []\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n",
+    )
+    .unwrap();
+    let jd = w.path("run");
+    let out = as_oncall(&[
+        "aws-auth",
+        "restore",
+        "--cluster",
+        "prod",
+        "--from",
+        file.to_str().unwrap(),
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/dev-admin",
+        "--journal-dir",
+        jd.to_str().unwrap(),
+        "--yes",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    // The identity used cannot even read it back any more.
+    assert!(stdout.contains("read back failed"), "{stdout}");
+    assert!(
+        stdout.contains("authenticating as arn:aws:sts::123456789012:assumed-role/dev-admin/"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("verification failed"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cleanup --journal {}", jd.display())),
+        "{stderr}"
+    );
+    // oncall (mapped now) undoes it with its own identity.
+    let out = as_oncall(&["cleanup", "--journal", jd.to_str().unwrap(), "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(aw::live_data(&w, "prod"), data);
+}
