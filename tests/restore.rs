@@ -600,3 +600,59 @@ fn role_arn_is_the_identity_used_and_a_version_that_locks_it_out_fails_verificat
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(aw::live_data(&w, "prod"), data);
 }
+
+#[test]
+fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_deletes_it_again() {
+    let w = World::start("aws-auth-incident");
+    let (status, body) = support::http(
+        "DELETE",
+        &format!("{}/clusters/prod/aws-auth", w.admin),
+        &[],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let file = w.path("people.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n",
+    )
+    .unwrap();
+    let jd = w.path("run");
+    let (stdout, _) = ok(&restore(
+        &w,
+        &[
+            "--from",
+            file.to_str().unwrap(),
+            "--exact",
+            "--journal-dir",
+            jd.to_str().unwrap(),
+            "--yes",
+        ],
+    ));
+    assert!(stdout.contains("create kube-system/aws-auth"), "{stdout}");
+    assert!(
+        stdout.contains("are NOT mapped by the new version"),
+        "{stdout}"
+    );
+    assert!(live_exists(&w));
+    let m = aw::effective(&w, "prod");
+    assert!(
+        aw::mapped_roles(&m).is_empty(),
+        "--exact adds no node role: {m}"
+    );
+    assert!(
+        !jd.join("aws-auth.before.json").exists(),
+        "there was nothing to back up"
+    );
+    let out = w
+        .product()
+        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(!live_exists(&w), "cleanup deletes what the run created");
+}
+
+fn live_exists(w: &World) -> bool {
+    aw::live(w, "prod")["exists"].as_bool().unwrap_or(false)
+}
