@@ -518,7 +518,9 @@ pub async fn write(
                 if attempt < 5 && changed_since(s, live.as_ref()).await =>
             {
                 let _ = j.record(Event::Note {
-                    text: format!("409 conflict on attempt {attempt}: re-reading aws-auth"),
+                    text: format!(
+                        "attempt {attempt}: aws-auth changed since it was read (compare-and-swap refused); re-reading it"
+                    ),
                 });
                 eprintln!(
                     "\nkube-system/aws-auth was changed by someone else after it was read ({}); nothing was written. Re-reading it.",
@@ -531,6 +533,9 @@ pub async fn write(
                 let lost =
                     restore::overwritten(read_before.as_ref(), live_obj.as_ref(), &prepared.object);
                 if let Some(code) = refuse(g, &prepared, force)? {
+                    let _ = j.record(Event::RunFinished {
+                        status: "refused".into(),
+                    });
                     return Ok(code);
                 }
                 if prepared.unchanged {
@@ -542,7 +547,12 @@ pub async fn write(
                     );
                     return Ok(exit::OK);
                 }
-                println!("\nThe change, against the version now in the cluster:");
+                let head = "\nThe change, against the version now in the cluster:";
+                if g.json() {
+                    eprintln!("{head}");
+                } else {
+                    println!("{head}");
+                }
                 show_change(g, live_obj.as_ref(), &prepared);
                 attempt += 1;
                 if !lost.is_empty() {
@@ -570,6 +580,22 @@ pub async fn write(
                         kept.display()
                     )));
                 }
+            }
+            Outcome::Failed { error, .. } if error.maybe_changed => {
+                let _ = j.record(Event::RunFinished {
+                    status: "failed".into(),
+                });
+                return Err(AppError::failed(
+                    format!(
+                        "the write of kube-system/aws-auth got no answer ({}); it may or may not have been applied",
+                        error.message
+                    ),
+                    Some(format!(
+                        "check with `eks-breakglass aws-auth show --cluster {}`; to put the previous version back: eks-breakglass cleanup --journal {}",
+                        s.conn.facts.name,
+                        dir.display()
+                    )),
+                ));
             }
             Outcome::Failed { error, .. } => {
                 let _ = j.record(Event::RunFinished {
