@@ -81,9 +81,10 @@ What is kept: the live object's labels, annotations and data keys the source lac
 section the source lacks is kept when it loads. Node and Fargate roles EKS knows of are added\n\
 when the source misses them (not with --exact). The previous object is saved in the run\n\
 directory, and `eks-breakglass cleanup` puts it back (unless someone changed aws-auth since;\n\
-through a tunnel, give cleanup the same --api-server and --ca-file).\n\n\
+give cleanup the same --role-arn, --api-server and --ca-file the restore used).\n\n\
 A concurrent change (409): the object is re-read and re-diffed; in a terminal you are asked\n\
-again (the other version is saved in the run directory too); with --yes the write is retried\n\
+again (if you confirm, the version you replace is saved in the run directory too); with --yes\n\
+the write is retried\n\
 only if it overwrites nothing the other change touched (data key, label, annotation), otherwise\n\
 nothing is written (exit 4) and your version is kept in the run directory.\n\n\
 Examples:\n  \
