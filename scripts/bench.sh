@@ -3,13 +3,14 @@
 #
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
+#   scripts/bench.sh creator    creator vs paging through CloudTrail with awscli, 100k events (calls, time)
 #
 # Builds the release binary first; RUNS=N changes the number of runs (default 25).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-25}"
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(token)
+[ ${#what[@]} -eq 0 ] && what=(token creator)
 
 if [ ! -x .venv/bin/aws ]; then
   echo "the test venv is missing: run scripts/test.sh once (it installs moto and awscli)" >&2
@@ -23,7 +24,10 @@ status=0
 for w in "${what[@]}"; do
   case "$w" in
     token) .venv/bin/python scripts/bench_lib.py token "$bin" "$PWD/.venv/bin/aws" "$runs" || status=1 ;;
-    *) echo "unknown benchmark '$w' (known: token)" >&2; exit 2 ;;
+    creator)
+      cargo build --quiet -p eks-sim
+      .venv/bin/python scripts/bench_creator.py "$bin" || status=1 ;;
+    *) echo "unknown benchmark '$w' (known: token, creator)" >&2; exit 2 ;;
   esac
 done
 exit $status

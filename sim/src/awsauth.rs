@@ -395,7 +395,8 @@ pub fn ec2_private_dns_name(instance_id: &str, region: &str) -> String {
     }
 }
 
-fn render_template(t: &str, id: &Identity, region: &str) -> Result<String, String> {
+/// Renders the authenticator's templates; `{{EC2PrivateDNSName}}` needs an instance session.
+pub fn render_template(t: &str, id: &Identity, region: &str) -> Result<String, String> {
     let mut out = t
         .replace("{{AccountID}}", &id.account)
         .replace("{{SessionName}}", &id.session_name.replace('@', "-"))
