@@ -12,4 +12,6 @@ pub mod getin;
 pub mod journal;
 pub mod plan;
 pub mod principal;
+pub mod restore;
+pub mod snapshot;
 pub mod trust;
