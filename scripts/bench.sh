@@ -3,6 +3,7 @@
 #
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
+#   scripts/bench.sh lint       aws-auth lint of a 5,000-entry aws-auth (target: < 50 ms)
 #   scripts/bench.sh creator    creator vs paging through CloudTrail with awscli, 100k events (calls, time)
 #   scripts/bench.sh audit      audit of 200 clusters in 3 accounts x 4 regions, --concurrency 16 vs 1 (target: < 10 s)
 #
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-25}"
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(token creator audit)
+[ ${#what[@]} -eq 0 ] && what=(token lint creator audit)
 
 if [ ! -x .venv/bin/aws ]; then
   echo "the test venv is missing: run scripts/test.sh once (it installs moto and awscli)" >&2
@@ -33,13 +34,16 @@ status=0
 for w in "${what[@]}"; do
   case "$w" in
     token) .venv/bin/python scripts/bench_lib.py token "$bin" "$PWD/.venv/bin/aws" "$runs" || status=1 ;;
+    lint)
+      mkdir -p .bench
+      .venv/bin/python scripts/bench_lib.py lint "$bin" "$runs" "$PWD/.bench" || status=1 ;;
     creator)
       cargo build --quiet -p eks-sim
       .venv/bin/python scripts/bench_creator.py "$bin" || status=1 ;;
     audit)
       cargo build --quiet -p eks-sim
       .venv/bin/python scripts/bench_lib.py audit "$bin" "$PWD/target/debug/eks-sim" "$PWD" || status=1 ;;
-    *) echo "unknown benchmark '$w' (known: token, creator, audit)" >&2; exit 2 ;;
+    *) echo "unknown benchmark '$w' (known: token, lint, creator, audit)" >&2; exit 2 ;;
   esac
 done
 exit $status

@@ -66,6 +66,7 @@ fn write_plan(rv: Option<String>, desired: &str, previous: &str) -> Plan {
             namespace: "kube-system".into(),
             name: "aws-auth".into(),
             previous_file: Some("aws-auth-before.json".into()),
+            written_file: None,
         },
     );
     step.saves = vec![

@@ -388,10 +388,27 @@ impl Sim {
         status: u16,
         cluster: Option<&str>,
     ) {
+        self.record_call_arn(
+            service,
+            action,
+            caller.map(|c| c.arn.clone()),
+            status,
+            cluster,
+        );
+    }
+
+    pub fn record_call_arn(
+        &self,
+        service: &str,
+        action: &str,
+        caller_arn: Option<String>,
+        status: u16,
+        cluster: Option<&str>,
+    ) {
         lock(&self.calls).push(CallRecord {
             service: service.into(),
             action: action.into(),
-            caller_arn: caller.map(|c| c.arn.clone()),
+            caller_arn,
             time: now_rfc3339(),
             status,
             cluster: cluster.map(|c| c.to_string()),

@@ -25,9 +25,7 @@ pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
         ..Builder::default()
     };
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| format!("yaml: {e}"))?;
+    parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -55,9 +53,7 @@ pub fn yaml_to_json(text: &str) -> Result<Value, String> {
     libyaml_tabs(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| format!("yaml: {e}"))?;
+    parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -240,6 +236,17 @@ pub fn libyaml_tabs(text: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// go-yaml's error shape: `yaml: line N: <what>`.
+fn go_style(e: &yaml_rust2::scanner::ScanError) -> String {
+    // go-yaml reports libyaml's problem without its context ("while parsing a block mapping").
+    let info = e.info();
+    let problem = match info.split_once(", ") {
+        Some((context, problem)) if context.starts_with("while ") => problem,
+        _ => info,
+    };
+    format!("yaml: line {}: {problem}", e.marker().line())
 }
 
 enum Node {

@@ -298,9 +298,14 @@ impl<'a> AwsRunner<'a> {
         namespace: &str,
         name: &str,
         previous_file: Option<&str>,
+        written_file: Option<&str>,
     ) -> Result<Undone, StepError> {
         only_kube_system(namespace)?;
         let kube = self.kube(cluster).await?;
+        if let Some(w) = written_file {
+            self.still_as_written(&kube, cluster, namespace, name, previous_file, w)
+                .await?;
+        }
         let Some(file) = previous_file else {
             return match kube.delete_configmap(name).await {
                 Ok(()) => Ok(Undone::Reversed(format!(
@@ -349,6 +354,56 @@ impl<'a> AwsRunner<'a> {
                 )))
             }
         }
+    }
+
+    /// Refuses to undo a ConfigMap write when the cluster holds neither what the run wrote nor
+    /// what was there before: someone changed it since, and their change is left in place.
+    async fn still_as_written(
+        &self,
+        kube: &KubeClient,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+        previous_file: Option<&str>,
+        written_file: &str,
+    ) -> Result<(), StepError> {
+        let same = |a: &ConfigMap, b: &ConfigMap| {
+            a.data.clone().unwrap_or_default() == b.data.clone().unwrap_or_default()
+                && a.metadata.labels.clone().unwrap_or_default()
+                    == b.metadata.labels.clone().unwrap_or_default()
+                && a.metadata.annotations.clone().unwrap_or_default()
+                    == b.metadata.annotations.clone().unwrap_or_default()
+        };
+        let written = self.read_configmap_file(written_file)?;
+        let previous = previous_file
+            .map(|f| self.read_configmap_file(f))
+            .transpose()?;
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        let untouched = match (&current, &previous) {
+            (None, None) => true,
+            (Some(c), _) if same(c, &written) => true,
+            (Some(c), Some(p)) => same(c, p),
+            _ => false,
+        };
+        if untouched {
+            return Ok(());
+        }
+        let dir = self.journal_dir.display();
+        Err(StepError {
+            message: format!(
+                "{namespace}/{name} was changed by someone else after this run wrote it; it is left as is"
+            ),
+            denied_action: None,
+            hint: Some(match previous_file {
+                Some(f) => format!(
+                    "compare it with {dir}/{f}; to put that version back: eks-breakglass aws-auth restore --cluster {cluster} --from {dir}/{f}"
+                ),
+                None => format!(
+                    "it did not exist before the run; delete it yourself if it must go: kubectl -n {namespace} delete configmap {name}"
+                ),
+            }),
+            maybe_changed: false,
+        })
     }
 
     async fn run_undo(&mut self, undo: &Undo) -> Result<Undone, AwsError> {
@@ -579,10 +634,17 @@ impl Runner for AwsRunner<'_> {
             namespace,
             name,
             previous_file,
+            written_file,
         } = undo
         {
             return self
-                .restore_configmap(cluster, namespace, name, previous_file.as_deref())
+                .restore_configmap(
+                    cluster,
+                    namespace,
+                    name,
+                    previous_file.as_deref(),
+                    written_file.as_deref(),
+                )
                 .await;
         }
         self.run_undo(undo).await.map_err(|e| step_error(&e))

@@ -41,6 +41,12 @@ input, and the output lints without errors. Entries it had to leave out are list
     Diff(DiffArgs),
     /// List the lint rules (code, severity, meaning)
     Rules,
+    /// Restore a known-good aws-auth (file, snapshot, eksctl config, salvage, rebuild): backed up, diffed, verified
+    Restore(super::aws_auth_write::RestoreArgs),
+    /// A safe `kubectl edit` of aws-auth: lint on save, findings in the reopened file, backup, undo
+    Edit(super::aws_auth_edit::EditArgs),
+    /// Keep a canonical, git-friendly copy of aws-auth (directory or S3) that `restore --from` reads
+    Snapshot(super::aws_auth_snapshot::SnapshotArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -179,10 +185,13 @@ pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
             diff(g, old, new)
         }
         AwsAuthCommand::Rules => rules(g),
+        AwsAuthCommand::Restore(a) => super::aws_auth_write::restore(g, a).await,
+        AwsAuthCommand::Edit(a) => super::aws_auth_edit::run(g, a).await,
+        AwsAuthCommand::Snapshot(a) => super::aws_auth_snapshot::run(g, a).await,
     }
 }
 
-fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
+pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
     if path == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -199,7 +208,7 @@ fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
     }
 }
 
-fn input_error(e: awsauth::InputError) -> AppError {
+pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
     let hint = match &e {
         awsauth::InputError::WrongName { .. } => {
             Some("export it with: kubectl -n kube-system get configmap aws-auth -o yaml".into())
@@ -621,26 +630,8 @@ fn diff_entry_text(e: &awsauth::diff::DiffEntry) -> String {
     format!("{} → {} [{}]", e.arn, e.username, e.groups.join(", "))
 }
 
-fn diff(g: &Globals, old: AwsAuthDocument, new: AwsAuthDocument) -> Result<u8, AppError> {
-    let (ol, nl) = (awsauth::load(&old), awsauth::load(&new));
-    let (om, nm) = (
-        awsauth::effective::build(&old, &ol),
-        awsauth::effective::build(&new, &nl),
-    );
-    let d = awsauth::diff_mappings(&om, &nm);
-    let opts = RenderOptions { clean: true };
-    let text = awsauth::text_diff(
-        &awsauth::render(&old, &ol, opts),
-        &awsauth::render(&new, &nl, opts),
-        &old.origin,
-        &new.origin,
-    );
-    if g.json() {
-        write_out(&json_string(
-            &serde_json::json!({"mapping": d, "text": text}),
-        )?)?;
-        return Ok(exit::OK);
-    }
+/// The mapping-level diff for people: `+`/`-`/`~` per principal, `!` per section state change.
+pub fn diff_text(d: &awsauth::MappingDiff) -> String {
     let mut out = String::new();
     for s in &d.sections {
         out.push_str(&format!(
@@ -675,6 +666,30 @@ fn diff(g: &Globals, old: AwsAuthDocument, new: AwsAuthDocument) -> Result<u8, A
     if d.is_empty() {
         out.push_str("no change in effective mappings\n");
     }
+    out
+}
+
+fn diff(g: &Globals, old: AwsAuthDocument, new: AwsAuthDocument) -> Result<u8, AppError> {
+    let (ol, nl) = (awsauth::load(&old), awsauth::load(&new));
+    let (om, nm) = (
+        awsauth::effective::build(&old, &ol),
+        awsauth::effective::build(&new, &nl),
+    );
+    let d = awsauth::diff_mappings(&om, &nm);
+    let opts = RenderOptions { clean: true };
+    let text = awsauth::text_diff(
+        &awsauth::render(&old, &ol, opts),
+        &awsauth::render(&new, &nl, opts),
+        &old.origin,
+        &new.origin,
+    );
+    if g.json() {
+        write_out(&json_string(
+            &serde_json::json!({"mapping": d, "text": text}),
+        )?)?;
+        return Ok(exit::OK);
+    }
+    let mut out = diff_text(&d);
     if !text.is_empty() {
         out.push('\n');
         out.push_str(&text);

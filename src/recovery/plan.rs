@@ -315,6 +315,10 @@ pub enum Undo {
         namespace: String,
         name: String,
         previous_file: Option<String>,
+        /// The object the run wrote (in the run directory). When given, the undo only acts if
+        /// the cluster still holds it: a change someone made after the run is never overwritten.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        written_file: Option<String>,
     },
 }
 
@@ -382,10 +386,20 @@ impl Undo {
                 namespace,
                 name,
                 previous_file,
-            } => match previous_file {
-                Some(f) => format!("restore {namespace}/{name} on {cluster} from {f}"),
-                None => format!("delete {namespace}/{name} on {cluster} (it did not exist before)"),
-            },
+                written_file,
+            } => {
+                let guard = if written_file.is_some() {
+                    " (only if nobody changed it since)"
+                } else {
+                    ""
+                };
+                match previous_file {
+                    Some(f) => format!("restore {namespace}/{name} on {cluster} from {f}{guard}"),
+                    None => format!(
+                        "delete {namespace}/{name} on {cluster} (it did not exist before){guard}"
+                    ),
+                }
+            }
         }
     }
 
@@ -454,6 +468,7 @@ impl Undo {
                 namespace,
                 name,
                 previous_file,
+                ..
             } => AwsCall::new(
                 if previous_file.is_some() {
                     "kubernetes:configmaps.update"
