@@ -83,6 +83,25 @@ const LIST_MFA: Permission = p(
     "whether the creator user has MFA (for the report)",
 );
 
+const LIST_NODEGROUPS: Permission = p(
+    "eks:ListNodegroups",
+    "node roles must stay mapped: the managed node groups",
+);
+const DESCRIBE_NODEGROUP: Permission = p("eks:DescribeNodegroup", "each node group's node role");
+const LIST_FARGATE: Permission = p(
+    "eks:ListFargateProfiles",
+    "Fargate pod execution roles must stay mapped: the profiles",
+);
+const DESCRIBE_FARGATE: Permission = p(
+    "eks:DescribeFargateProfile",
+    "each profile's pod execution role",
+);
+const API_ROLE: Permission = p(
+    "sts:AssumeRole",
+    "with --role-arn: write aws-auth as that role (e.g. the creator); with --verify-as: prove \
+     a role is mapped as predicted",
+);
+
 /// Every command that calls AWS, with its permissions. Commands that call nothing (`aws-auth`
 /// without `--cluster`, `completions`, `policy`) need none.
 pub const COMMANDS: &[CommandPolicy] = &[
@@ -101,8 +120,49 @@ pub const COMMANDS: &[CommandPolicy] = &[
         command: "aws-auth",
         permissions: &[p(
             "eks:DescribeCluster",
-            "with --cluster: the endpoint and CA to read kube-system/aws-auth (then Kubernetes RBAC applies)",
+            "lint, show, salvage, diff with --cluster: the endpoint and CA to read kube-system/aws-auth (then Kubernetes RBAC applies)",
         )],
+    },
+    CommandPolicy {
+        command: "aws-auth restore",
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            LIST_NODEGROUPS,
+            DESCRIBE_NODEGROUP,
+            LIST_FARGATE,
+            DESCRIBE_FARGATE,
+            p(
+                "s3:ListBucket",
+                "with --from s3://…: the snapshots of the cluster",
+            ),
+            p("s3:GetObject", "with --from s3://…: read the snapshot"),
+            API_ROLE,
+        ],
+    },
+    CommandPolicy {
+        command: "aws-auth edit",
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            LIST_NODEGROUPS,
+            DESCRIBE_NODEGROUP,
+            LIST_FARGATE,
+            DESCRIBE_FARGATE,
+            API_ROLE,
+        ],
+    },
+    CommandPolicy {
+        command: "aws-auth snapshot",
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            p(
+                "s3:PutObject",
+                "with --to s3://…: write the snapshot and its metadata",
+            ),
+            p(
+                "sts:AssumeRole",
+                "only with --role-arn: read aws-auth as that role",
+            ),
+        ],
     },
     CommandPolicy {
         command: "creator",
@@ -275,6 +335,10 @@ pub const COMMANDS: &[CommandPolicy] = &[
                 "put back creator tags `record` overwrote",
             ),
             p(
+                "eks:DescribeCluster",
+                "a Kubernetes undo (aws-auth put back): the cluster's endpoint and CA",
+            ),
+            p(
                 "sts:AssumeRole",
                 "only with --role-arn: undo a Kubernetes change as that role",
             ),
@@ -330,13 +394,20 @@ pub fn command_names() -> Vec<&'static str> {
     COMMANDS.iter().map(|c| c.command).collect()
 }
 
+/// The command a name means: exact (`aws-auth restore`), or the last word of one (`restore`).
+pub fn find(name: &str) -> Option<&'static CommandPolicy> {
+    let name = name.trim();
+    COMMANDS.iter().find(|c| c.command == name).or_else(|| {
+        COMMANDS
+            .iter()
+            .find(|c| c.command.rsplit(' ').next() == Some(name) && c.command.contains(' '))
+    })
+}
+
 /// The permissions of one command (`None`: unknown command), or of all (`None` given).
 pub fn permissions(command: Option<&str>) -> Option<Vec<Permission>> {
     match command {
-        Some(name) => COMMANDS
-            .iter()
-            .find(|c| c.command == name)
-            .map(|c| c.permissions.to_vec()),
+        Some(name) => find(name).map(|c| c.permissions.to_vec()),
         None => Some(
             COMMANDS
                 .iter()
@@ -418,6 +489,12 @@ mod tests {
         }
         assert_eq!(text.matches("\"eks:DescribeCluster\"").count(), 1);
         assert!(permissions(Some("nope")).is_none());
+        assert_eq!(find("restore").map(|c| c.command), Some("aws-auth restore"));
+        assert_eq!(
+            find("aws-auth edit").map(|c| c.command),
+            Some("aws-auth edit")
+        );
+        assert_eq!(find("aws-auth").map(|c| c.command), Some("aws-auth"));
     }
 
     #[test]

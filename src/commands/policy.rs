@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  eks-breakglass policy grant > eks-breakglass-grant.json\n  \
+    after_help = "Examples:\n  eks-breakglass policy aws-auth restore > eks-breakglass-restore.json\n  \
 eks-breakglass policy > eks-breakglass-all.json\n  \
 eks-breakglass policy assume-creator --explain\n  \
 aws iam create-policy --policy-name eks-breakglass --policy-document \"$(eks-breakglass policy)\"\n\n\
@@ -18,16 +18,24 @@ your clusters and roles. sts:GetCallerIdentity needs no permission and is not li
 Kubernetes access (reading aws-auth) is RBAC, not IAM. completions and policy call no AWS API."
 )]
 pub struct PolicyArgs {
-    /// The command (default: every command together)
-    #[arg(value_name = "COMMAND")]
-    pub command: Option<String>,
+    /// The command, e.g. `grant`, `aws-auth restore` (or just `restore`); default: every
+    /// command together
+    #[arg(value_name = "COMMAND", num_args = 0..=2)]
+    pub command: Vec<String>,
     /// List each action with the reason it is needed, instead of the policy document
     #[arg(long)]
     pub explain: bool,
 }
 
 pub async fn run(g: &Globals, args: &PolicyArgs) -> Result<u8, AppError> {
-    let name = args.command.as_deref();
+    let joined = args.command.join(" ");
+    // The canonical name (`restore` -> `aws-auth restore`), for filtering the explanation.
+    let canonical = policy::find(&joined).map(|c| c.command);
+    let name = if args.command.is_empty() {
+        None
+    } else {
+        Some(canonical.unwrap_or(joined.as_str()))
+    };
     let perms = policy::permissions(name).ok_or_else(|| {
         AppError::usage(
             format!(
@@ -44,7 +52,7 @@ pub async fn run(g: &Globals, args: &PolicyArgs) -> Result<u8, AppError> {
         let doc = policy::document(&perms);
         let text = serde_json::to_string_pretty(&doc)
             .map_err(|e| AppError::failed(format!("cannot render JSON: {e}"), None))?;
-        println!("{text}");
+        out(&(text + "\n"));
         return Ok(exit::OK);
     }
     // action -> (reasons, commands)
@@ -68,7 +76,7 @@ pub async fn run(g: &Globals, args: &PolicyArgs) -> Result<u8, AppError> {
                 serde_json::json!({"action": action, "why": why, "commands": commands})
             })
             .collect();
-        println!("{}", serde_json::Value::Array(items));
+        out(&format!("{}\n", serde_json::Value::Array(items)));
         return Ok(exit::OK);
     }
     let width = rows.keys().map(|a| a.len()).max().unwrap_or(0);
@@ -81,7 +89,11 @@ pub async fn run(g: &Globals, args: &PolicyArgs) -> Result<u8, AppError> {
         };
         out.push_str(&format!("{action:<width$}  {}{used_by}\n", why.join("; ")));
     }
-    // A closed pipe (`| head`) is not an error worth a message.
-    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes());
+    self::out(&out);
     Ok(exit::OK)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
+fn out(text: &str) {
+    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), text.as_bytes());
 }
