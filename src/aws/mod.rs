@@ -12,6 +12,7 @@ pub mod eks;
 pub mod eks_access;
 pub mod iam;
 pub mod iam_write;
+pub mod nodes;
 pub mod partition;
 pub mod plan_runner;
 pub mod s3trail;

@@ -140,6 +140,21 @@ pub enum Action {
         principal_arn: String,
         policy_arn: String,
     },
+    /// Replace `kube-system/aws-auth` (a Kubernetes write, compare-and-swap on the
+    /// resourceVersion read), as the identity the run got in with. The live object is saved to
+    /// `backup_file` first; the data written is in `candidate_file`.
+    WriteAwsAuth {
+        cluster: String,
+        /// A ConfigMap file to restore; `None`: salvage of the live one.
+        from: Option<String>,
+        /// Node and Fargate roles to add when the source lacks them.
+        node_roles: Vec<crate::awsauth::NodeRoleFact>,
+        /// The API server, when it is not DescribeCluster's endpoint (a tunnel).
+        api_server: Option<String>,
+        tls_server_name: Option<String>,
+        backup_file: String,
+        candidate_file: String,
+    },
 }
 
 impl Action {
@@ -206,6 +221,14 @@ impl Action {
                     ("accessScope.type", "cluster"),
                 ],
             ),
+            Action::WriteAwsAuth { cluster, .. } => AwsCall::new(
+                "kubernetes:update",
+                &[
+                    ("cluster", cluster),
+                    ("configmap", "kube-system/aws-auth"),
+                    ("resourceVersion", "(as read)"),
+                ],
+            ),
         }
     }
 
@@ -259,6 +282,15 @@ pub enum Undo {
         principal_arn: String,
         policy_arn: String,
     },
+    /// Put back the aws-auth saved in `backup_file` — only while the live one is still what
+    /// the run wrote (`candidate_file`), so a later fix by someone else is never overwritten.
+    RestoreAwsAuth {
+        cluster: String,
+        api_server: Option<String>,
+        tls_server_name: Option<String>,
+        backup_file: String,
+        candidate_file: String,
+    },
 }
 
 impl Undo {
@@ -299,6 +331,13 @@ impl Undo {
                 policy_arn,
                 ..
             } => format!("disassociate {policy_arn} from the access entry of {principal_arn}"),
+            Undo::RestoreAwsAuth {
+                cluster,
+                backup_file,
+                ..
+            } => format!(
+                "put back the previous aws-auth of {cluster} from {backup_file} (only if nobody changed it since)"
+            ),
         }
     }
 
@@ -343,6 +382,10 @@ impl Undo {
                     ("principalArn", principal_arn),
                     ("policyArn", policy_arn),
                 ],
+            ),
+            Undo::RestoreAwsAuth { cluster, .. } => AwsCall::new(
+                "kubernetes:update",
+                &[("cluster", cluster), ("configmap", "kube-system/aws-auth")],
             ),
         })
     }
