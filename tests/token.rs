@@ -255,7 +255,7 @@ fn role_arn_signs_with_the_assumed_session() {
         "signed with the caller, not the role session"
     );
     let (_, body) = common::http_get(
-        &moto.url.trim_start_matches("http://"),
+        moto.url.trim_start_matches("http://"),
         "/moto-api/data.json",
     )
     .unwrap();

@@ -78,6 +78,7 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
 fn client(ctx: &AwsContext) -> aws_sdk_cloudtrail::Client {
     let conf = aws_sdk_cloudtrail::config::Builder::from(&ctx.config)
         .retry_config(RetryConfig::disabled())
+        .interceptor(ctx.calls.interceptor())
         .build();
     aws_sdk_cloudtrail::Client::from_conf(conf)
 }

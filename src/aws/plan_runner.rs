@@ -9,12 +9,12 @@ use super::access::{self, UpdateState};
 use super::iam_write::{self, NewAccessKey};
 use super::{AwsContext, AwsError, AwsErrorKind, eks, token};
 use crate::k8s::{ApiTarget, KubeClient, KubeError};
-use aws_credential_types::Credentials;
-use std::time::SystemTime;
 use crate::recovery::journal::Journal;
 use crate::recovery::plan::{Action, Done, Interrupt, Runner, Step, StepError, Undo, Undone};
+use aws_credential_types::Credentials;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::SystemTime;
 use std::time::{Duration, Instant};
 
 /// Runs plans against AWS.
@@ -83,7 +83,13 @@ impl<'a> AwsRunner<'a> {
             None => self.ctx.credentials().await?,
         };
         let tok = token::make_token(&creds, &facts.region, &facts.name, SystemTime::now())
-            .map_err(|e| AwsError::new("sts:GetCallerIdentity", AwsErrorKind::InvalidInput, e.to_string()))?;
+            .map_err(|e| {
+                AwsError::new(
+                    "sts:GetCallerIdentity",
+                    AwsErrorKind::InvalidInput,
+                    e.to_string(),
+                )
+            })?;
         let target = ApiTarget {
             server,
             ca_pem: self.ca_pem_override.clone().or(facts.ca_pem),
@@ -98,7 +104,11 @@ impl<'a> AwsRunner<'a> {
             AwsError::new(
                 "kubernetes:update",
                 AwsErrorKind::Service,
-                format!("cannot write {} in the run directory {}: {e}", name, self.journal_dir.display()),
+                format!(
+                    "cannot write {} in the run directory {}: {e}",
+                    name,
+                    self.journal_dir.display()
+                ),
             )
         })
     }
@@ -118,14 +128,24 @@ impl<'a> AwsRunner<'a> {
         candidate_file: &str,
     ) -> Result<BTreeMap<String, String>, AwsError> {
         use crate::recovery::recover::{self, Source};
-        let client = self.kube_client(cluster, api_server, tls_server_name).await?;
+        let client = self
+            .kube_client(cluster, api_server, tls_server_name)
+            .await?;
         let file_doc = match from {
             Some(path) => {
                 let bytes = std::fs::read(path).map_err(|e| {
-                    AwsError::new("kubernetes:update", AwsErrorKind::InvalidInput, format!("cannot read {path}: {e}"))
+                    AwsError::new(
+                        "kubernetes:update",
+                        AwsErrorKind::InvalidInput,
+                        format!("cannot read {path}: {e}"),
+                    )
                 })?;
                 Some(crate::awsauth::read_document(path, &bytes).map_err(|e| {
-                    AwsError::new("kubernetes:update", AwsErrorKind::InvalidInput, format!("{path}: {e}"))
+                    AwsError::new(
+                        "kubernetes:update",
+                        AwsErrorKind::InvalidInput,
+                        format!("{path}: {e}"),
+                    )
                 })?)
             }
             None => None,
@@ -133,22 +153,30 @@ impl<'a> AwsRunner<'a> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            (self.status)(&format!("writing kube-system/aws-auth of {cluster} (attempt {attempt})…"));
+            (self.status)(&format!(
+                "writing kube-system/aws-auth of {cluster} (attempt {attempt})…"
+            ));
             let live = client.get_configmap("aws-auth").await.map_err(kube_err)?;
             let live_json = serde_json::to_string_pretty(&live).unwrap_or_else(|_| "null".into());
             self.write_run_file(backup_file, live_json.as_bytes())?;
-            let live_doc = live
-                .as_ref()
-                .map(|cm| crate::awsauth::AwsAuthDocument::from_data(
+            let live_doc = live.as_ref().map(|cm| {
+                crate::awsauth::AwsAuthDocument::from_data(
                     "live",
                     cm.data.clone().unwrap_or_default(),
-                ));
+                )
+            });
             let (source, source_doc) = match (&file_doc, &live_doc) {
-                (Some(d), _) => (Source::File(from.unwrap_or_default().to_string()), d.clone()),
+                (Some(d), _) => (
+                    Source::File(from.unwrap_or_default().to_string()),
+                    d.clone(),
+                ),
                 (None, Some(l)) => (Source::Salvage, l.clone()),
                 (None, None) => (
                     Source::Salvage,
-                    crate::awsauth::AwsAuthDocument::from_data("empty", Vec::<(String, String)>::new()),
+                    crate::awsauth::AwsAuthDocument::from_data(
+                        "empty",
+                        Vec::<(String, String)>::new(),
+                    ),
                 ),
             };
             let cand = recover::build_candidate(&source, &source_doc, live_doc.as_ref(), node_roles)
@@ -208,23 +236,34 @@ impl<'a> AwsRunner<'a> {
         let Some(candidate) = read(candidate_file)
             .and_then(|t| serde_json::from_str::<BTreeMap<String, String>>(&t).ok())
         else {
-            return Ok(Undone::AlreadyClean(format!("the run never wrote aws-auth of {cluster}")));
+            return Ok(Undone::AlreadyClean(format!(
+                "the run never wrote aws-auth of {cluster}"
+            )));
         };
         let backup: Option<k8s_openapi::api::core::v1::ConfigMap> = read(backup_file)
             .and_then(|t| serde_json::from_str(&t).ok())
             .flatten();
-        let client = self.kube_client(cluster, api_server, tls_server_name).await?;
+        let client = self
+            .kube_client(cluster, api_server, tls_server_name)
+            .await?;
         let live = client.get_configmap("aws-auth").await.map_err(kube_err)?;
-        let live_data = live.as_ref().and_then(|c| c.data.clone()).unwrap_or_default();
+        let live_data = live
+            .as_ref()
+            .and_then(|c| c.data.clone())
+            .unwrap_or_default();
         let backup_data = backup.as_ref().and_then(|c| c.data.clone());
         if live.is_some() && backup_data.as_ref() == Some(&live_data) {
-            return Ok(Undone::AlreadyClean(format!("aws-auth of {cluster} is already the saved version")));
+            return Ok(Undone::AlreadyClean(format!(
+                "aws-auth of {cluster} is already the saved version"
+            )));
         }
         if live.is_none() || live_data != candidate {
             return Err(AwsError::new(
                 "kubernetes:update",
                 AwsErrorKind::Service,
-                format!("aws-auth of {cluster} was changed after this run wrote it; it is left as is"),
+                format!(
+                    "aws-auth of {cluster} was changed after this run wrote it; it is left as is"
+                ),
             )
             .with_hint(format!(
                 "compare it with {} (before the run) and restore by hand if needed",
@@ -232,7 +271,9 @@ impl<'a> AwsRunner<'a> {
             )));
         }
         let Some(mut cm) = live else {
-            return Ok(Undone::AlreadyClean(format!("aws-auth of {cluster} is gone")));
+            return Ok(Undone::AlreadyClean(format!(
+                "aws-auth of {cluster} is gone"
+            )));
         };
         match backup_data {
             Some(d) => {
@@ -243,7 +284,10 @@ impl<'a> AwsRunner<'a> {
                 )))
             }
             None => {
-                client.delete_configmap("aws-auth").await.map_err(kube_err)?;
+                client
+                    .delete_configmap("aws-auth")
+                    .await
+                    .map_err(kube_err)?;
                 Ok(Undone::Reversed(format!(
                     "deleted aws-auth of {cluster}: it did not exist before the run"
                 )))
@@ -564,7 +608,10 @@ fn kube_err(e: KubeError) -> AwsError {
 /// One line saying who gains and loses access.
 pub fn diff_summary(d: &crate::awsauth::MappingDiff) -> String {
     let names = |v: &[crate::awsauth::diff::DiffEntry]| {
-        v.iter().map(|e| e.arn.clone()).collect::<Vec<_>>().join(" ")
+        v.iter()
+            .map(|e| e.arn.clone())
+            .collect::<Vec<_>>()
+            .join(" ")
     };
     let mut s = format!(
         "roles +{} -{} ~{}, users +{} -{} ~{}",

@@ -196,7 +196,12 @@ async fn caller_access(
     match who {
         Err(_) => {
             let r = format!("no answer from {} within 8 s", target.server);
-            (CallerAccess::Unknown { reason: r.clone() }, Some(false), None, r)
+            (
+                CallerAccess::Unknown { reason: r.clone() },
+                Some(false),
+                None,
+                r,
+            )
         }
         Ok(Err(KubeError::Unauthorized)) => (
             CallerAccess::Unauthorized,
@@ -207,7 +212,12 @@ async fn caller_access(
         Ok(Err(e)) => {
             let tls = !matches!(e, KubeError::Unreachable { .. });
             let r = e.to_string();
-            (CallerAccess::Unknown { reason: r.clone() }, Some(tls), None, r)
+            (
+                CallerAccess::Unknown { reason: r.clone() },
+                Some(tls),
+                None,
+                r,
+            )
         }
         Ok(Ok(w)) => {
             let (doc, detail) = match client.get_configmap("aws-auth").await {
@@ -448,7 +458,9 @@ pub fn render(t: &Triage) -> String {
             s.push_str(&format!("  - {p}\n"));
         }
         for n in &a.node_roles_missing {
-            s.push_str(&format!("  - node role not mapped: {n} (its nodes go NotReady)\n"));
+            s.push_str(&format!(
+                "  - node role not mapped: {n} (its nodes go NotReady)\n"
+            ));
         }
     } else {
         s.push_str(&format!("{}\n", a.detail));
@@ -467,7 +479,12 @@ pub fn render(t: &Triage) -> String {
     match (&t.creator, &t.creator_error) {
         (Some(rep), _) => match &rep.creator {
             Some(cr) => {
-                s.push_str(&format!("{} ({}, from {})\n", cr.arn, cr.kind.describe(), cr.source.describe()));
+                s.push_str(&format!(
+                    "{} ({}, from {})\n",
+                    cr.arn,
+                    cr.kind.describe(),
+                    cr.source.describe()
+                ));
                 if let Some(st) = &rep.status {
                     s.push_str(&format!("  status: {}\n", st.summary));
                 }

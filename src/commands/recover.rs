@@ -194,7 +194,8 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             diagnosis::CallerAccess::Authenticated { username, .. } =>
                 format!("operator authenticated as {username}"),
             diagnosis::CallerAccess::Unauthorized => "operator locked out (401)".into(),
-            diagnosis::CallerAccess::Unknown { reason } => format!("API server not asked: {reason}"),
+            diagnosis::CallerAccess::Unknown { reason } =>
+                format!("API server not asked: {reason}"),
         },
         if triage.aws_auth.readable {
             format!("{} error(s)", triage.aws_auth.errors)
@@ -227,8 +228,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         })?
         .clone();
     rec.report.path = path.title.clone();
-    if path.consent.as_deref() == Some(MODE_CONSENT) && !args.allow_auth_mode_change && !g.dry_run
-    {
+    if path.consent.as_deref() == Some(MODE_CONSENT) && !args.allow_auth_mode_change && !g.dry_run {
         return Err(AppError::usage(
             format!(
                 "the way in is an access entry, and {} is in CONFIG_MAP mode: switching to API_AND_CONFIG_MAP is one-way and needs {MODE_CONSENT}",
@@ -237,8 +237,15 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             Some(format!(
                 "re-run as `{}` (aws-auth keeps working after the switch){}",
                 continue_command(args, Some(&path)),
-                if triage.paths.iter().any(|p| p.kind == PathKind::RecreateCreator) {
-                    format!(", or try the creator anyway (best effort): `eks-breakglass recover --cluster {} --via creator`", args.cluster)
+                if triage
+                    .paths
+                    .iter()
+                    .any(|p| p.kind == PathKind::RecreateCreator)
+                {
+                    format!(
+                        ", or try the creator anyway (best effort): `eks-breakglass recover --cluster {} --via creator`",
+                        args.cluster
+                    )
                 } else {
                     String::new()
                 }
@@ -297,9 +304,14 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             candidate_file: WRITTEN_FILE.into(),
         },
     );
-    write.what.push_str(" (read as the identity that got in, backed up first)");
+    write
+        .what
+        .push_str(" (read as the identity that got in, backed up first)");
     let mut then = vec![match &route {
-        Some(r) => format!("get credentials as the creator ({}) and prove them by logging in", route_name(r)),
+        Some(r) => format!(
+            "get credentials as the creator ({}) and prove them by logging in",
+            route_name(r)
+        ),
         None => "log in as you (retried while the access entry propagates)".into(),
     }];
     then.push(format!(
@@ -327,7 +339,11 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     rec.report.undo_command = format!("eks-breakglass cleanup --journal {}", dir.display());
     rec.report.next_command = Some(continue_command(args, Some(&path)));
     eprintln!("journal: {}", dir.display());
-    rec.event(format!("plan confirmed: {} change(s), way in: {}", plan.steps.len(), path.title));
+    rec.event(format!(
+        "plan confirmed: {} change(s), way in: {}",
+        plan.steps.len(),
+        path.title
+    ));
 
     let interrupt = plan_ui::catch_interrupt();
     let spinner = Spinner::new();
@@ -336,7 +352,10 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         Box::new(move |m: &str| s.set(m)) as Box<dyn Fn(&str)>
     };
     let mut runner = AwsRunner::new(&ctx, dir.clone(), interrupt.clone(), status);
-    runner.ca_pem_override = target.ca_pem.clone().filter(|_| args.target.ca_file.is_some());
+    runner.ca_pem_override = target
+        .ca_pem
+        .clone()
+        .filter(|_| args.target.ca_file.is_some());
     let mut run = RunState {
         g,
         ctx: &ctx,
@@ -364,7 +383,14 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 _ => None,
             };
             let creds = match super::assume_creator::acquire_credentials(
-                &ctx, r, key, mfa.as_ref(), None, wait, &interrupt, &spinner,
+                &ctx,
+                r,
+                key,
+                mfa.as_ref(),
+                None,
+                wait,
+                &interrupt,
+                &spinner,
             )
             .await
             {
@@ -398,9 +424,15 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                     args.cluster
                 )
             } else {
-                format!("the identity is not let in; check `eks-breakglass diagnose --cluster {}`", args.cluster)
+                format!(
+                    "the identity is not let in; check `eks-breakglass diagnose --cluster {}`",
+                    args.cluster
+                )
             };
-            let e = AppError::failed(format!("could not get in as {who}: {}", v.describe()), Some(hint));
+            let e = AppError::failed(
+                format!("could not get in as {who}: {}", v.describe()),
+                Some(hint),
+            );
             return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await);
         }
         Verification::Failed { error } => {
@@ -408,10 +440,9 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await);
         }
     }
-    rec.report.identities.push(format!(
-        "get-in: {who} — {}",
-        v.describe()
-    ));
+    rec.report
+        .identities
+        .push(format!("get-in: {who} — {}", v.describe()));
     runner.use_kube_credentials(creds.clone());
 
     // Phase 2: the aws-auth write, as the identity that got in.
@@ -424,20 +455,35 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     // Verification by doing.
     let client = KubeClient::new(
         &target,
-        &token::make_token(&creds, &triage.cluster.region, &triage.cluster.name, SystemTime::now())?
-            .token,
+        &token::make_token(
+            &creds,
+            &triage.cluster.region,
+            &triage.cluster.name,
+            SystemTime::now(),
+        )?
+        .token,
     )?;
     verify_all(&run, &triage, &target, &client, &mut rec).await;
 
     // Temporary credentials go.
-    let lines = run.end_temporary(&mut journal, &mut runner, &mut rec).await?;
+    let lines = run
+        .end_temporary(&mut journal, &mut runner, &mut rec)
+        .await?;
     rec.report.cleaned_up.extend(lines);
     let all_ok = rec.report.checks.iter().all(|c| c.ok);
-    rec.report.status = if all_ok { "recovered" } else { "restored_unverified" }.into();
+    rec.report.status = if all_ok {
+        "recovered"
+    } else {
+        "restored_unverified"
+    }
+    .into();
     rec.report.next_command = if all_ok {
         None
     } else {
-        Some(format!("eks-breakglass diagnose --cluster {}", args.cluster))
+        Some(format!(
+            "eks-breakglass diagnose --cluster {}",
+            args.cluster
+        ))
     };
     rec.event(format!("run finished: {}", rec.report.status));
     let _ = journal.record(Event::RunFinished {
@@ -525,12 +571,24 @@ async fn getin_plan(
         }
         PathKind::BecomeCreator | PathKind::RecreateCreator => {
             let report = t.creator.as_ref().ok_or_else(|| {
-                AppError::failed("the creator is unknown", Some(format!("run `eks-breakglass creator --cluster {}`", cluster.name)))
+                AppError::failed(
+                    "the creator is unknown",
+                    Some(format!(
+                        "run `eks-breakglass creator --cluster {}`",
+                        cluster.name
+                    )),
+                )
             })?;
             let creator = report.creator.as_ref().ok_or_else(|| {
                 AppError::failed(
-                    format!("the creator of {} could not be found: {}", cluster.name, report.verdict.reason),
-                    Some(format!("use `eks-breakglass recover --cluster {} --via access-entry`", cluster.name)),
+                    format!(
+                        "the creator of {} could not be found: {}",
+                        cluster.name, report.verdict.reason
+                    ),
+                    Some(format!(
+                        "use `eks-breakglass recover --cluster {} --via access-entry`",
+                        cluster.name
+                    )),
                 )
             })?;
             let is_role = creator.arn.contains(":role/");
@@ -619,7 +677,8 @@ async fn verify_all(
                 detail: if same {
                     "the cluster holds exactly the data written (resourceVersion read back)".into()
                 } else {
-                    "the cluster holds something else than what was written (changed meanwhile?)".into()
+                    "the cluster holds something else than what was written (changed meanwhile?)"
+                        .into()
                 },
             });
             let effective = crate::awsauth::effective_from_data(data);
@@ -629,7 +688,10 @@ async fn verify_all(
                     identity: r.arn.clone(),
                     ok,
                     detail: if ok {
-                        format!("node role ({}) mapped in the aws-auth the cluster loaded", r.source)
+                        format!(
+                            "node role ({}) mapped in the aws-auth the cluster loaded",
+                            r.source
+                        )
                     } else {
                         format!("node role ({}) NOT mapped: its nodes cannot join", r.source)
                     },
@@ -650,7 +712,8 @@ async fn verify_all(
     // The operator, with the identity they run everything else with.
     match run.ctx.credentials().await {
         Ok(c) => {
-            let v = plan_ui::verify_at(target, &t.cluster, &c, wait, &run.interrupt, run.spinner).await;
+            let v =
+                plan_ui::verify_at(target, &t.cluster, &c, wait, &run.interrupt, run.spinner).await;
             rec.event(format!("verified as the operator: {}", v.describe()));
             rec.report.checks.push(Check {
                 identity: t.caller.arn.clone(),
@@ -665,7 +728,9 @@ async fn verify_all(
         }),
     }
     for role in &run.args.verify_as {
-        let v = match sts::assume_role(run.ctx, role, &sts::session_name_for_operator(), None, None).await {
+        let v = match sts::assume_role(run.ctx, role, &sts::session_name_for_operator(), None, None)
+            .await
+        {
             Ok(c) => {
                 plan_ui::verify_at(target, &t.cluster, &c, wait, &run.interrupt, run.spinner).await
             }
@@ -723,12 +788,25 @@ impl RunState<'_> {
                             .join(", ")
                     })
                     .unwrap_or_default();
-                rec.event(format!("step {} done: {}{}", step.id, step.what, if facts.is_empty() { String::new() } else { format!(" ({facts})") }));
+                rec.event(format!(
+                    "step {} done: {}{}",
+                    step.id,
+                    step.what,
+                    if facts.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({facts})")
+                    }
+                ));
                 rec.report.changes.push(format!(
                     "step {}: {}{} — undo: {}",
                     step.id,
                     step.what,
-                    if a.uncertain { " (outcome unknown)" } else { "" },
+                    if a.uncertain {
+                        " (outcome unknown)"
+                    } else {
+                        ""
+                    },
                     a.undo.describe()
                 ));
             }
@@ -773,7 +851,12 @@ impl RunState<'_> {
                 .map(|a| format!("kept (--keep): {}", a.undo.describe()))
                 .collect());
         }
-        let temp: Vec<Applied> = self.applied.iter().filter(|a| a.temporary).cloned().collect();
+        let temp: Vec<Applied> = self
+            .applied
+            .iter()
+            .filter(|a| a.temporary)
+            .cloned()
+            .collect();
         if temp.is_empty() {
             return Ok(Vec::new());
         }
@@ -812,7 +895,13 @@ impl RunState<'_> {
         let changed: Vec<String> = self
             .applied
             .iter()
-            .map(|a| format!("step {}: {}", a.step, a.undo.describe().replace("delete", "to undo: delete")))
+            .map(|a| {
+                format!(
+                    "step {}: {}",
+                    a.step,
+                    a.undo.describe().replace("delete", "to undo: delete")
+                )
+            })
             .collect();
         eprintln!("\nrecover stopped: {e}");
         if let Some(h) = e.hint() {
@@ -829,7 +918,14 @@ impl RunState<'_> {
         if !rec.report.cleaned_up.is_empty() {
             eprintln!("  removed again: {}", rec.report.cleaned_up.join("; "));
         }
-        eprintln!("  still in place: {}", if changed.is_empty() { "nothing".into() } else { changed.join("; ") });
+        eprintln!(
+            "  still in place: {}",
+            if changed.is_empty() {
+                "nothing".into()
+            } else {
+                changed.join("; ")
+            }
+        );
         eprintln!("  undo:     {}", rec.report.undo_command);
         eprintln!(
             "  continue: {}",
@@ -885,7 +981,10 @@ fn finish_report(ctx: &AwsContext, dir: &Path, rec: &mut Record) {
     let json = serde_json::to_string_pretty(&rec.report).unwrap_or_default();
     for (name, body) in [(REPORT_MD, md), (REPORT_JSON, json)] {
         if let Err(e) = crate::kubeconfig::write_private_atomic(&dir.join(name), body.as_bytes()) {
-            eprintln!("warning: cannot write the report {}: {e}", dir.join(name).display());
+            eprintln!(
+                "warning: cannot write the report {}: {e}",
+                dir.join(name).display()
+            );
         }
     }
 }

@@ -55,17 +55,17 @@ impl CreatorFacts {
         Some(CreatorFacts {
             arn: c.arn.clone(),
             kind: c.kind,
-            state: st.map(|s| s.state).filter(|s| *s != PrincipalState::Unknown),
+            state: st
+                .map(|s| s.state)
+                .filter(|s| *s != PrincipalState::Unknown),
             caller_is_creator: st.is_some_and(|s| s.caller_is_creator),
-            caller_may_assume: st
-                .and_then(|s| s.trust.as_ref())
-                .is_some_and(|t| {
-                    matches!(
-                        t.decision,
-                        super::trust::TrustDecision::Allowed
-                            | super::trust::TrustDecision::AllowedWithConditions
-                    )
-                }),
+            caller_may_assume: st.and_then(|s| s.trust.as_ref()).is_some_and(|t| {
+                matches!(
+                    t.decision,
+                    super::trust::TrustDecision::Allowed
+                        | super::trust::TrustDecision::AllowedWithConditions
+                )
+            }),
             key_limit_reached: st
                 .and_then(|s| s.user.as_ref())
                 .is_some_and(|u| !u.can_add_access_key),
@@ -173,7 +173,7 @@ pub fn rank_paths(s: &Situation) -> Vec<RecoveryPath> {
     if let Some(p) = creator_path(s) {
         v.push(p);
     }
-    v.sort_by(|a, b| b.score.cmp(&a.score));
+    v.sort_by_key(|p| std::cmp::Reverse(p.score));
     v.push(RecoveryPath {
         kind: PathKind::Manual,
         score: 0,
@@ -263,7 +263,10 @@ fn creator_path(s: &Situation) -> Option<RecoveryPath> {
         CreatorKind::IdentityCenterRole => {
             return Some(manual(
                 c,
-                &format!("sign in to the creator's IAM Identity Center permission set ({})", cr.arn),
+                &format!(
+                    "sign in to the creator's IAM Identity Center permission set ({})",
+                    cr.arn
+                ),
                 "SSO roles are reached by signing in to their permission set (aws sso login), never by editing them; then re-run as that role",
                 60,
             ));
@@ -379,7 +382,10 @@ fn manual(cluster: &str, title: &str, reason: &str, score: u32) -> RecoveryPath 
 
 /// The path `recover` takes: the first automatic one (or the first of the kind `via` names).
 /// `Err` carries why none fits.
-pub fn choose<'a>(paths: &'a [RecoveryPath], via: Option<&str>) -> Result<&'a RecoveryPath, String> {
+pub fn choose<'a>(
+    paths: &'a [RecoveryPath],
+    via: Option<&str>,
+) -> Result<&'a RecoveryPath, String> {
     let mut candidates = paths.iter().filter(|p| p.automatic);
     let found = match via {
         Some(v) => candidates.find(|p| p.kind.via() == Some(v)),
@@ -438,9 +444,17 @@ mod tests {
         let p = rank_paths(&s);
         assert_eq!(
             kinds(&p),
-            vec![PathKind::BecomeCreator, PathKind::AccessEntry, PathKind::Manual]
+            vec![
+                PathKind::BecomeCreator,
+                PathKind::AccessEntry,
+                PathKind::Manual
+            ]
         );
-        assert!(p[0].title.contains("temporary access key"), "{}", p[0].title);
+        assert!(
+            p[0].title.contains("temporary access key"),
+            "{}",
+            p[0].title
+        );
         assert!(p[0].needs.contains(&"iam:CreateAccessKey".to_string()));
         assert_eq!(p[1].consent.as_deref(), Some(MODE_CONSENT));
         assert!(p[1].reason.contains("ONE-WAY"));
@@ -481,13 +495,19 @@ mod tests {
             );
             assert!(p[1].reason.contains("unique id"));
             // recover takes the access entry, which needs the consent flag
-            assert_eq!(choose(&p, None).unwrap().consent.as_deref(), Some(MODE_CONSENT));
+            assert_eq!(
+                choose(&p, None).unwrap().consent.as_deref(),
+                Some(MODE_CONSENT)
+            );
         }
     }
 
     #[test]
     fn already_in_comes_first_and_roles_route_by_trust() {
-        let mut s = situation(AuthMode::ConfigMap, Some(creator(ROLE, PrincipalState::Alive)));
+        let mut s = situation(
+            AuthMode::ConfigMap,
+            Some(creator(ROLE, PrincipalState::Alive)),
+        );
         s.caller = CallerAccess::Authenticated {
             username: "oncall".into(),
             groups: vec!["system:masters".into()],
@@ -506,7 +526,10 @@ mod tests {
 
     #[test]
     fn no_creator_admin_sso_root_and_unreachable_endpoints() {
-        let mut s = situation(AuthMode::ConfigMap, Some(creator(USER, PrincipalState::Alive)));
+        let mut s = situation(
+            AuthMode::ConfigMap,
+            Some(creator(USER, PrincipalState::Alive)),
+        );
         s.bootstrap_creator_admin = Some(false);
         let p = rank_paths(&s);
         assert_eq!(p[0].kind, PathKind::AccessEntry);
@@ -524,7 +547,10 @@ mod tests {
         assert_eq!(p[0].kind, PathKind::Manual);
         assert!(p[0].title.contains("permission set"));
         assert!(choose(&p, None).is_err());
-        assert!(p.iter().all(|x| x.needs.iter().any(|n| n.contains("--api-server"))));
+        assert!(
+            p.iter()
+                .all(|x| x.needs.iter().any(|n| n.contains("--api-server")))
+        );
 
         let s = situation(AuthMode::ConfigMap, None);
         let p = rank_paths(&s);

@@ -28,7 +28,9 @@ pub enum Source {
 impl Source {
     pub fn describe(&self) -> String {
         match self {
-            Source::Salvage => "salvage of the live aws-auth (every entry that still parses, repaired)".into(),
+            Source::Salvage => {
+                "salvage of the live aws-auth (every entry that still parses, repaired)".into()
+            }
             Source::File(p) => format!("the file {p}"),
         }
     }
@@ -145,10 +147,16 @@ pub fn build_candidate(
         Source::Salvage => {
             let s = awsauth::salvage(source_doc, true);
             for i in &s.report.changed {
-                notes.push(format!("changed: {} line {}: {}", i.section, i.line, i.message));
+                notes.push(format!(
+                    "changed: {} line {}: {}",
+                    i.section, i.line, i.message
+                ));
             }
             for i in &s.report.lost {
-                notes.push(format!("lost: {} line {}: {}", i.section, i.line, i.message));
+                notes.push(format!(
+                    "lost: {} line {}: {}",
+                    i.section, i.line, i.message
+                ));
             }
             match awsauth::read_document("salvage", s.manifest.as_bytes()) {
                 Ok(d) => text_data(&d),
@@ -358,16 +366,26 @@ mod tests {
         let live = AwsAuthDocument::from_data(
             "live",
             [
-                ("mapRoles", "- rolearn: arn:aws:iam::123456789012:role/team/ops/ops\n  username: ops\n  groups: [system:masters]\n"),
+                (
+                    "mapRoles",
+                    "- rolearn: arn:aws:iam::123456789012:role/team/ops/ops\n  username: ops\n  groups: [system:masters]\n",
+                ),
                 ("mapUsers", BROKEN_USERS),
                 ("mapAccounts", "- \"123456789012\"\n"),
                 ("custom", "kept"),
             ],
         );
         let c = build_candidate(&Source::Salvage, &live, Some(&live), &facts()).unwrap();
-        assert_eq!(c.added_node_roles, vec![NODE.to_string(), FARGATE.to_string()]);
+        assert_eq!(
+            c.added_node_roles,
+            vec![NODE.to_string(), FARGATE.to_string()]
+        );
         assert!(role_mapped(&c.effective, NODE));
-        assert!(c.effective.active_users().any(|u| u.arn.ends_with("user/oncall")));
+        assert!(
+            c.effective
+                .active_users()
+                .any(|u| u.arn.ends_with("user/oncall"))
+        );
         assert_eq!(c.data["custom"], "kept");
         assert!(c.data["mapAccounts"].contains("123456789012"));
         assert!(c.data["mapRoles"].contains("system:node-proxier"));
@@ -385,7 +403,10 @@ mod tests {
         assert!(matches!(err, CandidateError::LintErrors { .. }), "{err}");
         let good = AwsAuthDocument::from_data(
             "f",
-            [("mapUsers", "- userarn: arn:aws:iam::123456789012:user/oncall\n  username: oncall\n  groups: [system:masters]\n")],
+            [(
+                "mapUsers",
+                "- userarn: arn:aws:iam::123456789012:user/oncall\n  username: oncall\n  groups: [system:masters]\n",
+            )],
         );
         let live = AwsAuthDocument::from_data("live", [("other", "x")]);
         let c = build_candidate(&Source::File("f".into()), &good, Some(&live), &facts()).unwrap();
@@ -405,12 +426,19 @@ mod tests {
             operator: "arn:aws:iam::1:user/oncall".into(),
             path: "temporary key".into(),
             identities: vec!["operator".into()],
-            timeline: vec![TimelineEntry { at: t, what: "a | b".into() }],
+            timeline: vec![TimelineEntry {
+                at: t,
+                what: "a | b".into(),
+            }],
             aws_calls: BTreeMap::from([("eks".to_string(), 3), ("iam".to_string(), 2)]),
             aws_calls_total: 5,
             changes: vec!["wrote aws-auth".into()],
             cleaned_up: vec![],
-            checks: vec![Check { identity: "x".into(), ok: true, detail: "in".into() }],
+            checks: vec![Check {
+                identity: "x".into(),
+                ok: true,
+                detail: "in".into(),
+            }],
             backups: vec!["aws-auth-before.json".into()],
             journal_dir: "/runs/x".into(),
             undo_command: "eks-breakglass cleanup --journal /runs/x".into(),
@@ -419,8 +447,13 @@ mod tests {
         };
         let md = r.markdown();
         for needle in [
-            "## Timeline", "a \\| b", "| eks | 3 |", "5 in total", "/runs/x/aws-auth-before.json",
-            "eks-breakglass cleanup --journal /runs/x", "OK `x`",
+            "## Timeline",
+            "a \\| b",
+            "| eks | 3 |",
+            "5 in total",
+            "/runs/x/aws-auth-before.json",
+            "eks-breakglass cleanup --journal /runs/x",
+            "OK `x`",
         ] {
             assert!(md.contains(needle), "{needle}\n{md}");
         }
