@@ -197,6 +197,10 @@ fn creator_deleted_on_api_and_config_map_goes_through_an_access_entry() {
 fn creator_deleted_on_config_map_needs_consent_then_switches_and_recovers() {
     let d = Drill::start("creator-deleted-configmap");
     let before = d.aws_auth_data();
+    assert!(
+        !d.sim_maps_role(&arn("role/eks-node-role")),
+        "nodes start without their groups"
+    );
     // Without the consent flag: refused before any change, with the exact command.
     let dir = d.run_dir("refused");
     let out = recover(&d, &dir, &[]);

@@ -287,7 +287,7 @@ fn health(doc: Option<&AwsAuthDocument>, detail: String, roles: &[NodeRoleFact])
             .collect(),
         node_roles_missing: roles
             .iter()
-            .filter(|r| !recover::role_mapped(&a.effective, &r.arn))
+            .filter(|r| !recover::node_role_mapped(&a.effective, &r.arn))
             .map(|r| r.arn.clone())
             .collect(),
     }

@@ -22,7 +22,7 @@ use crate::recovery::diagnosis::{self, MODE_CONSENT, PathKind, RecoveryPath};
 use crate::recovery::getin::{self, Facts, GetInOptions, GrantFacts, Route};
 use crate::recovery::journal::{Event, Journal};
 use crate::recovery::plan::{self, Action, Applied, Interrupt, Outcome, Plan, Undo};
-use crate::recovery::recover::{Check, IncidentReport, TimelineEntry, role_mapped};
+use crate::recovery::recover::{Check, IncidentReport, TimelineEntry, node_role_mapped};
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
@@ -683,7 +683,7 @@ async fn verify_all(
             });
             let effective = crate::awsauth::effective_from_data(data);
             for r in &t.node_roles {
-                let ok = role_mapped(&effective, &r.arn);
+                let ok = node_role_mapped(&effective, &r.arn);
                 rec.report.checks.push(Check {
                     identity: r.arn.clone(),
                     ok,
@@ -693,7 +693,10 @@ async fn verify_all(
                             r.source
                         )
                     } else {
-                        format!("node role ({}) NOT mapped: its nodes cannot join", r.source)
+                        format!(
+                            "node role ({}) NOT mapped with the node groups: its nodes cannot join",
+                            r.source
+                        )
                     },
                 });
             }

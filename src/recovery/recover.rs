@@ -102,7 +102,25 @@ pub fn role_mapped(m: &EffectiveMapping, arn: &str) -> bool {
         .any(|r| r.never_matches().is_none() && r.arn.to_ascii_lowercase() == want)
 }
 
-/// Adds an entry for every node role not mapped in `data`; returns the ARNs added.
+/// True when `arn` is mapped the way nodes need: an entry in force whose groups include
+/// `system:bootstrappers` and `system:nodes` (without them the node authenticates but cannot
+/// register, and goes NotReady all the same).
+pub fn node_role_mapped(m: &EffectiveMapping, arn: &str) -> bool {
+    let want = awsauth::principal::canonical_role_arn(arn)
+        .unwrap_or_else(|| arn.to_string())
+        .to_ascii_lowercase();
+    m.active_roles().any(|r| {
+        r.never_matches().is_none()
+            && r.arn.to_ascii_lowercase() == want
+            && ["system:bootstrappers", "system:nodes"]
+                .iter()
+                .all(|g| r.groups.iter().any(|x| x == g))
+    })
+}
+
+/// Adds an entry for every node role not mapped (or mapped without the node groups) in
+/// `data`; returns the ARNs added. An incomplete entry is superseded by the appended one (the
+/// authenticator keeps the last entry of a role ARN).
 pub fn complete_node_roles(
     data: &mut BTreeMap<String, String>,
     node_roles: &[NodeRoleFact],
@@ -113,7 +131,7 @@ pub fn complete_node_roles(
     for r in node_roles {
         let canonical =
             awsauth::principal::canonical_role_arn(&r.arn).unwrap_or_else(|| r.arn.clone());
-        if role_mapped(&effective, &canonical) || added.contains(&canonical) {
+        if node_role_mapped(&effective, &canonical) || added.contains(&canonical) {
             continue;
         }
         extra.push_str(&node_entry_yaml(&NodeRoleFact {
@@ -380,7 +398,7 @@ mod tests {
             c.added_node_roles,
             vec![NODE.to_string(), FARGATE.to_string()]
         );
-        assert!(role_mapped(&c.effective, NODE));
+        assert!(node_role_mapped(&c.effective, NODE));
         assert!(
             c.effective
                 .active_users()
@@ -394,6 +412,23 @@ mod tests {
         // A second completion adds nothing: the roles are mapped now.
         let mut again = c.data.clone();
         assert!(complete_node_roles(&mut again, &facts()).is_empty());
+    }
+
+    #[test]
+    fn a_node_role_without_its_groups_is_superseded() {
+        // `- a\n   - b` under groups is one plain scalar "a - b": valid YAML, wrong groups.
+        let live = AwsAuthDocument::from_data(
+            "live",
+            [(
+                "mapRoles",
+                "- rolearn: arn:aws:iam::123456789012:role/eks-node-role\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n   - system:nodes\n",
+            )],
+        );
+        let before = awsauth::effective_from_data(text_data(&live));
+        assert!(role_mapped(&before, NODE) && !node_role_mapped(&before, NODE));
+        let c = build_candidate(&Source::Salvage, &live, Some(&live), &facts()[..1]).unwrap();
+        assert_eq!(c.added_node_roles, vec![NODE.to_string()]);
+        assert!(node_role_mapped(&c.effective, NODE));
     }
 
     #[test]

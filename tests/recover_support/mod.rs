@@ -142,12 +142,22 @@ impl Drill {
         self.admin_get(&format!("clusters/{}/effective-mapping", self.cluster))
     }
 
-    /// True when the sim maps `role_arn` (any entry naming it, case-insensitively).
+    /// True when the sim (its own reading of aws-auth) maps `role_arn` as nodes need it: the
+    /// entry in force (the last one of that ARN) has system:bootstrappers and system:nodes.
     pub fn sim_maps_role(&self, role_arn: &str) -> bool {
-        self.effective_mapping()
-            .to_string()
-            .to_ascii_lowercase()
-            .contains(&role_arn.to_ascii_lowercase())
+        let m = self.effective_mapping();
+        let last = m["roles"].as_array().into_iter().flatten().rfind(|r| {
+            r["rolearn"]
+                .as_str()
+                .is_some_and(|a| a.eq_ignore_ascii_case(role_arn))
+        });
+        let groups: Vec<&str> = last
+            .and_then(|r| r["groups"].as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        groups.contains(&"system:bootstrappers") && groups.contains(&"system:nodes")
     }
 
     /// `kubectl auth whoami` with the credentials of a role session from the scenario (a node),
