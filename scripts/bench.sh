@@ -3,6 +3,10 @@
 #
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
+#   scripts/bench.sh recover    recover on the drill scenario (sim/scenarios/incident.yaml), each run
+#                               in a fresh moto + eks-sim world: wall time (target < 5 s) and the
+#                               report's AWS call counts; RECOVER_RUNS=N runs (default 3),
+#                               RECOVER_SCENARIO=FILE another scenario
 #
 # Builds the release binary first; RUNS=N changes the number of runs (default 25).
 set -euo pipefail
@@ -23,7 +27,11 @@ status=0
 for w in "${what[@]}"; do
   case "$w" in
     token) .venv/bin/python scripts/bench_lib.py token "$bin" "$PWD/.venv/bin/aws" "$runs" || status=1 ;;
-    *) echo "unknown benchmark '$w' (known: token)" >&2; exit 2 ;;
+    recover)
+      cargo build --quiet -p eks-sim
+      .venv/bin/python scripts/bench_lib.py recover "$bin" "$PWD/target/debug/eks-sim" "$PWD/.venv" \
+        "${RECOVER_SCENARIO:-$PWD/sim/scenarios/incident.yaml}" "${RECOVER_RUNS:-3}" || status=1 ;;
+    *) echo "unknown benchmark '$w' (known: token, recover)" >&2; exit 2 ;;
   esac
 done
 exit $status

@@ -87,35 +87,10 @@ for k, v in doc["env"].items():
 ' "$work/sim-state.json")
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 
-# Workaround for an eks-sim gap: its CloudTrail API only accepts the long X-Amz-Target form
-# (com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.X, what awscli sends), while the Rust
-# SDK sends the short one (CloudTrail_20131101.X). A tiny local proxy rewrites the header so
-# that the creator search reaches the sim's CloudTrail. Remove it once eks-sim accepts both.
-cat >"$work/ct_proxy.py" <<'PY'
-import asyncio, sys
-UP_HOST, UP_PORT = sys.argv[1], int(sys.argv[2])
-SHORT = b"x-amz-target: CloudTrail_20131101."
-LONG = b"x-amz-target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."
-async def pipe(r, w, rewrite):
-    try:
-        while data := await r.read(65536):
-            w.write(data.replace(SHORT, LONG) if rewrite else data)
-            await w.drain()
-    except Exception:
-        pass
-    finally:
-        w.close()
-async def handle(cr, cw):
-    ur, uw = await asyncio.open_connection(UP_HOST, UP_PORT)
-    await asyncio.gather(pipe(cr, uw, True), pipe(ur, cw, False))
-async def main():
-    srv = await asyncio.start_server(handle, "127.0.0.1", 0)
-    print(srv.sockets[0].getsockname()[1], flush=True)
-    await srv.serve_forever()
-asyncio.run(main())
-PY
+# Workaround for an eks-sim gap (see scripts/ct_target_proxy.py): the sim's CloudTrail accepts
+# only awscli's long X-Amz-Target form; a local proxy rewrites the Rust SDK's short one.
 ct_up="${AWS_ENDPOINT_URL_CLOUDTRAIL#http://}"
-"$venv/bin/python" "$work/ct_proxy.py" "${ct_up%%:*}" "${ct_up##*:}" >"$work/ct_proxy.port" 2>"$work/ct_proxy.log" &
+"$venv/bin/python" scripts/ct_target_proxy.py "${ct_up%%:*}" "${ct_up##*:}" >"$work/ct_proxy.port" 2>"$work/ct_proxy.log" &
 pids+=($!)
 for _ in $(seq 1 50); do [ -s "$work/ct_proxy.port" ] && break; sleep 0.1; done
 export AWS_ENDPOINT_URL_CLOUDTRAIL="http://127.0.0.1:$(cat "$work/ct_proxy.port")"

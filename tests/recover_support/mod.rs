@@ -12,14 +12,13 @@
 //! #[path = "recover_support/mod.rs"] mod drill;`.
 #![allow(dead_code)]
 
-use crate::common::{product, root};
+use crate::common::root;
 use crate::support::{World, http};
 use serde_json::Value;
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 /// A drill scenario's world, with the CloudTrail proxy.
 pub struct Drill {
@@ -222,13 +221,4 @@ impl Drill {
 pub fn report(dir: &Path) -> Value {
     let text = std::fs::read_to_string(dir.join("incident-report.json")).expect("report JSON");
     serde_json::from_str(&text).expect("report is JSON")
-}
-
-pub fn wait_secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
-
-/// `product()` of the common module, for commands outside any world.
-pub fn bare() -> assert_cmd::Command {
-    product()
 }
