@@ -56,7 +56,7 @@ def wait_for(pred, timeout, what):
 
 
 def recover_once(binary, sim, venv, scenario, workdir):
-    """One fresh world (moto + eks-sim + the CloudTrail target proxy), one `recover --yes`.
+    """One fresh world (moto + eks-sim), one `recover --yes`.
     Returns (wall seconds, report dict). Everything started is stopped before returning."""
     import json
     import urllib.request
@@ -78,17 +78,9 @@ def recover_once(binary, sim, venv, scenario, workdir):
                                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "sim.log"), "w")))
         wait_for(lambda: os.path.exists(state) and os.path.getsize(state) > 0, 120, "eks-sim")
         doc = json.load(open(state))
-        ct = doc["env"]["AWS_ENDPOINT_URL_CLOUDTRAIL"].removeprefix("http://")
-        host, ct_port = ct.rsplit(":", 1)
-        proxy = subprocess.Popen([os.path.join(venv, "bin", "python"),
-                                  os.path.join(os.path.dirname(__file__), "ct_target_proxy.py"), host, ct_port],
-                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        procs.append(proxy)
-        proxy_port = proxy.stdout.readline().strip()
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "KUBECONFIG"}
         env.update(doc["env"])
         env.update({
-            "AWS_ENDPOINT_URL_CLOUDTRAIL": f"http://127.0.0.1:{proxy_port}",
             "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
             "AWS_EC2_METADATA_DISABLED": "true",
             "KUBECONFIG": os.path.join(workdir, "kubeconfig"), "XDG_STATE_HOME": os.path.join(workdir, "state"),

@@ -87,13 +87,6 @@ for k, v in doc["env"].items():
 ' "$work/sim-state.json")
 export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true
 
-# Workaround for an eks-sim gap (see scripts/ct_target_proxy.py): the sim's CloudTrail accepts
-# only awscli's long X-Amz-Target form; a local proxy rewrites the Rust SDK's short one.
-ct_up="${AWS_ENDPOINT_URL_CLOUDTRAIL#http://}"
-"$venv/bin/python" scripts/ct_target_proxy.py "${ct_up%%:*}" "${ct_up##*:}" >"$work/ct_proxy.port" 2>"$work/ct_proxy.log" &
-pids+=($!)
-for _ in $(seq 1 50); do [ -s "$work/ct_proxy.port" ] && break; sleep 0.1; done
-export AWS_ENDPOINT_URL_CLOUDTRAIL="http://127.0.0.1:$(cat "$work/ct_proxy.port")"
 export KUBECONFIG="$work/kubeconfig" XDG_STATE_HOME="$work/state"
 cluster="$("$venv/bin/python" -c 'import json,sys; print(next(iter(json.load(open(sys.argv[1]))["clusters"])))' "$work/sim-state.json")"
 

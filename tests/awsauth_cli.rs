@@ -28,7 +28,7 @@ fn lint_points_at_the_seed_mistake_and_exits_3() {
             "error[AA001]: mapUsers is not valid YAML",
         ))
         .stdout(predicate::str::contains("seed-broken-mapusers.yaml:19:"))
-        .stdout(predicate::str::contains("   |      username: bob"))
+        .stdout(predicate::str::contains("19 |      username: bob"))
         .stdout(predicate::str::contains("= fix:"));
 }
 

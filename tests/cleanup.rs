@@ -14,7 +14,7 @@ use support::{Rule, Trap, World, arn, events, finish, signal, text};
 fn sigkill_after_iam_created_a_key_but_before_the_journal_knew_then_cleanup_restores_iam() {
     let w = World::start("gone-user");
     let before = w.iam_snapshot();
-    let trap = Trap::start(&w.moto_url, Rule::Hold("CreateAccessKey".into()));
+    let trap = Trap::start(&w.iam_url(), Rule::Hold("CreateAccessKey".into()));
     let jd = w.path("run");
     let creator = arn("user/people/ex-employee");
     let child = w.spawn(
@@ -28,7 +28,7 @@ fn sigkill_after_iam_created_a_key_but_before_the_journal_knew_then_cleanup_rest
             "--journal-dir",
             jd.to_str().unwrap(),
         ],
-        &trap.url,
+        &[("AWS_ENDPOINT_URL_IAM", &trap.url)],
     );
     assert!(
         trap.wait_hit(Duration::from_secs(60)),
@@ -78,7 +78,7 @@ fn sigkill_right_after_the_trust_policy_changed_then_cleanup_restores_it_byte_fo
     let w = World::start("getin");
     let before = w.iam_snapshot();
     let trust_before = w.raw_trust("locked-deployer");
-    let trap = Trap::start(&w.moto_url, Rule::Hold("UpdateAssumeRolePolicy".into()));
+    let trap = Trap::start(&w.iam_url(), Rule::Hold("UpdateAssumeRolePolicy".into()));
     let jd = w.path("run");
     let creator = arn("role/ci/locked-deployer");
     let child = w.spawn(
@@ -92,7 +92,7 @@ fn sigkill_right_after_the_trust_policy_changed_then_cleanup_restores_it_byte_fo
             "--journal-dir",
             jd.to_str().unwrap(),
         ],
-        &trap.url,
+        &[("AWS_ENDPOINT_URL_IAM", &trap.url)],
     );
     assert!(trap.wait_hit(Duration::from_secs(60)));
     signal(&child, "KILL");
@@ -117,7 +117,7 @@ fn sigkill_right_after_the_trust_policy_changed_then_cleanup_restores_it_byte_fo
 fn ctrl_c_during_a_step_lets_it_finish_then_undoes_the_run_and_deletes_the_key() {
     let w = World::start("getin");
     let keys_before = w.access_keys("platform-admin");
-    let trap = Trap::start(&w.moto_url, Rule::Hold("CreateAccessKey".into()));
+    let trap = Trap::start(&w.iam_url(), Rule::Hold("CreateAccessKey".into()));
     let jd = w.path("run");
     let creator = arn("user/admins/platform-admin");
     let child = w.spawn(
@@ -131,7 +131,7 @@ fn ctrl_c_during_a_step_lets_it_finish_then_undoes_the_run_and_deletes_the_key()
             "--journal-dir",
             jd.to_str().unwrap(),
         ],
-        &trap.url,
+        &[("AWS_ENDPOINT_URL_IAM", &trap.url)],
     );
     assert!(trap.wait_hit(Duration::from_secs(60)));
     signal(&child, "INT");
@@ -172,7 +172,7 @@ fn ctrl_c_during_a_step_lets_it_finish_then_undoes_the_run_and_deletes_the_key()
 fn iam_refusing_a_step_stops_the_plan_names_the_action_and_everything_stays_undoable() {
     let w = World::start("getin");
     let before = w.iam_snapshot();
-    let trap = Trap::start(&w.moto_url, Rule::Deny("PutRolePolicy".into()));
+    let trap = Trap::start(&w.iam_url(), Rule::Deny("iam:PutRolePolicy".into(), None));
     let jd = w.path("run");
     let out = w
         .product()
@@ -238,4 +238,93 @@ fn cleanup_without_a_journal_takes_the_latest_run() {
     let c = w.product().args(["cleanup", "--yes"]).output().unwrap();
     assert!(c.status.success(), "{}", text(&c.stderr));
     assert_eq!(w.raw_trust("locked-deployer"), before);
+}
+
+#[test]
+fn ctrl_c_while_waiting_for_iam_propagation_undoes_the_trust_statement() {
+    let w = World::start("getin");
+    let before = w.raw_trust("locked-deployer");
+    let trap = Trap::start(&w.iam_url(), Rule::Deny("sts:AssumeRole".into(), None));
+    let jd = w.path("run");
+    let creator = arn("role/ci/locked-deployer");
+    let child = w.spawn(
+        &[
+            "assume-creator",
+            "--cluster",
+            "by-locked-role",
+            "--creator",
+            &creator,
+            "--yes",
+            "--wait",
+            "60",
+            "--journal-dir",
+            jd.to_str().unwrap(),
+        ],
+        &[("AWS_ENDPOINT_URL_STS", &trap.url)],
+    );
+    assert!(trap.wait_hit(Duration::from_secs(60)));
+    assert_ne!(w.raw_trust("locked-deployer"), before);
+    signal(&child, "INT");
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(code, Some(130), "{stdout}{stderr}");
+    assert_eq!(w.raw_trust("locked-deployer"), before);
+    assert_eq!(
+        events(&jd),
+        [
+            "run_started",
+            "step_started:1",
+            "step_done:1",
+            "undo_started:1",
+            "undo_done:1",
+            "run_finished"
+        ]
+    );
+}
+
+#[test]
+fn sigkill_in_the_middle_of_grant_then_cleanup_restores_eks() {
+    let w = World::start("getin");
+    let before = w.eks_snapshot("api-cluster");
+    // Hold AssociateAccessPolicy's answer: the entry exists, the policy is associated, the
+    // journal only knows that step 2 started.
+    let trap = Trap::start(
+        &w.env_value("AWS_ENDPOINT_URL_EKS"),
+        Rule::Hold("POST /clusters/api-cluster/access-entries/".into()),
+    );
+    let jd = w.path("run");
+    let child = w.spawn(
+        &[
+            "grant",
+            "--cluster",
+            "api-cluster",
+            "--yes",
+            "--journal-dir",
+            jd.to_str().unwrap(),
+        ],
+        &[("AWS_ENDPOINT_URL_EKS", &trap.url)],
+    );
+    assert!(trap.wait_hit(Duration::from_secs(60)));
+    signal(&child, "KILL");
+    finish(child);
+    trap.release();
+    assert_eq!(
+        events(&jd),
+        [
+            "run_started",
+            "step_started:1",
+            "step_done:1",
+            "step_started:2"
+        ]
+    );
+    assert_ne!(w.eks_snapshot("api-cluster"), before);
+    let c = w
+        .product()
+        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    let out = text(&c.stdout);
+    assert!(c.status.success(), "{out}{}", text(&c.stderr));
+    assert!(out.contains("disassociated"), "{out}");
+    assert!(out.contains("deleted the access entry"), "{out}");
+    assert_eq!(w.eks_snapshot("api-cluster"), before);
 }

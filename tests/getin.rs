@@ -409,3 +409,111 @@ fn a_deleted_role_is_recreated_for_the_operator_only_and_cleanup_deletes_it() {
     assert!(c.status.success(), "{}", text(&c.stderr));
     assert_eq!(w.iam_snapshot(), before);
 }
+
+#[test]
+fn assume_role_is_retried_while_iam_propagates_the_new_trust_and_env_lines_only_when_asked() {
+    let w = World::start("getin");
+    // STS refuses the first two AssumeRole calls, as it does for seconds after a trust change.
+    let trap = support::Trap::start(
+        &w.iam_url(),
+        support::Rule::Deny("sts:AssumeRole".into(), Some(2)),
+    );
+    let out = w
+        .product()
+        .env("AWS_ENDPOINT_URL_STS", &trap.url)
+        .args(["assume-creator", "--cluster", "by-locked-role", "--creator"])
+        .arg(arn("role/ci/locked-deployer"))
+        .args([
+            "--yes",
+            "--wait",
+            "20",
+            "--print-env",
+            "--no-kubeconfig",
+            "--journal-dir",
+        ])
+        .arg(w.path("run"))
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert_eq!(trap.denied(), 2);
+    assert!(stdout.contains("groups [system:masters"), "{stdout}");
+    assert!(stdout.contains("export AWS_SESSION_TOKEN="), "{stdout}");
+    assert!(!w.path("kubeconfig").exists());
+}
+
+#[test]
+fn the_creator_itself_changes_nothing_and_gets_a_kubeconfig_context() {
+    let w = World::start("aws-auth-write");
+    let out = w
+        .product()
+        .args(["assume-creator", "--cluster", "restore-me", "--creator"])
+        .arg(arn("user/oncall"))
+        .args(["--alias", "breakglass"])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("you already are the creator"), "{stdout}");
+    assert!(stdout.contains("groups [system:masters"), "{stdout}");
+    assert!(stdout.contains("kubeconfig context breakglass"), "{stdout}");
+    // No change, so no run directory.
+    assert!(!w.path("state/eks-breakglass/runs").exists());
+}
+
+#[test]
+fn a_role_that_asks_for_mfa_is_assumed_with_it_and_handed_over_by_file() {
+    let w = World::start("getin");
+    let creator = arn("role/ci/mfa-deployer");
+    let no_mfa = w
+        .product()
+        .args([
+            "assume-creator",
+            "--cluster",
+            "by-mfa-role",
+            "--creator",
+            &creator,
+            "--yes",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(no_mfa.status.code(), Some(2), "{}", text(&no_mfa.stderr));
+    assert!(text(&no_mfa.stderr).contains("--mfa-serial"));
+
+    let file = w.path("creds");
+    let out = w
+        .product()
+        .args([
+            "assume-creator",
+            "--cluster",
+            "by-mfa-role",
+            "--creator",
+            &creator,
+            "--yes",
+        ])
+        .args([
+            "--mfa-serial",
+            &arn("mfa/oncall"),
+            "--token-code",
+            "123456",
+            "--duration",
+            "900",
+        ])
+        .arg("--credentials-file")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("MFA required"), "{stdout}");
+    assert!(stdout.contains("groups [system:masters"), "{stdout}");
+    let creds = std::fs::read_to_string(&file).unwrap();
+    assert!(creds.contains("aws_session_token = "));
+    // kubectl's token reads the session from the file (it could not answer an MFA prompt).
+    let kubeconfig = std::fs::read_to_string(w.path("kubeconfig")).unwrap();
+    assert!(
+        kubeconfig.contains("AWS_SHARED_CREDENTIALS_FILE"),
+        "{kubeconfig}"
+    );
+    assert!(!kubeconfig.contains("--role-arn"), "{kubeconfig}");
+}

@@ -134,14 +134,14 @@ fn incident_creator_alive_recovers_people_and_nodes_with_a_temporary_key() {
 
     // The temporary key is gone; the broken aws-auth is backed up.
     assert_eq!(d.w.access_keys("platform-admin"), keys_before);
-    let backup = std::fs::read_to_string(dir.join("aws-auth-before.json")).expect("backup");
+    let backup = std::fs::read_to_string(dir.join("aws-auth.before.json")).expect("backup");
     assert!(
         backup.contains(r"username: oncall\n groups:"),
         "the broken mapUsers, as it was: {backup}"
     );
     use std::os::unix::fs::PermissionsExt as _;
     for f in [
-        "aws-auth-before.json",
+        "aws-auth.before.json",
         "incident-report.md",
         "incident-report.json",
     ] {
@@ -244,7 +244,7 @@ fn killed_in_the_middle_then_cleanup_returns_to_the_state_before() {
     let iam_before = d.w.iam_snapshot();
     let aws_auth_before = d.aws_auth_data();
     // Hold the deletion of the temporary key (the run's last change) and kill the process.
-    let trap = Trap::start(&d.w.moto_url, Rule::Hold("DeleteAccessKey".into()));
+    let trap = Trap::start(&d.w.iam_url(), Rule::Hold("DeleteAccessKey".into()));
     let dir = d.run_dir("run");
     let child = d.spawn(
         &[
@@ -271,7 +271,7 @@ fn killed_in_the_middle_then_cleanup_returns_to_the_state_before() {
         "aws-auth was written before the kill"
     );
     assert!(
-        dir.join("aws-auth-before.json").exists(),
+        dir.join("aws-auth.before.json").exists(),
         "the broken aws-auth is backed up"
     );
 
@@ -283,14 +283,14 @@ fn killed_in_the_middle_then_cleanup_returns_to_the_state_before() {
         .expect("cleanup");
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
-    assert!(stdout.contains("put back the aws-auth"), "{stdout}");
+    assert!(stdout.contains("kube-system/aws-auth"), "{stdout}");
     assert_eq!(d.w.iam_snapshot(), iam_before, "IAM as before the run");
     assert_eq!(
         d.aws_auth_data(),
         aws_auth_before,
         "aws-auth as before the run"
     );
-    let backup = std::fs::read_to_string(dir.join("aws-auth-before.json")).expect("backup kept");
+    let backup = std::fs::read_to_string(dir.join("aws-auth.before.json")).expect("backup kept");
     assert!(backup.contains("user/oncall"));
     // Cleanup is idempotent.
     let again = d
@@ -356,7 +356,10 @@ fn a_denied_step_says_what_changed_and_how_to_undo_or_continue() {
 #[test]
 fn a_denied_first_step_changes_nothing_and_deletes_no_key() {
     let d = Drill::start("incident");
-    let trap = Trap::start(&d.w.moto_url, Rule::Deny("CreateAccessKey".into()));
+    let trap = Trap::start(
+        &d.w.iam_url(),
+        Rule::Deny("iam:CreateAccessKey".into(), None),
+    );
     let dir = d.run_dir("run");
     let child = d.spawn(
         &[

@@ -358,6 +358,14 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
     let mut built = Built::default();
     for u in &sc.iam.users {
         let out = create_user(sim, &u.name, &norm_path(&u.path), u.access_keys).await?;
+        let moto_account = out.arn.split(':').nth(4).unwrap_or_default().to_string();
+        if moto_account != sim.account {
+            return Err(format!(
+                "moto creates principals in account {moto_account}, the scenario says account: {}; \
+                 use account: \"{moto_account}\" or start moto with MOTO_ACCOUNT_ID={}",
+                sim.account, sim.account
+            ));
+        }
         built.users.insert(u.name.clone(), out);
     }
     for r in &sc.iam.roles {

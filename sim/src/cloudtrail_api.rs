@@ -7,11 +7,13 @@ use crate::cloudtrail::LookupQuery;
 use crate::http::{Req, Resp, aws_json_error, response};
 use crate::state::{SharedSim, lock, read};
 
-const TARGET_PREFIX: &str = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
+/// botocore sends `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`, the Rust SDK
+/// `CloudTrail_20131101.<Op>`: both name the service `CloudTrail_20131101`.
+const TARGET_SERVICE: &str = "CloudTrail_20131101.";
 
 pub fn is_cloudtrail(req: &Req) -> bool {
     req.header("x-amz-target")
-        .is_some_and(|t| t.starts_with(TARGET_PREFIX))
+        .is_some_and(|t| t.contains(TARGET_SERVICE))
 }
 
 fn ok(v: &Value) -> Resp {
@@ -37,9 +39,9 @@ fn time_param(v: &Value) -> Result<Option<DateTime<Utc>>, String> {
 pub async fn handle(sim: SharedSim, req: Req) -> Resp {
     let action = req
         .header("x-amz-target")
-        .unwrap_or_default()
-        .trim_start_matches(TARGET_PREFIX)
-        .to_string();
+        .and_then(|t| t.rsplit_once(TARGET_SERVICE))
+        .map(|(_, op)| op.to_string())
+        .unwrap_or_default();
     let caller = match sim.caller(req.header("authorization")).await {
         Ok(c) => c,
         Err((status, code, msg)) => {

@@ -723,3 +723,43 @@ fn configmaps(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_like_kubectl() {
+        assert_eq!(human_duration(5), "5s");
+        assert_eq!(human_duration(150), "2m30s");
+        assert_eq!(human_duration(3600), "60m");
+        assert_eq!(human_duration(5 * 3600), "5h");
+        assert_eq!(human_duration(30 * 3600), "30h");
+        assert_eq!(human_duration(3 * 86400 + 3600), "3d1h");
+        assert_eq!(human_duration(60 * 86400), "60d");
+        assert_eq!(human_duration(800 * 86400), "2y70d");
+    }
+
+    #[test]
+    fn merge_patch_rfc7386() {
+        let mut t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        merge_patch(&mut t, &json!({"a": "z", "c": {"f": null}}));
+        assert_eq!(t, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[test]
+    fn admission_refuses_unparsable_sections_only() {
+        let mut data = BTreeMap::new();
+        data.insert(
+            "mapRoles".to_string(),
+            "- rolearn: x\n  username: y\n".to_string(),
+        );
+        assert_eq!(admission_error(&data), None);
+        data.insert(
+            "mapUsers".to_string(),
+            "- userarn: x\n  username: y\n   groups: []\n".to_string(),
+        );
+        let e = admission_error(&data).expect("refused");
+        assert!(e.starts_with("admission webhook \"eks-aws-auth-configmap-validation-webhook\" denied the request: mapUsers: yaml:"), "{e}");
+    }
+}

@@ -7,14 +7,16 @@
 pub mod access;
 pub mod calls;
 pub mod cloudtrail;
+pub mod cluster_api;
 pub mod context;
 pub mod eks;
 pub mod eks_access;
+pub mod eks_nodes;
 pub mod iam;
 pub mod iam_write;
-pub mod nodes;
 pub mod partition;
 pub mod plan_runner;
+pub mod s3_objects;
 pub mod s3trail;
 pub mod sts;
 pub mod token;

@@ -12,10 +12,10 @@ use crate::k8s::{ApiTarget, KubeClient, KubeError};
 use crate::recovery::journal::Journal;
 use crate::recovery::plan::{Action, Done, Interrupt, Runner, Step, StepError, Undo, Undone};
 use aws_credential_types::Credentials;
+use k8s_openapi::api::core::v1::ConfigMap;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::SystemTime;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Runs plans against AWS.
 pub struct AwsRunner<'a> {
@@ -29,10 +29,11 @@ pub struct AwsRunner<'a> {
     /// Shows what is being waited for (a spinner in a terminal).
     status: Box<dyn Fn(&str) + 'a>,
     keys: Vec<NewAccessKey>,
-    /// The identity Kubernetes writes use (the one the run got in with); default: the context's.
-    kube_credentials: Option<Credentials>,
-    /// The cluster CA from `--ca-file`, instead of DescribeCluster's.
-    pub ca_pem_override: Option<Vec<u8>>,
+    /// Who writes Kubernetes objects (default: the context's credentials), e.g. the creator's.
+    pub kube_credentials: Option<Credentials>,
+    /// Where the API server is, when not the endpoint DescribeCluster gives (a tunnel).
+    pub api_target: Option<ApiTarget>,
+    kube: BTreeMap<String, KubeClient>,
 }
 
 impl<'a> AwsRunner<'a> {
@@ -51,247 +52,8 @@ impl<'a> AwsRunner<'a> {
             status,
             keys: Vec::new(),
             kube_credentials: None,
-            ca_pem_override: None,
-        }
-    }
-
-    /// Kubernetes writes (aws-auth) from now on authenticate with `creds`.
-    pub fn use_kube_credentials(&mut self, creds: Credentials) {
-        self.kube_credentials = Some(creds);
-    }
-
-    /// A client for the cluster's API server as the run's Kubernetes identity.
-    async fn kube_client(
-        &self,
-        cluster: &str,
-        api_server: Option<&str>,
-        tls_server_name: Option<&str>,
-    ) -> Result<KubeClient, AwsError> {
-        let facts = eks::describe_cluster(self.ctx, cluster).await?;
-        let server = api_server
-            .map(str::to_string)
-            .or(facts.endpoint.clone())
-            .ok_or_else(|| {
-                AwsError::new(
-                    "eks:DescribeCluster",
-                    AwsErrorKind::Service,
-                    format!("cluster {cluster} has no API endpoint"),
-                )
-            })?;
-        let creds = match &self.kube_credentials {
-            Some(c) => c.clone(),
-            None => self.ctx.credentials().await?,
-        };
-        let tok = token::make_token(&creds, &facts.region, &facts.name, SystemTime::now())
-            .map_err(|e| {
-                AwsError::new(
-                    "sts:GetCallerIdentity",
-                    AwsErrorKind::InvalidInput,
-                    e.to_string(),
-                )
-            })?;
-        let target = ApiTarget {
-            server,
-            ca_pem: self.ca_pem_override.clone().or(facts.ca_pem),
-            tls_server_name: tls_server_name.map(str::to_string),
-        };
-        KubeClient::new(&target, &tok.token).map_err(kube_err)
-    }
-
-    /// Writes a private file in the run directory (0600), replacing an older one.
-    fn write_run_file(&self, name: &str, bytes: &[u8]) -> Result<(), AwsError> {
-        crate::kubeconfig::write_private_atomic(&self.journal_dir.join(name), bytes).map_err(|e| {
-            AwsError::new(
-                "kubernetes:update",
-                AwsErrorKind::Service,
-                format!(
-                    "cannot write {} in the run directory {}: {e}",
-                    name,
-                    self.journal_dir.display()
-                ),
-            )
-        })
-    }
-
-    /// The aws-auth write: read the live object, back it up, build the candidate from the
-    /// source (salvage or file) plus the node roles, refuse lint errors, compare-and-swap; on
-    /// a concurrent change (409) start over from the new live object, a bounded number of times.
-    #[allow(clippy::too_many_arguments)]
-    async fn write_aws_auth(
-        &self,
-        cluster: &str,
-        from: Option<&str>,
-        node_roles: &[crate::awsauth::NodeRoleFact],
-        api_server: Option<&str>,
-        tls_server_name: Option<&str>,
-        backup_file: &str,
-        candidate_file: &str,
-    ) -> Result<BTreeMap<String, String>, AwsError> {
-        use crate::recovery::recover::{self, Source};
-        let client = self
-            .kube_client(cluster, api_server, tls_server_name)
-            .await?;
-        let file_doc = match from {
-            Some(path) => {
-                let bytes = std::fs::read(path).map_err(|e| {
-                    AwsError::new(
-                        "kubernetes:update",
-                        AwsErrorKind::InvalidInput,
-                        format!("cannot read {path}: {e}"),
-                    )
-                })?;
-                Some(crate::awsauth::read_document(path, &bytes).map_err(|e| {
-                    AwsError::new(
-                        "kubernetes:update",
-                        AwsErrorKind::InvalidInput,
-                        format!("{path}: {e}"),
-                    )
-                })?)
-            }
-            None => None,
-        };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            (self.status)(&format!(
-                "writing kube-system/aws-auth of {cluster} (attempt {attempt})…"
-            ));
-            let live = client.get_configmap("aws-auth").await.map_err(kube_err)?;
-            let live_json = serde_json::to_string_pretty(&live).unwrap_or_else(|_| "null".into());
-            self.write_run_file(backup_file, live_json.as_bytes())?;
-            let live_doc = live.as_ref().map(|cm| {
-                crate::awsauth::AwsAuthDocument::from_data(
-                    "live",
-                    cm.data.clone().unwrap_or_default(),
-                )
-            });
-            let (source, source_doc) = match (&file_doc, &live_doc) {
-                (Some(d), _) => (
-                    Source::File(from.unwrap_or_default().to_string()),
-                    d.clone(),
-                ),
-                (None, Some(l)) => (Source::Salvage, l.clone()),
-                (None, None) => (
-                    Source::Salvage,
-                    crate::awsauth::AwsAuthDocument::from_data(
-                        "empty",
-                        Vec::<(String, String)>::new(),
-                    ),
-                ),
-            };
-            let cand = recover::build_candidate(&source, &source_doc, live_doc.as_ref(), node_roles)
-                .map_err(|e| {
-                    AwsError::new("kubernetes:update", AwsErrorKind::InvalidInput, e.to_string()).with_hint(
-                        "nothing was written; fix the source (or pass --from FILE with a known-good aws-auth) and re-run",
-                    )
-                })?;
-            let cand_json = serde_json::to_string_pretty(&cand.data).unwrap_or_default();
-            self.write_run_file(candidate_file, cand_json.as_bytes())?;
-            let result = match live {
-                Some(mut cm) => {
-                    cm.data = Some(cand.data.clone());
-                    client.replace_configmap(&cm).await
-                }
-                None => {
-                    let mut cm = k8s_openapi::api::core::v1::ConfigMap::default();
-                    cm.metadata.name = Some("aws-auth".into());
-                    cm.metadata.namespace = Some("kube-system".into());
-                    cm.data = Some(cand.data.clone());
-                    client.create_configmap(&cm).await
-                }
-            };
-            match result {
-                Ok(written) => {
-                    let mut facts = BTreeMap::new();
-                    facts.insert(
-                        "resource_version".into(),
-                        written.metadata.resource_version.unwrap_or_default(),
-                    );
-                    facts.insert("source".into(), source.describe());
-                    facts.insert("added_node_roles".into(), cand.added_node_roles.join(", "));
-                    facts.insert("diff".into(), diff_summary(&cand.diff));
-                    facts.insert("attempts".into(), attempt.to_string());
-                    for (i, n) in cand.notes.iter().enumerate() {
-                        facts.insert(format!("salvage_note_{i:02}"), n.clone());
-                    }
-                    return Ok(facts);
-                }
-                Err(KubeError::Conflict(_)) if attempt < 3 => {
-                    (self.status)("aws-auth changed meanwhile (409): reading it again…");
-                }
-                Err(e) => return Err(kube_err(e)),
-            }
-        }
-    }
-
-    async fn restore_aws_auth(
-        &self,
-        cluster: &str,
-        api_server: Option<&str>,
-        tls_server_name: Option<&str>,
-        backup_file: &str,
-        candidate_file: &str,
-    ) -> Result<Undone, AwsError> {
-        let read = |name: &str| std::fs::read_to_string(self.journal_dir.join(name)).ok();
-        let Some(candidate) = read(candidate_file)
-            .and_then(|t| serde_json::from_str::<BTreeMap<String, String>>(&t).ok())
-        else {
-            return Ok(Undone::AlreadyClean(format!(
-                "the run never wrote aws-auth of {cluster}"
-            )));
-        };
-        let backup: Option<k8s_openapi::api::core::v1::ConfigMap> = read(backup_file)
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .flatten();
-        let client = self
-            .kube_client(cluster, api_server, tls_server_name)
-            .await?;
-        let live = client.get_configmap("aws-auth").await.map_err(kube_err)?;
-        let live_data = live
-            .as_ref()
-            .and_then(|c| c.data.clone())
-            .unwrap_or_default();
-        let backup_data = backup.as_ref().and_then(|c| c.data.clone());
-        if live.is_some() && backup_data.as_ref() == Some(&live_data) {
-            return Ok(Undone::AlreadyClean(format!(
-                "aws-auth of {cluster} is already the saved version"
-            )));
-        }
-        if live.is_none() || live_data != candidate {
-            return Err(AwsError::new(
-                "kubernetes:update",
-                AwsErrorKind::Service,
-                format!(
-                    "aws-auth of {cluster} was changed after this run wrote it; it is left as is"
-                ),
-            )
-            .with_hint(format!(
-                "compare it with {} (before the run) and restore by hand if needed",
-                self.journal_dir.join(backup_file).display()
-            )));
-        }
-        let Some(mut cm) = live else {
-            return Ok(Undone::AlreadyClean(format!(
-                "aws-auth of {cluster} is gone"
-            )));
-        };
-        match backup_data {
-            Some(d) => {
-                cm.data = Some(d);
-                client.replace_configmap(&cm).await.map_err(kube_err)?;
-                Ok(Undone::Reversed(format!(
-                    "put back the aws-auth of {cluster} from {backup_file}"
-                )))
-            }
-            None => {
-                client
-                    .delete_configmap("aws-auth")
-                    .await
-                    .map_err(kube_err)?;
-                Ok(Undone::Reversed(format!(
-                    "deleted aws-auth of {cluster}: it did not exist before the run"
-                )))
-            }
+            api_target: None,
+            kube: BTreeMap::new(),
         }
     }
 
@@ -413,29 +175,232 @@ impl<'a> AwsRunner<'a> {
                 access::associate_cluster_policy(self.ctx, cluster, principal_arn, policy_arn)
                     .await?
             }
-            Action::WriteAwsAuth {
-                cluster,
-                from,
-                node_roles,
-                api_server,
-                tls_server_name,
-                backup_file,
-                candidate_file,
-            } => {
-                facts = self
-                    .write_aws_auth(
-                        cluster,
-                        from.as_deref(),
-                        node_roles,
-                        api_server.as_deref(),
-                        tls_server_name.as_deref(),
-                        backup_file,
-                        candidate_file,
-                    )
-                    .await?;
+            Action::WriteConfigMap { .. } => {
+                return Err(AwsError::new(
+                    "kubernetes:configmaps.update",
+                    AwsErrorKind::Service,
+                    "a Kubernetes write is not an AWS call",
+                ));
             }
         }
         Ok(Done { undo, facts })
+    }
+
+    /// A client for `cluster`'s API server, authenticated with a fresh EKS token.
+    async fn kube(&mut self, cluster: &str) -> Result<KubeClient, StepError> {
+        if let Some(k) = self.kube.get(cluster) {
+            return Ok(k.clone());
+        }
+        let target = match &self.api_target {
+            Some(t) => t.clone(),
+            None => {
+                let facts = eks::describe_cluster(self.ctx, cluster)
+                    .await
+                    .map_err(|e| step_error(&e))?;
+                let server = facts
+                    .endpoint
+                    .ok_or_else(|| plain_error(format!("cluster {cluster} has no API endpoint")))?;
+                ApiTarget {
+                    server,
+                    ca_pem: facts.ca_pem,
+                    tls_server_name: None,
+                }
+            }
+        };
+        let creds = match &self.kube_credentials {
+            Some(c) => c.clone(),
+            None => self.ctx.credentials().await.map_err(|e| step_error(&e))?,
+        };
+        let tok = token::make_token(&creds, &self.ctx.region, cluster, SystemTime::now())
+            .map_err(|e| plain_error(e.to_string()))?;
+        let client = KubeClient::new(&target, &tok.token).map_err(|e| kube_error(&e))?;
+        self.kube.insert(cluster.to_string(), client.clone());
+        Ok(client)
+    }
+
+    async fn write_configmap(&mut self, step: &Step) -> Result<Done, StepError> {
+        let Action::WriteConfigMap {
+            cluster,
+            namespace,
+            name,
+            desired_file,
+            expected_resource_version,
+        } = &step.action
+        else {
+            return Err(plain_error("not a ConfigMap write".into()));
+        };
+        only_kube_system(namespace)?;
+        let mut desired = self.read_configmap_file(desired_file)?;
+        desired.metadata.name = Some(name.clone());
+        desired.metadata.namespace = Some(namespace.clone());
+        let kube = self.kube(cluster).await?;
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        let written = match current {
+            Some(cur) => {
+                let live = cur.metadata.resource_version.clone();
+                if let Some(expected) = expected_resource_version
+                    && live.as_deref() != Some(expected.as_str())
+                {
+                    return Err(StepError {
+                        message: format!(
+                            "{namespace}/{name} changed since the plan was made (resourceVersion {} instead of {expected})",
+                            live.as_deref().unwrap_or("?")
+                        ),
+                        denied_action: None,
+                        hint: Some("someone else edited it: re-run to see the new diff".into()),
+                        maybe_changed: false,
+                    });
+                }
+                desired.metadata.resource_version = live;
+                kube.replace_configmap(&desired).await
+            }
+            None if expected_resource_version.is_some() => {
+                return Err(StepError {
+                    message: format!("{namespace}/{name} was deleted since the plan was made"),
+                    denied_action: None,
+                    hint: Some("re-run to plan from what exists now".into()),
+                    maybe_changed: false,
+                });
+            }
+            None => {
+                desired.metadata.resource_version = None;
+                kube.create_configmap(&desired).await
+            }
+        }
+        .map_err(|e| kube_error(&e))?;
+        let mut facts = BTreeMap::new();
+        if let Some(rv) = written.metadata.resource_version {
+            facts.insert("resource_version".into(), rv);
+        }
+        Ok(Done {
+            undo: step.undo.clone(),
+            facts,
+        })
+    }
+
+    fn read_configmap_file(&self, file: &str) -> Result<ConfigMap, StepError> {
+        let bytes = Journal::read_file(&self.journal_dir, file).map_err(|e| {
+            plain_error(format!(
+                "cannot read {}: {e}",
+                self.journal_dir.join(file).display()
+            ))
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| plain_error(format!("{file} is not a ConfigMap: {e}")))
+    }
+
+    async fn restore_configmap(
+        &mut self,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+        previous_file: Option<&str>,
+        written_file: Option<&str>,
+    ) -> Result<Undone, StepError> {
+        only_kube_system(namespace)?;
+        let kube = self.kube(cluster).await?;
+        if let Some(w) = written_file {
+            self.still_as_written(&kube, cluster, namespace, name, previous_file, w)
+                .await?;
+        }
+        let Some(file) = previous_file else {
+            return match kube.delete_configmap(name).await {
+                Ok(()) => Ok(Undone::Reversed(format!(
+                    "deleted {namespace}/{name} (it did not exist before the run)"
+                ))),
+                Err(KubeError::NotFound(_)) => Ok(Undone::AlreadyClean(format!(
+                    "{namespace}/{name} does not exist"
+                ))),
+                Err(e) => Err(kube_error(&e)),
+            };
+        };
+        let mut prev = self.read_configmap_file(file)?;
+        prev.metadata.uid = None;
+        prev.metadata.creation_timestamp = None;
+        prev.metadata.managed_fields = None;
+        prev.metadata.name = Some(name.to_string());
+        prev.metadata.namespace = Some(namespace.to_string());
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        match current {
+            Some(cur)
+                if cur.data == prev.data
+                    && cur.binary_data == prev.binary_data
+                    && cur.metadata.labels == prev.metadata.labels
+                    && cur.metadata.annotations == prev.metadata.annotations =>
+            {
+                Ok(Undone::AlreadyClean(format!(
+                    "{namespace}/{name} is already as saved in {file}"
+                )))
+            }
+            Some(cur) => {
+                prev.metadata.resource_version = cur.metadata.resource_version;
+                kube.replace_configmap(&prev)
+                    .await
+                    .map_err(|e| kube_error(&e))?;
+                Ok(Undone::Reversed(format!(
+                    "restored {namespace}/{name} from {file}"
+                )))
+            }
+            None => {
+                prev.metadata.resource_version = None;
+                kube.create_configmap(&prev)
+                    .await
+                    .map_err(|e| kube_error(&e))?;
+                Ok(Undone::Reversed(format!(
+                    "recreated {namespace}/{name} from {file}"
+                )))
+            }
+        }
+    }
+
+    /// Refuses to undo a ConfigMap write when the cluster holds neither what the run wrote nor
+    /// what was there before: someone changed it since, and their change is left in place.
+    async fn still_as_written(
+        &self,
+        kube: &KubeClient,
+        cluster: &str,
+        namespace: &str,
+        name: &str,
+        previous_file: Option<&str>,
+        written_file: &str,
+    ) -> Result<(), StepError> {
+        let same = |a: &ConfigMap, b: &ConfigMap| {
+            a.data.clone().unwrap_or_default() == b.data.clone().unwrap_or_default()
+                && a.metadata.labels.clone().unwrap_or_default()
+                    == b.metadata.labels.clone().unwrap_or_default()
+                && a.metadata.annotations.clone().unwrap_or_default()
+                    == b.metadata.annotations.clone().unwrap_or_default()
+        };
+        let written = self.read_configmap_file(written_file)?;
+        let previous = previous_file
+            .map(|f| self.read_configmap_file(f))
+            .transpose()?;
+        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        let untouched = match (&current, &previous) {
+            (None, None) => true,
+            (Some(c), _) if same(c, &written) => true,
+            (Some(c), Some(p)) => same(c, p),
+            _ => false,
+        };
+        if untouched {
+            return Ok(());
+        }
+        let dir = self.journal_dir.display();
+        Err(StepError {
+            message: format!(
+                "{namespace}/{name} was changed by someone else after this run wrote it; it is left as is"
+            ),
+            denied_action: None,
+            hint: Some(match previous_file {
+                Some(f) => format!(
+                    "compare it with {dir}/{f}; to put that version back: eks-breakglass aws-auth restore --cluster {cluster} --from {dir}/{f}"
+                ),
+                None => format!(
+                    "it did not exist before the run; delete it yourself if it must go: kubectl -n {namespace} delete configmap {name}"
+                ),
+            }),
+            maybe_changed: false,
+        })
     }
 
     async fn run_undo(&mut self, undo: &Undo) -> Result<Undone, AwsError> {
@@ -568,71 +533,45 @@ impl<'a> AwsRunner<'a> {
                     format!("{policy_arn} was not associated with {principal_arn}"),
                 )
             }
-            Undo::RestoreAwsAuth {
-                cluster,
-                api_server,
-                tls_server_name,
-                backup_file,
-                candidate_file,
-            } => {
-                self.restore_aws_auth(
-                    cluster,
-                    api_server.as_deref(),
-                    tls_server_name.as_deref(),
-                    backup_file,
-                    candidate_file,
-                )
-                .await?
+            Undo::RestoreConfigMap { .. } => {
+                return Err(AwsError::new(
+                    "kubernetes:configmaps.update",
+                    AwsErrorKind::Service,
+                    "a Kubernetes write is not an AWS call",
+                ));
             }
         })
     }
 }
 
-/// A Kubernetes failure of a step, in the runner's error type: the API server's words, and
-/// whether the write may have happened.
-fn kube_err(e: KubeError) -> AwsError {
-    let kind = match &e {
-        KubeError::Unreachable { .. } => AwsErrorKind::Unreachable,
-        KubeError::Unauthorized | KubeError::Forbidden(_) => AwsErrorKind::AccessDenied,
-        KubeError::Rejected(_) => AwsErrorKind::InvalidInput,
-        _ => AwsErrorKind::Service,
-    };
-    let hint = e.hint();
-    let mut err = AwsError::new("kubernetes:update", kind, e.to_string());
-    if let Some(h) = hint {
-        err = err.with_hint(h);
+fn plain_error(message: String) -> StepError {
+    StepError {
+        message,
+        denied_action: None,
+        hint: None,
+        maybe_changed: false,
     }
-    err
 }
 
-/// One line saying who gains and loses access.
-pub fn diff_summary(d: &crate::awsauth::MappingDiff) -> String {
-    let names = |v: &[crate::awsauth::diff::DiffEntry]| {
-        v.iter()
-            .map(|e| e.arn.clone())
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    let mut s = format!(
-        "roles +{} -{} ~{}, users +{} -{} ~{}",
-        d.roles.added.len(),
-        d.roles.removed.len(),
-        d.roles.changed.len(),
-        d.users.added.len(),
-        d.users.removed.len(),
-        d.users.changed.len()
-    );
-    for (label, v) in [
-        ("roles added", &d.roles.added),
-        ("users added", &d.users.added),
-        ("roles removed", &d.roles.removed),
-        ("users removed", &d.users.removed),
-    ] {
-        if !v.is_empty() {
-            s.push_str(&format!("; {label}: {}", names(v)));
-        }
+fn only_kube_system(namespace: &str) -> Result<(), StepError> {
+    if namespace == "kube-system" {
+        Ok(())
+    } else {
+        Err(plain_error(format!(
+            "only ConfigMaps in kube-system can be written (asked: {namespace})"
+        )))
     }
-    s
+}
+
+/// A step error from a Kubernetes error: RBAC refusals name what was refused.
+pub fn kube_error(e: &KubeError) -> StepError {
+    StepError {
+        message: e.to_string(),
+        denied_action: matches!(e, KubeError::Forbidden(_) | KubeError::Unauthorized)
+            .then(|| "kubernetes: configmaps in kube-system".to_string()),
+        hint: e.hint(),
+        maybe_changed: matches!(e, KubeError::Unreachable { .. }),
+    }
 }
 
 fn already_exists(action: &str, kind: &str, name: &str) -> AwsError {
@@ -657,10 +596,31 @@ pub fn step_error(e: &AwsError) -> StepError {
 
 impl Runner for AwsRunner<'_> {
     async fn run(&mut self, step: &Step) -> Result<Done, StepError> {
+        if matches!(step.action, Action::WriteConfigMap { .. }) {
+            return self.write_configmap(step).await;
+        }
         self.run_action(step).await.map_err(|e| step_error(&e))
     }
 
     async fn undo(&mut self, undo: &Undo) -> Result<Undone, StepError> {
+        if let Undo::RestoreConfigMap {
+            cluster,
+            namespace,
+            name,
+            previous_file,
+            written_file,
+        } = undo
+        {
+            return self
+                .restore_configmap(
+                    cluster,
+                    namespace,
+                    name,
+                    previous_file.as_deref(),
+                    written_file.as_deref(),
+                )
+                .await;
+        }
         self.run_undo(undo).await.map_err(|e| step_error(&e))
     }
 }

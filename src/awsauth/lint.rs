@@ -287,8 +287,9 @@ fn data_keys(cx: &mut Ctx<'_>) {
                 Some(&entry.key),
                 entry.value_pos,
                 format!(
-                    "data.{} is a {found}, not a string: the Kubernetes API refuses this ConfigMap",
-                    entry.key
+                    "data.{} is {}, not a string: the Kubernetes API refuses this ConfigMap",
+                    entry.key,
+                    article(found)
                 ),
                 Some(format!(
                     "write it as a string block: `{}: |` followed by the indented YAML",
@@ -329,15 +330,21 @@ fn count_entries_estimate(section: Section, text: &str) -> usize {
                 return !rest.trim().is_empty();
             }
             let rest = rest.trim_start_matches([' ', '\t']);
-            rest.is_empty()
-                || rest
-                    .split_once(':')
-                    .map(|(k, _)| {
-                        !k.is_empty()
-                            && k.chars()
-                                .all(|c| c.is_ascii_alphanumeric() || "_-\"'".contains(c))
-                    })
-                    .unwrap_or(false)
+            if rest.is_empty() {
+                return true;
+            }
+            let key_end = rest
+                .char_indices()
+                .find(|(i, c)| {
+                    *c == ':' && matches!(rest[i + 1..].chars().next(), None | Some(' ' | '\t'))
+                })
+                .map(|(i, _)| i);
+            key_end.is_some_and(|k| {
+                k > 0
+                    && rest[..k]
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_-\"'".contains(c))
+            })
         })
         .count()
 }
@@ -403,7 +410,10 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
             "AA004",
             key,
             pos,
-            format!("{key} is a {found}, not a list: zero entries are loaded"),
+            format!(
+                "{key} is {}, not a list: zero entries are loaded",
+                article(found)
+            ),
             Some(format!(
                 "write {key} as a YAML list of entries, each starting with `- `"
             )),
@@ -422,6 +432,14 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
         accounts(cx, load);
     } else {
         entries(cx, load);
+    }
+}
+
+fn article(word: &str) -> String {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {word}")
+    } else {
+        format!("a {word}")
     }
 }
 
@@ -504,7 +522,10 @@ fn accounts(cx: &mut Ctx<'_>, load: &SectionLoad) {
             "AA034",
             key,
             *pos,
-            format!("mapAccounts item is a {found}, not an account id: skipped"),
+            format!(
+                "mapAccounts item is {}, not an account id: skipped",
+                article(found)
+            ),
             None,
         );
     }
@@ -524,9 +545,9 @@ fn entries(cx: &mut Ctx<'_>, load: &SectionLoad) {
                 key,
                 e.pos,
                 format!(
-                    "entry {} is a {}, not a mapping: dropped",
+                    "entry {} is {}, not a mapping: dropped",
                     e.index + 1,
-                    e.found
+                    article(e.found)
                 ),
                 Some("write each entry as a mapping (rolearn/userarn, username, groups)".into()),
             );
@@ -600,7 +621,10 @@ fn entries(cx: &mut Ctx<'_>, load: &SectionLoad) {
                     format!(
                         "groups is a single string ({raw:?}), not a list: the entry gets no groups"
                     ),
-                    format!("groups:\n  - {raw}  (a list)"),
+                    format!(
+                        "write it as a list: groups: [{}]",
+                        super::render::scalar(&raw)
+                    ),
                 ),
                 (_, _, "bool") => (
                     format!("{what} `{raw}` is a YAML 1.1 boolean, not a string: left empty"),
@@ -611,7 +635,7 @@ fn entries(cx: &mut Ctx<'_>, load: &SectionLoad) {
                     format!("quote it: \"{raw}\""),
                 ),
                 (_, _, found) => (
-                    format!("{what} is a {found}, not a string: left empty"),
+                    format!("{what} is {}, not a string: left empty", article(found)),
                     format!("write {what} as a quoted string"),
                 ),
             };
@@ -630,9 +654,21 @@ fn entries(cx: &mut Ctx<'_>, load: &SectionLoad) {
                         None
                     }
                 })
-                .unwrap_or_else(|| match section {
-                    Section::MapRoles => "give the entry exactly one of rolearn or sso".into(),
-                    _ => "give the entry a userarn".into(),
+                .unwrap_or_else(|| {
+                    if reason.starts_with("AccountID") {
+                        "write sso.accountID as a quoted 12-digit string".into()
+                    } else if reason.starts_with("PermissionSetName") {
+                        "use the permission set name: 1-32 letters, digits or _+=,.@-".into()
+                    } else if reason.starts_with("partition") {
+                        "use a known partition (aws, aws-cn, aws-us-gov, ...) or leave it out"
+                            .into()
+                    } else if reason.starts_with("only one") {
+                        "keep either rolearn or sso, not both".into()
+                    } else if section == Section::MapRoles {
+                        "give the entry a rolearn".into()
+                    } else {
+                        "give the entry a userarn".into()
+                    }
                 });
             cx.at(
                 "AA005",
@@ -818,7 +854,7 @@ fn mapping_rules(cx: &mut Ctx<'_>, m: &EffectiveMapping) {
         Pos {
             line,
             column: col,
-            offset: 0,
+            offset: doc.offset_of(line, col),
         }
     };
     for r in &m.roles {
@@ -977,7 +1013,7 @@ fn node_roles(cx: &mut Ctx<'_>, loads: &[SectionLoad], m: &EffectiveMapping, fac
                         Pos {
                             line: r.line,
                             column: 1,
-                            offset: 0,
+                            offset: doc.offset_of(r.line, 1),
                         },
                         format!(
                             "{label} {canonical}{from} is mapped, but {}",

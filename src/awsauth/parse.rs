@@ -184,63 +184,68 @@ pub struct SectionLoad {
 /// (`- `, `? `, `key: `) a tab "cannot start any token", and the whole section fails. This is a
 /// line-level approximation of that scanner rule; block scalars and flow/quoted text are skipped.
 pub fn libyaml_tab_error(text: &str) -> Option<Pos> {
+    if !text.contains('\t') {
+        return None;
+    }
     let mut block_scalar_indent: Option<usize> = None;
     let mut offset = 0;
     for (i, raw) in text.split_inclusive('\n').enumerate() {
         let line = raw.trim_end_matches(['\n', '\r']);
         let line_offset = offset;
         offset += raw.len();
-        let indent = line.chars().take_while(|c| *c == ' ').count();
+        let b = line.as_bytes();
+        let indent = b.iter().take_while(|c| **c == b' ').count();
         if let Some(bi) = block_scalar_indent {
             if line.trim().is_empty() || indent > bi {
                 continue;
             }
             block_scalar_indent = None;
         }
-        let chars: Vec<(usize, char)> = line.char_indices().collect();
+        if !line.contains('\t') {
+            // Still track block scalars started on this line.
+            if line.trim_end().ends_with(['|', '>']) || line.contains(": |") || line.contains(": >")
+            {
+                block_scalar_indent = Some(indent);
+            }
+            continue;
+        }
+        let blank_or_end = |k: usize| matches!(b.get(k), None | Some(b' ' | b'\t'));
         let mut j = 0;
         loop {
-            while j < chars.len() && chars[j].1 == ' ' {
+            while j < b.len() && b[j] == b' ' {
                 j += 1;
             }
-            let Some(&(byte, c)) = chars.get(j) else {
-                break;
-            };
-            if c == '\t' {
+            let Some(&c) = b.get(j) else { break };
+            if c == b'\t' {
                 return Some(Pos {
                     line: i + 1,
-                    column: j + 1,
-                    offset: line_offset + byte,
+                    column: line[..j].chars().count() + 1,
+                    offset: line_offset + j,
                 });
             }
-            let next = chars.get(j + 1).map(|x| x.1);
-            let is_indicator =
-                matches!(c, '-' | '?' | ':') && matches!(next, None | Some(' ') | Some('\t'));
-            if is_indicator {
+            if matches!(c, b'-' | b'?' | b':') && blank_or_end(j + 1) {
                 j += 1;
                 continue;
             }
-            if matches!(c, '|' | '>') {
+            if matches!(c, b'|' | b'>') {
                 block_scalar_indent = Some(indent);
                 break;
             }
             if matches!(
                 c,
-                '"' | '\'' | '[' | '{' | '#' | '&' | '*' | '!' | '%' | '@' | '`'
+                b'"' | b'\'' | b'[' | b'{' | b'#' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`'
             ) {
                 break;
             }
             // A plain scalar: it is a key when `: ` follows; otherwise the line's value.
             let mut k = j;
             let mut key_end = None;
-            while k < chars.len() {
-                let ck = chars[k].1;
-                let nk = chars.get(k + 1).map(|x| x.1);
-                if ck == ':' && matches!(nk, None | Some(' ') | Some('\t')) {
+            while k < b.len() {
+                if b[k] == b':' && blank_or_end(k + 1) {
                     key_end = Some(k);
                     break;
                 }
-                if ck == '#' && k > j && matches!(chars[k - 1].1, ' ' | '\t') {
+                if b[k] == b'#' && k > j && matches!(b[k - 1], b' ' | b'\t') {
                     break;
                 }
                 k += 1;

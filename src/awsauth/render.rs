@@ -51,6 +51,10 @@ fn is_plain_safe(s: &str) -> bool {
     if "-?:,[]{}#&*!|>'\"%@`".contains(first) || first == ' ' {
         return false;
     }
+    // Dates and times are strings to go-yaml v2 but timestamps to other YAML 1.1 readers.
+    if first.is_ascii_digit() {
+        return false;
+    }
     if s.ends_with(' ') || s.ends_with(':') || s.contains(": ") || s.contains(" #") {
         return false;
     }
@@ -174,10 +178,18 @@ fn emit(out: &mut String, indent: usize, key: Option<&str>, n: &Node) {
                 out.push_str(&format!("{head} {{}}\n"));
                 return;
             }
-            out.push_str(&format!("{head}\n"));
+            let mut body = String::new();
             for (k, v) in pairs {
                 let ks = k.scalar_value().unwrap_or_default().to_string();
-                emit(out, indent + 2, Some(&ks), v);
+                emit(&mut body, indent + 2, Some(&ks), v);
+            }
+            if key.is_none() {
+                // A mapping as a list item: its first key goes on the dash line.
+                out.push_str(&format!("{pad}- "));
+                out.push_str(&body[indent + 2..]);
+            } else {
+                out.push_str(&format!("{head}\n"));
+                out.push_str(&body);
             }
         }
     }
@@ -378,5 +390,6 @@ mod tests {
             "system:node:{{EC2PrivateDNSName}}"
         );
         assert_eq!(scalar(""), "\"\"");
+        assert_eq!(scalar("2024-03-01T10:00:00Z"), "\"2024-03-01T10:00:00Z\"");
     }
 }

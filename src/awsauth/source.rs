@@ -189,7 +189,8 @@ impl AwsAuthDocument {
             .map(|l| l.trim_end_matches('\n').trim_end_matches('\r'))
     }
 
-    fn offset_of(&self, line: usize, column: usize) -> usize {
+    /// Byte offset of a 1-based line and column (in characters) of the original file.
+    pub fn offset_of(&self, line: usize, column: usize) -> usize {
         let Some(text) = self.line_text(line) else {
             return self.text.len();
         };

@@ -142,7 +142,8 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     let keys: Option<Vec<String>> = if !is_role && !name.is_empty() {
         match iam::list_access_keys(&ctx, &name).await {
             Ok(k) => Some(k.into_iter().map(|k| k.access_key_id).collect()),
-            Err(_) => None,
+            Err(e) if matches!(e.kind, AwsErrorKind::AccessDenied | AwsErrorKind::NotFound) => None,
+            Err(e) => return Err(e.into()),
         }
     } else {
         None
@@ -289,40 +290,63 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         ));
     }
     if !args.no_kubeconfig {
-        let exec_env: Option<Vec<(String, String)>> =
-            if let Some(path) = args.credentials_file.as_ref().filter(|_| key_route) {
-                Some(vec![
-                    (
-                        "AWS_SHARED_CREDENTIALS_FILE".into(),
-                        absolute(path).to_string_lossy().into_owned(),
+        // How kubectl's `token` gets the creator's credentials: the credentials file when one
+        // was written (keys; MFA sessions, which cannot be re-assumed without a code), else
+        // assuming the role on each token with the operator's own credentials.
+        let mfa = args.mfa_serial.is_some();
+        let (exec_env, exec_role): (Option<ExecEnv>, Option<&str>) =
+            if let Some(path) = args.credentials_file.as_ref().filter(|_| key_route || mfa) {
+                (
+                    Some(vec![
+                        (
+                            "AWS_SHARED_CREDENTIALS_FILE".into(),
+                            absolute(path).to_string_lossy().into_owned(),
+                        ),
+                        ("AWS_PROFILE".into(), profile.clone()),
+                    ]),
+                    None,
+                )
+            } else if (role_arn.is_some() && !mfa) || matches!(route, Route::AlreadyCreator) {
+                (
+                    Some(
+                        ctx.profile
+                            .iter()
+                            .map(|p| ("AWS_PROFILE".to_string(), p.clone()))
+                            .collect(),
                     ),
-                    ("AWS_PROFILE".into(), profile.clone()),
-                ])
-            } else if role_arn.is_some() || matches!(route, Route::AlreadyCreator) {
-                Some(
-                    ctx.profile
-                        .iter()
-                        .map(|p| ("AWS_PROFILE".to_string(), p.clone()))
-                        .collect(),
+                    role_arn.as_deref(),
                 )
             } else {
-                None
+                (None, None)
             };
         match exec_env {
             Some(env) => {
-                let path = write_kubeconfig(args, &facts, &ctx.region, role_arn.as_deref(), env)?;
+                let path = write_kubeconfig(args, &facts, &ctx.region, exec_role, env)?;
                 handed.push(format!(
                     "kubeconfig context {} in {}",
-                    args.alias.clone().unwrap_or_else(|| format!("{}-creator", facts.name)),
+                    args.alias
+                        .clone()
+                        .unwrap_or_else(|| format!("{}-creator", facts.name)),
                     path.display()
                 ));
             }
+            None if mfa => handed.push(
+                "no kubeconfig context: an MFA session cannot be renewed by kubectl; pass --credentials-file FILE to hand the session over".into(),
+            ),
             None => handed.push(
                 "no kubeconfig context: the temporary key is deleted when the run ends (use --keep --credentials-file FILE to hand it over)".into(),
             ),
         }
     }
-    if args.print_env {
+    // Export lines only when asked: in text mode as shell lines, in JSON mode in the document.
+    let env_json = (args.print_env && g.json()).then(|| {
+        serde_json::json!({
+            "AWS_ACCESS_KEY_ID": creds.access_key_id(),
+            "AWS_SECRET_ACCESS_KEY": creds.secret_access_key(),
+            "AWS_SESSION_TOKEN": creds.session_token(),
+        })
+    });
+    if args.print_env && !g.json() {
         print_env(&creds);
     }
 
@@ -341,8 +365,11 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             "{}",
             serde_json::json!({
                 "cluster": facts.name, "creator": creator, "status": status, "route": route,
+                // A creator given with --creator was not searched for: say so.
+                "creator_from": if args.creator.is_some() { "--creator" } else { creator.source.as_str() },
                 "plan": plan, "journal": dir, "verification": verification.json(),
                 "handed_over": handed, "run_end": end_lines, "next_command": next,
+                "env": env_json,
             })
         );
     } else {
@@ -488,6 +515,9 @@ pub async fn acquire_credentials(
         }
     }
 }
+
+/// Environment of kubectl's `token` exec plugin.
+type ExecEnv = Vec<(String, String)>;
 
 fn instructions(
     g: &Globals,

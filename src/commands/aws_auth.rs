@@ -41,6 +41,12 @@ input, and the output lints without errors. Entries it had to leave out are list
     Diff(DiffArgs),
     /// List the lint rules (code, severity, meaning)
     Rules,
+    /// Restore a known-good aws-auth (file, snapshot, eksctl config, salvage, rebuild): backed up, diffed, verified
+    Restore(super::aws_auth_write::RestoreArgs),
+    /// A safe `kubectl edit` of aws-auth: lint on save, findings in the reopened file, backup, undo
+    Edit(super::aws_auth_edit::EditArgs),
+    /// Keep a canonical, git-friendly copy of aws-auth (directory or S3) that `restore --from` reads
+    Snapshot(super::aws_auth_snapshot::SnapshotArgs),
 }
 
 #[derive(Args, Debug, Clone, Default)]
@@ -141,12 +147,16 @@ pub struct RenderArgs {
 
 #[derive(Args, Debug)]
 pub struct DiffArgs {
-    /// The old version; `-` for stdin
+    /// The old version; `-` for stdin (with --cluster: the file to compare the live aws-auth to)
     #[arg(value_name = "OLD")]
     pub old: String,
     /// The new version
-    #[arg(value_name = "NEW")]
-    pub new: String,
+    #[arg(value_name = "NEW", required_unless_present = "cluster")]
+    pub new: Option<String>,
+    /// Compare the live aws-auth of this cluster (old) with the file OLD (new): what applying
+    /// the file would change
+    #[arg(long, value_name = "NAME", conflicts_with = "new")]
+    pub cluster: Option<String>,
 }
 
 pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
@@ -161,12 +171,27 @@ pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
         AwsAuthCommand::Show(a) => show(g, a, source(g, &a.file, &a.cluster).await?),
         AwsAuthCommand::Salvage(a) => salvage(g, a, source(g, &a.file, &a.cluster).await?),
         AwsAuthCommand::Render(a) => render(a, source(g, &a.file, &a.cluster).await?),
-        AwsAuthCommand::Diff(a) => diff(g, a),
+        AwsAuthCommand::Diff(a) => {
+            let (old, new) = match (&a.cluster, &a.new) {
+                (Some(c), _) => (read_live(g, c).await?, read_doc(&a.old)?),
+                (None, Some(n)) => (read_doc(&a.old)?, read_doc(n)?),
+                (None, None) => {
+                    return Err(AppError::usage(
+                        "give OLD and NEW files, or FILE --cluster NAME",
+                        None,
+                    ));
+                }
+            };
+            diff(g, old, new)
+        }
         AwsAuthCommand::Rules => rules(g),
+        AwsAuthCommand::Restore(a) => super::aws_auth_write::restore(g, a).await,
+        AwsAuthCommand::Edit(a) => super::aws_auth_edit::run(g, a).await,
+        AwsAuthCommand::Snapshot(a) => super::aws_auth_snapshot::run(g, a).await,
     }
 }
 
-fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
+pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
     if path == "-" {
         let mut buf = Vec::new();
         std::io::stdin()
@@ -183,7 +208,7 @@ fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
     }
 }
 
-fn input_error(e: awsauth::InputError) -> AppError {
+pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
     let hint = match &e {
         awsauth::InputError::WrongName { .. } => {
             Some("export it with: kubectl -n kube-system get configmap aws-auth -o yaml".into())
@@ -269,18 +294,19 @@ pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
     let mut s = format!("{}[{}]: {}\n", f.severity, f.code, f.message);
     let width = f.line.to_string().len();
     let pad = " ".repeat(width);
-    s.push_str(&format!(
-        "{pad}--> {}:{}:{}\n",
-        doc.origin, f.line, f.column
-    ));
-    if let Some(text) = doc.line_text(f.line) {
+    // A live ConfigMap has no file: point into the data value instead.
+    let live = doc.format == awsauth::SourceFormat::Live;
+    let (origin, line_text) = match (&f.section, live) {
+        (Some(section), true) => (
+            format!("{}/{section}", doc.origin),
+            doc.value_line_text(section, f.line),
+        ),
+        _ => (doc.origin.clone(), doc.line_text(f.line)),
+    };
+    s.push_str(&format!("{pad}--> {origin}:{}:{}\n", f.line, f.column));
+    if let Some(text) = line_text {
         let shown: String = text.replace('\t', "→");
-        let caret_pad: String = text
-            .chars()
-            .take(f.column.saturating_sub(1))
-            .map(|c| if c == '\t' { '→' } else { ' ' })
-            .map(|c| if c == '→' { ' ' } else { c })
-            .collect();
+        let caret_pad = " ".repeat(f.column.saturating_sub(1));
         s.push_str(&format!(
             "{pad} |\n{} | {shown}\n{pad} | {caret_pad}^\n",
             f.line
@@ -604,28 +630,8 @@ fn diff_entry_text(e: &awsauth::diff::DiffEntry) -> String {
     format!("{} → {} [{}]", e.arn, e.username, e.groups.join(", "))
 }
 
-fn diff(g: &Globals, a: &DiffArgs) -> Result<u8, AppError> {
-    let old = read_doc(&a.old)?;
-    let new = read_doc(&a.new)?;
-    let (ol, nl) = (awsauth::load(&old), awsauth::load(&new));
-    let (om, nm) = (
-        awsauth::effective::build(&old, &ol),
-        awsauth::effective::build(&new, &nl),
-    );
-    let d = awsauth::diff_mappings(&om, &nm);
-    let opts = RenderOptions { clean: true };
-    let text = awsauth::text_diff(
-        &awsauth::render(&old, &ol, opts),
-        &awsauth::render(&new, &nl, opts),
-        &old.origin,
-        &new.origin,
-    );
-    if g.json() {
-        write_out(&json_string(
-            &serde_json::json!({"mapping": d, "text": text}),
-        )?)?;
-        return Ok(exit::OK);
-    }
+/// The mapping-level diff for people: `+`/`-`/`~` per principal, `!` per section state change.
+pub fn diff_text(d: &awsauth::MappingDiff) -> String {
     let mut out = String::new();
     for s in &d.sections {
         out.push_str(&format!(
@@ -660,6 +666,30 @@ fn diff(g: &Globals, a: &DiffArgs) -> Result<u8, AppError> {
     if d.is_empty() {
         out.push_str("no change in effective mappings\n");
     }
+    out
+}
+
+fn diff(g: &Globals, old: AwsAuthDocument, new: AwsAuthDocument) -> Result<u8, AppError> {
+    let (ol, nl) = (awsauth::load(&old), awsauth::load(&new));
+    let (om, nm) = (
+        awsauth::effective::build(&old, &ol),
+        awsauth::effective::build(&new, &nl),
+    );
+    let d = awsauth::diff_mappings(&om, &nm);
+    let opts = RenderOptions { clean: true };
+    let text = awsauth::text_diff(
+        &awsauth::render(&old, &ol, opts),
+        &awsauth::render(&new, &nl, opts),
+        &old.origin,
+        &new.origin,
+    );
+    if g.json() {
+        write_out(&json_string(
+            &serde_json::json!({"mapping": d, "text": text}),
+        )?)?;
+        return Ok(exit::OK);
+    }
+    let mut out = diff_text(&d);
     if !text.is_empty() {
         out.push('\n');
         out.push_str(&text);

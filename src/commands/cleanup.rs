@@ -27,6 +27,20 @@ pub struct CleanupArgs {
     /// The run directory to undo (default: the latest run under the state directory)
     #[arg(long, value_name = "DIR")]
     pub journal: Option<PathBuf>,
+    /// Assume this role for the Kubernetes part of the undo (restoring aws-auth), e.g. the
+    /// creator role the run used; AWS undos always use your own credentials
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// For the Kubernetes part of the undo: the API server URL, when the run went through a
+    /// tunnel or bastion (default: the cluster's endpoint from DescribeCluster)
+    #[arg(long, value_name = "URL")]
+    pub api_server: Option<String>,
+    /// With --api-server: the cluster CA bundle (PEM)
+    #[arg(long, value_name = "FILE", requires = "api_server")]
+    pub ca_file: Option<PathBuf>,
+    /// With --api-server: the name to check the server certificate against
+    #[arg(long, value_name = "NAME", requires = "api_server")]
+    pub tls_server_name: Option<String>,
 }
 
 pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
@@ -85,6 +99,32 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
         Box::new(move |m: &str| s.set(m)) as Box<dyn Fn(&str)>
     };
     let mut runner = AwsRunner::new(&ctx, dir.clone(), interrupt, status);
+    let kube_undo = pending
+        .iter()
+        .any(|a| matches!(a.undo, plan::Undo::RestoreConfigMap { .. }));
+    if let (Some(role), true) = (&args.role_arn, kube_undo) {
+        crate::arn::parse_role_arn(role)
+            .map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
+        let session = crate::aws::sts::session_name_for_operator();
+        runner.kube_credentials =
+            Some(crate::aws::sts::assume_role(&ctx, role, &session, None, None).await?);
+    }
+    if let Some(server) = &args.api_server {
+        let ca_pem = match &args.ca_file {
+            Some(f) => Some(std::fs::read(f).map_err(|e| {
+                AppError::usage(
+                    format!("cannot read the CA file {}: {e}", f.display()),
+                    None,
+                )
+            })?),
+            None => None,
+        };
+        runner.api_target = Some(crate::k8s::ApiTarget {
+            server: server.clone(),
+            ca_pem,
+            tls_server_name: args.tls_server_name.clone(),
+        });
+    }
     let reports = plan::undo_all(&pending, &mut journal, &mut runner)
         .await
         .map_err(|e| plan_ui::journal_io(&dir, e))?;

@@ -7,7 +7,7 @@
 //! [`crate::recovery::diagnosis::rank_paths`]. `recover` starts with the same triage.
 
 use crate::arn::PrincipalArn;
-use crate::aws::{AwsContext, nodes, sts, token};
+use crate::aws::{AwsContext, eks_nodes, sts, token};
 use crate::awsauth::{self, AwsAuthDocument, NodeRoleFact};
 use crate::cli::Globals;
 use crate::cluster::ClusterFacts;
@@ -319,7 +319,7 @@ pub async fn triage(
         probe_tcp(&target.server),
         caller_access(ctx, &facts, &target),
         creator::find_creator(ctx, &facts, &opts),
-        nodes::node_roles(ctx, &facts.name),
+        eks_nodes::node_roles(ctx, &facts.name),
     );
     let (node_roles, node_roles_error) = match roles_res {
         Ok(r) => (r, None),

@@ -73,15 +73,17 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
     let ctx = AwsContext::load(&g.aws_options()).await?;
     let caller = sts::caller_identity(&ctx).await?;
     let facts = eks::describe_cluster(&ctx, &args.cluster).await?;
-    let caller_principal = resolve_principal(&ctx, &caller.arn).await.ok();
-    let principal = match &args.principal {
-        Some(p) => resolve_principal(&ctx, p).await?,
-        None => caller_principal.clone().ok_or_else(|| {
-            AppError::usage(
-                format!("your identity {} cannot have an access entry", caller.arn),
-                Some("pass --principal with an IAM user or role ARN".to_string()),
-            )
-        })?,
+    // The default grantee is the caller; its role's path needs GetRole, whose refusal is an
+    // answer to show. For another grantee, the caller's principal only decides verification.
+    let (principal, caller_principal) = match &args.principal {
+        None => {
+            let me = resolve_principal(&ctx, &caller.arn).await?;
+            (me.clone(), Some(me))
+        }
+        Some(p) => (
+            resolve_principal(&ctx, p).await?,
+            resolve_principal(&ctx, &caller.arn).await.ok(),
+        ),
     };
     let mode = facts.effective_auth_mode();
     let (entry_exists, associated) = if mode.allows_access_entries() {

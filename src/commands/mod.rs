@@ -2,6 +2,9 @@
 
 pub mod assume_creator;
 pub mod aws_auth;
+pub mod aws_auth_edit;
+pub mod aws_auth_snapshot;
+pub mod aws_auth_write;
 pub mod cleanup;
 pub mod completions;
 pub mod creator;

@@ -138,33 +138,38 @@ pub fn start_journal(dir: &Path, plan: &Plan, caller: &str) -> Result<Journal, A
     Ok(j)
 }
 
-/// A spinner on stderr while waiting (drawn only when stderr is a terminal).
-pub struct Spinner(indicatif::ProgressBar);
+/// A spinner on stderr while waiting (drawn only when stderr is a terminal). It appears on
+/// the first message and disappears with [`Spinner::done`], so that it never draws over a
+/// prompt or the plan.
+#[derive(Default)]
+pub struct Spinner(std::cell::RefCell<Option<indicatif::ProgressBar>>);
 
 impl Spinner {
     pub fn new() -> Spinner {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-        pb.enable_steady_tick(Duration::from_millis(120));
-        Spinner(pb)
+        Spinner::default()
     }
-    pub fn set(&self, msg: &str) {
-        self.0.set_message(msg.to_string());
-    }
-    pub fn done(&self) {
-        self.0.finish_and_clear();
-    }
-}
 
-impl Default for Spinner {
-    fn default() -> Self {
-        Spinner::new()
+    pub fn set(&self, msg: &str) {
+        let mut bar = self.0.borrow_mut();
+        let pb = bar.get_or_insert_with(|| {
+            let pb = indicatif::ProgressBar::new_spinner();
+            pb.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            pb.enable_steady_tick(Duration::from_millis(120));
+            pb
+        });
+        pb.set_message(msg.to_string());
+    }
+
+    pub fn done(&self) {
+        if let Some(pb) = self.0.borrow_mut().take() {
+            pb.finish_and_clear();
+        }
     }
 }
 
 impl Drop for Spinner {
     fn drop(&mut self) {
-        self.0.finish_and_clear();
+        self.done();
     }
 }
 

@@ -13,7 +13,7 @@
 use super::diagnose::{self, TargetArgs, Triage};
 use super::plan_ui::{self, Decision, Spinner, Verification};
 use crate::aws::plan_runner::AwsRunner;
-use crate::aws::{AwsContext, AwsErrorKind, access, iam, sts, token};
+use crate::aws::{AwsContext, AwsErrorKind, access, cluster_api, iam, sts};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
@@ -21,17 +21,19 @@ use crate::k8s::{ApiTarget, KubeClient};
 use crate::recovery::diagnosis::{self, MODE_CONSENT, PathKind, RecoveryPath};
 use crate::recovery::getin::{self, Facts, GetInOptions, GrantFacts, Route};
 use crate::recovery::journal::{Event, Journal};
-use crate::recovery::plan::{self, Action, Applied, Interrupt, Outcome, Plan, Undo};
-use crate::recovery::recover::{Check, IncidentReport, TimelineEntry, node_role_mapped};
+use crate::recovery::plan::{self, Action, Applied, Interrupt, Outcome, Plan, SavedState, Undo};
+use crate::recovery::recover::{self, Check, IncidentReport, TimelineEntry, node_role_mapped};
+use crate::recovery::restore::{self, AwsAuthObject};
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-/// The file the live aws-auth is saved to before it is replaced.
-pub const BACKUP_FILE: &str = "aws-auth-before.json";
-/// The data the run wrote.
-pub const WRITTEN_FILE: &str = "aws-auth-written.json";
+/// The file the live aws-auth is saved to before it is replaced (the name `aws-auth restore`
+/// uses too).
+pub const BACKUP_FILE: &str = "aws-auth.before.json";
+/// The object the run wrote.
+pub const WRITTEN_FILE: &str = "aws-auth.written.json";
 pub const REPORT_MD: &str = "incident-report.md";
 pub const REPORT_JSON: &str = "incident-report.json";
 
@@ -142,21 +144,22 @@ fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
 }
 
 pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
-    if let Some(f) = &args.from {
-        // Fail before anything else when the file cannot be used.
-        let bytes = std::fs::read(f).map_err(|e| {
-            AppError::usage(
-                format!("cannot read {}: {e}", f.display()),
-                Some("give the path of a known-good aws-auth ConfigMap manifest".to_string()),
-            )
-        })?;
-        crate::awsauth::read_document(&f.display().to_string(), &bytes).map_err(|e| {
-            AppError::usage(
-                e.to_string(),
-                Some("expected a ConfigMap named aws-auth (YAML or JSON)".to_string()),
-            )
-        })?;
-    }
+    // A --from file is read (and refused) before anything else.
+    let from_candidate = match &args.from {
+        Some(f) => {
+            let bytes = std::fs::read(f).map_err(|e| {
+                AppError::usage(
+                    format!("cannot read {}: {e}", f.display()),
+                    Some("give the path of a known-good aws-auth ConfigMap manifest".to_string()),
+                )
+            })?;
+            Some(super::aws_auth_write::candidate_from_bytes(
+                &f.display().to_string(),
+                &bytes,
+            )?)
+        }
+        None => None,
+    };
     let ctx = AwsContext::load(&g.aws_options()).await?;
     let started = Utc::now();
     let mut rec = Record {
@@ -287,26 +290,24 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 )
             }
         ),
-        Action::WriteAwsAuth {
+        Action::WriteConfigMap {
             cluster: args.cluster.clone(),
-            from: args.from.as_ref().map(|f| absolute(f).display().to_string()),
-            node_roles: triage.node_roles.clone(),
-            api_server: args.target.api_server.clone(),
-            tls_server_name: args.target.tls_server_name.clone(),
-            backup_file: BACKUP_FILE.into(),
-            candidate_file: WRITTEN_FILE.into(),
+            namespace: "kube-system".into(),
+            name: "aws-auth".into(),
+            desired_file: WRITTEN_FILE.into(),
+            expected_resource_version: None,
         },
-        Undo::RestoreAwsAuth {
+        Undo::RestoreConfigMap {
             cluster: args.cluster.clone(),
-            api_server: args.target.api_server.clone(),
-            tls_server_name: args.target.tls_server_name.clone(),
-            backup_file: BACKUP_FILE.into(),
-            candidate_file: WRITTEN_FILE.into(),
+            namespace: "kube-system".into(),
+            name: "aws-auth".into(),
+            previous_file: Some(BACKUP_FILE.into()),
+            written_file: Some(WRITTEN_FILE.into()),
         },
     );
-    write
-        .what
-        .push_str(" (read as the identity that got in, backed up first)");
+    write.what.push_str(
+        " (read as the identity that got in, backed up first, written as a compare-and-swap on the resourceVersion read)",
+    );
     let mut then = vec![match &route {
         Some(r) => format!(
             "get credentials as the creator ({}) and prove them by logging in",
@@ -352,10 +353,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         Box::new(move |m: &str| s.set(m)) as Box<dyn Fn(&str)>
     };
     let mut runner = AwsRunner::new(&ctx, dir.clone(), interrupt.clone(), status);
-    runner.ca_pem_override = target
-        .ca_pem
-        .clone()
-        .filter(|_| args.target.ca_file.is_some());
+    runner.api_target = Some(target.clone());
     let mut run = RunState {
         g,
         ctx: &ctx,
@@ -443,27 +441,99 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     rec.report
         .identities
         .push(format!("get-in: {who} — {}", v.describe()));
-    runner.use_kube_credentials(creds.clone());
+    runner.kube_credentials = Some(creds.clone());
 
-    // Phase 2: the aws-auth write, as the identity that got in.
-    let mut sub = plan.clone();
-    sub.steps = plan.steps[getin_steps..].to_vec();
-    run.apply(&sub, &mut journal, &mut runner, &mut rec).await?;
-    rec.report.backups.push(BACKUP_FILE.into());
+    // Phase 2: the aws-auth write, as the identity that got in: read the live object, prepare
+    // the new one with the restore engine, then the compare-and-swap step.
+    let client = match cluster_api::client_as(&target, &triage.cluster, &creds) {
+        Ok(c) => c,
+        Err(e) => return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await),
+    };
+    let live = match client.get_configmap("aws-auth").await {
+        Ok(l) => l,
+        Err(e) => {
+            return Err(run
+                .fail(&mut journal, &mut runner, &mut rec, e.into())
+                .await);
+        }
+    };
+    let live_obj = live.as_ref().map(cluster_api::object_of);
+    let prepared = match recover::prepare(
+        live_obj.as_ref(),
+        from_candidate.clone(),
+        &triage.node_roles,
+    ) {
+        Ok(p) => p,
+        Err(why) => {
+            let e = AppError::failed(
+                format!("nothing written: {why}"),
+                Some(
+                    "pass --from FILE with a known-good aws-auth (a backup, a snapshot export)"
+                        .to_string(),
+                ),
+            );
+            return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await);
+        }
+    };
+    let diff = diff_summary(&prepared.diff);
+    rec.event(format!(
+        "new aws-auth prepared: {diff}{}",
+        if prepared.notes.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", prepared.notes.join("; "))
+        }
+    ));
+    if !g.json() {
+        println!(
+            "\nThe aws-auth write (step {}), from what the cluster holds now:",
+            getin_steps + 1
+        );
+        println!("  access changes: {diff}");
+        for n in &prepared.notes {
+            println!("  - {n}");
+        }
+    }
+    let mut step = plan.steps[getin_steps].clone();
+    step.action = Action::WriteConfigMap {
+        cluster: args.cluster.clone(),
+        namespace: "kube-system".into(),
+        name: "aws-auth".into(),
+        desired_file: WRITTEN_FILE.into(),
+        expected_resource_version: live
+            .as_ref()
+            .and_then(|c| c.metadata.resource_version.clone()),
+    };
+    step.undo = Undo::RestoreConfigMap {
+        cluster: args.cluster.clone(),
+        namespace: "kube-system".into(),
+        name: "aws-auth".into(),
+        previous_file: live.as_ref().map(|_| BACKUP_FILE.to_string()),
+        written_file: Some(WRITTEN_FILE.into()),
+    };
+    if let Some(cm) = &live {
+        step.saves.push(SavedState {
+            file: BACKUP_FILE.into(),
+            description: "the aws-auth before the write, as read".into(),
+            content: cluster_api::configmap_json(cm),
+        });
+        rec.report.backups.push(BACKUP_FILE.into());
+    }
+    step.saves.push(SavedState {
+        file: WRITTEN_FILE.into(),
+        description: "the aws-auth the run writes".into(),
+        content: cluster_api::configmap_json(&cluster_api::configmap_of(
+            "aws-auth",
+            &prepared.object,
+        )),
+    });
     rec.report.backups.push(WRITTEN_FILE.into());
+    let mut sub = plan.clone();
+    sub.steps = vec![step];
+    run.apply(&sub, &mut journal, &mut runner, &mut rec).await?;
 
     // Verification by doing.
-    let client = KubeClient::new(
-        &target,
-        &token::make_token(
-            &creds,
-            &triage.cluster.region,
-            &triage.cluster.name,
-            SystemTime::now(),
-        )?
-        .token,
-    )?;
-    verify_all(&run, &triage, &target, &client, &mut rec).await;
+    verify_all(&run, &triage, &target, &client, &prepared.object, &mut rec).await;
 
     // Temporary credentials go.
     let lines = run
@@ -523,10 +593,6 @@ fn route_name(r: &Route) -> &'static str {
         Route::RecreateRole { .. } => "AssumeRole of the recreated role",
         Route::KeyLimit { .. } | Route::Instructions { .. } => "none",
     }
-}
-
-fn absolute(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
 /// The get-in plan of `path`, and the creator route when it goes through the creator.
@@ -659,29 +725,25 @@ async fn verify_all(
     t: &Triage,
     target: &ApiTarget,
     client: &KubeClient,
+    written: &AwsAuthObject,
     rec: &mut Record,
 ) {
     let wait = Duration::from_secs(run.args.wait);
-    // What the cluster holds now, read back.
-    let written: Option<std::collections::BTreeMap<String, String>> =
-        std::fs::read_to_string(run.dir.join(WRITTEN_FILE))
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok());
+    // What the cluster holds now, read back and compared with the prediction.
     match client.get_configmap("aws-auth").await {
         Ok(Some(cm)) => {
-            let data = cm.data.unwrap_or_default();
-            let same = written.as_ref() == Some(&data);
+            let reread = cluster_api::object_of(&cm);
+            let problems = restore::check_written(written, &reread);
             rec.report.checks.push(Check {
                 identity: "kube-system/aws-auth".into(),
-                ok: same,
-                detail: if same {
-                    "the cluster holds exactly the data written (resourceVersion read back)".into()
+                ok: problems.is_empty(),
+                detail: if problems.is_empty() {
+                    "read back: the effective mapping the cluster holds equals the prediction, nothing else changed".into()
                 } else {
-                    "the cluster holds something else than what was written (changed meanwhile?)"
-                        .into()
+                    problems.join("; ")
                 },
             });
-            let effective = crate::awsauth::effective_from_data(data);
+            let effective = reread.mapping();
             for r in &t.node_roles {
                 let ok = node_role_mapped(&effective, &r.arn);
                 rec.report.checks.push(Check {
@@ -1022,5 +1084,35 @@ fn summary(r: &IncidentReport) -> String {
     s.push_str(&format!("Report:  {}/{}\n", r.journal_dir, REPORT_MD));
     s.push_str(&format!("Backup:  {}/{}\n", r.journal_dir, BACKUP_FILE));
     s.push_str(&format!("Undo:    {}\n", r.undo_command));
+    s
+}
+
+/// Who gains, loses or changes access, in one line.
+fn diff_summary(d: &crate::awsauth::MappingDiff) -> String {
+    let names = |v: &[crate::awsauth::diff::DiffEntry]| {
+        v.iter()
+            .map(|e| e.arn.clone())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut s = format!(
+        "roles +{} -{} ~{}, users +{} -{} ~{}",
+        d.roles.added.len(),
+        d.roles.removed.len(),
+        d.roles.changed.len(),
+        d.users.added.len(),
+        d.users.removed.len(),
+        d.users.changed.len()
+    );
+    for (label, v) in [
+        ("roles added", &d.roles.added),
+        ("users added", &d.users.added),
+        ("roles removed", &d.roles.removed),
+        ("users removed", &d.users.removed),
+    ] {
+        if !v.is_empty() {
+            s.push_str(&format!("; {label}: {}", names(v)));
+        }
+    }
     s
 }

@@ -155,7 +155,19 @@ pub fn choose_route(f: &Facts<'_>) -> Route {
             if is_role {
                 role_route(&name, &current_arn, status, f.trust_document)
             } else {
-                let keys: Vec<String> = f.access_keys.map(<[String]>::to_vec).unwrap_or_default();
+                // Without today's key ids a crash could not be cleaned up safely (the undo
+                // tells this run's key from the others by them): no key without the list.
+                let Some(keys) = f.access_keys.map(<[String]>::to_vec) else {
+                    return Route::Instructions {
+                        why: format!(
+                            "the access keys of user {name} could not be listed (iam:ListAccessKeys); without them a temporary key could not be cleaned up safely"
+                        ),
+                        steps: vec![
+                            "allow iam:ListAccessKeys on the user and re-run".into(),
+                            "or use `eks-breakglass grant --cluster CLUSTER`".into(),
+                        ],
+                    };
+                };
                 if keys.len() >= MAX_ACCESS_KEYS {
                     Route::KeyLimit {
                         user_name: name,

@@ -14,4 +14,6 @@ pub mod journal;
 pub mod plan;
 pub mod principal;
 pub mod recover;
+pub mod restore;
+pub mod snapshot;
 pub mod trust;

@@ -140,20 +140,15 @@ pub enum Action {
         principal_arn: String,
         policy_arn: String,
     },
-    /// Replace `kube-system/aws-auth` (a Kubernetes write, compare-and-swap on the
-    /// resourceVersion read), as the identity the run got in with. The live object is saved to
-    /// `backup_file` first; the data written is in `candidate_file`.
-    WriteAwsAuth {
+    /// Kubernetes: replace (or create) a ConfigMap in kube-system with the object saved in
+    /// `desired_file` (in the run directory). With `expected_resource_version`, the write is
+    /// refused when the live object changed since the plan was made (someone else's edit).
+    WriteConfigMap {
         cluster: String,
-        /// A ConfigMap file to restore; `None`: salvage of the live one.
-        from: Option<String>,
-        /// Node and Fargate roles to add when the source lacks them.
-        node_roles: Vec<crate::awsauth::NodeRoleFact>,
-        /// The API server, when it is not DescribeCluster's endpoint (a tunnel).
-        api_server: Option<String>,
-        tls_server_name: Option<String>,
-        backup_file: String,
-        candidate_file: String,
+        namespace: String,
+        name: String,
+        desired_file: String,
+        expected_resource_version: Option<String>,
     },
 }
 
@@ -221,12 +216,23 @@ impl Action {
                     ("accessScope.type", "cluster"),
                 ],
             ),
-            Action::WriteAwsAuth { cluster, .. } => AwsCall::new(
-                "kubernetes:update",
+            Action::WriteConfigMap {
+                cluster,
+                namespace,
+                name,
+                desired_file,
+                expected_resource_version,
+            } => AwsCall::new(
+                "kubernetes:configmaps.update",
                 &[
                     ("cluster", cluster),
-                    ("configmap", "kube-system/aws-auth"),
-                    ("resourceVersion", "(as read)"),
+                    ("namespace", namespace),
+                    ("name", name),
+                    ("object", desired_file),
+                    (
+                        "resourceVersion",
+                        expected_resource_version.as_deref().unwrap_or("(create)"),
+                    ),
                 ],
             ),
         }
@@ -282,14 +288,17 @@ pub enum Undo {
         principal_arn: String,
         policy_arn: String,
     },
-    /// Put back the aws-auth saved in `backup_file` — only while the live one is still what
-    /// the run wrote (`candidate_file`), so a later fix by someone else is never overwritten.
-    RestoreAwsAuth {
+    /// Put a ConfigMap back as saved in `previous_file` (data, labels, annotations), over
+    /// whatever is live now; `None` means it did not exist: delete it.
+    RestoreConfigMap {
         cluster: String,
-        api_server: Option<String>,
-        tls_server_name: Option<String>,
-        backup_file: String,
-        candidate_file: String,
+        namespace: String,
+        name: String,
+        previous_file: Option<String>,
+        /// The object the run wrote (in the run directory). When given, the undo only acts if
+        /// the cluster still holds it: a change someone made after the run is never overwritten.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        written_file: Option<String>,
     },
 }
 
@@ -331,13 +340,25 @@ impl Undo {
                 policy_arn,
                 ..
             } => format!("disassociate {policy_arn} from the access entry of {principal_arn}"),
-            Undo::RestoreAwsAuth {
+            Undo::RestoreConfigMap {
                 cluster,
-                backup_file,
-                ..
-            } => format!(
-                "put back the previous aws-auth of {cluster} from {backup_file} (only if nobody changed it since)"
-            ),
+                namespace,
+                name,
+                previous_file,
+                written_file,
+            } => {
+                let guard = if written_file.is_some() {
+                    " (only if nobody changed it since)"
+                } else {
+                    ""
+                };
+                match previous_file {
+                    Some(f) => format!("restore {namespace}/{name} on {cluster} from {f}{guard}"),
+                    None => format!(
+                        "delete {namespace}/{name} on {cluster} (it did not exist before){guard}"
+                    ),
+                }
+            }
         }
     }
 
@@ -383,9 +404,23 @@ impl Undo {
                     ("policyArn", policy_arn),
                 ],
             ),
-            Undo::RestoreAwsAuth { cluster, .. } => AwsCall::new(
-                "kubernetes:update",
-                &[("cluster", cluster), ("configmap", "kube-system/aws-auth")],
+            Undo::RestoreConfigMap {
+                cluster,
+                namespace,
+                name,
+                previous_file,
+                ..
+            } => AwsCall::new(
+                if previous_file.is_some() {
+                    "kubernetes:configmaps.update"
+                } else {
+                    "kubernetes:configmaps.delete"
+                },
+                &[
+                    ("cluster", cluster),
+                    ("namespace", namespace),
+                    ("name", name),
+                ],
             ),
         })
     }

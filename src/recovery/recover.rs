@@ -1,106 +1,18 @@
 //! The recover flow's decisions: the aws-auth to write, and the incident report.
 //!
 //! `recover` composes what other modules decide — the way in ([`super::diagnosis`]), the get-in
-//! plan ([`super::getin`]), the aws-auth engine ([`crate::awsauth`]) — into one run. What is its
-//! own lives here, pure: the candidate aws-auth (the chosen source, with every node and Fargate
-//! role the cluster has added back, because a lost node mapping is what turns a lock-out into
-//! an outage), the check that it lints clean and still lets the operator in, and the incident
-//! report that the postmortem starts from (Markdown for people, JSON for tools).
+//! plan ([`super::getin`]), the aws-auth write ([`super::restore`]: salvage, node roles, merge
+//! with the live object, lint, diff) — into one run. What is its own lives here, pure: the
+//! choice of candidate for an incident (a salvage of the broken live object unless a file is
+//! given), node roles mapped without their groups superseded (a lost node mapping is what turns
+//! a lock-out into an outage), and the incident report that the postmortem starts from
+//! (Markdown for people, JSON for tools).
 
-use crate::awsauth::{
-    self, AwsAuthDocument, ClusterFacts as AuthFacts, EffectiveMapping, MappingDiff, NodeRoleFact,
-    NodeRoleKind, Severity,
-};
+use super::restore::{self, AwsAuthObject, Candidate, Prepared};
+use crate::awsauth::{self, EffectiveMapping, NodeRoleFact, Section, SectionState, Severity};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// Where the new aws-auth comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
-pub enum Source {
-    /// What still parses in the live, broken ConfigMap (`aws-auth salvage`).
-    Salvage,
-    /// A ConfigMap manifest (a backup, a snapshot export, git).
-    File(String),
-}
-
-impl Source {
-    pub fn describe(&self) -> String {
-        match self {
-            Source::Salvage => {
-                "salvage of the live aws-auth (every entry that still parses, repaired)".into()
-            }
-            Source::File(p) => format!("the file {p}"),
-        }
-    }
-}
-
-/// The aws-auth that will be written, and how it was made.
-#[derive(Debug, Clone, Serialize)]
-pub struct Candidate {
-    /// The ConfigMap's new data (every key: the three sections and any others kept as they were).
-    pub data: BTreeMap<String, String>,
-    /// Node and Fargate roles added because the source lacked them.
-    pub added_node_roles: Vec<String>,
-    /// What salvage recovered, changed or lost (empty for a file).
-    pub notes: Vec<String>,
-    /// Who gains, loses or changes access compared with what the cluster loads today.
-    pub diff: MappingDiff,
-    #[serde(skip)]
-    pub effective: EffectiveMapping,
-}
-
-/// Why no candidate could be made.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CandidateError {
-    #[error("the candidate aws-auth has {count} lint error(s): {first}")]
-    LintErrors { count: usize, first: String },
-    #[error("the source has no mapRoles or mapUsers at all")]
-    Empty,
-}
-
-/// The text data of a document: the keys whose values are strings.
-pub fn text_data(doc: &AwsAuthDocument) -> BTreeMap<String, String> {
-    doc.data
-        .iter()
-        .filter_map(|e| match &e.value {
-            awsauth::source::DataValue::Text(t) => Some((e.key.clone(), t.clone())),
-            awsauth::source::DataValue::NotString { .. } => None,
-        })
-        .collect()
-}
-
-fn node_entry_yaml(role: &NodeRoleFact) -> String {
-    let mut groups = vec!["system:bootstrappers", "system:nodes"];
-    match role.kind {
-        NodeRoleKind::Ec2Linux => {}
-        NodeRoleKind::Ec2Windows => groups.push("eks:kube-proxy-windows"),
-        NodeRoleKind::Fargate => groups.push("system:node-proxier"),
-    }
-    let username = match role.kind {
-        NodeRoleKind::Fargate => "system:node:{{SessionName}}",
-        _ => "system:node:{{EC2PrivateDNSName}}",
-    };
-    let mut s = format!(
-        "- rolearn: {}\n  username: {username}\n  groups:\n",
-        role.arn
-    );
-    for g in groups {
-        s.push_str(&format!("    - {g}\n"));
-    }
-    s
-}
-
-/// True when the mapping has an entry in force for `arn` (compared as the authenticator does:
-/// case-insensitively, without the role's path).
-pub fn role_mapped(m: &EffectiveMapping, arn: &str) -> bool {
-    let want = awsauth::principal::canonical_role_arn(arn)
-        .unwrap_or_else(|| arn.to_string())
-        .to_ascii_lowercase();
-    m.active_roles()
-        .any(|r| r.never_matches().is_none() && r.arn.to_ascii_lowercase() == want)
-}
 
 /// True when `arn` is mapped the way nodes need: an entry in force whose groups include
 /// `system:bootstrappers` and `system:nodes` (without them the node authenticates but cannot
@@ -118,110 +30,89 @@ pub fn node_role_mapped(m: &EffectiveMapping, arn: &str) -> bool {
     })
 }
 
-/// Adds an entry for every node role not mapped (or mapped without the node groups) in
-/// `data`; returns the ARNs added. An incomplete entry is superseded by the appended one (the
-/// authenticator keeps the last entry of a role ARN).
-pub fn complete_node_roles(
-    data: &mut BTreeMap<String, String>,
-    node_roles: &[NodeRoleFact],
-) -> Vec<String> {
-    let effective = awsauth::effective_from_data(data.clone());
-    let mut added = Vec::new();
-    let mut extra = String::new();
-    for r in node_roles {
-        let canonical =
-            awsauth::principal::canonical_role_arn(&r.arn).unwrap_or_else(|| r.arn.clone());
-        if node_role_mapped(&effective, &canonical) || added.contains(&canonical) {
-            continue;
-        }
-        extra.push_str(&node_entry_yaml(&NodeRoleFact {
-            arn: canonical.clone(),
-            kind: r.kind,
-            source: r.source.clone(),
-        }));
-        added.push(canonical);
+/// Node roles that the candidate maps, but without the node groups (a mis-indented list item
+/// under `groups:` is one plain scalar, `"system:bootstrappers - system:nodes"`: valid YAML,
+/// wrong groups). [`restore::complete_node_roles`] only adds roles that are absent, so here a
+/// canonical entry is appended after the incomplete one (the authenticator keeps the last
+/// entry of a role ARN). Returns the ARNs superseded.
+pub fn supersede_incomplete_node_roles(c: &mut Candidate, facts: &[NodeRoleFact]) -> Vec<String> {
+    let mapping = c.object.mapping();
+    if matches!(
+        mapping.sections.get(Section::MapRoles),
+        SectionState::Lost | SectionState::NotAList
+    ) {
+        return Vec::new();
     }
-    if !extra.is_empty() {
-        let roles = data.entry("mapRoles".to_string()).or_default();
+    let present: Vec<&NodeRoleFact> = facts
+        .iter()
+        .filter(|f| {
+            restore::missing_node_roles(&mapping, std::slice::from_ref(*f)).is_empty()
+                && !node_role_mapped(&mapping, &f.arn)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for f in present {
+        let roles = c.object.data.entry("mapRoles".to_string()).or_default();
         if !roles.is_empty() && !roles.ends_with('\n') {
             roles.push('\n');
         }
-        roles.push_str(&extra);
+        roles.push_str(&restore::node_role_entry(f));
+        out.push(f.arn.clone());
     }
-    added
+    out
 }
 
-/// The candidate from `source_doc` (the live ConfigMap for a salvage, or a file), completed with
-/// the cluster's node roles, checked with the lint; `live` is what the cluster holds today (its
-/// non-aws-auth keys are kept when the file does not name them).
-pub fn build_candidate(
-    source: &Source,
-    source_doc: &AwsAuthDocument,
-    live: Option<&AwsAuthDocument>,
+/// The aws-auth `recover` writes, through the restore engine: the candidate (`from`, or a
+/// salvage of the live object, or a rebuild from the node roles when there is no live object),
+/// node roles superseded or added, laid over the live object (nothing of it lost), linted and
+/// diffed. `Err` says why it cannot be written (lint errors refuse the write).
+pub fn prepare(
+    live: Option<&AwsAuthObject>,
+    from: Option<Candidate>,
     node_roles: &[NodeRoleFact],
-) -> Result<Candidate, CandidateError> {
+) -> Result<Prepared, String> {
     let mut notes = Vec::new();
-    let mut data = match source {
-        Source::Salvage => {
-            let s = awsauth::salvage(source_doc, true);
-            for i in &s.report.changed {
+    let mut candidate = match (from, live) {
+        (Some(c), _) => c,
+        (None, Some(l)) => {
+            let (c, report) = restore::salvage_candidate(l).map_err(|e| e.to_string())?;
+            for i in &report.changed {
                 notes.push(format!(
-                    "changed: {} line {}: {}",
+                    "salvage changed {} line {}: {}",
                     i.section, i.line, i.message
                 ));
             }
-            for i in &s.report.lost {
+            for i in &report.lost {
                 notes.push(format!(
-                    "lost: {} line {}: {}",
+                    "salvage lost {} line {}: {}",
                     i.section, i.line, i.message
                 ));
             }
-            match awsauth::read_document("salvage", s.manifest.as_bytes()) {
-                Ok(d) => text_data(&d),
-                Err(_) => text_data(source_doc),
-            }
+            c
         }
-        Source::File(_) => text_data(source_doc),
+        (None, None) => restore::rebuild(node_roles, &[]),
     };
-    if let Some(l) = live {
-        for (k, v) in text_data(l) {
-            if awsauth::Section::from_key(&k).is_none() {
-                data.entry(k).or_insert(v);
-            }
-        }
+    for arn in supersede_incomplete_node_roles(&mut candidate, node_roles) {
+        notes.push(format!(
+            "node role {arn} was mapped without system:bootstrappers/system:nodes: a complete entry supersedes it"
+        ));
     }
-    if !data.contains_key("mapRoles") && !data.contains_key("mapUsers") && node_roles.is_empty() {
-        return Err(CandidateError::Empty);
-    }
-    let added_node_roles = complete_node_roles(&mut data, node_roles);
-    let doc = AwsAuthDocument::from_data("candidate", data.clone());
-    let analysis = awsauth::analyze(
-        &doc,
-        &AuthFacts {
-            node_roles: node_roles.to_vec(),
-        },
-    );
-    let errors: Vec<_> = analysis
+    let mut p = restore::prepare(live, candidate, node_roles, false, true);
+    p.notes.extend(notes);
+    let errors: Vec<String> = p
+        .analysis
         .findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("[{}] {}", f.code, f.message))
         .collect();
     if let Some(first) = errors.first() {
-        return Err(CandidateError::LintErrors {
-            count: errors.len(),
-            first: format!("[{}] {}", first.code, first.message),
-        });
+        return Err(format!(
+            "the new aws-auth would have {} lint error(s), the first: {first}",
+            errors.len()
+        ));
     }
-    let before = live
-        .map(|l| awsauth::effective_from_data(text_data(l)))
-        .unwrap_or_default();
-    Ok(Candidate {
-        diff: awsauth::diff_mappings(&before, &analysis.effective),
-        effective: analysis.effective,
-        data,
-        added_node_roles,
-        notes,
-    })
+    Ok(p)
 }
 
 /// One moment of the run.
@@ -358,6 +249,7 @@ fn list(s: &mut String, items: &[String], empty: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::awsauth::NodeRoleKind;
 
     const NODE: &str = "arn:aws:iam::123456789012:role/eks-node-role";
     const FARGATE: &str = "arn:aws:iam::123456789012:role/eks-fargate-pod-execution";
@@ -377,76 +269,68 @@ mod tests {
         ]
     }
 
+    fn object(pairs: &[(&str, &str)]) -> AwsAuthObject {
+        AwsAuthObject {
+            data: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..AwsAuthObject::default()
+        }
+    }
+
     const BROKEN_USERS: &str = "- userarn: arn:aws:iam::123456789012:user/oncall\n  username: oncall\n groups:\n    - system:masters\n";
 
     #[test]
-    fn salvage_candidate_gets_node_roles_and_lints_clean() {
-        let live = AwsAuthDocument::from_data(
-            "live",
-            [
-                (
-                    "mapRoles",
-                    "- rolearn: arn:aws:iam::123456789012:role/team/ops/ops\n  username: ops\n  groups: [system:masters]\n",
-                ),
-                ("mapUsers", BROKEN_USERS),
-                ("mapAccounts", "- \"123456789012\"\n"),
-                ("custom", "kept"),
-            ],
-        );
-        let c = build_candidate(&Source::Salvage, &live, Some(&live), &facts()).unwrap();
-        assert_eq!(
-            c.added_node_roles,
-            vec![NODE.to_string(), FARGATE.to_string()]
-        );
-        assert!(node_role_mapped(&c.effective, NODE));
-        assert!(
-            c.effective
-                .active_users()
-                .any(|u| u.arn.ends_with("user/oncall"))
-        );
-        assert_eq!(c.data["custom"], "kept");
-        assert!(c.data["mapAccounts"].contains("123456789012"));
-        assert!(c.data["mapRoles"].contains("system:node-proxier"));
-        assert!(!c.diff.is_empty());
-        assert!(c.notes.iter().any(|n| n.contains("path")), "{:?}", c.notes);
-        // A second completion adds nothing: the roles are mapped now.
-        let mut again = c.data.clone();
-        assert!(complete_node_roles(&mut again, &facts()).is_empty());
+    fn salvage_of_the_incident_maps_people_and_nodes_and_keeps_other_keys() {
+        let live = object(&[
+            (
+                "mapRoles",
+                "- rolearn: arn:aws:iam::123456789012:role/team/ops/ops\n  username: ops\n  groups: [system:masters]\n",
+            ),
+            ("mapUsers", BROKEN_USERS),
+            ("mapAccounts", "- \"123456789012\"\n"),
+            ("custom", "kept"),
+        ]);
+        let p = prepare(Some(&live), None, &facts()).unwrap();
+        let m = p.object.mapping();
+        assert!(node_role_mapped(&m, NODE) && node_role_mapped(&m, FARGATE));
+        assert!(m.active_users().any(|u| u.arn.ends_with("user/oncall")));
+        assert_eq!(p.object.data["custom"], "kept");
+        assert!(p.object.data["mapAccounts"].contains("123456789012"));
+        assert!(!p.diff.is_empty());
     }
 
     #[test]
     fn a_node_role_without_its_groups_is_superseded() {
-        // `- a\n   - b` under groups is one plain scalar "a - b": valid YAML, wrong groups.
-        let live = AwsAuthDocument::from_data(
-            "live",
-            [(
-                "mapRoles",
-                "- rolearn: arn:aws:iam::123456789012:role/eks-node-role\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n   - system:nodes\n",
-            )],
+        let live = object(&[(
+            "mapRoles",
+            "- rolearn: arn:aws:iam::123456789012:role/eks-node-role\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n   - system:nodes\n",
+        )]);
+        assert!(!node_role_mapped(&live.mapping(), NODE));
+        let p = prepare(Some(&live), None, &facts()[..1]).unwrap();
+        assert!(
+            node_role_mapped(&p.object.mapping(), NODE),
+            "{:?}",
+            p.object.data
         );
-        let before = awsauth::effective_from_data(text_data(&live));
-        assert!(role_mapped(&before, NODE) && !node_role_mapped(&before, NODE));
-        let c = build_candidate(&Source::Salvage, &live, Some(&live), &facts()[..1]).unwrap();
-        assert_eq!(c.added_node_roles, vec![NODE.to_string()]);
-        assert!(node_role_mapped(&c.effective, NODE));
+        assert!(
+            p.notes.iter().any(|n| n.contains("supersedes")),
+            "{:?}",
+            p.notes
+        );
     }
 
     #[test]
-    fn a_file_with_errors_is_refused_and_keeps_live_extra_keys() {
-        let file = AwsAuthDocument::from_data("f", [("mapUsers", BROKEN_USERS)]);
-        let err = build_candidate(&Source::File("f".into()), &file, None, &[]).unwrap_err();
-        assert!(matches!(err, CandidateError::LintErrors { .. }), "{err}");
-        let good = AwsAuthDocument::from_data(
-            "f",
-            [(
-                "mapUsers",
-                "- userarn: arn:aws:iam::123456789012:user/oncall\n  username: oncall\n  groups: [system:masters]\n",
-            )],
-        );
-        let live = AwsAuthDocument::from_data("live", [("other", "x")]);
-        let c = build_candidate(&Source::File("f".into()), &good, Some(&live), &facts()).unwrap();
-        assert_eq!(c.data["other"], "x");
-        assert_eq!(c.added_node_roles.len(), 2);
+    fn a_file_with_errors_is_refused_and_no_live_object_is_a_rebuild() {
+        let bad = Candidate {
+            origin: "f".into(),
+            object: object(&[("mapUsers", BROKEN_USERS)]),
+        };
+        let err = prepare(None, Some(bad), &[]).unwrap_err();
+        assert!(err.contains("lint error"), "{err}");
+        let p = prepare(None, None, &facts()).unwrap();
+        assert!(node_role_mapped(&p.object.mapping(), FARGATE));
     }
 
     #[test]
@@ -474,7 +358,7 @@ mod tests {
                 ok: true,
                 detail: "in".into(),
             }],
-            backups: vec!["aws-auth-before.json".into()],
+            backups: vec!["aws-auth.before.json".into()],
             journal_dir: "/runs/x".into(),
             undo_command: "eks-breakglass cleanup --journal /runs/x".into(),
             next_command: None,
@@ -486,7 +370,7 @@ mod tests {
             "a \\| b",
             "| eks | 3 |",
             "5 in total",
-            "/runs/x/aws-auth-before.json",
+            "/runs/x/aws-auth.before.json",
             "eks-breakglass cleanup --journal /runs/x",
             "OK `x`",
         ] {

@@ -1,5 +1,5 @@
-//! The local world for `assume-creator`, `grant` and `cleanup` tests: moto (with the fix in
-//! `moto_patched.py`) plus eks-sim built from a scenario in tests/fixtures/scenarios, the product
+//! The local world for `assume-creator`, `grant` and `cleanup` tests: moto plus eks-sim built
+//! from a scenario in tests/fixtures/scenarios, the product
 //! pointed at it through the environment only, snapshots of IAM and EKS state to compare before
 //! and after, and an IAM "trap": a proxy in front of moto that can hold one call's answer (to
 //! kill or interrupt the product in the middle of a step) or answer AccessDenied for one action.
@@ -7,7 +7,7 @@
 //! Included with `mod common; #[path = "getin_support/mod.rs"] mod support;`.
 #![allow(dead_code)]
 
-use crate::common::{ProcessGuard, free_port, http_get, product, root, venv_bin, wait_until};
+use crate::common::{Moto, ProcessGuard, product, root, venv_bin, wait_until};
 use serde_json::Value;
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
@@ -31,7 +31,7 @@ pub struct World {
     pub admin: String,
     pub dir: tempfile::TempDir,
     _sim: ProcessGuard,
-    _moto: ProcessGuard,
+    _moto: Moto,
 }
 
 /// One HTTP request without a client library; returns (status, body).
@@ -98,29 +98,6 @@ pub fn xml_all(xml: &str, tag: &str) -> Vec<String> {
     out
 }
 
-fn start_moto(dir: &Path) -> (String, ProcessGuard) {
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("moto.log")).expect("moto log");
-    let child = Command::new(venv_bin("python"))
-        .arg(root().join("tests/getin_support/moto_patched.py"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .expect("start moto");
-    let guard = ProcessGuard {
-        child,
-        name: "moto".into(),
-    };
-    let hp = format!("127.0.0.1:{port}");
-    assert!(
-        wait_until(Duration::from_secs(30), || http_get(&hp, "/moto-api/")
-            .is_some()),
-        "moto did not start on {hp}"
-    );
-    (format!("http://{hp}"), guard)
-}
-
 /// The eks-sim binary of this workspace (`cargo test --workspace` builds it).
 pub fn sim_bin() -> PathBuf {
     let p = assert_cmd::cargo::cargo_bin("eks-sim");
@@ -141,7 +118,8 @@ impl World {
     /// Builds the world of a scenario file (e.g. `sim/scenarios/incident.yaml`).
     pub fn start_file(scenario: &Path) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
-        let (moto_url, moto_guard) = start_moto(dir.path());
+        let moto = Moto::start();
+        let moto_url = moto.url.clone();
         let state_path = dir.path().join("state.json");
         let log = std::fs::File::create(dir.path().join("sim.log")).expect("sim log");
         let child = Command::new(sim_bin())
@@ -179,7 +157,7 @@ impl World {
             admin,
             dir,
             _sim: guard,
-            _moto: moto_guard,
+            _moto: moto,
         }
     }
 
@@ -208,8 +186,8 @@ impl World {
         cmd
     }
 
-    /// The product as a plain process (to signal it), IAM pointed at `iam_url`.
-    pub fn spawn(&self, args: &[&str], iam_url: &str) -> std::process::Child {
+    /// The product as a plain process (to signal it), with endpoint overrides (a trap).
+    pub fn spawn(&self, args: &[&str], overrides: &[(&str, &str)]) -> std::process::Child {
         let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("eks-breakglass"));
         for var in [
             "AWS_PROFILE",
@@ -225,7 +203,7 @@ impl World {
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .envs(self.env_pairs())
-            .env("AWS_ENDPOINT_URL_IAM", iam_url)
+            .envs(overrides.iter().copied())
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -254,6 +232,12 @@ impl World {
         );
         assert!(status == 200 || status == 404, "{action}: {status} {body}");
         body
+    }
+
+    /// The IAM/STS endpoint the product uses: the sim's pass-through to moto (it learns the
+    /// secrets of keys and sessions created through it, to authenticate them later).
+    pub fn iam_url(&self) -> String {
+        self.env_value("AWS_ENDPOINT_URL_IAM")
     }
 
     pub fn env_value(&self, k: &str) -> String {
@@ -459,13 +443,15 @@ pub fn all_files(dir: &Path) -> String {
     s
 }
 
-/// What the trap does to the matching IAM call.
+/// What the trap does to the matching call: an IAM or STS Query `Action`, or a REST call named
+/// by the start of its request line (`POST /clusters/c/access-entries/`).
 #[derive(Clone, Debug)]
 pub enum Rule {
     /// Forward it, then hold the answer until released.
     Hold(String),
-    /// Answer AccessDenied without forwarding.
-    Deny(String),
+    /// Answer AccessDenied without forwarding, the first `times` calls (`None`: always);
+    /// the action is named `service:Action`, e.g. `iam:PutRolePolicy`, `sts:AssumeRole`.
+    Deny(String, Option<u32>),
 }
 
 struct TrapState {
@@ -473,6 +459,7 @@ struct TrapState {
     rule: Mutex<Option<Rule>>,
     hit: AtomicBool,
     release: AtomicBool,
+    denied: std::sync::atomic::AtomicU32,
 }
 
 /// A proxy in front of moto's IAM endpoint that holds or denies one action.
@@ -490,6 +477,7 @@ impl Trap {
             rule: Mutex::new(Some(rule)),
             hit: AtomicBool::new(false),
             release: AtomicBool::new(false),
+            denied: std::sync::atomic::AtomicU32::new(0),
         });
         let st = state.clone();
         std::thread::spawn(move || {
@@ -504,6 +492,11 @@ impl Trap {
     /// Waits until the matching call was made (and, for Hold, answered by moto).
     pub fn wait_hit(&self, timeout: Duration) -> bool {
         wait_until(timeout, || self.state.hit.load(Ordering::SeqCst))
+    }
+
+    /// How many calls were answered AccessDenied.
+    pub fn denied(&self) -> u32 {
+        self.state.denied.load(Ordering::SeqCst)
     }
 
     /// Lets a held answer go (and every later one through).
@@ -573,16 +566,23 @@ fn serve(conn: TcpStream, st: &TrapState) {
     while let Some((head, body)) = read_message(&mut r) {
         let text = String::from_utf8_lossy(&body).into_owned();
         let rule = st.rule.lock().map(|g| g.clone()).unwrap_or(None);
+        let request_line = head.lines().next().unwrap_or_default().to_string();
+        // A Query API action (`Action=X` in the body), or a REST call by the start of its
+        // request line (`POST /clusters/c/access-entries/`).
         let matches = |action: &str| {
             text.contains(&format!("Action={action}&"))
                 || text.ends_with(&format!("Action={action}"))
+                || (action.contains(' ') && request_line.starts_with(action))
         };
-        if let Some(Rule::Deny(action)) = &rule
+        if let Some(Rule::Deny(full, times)) = &rule
+            && let Some((service, action)) = full.split_once(':')
             && matches(action)
+            && times.is_none_or(|n| st.denied.load(Ordering::SeqCst) < n)
         {
             st.hit.store(true, Ordering::SeqCst);
+            st.denied.fetch_add(1, Ordering::SeqCst);
             let xml = format!(
-                "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: {} is not authorized to perform: iam:{action}</Message></Error><RequestId>trap</RequestId></ErrorResponse>",
+                "<ErrorResponse xmlns=\"https://{service}.amazonaws.com/doc/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>User: {} is not authorized to perform: {full}</Message></Error><RequestId>trap</RequestId></ErrorResponse>",
                 arn("user/oncall")
             );
             let resp = format!(

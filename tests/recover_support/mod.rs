@@ -2,12 +2,6 @@
 //! ones `scripts/drill.sh` runs), with the product pointed at them through the environment
 //! only, plus checks made outside the product (kubectl, the sim's admin API).
 //!
-//! Workaround for an eks-sim gap: its CloudTrail API only accepts the long `X-Amz-Target`
-//! form (`com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.X`, awscli's) while the Rust
-//! SDK sends the short one (`CloudTrail_20131101.X`). [`Drill`] puts a header-rewriting proxy in
-//! front of the sim's CloudTrail so that the creator search works; remove it once the sim
-//! accepts both.
-//!
 //! Included with `mod common; #[path = "getin_support/mod.rs"] mod support;
 //! #[path = "recover_support/mod.rs"] mod drill;`.
 #![allow(dead_code)]
@@ -15,94 +9,29 @@
 use crate::common::root;
 use crate::support::{World, http};
 use serde_json::Value;
-use std::io::{Read as _, Write as _};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-/// A drill scenario's world, with the CloudTrail proxy.
+/// A drill scenario's world.
 pub struct Drill {
     pub w: World,
-    pub cloudtrail: String,
     pub cluster: String,
-}
-
-fn pump(mut from: TcpStream, mut to: TcpStream, rewrite: bool) {
-    let short = b"x-amz-target: CloudTrail_20131101.".as_slice();
-    let long = b"x-amz-target: com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.";
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        let chunk = &buf[..n];
-        let out: Vec<u8> = if rewrite {
-            let mut v = Vec::with_capacity(n + 64);
-            let mut i = 0;
-            while i < chunk.len() {
-                if chunk[i..].starts_with(short) {
-                    v.extend_from_slice(long);
-                    i += short.len();
-                } else {
-                    v.push(chunk[i]);
-                    i += 1;
-                }
-            }
-            v
-        } else {
-            chunk.to_vec()
-        };
-        if to.write_all(&out).is_err() {
-            break;
-        }
-    }
-    let _ = to.shutdown(std::net::Shutdown::Write);
-}
-
-fn ct_proxy(upstream: &str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("addr"));
-    let up = upstream.trim_start_matches("http://").to_string();
-    std::thread::spawn(move || {
-        for conn in listener.incoming().flatten() {
-            let up = up.clone();
-            std::thread::spawn(move || {
-                let Ok(server) = TcpStream::connect(&up) else {
-                    return;
-                };
-                let (Ok(c2), Ok(s2)) = (conn.try_clone(), server.try_clone()) else {
-                    return;
-                };
-                std::thread::spawn(move || pump(s2, c2, false));
-                pump(conn, server, true);
-            });
-        }
-    });
-    url
 }
 
 impl Drill {
     /// The world of `sim/scenarios/<name>.yaml`.
     pub fn start(name: &str) -> Drill {
         let w = World::start_file(&root().join(format!("sim/scenarios/{name}.yaml")));
-        let cloudtrail = ct_proxy(&w.env_value("AWS_ENDPOINT_URL_CLOUDTRAIL"));
         let cluster = w.state["clusters"]
             .as_object()
             .and_then(|m| m.keys().next().cloned())
             .expect("a cluster");
-        Drill {
-            w,
-            cloudtrail,
-            cluster,
-        }
+        Drill { w, cluster }
     }
 
     /// The product in this world.
     pub fn product(&self) -> assert_cmd::Command {
-        let mut cmd = self.w.product();
-        cmd.env("AWS_ENDPOINT_URL_CLOUDTRAIL", &self.cloudtrail);
-        cmd
+        self.w.product()
     }
 
     /// The product as a plain process, IAM pointed at `iam_url` (a trap).
@@ -116,7 +45,6 @@ impl Drill {
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .envs(self.w.env_pairs())
-            .env("AWS_ENDPOINT_URL_CLOUDTRAIL", &self.cloudtrail)
             .env("AWS_ENDPOINT_URL_IAM", iam_url)
             .args(args)
             .stdin(Stdio::null())

@@ -1,18 +1,17 @@
-//! The node roles EKS knows for a cluster: managed node groups' instance roles and Fargate
-//! profiles' pod execution roles.
+//! EKS: the roles nodes authenticate with — managed node group instance roles and Fargate pod
+//! execution roles.
 //!
-//! A restore that forgets them takes the nodes down with the people (they go NotReady when
-//! their mapping disappears), so `recover` adds any that the candidate aws-auth lacks.
-//! Self-managed node roles are not listed anywhere in EKS: only what still parses in aws-auth
-//! keeps them.
+//! A restore that forgets them makes nodes go NotReady minutes after people got back in. EKS
+//! lists them (ListNodegroups/DescribeNodegroup, ListFargateProfiles/DescribeFargateProfile);
+//! self-managed node roles are listed nowhere and only survive in aws-auth itself.
 
 use super::{AwsContext, AwsError};
 use crate::awsauth::{NodeRoleFact, NodeRoleKind};
 
-/// Every node group instance role and Fargate pod execution role of `cluster`.
+/// Every node group and Fargate profile role of `cluster`, in listing order.
 pub async fn node_roles(ctx: &AwsContext, cluster: &str) -> Result<Vec<NodeRoleFact>, AwsError> {
     let eks = ctx.eks();
-    let mut out: Vec<NodeRoleFact> = Vec::new();
+    let mut out = Vec::new();
     let mut groups = Vec::new();
     let mut pages = eks
         .list_nodegroups()
@@ -31,23 +30,20 @@ pub async fn node_roles(ctx: &AwsContext, cluster: &str) -> Result<Vec<NodeRoleF
             .send()
             .await
             .map_err(|e| AwsError::from_sdk("eks:DescribeNodegroup", &g, e))?;
-        if let Some(ng) = d.nodegroup()
-            && let Some(role) = ng.node_role()
-        {
-            let windows = ng
-                .ami_type()
-                .is_some_and(|t| t.as_str().to_ascii_uppercase().contains("WINDOWS"));
-            push(
-                &mut out,
-                role,
-                if windows {
-                    NodeRoleKind::Ec2Windows
-                } else {
-                    NodeRoleKind::Ec2Linux
-                },
-                &g,
-            );
-        }
+        let Some(ng) = d.nodegroup() else { continue };
+        let Some(role) = ng.node_role() else { continue };
+        let windows = ng
+            .ami_type()
+            .is_some_and(|t| t.as_str().to_ascii_uppercase().contains("WINDOWS"));
+        out.push(NodeRoleFact {
+            arn: role.to_string(),
+            kind: if windows {
+                NodeRoleKind::Ec2Windows
+            } else {
+                NodeRoleKind::Ec2Linux
+            },
+            source: format!("node group {g}"),
+        });
     }
     let mut profiles = Vec::new();
     let mut pages = eks
@@ -68,18 +64,12 @@ pub async fn node_roles(ctx: &AwsContext, cluster: &str) -> Result<Vec<NodeRoleF
             .await
             .map_err(|e| AwsError::from_sdk("eks:DescribeFargateProfile", &p, e))?;
         if let Some(role) = d.fargate_profile().and_then(|f| f.pod_execution_role_arn()) {
-            push(&mut out, role, NodeRoleKind::Fargate, &p);
+            out.push(NodeRoleFact {
+                arn: role.to_string(),
+                kind: NodeRoleKind::Fargate,
+                source: format!("Fargate profile {p}"),
+            });
         }
     }
     Ok(out)
-}
-
-fn push(out: &mut Vec<NodeRoleFact>, arn: &str, kind: NodeRoleKind, source: &str) {
-    if !out.iter().any(|r| r.arn.eq_ignore_ascii_case(arn)) {
-        out.push(NodeRoleFact {
-            arn: arn.to_string(),
-            kind,
-            source: source.to_string(),
-        });
-    }
 }
