@@ -295,7 +295,8 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             namespace: "kube-system".into(),
             name: "aws-auth".into(),
             desired_file: WRITTEN_FILE.into(),
-            expected_resource_version: None,
+            // Shown only: the real step carries the resourceVersion read after getting in.
+            expected_resource_version: Some("(as read after getting in)".into()),
         },
         Undo::RestoreConfigMap {
             cluster: args.cluster.clone(),
