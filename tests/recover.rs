@@ -162,17 +162,29 @@ fn incident_creator_alive_recovers_people_and_nodes_with_a_temporary_key() {
 fn creator_deleted_on_api_and_config_map_goes_through_an_access_entry() {
     let d = Drill::start("creator-deleted-api");
     let dir = d.run_dir("run");
-    let out = recover(&d, &dir, &[]);
+    let out = recover(&d, &dir, &["--output", "json"]);
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{stdout}\n{stderr}");
-    assert!(
-        stdout.contains("create a STANDARD access entry for"),
-        "{stdout}"
+    // JSON on stdout: the plan, the triage and the report; the plan went to stderr for people.
+    let v: Value = serde_json::from_str(&stdout).expect("one JSON document on stdout");
+    let steps: Vec<&str> = v["plan"]["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .filter_map(|s| s["action"]["type"].as_str())
+        .collect();
+    assert_eq!(
+        steps,
+        vec![
+            "create_access_entry",
+            "associate_access_policy",
+            "write_config_map"
+        ],
+        "no mode switch on an API_AND_CONFIG_MAP cluster"
     );
-    assert!(
-        !stdout.contains("switch the authentication mode"),
-        "{stdout}"
-    );
+    assert_eq!(v["triage"]["paths"][0]["kind"], "access_entry");
+    assert_eq!(v["report"]["status"], "recovered");
+    assert!(stderr.contains("Plan (recover"), "{stderr}");
     let r = report(&dir);
     assert_eq!(r["status"], "recovered", "{r:#}");
     assert!(checks(&r).iter().all(|(_, ok)| *ok), "{r:#}");

@@ -356,11 +356,9 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     let mut runner = AwsRunner::new(&ctx, dir.clone(), interrupt.clone(), status);
     runner.api_target = Some(target.clone());
     let mut run = RunState {
-        g,
         ctx: &ctx,
         args,
         dir: dir.clone(),
-        plan: plan.clone(),
         applied: Vec::new(),
         spinner: &spinner,
         interrupt: interrupt.clone(),
@@ -816,11 +814,9 @@ async fn verify_all(
 
 /// The run in progress: what every exit path needs.
 struct RunState<'a> {
-    g: &'a Globals,
     ctx: &'a AwsContext,
     args: &'a RecoverArgs,
     dir: PathBuf,
-    plan: Plan,
     applied: Vec<Applied>,
     spinner: &'a Spinner,
     interrupt: Interrupt,
@@ -961,13 +957,7 @@ impl RunState<'_> {
         let changed: Vec<String> = self
             .applied
             .iter()
-            .map(|a| {
-                format!(
-                    "step {}: {}",
-                    a.step,
-                    a.undo.describe().replace("delete", "to undo: delete")
-                )
-            })
+            .map(|a| format!("step {} (undo: {})", a.step, a.undo.describe()))
             .collect();
         eprintln!("\nrecover stopped: {e}");
         if let Some(h) = e.hint() {
@@ -1033,7 +1023,6 @@ impl RunState<'_> {
         rec.report.status = "interrupted".into();
         finish_report(self.ctx, &self.dir, rec);
         eprintln!("journal: {}", self.dir.display());
-        let _ = (&self.g, &self.plan);
         AppError::Interrupted
     }
 }
