@@ -3,6 +3,8 @@
 #
 #   scripts/bench.sh            all benchmarks
 #   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
+#   scripts/bench.sh lint       aws-auth lint of a 5,000-entry aws-auth (target: < 50 ms)
+#   scripts/bench.sh creator    creator vs paging through CloudTrail with awscli, 100k events (calls, time)
 #   scripts/bench.sh recover    recover on the drill scenario (sim/scenarios/incident.yaml), each run
 #                               in a fresh moto + eks-sim world: wall time (target < 5 s) and the
 #                               report's AWS call counts; RECOVER_RUNS=N runs (default 3),
@@ -13,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-25}"
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(token)
+[ ${#what[@]} -eq 0 ] && what=(token lint creator recover)
 
 if [ ! -x .venv/bin/aws ]; then
   echo "the test venv is missing: run scripts/test.sh once (it installs moto and awscli)" >&2
@@ -31,7 +33,13 @@ for w in "${what[@]}"; do
       cargo build --quiet -p eks-sim
       .venv/bin/python scripts/bench_lib.py recover "$bin" "$PWD/target/debug/eks-sim" "$PWD/.venv" \
         "${RECOVER_SCENARIO:-$PWD/sim/scenarios/incident.yaml}" "${RECOVER_RUNS:-3}" || status=1 ;;
-    *) echo "unknown benchmark '$w' (known: token, recover)" >&2; exit 2 ;;
+    lint)
+      mkdir -p .bench
+      .venv/bin/python scripts/bench_lib.py lint "$bin" "$runs" "$PWD/.bench" || status=1 ;;
+    creator)
+      cargo build --quiet -p eks-sim
+      .venv/bin/python scripts/bench_creator.py "$bin" || status=1 ;;
+    *) echo "unknown benchmark '$w' (known: token, lint, creator, recover)" >&2; exit 2 ;;
   esac
 done
 exit $status

@@ -119,6 +119,20 @@ def bench_recover(binary, sim, venv, scenario, runs, target_s=5.0):
     print(f"  status {report['status']}; AWS calls {report['aws_calls_total']} ({calls}); "
           f"way in: {report['path']}")
     return ok
+def write_big_aws_auth(path, roles, users):
+    """An aws-auth with `roles` role and `users` user mappings, all valid."""
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: aws-auth",
+             "  namespace: kube-system", "data:", "  mapRoles: |"]
+    for i in range(roles):
+        lines += [f"    - rolearn: arn:aws:iam::111122223333:role/team-{i}",
+                  f"      username: team-{i}:{{{{SessionName}}}}", "      groups:",
+                  "        - system:authenticated", f"        - team-{i % 50}"]
+    lines.append("  mapUsers: |")
+    for i in range(users):
+        lines += [f"    - userarn: arn:aws:iam::111122223333:user/people/user-{i}",
+                  f"      username: user-{i}", "      groups:", f"        - team-{i % 50}"]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
@@ -141,4 +155,14 @@ if __name__ == "__main__":
     if mode == "recover":
         binary, sim, venv, scenario, runs = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
         sys.exit(0 if bench_recover(binary, sim, venv, scenario, runs) else 1)
+    if mode == "lint":
+        binary, runs, workdir = sys.argv[2], int(sys.argv[3]), sys.argv[4]
+        path = os.path.join(workdir, "aws-auth-5000.yaml")
+        write_big_aws_auth(path, 2500, 2500)
+        t, mem = measure([binary, "aws-auth", "lint", path], runs)
+        ok = t < 0.050
+        print(f"lint: 5,000-entry aws-auth ({os.path.getsize(path) // 1024} KiB) median {t*1000:.1f} ms "
+              f"(peak {mem:.1f} MiB), target < 50 ms {'OK' if ok else 'ABOVE TARGET'} [{runs} runs]")
+        sys.exit(0 if ok else 1)
     sys.exit(f"unknown benchmark mode {mode}")
+

@@ -169,6 +169,38 @@ impl KubeClient {
         })
     }
 
+    /// Asks the API server whether this identity may `verb` the `resource` (SelfSubjectAccessReview):
+    /// how admin rights are shown for identities that are not in `system:masters`, such as an
+    /// access entry with AmazonEKSClusterAdminPolicy.
+    pub async fn can_i(
+        &self,
+        verb: &str,
+        resource: &str,
+        namespace: Option<&str>,
+    ) -> Result<bool, KubeError> {
+        use k8s_openapi::api::authorization::v1::{
+            ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+        };
+        let review = SelfSubjectAccessReview {
+            spec: SelfSubjectAccessReviewSpec {
+                resource_attributes: Some(ResourceAttributes {
+                    verb: Some(verb.to_string()),
+                    resource: Some(resource.to_string()),
+                    namespace: namespace.map(str::to_string),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let api: Api<SelfSubjectAccessReview> = Api::all(self.client.clone());
+        let answer = api
+            .create(&PostParams::default(), &review)
+            .await
+            .map_err(|e| KubeError::from_kube(&self.server, e))?;
+        Ok(answer.status.is_some_and(|s| s.allowed))
+    }
+
     fn configmaps(&self) -> Api<ConfigMap> {
         Api::namespaced(self.client.clone(), "kube-system")
     }

@@ -418,3 +418,72 @@ fn missing_permissions_name_the_action_and_keep_the_partial_result() {
         "{text}"
     );
 }
+
+#[test]
+fn an_old_cluster_without_a_trail_is_found_through_its_creator_access_entry() {
+    let w = World::start(&scenario(
+        "  - name: prod\n    createdAt: -200d\n    authenticationMode: API_AND_CONFIG_MAP\n    creator: {kind: role, role: ops, session: bob}\n",
+    ));
+    let (code, r, err) = creator_json(&w, "prod", &[]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    let c = &r["creator"];
+    assert_eq!(c["source"], "access-entry");
+    assert_eq!(
+        c["arn"],
+        format!("arn:aws:iam::{}:role/team/ops/ops", w.account())
+    );
+    assert_eq!(c["kind"], "assumed_role");
+    let outcomes: Vec<&str> = r["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["skipped", "not_found", "not_found", "answered"]);
+    // An access entry does not carry the unique id: "same principal" stays unproven.
+    assert_eq!(r["status"]["state"], "exists_unverified");
+}
+
+#[test]
+fn an_mfa_trust_policy_is_a_condition_the_next_command_names() {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"},"StringEquals":{"sts:ExternalId":"breakglass"}}}]}"#;
+    let w = World::start(&format!(
+        "region: us-east-1\niam:\n  users:\n    - name: oncall\n  roles:\n    - name: guarded-admin\n      trustPolicy: '{trust}'\n\
+         operator: oncall\nclusters:\n  - name: prod\n    createdAt: -10d\n    creator: {{kind: role, role: guarded-admin}}\n"
+    ));
+    let (code, r, err) = creator_json(&w, "prod", &[]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    let t = &r["status"]["trust"];
+    assert_eq!(t["decision"], "allowed_with_conditions");
+    let kinds: Vec<&str> = t["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["mfa", "external_id"]);
+    assert!(
+        r["verdict"]["next_command"]
+            .as_str()
+            .unwrap()
+            .contains("--mfa-serial")
+    );
+}
+
+#[test]
+fn a_user_with_two_access_keys_cannot_get_a_temporary_one() {
+    let w = World::start(
+        "region: us-east-1\niam:\n  users:\n    - name: oncall\n    - name: builder\n      accessKeys: 2\noperator: oncall\n\
+         clusters:\n  - name: prod\n    createdAt: -10d\n    creator: {user: builder}\n",
+    );
+    let (code, r, err) = creator_json(&w, "prod", &[]);
+    assert_eq!(code, 5, "{r:#}\n{err}");
+    assert_eq!(r["status"]["user"]["access_keys"], 2);
+    assert_eq!(r["status"]["user"]["can_add_access_key"], false);
+    assert!(
+        r["verdict"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("2 access keys")
+    );
+}

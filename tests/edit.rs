@@ -18,7 +18,7 @@ struct Edit {
 
 impl Edit {
     fn new() -> Edit {
-        let w = World::start("awsauth-write");
+        let w = World::start("aws-auth-incident");
         aw::set_live(&w, "prod", &aw::good_data());
         Edit {
             w,

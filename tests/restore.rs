@@ -31,7 +31,7 @@ fn ok(out: &std::process::Output) -> (String, String) {
 
 #[test]
 fn salvage_of_the_seed_gives_people_and_nodes_back_and_is_proved_by_logging_in() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let before = aw::live_data(&w, "prod");
     let out = restore(
         &w,
@@ -45,7 +45,7 @@ fn salvage_of_the_seed_gives_people_and_nodes_back_and_is_proved_by_logging_in()
     );
     let (stdout, stderr) = ok(&out);
     // The plan names the write, its compare-and-swap and its undo; the diff names who gains.
-    assert!(stdout.contains("kubernetes:UpdateConfigMap"), "{stdout}");
+    assert!(stdout.contains("kubernetes:configmaps.update"), "{stdout}");
     assert!(
         stdout.contains("+ user arn:aws:iam::123456789012:user/oncall"),
         "{stdout}"
@@ -110,7 +110,7 @@ fn salvage_of_the_seed_gives_people_and_nodes_back_and_is_proved_by_logging_in()
 
 #[test]
 fn restore_from_a_file_keeps_accounts_unknown_keys_labels_annotations_and_node_roles() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     // 1. A file with labels, annotations, an unknown key, mapAccounts; no node roles.
     let first = w.path("first.yaml");
     std::fs::write(
@@ -162,7 +162,7 @@ fn restore_from_a_file_keeps_accounts_unknown_keys_labels_annotations_and_node_r
 
 #[test]
 fn rebuild_maps_node_group_fargate_and_admin_roles_without_paths() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let (stdout, _) = ok(&restore(
         &w,
         &[
@@ -193,7 +193,7 @@ fn rebuild_maps_node_group_fargate_and_admin_roles_without_paths() {
 
 #[test]
 fn a_candidate_with_lint_errors_is_refused_with_exit_3_and_nothing_is_written() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let rv = aw::resource_version(&w, "prod");
     let bad = w.path("bad.yaml");
     std::fs::write(
@@ -215,7 +215,7 @@ fn a_candidate_with_lint_errors_is_refused_with_exit_3_and_nothing_is_written() 
 
 #[test]
 fn restore_without_confirmation_or_terminal_changes_nothing_and_dry_run_only_plans() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let rv = aw::resource_version(&w, "prod");
     let out = restore(&w, &["--from", "salvage"]);
     assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
@@ -227,7 +227,7 @@ fn restore_without_confirmation_or_terminal_changes_nothing_and_dry_run_only_pla
 
 #[test]
 fn a_restore_killed_after_the_write_is_undone_by_cleanup_with_the_broken_version_backed_up() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let before = aw::live_data(&w, "prod");
     // STS through a trap that holds AssumeRole: the write is done, verification (--verify-as)
     // hangs, and the process is killed there.
@@ -308,7 +308,7 @@ fn a_restore_killed_after_the_write_is_undone_by_cleanup_with_the_broken_version
 
 #[test]
 fn cleanup_leaves_a_version_someone_changed_since_and_says_how_to_restore() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let jd = w.path("run");
     ok(&restore(
         &w,
@@ -344,7 +344,7 @@ fn cleanup_leaves_a_version_someone_changed_since_and_says_how_to_restore() {
 
 #[test]
 fn an_admission_webhook_rejection_is_printed_verbatim() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let dir = tempfile::tempdir().unwrap();
     let editor = aw::editor(dir.path());
     let rv = aw::resource_version(&w, "prod-guarded");
@@ -416,7 +416,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 
 #[test]
 fn a_concurrent_write_between_confirmation_and_write_is_detected_re_diffed_and_asked_again() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let fixed = w.path("fixed.yaml");
     std::fs::write(
         &fixed,
@@ -468,7 +468,7 @@ fn a_concurrent_write_between_confirmation_and_write_is_detected_re_diffed_and_a
 
 #[test]
 fn an_eksctl_config_through_an_explicit_api_server_and_ca_is_restored_and_undone_through_it() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     let before = aw::live_data(&w, "prod");
     let cfg = w.path("cluster.yaml");
     std::fs::write(
@@ -528,4 +528,131 @@ fn an_eksctl_config_through_an_explicit_api_server_and_ca_is_restored_and_undone
         .unwrap();
     ok(&out);
     assert_eq!(aw::live_data(&w, "prod"), before);
+}
+
+#[test]
+fn role_arn_is_the_identity_used_and_a_version_that_locks_it_out_fails_verification() {
+    let w = World::start("aws-auth-incident");
+    // Only dev-admin is mapped (mapRoles loads, mapUsers is the seed's broken one).
+    let mut data = aw::seed_data();
+    data["mapRoles"] = json!(
+        "- rolearn: arn:aws:iam::123456789012:role/dev-admin\n  username: dev-admin:{{SessionName}}\n  groups:\n    - system:masters\n"
+    );
+    aw::set_live(&w, "prod", &data);
+    let (k, s) = aw::user_key(&w, "oncall");
+    let as_oncall = |args: &[&str]| {
+        w.product()
+            .env("AWS_ACCESS_KEY_ID", &k)
+            .env("AWS_SECRET_ACCESS_KEY", &s)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    // oncall itself is locked out...
+    let out = as_oncall(&[
+        "aws-auth",
+        "restore",
+        "--cluster",
+        "prod",
+        "--from",
+        "salvage",
+        "--yes",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("401"), "{}", text(&out.stderr));
+    // ...but gets in as dev-admin; this version maps oncall and drops dev-admin, so the
+    // identity used loses access: the write is done, and verification says so.
+    let file = w.path("no-dev-admin.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    []\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n",
+    )
+    .unwrap();
+    let jd = w.path("run");
+    let out = as_oncall(&[
+        "aws-auth",
+        "restore",
+        "--cluster",
+        "prod",
+        "--from",
+        file.to_str().unwrap(),
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/dev-admin",
+        "--journal-dir",
+        jd.to_str().unwrap(),
+        "--yes",
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    // The identity used cannot even read it back any more.
+    assert!(stdout.contains("read back failed"), "{stdout}");
+    assert!(
+        stdout.contains("authenticating as arn:aws:sts::123456789012:assumed-role/dev-admin/"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("verification failed"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("cleanup --journal {}", jd.display())),
+        "{stderr}"
+    );
+    // oncall (mapped now) undoes it with its own identity.
+    let out = as_oncall(&["cleanup", "--journal", jd.to_str().unwrap(), "--yes"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(aw::live_data(&w, "prod"), data);
+}
+
+#[test]
+fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_deletes_it_again() {
+    let w = World::start("aws-auth-incident");
+    let (status, body) = support::http(
+        "DELETE",
+        &format!("{}/clusters/prod/aws-auth", w.admin),
+        &[],
+        "",
+    );
+    assert_eq!(status, 200, "{body}");
+    let file = w.path("people.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n",
+    )
+    .unwrap();
+    let jd = w.path("run");
+    let (stdout, _) = ok(&restore(
+        &w,
+        &[
+            "--from",
+            file.to_str().unwrap(),
+            "--exact",
+            "--journal-dir",
+            jd.to_str().unwrap(),
+            "--yes",
+        ],
+    ));
+    assert!(stdout.contains("create kube-system/aws-auth"), "{stdout}");
+    assert!(
+        stdout.contains("are NOT mapped by the new version"),
+        "{stdout}"
+    );
+    assert!(live_exists(&w));
+    let m = aw::effective(&w, "prod");
+    assert!(
+        aw::mapped_roles(&m).is_empty(),
+        "--exact adds no node role: {m}"
+    );
+    assert!(
+        !jd.join("aws-auth.before.json").exists(),
+        "there was nothing to back up"
+    );
+    let out = w
+        .product()
+        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .output()
+        .unwrap();
+    ok(&out);
+    assert!(!live_exists(&w), "cleanup deletes what the run created");
+}
+
+fn live_exists(w: &World) -> bool {
+    aw::live(w, "prod")["exists"].as_bool().unwrap_or(false)
 }

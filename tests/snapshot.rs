@@ -24,9 +24,22 @@ fn run(w: &World, args: &[&str]) -> String {
 
 #[test]
 fn snapshot_break_restore_gives_back_the_identical_mappings_and_at_picks_history() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     aw::set_live(&w, "prod", &aw::good_data());
     let good = aw::effective(&w, "prod");
+    // The creator on record (as `record` writes it) goes into the metadata.
+    let cluster_arn = w.state["clusters"]["prod"]["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.aws(&[
+        "eks",
+        "tag-resource",
+        "--resource-arn",
+        &cluster_arn,
+        "--tags",
+        "eks-breakglass/creator-arn=arn:aws:iam::123456789012:user/admins/platform-admin,eks-breakglass/creator-kind=iam_user",
+    ]);
     let snaps = w.path("snaps");
     let s = snaps.to_str().unwrap();
     run(
@@ -46,11 +59,10 @@ fn snapshot_break_restore_gives_back_the_identical_mappings_and_at_picks_history
         meta["resource_version"],
         json!(aw::resource_version(&w, "prod"))
     );
-    assert!(
-        meta["cluster_arn"]
-            .as_str()
-            .unwrap()
-            .ends_with(":cluster/prod")
+    assert_eq!(meta["cluster_arn"], json!(cluster_arn));
+    assert_eq!(
+        meta["creator"]["arn"],
+        "arn:aws:iam::123456789012:user/admins/platform-admin"
     );
     let first = std::fs::read_to_string(snaps.join("prod/latest")).unwrap();
     let first = first.trim().to_string();
@@ -143,7 +155,7 @@ fn snapshot_break_restore_gives_back_the_identical_mappings_and_at_picks_history
 
 #[test]
 fn snapshot_to_s3_and_restore_from_it() {
-    let w = World::start("awsauth-write");
+    let w = World::start("aws-auth-incident");
     aw::set_live(&w, "prod", &aw::good_data());
     let good = aw::effective(&w, "prod");
     w.aws(&["s3api", "create-bucket", "--bucket", "team-snaps"]);

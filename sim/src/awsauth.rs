@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::identity::Identity;
-use crate::yaml11::yaml_to_json;
+use crate::yaml11::{yaml_string_list, yaml_to_json};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -44,7 +44,7 @@ pub struct Dropped {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SectionStatus {
-    /// `absent`, `loaded` or `error`.
+    /// `absent`, `loaded`, `error` (did not parse) or `not_a_list` (parsed, but not a list).
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -101,14 +101,15 @@ fn section_json(text: &str) -> Result<Value, String> {
 
 /// Go `encoding/json`-style lenient decoding of one object: keys matched case-insensitively
 /// (the last matching key wins), wrong-typed values leave the field empty.
+///
+/// sigs.k8s.io/yaml goes YAML -> Go map -> `json.Marshal`, which sorts object keys by bytes; Go's
+/// decoder then assigns every key that matches the field, in that order. So among keys that
+/// differ only in case (`rolearn`, `RoleArn`), the greatest in byte order wins.
 fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
-    let mut found = None;
-    for (k, v) in obj {
-        if k.eq_ignore_ascii_case(name) {
-            found = Some(v);
-        }
-    }
-    found
+    obj.iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+        .max_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()))
+        .map(|(_, v)| v)
 }
 
 fn string_field(obj: &serde_json::Map<String, Value>, name: &str) -> String {
@@ -187,7 +188,7 @@ fn load_list(data: &BTreeMap<String, String>, key: &str) -> (Option<Vec<Value>>,
         Ok(_) => (
             None,
             SectionStatus {
-                status: "error".into(),
+                status: "not_a_list".into(),
                 error: Some("json: cannot unmarshal object into a list".into()),
                 loaded: 0,
                 dropped: Vec::new(),
@@ -302,17 +303,31 @@ impl AwsAuth {
         }
         out.sections.insert("mapUsers".into(), status);
 
-        let (items, mut status) = load_list(data, "mapAccounts");
-        for (index, item) in items.unwrap_or_default().into_iter().enumerate() {
-            match item {
-                Value::String(s) => {
-                    status.loaded += 1;
-                    out.accounts.push(s);
+        // mapAccounts is read by go-yaml straight into []string (not through JSON).
+        let mut status = SectionStatus::absent();
+        if let Some(text) = data.get("mapAccounts").filter(|t| !is_absent(t)) {
+            match yaml_string_list(text) {
+                Ok(items) => {
+                    status.status = "loaded".into();
+                    for (index, item) in items.into_iter().enumerate() {
+                        match item {
+                            Some(s) => {
+                                status.loaded += 1;
+                                out.accounts.push(s);
+                            }
+                            None => status.dropped.push(Dropped {
+                                index,
+                                reason: "account is null or not a string".into(),
+                            }),
+                        }
+                    }
                 }
-                other => status.dropped.push(Dropped {
-                    index,
-                    reason: format!("account is not a string: {other}"),
-                }),
+                Err(e) => {
+                    let parsed =
+                        e == crate::yaml11::NOT_A_LIST_STR || e == crate::yaml11::NOT_A_LIST_MAP;
+                    status.status = if parsed { "not_a_list" } else { "error" }.into();
+                    status.error = Some(e);
+                }
             }
         }
         out.sections.insert("mapAccounts".into(), status);
@@ -395,7 +410,8 @@ pub fn ec2_private_dns_name(instance_id: &str, region: &str) -> String {
     }
 }
 
-fn render_template(t: &str, id: &Identity, region: &str) -> Result<String, String> {
+/// Renders the authenticator's templates; `{{EC2PrivateDNSName}}` needs an instance session.
+pub fn render_template(t: &str, id: &Identity, region: &str) -> Result<String, String> {
     let mut out = t
         .replace("{{AccountID}}", &id.account)
         .replace("{{SessionName}}", &id.session_name.replace('@', "-"))
@@ -530,6 +546,21 @@ mod tests {
     }
 
     #[test]
+    fn case_variant_keys_resolve_in_sorted_key_order() {
+        // JSON keys are sorted ("RoleArn" < "rolearn"), the later assignment wins.
+        let text = "- rolearn: arn:aws:iam::123456789012:role/a\n  RoleArn: arn:aws:iam::123456789012:role/b\n";
+        assert_eq!(
+            AwsAuth::load(&data(&[("mapRoles", text)])).roles[0].rolearn,
+            "arn:aws:iam::123456789012:role/a"
+        );
+        let text = "- RoleArn: arn:aws:iam::123456789012:role/b\n  rolearn: arn:aws:iam::123456789012:role/a\n";
+        assert_eq!(
+            AwsAuth::load(&data(&[("mapRoles", text)])).roles[0].rolearn,
+            "arn:aws:iam::123456789012:role/a"
+        );
+    }
+
+    #[test]
     fn validation_drops_entries() {
         let roles = "- username: nobody\n- rolearn: arn:aws:iam::123456789012:role/x\n  sso:\n    permissionSetName: Admin\n    accountID: '123456789012'\n    partition: aws\n- sso:\n    permissionSetName: Admin\n    accountID: 123456789012\n    partition: aws\n- sso:\n    permissionSetName: Admin\n    accountID: '123456789012'\n    partition: aws\n";
         let users = "- username: x\n- userarn: ''\n- userarn: arn:aws:iam::123456789012:user/ok\n";
@@ -567,9 +598,13 @@ mod tests {
     #[test]
     fn roles_then_users_then_accounts() {
         let users = "- userarn: arn:aws:iam::123456789012:user/team/bob\n  username: bob\n  groups: [devs]\n";
-        let accounts = "- \"123456789012\"\n- 210987654321\n";
+        let accounts = "- \"123456789012\"\n- 210987654321\n- ~\n";
         let m = AwsAuth::load(&data(&[("mapUsers", users), ("mapAccounts", accounts)]));
-        assert_eq!(m.accounts, vec!["123456789012".to_string()]);
+        // go-yaml into []string keeps an unquoted number's text; a null item is empty.
+        assert_eq!(
+            m.accounts,
+            vec!["123456789012".to_string(), "210987654321".to_string()]
+        );
         assert_eq!(m.sections["mapAccounts"].dropped.len(), 1);
         assert_eq!(
             m.map(&user("team/bob"), "us-east-1"),
@@ -599,6 +634,15 @@ mod tests {
             m.map(&role_session("node", "not-an-instance"), "us-east-1"),
             MapOutcome::Failed(_)
         ));
+    }
+
+    #[test]
+    fn byte_order_mark_is_skipped() {
+        let m = AwsAuth::load(&data(&[(
+            "mapRoles",
+            "\u{feff}- rolearn: arn:aws:iam::123456789012:role/a\n",
+        )]));
+        assert_eq!(m.roles.len(), 1);
     }
 
     #[test]

@@ -10,17 +10,19 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::admin::set_aws_auth;
-use crate::cloudtrail::TrailEvent;
+use std::sync::Arc;
+
+use crate::cloudtrail::{Record, TrailEvent};
 use crate::eks::{NewCluster, add_creator_entry, create_cluster_record};
 use crate::events::{
-    Actor, CreateClusterCall, create_cluster_event, generic_event, role_actor, root_actor,
-    user_actor,
+    Actor, CreateClusterCall, build_record, create_cluster_event, generic_event, role_actor,
+    root_actor, user_actor,
 };
 use crate::moto::xml_tag;
 use crate::scenario::{CreatorSpec, Scenario, parse_time};
 use crate::state::{
     AccessEntry, AccessScope, AssociatedPolicy, Creator, FargateProfile, Nodegroup, SharedSim,
-    default_entry_username, lock, random_hex, write,
+    default_entry_username, lock, random_hex, uuid, write,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -683,6 +685,10 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
         built.roles.insert(r.name.clone(), out);
     }
 
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "principals and clusters built"
+    );
     if let Some(noise) = &sc.cloudtrail.noise {
         events.extend(noise_events(
             sim,
@@ -698,26 +704,85 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
         write_trail(sim, trail, &events).await?;
         lock(&sim.trails).push(trail.clone());
     }
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        events = events.len(),
+        "history generated"
+    );
     built.events = events.len();
     write(&sim.trail).extend(events);
+    tracing::info!(
+        ms = started.elapsed().as_millis() as u64,
+        "history sorted and indexed"
+    );
     lock(&sim.world).deny = sc.deny.clone();
     built.load_ms = started.elapsed().as_millis();
     Ok(built)
 }
 
-/// (source, name, read-only, request, response, resources, error) of one noise event.
-type NoiseKind = (
-    &'static str,
-    &'static str,
-    bool,
-    Value,
-    Value,
-    Vec<(String, String)>,
-    Option<(&'static str, &'static str)>,
-);
+/// What the noise events' records are rendered from (on demand, when LookupEvents returns them).
+struct NoiseCtx {
+    region: String,
+    account: String,
+    partition: String,
+}
+
+/// The kinds of background events: (source, name, read-only, weight per mille).
+const NOISE_KINDS: &[(&str, &str, bool, u32)] = &[
+    ("eks.amazonaws.com", "DescribeCluster", true, 300),
+    ("eks.amazonaws.com", "ListClusters", true, 100),
+    ("sts.amazonaws.com", "AssumeRole", true, 150),
+    ("ec2.amazonaws.com", "DescribeInstances", true, 150),
+    ("s3.amazonaws.com", "ListBuckets", true, 80),
+    ("iam.amazonaws.com", "GetUser", true, 70),
+    ("ec2.amazonaws.com", "RunInstances", false, 50),
+    ("signin.amazonaws.com", "ConsoleLogin", false, 30),
+    ("ecs.amazonaws.com", "CreateCluster", false, 20),
+    ("redshift.amazonaws.com", "CreateCluster", false, 20),
+    ("eks.amazonaws.com", "CreateCluster", false, 15),
+    ("eks.amazonaws.com", "ListNodegroups", true, 15),
+];
+
+/// (request, response, error) of a noise event of `kind` about cluster `name`.
+fn noise_payload(
+    kind: usize,
+    name: &str,
+    resource: &str,
+    ctx: &NoiseCtx,
+) -> (Value, Value, Option<(&'static str, &'static str)>) {
+    let (src, ev, _, _) = NOISE_KINDS[kind];
+    match (src, ev) {
+        ("eks.amazonaws.com", "DescribeCluster" | "ListNodegroups") => {
+            (json!({"name": name}), Value::Null, None)
+        }
+        ("sts.amazonaws.com", _) => (json!({"roleSessionName": "ci-pipeline"}), Value::Null, None),
+        ("ec2.amazonaws.com", "RunInstances") => (
+            json!({"instanceType": "m5.large"}),
+            json!({"instancesSet": {"items": [{"instanceId": resource}]}}),
+            None,
+        ),
+        ("signin.amazonaws.com", _) => (Value::Null, json!({"ConsoleLogin": "Success"}), None),
+        ("ecs.amazonaws.com", _) => (
+            json!({"clusterName": name}),
+            json!({"cluster": {"clusterName": name, "clusterArn": format!("arn:{}:ecs:{}:{}:cluster/{name}", ctx.partition, ctx.region, ctx.account), "status": "ACTIVE"}}),
+            None,
+        ),
+        ("redshift.amazonaws.com", _) => (
+            json!({"clusterIdentifier": name, "nodeType": "ra3.xlplus"}),
+            json!({"clusterIdentifier": name, "clusterStatus": "creating"}),
+            None,
+        ),
+        ("eks.amazonaws.com", "CreateCluster") => (
+            json!({"name": name, "version": "1.31"}),
+            Value::Null,
+            Some(("ResourceInUseException", "Cluster already exists with name")),
+        ),
+        _ => (json!({}), Value::Null, None),
+    }
+}
 
 /// Background history: reads and writes of many services, same-named CreateCluster calls of
-/// ECS and Redshift, failed EKS CreateCluster calls.
+/// ECS and Redshift, failed EKS CreateCluster calls. Records are rendered lazily.
 #[allow(clippy::too_many_arguments)]
 pub fn noise_events(
     sim: &SharedSim,
@@ -753,146 +818,93 @@ pub fn noise_events(
             now,
         ));
     }
-    for a in &mut actors {
-        a.user_agent = "aws-sdk-go-v2/1.30.0 os/linux lang/go#1.22 md/GOOS#linux".into();
-        a.source_ip = "198.51.100.7".into();
-    }
-    let names: Vec<String> = if sc.clusters.is_empty() {
-        vec!["prod".into()]
+    let actors: Vec<Arc<Actor>> = actors
+        .into_iter()
+        .map(|mut a| {
+            a.user_agent = "aws-sdk-go-v2/1.30.0 os/linux lang/go#1.22 md/GOOS#linux".into();
+            a.source_ip = "198.51.100.7".into();
+            Arc::new(a)
+        })
+        .collect();
+    let ctx = Arc::new(NoiseCtx {
+        region: sim.region.clone(),
+        account: sim.account.clone(),
+        partition: sim.partition.clone(),
+    });
+    let names: Vec<Arc<str>> = if sc.clusters.is_empty() {
+        vec![Arc::from("prod")]
     } else {
-        sc.clusters.iter().map(|c| c.name.clone()).collect()
+        sc.clusters
+            .iter()
+            .map(|c| Arc::from(c.name.as_str()))
+            .collect()
     };
+    let mut cumulative = Vec::new();
+    let mut acc = 0;
+    for (_, _, _, w) in NOISE_KINDS {
+        acc += w;
+        cumulative.push(acc);
+    }
     let total = per_day * u64::from(days);
     let span_ms = i64::from(days) * 86_400_000;
+    let now_ms = now.timestamp_millis();
     let mut out = Vec::with_capacity(total as usize);
     for _ in 0..total {
-        let t = now - TimeDelta::milliseconds(rng.random_range(60_000..span_ms.max(60_001)));
-        let actor = &actors[rng.random_range(0..actors.len())];
-        let name = &names[rng.random_range(0..names.len())];
-        let roll = rng.random_range(0..1000u32);
-        let (src, ev, ro, req, resp, res, err): NoiseKind = match roll {
-            0..=299 => (
-                "eks.amazonaws.com",
-                "DescribeCluster",
-                true,
-                json!({"name": name}),
-                Value::Null,
-                vec![("AWS::EKS::Cluster".into(), name.clone())],
-                None,
-            ),
-            300..=399 => (
-                "eks.amazonaws.com",
-                "ListClusters",
-                true,
-                Value::Null,
-                Value::Null,
-                vec![],
-                None,
-            ),
-            400..=549 => (
-                "sts.amazonaws.com",
-                "AssumeRole",
-                true,
-                json!({"roleSessionName": "ci-pipeline"}),
-                Value::Null,
-                vec![],
-                None,
-            ),
-            550..=699 => (
-                "ec2.amazonaws.com",
-                "DescribeInstances",
-                true,
-                json!({}),
-                Value::Null,
-                vec![],
-                None,
-            ),
-            700..=779 => (
-                "s3.amazonaws.com",
-                "ListBuckets",
-                true,
-                Value::Null,
-                Value::Null,
-                vec![],
-                None,
-            ),
-            780..=849 => (
-                "iam.amazonaws.com",
-                "GetUser",
-                true,
-                json!({}),
-                Value::Null,
-                vec![],
-                None,
-            ),
-            850..=899 => (
-                "ec2.amazonaws.com",
-                "RunInstances",
-                false,
-                json!({"instanceType": "m5.large"}),
-                json!({}),
-                vec![("AWS::EC2::Instance".into(), format!("i-{}", random_hex(17)))],
-                None,
-            ),
-            900..=929 => (
-                "signin.amazonaws.com",
-                "ConsoleLogin",
-                false,
-                Value::Null,
-                json!({"ConsoleLogin": "Success"}),
-                vec![],
-                None,
-            ),
-            930..=949 => (
-                "ecs.amazonaws.com",
-                "CreateCluster",
-                false,
-                json!({"clusterName": name}),
-                json!({"cluster": {"clusterName": name, "clusterArn": format!("arn:{}:ecs:{}:{}:cluster/{name}", sim.partition, sim.region, sim.account), "status": "ACTIVE"}}),
-                vec![("AWS::ECS::Cluster".into(), name.clone())],
-                None,
-            ),
-            950..=969 => (
-                "redshift.amazonaws.com",
-                "CreateCluster",
-                false,
-                json!({"clusterIdentifier": name, "nodeType": "ra3.xlplus"}),
-                json!({"clusterIdentifier": name, "clusterStatus": "creating"}),
-                vec![("AWS::Redshift::Cluster".into(), name.clone())],
-                None,
-            ),
-            970..=984 => (
-                "eks.amazonaws.com",
-                "CreateCluster",
-                false,
-                json!({"name": name, "version": "1.31"}),
-                Value::Null,
-                vec![],
-                Some(("ResourceInUseException", "Cluster already exists with name")),
-            ),
-            _ => (
-                "eks.amazonaws.com",
-                "ListNodegroups",
-                true,
-                json!({"name": name}),
-                Value::Null,
-                vec![("AWS::EKS::Cluster".into(), name.clone())],
-                None,
-            ),
+        let time_ms = now_ms - rng.random_range(60_000..span_ms.max(60_001));
+        let actor = actors[rng.random_range(0..actors.len())].clone();
+        let name = names[rng.random_range(0..names.len())].clone();
+        let roll = rng.random_range(0..acc);
+        let kind = cumulative.iter().position(|c| roll < *c).unwrap_or(0);
+        let (src, ev, read_only, _) = NOISE_KINDS[kind];
+        let resources: Vec<(String, String)> = match (src, ev) {
+            ("eks.amazonaws.com", "DescribeCluster" | "ListNodegroups") => {
+                vec![("AWS::EKS::Cluster".into(), name.to_string())]
+            }
+            ("ec2.amazonaws.com", "RunInstances") => {
+                vec![("AWS::EC2::Instance".into(), format!("i-{}", random_hex(17)))]
+            }
+            ("ecs.amazonaws.com", _) => vec![("AWS::ECS::Cluster".into(), name.to_string())],
+            ("redshift.amazonaws.com", _) => {
+                vec![("AWS::Redshift::Cluster".into(), name.to_string())]
+            }
+            _ => Vec::new(),
         };
-        out.push(generic_event(
-            actor,
-            &sim.region,
-            &sim.account,
-            t,
-            src,
-            ev,
-            ro,
-            req,
-            resp,
-            res,
-            err,
-        ));
+        let ctx = ctx.clone();
+        let username = actor.username.clone();
+        let access_key_id = actor.access_key_id.clone();
+        let render = move |e: &TrailEvent| {
+            let resource = e
+                .resources
+                .first()
+                .map(|r| r.1.as_str())
+                .unwrap_or_default();
+            let (request, response, error) = noise_payload(kind, &name, resource, &ctx);
+            let time = DateTime::<Utc>::from_timestamp_millis(e.time_ms).unwrap_or_default();
+            build_record(
+                &actor,
+                &ctx.region,
+                &ctx.account,
+                time,
+                src,
+                ev,
+                read_only,
+                request,
+                response,
+                &e.event_id,
+                error,
+            )
+        };
+        out.push(TrailEvent {
+            event_id: uuid(),
+            time_ms,
+            event_name: ev.to_string(),
+            event_source: src.to_string(),
+            read_only,
+            username,
+            access_key_id,
+            resources,
+            record: Record::Lazy(Arc::new(render)),
+        });
     }
     out
 }
@@ -923,7 +935,7 @@ async fn write_trail(
             acct = sim.account,
             region = sim.region
         );
-        let body = json!({"Records": [ev.record.as_ref()]}).to_string();
+        let body = json!({"Records": [ev.record_value().as_ref()]}).to_string();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(body.as_bytes()).map_err(|e| e.to_string())?;
         let bytes = gz.finish().map_err(|e| e.to_string())?;

@@ -32,10 +32,35 @@ pub struct TrailEvent {
     pub access_key_id: String,
     pub resources: Vec<(String, String)>,
     /// The full CloudTrail record (the `CloudTrailEvent` string is its JSON).
-    pub record: Arc<Value>,
+    pub record: Record,
+}
+
+/// A record kept as JSON, or rendered when asked for (background noise: 100k records built
+/// eagerly would dominate the load time).
+#[derive(Clone)]
+pub enum Record {
+    Full(Arc<Value>),
+    Lazy(Arc<dyn Fn(&TrailEvent) -> Value + Send + Sync>),
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Record::Full(v) => write!(f, "Full({v})"),
+            Record::Lazy(_) => write!(f, "Lazy"),
+        }
+    }
 }
 
 impl TrailEvent {
+    /// The full CloudTrail record.
+    pub fn record_value(&self) -> Arc<Value> {
+        match &self.record {
+            Record::Full(v) => v.clone(),
+            Record::Lazy(f) => Arc::new(f(self)),
+        }
+    }
+
     /// The `Events[]` item of a LookupEvents answer.
     pub fn to_lookup_json(&self) -> Value {
         let mut v = json!({
@@ -46,7 +71,7 @@ impl TrailEvent {
             "EventSource": self.event_source,
             "Username": self.username,
             "Resources": self.resources.iter().map(|(t, n)| json!({"ResourceType": t, "ResourceName": n})).collect::<Vec<_>>(),
-            "CloudTrailEvent": self.record.to_string(),
+            "CloudTrailEvent": self.record_value().to_string(),
         });
         if !self.access_key_id.is_empty() {
             v["AccessKeyId"] = json!(self.access_key_id);
@@ -55,12 +80,37 @@ impl TrailEvent {
     }
 }
 
+/// FNV-1a: a fast hasher for the attribute indexes (keys are not attacker-controlled).
+#[derive(Default, Clone, Copy)]
+pub struct Fnv;
+
+pub struct FnvHasher(u64);
+
+impl std::hash::BuildHasher for Fnv {
+    type Hasher = FnvHasher;
+    fn build_hasher(&self) -> FnvHasher {
+        FnvHasher(0xcbf29ce484222325)
+    }
+}
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100000001b3);
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct EventStore {
     /// Sorted by time ascending (ties: insertion order).
     events: Vec<TrailEvent>,
     /// attribute key -> value -> ascending positions in `events`.
-    index: HashMap<&'static str, HashMap<String, Vec<u32>>>,
+    /// (EventId is not indexed: it is unique, a scan of the window finds it.)
+    index: HashMap<&'static str, HashMap<String, Vec<u32>, Fnv>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,7 +177,6 @@ impl EventStore {
                 }
             };
             match *key {
-                "EventId" => add(&ev.event_id),
                 "EventName" => add(&ev.event_name),
                 "ReadOnly" => add(if ev.read_only { "true" } else { "false" }),
                 "Username" => add(&ev.username),
@@ -258,6 +307,16 @@ impl EventStore {
                     out.push(&self.events[pos]);
                 }
             }
+            Some((k, v)) if k == "EventId" => {
+                let lo = self.events.partition_point(|e| e.time_ms < lo_ms);
+                let hi = self
+                    .events
+                    .partition_point(|e| e.time_ms <= hi_ms)
+                    .min(cursor);
+                if let Some(e) = self.events[lo..hi].iter().find(|e| &e.event_id == v) {
+                    out.push(e);
+                }
+            }
             Some((k, v)) => {
                 let empty = Vec::new();
                 let list = self
@@ -344,7 +403,7 @@ mod tests {
             username: user.into(),
             access_key_id: String::new(),
             resources: vec![("AWS::EKS::Cluster".into(), "prod".into())],
-            record: Arc::new(json!({})),
+            record: Record::Full(Arc::new(json!({}))),
         }
     }
 
@@ -470,6 +529,26 @@ mod tests {
         assert!(tok.is_none());
         assert_eq!(page.len(), 5);
         assert!(page.iter().all(|e| e.event_name == "DescribeCluster"));
+    }
+
+    #[test]
+    fn event_id_lookup() {
+        let now = Utc::now();
+        let s = store(now);
+        let q = LookupQuery {
+            attributes: vec![("EventId".into(), "id-150".into())],
+            ..Default::default()
+        };
+        let (page, tok) = s.lookup(&q, now).expect("lookup");
+        assert_eq!(page.len(), 1);
+        assert_eq!(page[0].event_id, "id-150");
+        assert!(tok.is_none());
+        // Older than 90 days: not returned.
+        let q = LookupQuery {
+            attributes: vec![("EventId".into(), "id-5".into())],
+            ..Default::default()
+        };
+        assert!(s.lookup(&q, now).expect("lookup").0.is_empty());
     }
 
     #[test]

@@ -156,6 +156,7 @@ fn lookup(sim: &SharedSim, body: &Value) -> Resp {
     }
     q.max_results = body["MaxResults"].as_i64();
     q.next_token = body["NextToken"].as_str().map(|s| s.to_string());
+    let started = std::time::Instant::now();
     let store = read(&sim.trail);
     match store.lookup(&q, Utc::now()) {
         Ok((events, next)) => {
@@ -164,7 +165,14 @@ fn lookup(sim: &SharedSim, body: &Value) -> Resp {
             if let Some(t) = next {
                 v["NextToken"] = json!(t);
             }
-            ok(&v)
+            let mut r = ok(&v);
+            // In-process time of the query and rendering, for measurements.
+            if let Ok(h) =
+                hyper::header::HeaderValue::from_str(&started.elapsed().as_micros().to_string())
+            {
+                r.headers_mut().insert("x-eks-sim-lookup-us", h);
+            }
+            r
         }
         Err(e) => {
             let (code, msg) = e.code_message();

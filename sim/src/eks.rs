@@ -148,7 +148,7 @@ pub fn cluster_json(sim: &SharedSim, world: &World, c: &Cluster) -> Value {
         "kubernetesNetworkConfig": {"serviceIpv4Cidr": "10.100.0.0/16", "ipFamily": "ipv4"},
         "logging": {"clusterLogging": [{"types": ["api", "audit", "authenticator", "controllerManager", "scheduler"], "enabled": false}]},
         "identity": {"oidc": {"issuer": format!("https://oidc.eks.{}.amazonaws.com/id/{}", sim.region, oidc_id(&c.arn, c.created_at))}},
-        "status": "ACTIVE",
+        "status": if c.update_in_progress() { "UPDATING" } else { "ACTIVE" },
         "certificateAuthority": {"data": base64::engine::general_purpose::STANDARD.encode(&sim.ca_pem)},
         "platformVersion": c.platform_version,
         "tags": tags_json(world, &c.arn),

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Value, json};
 
-use crate::cloudtrail::TrailEvent;
+use crate::cloudtrail::{Record, TrailEvent};
 use crate::identity::{Identity, PrincipalKind};
 use crate::state::uuid;
 
@@ -203,11 +203,52 @@ pub fn create_cluster_event(actor: &Actor, call: &CreateClusterCall<'_>) -> Trai
         } else {
             Vec::new()
         },
-        record: Arc::new(record),
+        record: Record::Full(Arc::new(record)),
     }
 }
 
-/// A generic management event (noise, or CreateCluster of another service).
+/// The CloudTrail record of a generic management event.
+#[allow(clippy::too_many_arguments)]
+pub fn build_record(
+    actor: &Actor,
+    region: &str,
+    account: &str,
+    time: DateTime<Utc>,
+    source: &str,
+    name: &str,
+    read_only: bool,
+    request: Value,
+    response: Value,
+    event_id: &str,
+    error: Option<(&str, &str)>,
+) -> Value {
+    let mut record = json!({
+        "eventVersion": "1.09",
+        "userIdentity": actor.user_identity,
+        "eventTime": iso(time),
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": region,
+        "sourceIPAddress": actor.source_ip,
+        "userAgent": actor.user_agent,
+        "requestParameters": request,
+        "responseElements": response,
+        "requestID": format!("{}-r", &event_id[..event_id.len().min(30)]),
+        "eventID": event_id,
+        "readOnly": read_only,
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "recipientAccountId": account,
+        "eventCategory": "Management",
+    });
+    if let Some((code, message)) = error {
+        record["errorCode"] = json!(code);
+        record["errorMessage"] = json!(message);
+    }
+    record
+}
+
+/// A generic management event (e.g. the DeleteCluster of a reused name).
 #[allow(clippy::too_many_arguments)]
 pub fn generic_event(
     actor: &Actor,
@@ -223,29 +264,9 @@ pub fn generic_event(
     error: Option<(&str, &str)>,
 ) -> TrailEvent {
     let event_id = uuid();
-    let mut record = json!({
-        "eventVersion": "1.09",
-        "userIdentity": actor.user_identity,
-        "eventTime": iso(time),
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": region,
-        "sourceIPAddress": actor.source_ip,
-        "userAgent": actor.user_agent,
-        "requestParameters": request,
-        "responseElements": response,
-        "requestID": uuid(),
-        "eventID": event_id,
-        "readOnly": read_only,
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "recipientAccountId": account,
-        "eventCategory": "Management",
-    });
-    if let Some((code, message)) = error {
-        record["errorCode"] = json!(code);
-        record["errorMessage"] = json!(message);
-    }
+    let record = build_record(
+        actor, region, account, time, source, name, read_only, request, response, &event_id, error,
+    );
     TrailEvent {
         event_id,
         time_ms: time.timestamp_millis(),
@@ -255,6 +276,6 @@ pub fn generic_event(
         username: actor.username.clone(),
         access_key_id: actor.access_key_id.clone(),
         resources,
-        record: Arc::new(record),
+        record: Record::Full(Arc::new(record)),
     }
 }

@@ -261,10 +261,10 @@ pub async fn handle(sim: SharedSim, cluster: String, req: Req) -> Resp {
         .map(|c| c.port)
         .unwrap_or_default();
     let resp = route(&sim, &cluster, &user, &req, &path, port);
-    sim.record_call(
+    sim.record_call_arn(
         "k8s",
         &format!("{} {}", req.method, path),
-        None,
+        user.extra.get("arn").and_then(|a| a.first()).cloned(),
         resp.status().as_u16(),
         Some(&cluster),
     );

@@ -388,10 +388,27 @@ impl Sim {
         status: u16,
         cluster: Option<&str>,
     ) {
+        self.record_call_arn(
+            service,
+            action,
+            caller.map(|c| c.arn.clone()),
+            status,
+            cluster,
+        );
+    }
+
+    pub fn record_call_arn(
+        &self,
+        service: &str,
+        action: &str,
+        caller_arn: Option<String>,
+        status: u16,
+        cluster: Option<&str>,
+    ) {
         lock(&self.calls).push(CallRecord {
             service: service.into(),
             action: action.into(),
-            caller_arn: caller.map(|c| c.arn.clone()),
+            caller_arn,
             time: now_rfc3339(),
             status,
             cluster: cluster.map(|c| c.to_string()),
@@ -550,12 +567,8 @@ impl Sim {
                 .values()
                 .find(|e| e.principal_id == id.principal_id)
         {
-            let render = |s: &str| {
-                s.replace("{{SessionName}}", &id.session_name.replace('@', "-"))
-                    .replace("{{SessionNameRaw}}", &id.session_name)
-                    .replace("{{AccountID}}", &id.account)
-                    .replace("{{AccessKeyID}}", &id.access_key_id)
-            };
+            let region = self.region.clone();
+            let render = |s: &str| crate::awsauth::render_template(s, &id, &region);
             let policies = e
                 .policies
                 .iter()
@@ -570,9 +583,16 @@ impl Sim {
                     )
                 })
                 .collect();
+            let username = render(&e.username).map_err(|err| (err, Some(id.clone())))?;
+            let groups = e
+                .kubernetes_groups
+                .iter()
+                .map(|g| render(g))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|err| (err, Some(id.clone())))?;
             let user = mk(
-                render(&e.username),
-                e.kubernetes_groups.iter().map(|g| render(g)).collect(),
+                username,
+                groups,
                 policies,
                 format!("access entry {}", e.principal_arn),
             );

@@ -10,18 +10,243 @@ use serde_json::{Map, Number, Value};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+pub const NOT_A_LIST_STR: &str = "yaml: unmarshal errors: cannot unmarshal !!str into []string";
+pub const NOT_A_LIST_MAP: &str = "yaml: unmarshal errors: cannot unmarshal !!map into []string";
+
+/// go-yaml v2 `Unmarshal` of a YAML list into `[]string` (how the authenticator reads
+/// `mapAccounts`): every non-null scalar item keeps its original text (`yes`, `0123`,
+/// `123456789012` stay as written); null items are `None`; other items are type errors (`None`
+/// too: go-yaml leaves them empty). A document that is not a list is an error.
+pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    libyaml_tabs(text)?;
+    let mut builder = Builder {
+        raw_strings: true,
+        ..Builder::default()
+    };
+    let mut parser = Parser::new_from_str(text);
+    parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    match builder.root.unwrap_or(Value::Null) {
+        Value::Null => Ok(Vec::new()),
+        Value::Array(items) => Ok(items
+            .into_iter()
+            .map(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
+            .collect()),
+        Value::String(_) => {
+            Err("yaml: unmarshal errors: cannot unmarshal !!str into []string".into())
+        }
+        _ => Err("yaml: unmarshal errors: cannot unmarshal !!map into []string".into()),
+    }
+}
+
 /// Converts YAML text to JSON. Only the first document is read (as go-yaml's `Unmarshal`).
 /// An empty document is `null`.
 pub fn yaml_to_json(text: &str) -> Result<Value, String> {
+    // libyaml skips a byte order mark at the start of the stream.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    libyaml_tabs(text)?;
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    parser
-        .load(&mut builder, false)
-        .map_err(|e| format!("yaml: {e}"))?;
+    parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
     if let Some(err) = builder.error {
         return Err(err);
     }
     Ok(builder.root.unwrap_or(Value::Null))
+}
+
+/// libyaml's tab rule, which go-yaml v2 inherits and yaml-rust2 (YAML 1.2) does not have:
+/// while looking for the next token, libyaml skips a tab only in flow context or where a simple
+/// key is not allowed. In block context a simple key is allowed at the start of a line and
+/// after the indicators `-`, `?` and `:`, so a tab there is "found character that cannot start
+/// any token" (`username:\tx`, `-\tx`, a tab in the indentation). Inside a block scalar, a tab
+/// in the indentation is "found a tab character where an indentation space is expected".
+/// Quoted scalars, comments and text after a scalar on the same line are not affected.
+pub fn libyaml_tabs(text: &str) -> Result<(), String> {
+    let b: Vec<char> = text.chars().collect();
+    let n = b.len();
+    let blank_or_end = |i: usize| i >= n || matches!(b[i], ' ' | '\t' | '\n' | '\r');
+    let (mut i, mut line, mut flow, mut simple_key_allowed) = (0usize, 1usize, 0usize, true);
+    let mut line_start = 0usize;
+    let cannot_start = |line: usize| {
+        Err(format!(
+            "yaml: line {line}: found character that cannot start any token"
+        ))
+    };
+    while i < n {
+        // Whitespace before a token.
+        while i < n && (b[i] == ' ' || (b[i] == '\t' && (flow > 0 || !simple_key_allowed))) {
+            i += 1;
+        }
+        if i >= n {
+            break;
+        }
+        let c = b[i];
+        if c == '\t' {
+            return cannot_start(line);
+        }
+        if c == '#' {
+            while i < n && b[i] != '\n' {
+                i += 1;
+            }
+            continue;
+        }
+        if c == '\n' || c == '\r' {
+            if c == '\r' && i + 1 < n && b[i + 1] == '\n' {
+                i += 1;
+            }
+            i += 1;
+            line += 1;
+            line_start = i;
+            if flow == 0 {
+                simple_key_allowed = true;
+            }
+            continue;
+        }
+        if i == line_start
+            && i + 3 <= n
+            && (b[i..i + 3] == ['-', '-', '-'] || b[i..i + 3] == ['.', '.', '.'])
+            && blank_or_end(i + 3)
+        {
+            i += 3;
+            simple_key_allowed = false;
+            continue;
+        }
+        match c {
+            '-' | '?' if flow == 0 && blank_or_end(i + 1) => {
+                i += 1;
+                simple_key_allowed = true;
+            }
+            ':' if blank_or_end(i + 1) || flow > 0 => {
+                i += 1;
+                simple_key_allowed = flow == 0;
+            }
+            '[' | '{' => {
+                flow += 1;
+                i += 1;
+                simple_key_allowed = true;
+            }
+            ']' | '}' => {
+                flow = flow.saturating_sub(1);
+                i += 1;
+                simple_key_allowed = false;
+            }
+            ',' if flow > 0 => {
+                i += 1;
+                simple_key_allowed = true;
+            }
+            '\'' | '"' => {
+                i += 1;
+                while i < n {
+                    if b[i] == '\n' {
+                        line += 1;
+                        line_start = i + 1;
+                    }
+                    if c == '"' && b[i] == '\\' {
+                        i += 2;
+                        continue;
+                    }
+                    if b[i] == c {
+                        if c == '\'' && i + 1 < n && b[i + 1] == '\'' {
+                            i += 2;
+                            continue;
+                        }
+                        break;
+                    }
+                    i += 1;
+                }
+                i += 1;
+                simple_key_allowed = false;
+            }
+            '|' | '>' if flow == 0 => {
+                // The block scalar's parent indentation: the column of the key on this line.
+                let mut key_col = 0;
+                let mut k = line_start;
+                while k < i
+                    && (b[k] == ' ' || ((b[k] == '-' || b[k] == '?') && blank_or_end(k + 1)))
+                {
+                    k += 1;
+                }
+                if k < i {
+                    key_col = k - line_start;
+                }
+                while i < n && b[i] != '\n' {
+                    i += 1;
+                }
+                // Content lines: empty, or indented more than the parent.
+                let mut block_indent: Option<usize> = None;
+                while i < n {
+                    let start = i + 1;
+                    let mut j = start;
+                    let mut spaces = 0;
+                    while j < n && b[j] == ' ' {
+                        j += 1;
+                        spaces += 1;
+                    }
+                    let empty = j >= n
+                        || b[j] == '\n'
+                        || (b[j] == '\t'
+                            && b[j..]
+                                .iter()
+                                .take_while(|ch| **ch != '\n')
+                                .all(|ch| ch.is_whitespace()));
+                    if !empty && spaces <= key_col && b[j] != '\t' {
+                        break;
+                    }
+                    if !empty && b[j] == '\t' && block_indent.is_none_or(|bi| spaces < bi) {
+                        return Err(format!(
+                            "yaml: line {}: found a tab character where an indentation space is expected",
+                            line + 1
+                        ));
+                    }
+                    if !empty && block_indent.is_none() {
+                        block_indent = Some(spaces);
+                    }
+                    i = start;
+                    line += 1;
+                    line_start = i;
+                    while i < n && b[i] != '\n' {
+                        i += 1;
+                    }
+                }
+                simple_key_allowed = true;
+            }
+            _ => {
+                // Anchors, aliases, tags and plain scalars: up to a blank (then `: `, ` #`, or
+                // the end of the line), or a flow indicator in flow context.
+                while i < n && b[i] != '\n' && b[i] != '\r' {
+                    if (b[i] == ' ' || b[i] == '\t') && i + 1 < n && b[i + 1] == '#' {
+                        break;
+                    }
+                    if b[i] == ':' && (blank_or_end(i + 1) || flow > 0) {
+                        break;
+                    }
+                    if flow > 0 && matches!(b[i], ',' | '[' | ']' | '{' | '}') {
+                        break;
+                    }
+                    i += 1;
+                }
+                simple_key_allowed = false;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// go-yaml's error shape: `yaml: line N: <what>`.
+fn go_style(e: &yaml_rust2::scanner::ScanError) -> String {
+    // go-yaml reports libyaml's problem without its context ("while parsing a block mapping").
+    let info = e.info();
+    let problem = match info.split_once(", ") {
+        Some((context, problem)) if context.starts_with("while ") => problem,
+        _ => info,
+    };
+    format!("yaml: line {}: {problem}", e.marker().line())
 }
 
 enum Node {
@@ -41,6 +266,8 @@ struct Builder {
     anchors: HashMap<usize, Value>,
     error: Option<String>,
     done: bool,
+    /// go-yaml decoding into a `string`: a non-null scalar keeps its original text.
+    raw_strings: bool,
 }
 
 impl Builder {
@@ -102,7 +329,13 @@ impl MarkedEventReceiver for Builder {
                 None => self.fail(format!("yaml: line {}: unknown anchor", mark.line())),
             },
             Event::Scalar(text, style, anchor, tag) => {
-                match resolve_scalar(&text, style, tag.as_ref()) {
+                let resolved = resolve_scalar(&text, style, tag.as_ref());
+                let resolved = match resolved {
+                    Ok(Value::Null) => Ok(Value::Null),
+                    Ok(_) | Err(_) if self.raw_strings => Ok(Value::String(text.clone())),
+                    other => other,
+                };
+                match resolved {
                     Ok(v) => {
                         if anchor > 0 {
                             self.anchors.insert(anchor, v.clone());
@@ -301,6 +534,62 @@ mod tests {
         assert!(yaml_to_json("- a: 1\n  b: 2\n c: 3\n").is_err());
         assert!(yaml_to_json("- username: {{SessionName}}\n").is_err());
         assert!(yaml_to_json("- a: 1\n\t b: 2\n").is_err());
+    }
+
+    #[test]
+    fn string_lists_keep_original_text() {
+        assert_eq!(
+            yaml_string_list("- \"123456789012\"\n- 210987654321\n- yes\n- 0123\n- ~\n- {a: b}\n")
+                .expect("list"),
+            vec![
+                Some("123456789012".into()),
+                Some("210987654321".into()),
+                Some("yes".into()),
+                Some("0123".into()),
+                None,
+                None
+            ]
+        );
+        assert!(yaml_string_list("a: b\n").is_err());
+        assert_eq!(
+            yaml_string_list("").expect("empty"),
+            Vec::<Option<String>>::new()
+        );
+    }
+
+    #[test]
+    fn libyaml_tab_rule() {
+        for bad in [
+            "a:\tb\n",
+            "- \ta: b\n",
+            "-\ta: b\n",
+            "\ta: b\n",
+            "- a: b\n\tc: d\n",
+            "a: b\n  \t\n",
+            "a: |\n  x\n\ty\n",
+        ] {
+            assert!(yaml_to_json(bad).is_err(), "{bad:?}");
+        }
+        for good in [
+            "a: b\t# c\n",
+            "a: b\t\n",
+            "a: [b,\tc]\n",
+            "a: \"x\ty\"\n",
+            "a: 'x\ty'\n",
+            "a: |\n  x\n  \ty\n",
+            "a: b # \tc\n",
+            "{\"a\":\t\"b\"}",
+        ] {
+            assert!(
+                yaml_to_json(good).is_ok(),
+                "{good:?}: {:?}",
+                yaml_to_json(good)
+            );
+        }
+        assert_eq!(
+            yaml_to_json("- rolearn: x\n  username:\ty\n").expect_err("tab"),
+            "yaml: line 2: found character that cannot start any token"
+        );
     }
 
     #[test]

@@ -126,6 +126,18 @@ fn tokens_are_verified_and_mapped_like_eks() {
         "application/json",
     );
     assert_eq!(st, 200, "{v}");
+    // An EC2_LINUX access entry maps a node session like EKS does.
+    let (k, s, t) = sim.session("eks-node-role", "i-0123456789abcdef0");
+    let (st, v) = sim.whoami("beta", &aws_token("beta", &k, &s, Some(&t)));
+    assert_eq!(st, 201, "{v}");
+    assert!(username(&v).starts_with("system:node:ip-10-0-"), "{v}");
+    assert_eq!(
+        groups(&v),
+        vec![
+            "system:nodes".to_string(),
+            "system:authenticated".to_string()
+        ]
+    );
     // A namespace-scoped view policy reads but cannot write.
     let (k, s) = sim.user_key("mallory");
     let tok = aws_token("beta", &k, &s, None);

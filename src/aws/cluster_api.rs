@@ -153,3 +153,26 @@ pub fn configmap_json(cm: &ConfigMap) -> String {
         .map(|s| s + "\n")
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_configmap_reads_back_as_a_restore_source() {
+        let mut o = AwsAuthObject::default();
+        o.data.insert(
+            "mapUsers".into(),
+            "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n".into(),
+        );
+        o.data.insert("notes".into(), "x".into());
+        o.labels.insert("team".into(), "platform".into());
+        let mut cm = configmap_of("aws-auth", &o);
+        cm.metadata.resource_version = Some("42".into());
+        let json = configmap_json(&cm);
+        let doc = crate::awsauth::read_document("aws-auth.before.json", json.as_bytes()).unwrap();
+        let c = crate::recovery::restore::candidate_from_document(&doc).unwrap();
+        assert_eq!(c.object, o);
+        assert_eq!(object_of(&cm), o);
+    }
+}

@@ -67,7 +67,7 @@ macro_rules! rules {
 
 rules! {
     "AA001" Error "section-lost" "a mapRoles/mapUsers/mapAccounts value is not valid YAML (or cannot become JSON): every entry of that section is lost";
-    "AA002" Error "tab-indentation" "a tab character is used for indentation; YAML forbids it and the section is lost";
+    "AA002" Error "tab-indentation" "a tab where go-yaml v2 accepts only spaces (indentation, or right after `- `, `? `, `key:`): the section is lost";
     "AA003" Error "unquoted-template" "an unquoted {{...}} template starts a YAML flow mapping (`invalid map key`); the section is lost";
     "AA004" Error "section-not-a-list" "the section is valid YAML but not a list: zero entries";
     "AA005" Error "entry-dropped" "an entry fails the authenticator's validation (no rolearn/sso, both, empty userarn, bad sso fields, not a mapping) and is dropped";

@@ -61,12 +61,41 @@ impl Analysis {
     }
 }
 
+/// Above this many bytes of section text, sections are parsed on their own threads.
+const PARALLEL_THRESHOLD: usize = 64 * 1024;
+
 /// Load the three sections of a document as `ParseMap` does.
 pub fn load(doc: &AwsAuthDocument) -> Vec<SectionLoad> {
-    Section::ALL
+    let total: usize = Section::ALL
         .iter()
-        .map(|s| parse::load_section(*s, doc.data_text(s.key())))
-        .collect()
+        .filter_map(|s| doc.data_text(s.key()))
+        .map(str::len)
+        .sum();
+    if total < PARALLEL_THRESHOLD {
+        return Section::ALL
+            .iter()
+            .map(|s| parse::load_section(*s, doc.data_text(s.key())))
+            .collect();
+    }
+    // Sections are independent (a broken one does not affect the others), so a large
+    // aws-auth is read section by section in parallel.
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = Section::ALL
+            .iter()
+            .map(|s| {
+                let text = doc.data_text(s.key());
+                let section = *s;
+                scope.spawn(move || parse::load_section(section, text))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(load) => load,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// Load, build the effective mapping and lint.
@@ -90,4 +119,37 @@ where
 {
     let doc = AwsAuthDocument::from_data("aws-auth", data);
     effective::build(&doc, &load(&doc))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_documents_load_the_same_in_parallel() {
+        let mut roles = String::new();
+        for i in 0..2000 {
+            roles.push_str(&format!(
+                "- rolearn: arn:aws:iam::111122223333:role/r{i}\n  username: u{i}\n  groups: [g]\n"
+            ));
+        }
+        roles.push_str("- rolearn: arn:aws:iam::111122223333:role/r7\n  username: again\n");
+        let doc = AwsAuthDocument::from_data(
+            "big",
+            [
+                ("mapRoles", roles),
+                ("mapUsers", "- userarn: x\n\tusername: y\n".into()),
+            ],
+        );
+        assert!(doc.data_text("mapRoles").map(str::len).unwrap_or(0) > PARALLEL_THRESHOLD);
+        let parallel = effective::build(&doc, &load(&doc));
+        let sequential: Vec<SectionLoad> = Section::ALL
+            .iter()
+            .map(|s| parse::load_section(*s, doc.data_text(s.key())))
+            .collect();
+        assert_eq!(parallel, effective::build(&doc, &sequential));
+        assert_eq!(parallel.roles.len(), 2001);
+        assert!(parallel.roles[7].is_shadowed());
+        assert_eq!(parallel.sections.map_users, SectionState::Lost);
+    }
 }

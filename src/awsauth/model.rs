@@ -4,7 +4,24 @@
 //! map store (roles keyed by the lower-cased ARN, users keyed by the ARN as written), plus the
 //! source line of each entry and "marks" that explain why an entry that loaded still never
 //! applies. `EffectiveMapping` serialises to a small, stable JSON shape that the simulator's
-//! independent implementation is compared against.
+//! independent implementation is compared against:
+//!
+//! ```json
+//! {
+//!   "roles": [{"arn": "arn:aws:iam::111122223333:role/Admin", "key": "arn:aws:iam::111122223333:role/admin",
+//!              "username": "admin", "groups": ["system:masters"], "line": 8,
+//!              "marks": [{"kind": "shadowed_by", "line": 12}]}],
+//!   "users": [{"arn": "...", "username": "...", "groups": [], "line": 14,
+//!              "marks": [{"kind": "never_matches", "reason": "path"}]}],
+//!   "accounts": [{"account": "444455556666", "line": 23}],
+//!   "sections": {"mapRoles": "loaded", "mapUsers": "lost", "mapAccounts": "absent"}
+//! }
+//! ```
+//!
+//! `roles`/`users` hold every entry that passed validation, in source order; the ones the
+//! authenticator keeps in its map are those without a `shadowed_by` mark. `marks` is omitted when
+//! empty; an `sso` entry has `"arn": ""` and an `"sso"` object. Section states: `absent`,
+//! `loaded`, `lost` (not YAML / not convertible), `not_a_list`.
 
 use serde::Serialize;
 use std::fmt;

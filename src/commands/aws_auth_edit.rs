@@ -56,12 +56,19 @@ const HEADER: &str = "\
 
 /// The editor command: `$KUBE_EDITOR`, `$EDITOR`, `vi`, split on whitespace.
 pub fn editor_command() -> Vec<String> {
-    for var in ["KUBE_EDITOR", "EDITOR"] {
-        if let Ok(v) = std::env::var(var) {
-            let parts: Vec<String> = v.split_whitespace().map(str::to_string).collect();
-            if !parts.is_empty() {
-                return parts;
-            }
+    choose_editor(
+        std::env::var("KUBE_EDITOR").ok(),
+        std::env::var("EDITOR").ok(),
+    )
+}
+
+/// The first of `kube_editor`, `editor` that names a command (split on whitespace, as kubectl
+/// does), else `vi`.
+pub fn choose_editor(kube_editor: Option<String>, editor: Option<String>) -> Vec<String> {
+    for v in [kube_editor, editor].into_iter().flatten() {
+        let parts: Vec<String> = v.split_whitespace().map(str::to_string).collect();
+        if !parts.is_empty() {
+            return parts;
         }
     }
     vec!["vi".to_string()]
@@ -259,6 +266,19 @@ pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn editor_is_kube_editor_then_editor_then_vi_split_on_whitespace() {
+        assert_eq!(
+            choose_editor(Some("code --wait".into()), Some("nano".into())),
+            vec!["code", "--wait"]
+        );
+        assert_eq!(
+            choose_editor(Some("  ".into()), Some("nano".into())),
+            vec!["nano"]
+        );
+        assert_eq!(choose_editor(None, None), vec!["vi"]);
+    }
 
     #[test]
     fn header_is_stripped_and_comments_prefixed() {

@@ -81,9 +81,10 @@ What is kept: the live object's labels, annotations and data keys the source lac
 section the source lacks is kept when it loads. Node and Fargate roles EKS knows of are added\n\
 when the source misses them (not with --exact). The previous object is saved in the run\n\
 directory, and `eks-breakglass cleanup` puts it back (unless someone changed aws-auth since;\n\
-through a tunnel, give cleanup the same --api-server and --ca-file).\n\n\
+give cleanup the same --role-arn, --api-server and --ca-file the restore used).\n\n\
 A concurrent change (409): the object is re-read and re-diffed; in a terminal you are asked\n\
-again (the other version is saved in the run directory too); with --yes the write is retried\n\
+again (if you confirm, the version you replace is saved in the run directory too); with --yes\n\
+the write is retried\n\
 only if it overwrites nothing the other change touched (data key, label, annotation), otherwise\n\
 nothing is written (exit 4) and your version is kept in the run directory.\n\n\
 Examples:\n  \
@@ -518,7 +519,9 @@ pub async fn write(
                 if attempt < 5 && changed_since(s, live.as_ref()).await =>
             {
                 let _ = j.record(Event::Note {
-                    text: format!("409 conflict on attempt {attempt}: re-reading aws-auth"),
+                    text: format!(
+                        "attempt {attempt}: aws-auth changed since it was read (compare-and-swap refused); re-reading it"
+                    ),
                 });
                 eprintln!(
                     "\nkube-system/aws-auth was changed by someone else after it was read ({}); nothing was written. Re-reading it.",
@@ -531,6 +534,9 @@ pub async fn write(
                 let lost =
                     restore::overwritten(read_before.as_ref(), live_obj.as_ref(), &prepared.object);
                 if let Some(code) = refuse(g, &prepared, force)? {
+                    let _ = j.record(Event::RunFinished {
+                        status: "refused".into(),
+                    });
                     return Ok(code);
                 }
                 if prepared.unchanged {
@@ -542,7 +548,12 @@ pub async fn write(
                     );
                     return Ok(exit::OK);
                 }
-                println!("\nThe change, against the version now in the cluster:");
+                let head = "\nThe change, against the version now in the cluster:";
+                if g.json() {
+                    eprintln!("{head}");
+                } else {
+                    println!("{head}");
+                }
                 show_change(g, live_obj.as_ref(), &prepared);
                 attempt += 1;
                 if !lost.is_empty() {
@@ -570,6 +581,22 @@ pub async fn write(
                         kept.display()
                     )));
                 }
+            }
+            Outcome::Failed { error, .. } if error.maybe_changed => {
+                let _ = j.record(Event::RunFinished {
+                    status: "failed".into(),
+                });
+                return Err(AppError::failed(
+                    format!(
+                        "the write of kube-system/aws-auth got no answer ({}); it may or may not have been applied",
+                        error.message
+                    ),
+                    Some(format!(
+                        "check with `eks-breakglass aws-auth show --cluster {}`; to put the previous version back: eks-breakglass cleanup --journal {}",
+                        s.conn.facts.name,
+                        dir.display()
+                    )),
+                ));
             }
             Outcome::Failed { error, .. } => {
                 let _ = j.record(Event::RunFinished {

@@ -127,7 +127,7 @@ pub fn render_text(r: &CreatorReport) -> String {
             if cr.tool != crate::recovery::event::Tool::Unknown {
                 how.push(cr.tool.describe().to_string());
             }
-            if cr.via_cloudformation {
+            if cr.via_cloudformation && cr.tool != crate::recovery::event::Tool::Cloudformation {
                 how.push("via CloudFormation".to_string());
             }
             if !how.is_empty() {

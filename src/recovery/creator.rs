@@ -79,6 +79,8 @@ pub const LOOKUP_WINDOWS: [TimeDelta; 3] = [
     TimeDelta::hours(2),
     TimeDelta::days(1),
 ];
+/// How long CloudTrail may take to show an event in its history.
+pub const CLOUDTRAIL_DELIVERY_DELAY: TimeDelta = TimeDelta::minutes(20);
 /// Pages read per window at most (50 events each) before giving up on that window.
 pub const MAX_PAGES_PER_WINDOW: u32 = 20;
 /// An access entry counts as made at creation when created this close to the cluster.
@@ -804,8 +806,17 @@ async fn from_cloudtrail<S: CreatorSources>(
                 source: CreatorSource::Cloudtrail,
                 outcome: AttemptOutcome::NotFound,
                 detail: format!(
-                    "no successful EKS CreateCluster for '{}'{span}{reused}",
-                    facts.name
+                    "no successful EKS CreateCluster for '{}'{span}{reused}{fresh}",
+                    facts.name,
+                    fresh = if facts
+                        .created_at
+                        .is_some_and(|c| opts.now - c < CLOUDTRAIL_DELIVERY_DELAY)
+                    {
+                        " (the cluster is only minutes old: CloudTrail can take up to 15 \
+                         minutes to show an event; run again shortly)"
+                    } else {
+                        ""
+                    }
                 ),
                 action: None,
             }
@@ -2077,6 +2088,24 @@ mod tests {
         assert!(c.via_cloudformation);
         assert_eq!(c.tool, Tool::Eksctl);
         assert!(r.notes.iter().any(|n| n.contains("service role")));
+    }
+
+    #[tokio::test]
+    async fn a_cluster_minutes_old_says_cloudtrail_may_lag() {
+        let mut w = World::default();
+        let r = find_creator_with(&mut w, &facts(now() - TimeDelta::minutes(4)), &opts())
+            .await
+            .unwrap();
+        assert_eq!(r.attempts[0].outcome, AttemptOutcome::NotFound);
+        assert!(
+            r.attempts[0].detail.contains("up to 15 minutes"),
+            "{:?}",
+            r.attempts[0]
+        );
+        let r = find_creator_with(&mut w, &facts(now() - TimeDelta::days(4)), &opts())
+            .await
+            .unwrap();
+        assert!(!r.attempts[0].detail.contains("minutes old"));
     }
 
     #[tokio::test]

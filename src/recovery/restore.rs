@@ -372,8 +372,14 @@ pub fn prepare(
             },
         );
     }
+    // With --exact the operator chose to leave node roles out: the note above warns, the lint
+    // does not refuse it.
     let facts = ClusterFacts {
-        node_roles: node_roles.to_vec(),
+        node_roles: if exact {
+            Vec::new()
+        } else {
+            node_roles.to_vec()
+        },
     };
     let analysis = awsauth::analyze(&merged.object.document("candidate"), &facts);
     let old = live.map(AwsAuthObject::mapping).unwrap_or_default();
