@@ -394,3 +394,104 @@ fn a_denied_first_step_changes_nothing_and_deletes_no_key() {
     );
     assert_eq!(report(&dir)["status"], "failed");
 }
+
+#[test]
+fn a_private_endpoint_is_recovered_through_a_tunnel_with_the_server_name_checked() {
+    let d =
+        Drill::start_file(&common::root().join("tests/fixtures/scenarios/recover-private.yaml"));
+    let port = drill::tunnel(&d.api_host_port());
+    let server = format!("https://127.0.0.1:{port}");
+    let dir = d.run_dir("run");
+    // The sim's serving certificate names `kubernetes` (and localhost, 127.0.0.1): checking the
+    // certificate against that name through the tunnel is what --tls-server-name is for.
+    let out = recover(
+        &d,
+        &dir,
+        &["--api-server", &server, "--tls-server-name", "kubernetes"],
+    );
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("private endpoint only; it is reachable from here"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("endpoint:    {server}")),
+        "{stdout}"
+    );
+    let r = report(&dir);
+    assert_eq!(r["status"], "recovered", "{r:#}");
+    assert!(checks(&r).iter().all(|(_, ok)| *ok), "{r:#}");
+    // The undo command goes through the same tunnel, and works.
+    let undo = r["undo_command"]
+        .as_str()
+        .expect("undo command")
+        .to_string();
+    assert!(
+        undo.ends_with(&format!(
+            "--api-server {server} --tls-server-name kubernetes"
+        )),
+        "{undo}"
+    );
+    let args: Vec<&str> = undo.split_whitespace().skip(1).collect();
+    let out = d
+        .product()
+        .args(&args)
+        .arg("--yes")
+        .output()
+        .expect("cleanup");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(
+        d.aws_auth_data()["mapUsers"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("\n groups:"),
+        "the broken aws-auth is back"
+    );
+    // A wrong server name is refused by TLS: nothing is trusted by accident.
+    let out = d
+        .product()
+        .args(["diagnose", "--cluster", &d.cluster, "--output", "json"])
+        .args([
+            "--api-server",
+            &server,
+            "--tls-server-name",
+            "not-the-cluster.example",
+        ])
+        .output()
+        .expect("diagnose");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(v["access"]["result"], "unknown", "{}", v["access"]);
+    // A tunnel that is down: the private endpoint is explained with the ssh command and the name.
+    let out = d
+        .product()
+        .args([
+            "diagnose",
+            "--cluster",
+            &d.cluster,
+            "--api-server",
+            "https://127.0.0.1:9",
+        ])
+        .output()
+        .expect("diagnose");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "has a private endpoint only, and the tunnel https://127.0.0.1:9 did not answer"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("ssh -N -L 8443:127.0.0.1:443 bastion"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("needs: ") && stdout.contains("--api-server through a tunnel"),
+        "{stdout}"
+    );
+}

@@ -331,19 +331,27 @@ pub async fn triage(
     };
     let mut notes = Vec::new();
     let unreachable = !tcp || tls == Some(false);
-    if unreachable && facts.private_only() && target_args.api_server.is_none() {
-        notes.push(format!(
+    let endpoint_host = host_of(facts.endpoint.as_deref().unwrap_or(&target.server));
+    match (facts.private_only(), unreachable, &target_args.api_server) {
+        (true, true, None) => notes.push(format!(
             "{} has a private endpoint only: it is reachable from inside its VPC. Go through a bastion or tunnel \
-             (e.g. `ssh -L 8443:{}:443 bastion`) and pass --api-server https://127.0.0.1:8443 --tls-server-name {}",
-            facts.name,
-            host_of(&target.server),
-            host_of(&target.server)
-        ));
-    } else if unreachable {
-        notes.push(format!(
+             (e.g. `ssh -N -L 8443:{endpoint_host}:443 bastion`) and pass --api-server https://127.0.0.1:8443 --tls-server-name {endpoint_host}",
+            facts.name
+        )),
+        (true, true, Some(tunnel)) => notes.push(format!(
+            "{} has a private endpoint only, and the tunnel {tunnel} did not answer: check that it is up \
+             (e.g. `ssh -N -L 8443:{endpoint_host}:443 bastion`) and that --tls-server-name is {endpoint_host}",
+            facts.name
+        )),
+        (true, false, _) => notes.push(format!(
+            "{} has a private endpoint only; it is reachable from here (inside the VPC, or through --api-server)",
+            facts.name
+        )),
+        (false, true, _) => notes.push(format!(
             "the API server {} could not be reached from here: check the network, proxies and the endpoint's public access CIDRs",
             target.server
-        ));
+        )),
+        (false, false, _) => {}
     }
     if facts.bootstrap_creator_admin == Some(false) {
         notes.push("the cluster was created with bootstrapClusterCreatorAdminPermissions=false: its creator has no implicit access".into());

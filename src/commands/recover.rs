@@ -338,7 +338,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     let dir = plan_ui::run_dir(args.journal_dir.as_deref(), "recover", &args.cluster)?;
     let mut journal = plan_ui::start_journal(&dir, &plan, &triage.caller.arn)?;
     rec.report.journal_dir = dir.display().to_string();
-    rec.report.undo_command = format!("eks-breakglass cleanup --journal {}", dir.display());
+    rec.report.undo_command = undo_command(&dir, &args.target);
     rec.report.next_command = Some(continue_command(args, Some(&path)));
     eprintln!("journal: {}", dir.display());
     rec.event(format!(
@@ -580,6 +580,22 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             )),
         ))
     }
+}
+
+/// The cleanup command of the run: the journal, and the tunnel the run used (the aws-auth undo
+/// goes through it too).
+fn undo_command(dir: &Path, t: &TargetArgs) -> String {
+    let mut s = format!("eks-breakglass cleanup --journal {}", dir.display());
+    if let Some(a) = &t.api_server {
+        s.push_str(&format!(" --api-server {a}"));
+        if let Some(n) = &t.tls_server_name {
+            s.push_str(&format!(" --tls-server-name {n}"));
+        }
+        if let Some(c) = &t.ca_file {
+            s.push_str(&format!(" --ca-file {}", c.display()));
+        }
+    }
+    s
 }
 
 fn route_name(r: &Route) -> &'static str {

@@ -9,6 +9,7 @@
 use crate::common::root;
 use crate::support::{World, http};
 use serde_json::Value;
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -18,10 +19,44 @@ pub struct Drill {
     pub cluster: String,
 }
 
+/// A TCP tunnel to `target` (`host:port`) on a free local port, like `ssh -L`; returns the
+/// local port. Runs until the test process ends.
+pub fn tunnel(target: &str) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the tunnel");
+    let port = listener.local_addr().expect("addr").port();
+    let target = target.to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            let target = target.clone();
+            std::thread::spawn(move || {
+                let Ok(up) = TcpStream::connect(&target) else {
+                    return;
+                };
+                let (Ok(c2), Ok(u2)) = (conn.try_clone(), up.try_clone()) else {
+                    return;
+                };
+                std::thread::spawn(move || pump(u2, c2));
+                pump(conn, up);
+            });
+        }
+    });
+    port
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    let _ = std::io::copy(&mut from, &mut to);
+    let _ = to.shutdown(std::net::Shutdown::Write);
+}
+
 impl Drill {
     /// The world of `sim/scenarios/<name>.yaml`.
     pub fn start(name: &str) -> Drill {
-        let w = World::start_file(&root().join(format!("sim/scenarios/{name}.yaml")));
+        Drill::start_file(&root().join(format!("sim/scenarios/{name}.yaml")))
+    }
+
+    /// The world of a scenario file.
+    pub fn start_file(scenario: &Path) -> Drill {
+        let w = World::start_file(scenario);
         let cluster = w.state["clusters"]
             .as_object()
             .and_then(|m| m.keys().next().cloned())
@@ -138,6 +173,14 @@ impl Drill {
         } else {
             None
         }
+    }
+
+    /// The cluster's API server as `host:port` (what DescribeCluster's endpoint names).
+    pub fn api_host_port(&self) -> String {
+        let port = self.w.state["clusters"][&self.cluster]["port"]
+            .as_u64()
+            .expect("cluster port");
+        format!("127.0.0.1:{port}")
     }
 
     pub fn run_dir(&self, name: &str) -> PathBuf {
