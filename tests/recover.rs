@@ -495,3 +495,105 @@ fn a_private_endpoint_is_recovered_through_a_tunnel_with_the_server_name_checked
         "{stdout}"
     );
 }
+
+#[test]
+fn from_a_known_good_file_writes_it_with_the_node_roles_added() {
+    let d = Drill::start("incident");
+    let file = d.w.path("known-good.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/dev-admin\n      username: dev-admin:{{SessionName}}\n      groups:\n        - system:masters\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n",
+    )
+    .expect("write the file");
+    let dir = d.run_dir("run");
+    let out = recover(&d, &dir, &["--from", file.to_str().unwrap_or_default()]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("restore kube-system/aws-auth of prod: from"),
+        "{stdout}"
+    );
+    let data = d.aws_auth_data();
+    let users = data["mapUsers"].as_str().unwrap_or_default();
+    assert!(
+        users.contains("user/oncall") && !users.contains("alice"),
+        "the file's mapUsers: {users}"
+    );
+    assert!(
+        d.sim_maps_role(&arn("role/eks-node-role")),
+        "node roles added"
+    );
+    assert!(d.sim_maps_role(&arn("role/eks-fargate-pod-execution")));
+    // The live mapRoles that the file does not name is kept (it loads).
+    assert!(
+        data["mapRoles"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("role/dev-admin")
+    );
+    assert_eq!(report(&dir)["status"], "recovered");
+
+    // A file that lints with errors is refused before anything is changed.
+    let bad = d.w.path("bad.yaml");
+    std::fs::write(&bad, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n     groups:\n        - system:masters\n").expect("write");
+    let keys = d.w.access_keys("platform-admin");
+    let before = d.aws_auth_data();
+    let out = recover(
+        &d,
+        &d.run_dir("bad"),
+        &[
+            "--via",
+            "direct",
+            "--from",
+            bad.to_str().unwrap_or_default(),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("lint error"), "{stderr}");
+    assert_eq!(d.aws_auth_data(), before);
+    assert_eq!(d.w.access_keys("platform-admin"), keys);
+}
+
+#[test]
+fn ctrl_c_during_a_step_finishes_it_then_undoes_the_run() {
+    let d = Drill::start("incident");
+    let iam_before = d.w.iam_snapshot();
+    let aws_auth_before = d.aws_auth_data();
+    let trap = Trap::start(&d.w.iam_url(), Rule::Hold("CreateAccessKey".into()));
+    let dir = d.run_dir("run");
+    let child = d.spawn(
+        &[
+            "recover",
+            "--cluster",
+            &d.cluster,
+            "--yes",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ],
+        &trap.url,
+    );
+    assert!(
+        trap.wait_hit(Duration::from_secs(90)),
+        "the run never reached CreateAccessKey"
+    );
+    signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    trap.release();
+    let (code, _, stderr) = finish(child);
+    assert_eq!(code, Some(130), "{stderr}");
+    assert!(stderr.contains("undone: deleted access key"), "{stderr}");
+    assert_eq!(
+        d.w.iam_snapshot(),
+        iam_before,
+        "the key made by the interrupted step is gone"
+    );
+    assert_eq!(d.aws_auth_data(), aws_auth_before, "aws-auth untouched");
+    assert_eq!(report(&dir)["status"], "interrupted");
+    let events = support::events(&dir);
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("run_finished"),
+        "{events:?}"
+    );
+}
