@@ -82,6 +82,7 @@ fn client(ctx: &AwsContext) -> aws_sdk_cloudtrail::Client {
         .config()
         .to_builder()
         .retry_config(RetryConfig::disabled())
+        .interceptor(ctx.calls.interceptor())
         .build();
     aws_sdk_cloudtrail::Client::from_conf(conf)
 }

@@ -7,11 +7,13 @@
 //! reached through the adapters in `crate::aws`, behind a trait the tests replace.
 
 pub mod creator;
+pub mod diagnosis;
 pub mod event;
 pub mod getin;
 pub mod journal;
 pub mod plan;
 pub mod principal;
+pub mod recover;
 pub mod restore;
 pub mod snapshot;
 pub mod trust;
