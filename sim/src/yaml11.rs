@@ -416,9 +416,13 @@ impl MarkedEventReceiver for Builder {
             },
             Event::Scalar(text, style, anchor, tag) => {
                 let resolved = resolve_scalar(&text, style, tag.as_ref());
+                // An infinite or NaN key is fine: sigs.k8s.io/yaml formats float keys itself
+                // (`.inf`, `-.inf`, `.nan`); only such a value has no JSON form.
+                let is_key = matches!(self.stack.last(), Some(Frame::Map(_, None, _)));
                 let resolved = match resolved {
                     Ok(Value::Null) => Ok(Value::Null),
                     Ok(_) | Err(_) if self.raw_strings => Ok(Value::String(text.clone())),
+                    Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
                     other => other,
                 };
                 match resolved {
@@ -734,6 +738,15 @@ mod tests {
                 "yaml: map merge requires map or sequence of maps as the value"
             );
         }
+    }
+
+    #[test]
+    fn infinite_keys_are_fine_infinite_values_are_not() {
+        assert_eq!(
+            yaml_to_json("- rolearn: x\n  .inf: a\n  -.Inf: b\n  .NaN: c\n").expect("keys"),
+            json!([{"rolearn": "x", ".inf": "a", "-.inf": "b", ".nan": "c"}])
+        );
+        assert!(yaml_to_json("- rolearn: x\n  a: .inf\n").is_err());
     }
 
     #[test]
