@@ -6,6 +6,10 @@
 #   scripts/bench.sh lint       aws-auth lint of a 5,000-entry aws-auth (target: < 50 ms)
 #   scripts/bench.sh creator    creator vs paging through CloudTrail with awscli, 100k events (calls, time)
 #   scripts/bench.sh audit      audit of 200 clusters in 3 accounts x 4 regions, --concurrency 16 vs 1 (target: < 10 s)
+#   scripts/bench.sh recover    recover on the drill scenario (sim/scenarios/incident.yaml), each run
+#                               in a fresh moto + eks-sim world: wall time (target < 5 s) and the
+#                               report's AWS call counts; RECOVER_RUNS=N runs (default 3),
+#                               RECOVER_SCENARIO=FILE another scenario
 #
 # Builds the release binary first (BIN=PATH uses that binary instead); RUNS=N changes the
 # number of runs (default 25).
@@ -16,7 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-25}"
 what=("$@")
-[ ${#what[@]} -eq 0 ] && what=(token lint creator audit)
+[ ${#what[@]} -eq 0 ] && what=(token lint creator recover audit)
 
 if [ ! -x .venv/bin/aws ]; then
   echo "the test venv is missing: run scripts/test.sh once (it installs moto and awscli)" >&2
@@ -34,6 +38,10 @@ status=0
 for w in "${what[@]}"; do
   case "$w" in
     token) .venv/bin/python scripts/bench_lib.py token "$bin" "$PWD/.venv/bin/aws" "$runs" || status=1 ;;
+    recover)
+      cargo build --quiet -p eks-sim
+      .venv/bin/python scripts/bench_lib.py recover "$bin" "$PWD/target/debug/eks-sim" "$PWD/.venv" \
+        "${RECOVER_SCENARIO:-$PWD/sim/scenarios/incident.yaml}" "${RECOVER_RUNS:-3}" || status=1 ;;
     lint)
       mkdir -p .bench
       .venv/bin/python scripts/bench_lib.py lint "$bin" "$runs" "$PWD/.bench" || status=1 ;;
@@ -43,7 +51,7 @@ for w in "${what[@]}"; do
     audit)
       cargo build --quiet -p eks-sim
       .venv/bin/python scripts/bench_lib.py audit "$bin" "$PWD/target/debug/eks-sim" "$PWD" || status=1 ;;
-    *) echo "unknown benchmark '$w' (known: token, lint, creator, audit)" >&2; exit 2 ;;
+    *) echo "unknown benchmark '$w' (known: token, lint, creator, recover, audit)" >&2; exit 2 ;;
   esac
 done
 exit $status

@@ -44,18 +44,19 @@ def compare(name, ours, theirs, runs, target_ratio, env=None):
 
 
 def free_port():
+    import socket
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
 def wait_for(pred, timeout, what):
-    end = time.time() + timeout
-    while time.time() < end:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
         if pred():
             return
         time.sleep(0.1)
-    sys.exit(f"timed out waiting for {what}")
+    sys.exit(f"benchmark setup failed: {what} did not come up within {timeout} s")
 
 
 def port_open(port):
@@ -202,6 +203,70 @@ def audit_bench(binary, sim_bin, root, latency_ms, concurrency, clusters=200):
                 p.wait()
 
 
+def recover_once(binary, sim, venv, scenario, workdir):
+    """One fresh world (moto + eks-sim), one `recover --yes`.
+    Returns (wall seconds, report dict). Everything started is stopped before returning."""
+    import json
+    import urllib.request
+    procs = []
+    try:
+        port = free_port()
+        procs.append(subprocess.Popen([os.path.join(venv, "bin", "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+
+        def moto_up():
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/moto-api/", timeout=1)
+                return True
+            except OSError:
+                return False
+        wait_for(moto_up, 30, "moto")
+        state = os.path.join(workdir, "sim-state.json")
+        procs.append(subprocess.Popen([sim, "--scenario", scenario, "--moto", f"http://127.0.0.1:{port}", "--state", state],
+                                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "sim.log"), "w")))
+        wait_for(lambda: os.path.exists(state) and os.path.getsize(state) > 0, 120, "eks-sim")
+        doc = json.load(open(state))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "KUBECONFIG"}
+        env.update(doc["env"])
+        env.update({
+            "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "KUBECONFIG": os.path.join(workdir, "kubeconfig"), "XDG_STATE_HOME": os.path.join(workdir, "state"),
+        })
+        cluster = next(iter(doc["clusters"]))
+        run_dir = os.path.join(workdir, "run")
+        start = time.perf_counter()
+        proc = subprocess.run([binary, "recover", "--cluster", cluster, "--yes", "--journal-dir", run_dir,
+                               "--output", "json"], env=env, capture_output=True, text=True)
+        elapsed = time.perf_counter() - start
+        if proc.returncode != 0:
+            sys.exit(f"recover failed ({proc.returncode}):\n{proc.stderr}")
+        return elapsed, json.load(open(os.path.join(run_dir, "incident-report.json")))
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+        for p in procs:
+            p.wait()
+
+
+def bench_recover(binary, sim, venv, scenario, runs, target_s=5.0):
+    """Prints the wall time of `recover` on the drill scenario (median of `runs` fresh worlds)
+    and the report's AWS call counts; True when the median is under `target_s`."""
+    import tempfile
+    times, report = [], None
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory() as work:
+            t, report = recover_once(binary, sim, venv, scenario, work)
+            times.append(t)
+    median = statistics.median(times)
+    ok = median < target_s
+    calls = ", ".join(f"{k} {v}" for k, v in report["aws_calls"].items())
+    print(f"recover ({os.path.basename(scenario)}): median {median:.2f} s, min {min(times):.2f} s, "
+          f"max {max(times):.2f} s over {runs} fresh world(s) (target < {target_s:.0f} s; the scenario "
+          f"simulates no propagation delay) {'OK' if ok else 'ABOVE TARGET'}")
+    print(f"  status {report['status']}; AWS calls {report['aws_calls_total']} ({calls}); "
+          f"way in: {report['path']}")
+    return ok
 def write_big_aws_auth(path, roles, users):
     """An aws-auth with `roles` role and `users` user mappings, all valid."""
     lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: aws-auth",
@@ -240,6 +305,9 @@ if __name__ == "__main__":
         ok = compare("token", [binary, "token", "--cluster", "prod"],
                      [aws, "eks", "get-token", "--cluster-name", "prod"], runs, 50, env)
         sys.exit(0 if ok else 1)
+    if mode == "recover":
+        binary, sim, venv, scenario, runs = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], int(sys.argv[6])
+        sys.exit(0 if bench_recover(binary, sim, venv, scenario, runs) else 1)
     if mode == "lint":
         binary, runs, workdir = sys.argv[2], int(sys.argv[3]), sys.argv[4]
         path = os.path.join(workdir, "aws-auth-5000.yaml")

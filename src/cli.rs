@@ -81,6 +81,10 @@ pub enum Command {
     Token(commands::token::TokenArgs),
     /// Add or update a kubeconfig context for a cluster that authenticates with `token`
     Kubeconfig(commands::kubeconfig::KubeconfigArgs),
+    /// Read-only triage: who you are, can you get in, aws-auth health, the creator, ranked ways back in
+    Diagnose(commands::diagnose::DiagnoseArgs),
+    /// The whole recovery in one command: diagnose, get in, restore aws-auth, verify, clean up, report
+    Recover(commands::recover::RecoverArgs),
     /// Find the IAM principal that created a cluster and judge whether it can still get in
     Creator(commands::creator::CreatorArgs),
     /// Create an EKS access entry with cluster admin for you (or --principal): planned, journaled, undoable

@@ -9,7 +9,7 @@ use serde_json::Value;
 use crate::identity::Identity;
 use crate::yaml11::{yaml_string_list, yaml_to_json};
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct SsoSpec {
     pub permission_set_name: String,
@@ -99,44 +99,101 @@ fn section_json(text: &str) -> Result<Value, String> {
     yaml_to_json(text)
 }
 
-/// Go `encoding/json`-style lenient decoding of one object: keys matched case-insensitively
-/// (the last matching key wins), wrong-typed values leave the field empty.
+/// Go `encoding/json` field-name matching: ASCII case-insensitive, plus the two non-ASCII
+/// letters that fold onto ASCII ones (`ſ` U+017F is an `s`, the Kelvin sign U+212A a `k`).
+fn go_name_eq(key: &str, name: &str) -> bool {
+    let fold = |c: char| match c {
+        '\u{017F}' => 'S',
+        '\u{212A}' => 'K',
+        c => c.to_ascii_uppercase(),
+    };
+    key.chars().map(fold).eq(name.chars().map(fold))
+}
+
+/// Go `encoding/json`-style lenient decoding of one object: the values of every key that
+/// matches the field `name`, in the order Go's decoder assigns them.
 ///
 /// sigs.k8s.io/yaml goes YAML -> Go map -> `json.Marshal`, which sorts object keys by bytes; Go's
-/// decoder then assigns every key that matches the field, in that order. So among keys that
-/// differ only in case (`rolearn`, `RoleArn`), the greatest in byte order wins.
-fn field<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Option<&'a Value> {
-    obj.iter()
-        .filter(|(k, _)| k.eq_ignore_ascii_case(name))
-        .max_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()))
-        .map(|(_, v)| v)
+/// decoder then assigns every key that matches the field, in that order, each by the rules of the
+/// field's type (the `decode_*` functions below). So among keys that differ only in case
+/// (`rolearn`, `RoleArn`), the greatest in byte order wins, unless its value is one that Go does
+/// not assign (`null` or a wrong type into a string).
+fn field_values<'a>(obj: &'a serde_json::Map<String, Value>, name: &str) -> Vec<&'a Value> {
+    let mut hits: Vec<(&String, &Value)> =
+        obj.iter().filter(|(k, _)| go_name_eq(k, name)).collect();
+    hits.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    hits.into_iter().map(|(_, v)| v).collect()
+}
+
+/// Decoding one JSON value into a Go `string`: a string sets it; `null` is a no-op; any other
+/// type is an `UnmarshalTypeError` that leaves it as it was.
+fn decode_string(target: &mut String, v: &Value) {
+    if let Value::String(s) = v {
+        target.clone_from(s);
+    }
 }
 
 fn string_field(obj: &serde_json::Map<String, Value>, name: &str) -> String {
-    match field(obj, name) {
-        Some(Value::String(s)) => s.clone(),
-        _ => String::new(),
+    let mut out = String::new();
+    for v in field_values(obj, name) {
+        decode_string(&mut out, v);
     }
+    out
 }
 
+/// Decoding into a Go `[]string`: `null` makes it nil; an array sets its length and decodes each
+/// item into the element already there (`""` for a new one), so a wrong-typed item leaves that
+/// element as it was; any other type leaves the slice as it was.
 fn groups_field(obj: &serde_json::Map<String, Value>) -> Vec<String> {
-    match field(obj, "groups") {
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                _ => String::new(),
-            })
-            .collect(),
-        _ => Vec::new(),
+    let mut groups: Vec<String> = Vec::new();
+    for v in field_values(obj, "groups") {
+        match v {
+            Value::Null => groups.clear(),
+            Value::Array(items) => {
+                groups.resize(items.len(), String::new());
+                for (g, item) in groups.iter_mut().zip(items) {
+                    decode_string(g, item);
+                }
+            }
+            _ => {}
+        }
     }
+    groups
 }
 
+/// Decoding into Go's `SSO *SSOARNMatcher`: `null` makes the pointer nil. Any other value first
+/// allocates it: encoding/json's `indirect` allocates a nil pointer before it looks at the
+/// value's type. An object then fills the matcher's fields (by the same rules as the entry's);
+/// a string, number, bool or array is an `UnmarshalTypeError` that leaves the allocated matcher
+/// as it is (zero, or what an earlier key filled in). So `sso: ""` still counts as "sso set".
+fn sso_field(obj: &serde_json::Map<String, Value>) -> Option<SsoSpec> {
+    let mut sso: Option<SsoSpec> = None;
+    for v in field_values(obj, "sso") {
+        if v.is_null() {
+            sso = None;
+            continue;
+        }
+        let s = sso.get_or_insert_with(SsoSpec::default);
+        if let Value::Object(m) = v {
+            for v in field_values(m, "permissionSetName") {
+                decode_string(&mut s.permission_set_name, v);
+            }
+            for v in field_values(m, "accountID") {
+                decode_string(&mut s.account_id, v);
+            }
+            for v in field_values(m, "partition") {
+                decode_string(&mut s.partition, v);
+            }
+        }
+    }
+    sso
+}
+
+/// `^[\w+=,.@-]{1,32}$` (Go's `\w` is ASCII only).
 fn valid_permission_set(s: &str) -> bool {
-    let n = s.chars().count();
-    (1..=32).contains(&n)
-        && s.chars()
-            .all(|c| c.is_alphanumeric() || c == '_' || "+=,.@-".contains(c))
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|c| c.is_ascii_alphanumeric() || b"_+=,.@-".contains(&c))
 }
 
 const PARTITIONS: &[&str] = &[
@@ -225,33 +282,29 @@ impl AwsAuth {
                 continue;
             };
             let rolearn = string_field(&obj, "rolearn");
-            let sso = match field(&obj, "sso") {
-                Some(Value::Object(s)) => Some(SsoSpec {
-                    permission_set_name: string_field(s, "permissionSetName"),
-                    account_id: string_field(s, "accountID"),
-                    partition: string_field(s, "partition"),
-                }),
-                _ => None,
-            };
+            let sso = sso_field(&obj);
+            // RoleMapping.Validate()
             let reason = match (&sso, rolearn.is_empty()) {
-                (None, true) => Some("one of rolearn or sso must be supplied".to_string()),
-                (Some(_), false) => Some("only one of rolearn or sso can be supplied".to_string()),
+                (None, true) => Some("one of rolearn or SSO must be supplied".to_string()),
+                (Some(_), false) => Some("only one of rolearn or SSO can be supplied".to_string()),
                 (Some(s), true) => {
                     if !(s.account_id.len() == 12
                         && s.account_id.chars().all(|c| c.is_ascii_digit()))
                     {
                         Some(format!(
-                            "sso.accountID {:?} is not a 12-digit account id",
+                            "AccountID '{}' is not a valid AWS Account ID",
                             s.account_id
                         ))
                     } else if !valid_permission_set(&s.permission_set_name) {
                         Some(format!(
-                            "sso.permissionSetName {:?} is not valid",
+                            "PermissionSetName '{}' is not a valid AWS SSO PermissionSet Name",
                             s.permission_set_name
                         ))
-                    } else if !PARTITIONS.contains(&s.partition.as_str()) {
+                    } else if !s.partition.is_empty() && !PARTITIONS.contains(&s.partition.as_str())
+                    {
+                        // The partition is optional (the matcher then means "aws").
                         Some(format!(
-                            "sso.partition {:?} is not a known partition",
+                            "partition '{}' is not a valid AWS partition",
                             s.partition
                         ))
                     } else {
@@ -290,7 +343,7 @@ impl AwsAuth {
             if userarn.is_empty() {
                 status.dropped.push(Dropped {
                     index,
-                    reason: "userarn cannot be empty".into(),
+                    reason: "value for userarn must be supplied".into(),
                 });
                 continue;
             }
@@ -317,7 +370,7 @@ impl AwsAuth {
                             }
                             None => status.dropped.push(Dropped {
                                 index,
-                                reason: "account is null or not a string".into(),
+                                reason: "account is a sequence or mapping, not a string".into(),
                             }),
                         }
                     }
@@ -376,13 +429,21 @@ impl AwsAuth {
     }
 }
 
+/// `RoleMapping.Key()`, the key of the authenticator's role map (a later entry with the same key
+/// replaces an earlier one): the lower-cased rolearn, or for an SSO matcher its
+/// `SSOArnLike()` pattern. That pattern carries a quirk of the authenticator: the partition is
+/// `aws` when none is given and empty when one is (`arn::iam::…`). An SSO entry and a rolearn
+/// entry written as the same pattern share a key.
 fn role_key(r: &RoleMapping) -> String {
     match &r.sso {
-        Some(s) => format!(
-            "sso:{}:{}:{}",
-            s.partition, s.account_id, s.permission_set_name
-        )
-        .to_lowercase(),
+        Some(s) => {
+            let partition = if s.partition.is_empty() { "aws" } else { "" };
+            format!(
+                "arn:{partition}:iam::{}:role/AWSReservedSSO_{}_*",
+                s.account_id, s.permission_set_name
+            )
+            .to_lowercase()
+        }
         None => r.rolearn.to_lowercase(),
     }
 }
@@ -598,14 +659,13 @@ mod tests {
     #[test]
     fn roles_then_users_then_accounts() {
         let users = "- userarn: arn:aws:iam::123456789012:user/team/bob\n  username: bob\n  groups: [devs]\n";
-        let accounts = "- \"123456789012\"\n- 210987654321\n- ~\n";
+        let accounts = "- \"123456789012\"\n- 210987654321\n";
         let m = AwsAuth::load(&data(&[("mapUsers", users), ("mapAccounts", accounts)]));
-        // go-yaml into []string keeps an unquoted number's text; a null item is empty.
+        // go-yaml into []string keeps an unquoted number's text.
         assert_eq!(
             m.accounts,
             vec!["123456789012".to_string(), "210987654321".to_string()]
         );
-        assert_eq!(m.sections["mapAccounts"].dropped.len(), 1);
         assert_eq!(
             m.map(&user("team/bob"), "us-east-1"),
             MapOutcome::Mapped {
@@ -616,6 +676,188 @@ mod tests {
         );
         assert!(
             matches!(m.map(&user("carol"), "us-east-1"), MapOutcome::Mapped { ref username, ref groups, .. } if username == "arn:aws:iam::123456789012:user/carol" && groups.is_empty())
+        );
+    }
+
+    fn role(m: &AwsAuth, arn: &str) -> RoleMapping {
+        m.roles
+            .iter()
+            .find(|r| r.rolearn == arn)
+            .unwrap_or_else(|| panic!("{arn} not loaded: {:?}", m.roles))
+            .clone()
+    }
+
+    #[test]
+    fn merge_keys_are_applied() {
+        // tests/fixtures/aws-auth/anchors-merge.yaml
+        let text = "- &admin\n  rolearn: arn:aws:iam::111122223333:role/Admin\n  username: admin\n  groups: &admingroups\n    - system:masters\n- <<: *admin\n  rolearn: arn:aws:iam::111122223333:role/Admin2\n- rolearn: arn:aws:iam::111122223333:role/Viewer\n  username: viewer\n  groups: *admingroups\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(m.roles.len(), 3, "{:?}", m.roles);
+        let admin2 = role(&m, "arn:aws:iam::111122223333:role/Admin2");
+        assert_eq!(admin2.username, "admin");
+        assert_eq!(admin2.groups, vec!["system:masters".to_string()]);
+        assert_eq!(
+            role(&m, "arn:aws:iam::111122223333:role/Admin").username,
+            "admin"
+        );
+        assert_eq!(
+            role(&m, "arn:aws:iam::111122223333:role/Viewer").groups,
+            vec!["system:masters".to_string()]
+        );
+        let mut id = role_session("Admin2", "s");
+        id.canonical_arn = "arn:aws:iam::111122223333:role/Admin2".into();
+        assert!(matches!(m.map(&id, "us-east-1"),
+            MapOutcome::Mapped { ref username, ref groups, .. } if username == "admin" && groups == &["system:masters".to_string()]));
+
+        // A sequence of merges: earlier mappings win; explicit keys after the merge win.
+        let text = "- &a {username: from-a, groups: [ga]}\n- &b {username: from-b, groups: [gb], userarn: x}\n- <<: [*a, *b]\n  rolearn: arn:aws:iam::111122223333:role/m\n- <<: [*a, *b]\n  rolearn: arn:aws:iam::111122223333:role/n\n  username: own\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        let r = role(&m, "arn:aws:iam::111122223333:role/m");
+        assert_eq!(
+            (r.username.as_str(), r.groups.clone()),
+            ("from-a", vec!["ga".to_string()])
+        );
+        assert_eq!(role(&m, "arn:aws:iam::111122223333:role/n").username, "own");
+    }
+
+    #[test]
+    fn mapaccounts_null_item_is_empty_string_and_nested_list_is_skipped() {
+        // tests/fixtures/aws-auth/mapaccounts-bad.yaml
+        let text = "- \"1234\"\n- [111122223333]\n- ~\n- \"111122223333\"\n";
+        let m = AwsAuth::load(&data(&[("mapAccounts", text)]));
+        assert_eq!(
+            m.accounts,
+            vec![
+                "1234".to_string(),
+                String::new(),
+                "111122223333".to_string()
+            ]
+        );
+        let s = &m.sections["mapAccounts"];
+        assert_eq!(s.status, "loaded");
+        assert_eq!(s.loaded, 3);
+        assert_eq!(
+            s.dropped.iter().map(|d| d.index).collect::<Vec<_>>(),
+            vec![1]
+        );
+        // Items go-yaml never decodes cannot fail the list.
+        let text = "- {<<: 1}\n- {[a]: b}\n- \"111122223333\"\n- null\n-\n";
+        let m = AwsAuth::load(&data(&[("mapAccounts", text)]));
+        assert_eq!(m.sections["mapAccounts"].status, "loaded");
+        assert_eq!(
+            m.accounts,
+            vec!["111122223333".to_string(), String::new(), String::new()]
+        );
+    }
+
+    #[test]
+    fn valid_sso_matcher_is_loaded_without_partition() {
+        // tests/fixtures/aws-auth/sso-matcher.yaml
+        let text = "- sso:\n    permissionSetName: AdministratorAccess\n    accountID: \"111122223333\"\n  username: sso-admin\n  groups:\n    - system:masters\n- sso:\n    permissionSetName: ReadOnly\n    accountID: 111122223333\n  username: sso-ro\n- rolearn: arn:aws:iam::111122223333:role/Admin\n  sso:\n    permissionSetName: Admin\n    accountID: \"111122223333\"\n  username: both\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(m.roles.len(), 1, "{:?}", m.roles);
+        let r = &m.roles[0];
+        assert_eq!(r.rolearn, "");
+        assert_eq!(r.username, "sso-admin");
+        assert_eq!(r.groups, vec!["system:masters".to_string()]);
+        assert_eq!(
+            r.sso,
+            Some(SsoSpec {
+                permission_set_name: "AdministratorAccess".into(),
+                account_id: "111122223333".into(),
+                partition: String::new(),
+            })
+        );
+        let dropped = &m.sections["mapRoles"].dropped;
+        assert_eq!(dropped.iter().map(|d| d.index).collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(
+            dropped[0].reason,
+            "AccountID '' is not a valid AWS Account ID"
+        );
+        assert_eq!(
+            dropped[1].reason,
+            "only one of rolearn or SSO can be supplied"
+        );
+        // The effective mapping lists it with its matcher; the feature gate only affects matching.
+        let json = serde_json::to_value(&m).expect("serializes");
+        assert_eq!(json["roles"][0]["sso"]["accountID"], "111122223333");
+        assert_eq!(json["roles"][0]["rolearn"], "");
+        // A partition, when given, must be a known one; permission set names are ASCII `\w`.
+        let text = "- sso: {permissionSetName: A, accountID: '111122223333', partition: aws-cn}\n- sso: {permissionSetName: B, accountID: '111122223333', partition: mars}\n- sso: {permissionSetName: \"Админ\", accountID: '111122223333'}\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(m.roles.len(), 1);
+        assert_eq!(
+            m.roles[0].sso.as_ref().map(|s| s.partition.as_str()),
+            Some("aws-cn")
+        );
+    }
+
+    #[test]
+    fn sso_keys_follow_sso_arn_like() {
+        // Last one wins per SSOArnLike() key; a set partition is dropped from the key, an empty
+        // one becomes "aws", and a rolearn spelled as the same pattern shares the key.
+        let text = "- sso: {permissionSetName: Admin, accountID: '111122223333'}\n  username: first\n- sso: {permissionSetName: ADMIN, accountID: '111122223333'}\n  username: second\n- sso: {permissionSetName: Admin, accountID: '111122223333', partition: aws}\n  username: explicit-aws\n- rolearn: arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_*\n  username: pattern\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        let mut names: Vec<&str> = m.roles.iter().map(|r| r.username.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["explicit-aws", "pattern"]);
+    }
+
+    #[test]
+    fn non_null_sso_of_wrong_type_allocates_the_matcher() {
+        // tests/fixtures/aws-auth/sso-scalar-with-rolearn.yaml: Go allocates the *SSOARNMatcher
+        // before noticing the string is not an object, so rolearn and sso are both set.
+        let base = "- rolearn: arn:aws:iam::111122223333:role/Admin\n  username: admin\n  sso: ";
+        for v in ["\"\"", "x", "0", "true", "[]", "[a]", "{}"] {
+            let m = AwsAuth::load(&data(&[("mapRoles", &format!("{base}{v}\n"))]));
+            assert!(m.roles.is_empty(), "sso: {v} -> {:?}", m.roles);
+            assert_eq!(
+                m.sections["mapRoles"].dropped[0].reason,
+                "only one of rolearn or SSO can be supplied",
+                "sso: {v}"
+            );
+        }
+        // null (however written) leaves the pointer nil: the entry loads.
+        for v in ["~", "null", ""] {
+            let m = AwsAuth::load(&data(&[("mapRoles", &format!("{base}{v}\n"))]));
+            assert_eq!(m.roles.len(), 1, "sso: {v:?}");
+            assert!(m.roles[0].sso.is_none());
+        }
+        // Without rolearn, a wrong-typed sso is a zero matcher, which fails the account check.
+        let m = AwsAuth::load(&data(&[("mapRoles", "- sso: \"\"\n  username: x\n")]));
+        assert_eq!(
+            m.sections["mapRoles"].dropped[0].reason,
+            "AccountID '' is not a valid AWS Account ID"
+        );
+        // Case variants are decoded in byte order into the same pointer: "SSO" < "sso".
+        let text = "- SSO: {permissionSetName: Admin}\n  sso: {accountID: '111122223333'}\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(m.roles.len(), 1);
+        assert_eq!(
+            m.roles[0]
+                .sso
+                .as_ref()
+                .map(|s| s.permission_set_name.as_str()),
+            Some("Admin")
+        );
+        let text = "- SSO: {permissionSetName: Admin, accountID: '111122223333'}\n  sso: null\n  rolearn: arn:aws:iam::111122223333:role/r\n";
+        assert_eq!(AwsAuth::load(&data(&[("mapRoles", text)])).roles.len(), 1);
+    }
+
+    #[test]
+    fn case_variant_keys_skip_values_go_does_not_assign() {
+        // "RoleArn" < "rolearn": a null or wrong-typed later value leaves the earlier one.
+        let text = "- RoleArn: arn:aws:iam::123456789012:role/a\n  rolearn: null\n  UserName: u\n  username: 5\n  Groups: [g1, g2]\n  groups: [7]\n";
+        let m = AwsAuth::load(&data(&[("mapRoles", text)]));
+        assert_eq!(m.roles.len(), 1);
+        assert_eq!(m.roles[0].rolearn, "arn:aws:iam::123456789012:role/a");
+        assert_eq!(m.roles[0].username, "u");
+        assert_eq!(m.roles[0].groups, vec!["g1".to_string()]);
+        // Go folds U+017F (long s) onto `s` and the Kelvin sign onto `k`.
+        let text = "- rolearn: arn:aws:iam::123456789012:role/a\n  u\u{17f}ername: long-s\n";
+        assert_eq!(
+            AwsAuth::load(&data(&[("mapRoles", text)])).roles[0].username,
+            "long-s"
         );
     }
 

@@ -15,8 +15,11 @@ pub const NOT_A_LIST_MAP: &str = "yaml: unmarshal errors: cannot unmarshal !!map
 
 /// go-yaml v2 `Unmarshal` of a YAML list into `[]string` (how the authenticator reads
 /// `mapAccounts`): every non-null scalar item keeps its original text (`yes`, `0123`,
-/// `123456789012` stay as written); null items are `None`; other items are type errors (`None`
-/// too: go-yaml leaves them empty). A document that is not a list is an error.
+/// `123456789012` stay as written); a null item (`~`, `null`, nothing) decodes to `""` and is
+/// kept (go-yaml sets the element to its zero value and reports success); a sequence or mapping
+/// item is a type error and is skipped (`None`). Such items are never decoded further, so what
+/// they contain (bad merges, collection keys) is no error. A document that is not a list is an
+/// error.
 pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     libyaml_tabs(text)?;
@@ -35,6 +38,7 @@ pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
             .into_iter()
             .map(|v| match v {
                 Value::String(s) => Some(s),
+                Value::Null => Some(String::new()),
                 _ => None,
             })
             .collect()),
@@ -252,11 +256,72 @@ fn go_style(e: &yaml_rust2::scanner::ScanError) -> String {
 enum Node {
     Scalar(Value, String),
     Complex(Value),
+    /// A `<<` that go-yaml takes for a merge key (see [`is_merge_key`]); an ordinary `"<<"`
+    /// string anywhere but in key position.
+    MergeKey,
+}
+
+impl Node {
+    fn into_value(self) -> Value {
+        match self {
+            Node::Scalar(v, _) | Node::Complex(v) => v,
+            Node::MergeKey => Value::String("<<".into()),
+        }
+    }
+}
+
+/// A mapping's key waiting for its value.
+enum Pending {
+    Key(String),
+    Merge,
 }
 
 enum Frame {
     Seq(Vec<Value>, usize),
-    Map(Map<String, Value>, Option<String>, usize),
+    Map(Map<String, Value>, Option<Pending>, usize),
+}
+
+const MERGE_TAG: &str = "tag:yaml.org,2002:merge";
+const WANT_MAP: &str = "yaml: map merge requires map or sequence of maps as the value";
+
+/// go-yaml v2 `isMerge`: the scalar `<<` that is implicit (plain and untagged, or tagged with the
+/// non-specific `!`, as libyaml's `plain_implicit`), or is explicitly tagged `!!merge`.
+fn is_merge_key(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> bool {
+    if text != "<<" {
+        return false;
+    }
+    match tag {
+        None => style == TScalarStyle::Plain,
+        Some(t) => {
+            (t.handle.is_empty() && t.suffix == "!")
+                || format!("{}{}", t.handle, t.suffix) == MERGE_TAG
+        }
+    }
+}
+
+/// go-yaml v2 `decoder.merge` into a map: a mapping's pairs are written into the map being
+/// built, replacing what earlier keys wrote (later keys replace them in turn: v2 decodes a
+/// mapping strictly in document order); a sequence of mappings is merged from its last item to
+/// its first, so that earlier items win. Anything else fails the whole document.
+fn apply_merge(map: &mut Map<String, Value>, value: Value) -> Result<(), String> {
+    match value {
+        Value::Object(pairs) => {
+            for (k, v) in pairs {
+                map.insert(k, v);
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            if !items.iter().all(Value::is_object) {
+                return Err(WANT_MAP.into());
+            }
+            for item in items.into_iter().rev() {
+                apply_merge(map, item)?;
+            }
+            Ok(())
+        }
+        _ => Err(WANT_MAP.into()),
+    }
 }
 
 #[derive(Default)]
@@ -278,30 +343,51 @@ impl Builder {
     }
 
     fn insert(&mut self, node: Node, mark: Marker) {
-        match self.stack.last_mut() {
+        // Decoding into `[]string` never looks inside a mapping (it is a type error as a whole),
+        // so nothing there can fail the document.
+        let decoded = !self.raw_strings;
+        let error = match self.stack.last_mut() {
             None => {
-                let v = match node {
-                    Node::Scalar(v, _) | Node::Complex(v) => v,
-                };
-                self.root = Some(v);
+                self.root = Some(node.into_value());
+                None
             }
-            Some(Frame::Seq(items, _)) => items.push(match node {
-                Node::Scalar(v, _) | Node::Complex(v) => v,
-            }),
+            Some(Frame::Seq(items, _)) => {
+                items.push(node.into_value());
+                None
+            }
             Some(Frame::Map(map, pending, _)) => match pending.take() {
                 None => match node {
-                    Node::Scalar(_, key) => *pending = Some(key),
+                    Node::MergeKey => {
+                        *pending = Some(Pending::Merge);
+                        None
+                    }
+                    // sigs.k8s.io/yaml cannot make a JSON key of a null key.
+                    Node::Scalar(Value::Null, _) if decoded => {
+                        Some("unsupported map key of type: <nil>".to_string())
+                    }
+                    Node::Scalar(_, key) => {
+                        *pending = Some(Pending::Key(key));
+                        None
+                    }
+                    Node::Complex(_) if decoded => {
+                        Some(format!("yaml: line {}: invalid map key", mark.line()))
+                    }
+                    // Keep the pairs aligned; the mapping is never decoded anyway.
                     Node::Complex(_) => {
-                        self.fail(format!("yaml: line {}: invalid map key", mark.line()));
+                        *pending = Some(Pending::Key(String::new()));
+                        None
                     }
                 },
-                Some(key) => {
-                    let v = match node {
-                        Node::Scalar(v, _) | Node::Complex(v) => v,
-                    };
-                    map.insert(key, v);
+                Some(Pending::Key(key)) => {
+                    map.insert(key, node.into_value());
+                    None
                 }
+                Some(Pending::Merge) if decoded => apply_merge(map, node.into_value()).err(),
+                Some(Pending::Merge) => None,
             },
+        };
+        if let Some(e) = error {
+            self.fail(e);
         }
     }
 }
@@ -330,15 +416,23 @@ impl MarkedEventReceiver for Builder {
             },
             Event::Scalar(text, style, anchor, tag) => {
                 let resolved = resolve_scalar(&text, style, tag.as_ref());
+                // An infinite or NaN key is fine: sigs.k8s.io/yaml formats float keys itself
+                // (`.inf`, `-.inf`, `.nan`); only such a value has no JSON form.
+                let is_key = matches!(self.stack.last(), Some(Frame::Map(_, None, _)));
                 let resolved = match resolved {
                     Ok(Value::Null) => Ok(Value::Null),
                     Ok(_) | Err(_) if self.raw_strings => Ok(Value::String(text.clone())),
+                    Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
                     other => other,
                 };
                 match resolved {
                     Ok(v) => {
                         if anchor > 0 {
                             self.anchors.insert(anchor, v.clone());
+                        }
+                        if is_merge_key(&text, style, tag.as_ref()) {
+                            self.insert(Node::MergeKey, mark);
+                            return;
                         }
                         let key = scalar_key(&v).unwrap_or(text);
                         self.insert(Node::Scalar(v, key), mark);
@@ -546,7 +640,7 @@ mod tests {
                 Some("210987654321".into()),
                 Some("yes".into()),
                 Some("0123".into()),
-                None,
+                Some(String::new()),
                 None
             ]
         );
@@ -596,6 +690,73 @@ mod tests {
     fn first_document_only_and_empty() {
         assert_eq!(yaml_to_json("").expect("empty"), Value::Null);
         assert_eq!(yaml_to_json("- a\n---\n- b\n").expect("docs"), json!(["a"]));
+    }
+
+    #[test]
+    fn merge_keys() {
+        // go-yaml v2 decodes a mapping in document order: a merge replaces the keys written
+        // before it, keys written after it replace merged ones; in a sequence of merges the
+        // earlier mappings win.
+        assert_eq!(
+            yaml_to_json("a: &x {k: 1, l: 1}\nb:\n  <<: *x\n  l: 2\n").expect("merge"),
+            json!({"a": {"k": 1, "l": 1}, "b": {"k": 1, "l": 2}})
+        );
+        assert_eq!(
+            yaml_to_json("b:\n  l: 2\n  <<: {k: 1, l: 1}\n").expect("merge"),
+            json!({"b": {"l": 1, "k": 1}})
+        );
+        assert_eq!(
+            yaml_to_json("- &p {a: 1, b: 1}\n- &q {b: 2, c: 2}\n- <<: [*p, *q]\n").expect("seq")[2],
+            json!({"a": 1, "b": 1, "c": 2})
+        );
+        // Explicitly tagged merges count; a quoted or aliased `<<` is an ordinary key.
+        assert_eq!(
+            yaml_to_json("!!merge <<: {a: 1}\n").expect("tagged"),
+            json!({"a": 1})
+        );
+        assert_eq!(
+            yaml_to_json("! \"<<\": {a: 1}\n").expect("non-specific tag"),
+            json!({"a": 1})
+        );
+        assert_eq!(
+            yaml_to_json("\"<<\": {a: 1}\n").expect("quoted"),
+            json!({"<<": {"a": 1}})
+        );
+        assert_eq!(
+            yaml_to_json("x: &m <<\n*m : 1\n").expect("alias key"),
+            json!({"x": "<<", "<<": 1})
+        );
+        for bad in [
+            "<<: 1\n",
+            "<<: ~\n",
+            "<<: [{a: 1}, 2]\n",
+            "<<: [[a]]\n",
+            "a: &s str\n<<: *s\n",
+        ] {
+            assert_eq!(
+                yaml_to_json(bad).expect_err(bad),
+                "yaml: map merge requires map or sequence of maps as the value"
+            );
+        }
+    }
+
+    #[test]
+    fn infinite_keys_are_fine_infinite_values_are_not() {
+        assert_eq!(
+            yaml_to_json("- rolearn: x\n  .inf: a\n  -.Inf: b\n  .NaN: c\n").expect("keys"),
+            json!([{"rolearn": "x", ".inf": "a", "-.inf": "b", ".nan": "c"}])
+        );
+        assert!(yaml_to_json("- rolearn: x\n  a: .inf\n").is_err());
+    }
+
+    #[test]
+    fn null_map_key_cannot_become_json() {
+        assert!(yaml_to_json("~: a\n").is_err());
+        assert!(yaml_to_json("- {null: a}\n").is_err());
+        assert_eq!(
+            yaml_to_json("\"null\": a\n").expect("string"),
+            json!({"null": "a"})
+        );
     }
 
     #[test]

@@ -426,7 +426,40 @@ async fn acquire(
     interrupt: &Interrupt,
     spinner: &Spinner,
 ) -> Result<Credentials, AppError> {
-    let deadline = Instant::now() + Duration::from_secs(args.wait);
+    let mfa = match (&args.mfa_serial, &args.token_code) {
+        (Some(serial), Some(code)) => Some(sts::Mfa {
+            serial: serial.clone(),
+            code: code.clone(),
+        }),
+        _ => None,
+    };
+    acquire_credentials(
+        ctx,
+        route,
+        created_key,
+        mfa.as_ref(),
+        args.duration.map(Duration::from_secs),
+        Duration::from_secs(args.wait),
+        interrupt,
+        spinner,
+    )
+    .await
+}
+
+/// Credentials as the creator on `route` (the key the run created, or an AssumeRole), retried
+/// while IAM propagates, for at most `wait`. Shared with `recover`.
+#[allow(clippy::too_many_arguments)]
+pub async fn acquire_credentials(
+    ctx: &AwsContext,
+    route: &Route,
+    created_key: Option<Credentials>,
+    mfa: Option<&sts::Mfa>,
+    duration: Option<Duration>,
+    wait: Duration,
+    interrupt: &Interrupt,
+    spinner: &Spinner,
+) -> Result<Credentials, AppError> {
+    let deadline = Instant::now() + wait;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -435,19 +468,12 @@ async fn acquire(
             Route::AssumeRole { role_arn, .. }
             | Route::PatchTrust { role_arn, .. }
             | Route::RecreateRole { role_arn, .. } => {
-                let mfa = match (&args.mfa_serial, &args.token_code) {
-                    (Some(serial), Some(code)) => Some(sts::Mfa {
-                        serial: serial.clone(),
-                        code: code.clone(),
-                    }),
-                    _ => None,
-                };
                 sts::assume_role(
                     ctx,
                     role_arn,
                     &sts::session_name_for_operator(),
-                    args.duration.map(Duration::from_secs),
-                    mfa.as_ref(),
+                    duration,
+                    mfa,
                 )
                 .await
             }

@@ -117,7 +117,12 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
                     None,
                 )
             })?),
-            None => None,
+            // A tunnel changes the address, not the cluster's CA: DescribeCluster's.
+            None => {
+                crate::aws::eks::describe_cluster(&ctx, &cluster)
+                    .await?
+                    .ca_pem
+            }
         };
         runner.api_target = Some(crate::k8s::ApiTarget {
             server: server.clone(),

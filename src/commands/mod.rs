@@ -9,11 +9,13 @@ pub mod aws_auth_write;
 pub mod cleanup;
 pub mod completions;
 pub mod creator;
+pub mod diagnose;
 pub mod grant;
 pub mod kubeconfig;
 pub mod plan_ui;
 pub mod policy;
 pub mod record;
+pub mod recover;
 pub mod token;
 
 use crate::cli::{Cli, Command};
@@ -30,6 +32,8 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::AssumeCreator(a) => assume_creator::run(g, a).await,
         Command::Cleanup(a) => cleanup::run(g, a).await,
         Command::Creator(a) => creator::run(g, a).await,
+        Command::Diagnose(a) => diagnose::run(g, a).await,
+        Command::Recover(a) => recover::run(g, a).await,
         Command::AwsAuth(c) => aws_auth::run(g, c).await,
         Command::Record(a) => record::run(g, a).await,
         Command::Audit(a) => audit::run(g, a).await,

@@ -261,6 +261,18 @@ pub async fn verify(
         ca_pem: facts.ca_pem.clone(),
         tls_server_name: None,
     };
+    verify_at(&target, facts, creds, timeout, interrupt, spinner).await
+}
+
+/// [`verify`] against an explicit API target (a tunnel: `--api-server`, `--tls-server-name`).
+pub async fn verify_at(
+    target: &ApiTarget,
+    facts: &ClusterFacts,
+    creds: &Credentials,
+    timeout: Duration,
+    interrupt: &Interrupt,
+    spinner: &Spinner,
+) -> Verification {
     let start = Instant::now();
     let mut attempts = 0u32;
     loop {
@@ -273,7 +285,7 @@ pub async fn verify(
                 };
             }
         };
-        let client = match KubeClient::new(&target, &tok.token) {
+        let client = match KubeClient::new(target, &tok.token) {
             Ok(c) => c,
             Err(e) => {
                 return Verification::Failed {

@@ -8,12 +8,14 @@
 
 pub mod audit;
 pub mod creator;
+pub mod diagnosis;
 pub mod event;
 pub mod getin;
 pub mod journal;
 pub mod plan;
 pub mod principal;
 pub mod record;
+pub mod recover;
 pub mod restore;
 pub mod snapshot;
 pub mod trust;

@@ -350,8 +350,14 @@ pub fn prepare(
     exact: bool,
     merge_live: bool,
 ) -> Prepared {
-    let missing = complete_node_roles(&mut candidate, node_roles, exact);
+    // Merge first, then complete: node roles are added to the mapRoles that will be written —
+    // the candidate's, or the live one kept because the candidate has none. Completing the
+    // candidate first would give it a mapRoles holding only node roles, and the live mapRoles
+    // would be dropped.
     let mut merged = merge(if merge_live { live } else { None }, &candidate);
+    candidate.object = merged.object.clone();
+    let missing = complete_node_roles(&mut candidate, node_roles, exact);
+    merged.object = candidate.object.clone();
     if !missing.is_empty() {
         let names: Vec<String> = missing
             .iter()
@@ -625,6 +631,44 @@ mod tests {
         );
         assert!(missing_node_roles(&m, &facts).is_empty());
         let p = prepare(None, c, &facts, false, true);
+        assert_eq!(p.errors(), 0, "{:?}", p.analysis.findings);
+    }
+
+    #[test]
+    fn a_candidate_without_map_roles_keeps_the_live_one_and_completes_it() {
+        let live = obj(&[
+            (
+                "mapRoles",
+                "- rolearn: arn:aws:iam::123456789012:role/admin\n  username: admin\n  groups: [system:masters]\n",
+            ),
+            (
+                "mapUsers",
+                "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n groups: []\n",
+            ),
+        ]);
+        let cand = Candidate {
+            origin: "f".into(),
+            object: obj(&[(
+                "mapUsers",
+                "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n  groups: [devs]\n",
+            )]),
+        };
+        let p = prepare(
+            Some(&live),
+            cand,
+            &[node(NODE, NodeRoleKind::Ec2Linux)],
+            false,
+            true,
+        );
+        let m = p.object.mapping();
+        assert!(
+            m.roles
+                .iter()
+                .any(|r| r.arn == "arn:aws:iam::123456789012:role/admin"),
+            "the live mapRoles was dropped: {:?}",
+            p.object.data
+        );
+        assert!(missing_node_roles(&m, &[node(NODE, NodeRoleKind::Ec2Linux)]).is_empty());
         assert_eq!(p.errors(), 0, "{:?}", p.analysis.findings);
     }
 

@@ -112,15 +112,19 @@ pub fn sim_bin() -> PathBuf {
 impl World {
     /// Builds the world of `tests/fixtures/scenarios/<name>.yaml`.
     pub fn start(name: &str) -> World {
+        World::start_file(&root().join(format!("tests/fixtures/scenarios/{name}.yaml")))
+    }
+
+    /// Builds the world of a scenario file (e.g. `sim/scenarios/incident.yaml`).
+    pub fn start_file(scenario: &Path) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let moto = Moto::start();
         let moto_url = moto.url.clone();
-        let scenario = root().join(format!("tests/fixtures/scenarios/{name}.yaml"));
         let state_path = dir.path().join("state.json");
         let log = std::fs::File::create(dir.path().join("sim.log")).expect("sim log");
         let child = Command::new(sim_bin())
             .arg("--scenario")
-            .arg(&scenario)
+            .arg(scenario)
             .args(["--moto", &moto_url, "--port", "0", "--state"])
             .arg(&state_path)
             .stdout(Stdio::null())
@@ -161,7 +165,7 @@ impl World {
         self.dir.path().join(rel)
     }
 
-    fn env_pairs(&self) -> Vec<(String, String)> {
+    pub fn env_pairs(&self) -> Vec<(String, String)> {
         let mut env = self.env.clone();
         env.push((
             "KUBECONFIG".into(),

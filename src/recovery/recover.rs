@@ -1,0 +1,380 @@
+//! The recover flow's decisions: the aws-auth to write, and the incident report.
+//!
+//! `recover` composes what other modules decide — the way in ([`super::diagnosis`]), the get-in
+//! plan ([`super::getin`]), the aws-auth write ([`super::restore`]: salvage, node roles, merge
+//! with the live object, lint, diff) — into one run. What is its own lives here, pure: the
+//! choice of candidate for an incident (a salvage of the broken live object unless a file is
+//! given), node roles mapped without their groups superseded (a lost node mapping is what turns
+//! a lock-out into an outage), and the incident report that the postmortem starts from
+//! (Markdown for people, JSON for tools).
+
+use super::restore::{self, AwsAuthObject, Candidate, Prepared};
+use crate::awsauth::{self, EffectiveMapping, NodeRoleFact, Section, SectionState, Severity};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// True when `arn` is mapped the way nodes need: an entry in force whose groups include
+/// `system:bootstrappers` and `system:nodes` (without them the node authenticates but cannot
+/// register, and goes NotReady all the same).
+pub fn node_role_mapped(m: &EffectiveMapping, arn: &str) -> bool {
+    let want = awsauth::principal::canonical_role_arn(arn)
+        .unwrap_or_else(|| arn.to_string())
+        .to_ascii_lowercase();
+    m.active_roles().any(|r| {
+        r.never_matches().is_none()
+            && r.arn.to_ascii_lowercase() == want
+            && ["system:bootstrappers", "system:nodes"]
+                .iter()
+                .all(|g| r.groups.iter().any(|x| x == g))
+    })
+}
+
+/// Node roles that the candidate maps, but without the node groups (a mis-indented list item
+/// under `groups:` is one plain scalar, `"system:bootstrappers - system:nodes"`: valid YAML,
+/// wrong groups). [`restore::complete_node_roles`] only adds roles that are absent, so here a
+/// canonical entry is appended after the incomplete one (the authenticator keeps the last
+/// entry of a role ARN). Returns the ARNs superseded.
+pub fn supersede_incomplete_node_roles(c: &mut Candidate, facts: &[NodeRoleFact]) -> Vec<String> {
+    let mapping = c.object.mapping();
+    if matches!(
+        mapping.sections.get(Section::MapRoles),
+        SectionState::Lost | SectionState::NotAList
+    ) {
+        return Vec::new();
+    }
+    let present: Vec<&NodeRoleFact> = facts
+        .iter()
+        .filter(|f| {
+            restore::missing_node_roles(&mapping, std::slice::from_ref(*f)).is_empty()
+                && !node_role_mapped(&mapping, &f.arn)
+        })
+        .collect();
+    let mut out = Vec::new();
+    for f in present {
+        let roles = c.object.data.entry("mapRoles".to_string()).or_default();
+        if !roles.is_empty() && !roles.ends_with('\n') {
+            roles.push('\n');
+        }
+        roles.push_str(&restore::node_role_entry(f));
+        out.push(f.arn.clone());
+    }
+    out
+}
+
+/// The aws-auth `recover` writes, through the restore engine: the candidate (`from`, or a
+/// salvage of the live object, or a rebuild from the node roles when there is no live object),
+/// node roles superseded or added, laid over the live object (nothing of it lost), linted and
+/// diffed. `Err` says why it cannot be written (lint errors refuse the write).
+pub fn prepare(
+    live: Option<&AwsAuthObject>,
+    from: Option<Candidate>,
+    node_roles: &[NodeRoleFact],
+) -> Result<Prepared, String> {
+    let mut notes = Vec::new();
+    let mut candidate = match (from, live) {
+        (Some(c), _) => c,
+        (None, Some(l)) => {
+            let (c, report) = restore::salvage_candidate(l).map_err(|e| e.to_string())?;
+            for i in &report.changed {
+                notes.push(format!(
+                    "salvage changed {} line {}: {}",
+                    i.section, i.line, i.message
+                ));
+            }
+            for i in &report.lost {
+                notes.push(format!(
+                    "salvage lost {} line {}: {}",
+                    i.section, i.line, i.message
+                ));
+            }
+            c
+        }
+        (None, None) => restore::rebuild(node_roles, &[]),
+    };
+    for arn in supersede_incomplete_node_roles(&mut candidate, node_roles) {
+        notes.push(format!(
+            "node role {arn} was mapped without system:bootstrappers/system:nodes: a complete entry supersedes it"
+        ));
+    }
+    let mut p = restore::prepare(live, candidate, node_roles, false, true);
+    p.notes.extend(notes);
+    let errors: Vec<String> = p
+        .analysis
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("[{}] {}", f.code, f.message))
+        .collect();
+    if let Some(first) = errors.first() {
+        return Err(format!(
+            "the new aws-auth would have {} lint error(s), the first: {first}",
+            errors.len()
+        ));
+    }
+    Ok(p)
+}
+
+/// One moment of the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub what: String,
+}
+
+/// A check made by logging in.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Who (an ARN, or a node role).
+    pub identity: String,
+    pub ok: bool,
+    pub detail: String,
+}
+
+/// Everything the postmortem needs from one `recover` run.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentReport {
+    pub cluster: String,
+    pub region: String,
+    /// `recovered`, `failed`, `interrupted`, `dry_run`.
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub operator: String,
+    /// The way in that was taken.
+    pub path: String,
+    /// Identities that acted, and as what.
+    pub identities: Vec<String>,
+    pub timeline: Vec<TimelineEntry>,
+    /// Every AWS call, counted per service.
+    pub aws_calls: BTreeMap<String, usize>,
+    pub aws_calls_total: usize,
+    /// Changes that were made (and are still in place unless noted).
+    pub changes: Vec<String>,
+    /// Temporary credentials removed at the end of the run.
+    pub cleaned_up: Vec<String>,
+    pub checks: Vec<Check>,
+    /// Files in the run directory that hold previous states.
+    pub backups: Vec<String>,
+    pub journal_dir: String,
+    /// The command that undoes the run.
+    pub undo_command: String,
+    /// What to run next, when the run did not finish.
+    pub next_command: Option<String>,
+    pub error: Option<String>,
+}
+
+impl IncidentReport {
+    /// The report as Markdown, for the postmortem.
+    pub fn markdown(&self) -> String {
+        let mut s = format!(
+            "# Incident report: EKS cluster `{}` ({})\n\n",
+            self.cluster, self.region
+        );
+        s.push_str(&format!("- **Status:** {}\n", self.status));
+        s.push_str(&format!(
+            "- **Started:** {}  **Finished:** {} ({:.1} s)\n",
+            self.started_at.to_rfc3339(),
+            self.finished_at.to_rfc3339(),
+            (self.finished_at - self.started_at).num_milliseconds() as f64 / 1000.0
+        ));
+        s.push_str(&format!("- **Operator:** `{}`\n", self.operator));
+        s.push_str(&format!("- **Way in:** {}\n", self.path));
+        if let Some(e) = &self.error {
+            s.push_str(&format!("- **Error:** {e}\n"));
+        }
+        s.push_str("\n## Identities used\n\n");
+        for i in &self.identities {
+            s.push_str(&format!("- {i}\n"));
+        }
+        s.push_str("\n## Timeline (UTC)\n\n| time | event |\n|---|---|\n");
+        for t in &self.timeline {
+            s.push_str(&format!(
+                "| {} | {} |\n",
+                t.at.format("%H:%M:%S%.3f"),
+                t.what.replace('|', "\\|")
+            ));
+        }
+        s.push_str(&format!(
+            "\n## AWS calls ({} in total)\n\n| service | calls |\n|---|---|\n",
+            self.aws_calls_total
+        ));
+        for (k, v) in &self.aws_calls {
+            s.push_str(&format!("| {k} | {v} |\n"));
+        }
+        s.push_str("\n## What changed\n\n");
+        list(&mut s, &self.changes, "nothing");
+        s.push_str("\n## Temporary credentials removed\n\n");
+        list(&mut s, &self.cleaned_up, "none");
+        s.push_str("\n## Verification (by logging in)\n\n");
+        for c in &self.checks {
+            s.push_str(&format!(
+                "- {} `{}`: {}\n",
+                if c.ok { "OK" } else { "FAILED" },
+                c.identity,
+                c.detail
+            ));
+        }
+        if self.checks.is_empty() {
+            s.push_str("- none made\n");
+        }
+        s.push_str("\n## Backups\n\n");
+        for b in &self.backups {
+            s.push_str(&format!("- `{}/{b}`\n", self.journal_dir));
+        }
+        if self.backups.is_empty() {
+            s.push_str("- none\n");
+        }
+        s.push_str(&format!(
+            "\n## How to undo\n\n```sh\n{}\n```\n\nIt reverses the run's changes in reverse order (the aws-auth write is put back from the backup above, \
+             access entries and keys are deleted, trust policies restored byte for byte); an authentication-mode switch cannot be undone.\n",
+            self.undo_command
+        ));
+        if let Some(n) = &self.next_command {
+            s.push_str(&format!("\n## Next\n\n```sh\n{n}\n```\n"));
+        }
+        s
+    }
+}
+
+fn list(s: &mut String, items: &[String], empty: &str) {
+    if items.is_empty() {
+        s.push_str(&format!("- {empty}\n"));
+    }
+    for i in items {
+        s.push_str(&format!("- {i}\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::awsauth::NodeRoleKind;
+
+    const NODE: &str = "arn:aws:iam::123456789012:role/eks-node-role";
+    const FARGATE: &str = "arn:aws:iam::123456789012:role/eks-fargate-pod-execution";
+
+    fn facts() -> Vec<NodeRoleFact> {
+        vec![
+            NodeRoleFact {
+                arn: NODE.into(),
+                kind: NodeRoleKind::Ec2Linux,
+                source: "general".into(),
+            },
+            NodeRoleFact {
+                arn: FARGATE.into(),
+                kind: NodeRoleKind::Fargate,
+                source: "fp".into(),
+            },
+        ]
+    }
+
+    fn object(pairs: &[(&str, &str)]) -> AwsAuthObject {
+        AwsAuthObject {
+            data: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..AwsAuthObject::default()
+        }
+    }
+
+    const BROKEN_USERS: &str = "- userarn: arn:aws:iam::123456789012:user/oncall\n  username: oncall\n groups:\n    - system:masters\n";
+
+    #[test]
+    fn salvage_of_the_incident_maps_people_and_nodes_and_keeps_other_keys() {
+        let live = object(&[
+            (
+                "mapRoles",
+                "- rolearn: arn:aws:iam::123456789012:role/team/ops/ops\n  username: ops\n  groups: [system:masters]\n",
+            ),
+            ("mapUsers", BROKEN_USERS),
+            ("mapAccounts", "- \"123456789012\"\n"),
+            ("custom", "kept"),
+        ]);
+        let p = prepare(Some(&live), None, &facts()).unwrap();
+        let m = p.object.mapping();
+        assert!(node_role_mapped(&m, NODE) && node_role_mapped(&m, FARGATE));
+        assert!(m.active_users().any(|u| u.arn.ends_with("user/oncall")));
+        assert_eq!(p.object.data["custom"], "kept");
+        assert!(p.object.data["mapAccounts"].contains("123456789012"));
+        assert!(!p.diff.is_empty());
+    }
+
+    #[test]
+    fn a_node_role_without_its_groups_is_superseded() {
+        let live = object(&[(
+            "mapRoles",
+            "- rolearn: arn:aws:iam::123456789012:role/eks-node-role\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n   - system:nodes\n",
+        )]);
+        assert!(!node_role_mapped(&live.mapping(), NODE));
+        let p = prepare(Some(&live), None, &facts()[..1]).unwrap();
+        assert!(
+            node_role_mapped(&p.object.mapping(), NODE),
+            "{:?}",
+            p.object.data
+        );
+        assert!(
+            p.notes.iter().any(|n| n.contains("supersedes")),
+            "{:?}",
+            p.notes
+        );
+    }
+
+    #[test]
+    fn a_file_with_errors_is_refused_and_no_live_object_is_a_rebuild() {
+        let bad = Candidate {
+            origin: "f".into(),
+            object: object(&[("mapUsers", BROKEN_USERS)]),
+        };
+        let err = prepare(None, Some(bad), &[]).unwrap_err();
+        assert!(err.contains("lint error"), "{err}");
+        let p = prepare(None, None, &facts()).unwrap();
+        assert!(node_role_mapped(&p.object.mapping(), FARGATE));
+    }
+
+    #[test]
+    fn report_markdown_has_every_section() {
+        let t = Utc::now();
+        let r = IncidentReport {
+            cluster: "prod".into(),
+            region: "us-east-1".into(),
+            status: "recovered".into(),
+            started_at: t,
+            finished_at: t,
+            operator: "arn:aws:iam::1:user/oncall".into(),
+            path: "temporary key".into(),
+            identities: vec!["operator".into()],
+            timeline: vec![TimelineEntry {
+                at: t,
+                what: "a | b".into(),
+            }],
+            aws_calls: BTreeMap::from([("eks".to_string(), 3), ("iam".to_string(), 2)]),
+            aws_calls_total: 5,
+            changes: vec!["wrote aws-auth".into()],
+            cleaned_up: vec![],
+            checks: vec![Check {
+                identity: "x".into(),
+                ok: true,
+                detail: "in".into(),
+            }],
+            backups: vec!["aws-auth.before.json".into()],
+            journal_dir: "/runs/x".into(),
+            undo_command: "eks-breakglass cleanup --journal /runs/x".into(),
+            next_command: None,
+            error: None,
+        };
+        let md = r.markdown();
+        for needle in [
+            "## Timeline",
+            "a \\| b",
+            "| eks | 3 |",
+            "5 in total",
+            "/runs/x/aws-auth.before.json",
+            "eks-breakglass cleanup --journal /runs/x",
+            "OK `x`",
+        ] {
+            assert!(md.contains(needle), "{needle}\n{md}");
+        }
+    }
+}
