@@ -213,6 +213,25 @@ fn every_command_uses_exactly_its_policy() {
     );
     w.deny(&op, &[]);
 
+    // diagnose and recover (dry runs) search like `creator`: node roles, CloudTrail, S3, and
+    // access entries (blind), before `record` puts creators on the tags.
+    for c in ["by-user", "by-role", "old"] {
+        r.expect("diagnose", &["diagnose", "--cluster", c], &[0]);
+    }
+    r.expect(
+        "recover",
+        &["recover", "--cluster", "old", "--dry-run"],
+        &[0],
+    );
+    w.deny(&op, &blind);
+    r.expect("diagnose", &["diagnose", "--cluster", "api-cluster"], &[0]);
+    r.expect(
+        "recover",
+        &["recover", "--cluster", "api-cluster", "--dry-run"],
+        &[0],
+    );
+    w.deny(&op, &[]);
+
     // record: CloudTrail, S3, over an older record (undo puts it back), access entries (blind).
     let rec_user = journal(&w, "rec-user");
     r.expect(
@@ -294,6 +313,26 @@ fn every_command_uses_exactly_its_policy() {
         ],
         &[0],
     );
+
+    // recover: as the creator user (temporary key), the creator role behind a trust patch
+    // (removed at the end) and verified as a role, the access-entry route with the mode switch.
+    // Exit 1 where the salvaged aws-auth maps nobody who could prove the result.
+    for args in [
+        vec!["--cluster", "by-user", "--via", "creator"],
+        vec!["--cluster", "by-locked-role"],
+        vec!["--cluster", "by-role", "--verify-as", deployer.as_str()],
+        vec![
+            "--cluster",
+            "to-switch-2",
+            "--via",
+            "access-entry",
+            "--allow-auth-mode-change",
+        ],
+    ] {
+        let mut a = vec!["recover", "--yes", "--wait", "3"];
+        a.extend(args);
+        r.expect("recover", &a, &[0, 1]);
+    }
 
     // assume-creator: a temporary key (deleted at the end, then kept), a trust patch, a
     // recreated role and user (refused by EKS: new unique ids, so a short --wait).
