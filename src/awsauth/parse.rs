@@ -126,8 +126,12 @@ pub struct Decoded {
     pub arn_pos: Option<Pos>,
     pub username_pos: Option<Pos>,
     pub groups_pos: Option<Pos>,
+    /// Per element of the `groups` backing array (see `groups_spare`).
     pub group_pos: Vec<Pos>,
     pub sso_pos: Option<Pos>,
+    /// Elements of the `groups` slice's backing array past its length (Go keeps them when a
+    /// later key shortens the slice, and a still later, longer array decodes onto them).
+    pub groups_spare: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -391,29 +395,36 @@ fn scalar_raw(node: &Node) -> Option<String> {
     node.scalar_value().map(str::to_string)
 }
 
-/// Decode `node` into a Go `string` field.
+/// Decode `node` into a Go `string` field. Only a string is stored (and then `true` is
+/// returned): `null` is a no-op for a string, and a value of another type is an
+/// `UnmarshalTypeError` that leaves the field as it was.
 fn decode_string(
     node: &Node,
     field: Field,
     item: Option<usize>,
     target: &mut String,
     errs: &mut Vec<TypeMismatch>,
-) {
+) -> bool {
     match json_type(node) {
         Ok("string") => {
             if let Some(v) = node.scalar_value() {
                 *target = v.to_string();
+                return true;
             }
+            false
         }
-        Ok("null") => {}
-        Ok(found) => errs.push(TypeMismatch {
-            field,
-            item,
-            found,
-            raw: scalar_raw(node),
-            pos: node.pos,
-        }),
-        Err(_) => {}
+        Ok("null") => false,
+        Ok(found) => {
+            errs.push(TypeMismatch {
+                field,
+                item,
+                found,
+                raw: scalar_raw(node),
+                pos: node.pos,
+            });
+            false
+        }
+        Err(_) => false,
     }
 }
 
@@ -452,35 +463,63 @@ fn decode_object(
         } else {
             last_for_field.push((f, idx));
         }
+        // Each key is decoded onto what earlier keys left (Go's encoding/json): a value that is
+        // not assigned (`null` into a string, a wrong type) leaves the earlier value, and its
+        // position, in place.
         match f {
             Field::RoleArn => {
-                decode_string(vnode, f, None, &mut d.rolearn, errs);
-                d.arn_pos = Some(vnode.pos);
+                if decode_string(vnode, f, None, &mut d.rolearn, errs) {
+                    d.arn_pos = Some(vnode.pos);
+                }
             }
             Field::UserArn => {
-                decode_string(vnode, f, None, &mut d.userarn, errs);
-                d.arn_pos = Some(vnode.pos);
+                if decode_string(vnode, f, None, &mut d.userarn, errs) {
+                    d.arn_pos = Some(vnode.pos);
+                }
             }
             Field::Username => {
-                decode_string(vnode, f, None, &mut d.username, errs);
-                d.username_pos = Some(vnode.pos);
+                if decode_string(vnode, f, None, &mut d.username, errs) {
+                    d.username_pos = Some(vnode.pos);
+                }
             }
-            Field::UserId => decode_string(vnode, f, None, &mut d.userid, errs),
+            Field::UserId => {
+                decode_string(vnode, f, None, &mut d.userid, errs);
+            }
             Field::Groups => {
-                d.groups_pos = Some(vnode.pos);
                 match (&vnode.kind, json_type(vnode)) {
                     (NodeKind::Seq(items), _) => {
-                        // Go reuses the slice's existing elements and truncates to the new length.
+                        d.groups_pos = Some(vnode.pos);
+                        // Go decodes each item into the element already at that index of the
+                        // slice's backing array (within its capacity, even past its length: a
+                        // slice an earlier key shortened still holds the old elements there),
+                        // then sets the length. An empty array makes a fresh empty slice.
                         let mut g = d.groups.take().unwrap_or_default();
-                        g.resize(items.len().max(g.len()), String::new());
-                        g.truncate(items.len());
-                        d.group_pos = items.iter().map(|i| i.pos).collect();
-                        for (i, item) in items.iter().enumerate() {
-                            decode_string(item, f, Some(i), &mut g[i], errs);
+                        g.append(&mut d.groups_spare);
+                        if items.is_empty() {
+                            g.clear();
+                        } else if g.len() < items.len() {
+                            g.resize(items.len(), String::new());
                         }
+                        // `group_pos` runs parallel to the whole backing array.
+                        let mut pos: Vec<Pos> = std::mem::take(&mut d.group_pos);
+                        pos.truncate(g.len());
+                        for (i, item) in items.iter().enumerate() {
+                            let stored = decode_string(item, f, Some(i), &mut g[i], errs);
+                            if stored || i >= pos.len() {
+                                pos.resize(pos.len().max(i + 1), item.pos);
+                                pos[i] = item.pos;
+                            }
+                        }
+                        d.groups_spare = g.split_off(items.len());
+                        d.group_pos = pos;
                         d.groups = Some(g);
                     }
-                    (_, Ok("null")) => d.groups = None,
+                    (_, Ok("null")) => {
+                        d.groups_pos = Some(vnode.pos);
+                        d.groups = None;
+                        d.groups_spare.clear();
+                        d.group_pos.clear();
+                    }
                     (_, Ok(found)) => errs.push(TypeMismatch {
                         field: f,
                         item: None,
@@ -496,33 +535,16 @@ fn decode_object(
                 match json_type(vnode) {
                     Ok("null") => d.sso = None,
                     Ok("object") => {
-                        let mut sso = d.sso.take().unwrap_or_default();
-                        let mut sub = Decoded::default();
+                        // An object is decoded into the matcher the pointer already holds (an
+                        // earlier `SSO:` key's), field by field: what it does not assign stays.
+                        let mut sub = Decoded {
+                            sso: Some(d.sso.take().unwrap_or_default()),
+                            ..Decoded::default()
+                        };
                         let mut sub_keys = Vec::new();
                         decode_object(vnode, Field::SSO_FIELDS, &mut sub_keys, errs, &mut sub);
-                        // decode_object stored SSO fields through the sub-decoder's `sso` slot.
-                        if let Some(s) = sub.sso {
-                            if sub_keys
-                                .iter()
-                                .any(|k| k.field.map(|f| f.0) == Some(Field::PermissionSetName))
-                            {
-                                sso.permission_set_name = s.permission_set_name;
-                            }
-                            if sub_keys
-                                .iter()
-                                .any(|k| k.field.map(|f| f.0) == Some(Field::AccountId))
-                            {
-                                sso.account_id = s.account_id;
-                            }
-                            if sub_keys
-                                .iter()
-                                .any(|k| k.field.map(|f| f.0) == Some(Field::Partition))
-                            {
-                                sso.partition = s.partition;
-                            }
-                        }
                         keys.extend(sub_keys);
-                        d.sso = Some(sso);
+                        d.sso = sub.sso;
                     }
                     Ok(found) => {
                         // Go allocates the pointer before it notices the type mismatch.
@@ -899,6 +921,140 @@ mod tests {
         assert_eq!(
             l.entries[0].decoded.userarn,
             "arn:aws:iam::111122223333:user/low"
+        );
+    }
+
+    #[test]
+    fn tagged_merge_keys_merge_and_quoted_ones_do_not() {
+        let text = "- &base {rolearn: arn:aws:iam::111122223333:role/base, username: base}\n\
+                    - !!merge \"<<\": *base\n  username: a\n\
+                    - ! '<<': *base\n  username: b\n\
+                    - \"<<\": *base\n  username: c\n";
+        let l = load_section(Section::MapRoles, Some(text));
+        assert_eq!(l.state, SectionState::Loaded);
+        let arns: Vec<&str> = l
+            .entries
+            .iter()
+            .map(|e| e.decoded.rolearn.as_str())
+            .collect();
+        assert_eq!(
+            arns,
+            [
+                "arn:aws:iam::111122223333:role/base",
+                "arn:aws:iam::111122223333:role/base",
+                "arn:aws:iam::111122223333:role/base",
+                "",
+            ]
+        );
+        assert_eq!(l.entries[1].decoded.username, "a");
+        assert!(l.entries[1].invalid.is_none());
+        assert!(l.entries[2].invalid.is_none());
+        // A plain quoted "<<" is the literal key `<<`: unknown, so the entry has no rolearn.
+        assert!(
+            l.entries[3]
+                .keys
+                .iter()
+                .any(|k| k.key == "<<" && k.field.is_none())
+        );
+        assert!(l.entries[3].invalid.is_some());
+        // A tagged merge with a scalar value fails the section like a plain one.
+        let l = load_section(Section::MapRoles, Some("- !!merge \"<<\": 1\n"));
+        assert_eq!(l.state, SectionState::Lost);
+        let l = load_section(Section::MapRoles, Some("- \"<<\": 1\n  rolearn: x\n"));
+        assert_eq!(l.state, SectionState::Loaded);
+    }
+
+    #[test]
+    fn null_under_a_later_spelling_leaves_the_earlier_value() {
+        // "SSO" < "sso": the second object is decoded into the matcher the first allocated.
+        let l = load_section(
+            Section::MapRoles,
+            Some(
+                "- SSO: {permissionSetName: Admin, accountID: '111122223333'}\n  sso: {permissionSetName: null}\n  username: a\n",
+            ),
+        );
+        let e = &l.entries[0];
+        assert!(e.invalid.is_none(), "{:?}", e.invalid);
+        let sso = e.decoded.sso.as_ref().expect("sso");
+        assert_eq!(sso.permission_set_name, "Admin");
+        assert_eq!(sso.account_id, "111122223333");
+        // A later object assigns what it holds and keeps the rest.
+        let l = load_section(
+            Section::MapRoles,
+            Some(
+                "- SSO: {permissionSetName: Admin, accountID: '111122223333'}\n  sso: {PermissionSetName: Dev, partition: aws}\n",
+            ),
+        );
+        let sso = l.entries[0].decoded.sso.as_ref().expect("sso");
+        assert_eq!(
+            (
+                sso.permission_set_name.as_str(),
+                sso.account_id.as_str(),
+                sso.partition.as_str()
+            ),
+            ("Dev", "111122223333", "aws")
+        );
+        // null into the pointer itself makes it nil.
+        let l = load_section(
+            Section::MapRoles,
+            Some(
+                "- SSO: {permissionSetName: Admin, accountID: '111122223333'}\n  sso: null\n  rolearn: arn:aws:iam::111122223333:role/r\n",
+            ),
+        );
+        assert!(l.entries[0].decoded.sso.is_none());
+        assert!(l.entries[0].invalid.is_none());
+        // null or a wrong type into a string leaves the earlier value and its position.
+        let l = load_section(
+            Section::MapRoles,
+            Some(
+                "- RoleArn: arn:aws:iam::111122223333:role/a\n  rolearn: null\n  UserName: u\n  username: 5\n",
+            ),
+        );
+        let d = &l.entries[0].decoded;
+        assert_eq!(d.rolearn, "arn:aws:iam::111122223333:role/a");
+        assert_eq!(d.arn_pos.map(|p| p.line), Some(1));
+        assert_eq!(d.username, "u");
+        assert_eq!(d.username_pos.map(|p| p.line), Some(3));
+    }
+
+    #[test]
+    fn groups_decode_onto_the_earlier_slice() {
+        let groups = |text: &str| {
+            load_section(Section::MapRoles, Some(text)).entries[0]
+                .decoded
+                .groups
+                .clone()
+        };
+        let arn = "- rolearn: arn:aws:iam::111122223333:role/a\n";
+        // null into the slice makes it nil.
+        assert_eq!(
+            groups(&format!("{arn}  Groups: [a]\n  groups: null\n")),
+            None
+        );
+        // Items are decoded onto the elements there: null or a wrong type keeps the old one.
+        assert_eq!(
+            groups(&format!("{arn}  Groups: [a, b, c]\n  groups: [x, null]\n")),
+            Some(vec!["x".to_string(), "b".to_string()])
+        );
+        // Shortening keeps the backing array; a longer array later decodes onto it again.
+        // Order: GROUPS < Groups < groups.
+        assert_eq!(
+            groups(&format!(
+                "{arn}  GROUPS: [a, b, c]\n  Groups: [x]\n  groups: [z, null, 7]\n"
+            )),
+            Some(vec!["z".to_string(), "b".to_string(), "c".to_string()])
+        );
+        // An empty array is a fresh empty slice: nothing is kept behind it.
+        assert_eq!(
+            groups(&format!(
+                "{arn}  GROUPS: [a, b]\n  Groups: []\n  groups: [null, null]\n"
+            )),
+            Some(vec![String::new(), String::new()])
+        );
+        // A wrong type leaves the slice as it was.
+        assert_eq!(
+            groups(&format!("{arn}  Groups: [a]\n  groups: x\n")),
+            Some(vec!["a".to_string()])
         );
     }
 

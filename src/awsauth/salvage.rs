@@ -177,6 +177,7 @@ fn emit_item(out: &mut String, n: &Node) {
         pos: n.pos,
         tag: None,
         flow: false,
+        alias: false,
     };
     emit_generic(out, &wrapper);
 }

@@ -44,6 +44,9 @@ pub struct Node {
     pub tag: Option<Box<str>>,
     /// Whether a collection was written in flow style (`[..]`, `{..}`).
     pub flow: bool,
+    /// The node was written as an alias (`*a`) and is a copy of the anchored node. go-yaml v2
+    /// keeps alias nodes apart, and an alias is never a merge key.
+    pub alias: bool,
 }
 
 /// The implicit type go-yaml v2 gives a scalar.
@@ -152,13 +155,15 @@ impl<'t> Builder<'t> {
     }
 }
 
+/// The resolved tag, in go-yaml's `shortTag` form: `tag:yaml.org,2002:x` however it was spelled
+/// (`!!x`, `!<tag:yaml.org,2002:x>`, a `%TAG` handle) is `!!x`; the non-specific tag is `!`.
 fn tag_text(tag: &Option<std::borrow::Cow<'_, granit_parser::Tag>>) -> Option<Box<str>> {
     tag.as_ref().map(|t| {
         let (handle, suffix) = t.parts();
-        if handle == "tag:yaml.org,2002:" {
-            format!("!!{suffix}").into_boxed_str()
-        } else {
-            format!("{handle}{suffix}").into_boxed_str()
+        let full = format!("{handle}{suffix}");
+        match full.strip_prefix("tag:yaml.org,2002:") {
+            Some(short) => format!("!!{short}").into_boxed_str(),
+            None => full.into_boxed_str(),
         }
     })
 }
@@ -242,6 +247,8 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                         pos: start,
                     });
                 }
+                let mut target = target;
+                target.alias = true;
                 if let Some(root) = b.push(target, 0) {
                     current_root = Some(root);
                 }
@@ -263,6 +270,7 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                     pos: start,
                     tag: tag_text(&tag),
                     flow: false,
+                    alias: false,
                 };
                 if let Some(root) = b.push(node, anchor) {
                     current_root = Some(root);
@@ -275,6 +283,7 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                     pos: start,
                     tag: tag_text(&tag),
                     flow: matches!(style, granit_parser::StructureStyle::Flow),
+                    alias: false,
                 };
                 b.stack.push((Frame::Seq(node, Vec::new()), anchor));
             }
@@ -285,6 +294,7 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                     pos: start,
                     tag: tag_text(&tag),
                     flow: matches!(style, granit_parser::StructureStyle::Flow),
+                    alias: false,
                 };
                 b.stack.push((Frame::Map(node, Vec::new(), None), anchor));
             }
@@ -505,10 +515,22 @@ impl Node {
         }
     }
 
-    /// A plain `<<` key: go-yaml's merge key.
+    /// go-yaml v2's merge key (`decode.go`, `isMerge`): a scalar (not an alias) `<<` that is
+    /// implicit or tagged `tag:yaml.org,2002:merge`. Implicit is libyaml's `plain_implicit`: plain
+    /// and untagged, or tagged with the non-specific `!` whatever its style. So `<<`, `!!merge
+    /// "<<"`, `! "<<"` and `! <<` merge; `"<<"`, `'<<'`, `!!str <<` and `*alias` are the
+    /// ordinary key `<<`.
     pub fn is_merge_key(&self) -> bool {
-        matches!(&self.kind, NodeKind::Scalar { value, style: Style::Plain } if value == "<<")
-            && (self.tag.is_none() || self.tag.as_deref() == Some("!!merge"))
+        let NodeKind::Scalar { value, style } = &self.kind else {
+            return false;
+        };
+        if value != "<<" || self.alias {
+            return false;
+        }
+        match self.tag.as_deref() {
+            None => *style == Style::Plain,
+            Some(tag) => tag == "!" || tag == "!!merge",
+        }
     }
 
     /// Look up a string key in a mapping node (exact match, last one wins as in go-yaml).
@@ -580,6 +602,71 @@ mod tests {
         assert!(parse_first("- rolearn: a\n\tusername: b\n").is_err());
         let doc = parse_first("- username: {{SessionName}}\n").expect("flow map parses");
         assert!(doc.root.is_some());
+    }
+
+    /// The first key of the first mapping of `text`.
+    fn first_key(text: &str) -> Node {
+        let root = parse_first(text).expect("parses").root.expect("root");
+        let NodeKind::Map(pairs) = root.kind else {
+            panic!("mapping expected")
+        };
+        pairs[0].0.clone()
+    }
+
+    #[test]
+    fn merge_keys_follow_go_yaml_v2_is_merge() {
+        // Implicit (plain untagged, or the non-specific `!` in any style) or tagged !!merge.
+        for text in [
+            "<<: {a: 1}\n",
+            "!!merge <<: {a: 1}\n",
+            "!!merge \"<<\": {a: 1}\n",
+            "!!merge '<<': {a: 1}\n",
+            "! \"<<\": {a: 1}\n",
+            "! <<: {a: 1}\n",
+            "!<!> '<<': {a: 1}\n",
+            "!<tag:yaml.org,2002:merge> \"<<\": {a: 1}\n",
+            "%TAG !y! tag:yaml.org,2002:\n--- \n!y!merge \"<<\": {a: 1}\n",
+        ] {
+            assert!(first_key(text).is_merge_key(), "{text:?} is a merge key");
+        }
+        // Quoted or block without a tag, another tag, another value, or an alias: the key `<<`.
+        for text in [
+            "\"<<\": {a: 1}\n",
+            "'<<': {a: 1}\n",
+            "? >-\n  <<\n: {a: 1}\n",
+            "!!str <<: {a: 1}\n",
+            "!custom <<: {a: 1}\n",
+            "!!merge x: {a: 1}\n",
+            "<<<: {a: 1}\n",
+        ] {
+            assert!(
+                !first_key(text).is_merge_key(),
+                "{text:?} is not a merge key"
+            );
+        }
+        let doc = parse_first("- &k <<\n- *k : {a: 1}\n").expect("parses");
+        let NodeKind::Seq(items) = doc.root.expect("root").kind else {
+            panic!("sequence expected")
+        };
+        let NodeKind::Map(pairs) = &items[1].kind else {
+            panic!("mapping expected")
+        };
+        assert!(pairs[0].0.alias);
+        assert!(
+            !pairs[0].0.is_merge_key(),
+            "an aliased << is an ordinary key"
+        );
+    }
+
+    #[test]
+    fn tags_are_kept_in_short_form() {
+        assert_eq!(first_key("!!str a: 1\n").tag.as_deref(), Some("!!str"));
+        assert_eq!(
+            first_key("!<tag:yaml.org,2002:str> a: 1\n").tag.as_deref(),
+            Some("!!str")
+        );
+        assert_eq!(first_key("! a: 1\n").tag.as_deref(), Some("!"));
+        assert_eq!(first_key("!x a: 1\n").tag.as_deref(), Some("!x"));
     }
 
     #[test]

@@ -670,16 +670,24 @@ fn refuse(g: &Globals, p: &Prepared, force: bool) -> Result<Option<u8>, AppError
         return Ok(None);
     }
     eprint!("{}", print_findings(p));
+    if p.introduced_errors() == 0 {
+        eprintln!(
+            "warning: {} lint error(s) above are already in the live aws-auth, in what the new version keeps of it; \
+             the restore does not make them worse (fix them later with `eks-breakglass aws-auth edit`)",
+            p.errors()
+        );
+        return Ok(None);
+    }
     if force {
         eprintln!(
             "warning: the new version has {} lint error(s); --force writes it anyway after confirmation",
-            p.errors()
+            p.introduced_errors()
         );
         return Ok(None);
     }
     eprintln!(
         "refused: the new version has {} lint error(s); the authenticator would lose what is shown above. Nothing was written.",
-        p.errors()
+        p.introduced_errors()
     );
     if g.json() {
         println!(

@@ -332,12 +332,48 @@ pub struct Prepared {
     pub notes: Vec<String>,
     /// Nothing would change (data, labels and annotations equal the live object's).
     pub unchanged: bool,
+    /// Lint errors the live object already has, unchanged, in what the new version keeps of it
+    /// (e.g. a role ARN with a path that never matched). Reported, not refused: the write does
+    /// not make them worse, and refusing would block a restore at 3 a.m. over an old entry.
+    pub preexisting_errors: usize,
 }
 
 impl Prepared {
+    /// All lint errors of the new version.
     pub fn errors(&self) -> usize {
         self.analysis.errors()
     }
+
+    /// The lint errors the write would introduce: these refuse it.
+    pub fn introduced_errors(&self) -> usize {
+        self.errors().saturating_sub(self.preexisting_errors)
+    }
+}
+
+/// How many of `new`'s errors the `old` analysis has too (same rule, section and message).
+fn preexisting(new: &Analysis, old: Option<&Analysis>) -> usize {
+    let Some(old) = old else { return 0 };
+    let key = |f: &crate::awsauth::Finding| (f.code, f.section.clone(), f.message.clone());
+    let mut old_errors: Vec<_> = old
+        .findings
+        .iter()
+        .filter(|f| f.severity == crate::awsauth::Severity::Error)
+        .map(key)
+        .collect();
+    new.findings
+        .iter()
+        .filter(|f| f.severity == crate::awsauth::Severity::Error)
+        .filter(|f| {
+            let k = key(f);
+            match old_errors.iter().position(|o| *o == k) {
+                Some(i) => {
+                    old_errors.swap_remove(i);
+                    true
+                }
+                None => false,
+            }
+        })
+        .count()
 }
 
 /// Completes, merges, lints and diffs a candidate against the live object. `merge_live` lays
@@ -388,6 +424,8 @@ pub fn prepare(
         },
     };
     let analysis = awsauth::analyze(&merged.object.document("candidate"), &facts);
+    let live_analysis = live.map(|l| awsauth::analyze(&l.document("live"), &facts));
+    let preexisting_errors = preexisting(&analysis, live_analysis.as_ref());
     let old = live.map(AwsAuthObject::mapping).unwrap_or_default();
     let diff = awsauth::diff_mappings(&old, &analysis.effective);
     Prepared {
@@ -397,6 +435,7 @@ pub fn prepare(
         diff,
         missing_node_roles: missing,
         notes: merged.notes,
+        preexisting_errors,
     }
 }
 
@@ -670,6 +709,29 @@ mod tests {
         );
         assert!(missing_node_roles(&m, &[node(NODE, NodeRoleKind::Ec2Linux)]).is_empty());
         assert_eq!(p.errors(), 0, "{:?}", p.analysis.findings);
+    }
+
+    #[test]
+    fn errors_already_in_the_live_object_do_not_refuse_a_restore() {
+        let with_path = "- rolearn: arn:aws:iam::123456789012:role/team/ops\n  username: ops\n  groups: [system:masters]\n";
+        let live = obj(&[("mapRoles", with_path)]);
+        let cand = Candidate {
+            origin: "f".into(),
+            object: obj(&[(
+                "mapUsers",
+                "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n",
+            )]),
+        };
+        let p = prepare(Some(&live), cand, &[], false, true);
+        assert_eq!(p.errors(), 1, "{:?}", p.analysis.findings);
+        assert_eq!(p.introduced_errors(), 0);
+        // The same entry brought in by the candidate is an error the write introduces.
+        let cand = Candidate {
+            origin: "f".into(),
+            object: obj(&[("mapRoles", with_path)]),
+        };
+        let p = prepare(Some(&obj(&[])), cand, &[], false, true);
+        assert_eq!(p.introduced_errors(), 1);
     }
 
     #[test]
