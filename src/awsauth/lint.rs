@@ -94,7 +94,7 @@ rules! {
     "AA026" Warning "sso-matcher" "an sso: matcher entry: the authenticator's SSO matching is feature-gated off by default (uncertain on EKS)";
     "AA027" Warning "arn-in-wrong-section" "a user ARN in mapRoles or a role ARN in mapUsers: it matches, but belongs in the other section";
     "AA028" Warning "extra-document" "a `---` document separator: the authenticator reads only the first document of the value";
-    "AA029" Warning "duplicate-entry-key" "a key is given twice in one entry (or in two spellings): only one value is used";
+    "AA029" Warning "duplicate-entry-key" "a key is given twice in one entry (or in two spellings): the values are applied in order, usually the later wins";
     "AA030" Warning "unknown-placeholder" "a {{...}} placeholder the authenticator does not know stays literal";
     "AA031" Warning "empty-username" "an entry without a username";
     "AA032" Warning "wrong-namespace" "the ConfigMap is not in kube-system";
@@ -591,7 +591,7 @@ fn entries(cx: &mut Ctx<'_>, load: &SectionLoad) {
                     key,
                     k.pos,
                     format!(
-                        "{:?} and {winner:?} fill the same field: the value under {winner:?} is used",
+                        "{:?} and {winner:?} fill the same field: they are applied in order, so {winner:?} overrides it (a null leaves the earlier value, an object merges into it)",
                         k.key
                     ),
                     Some(format!("keep one of {:?} and {winner:?}", k.key)),
@@ -603,7 +603,7 @@ fn entries(cx: &mut Ctx<'_>, load: &SectionLoad) {
                     key,
                     k.pos,
                     format!(
-                        "key {:?} is given twice in this entry (first at value line {}): this later value is used",
+                        "key {:?} is given twice in this entry (first at value line {}): the later value overrides the first (a null leaves it, an object merges into it)",
                         k.key, first.line
                     ),
                     Some("remove one of them".into()),
