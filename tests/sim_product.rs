@@ -301,3 +301,45 @@ fn kubectl_through_the_product_kubeconfig() {
             .contains("dev-admin")
     );
 }
+
+#[test]
+fn the_call_log_counts_each_aws_call_once() {
+    let w = World::start(&common::read(&common::fixture(
+        "scenarios/auth-matrix.yaml",
+    )));
+    w.clear_calls();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("calls.jsonl");
+    let out = w
+        .product()
+        .args([
+            "creator",
+            "--cluster",
+            "prod",
+            "--call-log",
+            log.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.code().is_some_and(|c| c == 0 || c == 5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ours: Vec<Value> = common::read(&log)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let count = |action: &str| ours.iter().filter(|r| r["action"] == action).count();
+    let sim_lookups = w.calls("cloudtrail", "LookupEvents").len();
+    assert!(sim_lookups >= 1);
+    assert_eq!(
+        count("cloudtrail:LookupEvents"),
+        sim_lookups,
+        "LookupEvents in the call log vs received by the sim"
+    );
+    assert_eq!(
+        count("eks:DescribeCluster"),
+        w.calls("eks", "DescribeCluster").len()
+    );
+}

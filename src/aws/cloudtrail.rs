@@ -75,14 +75,14 @@ pub fn backoff(attempt: u32, jitter: f64) -> Duration {
     exp.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
 }
 
-/// The context's CloudTrail client (endpoint, credentials, call log) with the SDK's retries off.
+/// The context's CloudTrail client (endpoint, credentials, call log — already registered by
+/// `ctx.cloudtrail()`) with the SDK's retries off.
 fn client(ctx: &AwsContext) -> aws_sdk_cloudtrail::Client {
     let conf = ctx
         .cloudtrail()
         .config()
         .to_builder()
         .retry_config(RetryConfig::disabled())
-        .interceptor(ctx.calls.interceptor())
         .build();
     aws_sdk_cloudtrail::Client::from_conf(conf)
 }
