@@ -4,12 +4,10 @@
 //! `scripts/bench.sh audit`, never asserted here.
 
 mod common;
-#[path = "getin_support/mod.rs"]
-mod support;
 
+use common::world::{World, text};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use support::{World, text};
 
 const ACCOUNT: &str = "123456789012";
 
@@ -328,7 +326,7 @@ fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
     let aws = |args: &[&str]| {
         let out = std::process::Command::new(common::venv_bin("aws"))
             .args(args)
-            .args(["--endpoint-url", &w.moto_url, "--output", "json"])
+            .args(["--endpoint-url", &w.moto.url, "--output", "json"])
             .envs(w.env.clone())
             .env("AWS_CONFIG_FILE", "/dev/null")
             .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
@@ -359,7 +357,7 @@ fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
     let calls = w.path("org-calls.jsonl");
     let out = w
         .product()
-        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &w.moto_url)
+        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &w.moto.url)
         .args([
             "audit",
             "--org-role",

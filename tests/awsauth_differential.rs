@@ -4,8 +4,7 @@
 //! written to a cluster.
 
 mod common;
-#[path = "common/world.rs"]
-mod world;
+use common::world;
 
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -98,12 +97,14 @@ fn sim_view(w: &World, data: &BTreeMap<String, String>) -> Value {
     let (status, body) = http(
         "PUT",
         &format!("{}/clusters/prod/aws-auth", w.admin),
+        &[("Content-Type", "application/json")],
         &json!({"data": data}).to_string(),
     );
     assert_eq!(status, 200, "{body}");
     let (status, body) = http(
         "GET",
         &format!("{}/clusters/prod/effective-mapping", w.admin),
+        &[],
         "",
     );
     assert_eq!(status, 200, "{body}");
@@ -138,7 +139,7 @@ fn sim_view(w: &World, data: &BTreeMap<String, String>) -> Value {
 
 #[test]
 fn product_and_sim_load_the_same_mappings() {
-    let w = World::start(&common::read(&common::fixture(
+    let w = World::start_yaml(&common::read(&common::fixture(
         "scenarios/differential.yaml",
     )));
     let dir = common::fixture("aws-auth");

@@ -2,8 +2,7 @@
 //! DescribeCluster, a locally made EKS token and the Kubernetes API (moto + eks-sim).
 
 mod common;
-#[path = "common/world.rs"]
-mod world;
+use common::world;
 
 use world::World;
 
@@ -36,7 +35,7 @@ cloudtrail:
 
 #[test]
 fn live_aws_auth_is_linted_shown_salvaged_and_diffed() {
-    let w = World::start(SCENARIO);
+    let w = World::start_yaml(SCENARIO);
     let out = w
         .product()
         .args(["aws-auth", "lint", "--cluster", "prod"])

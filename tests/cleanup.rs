@@ -7,8 +7,9 @@ mod common;
 #[path = "getin_support/mod.rs"]
 mod support;
 
+use common::world::{World, arn, finish, signal, text};
 use std::time::Duration;
-use support::{Rule, Trap, World, arn, events, finish, signal, text};
+use support::{Rule, Trap, events};
 
 #[test]
 fn sigkill_after_iam_created_a_key_but_before_the_journal_knew_then_cleanup_restores_iam() {

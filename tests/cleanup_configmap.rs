@@ -6,6 +6,7 @@ mod common;
 #[path = "getin_support/mod.rs"]
 mod support;
 
+use common::world::{World, http, text};
 use eks_breakglass::aws::AwsContext;
 use eks_breakglass::aws::plan_runner::AwsRunner;
 use eks_breakglass::aws::{eks, token};
@@ -13,7 +14,7 @@ use eks_breakglass::k8s::{ApiTarget, KubeClient};
 use eks_breakglass::recovery::journal::{Event, Journal};
 use eks_breakglass::recovery::plan::{self, Action, Interrupt, Outcome, Plan, SavedState, Undo};
 use std::collections::BTreeMap;
-use support::{World, events, http, text};
+use support::events;
 
 async fn operator_context(w: &World) -> AwsContext {
     let creds = aws_credential_types::Credentials::new(

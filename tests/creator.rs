@@ -1,8 +1,7 @@
 //! `creator` end to end: the real binary against moto + eks-sim scenarios (issue 5 acceptance).
 
 mod common;
-#[path = "common/world.rs"]
-mod world;
+use common::world;
 
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -44,7 +43,7 @@ fn scenario(clusters: &str) -> String {
 
 #[test]
 fn iam_user_alive_is_usable_in_one_lookup() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -60d\n    creator: {user: platform-admin}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -73,7 +72,7 @@ fn iam_user_alive_is_usable_in_one_lookup() {
 
 #[test]
 fn human_report_ends_with_the_next_command() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -3d\n    creator: {user: platform-admin}\n",
     ));
     let out = w
@@ -94,7 +93,7 @@ fn human_report_ends_with_the_next_command() {
 
 #[test]
 fn deleted_user_is_found_but_unusable() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -20d\n    creator: {user: platform-admin, deleted: true}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -111,7 +110,7 @@ fn deleted_user_is_found_but_unusable() {
 
 #[test]
 fn recreated_user_has_another_unique_id() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -20d\n    creator: {user: platform-admin, deleted: true, recreated: true}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -131,7 +130,7 @@ fn recreated_user_has_another_unique_id() {
 
 #[test]
 fn role_with_a_path_assumed_by_a_session() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -10d\n    creator: {kind: role, role: ops, session: bob}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -152,7 +151,7 @@ fn role_with_a_path_assumed_by_a_session() {
 
 #[test]
 fn identity_center_role_points_to_sso_sign_in() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -10d\n    creator: {kind: sso, permissionSet: PlatformAdmin, session: carol@example.com}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -182,7 +181,7 @@ fn identity_center_role_points_to_sso_sign_in() {
 
 #[test]
 fn root_creator_is_said_plainly() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -10d\n    creator: {kind: root}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -197,7 +196,7 @@ fn root_creator_is_said_plainly() {
 
 #[test]
 fn cloudformation_created_cluster() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -10d\n    creator: {kind: cloudformation, role: cfn-exec}\n    tags: {alpha.eksctl.io/cluster-name: prod}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -217,7 +216,7 @@ fn cloudformation_created_cluster() {
 
 #[test]
 fn a_reused_name_never_gives_the_old_clusters_creator() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -5d\n    creator: {user: platform-admin}\n    reusedName:\n      createdAt: -6d\n      creator: {user: oncall}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -230,7 +229,7 @@ fn a_reused_name_never_gives_the_old_clusters_creator() {
 
 #[test]
 fn bootstrap_creator_admin_disabled_points_to_grant() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -10d\n    authenticationMode: API_AND_CONFIG_MAP\n    bootstrapClusterCreatorAdminPermissions: false\n    creator: {user: platform-admin}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -262,7 +261,7 @@ fn bootstrap_creator_admin_disabled_points_to_grant() {
 
 #[test]
 fn hundred_thousand_events_take_at_most_two_lookups_and_two_seconds() {
-    let w = World::start(
+    let w = World::start_yaml(
         "region: us-east-1\niam:\n  users:\n    - name: oncall\n    - name: builder\noperator: oncall\n\
          clusters:\n  - name: prod\n    createdAt: -30d\n    creator: {user: builder}\n\
          cloudtrail:\n  throttle: {off: true}\n  noise: {eventsPerDay: 1112, days: 90, seed: 42}\n",
@@ -288,7 +287,7 @@ fn hundred_thousand_events_take_at_most_two_lookups_and_two_seconds() {
 
 #[test]
 fn throttled_bursts_never_fail_and_say_so_verbosely() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -10d\n    creator: {user: platform-admin}\n",
     ));
     w.set_throttle(2.0, 2.0);
@@ -336,7 +335,7 @@ fn throttled_bursts_never_fail_and_say_so_verbosely() {
 
 #[test]
 fn a_cluster_200_days_old_is_found_in_the_trail_logs() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -200d\n    creator: {user: platform-admin}\n\
          cloudtrail:\n  trail: {name: main, bucket: org-trail-logs, prefix: audit}\n",
     ));
@@ -369,7 +368,7 @@ fn a_cluster_200_days_old_is_found_in_the_trail_logs() {
 
 #[test]
 fn no_trail_means_not_found_with_the_manual_step() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -200d\n    creator: {user: platform-admin}\n",
     ));
     let out = w
@@ -387,7 +386,7 @@ fn no_trail_means_not_found_with_the_manual_step() {
 
 #[test]
 fn missing_permissions_name_the_action_and_keep_the_partial_result() {
-    let w = World::start(&format!(
+    let w = World::start_yaml(&format!(
         "{}clusters:\n  - name: prod\n    createdAt: -10d\n    creator: {{user: platform-admin}}\n    tags:\n      eks-breakglass/creator-arn: arn:aws:iam::123456789012:user/admins/platform-admin\n      eks-breakglass/creator-kind: iam_user\n\
          deny:\n  - principal: \"*\"\n    actions: [\"cloudtrail:LookupEvents\"]\n",
         PEOPLE
@@ -421,7 +420,7 @@ fn missing_permissions_name_the_action_and_keep_the_partial_result() {
 
 #[test]
 fn an_old_cluster_without_a_trail_is_found_through_its_creator_access_entry() {
-    let w = World::start(&scenario(
+    let w = World::start_yaml(&scenario(
         "  - name: prod\n    createdAt: -200d\n    authenticationMode: API_AND_CONFIG_MAP\n    creator: {kind: role, role: ops, session: bob}\n",
     ));
     let (code, r, err) = creator_json(&w, "prod", &[]);
@@ -447,7 +446,7 @@ fn an_old_cluster_without_a_trail_is_found_through_its_creator_access_entry() {
 #[test]
 fn an_mfa_trust_policy_is_a_condition_the_next_command_names() {
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"},"StringEquals":{"sts:ExternalId":"breakglass"}}}]}"#;
-    let w = World::start(&format!(
+    let w = World::start_yaml(&format!(
         "region: us-east-1\niam:\n  users:\n    - name: oncall\n  roles:\n    - name: guarded-admin\n      trustPolicy: '{trust}'\n\
          operator: oncall\nclusters:\n  - name: prod\n    createdAt: -10d\n    creator: {{kind: role, role: guarded-admin}}\n"
     ));
@@ -472,7 +471,7 @@ fn an_mfa_trust_policy_is_a_condition_the_next_command_names() {
 
 #[test]
 fn a_user_with_two_access_keys_cannot_get_a_temporary_one() {
-    let w = World::start(
+    let w = World::start_yaml(
         "region: us-east-1\niam:\n  users:\n    - name: oncall\n    - name: builder\n      accessKeys: 2\noperator: oncall\n\
          clusters:\n  - name: prod\n    createdAt: -10d\n    creator: {user: builder}\n",
     );

@@ -5,12 +5,10 @@
 mod common;
 #[path = "recover_support/mod.rs"]
 mod drill;
-#[path = "getin_support/mod.rs"]
-mod support;
 
+use common::world::{arn, text};
 use drill::Drill;
 use serde_json::Value;
-use support::{arn, text};
 
 fn diagnose_json(d: &Drill, extra: &[&str]) -> Value {
     let out = d
@@ -70,7 +68,7 @@ fn incident_is_locked_out_with_a_live_creator_first() {
         "UpdateClusterConfig",
         "AssociateAccessPolicy",
     ] {
-        assert_eq!(d.w.calls(action), 0, "{action}");
+        assert_eq!(d.w.calls("eks", action).len(), 0, "{action}");
     }
 }
 

@@ -8,8 +8,8 @@ mod common;
 #[path = "getin_support/mod.rs"]
 mod support;
 
+use common::world::{World, text};
 use serde_json::json;
-use support::{World, text};
 
 struct Edit {
     w: World,

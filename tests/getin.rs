@@ -6,7 +6,8 @@ mod common;
 #[path = "getin_support/mod.rs"]
 mod support;
 
-use support::{World, all_files, arn, events, text};
+use common::world::{World, arn, text};
+use support::{all_files, events};
 
 fn assume(w: &World, cluster: &str, creator: &str, extra: &[&str]) -> std::process::Output {
     let mut args = vec![

@@ -6,7 +6,8 @@ mod common;
 #[path = "getin_support/mod.rs"]
 mod support;
 
-use support::{World, arn, events, text};
+use common::world::{World, arn, text};
+use support::events;
 
 const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
 
@@ -25,7 +26,7 @@ fn config_map_cluster_needs_consent_for_the_one_way_switch_then_grants_admin() {
     assert!(text(&refused.stdout).contains("ONE-WAY"));
     assert!(text(&refused.stderr).contains("--allow-auth-mode-change"));
     assert_eq!(w.auth_mode("by-user"), "CONFIG_MAP");
-    assert_eq!(w.calls("UpdateClusterConfig"), 0);
+    assert_eq!(w.calls("eks", "UpdateClusterConfig").len(), 0);
     assert!(!jd.exists());
 
     let out = w
@@ -110,7 +111,7 @@ fn api_and_config_map_cluster_never_touches_the_mode_and_a_second_grant_changes_
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(!stdout.contains("UpdateClusterConfig"), "{stdout}");
     assert!(stdout.contains("2 change(s)"), "{stdout}");
-    assert_eq!(w.calls("UpdateClusterConfig"), 0);
+    assert_eq!(w.calls("eks", "UpdateClusterConfig").len(), 0);
     assert_eq!(w.auth_mode("api-cluster"), "API_AND_CONFIG_MAP");
     assert!(stdout.contains("authenticated"), "{stdout}");
 
@@ -129,7 +130,7 @@ fn api_and_config_map_cluster_never_touches_the_mode_and_a_second_grant_changes_
             .contains("already exists")
     );
     assert_eq!(v["verification"]["result"], "authenticated");
-    assert_eq!(w.calls("UpdateClusterConfig"), 0);
+    assert_eq!(w.calls("eks", "UpdateClusterConfig").len(), 0);
 }
 
 #[test]

@@ -7,14 +7,12 @@
 //! here could reach would be named in [`NOT_EXERCISED`] with the reason (there is none).
 
 mod common;
-#[path = "getin_support/mod.rs"]
-mod support;
 
+use common::world::{World, arn, text};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Command;
-use support::{World, arn, text};
 
 /// Listed, but unreachable in this world (command, action, why). Empty: every listed action
 /// is used by some scenario below.
@@ -91,7 +89,7 @@ fn moto_aws(w: &World, args: &[&str]) -> Value {
     let bin: PathBuf = common::venv_bin("aws");
     let out = Command::new(bin)
         .args(args)
-        .args(["--endpoint-url", &w.moto_url, "--output", "json"])
+        .args(["--endpoint-url", &w.moto.url, "--output", "json"])
         .envs(w.env.clone())
         .env("AWS_CONFIG_FILE", "/dev/null")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
@@ -195,7 +193,7 @@ fn every_command_uses_exactly_its_policy() {
     let (code, stdout, stderr) = r.run(
         "audit",
         &["audit", "--org-role", "OrganizationAccountAccessRole"],
-        &[("AWS_ENDPOINT_URL_ORGANIZATIONS", w.moto_url.as_str())],
+        &[("AWS_ENDPOINT_URL_ORGANIZATIONS", w.moto.url.as_str())],
     );
     assert!([0, 1, 3].contains(&code), "{stdout}{stderr}");
 

@@ -6,8 +6,8 @@ mod common;
 #[path = "getin_support/mod.rs"]
 mod support;
 
+use common::world::{World, arn, http, text};
 use serde_json::Value;
-use support::{World, arn, http, text};
 
 fn tags(w: &World, cluster: &str) -> Value {
     w.aws(&["eks", "describe-cluster", "--name", cluster])["cluster"]["tags"].clone()
@@ -33,7 +33,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
             .get("eks-breakglass/creator-arn")
             .is_none()
     );
-    assert_eq!(w.calls("TagResource"), 0);
+    assert_eq!(w.calls("eks", "TagResource").len(), 0);
 
     // Without --yes and without a terminal: exit 4, nothing changed.
     let unconfirmed = w
@@ -42,7 +42,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
         .output()
         .unwrap();
     assert_eq!(unconfirmed.status.code(), Some(4));
-    assert_eq!(w.calls("TagResource"), 0);
+    assert_eq!(w.calls("eks", "TagResource").len(), 0);
 
     let jd = w.path("record-run");
     let out = w
@@ -89,7 +89,7 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
         .unwrap();
     assert!(again.status.success());
     assert!(text(&again.stdout).contains("Nothing to change"));
-    assert_eq!(w.calls("TagResource"), 1);
+    assert_eq!(w.calls("eks", "TagResource").len(), 1);
 
     // CloudTrail forgets everything.
     let (status, body) = http("DELETE", &format!("{}/cloudtrail/events", w.admin), &[], "");
@@ -142,5 +142,5 @@ fn record_without_any_source_records_nothing_and_exits_6() {
         .unwrap();
     assert_eq!(out.status.code(), Some(6), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("nothing was recorded"));
-    assert_eq!(w.calls("TagResource"), 0);
+    assert_eq!(w.calls("eks", "TagResource").len(), 0);
 }

@@ -9,10 +9,11 @@ mod drill;
 #[path = "getin_support/mod.rs"]
 mod support;
 
+use common::world::{arn, finish, signal, text};
 use drill::{Drill, report};
 use serde_json::Value;
 use std::time::Duration;
-use support::{Rule, Trap, arn, finish, signal, text};
+use support::{Rule, Trap};
 
 fn recover(d: &Drill, dir: &std::path::Path, extra: &[&str]) -> std::process::Output {
     d.product()

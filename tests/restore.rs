@@ -9,9 +9,10 @@ mod common;
 mod support;
 
 use aw::{FARGATE_ROLE, NODE_ROLE};
+use common::world::{World, finish, signal, text};
 use serde_json::json;
 use std::os::unix::fs::PermissionsExt as _;
-use support::{Rule, Trap, World, events, finish, signal, text};
+use support::{Rule, Trap, events};
 
 fn restore(w: &World, args: &[&str]) -> std::process::Output {
     let mut all = vec!["aws-auth", "restore", "--cluster", "prod"];
@@ -604,7 +605,7 @@ fn role_arn_is_the_identity_used_and_a_version_that_locks_it_out_fails_verificat
 #[test]
 fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_deletes_it_again() {
     let w = World::start("aws-auth-incident");
-    let (status, body) = support::http(
+    let (status, body) = common::world::http(
         "DELETE",
         &format!("{}/clusters/prod/aws-auth", w.admin),
         &[],

@@ -4,8 +4,7 @@
 //! `eks-breakglass kubeconfig`.
 
 mod common;
-#[path = "common/world.rs"]
-mod world;
+use common::world;
 
 use aws_credential_types::Credentials;
 use eks_breakglass::aws::token::make_token;
@@ -91,7 +90,7 @@ fn assert_refused(r: Result<WhoAmI, KubeError>, what: &str) {
 
 #[test]
 fn who_gets_in_and_as_whom() {
-    let w = World::start(&common::read(&common::fixture(
+    let w = World::start_yaml(&common::read(&common::fixture(
         "scenarios/auth-matrix.yaml",
     )));
 
@@ -152,7 +151,7 @@ fn who_gets_in_and_as_whom() {
 
 #[test]
 fn who_is_refused() {
-    let w = World::start(&common::read(&common::fixture(
+    let w = World::start_yaml(&common::read(&common::fixture(
         "scenarios/auth-matrix.yaml",
     )));
     let creator = user_keys(&w, "platform-admin");
@@ -242,7 +241,7 @@ fn kubectl_through_the_product_kubeconfig() {
         eprintln!("skipped: kubectl not installed");
         return;
     };
-    let w = World::start(&common::read(&common::fixture(
+    let w = World::start_yaml(&common::read(&common::fixture(
         "scenarios/auth-matrix.yaml",
     )));
     let dir = tempfile::tempdir().unwrap();
@@ -304,7 +303,7 @@ fn kubectl_through_the_product_kubeconfig() {
 
 #[test]
 fn the_call_log_counts_each_aws_call_once() {
-    let w = World::start(&common::read(&common::fixture(
+    let w = World::start_yaml(&common::read(&common::fixture(
         "scenarios/auth-matrix.yaml",
     )));
     w.clear_calls();

@@ -5,11 +5,9 @@
 #[path = "awsauth_write_support/mod.rs"]
 mod aw;
 mod common;
-#[path = "getin_support/mod.rs"]
-mod support;
 
+use common::world::{World, text};
 use serde_json::{Value, json};
-use support::{World, text};
 
 fn run(w: &World, args: &[&str]) -> String {
     let out = w.product().args(args).output().unwrap();

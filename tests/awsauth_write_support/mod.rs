@@ -2,11 +2,10 @@
 //! mapping the simulator's own authenticator loaded (read through its admin API, independent of
 //! the product's parser), known-good data, and a scripted `$EDITOR`.
 //!
-//! Included after `mod common; #[path = "getin_support/mod.rs"] mod support;` with
-//! `#[path = "awsauth_write_support/mod.rs"] mod aw;`.
+//! Included after `mod common;` with `#[path = "awsauth_write_support/mod.rs"] mod aw;`.
 #![allow(dead_code)]
 
-use crate::support::{World, http};
+use crate::common::world::World;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -15,14 +14,7 @@ pub const FARGATE_ROLE: &str = "arn:aws:iam::123456789012:role/eks-fargate-pod-e
 
 /// The live aws-auth as the sim holds it: `{exists, resourceVersion, data}`.
 pub fn live(w: &World, cluster: &str) -> Value {
-    let (status, body) = http(
-        "GET",
-        &format!("{}/clusters/{cluster}/aws-auth", w.admin),
-        &[],
-        "",
-    );
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_str(&body).expect("aws-auth JSON")
+    w.admin_get(&format!("clusters/{cluster}/aws-auth"))
 }
 
 pub fn live_data(w: &World, cluster: &str) -> Value {
@@ -38,25 +30,15 @@ pub fn resource_version(w: &World, cluster: &str) -> String {
 
 /// Replaces the live aws-auth data behind the product's back (a colleague, a bad edit).
 pub fn set_live(w: &World, cluster: &str, data: &Value) {
-    let (status, body) = http(
-        "PUT",
-        &format!("{}/clusters/{cluster}/aws-auth", w.admin),
-        &[("Content-Type", "application/json")],
-        &json!({"data": data}).to_string(),
+    w.admin_put(
+        &format!("clusters/{cluster}/aws-auth"),
+        &json!({"data": data}),
     );
-    assert_eq!(status, 200, "{body}");
 }
 
 /// What the sim's authenticator loaded: `{roles: [{rolearn, username, groups}], users, accounts, sections}`.
 pub fn effective(w: &World, cluster: &str) -> Value {
-    let (status, body) = http(
-        "GET",
-        &format!("{}/clusters/{cluster}/effective-mapping", w.admin),
-        &[],
-        "",
-    );
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_str(&body).expect("mapping JSON")
+    w.admin_get(&format!("clusters/{cluster}/effective-mapping"))
 }
 
 /// The role ARNs the sim maps, lower-cased.

@@ -2,6 +2,8 @@
 //! and process guards that stop what a test started.
 #![allow(dead_code)]
 
+pub mod world;
+
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -148,35 +150,43 @@ impl Moto {
     }
 }
 
-/// The product binary with a clean AWS environment: no profile files, no ambient credentials,
-/// no endpoint overrides, so that a test sets exactly what it means.
+/// What the product never inherits from the test's environment: profiles, ambient credentials,
+/// endpoint overrides, kubeconfig, so that a test sets exactly what it means.
+pub const CLEAN_ENV_REMOVE: &[&str] = &[
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_EKS",
+    "AWS_ENDPOINT_URL_STS",
+    "AWS_ENDPOINT_URL_IAM",
+    "AWS_ENDPOINT_URL_CLOUDTRAIL",
+    "AWS_ENDPOINT_URL_S3",
+    "KUBECONFIG",
+    "KUBERNETES_EXEC_INFO",
+];
+
+/// What the product always gets: no profile files, no instance metadata, and a catch-all
+/// endpoint on a closed loopback port, so that a service a test forgot to point somewhere fails
+/// fast instead of ever reaching out to real AWS.
+pub const CLEAN_ENV_SET: &[(&str, &str)] = &[
+    ("AWS_ENDPOINT_URL", "http://127.0.0.1:9"),
+    ("AWS_CONFIG_FILE", "/dev/null"),
+    ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
+    ("AWS_EC2_METADATA_DISABLED", "true"),
+];
+
+/// The product binary with a clean AWS environment ([`CLEAN_ENV_REMOVE`], [`CLEAN_ENV_SET`]).
 pub fn product() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("eks-breakglass").expect("binary built");
-    for var in [
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_REGION",
-        "AWS_DEFAULT_REGION",
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SESSION_TOKEN",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_EKS",
-        "AWS_ENDPOINT_URL_STS",
-        "AWS_ENDPOINT_URL_IAM",
-        "AWS_ENDPOINT_URL_CLOUDTRAIL",
-        "AWS_ENDPOINT_URL_S3",
-        "KUBECONFIG",
-        "KUBERNETES_EXEC_INFO",
-    ] {
+    for var in CLEAN_ENV_REMOVE {
         cmd.env_remove(var);
     }
-    // A catch-all endpoint on a closed loopback port: a service a test forgot to point somewhere
-    // fails fast instead of ever reaching out to real AWS.
-    cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9");
-    cmd.env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env("AWS_EC2_METADATA_DISABLED", "true");
+    cmd.envs(CLEAN_ENV_SET.iter().copied());
     cmd
 }
 

@@ -1,17 +1,26 @@
-//! A local EKS world for `creator` tests: moto plus eks-sim built from a scenario, the product
-//! pointed at it through the environment only, and the sim's admin API (call log, throttle,
-//! deny rules) for what the tests measure.
+//! The local EKS world of the integration tests: moto plus eks-sim built from a scenario, the
+//! product pointed at it through the environment only (kubeconfig and state dir inside the
+//! world), the sim's admin API (call log, throttle, deny rules, aws-auth), and snapshots of IAM
+//! and EKS state to compare before and after.
 //!
-//! Included by tests with `mod common; #[path = "common/world.rs"] mod world;`.
+//! Part of `mod common;` (as `common::world`); tests that use only some of it share it.
 #![allow(dead_code)]
 
-use crate::common::{Moto, ProcessGuard, product, wait_until};
+use super::{
+    CLEAN_ENV_REMOVE, CLEAN_ENV_SET, Moto, ProcessGuard, product, root, venv_bin, wait_until,
+};
 use serde_json::Value;
 use std::io::{Read as _, Write as _};
 use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+pub const ACCOUNT: &str = "123456789012";
+
+pub fn arn(resource: &str) -> String {
+    format!("arn:aws:iam::{ACCOUNT}:{resource}")
+}
 
 /// The eks-sim binary of this workspace (built by `cargo build -p eks-sim`).
 pub fn sim_bin() -> PathBuf {
@@ -26,16 +35,17 @@ pub fn sim_bin() -> PathBuf {
 
 /// moto + eks-sim running one scenario; both stopped on drop.
 pub struct World {
+    /// Declared first: the sim stops before the moto it talks to.
+    _sim: ProcessGuard,
     pub moto: Moto,
     pub state: Value,
     pub env: Vec<(String, String)>,
     pub admin: String,
     pub dir: tempfile::TempDir,
-    _sim: ProcessGuard,
 }
 
 /// One HTTP request without a client library; returns (status, body).
-pub fn http(method: &str, url: &str, body: &str) -> (u16, String) {
+pub fn http(method: &str, url: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
     let rest = url.trim_start_matches("http://");
     let (host_port, path) = rest
         .split_once('/')
@@ -43,43 +53,87 @@ pub fn http(method: &str, url: &str, body: &str) -> (u16, String) {
     let mut s = TcpStream::connect(host_port).expect("connect to the sim");
     s.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host_port}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
-    )
-    .expect("write");
-    let mut buf = String::new();
-    s.read_to_string(&mut buf).expect("read");
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    write!(s, "{head}\r\n{body}").expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let buf = String::from_utf8_lossy(&raw).into_owned();
     let status = buf
         .split_whitespace()
         .nth(1)
         .and_then(|x| x.parse().ok())
         .unwrap_or(0);
-    let body = buf
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    // Chunked answers: keep the JSON between the first '{' and the last '}'.
-    let body = match (body.find('{'), body.rfind('}')) {
-        (Some(a), Some(b)) if b >= a => body[a..=b].to_string(),
-        _ => body,
+    let (head, body) = buf.split_once("\r\n\r\n").unwrap_or((&buf, ""));
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
     };
     (status, body)
 }
 
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Every `<tag>…</tag>` text in an XML answer, in order.
+pub fn xml_all(xml: &str, tag: &str) -> Vec<String> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = xml;
+    while let Some(i) = rest.find(&open) {
+        let after = &rest[i + open.len()..];
+        let Some(j) = after.find(&close) else { break };
+        out.push(after[..j].to_string());
+        rest = &after[j + close.len()..];
+    }
+    out
+}
+
 impl World {
+    /// Builds the world of `tests/fixtures/scenarios/<name>.yaml`.
+    pub fn start(name: &str) -> World {
+        World::start_file(&root().join(format!("tests/fixtures/scenarios/{name}.yaml")))
+    }
+
     /// Builds the world of `scenario` (YAML text).
-    pub fn start(scenario: &str) -> World {
-        let moto = Moto::start();
+    pub fn start_yaml(scenario: &str) -> World {
         let dir = tempfile::tempdir().expect("tempdir");
         let sc = dir.path().join("scenario.yaml");
         std::fs::write(&sc, scenario).expect("write scenario");
+        World::launch(dir, &sc)
+    }
+
+    /// Builds the world of a scenario file (e.g. `sim/scenarios/incident.yaml`).
+    pub fn start_file(scenario: &Path) -> World {
+        World::launch(tempfile::tempdir().expect("tempdir"), scenario)
+    }
+
+    fn launch(dir: tempfile::TempDir, scenario: &Path) -> World {
+        let moto = Moto::start();
         let state_path = dir.path().join("state.json");
         let log = std::fs::File::create(dir.path().join("sim.log")).expect("sim log");
         let child = Command::new(sim_bin())
             .arg("--scenario")
-            .arg(&sc)
+            .arg(scenario)
             .args(["--moto", &moto.url, "--port", "0", "--state"])
             .arg(&state_path)
             .stdout(Stdio::null())
@@ -90,9 +144,8 @@ impl World {
             child,
             name: "eks-sim".into(),
         };
-        let ready = wait_until(Duration::from_secs(120), || state_path.exists());
         assert!(
-            ready,
+            wait_until(Duration::from_secs(120), || state_path.exists()),
             "eks-sim did not write its state: {}",
             std::fs::read_to_string(dir.path().join("sim.log")).unwrap_or_default()
         );
@@ -110,47 +163,257 @@ impl World {
             .expect("adminEndpoint")
             .to_string();
         World {
+            _sim: guard,
             moto,
             state,
             env,
             admin,
             dir,
-            _sim: guard,
         }
     }
 
-    /// The product, with this world's environment (operator credentials, endpoints, region).
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn env_pairs(&self) -> Vec<(String, String)> {
+        let mut env = self.env.clone();
+        env.push((
+            "KUBECONFIG".into(),
+            self.path("kubeconfig").display().to_string(),
+        ));
+        env.push((
+            "XDG_STATE_HOME".into(),
+            self.path("state").display().to_string(),
+        ));
+        env
+    }
+
+    /// The product with this world's environment; kubeconfig and state dir inside the world.
     pub fn product(&self) -> assert_cmd::Command {
         let mut cmd = product();
-        cmd.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        cmd.envs(self.env_pairs());
         cmd.timeout(Duration::from_secs(120));
         cmd
     }
 
+    /// The product as a plain process (to signal it), with endpoint overrides (a trap).
+    pub fn spawn(&self, args: &[&str], overrides: &[(&str, &str)]) -> std::process::Child {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("eks-breakglass"));
+        for var in CLEAN_ENV_REMOVE {
+            cmd.env_remove(var);
+        }
+        cmd.envs(CLEAN_ENV_SET.iter().copied())
+            .envs(self.env_pairs())
+            .envs(overrides.iter().copied())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        cmd.spawn().expect("spawn the product")
+    }
+
+    /// An IAM query answered by moto (XML).
+    pub fn iam(&self, action: &str, params: &[(&str, &str)]) -> String {
+        let mut body = format!("Action={action}&Version=2010-05-08");
+        for (k, v) in params {
+            body.push_str(&format!("&{k}={}", urlencode(v)));
+        }
+        let key = self.env_value("AWS_ACCESS_KEY_ID");
+        let auth = format!(
+            "AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=0"
+        );
+        let (status, body) = http(
+            "POST",
+            &format!("{}/", self.moto.url),
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                ("Authorization", &auth),
+            ],
+            &body,
+        );
+        assert!(status == 200 || status == 404, "{action}: {status} {body}");
+        body
+    }
+
+    /// The IAM/STS endpoint the product uses: the sim's pass-through to moto (it learns the
+    /// secrets of keys and sessions created through it, to authenticate them later).
+    pub fn iam_url(&self) -> String {
+        self.env_value("AWS_ENDPOINT_URL_IAM")
+    }
+
+    pub fn env_value(&self, k: &str) -> String {
+        self.env
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    /// The trust policy exactly as IAM stores it (the raw, URL-encoded form GetRole returns).
+    pub fn raw_trust(&self, role: &str) -> String {
+        xml_all(
+            &self.iam("GetRole", &[("RoleName", role)]),
+            "AssumeRolePolicyDocument",
+        )
+        .pop()
+        .expect("trust policy")
+    }
+
+    pub fn access_keys(&self, user: &str) -> Vec<String> {
+        let mut k = xml_all(
+            &self.iam("ListAccessKeys", &[("UserName", user)]),
+            "AccessKeyId",
+        );
+        k.sort();
+        k
+    }
+
+    /// IAM as the tests compare it: users with ids, paths and keys; roles with ids, paths,
+    /// raw trust policies and inline/attached policies.
+    pub fn iam_snapshot(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let users = self.iam("ListUsers", &[]);
+        for ((name, id), path) in xml_all(&users, "UserName")
+            .into_iter()
+            .zip(xml_all(&users, "UserId"))
+            .zip(xml_all(&users, "Path"))
+        {
+            out.push(format!(
+                "user {path}{name} {id} keys={:?}",
+                self.access_keys(&name)
+            ));
+        }
+        let roles = self.iam("ListRoles", &[]);
+        for ((name, id), path) in xml_all(&roles, "RoleName")
+            .into_iter()
+            .zip(xml_all(&roles, "RoleId"))
+            .zip(xml_all(&roles, "Path"))
+        {
+            let inline = xml_all(
+                &self.iam("ListRolePolicies", &[("RoleName", &name)]),
+                "member",
+            );
+            let attached = xml_all(
+                &self.iam("ListAttachedRolePolicies", &[("RoleName", &name)]),
+                "PolicyArn",
+            );
+            out.push(format!(
+                "role {path}{name} {id} trust={} inline={inline:?} attached={attached:?}",
+                self.raw_trust(&name)
+            ));
+        }
+        out.sort();
+        out
+    }
+
+    /// awscli against this world, as the operator; JSON out.
+    pub fn aws(&self, args: &[&str]) -> Value {
+        let out = Command::new(venv_bin("aws"))
+            .args(args)
+            .envs(self.env.clone())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .expect("aws");
+        assert!(
+            out.status.success(),
+            "aws {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.stdout.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&out.stdout).expect("aws JSON")
+        }
+    }
+
+    pub fn auth_mode(&self, cluster: &str) -> String {
+        self.aws(&["eks", "describe-cluster", "--name", cluster])["cluster"]["accessConfig"]["authenticationMode"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// EKS as the tests compare it: mode, entries and their policies.
+    pub fn eks_snapshot(&self, cluster: &str) -> Vec<String> {
+        let mut out = vec![format!("mode {}", self.auth_mode(cluster))];
+        if out[0] == "mode CONFIG_MAP" {
+            return out;
+        }
+        let entries = self.aws(&["eks", "list-access-entries", "--cluster-name", cluster]);
+        for e in entries["accessEntries"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let p = e.as_str().unwrap_or_default();
+            let pol = self.aws(&[
+                "eks",
+                "list-associated-access-policies",
+                "--cluster-name",
+                cluster,
+                "--principal-arn",
+                p,
+            ]);
+            let names: Vec<String> = pol["associatedAccessPolicies"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|x| x["policyArn"].as_str().unwrap_or_default().to_string())
+                .collect();
+            out.push(format!("entry {p} {names:?}"));
+        }
+        out.sort();
+        out
+    }
+
+    /// GET on the sim's admin API (`path` without the leading slash); JSON out.
+    pub fn admin_get(&self, path: &str) -> Value {
+        let (status, body) = http("GET", &format!("{}/{path}", self.admin), &[], "");
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str(&body).expect("admin JSON")
+    }
+
+    /// PUT of a JSON body on the sim's admin API.
+    pub fn admin_put(&self, path: &str, body: &Value) {
+        let (status, b) = http(
+            "PUT",
+            &format!("{}/{path}", self.admin),
+            &[("Content-Type", "application/json")],
+            &body.to_string(),
+        );
+        assert_eq!(status, 200, "{path}: {b}");
+    }
+
     /// Calls the sim recorded for `service`/`action` since the last [`World::clear_calls`].
     pub fn calls(&self, service: &str, action: &str) -> Vec<Value> {
-        let (status, body) = http(
-            "GET",
-            &format!("{}/calls?service={service}&action={action}", self.admin),
-            "",
-        );
-        assert_eq!(status, 200, "{body}");
-        let v: Value = serde_json::from_str(&body).expect("calls JSON");
-        v["calls"].as_array().cloned().unwrap_or_default()
+        self.admin_get(&format!("calls?service={service}&action={action}"))["calls"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn clear_calls(&self) {
-        let (status, body) = http("DELETE", &format!("{}/calls", self.admin), "");
+        let (status, body) = http("DELETE", &format!("{}/calls", self.admin), &[], "");
         assert_eq!(status, 200, "{body}");
     }
 
     pub fn set_throttle(&self, rate: f64, burst: f64) {
-        let (status, body) = http(
-            "PUT",
-            &format!("{}/cloudtrail/throttle", self.admin),
-            &format!("{{\"rate\": {rate}, \"burst\": {burst}}}"),
+        self.admin_put(
+            "cloudtrail/throttle",
+            &serde_json::json!({"rate": rate, "burst": burst}),
         );
-        assert_eq!(status, 200, "{body}");
+    }
+
+    /// Denies EKS actions to a principal in the sim.
+    pub fn deny(&self, principal: &str, actions: &[&str]) {
+        self.admin_put(
+            "deny",
+            &serde_json::json!({"deny": [{"principal": principal, "actions": actions}]}),
+        );
     }
 
     /// A user's or role's entry in the sim's state (ids, original ids, arn).
@@ -165,4 +428,57 @@ impl World {
     pub fn account(&self) -> &str {
         self.state["account"].as_str().unwrap_or_default()
     }
+
+    pub fn operator(&self) -> String {
+        arn("user/oncall")
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Sends a signal to a child process (SIGINT = 2, SIGKILL = 9).
+pub fn signal(child: &std::process::Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success();
+    assert!(ok, "kill -{sig} failed");
+}
+
+/// Waits for a child with a deadline; returns (exit code, stdout, stderr).
+pub fn finish(mut child: std::process::Child) -> (Option<i32>, String, String) {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut out = String::new();
+            let mut err = String::new();
+            if let Some(mut o) = child.stdout.take() {
+                let _ = o.read_to_string(&mut out);
+            }
+            if let Some(mut e) = child.stderr.take() {
+                let _ = e.read_to_string(&mut err);
+            }
+            return (status.code(), out, err);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the product did not end"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Stdout of a finished assert_cmd output, as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }

@@ -2,16 +2,15 @@
 //! ones `scripts/drill.sh` runs), with the product pointed at them through the environment
 //! only, plus checks made outside the product (kubectl, the sim's admin API).
 //!
-//! Included with `mod common; #[path = "getin_support/mod.rs"] mod support;
-//! #[path = "recover_support/mod.rs"] mod drill;`.
+//! Included with `mod common; #[path = "recover_support/mod.rs"] mod drill;`.
 #![allow(dead_code)]
 
 use crate::common::root;
-use crate::support::{World, http};
+use crate::common::world::World;
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// A drill scenario's world.
 pub struct Drill {
@@ -71,27 +70,11 @@ impl Drill {
 
     /// The product as a plain process, IAM pointed at `iam_url` (a trap).
     pub fn spawn(&self, args: &[&str], iam_url: &str) -> std::process::Child {
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("eks-breakglass"));
-        for var in ["AWS_PROFILE", "AWS_SESSION_TOKEN", "KUBERNETES_EXEC_INFO"] {
-            cmd.env_remove(var);
-        }
-        cmd.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .envs(self.w.env_pairs())
-            .env("AWS_ENDPOINT_URL_IAM", iam_url)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        cmd.spawn().expect("spawn the product")
+        self.w.spawn(args, &[("AWS_ENDPOINT_URL_IAM", iam_url)])
     }
 
     pub fn admin_get(&self, path: &str) -> Value {
-        let (status, body) = http("GET", &format!("{}/{path}", self.w.admin), &[], "");
-        assert_eq!(status, 200, "{path}: {body}");
-        serde_json::from_str(&body).expect("admin JSON")
+        self.w.admin_get(path)
     }
 
     /// The data of kube-system/aws-auth as the sim holds it.
