@@ -323,19 +323,7 @@ fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
     // An organisation in moto: the management account (ours) and a member. The member's role
     // is assumed; eks-sim serves one account, so listing the member's clusters is refused, and
     // that is reported without stopping the audit of the management account.
-    let aws = |args: &[&str]| {
-        let out = std::process::Command::new(common::venv_bin("aws"))
-            .args(args)
-            .args(["--endpoint-url", &w.moto.url, "--output", "json"])
-            .envs(w.env.clone())
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env_remove("AWS_ENDPOINT_URL")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out.stderr));
-        serde_json::from_slice::<Value>(&out.stdout).unwrap_or(Value::Null)
-    };
+    let aws = |args: &[&str]| w.moto_aws(args);
     aws(&[
         "organizations",
         "create-organization",

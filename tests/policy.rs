@@ -11,8 +11,6 @@ mod common;
 use common::world::{World, arn, text};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::process::Command;
 
 /// Listed, but unreachable in this world (command, action, why). Empty: every listed action
 /// is used by some scenario below.
@@ -82,22 +80,6 @@ impl<'a> Runner<'a> {
 
 fn journal(w: &World, name: &str) -> String {
     w.path(name).display().to_string()
-}
-
-/// awscli against moto itself (Organizations is not behind the sim).
-fn moto_aws(w: &World, args: &[&str]) -> Value {
-    let bin: PathBuf = common::venv_bin("aws");
-    let out = Command::new(bin)
-        .args(args)
-        .args(["--endpoint-url", &w.moto.url, "--output", "json"])
-        .envs(w.env.clone())
-        .env("AWS_CONFIG_FILE", "/dev/null")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-        .env_remove("AWS_ENDPOINT_URL")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "aws {args:?}: {}", text(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
 }
 
 /// The actions of `eks-breakglass policy [COMMAND]`.
@@ -170,26 +152,20 @@ fn every_command_uses_exactly_its_policy() {
     w.deny(&op, &blind);
     r.expect("audit", &["audit", "--deep"], &[0, 1, 3]);
     w.deny(&op, &[]);
-    moto_aws(
-        &w,
-        &[
-            "organizations",
-            "create-organization",
-            "--feature-set",
-            "ALL",
-        ],
-    );
-    moto_aws(
-        &w,
-        &[
-            "organizations",
-            "create-account",
-            "--email",
-            "member@example.com",
-            "--account-name",
-            "member",
-        ],
-    );
+    w.moto_aws(&[
+        "organizations",
+        "create-organization",
+        "--feature-set",
+        "ALL",
+    ]);
+    w.moto_aws(&[
+        "organizations",
+        "create-account",
+        "--email",
+        "member@example.com",
+        "--account-name",
+        "member",
+    ]);
     let (code, stdout, stderr) = r.run(
         "audit",
         &["audit", "--org-role", "OrganizationAccountAccessRole"],

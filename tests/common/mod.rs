@@ -129,24 +129,9 @@ impl Moto {
 
     /// Runs the venv's awscli against this moto and returns its JSON output.
     pub fn aws(&self, args: &[&str]) -> serde_json::Value {
-        let out = Command::new(venv_bin("aws"))
-            .args(args)
-            .envs(self.env())
-            .env("AWS_ENDPOINT_URL", &self.url)
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .output()
-            .expect("cannot run aws");
-        assert!(
-            out.status.success(),
-            "aws {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        if out.stdout.is_empty() {
-            serde_json::Value::Null
-        } else {
-            serde_json::from_slice(&out.stdout).expect("aws printed no JSON")
-        }
+        let mut env = self.env();
+        env.push(("AWS_ENDPOINT_URL".into(), self.url.clone()));
+        aws_cli(args, &env)
     }
 }
 
@@ -179,6 +164,29 @@ pub const CLEAN_ENV_SET: &[(&str, &str)] = &[
     ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null"),
     ("AWS_EC2_METADATA_DISABLED", "true"),
 ];
+
+/// Runs the venv's awscli with `env` (and no profile files, no inherited catch-all endpoint);
+/// returns its JSON output, `Null` when it prints nothing.
+pub fn aws_cli(args: &[&str], env: &[(String, String)]) -> serde_json::Value {
+    let out = Command::new(venv_bin("aws"))
+        .args(args)
+        .env_remove("AWS_ENDPOINT_URL")
+        .envs(env.iter().cloned())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("cannot run aws");
+    assert!(
+        out.status.success(),
+        "aws {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.stdout.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_slice(&out.stdout).expect("aws printed no JSON")
+    }
+}
 
 /// The product binary with a clean AWS environment ([`CLEAN_ENV_REMOVE`], [`CLEAN_ENV_SET`]).
 pub fn product() -> assert_cmd::Command {

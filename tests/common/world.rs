@@ -7,7 +7,7 @@
 #![allow(dead_code)]
 
 use super::{
-    CLEAN_ENV_REMOVE, CLEAN_ENV_SET, Moto, ProcessGuard, product, root, venv_bin, wait_until,
+    CLEAN_ENV_REMOVE, CLEAN_ENV_SET, Moto, ProcessGuard, aws_cli, product, root, wait_until,
 };
 use serde_json::Value;
 use std::io::{Read as _, Write as _};
@@ -309,24 +309,17 @@ impl World {
 
     /// awscli against this world, as the operator; JSON out.
     pub fn aws(&self, args: &[&str]) -> Value {
-        let out = Command::new(venv_bin("aws"))
-            .args(args)
-            .envs(self.env.clone())
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env_remove("AWS_ENDPOINT_URL")
-            .output()
-            .expect("aws");
-        assert!(
-            out.status.success(),
-            "aws {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        if out.stdout.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&out.stdout).expect("aws JSON")
-        }
+        aws_cli(args, &self.env)
+    }
+
+    /// awscli against moto itself, as the operator (Organizations is not behind the sim).
+    pub fn moto_aws(&self, args: &[&str]) -> Value {
+        let args: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain(["--endpoint-url", &self.moto.url, "--output", "json"])
+            .collect();
+        aws_cli(&args, &self.env)
     }
 
     pub fn auth_mode(&self, cluster: &str) -> String {
