@@ -323,25 +323,7 @@ fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
     // An organisation in moto: the management account (ours) and a member. The member's role
     // is assumed; eks-sim serves one account, so listing the member's clusters is refused, and
     // that is reported without stopping the audit of the management account.
-    let aws = |args: &[&str]| w.moto_aws(args);
-    aws(&[
-        "organizations",
-        "create-organization",
-        "--feature-set",
-        "ALL",
-    ]);
-    let member = aws(&[
-        "organizations",
-        "create-account",
-        "--email",
-        "member@example.com",
-        "--account-name",
-        "member",
-    ]);
-    let member_id = member["CreateAccountStatus"]["AccountId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let member_id = w.org_with_member();
     let calls = w.path("org-calls.jsonl");
     let out = w
         .product()

@@ -152,20 +152,7 @@ fn every_command_uses_exactly_its_policy() {
     w.deny(&op, &blind);
     r.expect("audit", &["audit", "--deep"], &[0, 1, 3]);
     w.deny(&op, &[]);
-    w.moto_aws(&[
-        "organizations",
-        "create-organization",
-        "--feature-set",
-        "ALL",
-    ]);
-    w.moto_aws(&[
-        "organizations",
-        "create-account",
-        "--email",
-        "member@example.com",
-        "--account-name",
-        "member",
-    ]);
+    w.org_with_member();
     let (code, stdout, stderr) = r.run(
         "audit",
         &["audit", "--org-role", "OrganizationAccountAccessRole"],

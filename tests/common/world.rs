@@ -322,6 +322,29 @@ impl World {
         aws_cli(&args, &self.env)
     }
 
+    /// An organisation in moto: the management account (ours) and one member account; returns
+    /// the member's account id.
+    pub fn org_with_member(&self) -> String {
+        self.moto_aws(&[
+            "organizations",
+            "create-organization",
+            "--feature-set",
+            "ALL",
+        ]);
+        let member = self.moto_aws(&[
+            "organizations",
+            "create-account",
+            "--email",
+            "member@example.com",
+            "--account-name",
+            "member",
+        ]);
+        member["CreateAccountStatus"]["AccountId"]
+            .as_str()
+            .expect("member account id")
+            .to_string()
+    }
+
     pub fn auth_mode(&self, cluster: &str) -> String {
         self.aws(&["eks", "describe-cluster", "--name", cluster])["cluster"]["accessConfig"]["authenticationMode"]
             .as_str()

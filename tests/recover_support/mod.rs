@@ -5,8 +5,8 @@
 //! Included with `mod common; #[path = "recover_support/mod.rs"] mod drill;`.
 #![allow(dead_code)]
 
-use crate::common::root;
 use crate::common::world::World;
+use crate::common::{CLEAN_ENV_SET, root};
 use serde_json::Value;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -136,9 +136,7 @@ impl Drill {
             )
             .env("HOME", self.w.path("home"))
             .env("KUBECONFIG", &kc)
-            .env("AWS_CONFIG_FILE", "/dev/null")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .envs(CLEAN_ENV_SET.iter().copied())
             .envs(self.w.env.clone())
             .env("AWS_ACCESS_KEY_ID", s["accessKeyId"].as_str().expect("key"))
             .env(
