@@ -5,7 +5,7 @@
 #   scripts/bench.sh token      eks-breakglass token vs aws eks get-token (target: >= 50x faster)
 #   scripts/bench.sh lint       aws-auth lint of a 5,000-entry aws-auth (target: < 50 ms)
 #   scripts/bench.sh creator    creator vs paging through CloudTrail with awscli, 100k events (calls, time)
-#   scripts/bench.sh audit      audit of 200 clusters in 3 accounts x 4 regions, --concurrency 16 vs 1 (target: < 10 s)
+#   scripts/bench.sh audit      audit --org-role of 200 clusters in 3 accounts x 4 regions, --concurrency 16 vs 1 (target: < 10 s)
 #   scripts/bench.sh recover    recover on the drill scenario (sim/scenarios/incident.yaml), each run
 #                               in a fresh moto + eks-sim world: wall time (target < 5 s) and the
 #                               report's AWS call counts; RECOVER_RUNS=N runs (default 3),
@@ -13,9 +13,10 @@
 #
 # Builds the release binary first (BIN=PATH uses that binary instead); RUNS=N changes the
 # number of runs (default 25).
-# audit: one eks-sim world (and one moto, MOTO_ACCOUNT_ID) per account and region, reached
-# through one AWS profile each (region, keys, endpoint_url): `audit --profiles …`. LATENCY_MS
-# (default 50) is added to every request, like a round trip to an AWS region.
+# audit: one moto and one eks-sim world holding an AWS Organization (the management account and
+# two members) with clusters in 4 regions of each (scripts/gen_fleet.py org_scenario), audited
+# with `audit --org-role OrganizationAccountAccessRole --regions …`. LATENCY_MS (default 50) is
+# added to every request to the sim, like a round trip to an AWS region; CONCURRENCY (default 16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${RUNS:-25}"

@@ -108,76 +108,57 @@ class LatencyProxy:
                     pass
 
 
-ACCOUNTS = ["111111111111", "222222222222", "333333333333"]
+MEMBERS = ["member-1", "member-2"]
 REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"]
+ORG_ROLE = "OrganizationAccountAccessRole"
 
 
-def start_worlds(root, sim_bin, tmp, worlds):
-    """One moto (in the world's account, MOTO_ACCOUNT_ID) and one eks-sim per (account, region,
-    scenario text), started in parallel; returns (processes, states)."""
-    procs, pending = [], []
-    for n, (account, region, text) in enumerate(worlds):
-        d = os.path.join(tmp, f"w{n}")
-        os.makedirs(d)
-        with open(os.path.join(d, "scenario.yaml"), "w") as f:
-            f.write(text)
-        port = free_port()
-        env = dict(os.environ, MOTO_ACCOUNT_ID=account)
-        procs.append(subprocess.Popen(
-            [f"{root}/.venv/bin/moto_server", "-H", "127.0.0.1", "-p", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
-        pending.append((d, port))
-    for d, port in pending:
-        wait_for(lambda: port_open(port), 120, "moto")
-    for d, port in pending:
-        procs.append(subprocess.Popen(
-            [sim_bin, "--scenario", os.path.join(d, "scenario.yaml"),
-             "--moto", f"http://127.0.0.1:{port}", "--state", os.path.join(d, "state.json")],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(d, "sim.log"), "w")))
-    states = []
-    for d, _ in pending:
-        path = os.path.join(d, "state.json")
-        wait_for(lambda: os.path.exists(path), 300, f"eks-sim ({d}/sim.log)")
-        with open(path) as f:
-            states.append(json.load(f))
-    return procs, states
+def start_world(root, sim_bin, tmp, text):
+    """One moto (its default account is the Organization's management account; no
+    MOTO_ACCOUNT_ID, which would pin every request to one account) and one eks-sim world;
+    returns (processes, state)."""
+    with open(os.path.join(tmp, "scenario.yaml"), "w") as f:
+        f.write(text)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "MOTO_ACCOUNT_ID"}
+    procs = [subprocess.Popen(
+        [f"{root}/.venv/bin/moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    wait_for(lambda: port_open(port), 120, "moto")
+    state = os.path.join(tmp, "state.json")
+    procs.append(subprocess.Popen(
+        [sim_bin, "--scenario", os.path.join(tmp, "scenario.yaml"),
+         "--moto", f"http://127.0.0.1:{port}", "--state", state],
+        stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "sim.log"), "w")))
+    wait_for(lambda: os.path.exists(state), 300, f"eks-sim ({tmp}/sim.log)")
+    with open(state) as f:
+        return procs, json.load(f)
 
 
 def audit_bench(binary, sim_bin, root, latency_ms, concurrency, clusters=200):
-    """`audit` of a fleet spread over 3 accounts x 4 regions (one eks-sim world each, reached
-    through one AWS profile each: region, credentials, endpoint_url), with bounded concurrency
-    against a serial run."""
+    """`audit --org-role` of a fleet spread over an Organization (the management account and two
+    members) x 4 regions, all in one eks-sim world reached through a latency proxy, with bounded
+    concurrency against a serial run."""
     sys.path.insert(0, os.path.join(root, "scripts"))
-    from gen_fleet import scenario
+    from gen_fleet import org_scenario
 
-    pairs = [(a, r) for a in ACCOUNTS for r in REGIONS]
-    worlds = [(a, r, scenario(range(k, clusters, len(pairs)), r, a))
-              for k, (a, r) in enumerate(pairs)]
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        procs, states = start_worlds(root, sim_bin, tmp, worlds)
-        print(f"audit: {len(worlds)} worlds ({len(ACCOUNTS)} accounts x {len(REGIONS)} regions) "
-              f"up in {time.perf_counter() - t0:.0f} s", flush=True)
+        procs, st = start_world(root, sim_bin, tmp, org_scenario(clusters, MEMBERS, REGIONS, ORG_ROLE))
+        print(f"audit: one world ({1 + len(MEMBERS)} accounts x {len(REGIONS)} regions, "
+              f"{len(st['clusters'])} clusters) up in {time.perf_counter() - t0:.0f} s", flush=True)
         try:
-            profiles, config = [], []
-            for n, st in enumerate(states):
-                proxy = LatencyProxy(st["eksPort"], latency_ms / 1000)
-                name = f"a{st['account'][0]}-{st['region']}"
-                profiles.append(name)
-                config.append(
-                    f"[profile {name}]\nregion = {st['region']}\n"
-                    f"aws_access_key_id = {st['env']['AWS_ACCESS_KEY_ID']}\n"
-                    f"aws_secret_access_key = {st['env']['AWS_SECRET_ACCESS_KEY']}\n"
-                    f"endpoint_url = http://127.0.0.1:{proxy.port}\n")
-            cfg = os.path.join(tmp, "aws-config")
-            with open(cfg, "w") as f:
-                f.write("\n".join(config))
+            proxy = LatencyProxy(st["eksPort"], latency_ms / 1000)
             env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-            env.update({"AWS_CONFIG_FILE": cfg, "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            env.update(st["env"])
+            for k in env:
+                if k.startswith("AWS_ENDPOINT_URL_") and env[k] == st["eksEndpoint"]:
+                    env[k] = f"http://127.0.0.1:{proxy.port}"
+            env.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
                         "AWS_EC2_METADATA_DISABLED": "true"})
             results = {}
             for c in (concurrency, 1):
-                argv = [binary, "audit", "--profiles", ",".join(profiles),
+                argv = [binary, "audit", "--org-role", ORG_ROLE, "--regions", ",".join(REGIONS),
                         "--breakglass-role", "breakglass/breakglass",
                         "--concurrency", str(c), "--output", "json"]
                 start = time.perf_counter()
@@ -191,14 +172,14 @@ def audit_bench(binary, sim_bin, root, latency_ms, concurrency, clusters=200):
             same = out["clusters"] == out_ser["clusters"]
             s = out["summary"]
             calls = sum(out["calls"].values())
-            print(f"audit: {s['clusters']} clusters in {s['accounts']} accounts x {s['regions']} "
-                  f"regions ({s['flagged']} flagged, {s['errors']} errors), {calls} AWS calls, "
-                  f"{latency_ms} ms per request | --concurrency {concurrency}: {t_par:.2f} s | "
-                  f"--concurrency 1: {t_ser:.2f} s | ratio {t_ser / t_par:.1f}x | "
+            print(f"audit: {s['clusters']} clusters in {s['accounts']} accounts (--org-role) x "
+                  f"{s['regions']} regions, one eks-sim ({s['flagged']} flagged, {s['errors']} errors), "
+                  f"{calls} AWS calls, {latency_ms} ms per request | --concurrency {concurrency}: "
+                  f"{t_par:.2f} s | --concurrency 1: {t_ser:.2f} s | ratio {t_ser / t_par:.1f}x | "
                   f"same results: {same} | target < 10 s: {'OK' if t_par < 10 else 'MISSED'}")
-            return t_par < 10 and same and s["clusters"] == clusters
+            return t_par < 10 and same and s["clusters"] == clusters and s["errors"] == 0
         finally:
-            for p in procs:
+            for p in reversed(procs):
                 p.terminate()
                 p.wait()
 

@@ -302,7 +302,7 @@ fn profiles_are_audited_once_per_account_and_a_failing_profile_is_reported() {
 }
 
 #[test]
-fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
+fn deep_finds_unrecorded_creators() {
     let w = World::start("fleet");
     let out = w
         .product()
@@ -319,19 +319,29 @@ fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
     assert!(codes(nr).contains(&"creator-not-recorded".to_string()));
     assert_eq!(c["creator-gone"]["creator_state"], "deleted");
     assert_eq!(c["creator-recreated"]["creator_state"], "recreated");
+}
 
-    // An organisation in moto: the management account (ours) and a member. The member's role
-    // is assumed; eks-sim serves one account, so listing the member's clusters is refused, and
-    // that is reported without stopping the audit of the management account.
-    let member_id = w.org_with_member();
+/// An AWS Organization in moto with two member accounts, clusters in two regions of each, all in
+/// one eks-sim world (tests/fixtures/scenarios/org.yaml): `audit --org-role` lists the accounts,
+/// assumes the organization role in each member, and finds every cluster in its own account and
+/// region (CloudTrail, with --deep, answers per account and region too).
+#[test]
+fn org_role_reaches_every_member_account_and_region() {
+    let w = World::start("org");
+    let org = &w.state["organization"]["accounts"];
+    let payments = org["payments"]["id"].as_str().unwrap().to_string();
+    let analytics = org["analytics"]["id"].as_str().unwrap().to_string();
+    assert!(payments != ACCOUNT && analytics != ACCOUNT && payments != analytics);
     let calls = w.path("org-calls.jsonl");
     let out = w
         .product()
-        .env("AWS_ENDPOINT_URL_ORGANIZATIONS", &w.moto.url)
         .args([
             "audit",
             "--org-role",
             "OrganizationAccountAccessRole",
+            "--regions",
+            "us-east-1,eu-west-1",
+            "--deep",
             "--output",
             "json",
             "--call-log",
@@ -341,14 +351,43 @@ fn deep_finds_unrecorded_creators_and_org_role_reaches_member_accounts() {
         .unwrap();
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["summary"]["clusters"], 10);
-    let errors = report["errors"].as_array().unwrap();
-    assert_eq!(errors.len(), 1, "{errors:?}");
-    assert_eq!(errors[0]["account"], member_id.as_str());
-    assert_eq!(errors[0]["action"], "eks:ListClusters");
+    assert_eq!(report["errors"].as_array().unwrap().len(), 0, "{report}");
+    assert_eq!(report["summary"]["clusters"], 6, "{report}");
+    assert_eq!(report["summary"]["accounts"], 3, "{report}");
+    assert_eq!(report["summary"]["regions"], 2, "{report}");
+    let c = by_name(&report);
+    // The deleted deployer belongs to the management account: from a member account the
+    // product cannot check it (it says so) and, with no other way in, flags the cluster.
+    let expect = [
+        ("mgmt-ok", ACCOUNT, "us-east-1", false, "alive"),
+        ("mgmt-eu-gone", ACCOUNT, "eu-west-1", true, "deleted"),
+        ("pay-ok", payments.as_str(), "us-east-1", false, "alive"),
+        (
+            "pay-eu-gone",
+            payments.as_str(),
+            "eu-west-1",
+            true,
+            "unknown",
+        ),
+        ("ana-eu-ok", analytics.as_str(), "eu-west-1", false, "alive"),
+        ("ana-gone", analytics.as_str(), "us-east-1", true, "unknown"),
+    ];
+    for (name, account, region, flagged, state) in expect {
+        let r = &c[name];
+        assert_eq!(r["account"], account, "{r}");
+        assert_eq!(r["region"], region, "{r}");
+        assert_eq!(
+            r["arn"],
+            format!("arn:aws:eks:{region}:{account}:cluster/{name}").as_str(),
+            "{r}"
+        );
+        assert_eq!(r["flagged"], flagged, "{r}");
+        assert_eq!(r["creator_source"], "cloudtrail", "{r}");
+        assert_eq!(r["creator_state"], state, "{r}");
+    }
     let log = common::read(&calls);
     assert_eq!(log.matches("\"organizations:ListAccounts\"").count(), 1);
-    assert_eq!(log.matches("\"sts:AssumeRole\"").count(), 1, "{log}");
+    assert_eq!(log.matches("\"sts:AssumeRole\"").count(), 2, "{log}");
 }
 
 #[test]

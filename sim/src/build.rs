@@ -21,8 +21,8 @@ use crate::events::{
 use crate::moto::xml_tag;
 use crate::scenario::{CreatorSpec, Scenario, parse_time};
 use crate::state::{
-    AccessEntry, AccessScope, AssociatedPolicy, Creator, FargateProfile, Nodegroup, SharedSim,
-    default_entry_username, lock, random_hex, uuid, write,
+    AccessEntry, AccessScope, AssociatedPolicy, Creator, FargateProfile, Nodegroup, Scope,
+    SharedSim, default_entry_username, lock, random_hex, uuid, write,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -49,6 +49,8 @@ pub struct RoleOut {
 pub struct Built {
     pub users: BTreeMap<String, UserOut>,
     pub roles: BTreeMap<String, RoleOut>,
+    /// Organization member accounts: name -> (account id, the organization role in it).
+    pub members: BTreeMap<String, (String, RoleOut)>,
     pub load_ms: u128,
     pub events: usize,
 }
@@ -215,6 +217,7 @@ async fn creator_actor(
     built: &mut Built,
     spec: &CreatorSpec,
     cluster: &str,
+    account: &str,
     at: DateTime<Utc>,
 ) -> Result<(Creator, Actor), String> {
     let kind = spec.kind.clone().unwrap_or_else(|| {
@@ -265,18 +268,27 @@ async fn creator_actor(
                     "cluster {cluster}: creator kind {kind} needs `role`"
                 ))?
             };
-            let r = built.roles.get(&role_name).ok_or(format!(
-                "cluster {cluster}: creator role {role_name} is not in iam.roles"
-            ))?;
+            // In a member account, the organization role is the member's own.
+            let member_role = built
+                .members
+                .values()
+                .find(|(id, r)| id == account && r.arn.ends_with(&format!("/{role_name}")))
+                .map(|(_, r)| r);
+            let r = member_role
+                .or_else(|| built.roles.get(&role_name))
+                .ok_or(format!(
+                    "cluster {cluster}: creator role {role_name} is not in iam.roles"
+                ))?;
             let session = spec.session.clone().unwrap_or_else(|| match kind.as_str() {
                 "cloudformation" => "AWSCloudFormation".into(),
                 "sso" => "oncall@example.com".into(),
                 _ => format!("{role_name}-session"),
             });
+            let role_account = r.arn.split(':').nth(4).unwrap_or(&sim.account).to_string();
             actor = role_actor(
                 &r.arn,
                 &r.role_id,
-                &sim.account,
+                &role_account,
                 &sim.partition,
                 &session,
                 &fake_key("ASIA"),
@@ -293,10 +305,10 @@ async fn creator_actor(
             };
         }
         "root" => {
-            actor = root_actor(&sim.account, &sim.partition, &fake_key("AKIA"));
+            actor = root_actor(account, &sim.partition, &fake_key("AKIA"));
             creator = Creator {
-                arn: format!("arn:{}:iam::{}:root", sim.partition, sim.account),
-                principal_id: sim.account.clone(),
+                arn: format!("arn:{}:iam::{account}:root", sim.partition),
+                principal_id: account.to_string(),
             };
         }
         other => {
@@ -315,6 +327,64 @@ async fn creator_actor(
             .unwrap_or_else(|| DEFAULT_IP.into());
     }
     Ok((creator, actor))
+}
+
+/// The Organization in moto (management account: moto's default, the scenario's `account`),
+/// its member accounts (moto chooses their ids) and the role CreateAccount makes in each.
+async fn build_organization(
+    sim: &SharedSim,
+    built: &mut Built,
+    org: &crate::scenario::OrganizationSpec,
+) -> Result<(), String> {
+    const ORG: &str = "AWSOrganizationsV20161128";
+    sim.moto
+        .json_call(
+            "organizations",
+            &format!("{ORG}.CreateOrganization"),
+            &json!({"FeatureSet": "ALL"}),
+        )
+        .await?;
+    for a in &org.accounts {
+        let email = a
+            .email
+            .clone()
+            .unwrap_or_else(|| format!("{}@example.com", a.name));
+        let out = sim
+            .moto
+            .json_call(
+                "organizations",
+                &format!("{ORG}.CreateAccount"),
+                &json!({"AccountName": a.name, "Email": email, "RoleName": org.role}),
+            )
+            .await?;
+        let id = out["CreateAccountStatus"]["AccountId"]
+            .as_str()
+            .ok_or(format!("CreateAccount {}: no AccountId in {out}", a.name))?
+            .to_string();
+        let xml = sim
+            .moto
+            .query_in(
+                Some(&id),
+                "iam",
+                &[
+                    ("Action", "GetRole"),
+                    ("Version", "2010-05-08"),
+                    ("RoleName", &org.role),
+                ],
+            )
+            .await
+            .map_err(|e| format!("the role {} in account {id}: {e}", org.role))?;
+        let role_id = xml_tag(&xml, "RoleId").unwrap_or_default();
+        let role = RoleOut {
+            arn: xml_tag(&xml, "Arn").unwrap_or_default(),
+            role_id: role_id.clone(),
+            path: xml_tag(&xml, "Path").unwrap_or_else(|| "/".into()),
+            original_role_id: role_id,
+            ..Default::default()
+        };
+        built.members.insert(a.name.clone(), (id, role));
+    }
+    Ok(())
 }
 
 fn role_ref(sim: &SharedSim, built: &Built, r: &str) -> String {
@@ -378,10 +448,29 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
         let out = create_role(sim, &r.name, &norm_path(&r.path), &trust).await?;
         built.roles.insert(r.name.clone(), out);
     }
+    if let Some(org) = &sc.organization {
+        build_organization(sim, &mut built, org).await?;
+    }
     let mut events: Vec<TrailEvent> = Vec::new();
     let mut to_delete: Vec<CreatorSpec> = Vec::new();
     for cs in &sc.clusters {
         let created_at = parse_time(&cs.created_at, now)?;
+        let scope = Scope {
+            account: match &cs.account {
+                None => sim.account.clone(),
+                Some(a) if *a == sim.account => a.clone(),
+                Some(a) => built
+                    .members
+                    .get(a)
+                    .map(|(id, _)| id.clone())
+                    .ok_or(format!(
+                        "cluster {}: account {a} is not in organization.accounts",
+                        cs.name
+                    ))?,
+            },
+            region: cs.region.clone().unwrap_or_else(|| sim.region.clone()),
+        };
+        let arn = scope.cluster_arn(&sim.partition, &cs.name);
         let role_arn = cs
             .role_arn
             .as_deref()
@@ -389,7 +478,7 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
             .unwrap_or_else(|| {
                 format!(
                     "arn:{}:iam::{}:role/eks-cluster-role",
-                    sim.partition, sim.account
+                    sim.partition, scope.account
                 )
             });
         if let Some(reused) = &cs.reused_name {
@@ -398,14 +487,20 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
                 Some(d) => parse_time(d, now)?,
                 None => old_at + TimeDelta::days(1),
             };
-            let (_, actor) =
-                creator_actor(sim, &mut built, &reused.creator, &cs.name, old_at).await?;
-            let arn = sim.cluster_arn(&cs.name);
+            let (_, actor) = creator_actor(
+                sim,
+                &mut built,
+                &reused.creator,
+                &cs.name,
+                &scope.account,
+                old_at,
+            )
+            .await?;
             events.push(create_cluster_event(
                 &actor,
                 &CreateClusterCall {
-                    region: &sim.region,
-                    account: &sim.account,
+                    region: &scope.region,
+                    account: &scope.account,
                     time: old_at,
                     name: &cs.name,
                     arn: &arn,
@@ -420,8 +515,8 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
             ));
             events.push(generic_event(
                 &actor,
-                &sim.region,
-                &sim.account,
+                &scope.region,
+                &scope.account,
                 deleted_at,
                 "eks.amazonaws.com",
                 "DeleteCluster",
@@ -435,8 +530,15 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
                 to_delete.push(reused.creator.clone());
             }
         }
-        let (creator, actor) =
-            creator_actor(sim, &mut built, &cs.creator, &cs.name, created_at).await?;
+        let (creator, actor) = creator_actor(
+            sim,
+            &mut built,
+            &cs.creator,
+            &cs.name,
+            &scope.account,
+            created_at,
+        )
+        .await?;
         create_cluster_record(
             sim,
             &NewCluster {
@@ -448,16 +550,16 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
                 endpoint_public: cs.endpoint_public_access,
                 endpoint_private: cs.endpoint_private_access,
                 created_at,
+                scope: scope.clone(),
             },
         )
         .await
         .map_err(|(_, _, m)| m)?;
-        let arn = sim.cluster_arn(&cs.name);
         events.push(create_cluster_event(
             &actor,
             &CreateClusterCall {
-                region: &sim.region,
-                account: &sim.account,
+                region: &scope.region,
+                account: &scope.account,
                 time: created_at,
                 name: &cs.name,
                 arn: &arn,
@@ -500,8 +602,8 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
                     arn: format!(
                         "arn:{}:eks:{}:{}:nodegroup/{}/{}/{}",
                         sim.partition,
-                        sim.region,
-                        sim.account,
+                        scope.region,
+                        scope.account,
                         cs.name,
                         ng.name,
                         random_hex(8)
@@ -519,8 +621,8 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
                     arn: format!(
                         "arn:{}:eks:{}:{}:fargateprofile/{}/{}/{}",
                         sim.partition,
-                        sim.region,
-                        sim.account,
+                        scope.region,
+                        scope.account,
                         cs.name,
                         fp.name,
                         random_hex(8)
@@ -544,7 +646,7 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
             let (username, groups) = match entry_type.as_str() {
                 "STANDARD" => (
                     e.username.clone().unwrap_or_else(|| {
-                        default_entry_username(&parn, &sim.partition, &sim.account)
+                        default_entry_username(&parn, &sim.partition, &scope.account)
                     }),
                     e.kubernetes_groups.clone(),
                 ),
@@ -585,10 +687,10 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
                     arn: format!(
                         "arn:{}:eks:{}:{}:access-entry/{}/{}/{}",
                         sim.partition,
-                        sim.region,
-                        sim.account,
+                        scope.region,
+                        scope.account,
                         cs.name,
-                        sim.account,
+                        scope.account,
                         random_hex(8)
                     ),
                     created_at: created_at + TimeDelta::hours(1),

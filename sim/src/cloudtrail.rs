@@ -140,6 +140,8 @@ pub struct LookupQuery {
     pub end: Option<DateTime<Utc>>,
     pub max_results: Option<i64>,
     pub next_token: Option<String>,
+    /// Only events of this (account, region) (`recipientAccountId`, `awsRegion`); `None` = all.
+    pub scope: Option<(String, String)>,
 }
 
 fn fnv(s: &str) -> u64 {
@@ -282,6 +284,13 @@ impl EventStore {
                 .parse()
                 .map_err(|_| LookupError::InvalidNextToken("Invalid NextToken".into()))?;
         }
+        let in_scope = |pos: usize| {
+            q.scope.as_ref().is_none_or(|(account, region)| {
+                let r = self.events[pos].record_value();
+                r["recipientAccountId"].as_str() == Some(account.as_str())
+                    && r["awsRegion"].as_str() == Some(region.as_str())
+            })
+        };
         let in_window = |pos: usize| {
             let t = self.events[pos].time_ms;
             t >= lo_ms && t <= hi_ms
@@ -304,6 +313,9 @@ impl EventStore {
                         next = Some(pos + 1);
                         break;
                     }
+                    if !in_scope(pos) {
+                        continue;
+                    }
                     out.push(&self.events[pos]);
                 }
             }
@@ -313,8 +325,10 @@ impl EventStore {
                     .events
                     .partition_point(|e| e.time_ms <= hi_ms)
                     .min(cursor);
-                if let Some(e) = self.events[lo..hi].iter().find(|e| &e.event_id == v) {
-                    out.push(e);
+                if let Some(pos) = (lo..hi).find(|p| &self.events[*p].event_id == v)
+                    && in_scope(pos)
+                {
+                    out.push(&self.events[pos]);
                 }
             }
             Some((k, v)) => {
@@ -338,6 +352,9 @@ impl EventStore {
                     if out.len() == take {
                         next = Some(pos + 1);
                         break;
+                    }
+                    if !in_scope(pos) {
+                        continue;
                     }
                     out.push(&self.events[pos]);
                 }

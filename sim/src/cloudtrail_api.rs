@@ -71,7 +71,10 @@ pub async fn handle(sim: SharedSim, req: Req) -> Resp {
         serde_json::from_slice(&req.body).unwrap_or(Value::Null)
     };
     let resp = match action.as_str() {
-        "LookupEvents" => lookup(&sim, &body),
+        "LookupEvents" => {
+            let scope = sim.request_scope(req.header("authorization"), &caller);
+            lookup(&sim, &body, sim.multi_world.then_some(scope))
+        }
         "DescribeTrails" => {
             let trails = lock(&sim.trails).clone();
             ok(
@@ -135,7 +138,7 @@ fn trail_json(sim: &SharedSim, t: &crate::state::TrailConfig) -> Value {
     v
 }
 
-fn lookup(sim: &SharedSim, body: &Value) -> Resp {
+fn lookup(sim: &SharedSim, body: &Value, scope: Option<crate::state::Scope>) -> Resp {
     if !lock(&sim.throttle).allow() {
         return aws_json_error(400, "ThrottlingException", "Rate exceeded");
     }
@@ -156,6 +159,7 @@ fn lookup(sim: &SharedSim, body: &Value) -> Resp {
     }
     q.max_results = body["MaxResults"].as_i64();
     q.next_token = body["NextToken"].as_str().map(|s| s.to_string());
+    q.scope = scope.map(|s| (s.account, s.region));
     let started = std::time::Instant::now();
     let store = read(&sim.trail);
     match store.lookup(&q, Utc::now()) {

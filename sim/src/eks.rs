@@ -8,8 +8,8 @@ use crate::events::{CreateClusterCall, create_cluster_event, identity_actor};
 use crate::http::{Req, Resp, json_response, rest_json_error};
 use crate::identity::Identity;
 use crate::state::{
-    ACCESS_POLICIES, AccessEntry, AccessScope, AssociatedPolicy, Cluster, SharedSim, Update, World,
-    default_entry_username, lock, mode_rank, random_hex, tags_json, uuid, write,
+    ACCESS_POLICIES, AccessEntry, AccessScope, AssociatedPolicy, Cluster, Scope, SharedSim, Update,
+    World, default_entry_username, lock, mode_rank, random_hex, tags_json, uuid, write,
 };
 
 type ApiError = (u16, &'static str, String);
@@ -112,7 +112,8 @@ pub async fn handle(sim: SharedSim, req: Req) -> Resp {
         );
         return rest_json_error(403, "AccessDeniedException", &msg);
     }
-    let result = dispatch(&sim, &req, &seg, action, &caller).await;
+    let scope = sim.request_scope(req.header("authorization"), &caller);
+    let result = dispatch(&sim, &req, &seg, action, &caller, &scope).await;
     let (status, resp) = match result {
         Ok(v) => (200, json_response(200, &v)),
         Err((status, code, msg)) => (status, rest_json_error(status, code, &msg)),
@@ -147,7 +148,7 @@ pub fn cluster_json(sim: &SharedSim, world: &World, c: &Cluster) -> Value {
         },
         "kubernetesNetworkConfig": {"serviceIpv4Cidr": "10.100.0.0/16", "ipFamily": "ipv4"},
         "logging": {"clusterLogging": [{"types": ["api", "audit", "authenticator", "controllerManager", "scheduler"], "enabled": false}]},
-        "identity": {"oidc": {"issuer": format!("https://oidc.eks.{}.amazonaws.com/id/{}", sim.region, oidc_id(&c.arn, c.created_at))}},
+        "identity": {"oidc": {"issuer": format!("https://oidc.eks.{}.amazonaws.com/id/{}", c.region, oidc_id(&c.arn, c.created_at))}},
         "status": if c.update_in_progress() { "UPDATING" } else { "ACTIVE" },
         "certificateAuthority": {"data": base64::engine::general_purpose::STANDARD.encode(&sim.ca_pem)},
         "platformVersion": c.platform_version,
@@ -299,13 +300,24 @@ async fn dispatch(
     seg: &[String],
     action: &str,
     caller: &Identity,
+    scope: &Scope,
 ) -> Res {
     let now = Utc::now();
     let body = req
         .json_body()
         .map_err(|e| (400, "InvalidRequestException", e))?;
     if action == "CreateCluster" {
-        return create_cluster(sim, req, &body, caller).await;
+        return create_cluster(sim, req, &body, caller, scope).await;
+    }
+    // A cluster of another account or region does not exist for this request.
+    if seg.first().map(|s| s.as_str()) == Some("clusters")
+        && let Some(n) = seg.get(1)
+        && lock(&sim.world)
+            .clusters
+            .get(n)
+            .is_some_and(|c| !sim.sees(scope, c))
+    {
+        return Err(cluster_not_found(n));
     }
     if action == "CreateAccessEntry" {
         // The principal's unique id comes from moto (outside the world lock).
@@ -331,7 +343,12 @@ async fn dispatch(
     let s: Vec<&str> = seg.iter().map(|s| s.as_str()).collect();
     match (action, s.as_slice()) {
         ("ListClusters", _) => {
-            let names: Vec<String> = world.clusters.keys().cloned().collect();
+            let names: Vec<String> = world
+                .clusters
+                .values()
+                .filter(|c| sim.sees(scope, c))
+                .map(|c| c.name.clone())
+                .collect();
             let (page, next) = paginate(names, req, 100, 100)?;
             Ok(with_token(json!({"clusters": page}), next))
         }
@@ -590,7 +607,7 @@ async fn dispatch(
             .map(|(name, _, _)| json!({"name": name, "arn": sim.policy_arn(name)}))
             .collect::<Vec<_>>()})),
         ("TagResource", [_, arn]) => {
-            check_taggable(world, arn)?;
+            check_taggable(sim, scope, world, arn)?;
             let tags = body
                 .get("tags")
                 .and_then(|t| t.as_object())
@@ -602,7 +619,7 @@ async fn dispatch(
             Ok(json!({}))
         }
         ("UntagResource", [_, arn]) => {
-            check_taggable(world, arn)?;
+            check_taggable(sim, scope, world, arn)?;
             let keys = req.query_all("tagKeys");
             if let Some(t) = world.tags.get_mut(*arn) {
                 for k in keys {
@@ -612,7 +629,7 @@ async fn dispatch(
             Ok(json!({}))
         }
         ("ListTagsForResource", [_, arn]) => {
-            check_taggable(world, arn)?;
+            check_taggable(sim, scope, world, arn)?;
             Ok(json!({"tags": tags_json(world, arn)}))
         }
         _ => Err((
@@ -623,12 +640,18 @@ async fn dispatch(
     }
 }
 
-fn check_taggable(world: &World, arn: &str) -> Result<(), (u16, &'static str, String)> {
+fn check_taggable(
+    sim: &SharedSim,
+    scope: &Scope,
+    world: &World,
+    arn: &str,
+) -> Result<(), (u16, &'static str, String)> {
     let exists = world.clusters.values().any(|c| {
-        c.arn == arn
-            || c.nodegroups.values().any(|n| n.arn == arn)
-            || c.fargate.values().any(|f| f.arn == arn)
-            || c.access_entries.values().any(|e| e.arn == arn)
+        sim.sees(scope, c)
+            && (c.arn == arn
+                || c.nodegroups.values().any(|n| n.arn == arn)
+                || c.fargate.values().any(|f| f.arn == arn)
+                || c.access_entries.values().any(|e| e.arn == arn))
     });
     if exists {
         Ok(())
@@ -732,7 +755,7 @@ fn create_access_entry(
     let (username, groups) = match entry_type.as_str() {
         "STANDARD" => (
             username
-                .unwrap_or_else(|| default_entry_username(principal, &sim.partition, &sim.account)),
+                .unwrap_or_else(|| default_entry_username(principal, &sim.partition, &c.account)),
             groups,
         ),
         "FARGATE_LINUX" => (
@@ -747,15 +770,15 @@ fn create_access_entry(
     let arn = format!(
         "arn:{}:eks:{}:{}:access-entry/{}/{}/{}/{}",
         sim.partition,
-        sim.region,
-        sim.account,
+        c.region,
+        c.account,
         cluster,
         if principal.contains(":role/") {
             "role"
         } else {
             "user"
         },
-        sim.account,
+        c.account,
         random_hex(8)
     );
     let entry = AccessEntry {
@@ -882,6 +905,17 @@ pub struct NewCluster {
     pub endpoint_public: bool,
     pub endpoint_private: bool,
     pub created_at: DateTime<Utc>,
+    /// Where the cluster lives.
+    pub scope: Scope,
+}
+
+impl Scope {
+    pub fn cluster_arn(&self, partition: &str, name: &str) -> String {
+        format!(
+            "arn:{partition}:eks:{}:{}:cluster/{name}",
+            self.region, self.account
+        )
+    }
 }
 
 /// Creates a cluster with its own Kubernetes API listener; does not record events.
@@ -901,7 +935,8 @@ pub async fn create_cluster_record(
         .map_err(|e| (500, "ServerException", e))?;
     let mut c = Cluster::new(
         &p.name,
-        sim.cluster_arn(&p.name),
+        p.scope.cluster_arn(&sim.partition, &p.name),
+        &p.scope,
         p.created_at,
         p.version.clone(),
         port,
@@ -937,7 +972,13 @@ pub fn platform_version(version: &str) -> String {
     "eks.7".to_string()
 }
 
-async fn create_cluster(sim: &SharedSim, req: &Req, body: &Value, caller: &Identity) -> Res {
+async fn create_cluster(
+    sim: &SharedSim,
+    req: &Req,
+    body: &Value,
+    caller: &Identity,
+    scope: &Scope,
+) -> Res {
     let now = Utc::now();
     let name = body
         .get("name")
@@ -992,6 +1033,7 @@ async fn create_cluster(sim: &SharedSim, req: &Req, body: &Value, caller: &Ident
             .and_then(|v| v.as_bool())
             .unwrap_or(false),
         created_at: now,
+        scope: scope.clone(),
     };
     let result = if !valid_name {
         Err(bad(format!("The cluster name {name:?} is not valid.")))
@@ -1005,7 +1047,7 @@ async fn create_cluster(sim: &SharedSim, req: &Req, body: &Value, caller: &Ident
     let mut actor = identity_actor(caller);
     actor.user_agent = req.header("user-agent").unwrap_or_default().to_string();
     actor.source_ip = req.peer.ip().to_string();
-    let arn = sim.cluster_arn(&name);
+    let arn = scope.cluster_arn(&sim.partition, &name);
     let err = result
         .as_ref()
         .err()
@@ -1013,8 +1055,8 @@ async fn create_cluster(sim: &SharedSim, req: &Req, body: &Value, caller: &Ident
     let ev = create_cluster_event(
         &actor,
         &CreateClusterCall {
-            region: &sim.region,
-            account: &sim.account,
+            region: &scope.region,
+            account: &scope.account,
             time: now,
             name: &name,
             arn: &arn,
@@ -1069,15 +1111,15 @@ pub fn add_creator_entry(
     let arn = format!(
         "arn:{}:eks:{}:{}:access-entry/{}/{}/{}/{}",
         sim.partition,
-        sim.region,
-        sim.account,
+        c.region,
+        c.account,
         c.name,
         if principal_arn.contains(":role/") {
             "role"
         } else {
             "user"
         },
-        sim.account,
+        c.account,
         random_hex(8)
     );
     c.access_entries.insert(
@@ -1086,7 +1128,7 @@ pub fn add_creator_entry(
             principal_arn: principal_arn.to_string(),
             principal_id: principal_id.to_string(),
             kubernetes_groups: Vec::new(),
-            username: default_entry_username(principal_arn, &sim.partition, &sim.account),
+            username: default_entry_username(principal_arn, &sim.partition, &c.account),
             entry_type: "STANDARD".into(),
             arn,
             created_at: now,

@@ -158,6 +158,10 @@ fn state_doc(
     env.insert("AWS_ENDPOINT_URL_IAM".into(), json!(eks));
     env.insert("AWS_ENDPOINT_URL_STS".into(), json!(eks));
     env.insert("AWS_ENDPOINT_URL_S3".into(), json!(moto));
+    if !built.members.is_empty() {
+        // Organizations (JSON on `/`) passes through to moto like IAM and STS.
+        env.insert("AWS_ENDPOINT_URL_ORGANIZATIONS".into(), json!(eks));
+    }
     env.insert("AWS_REGION".into(), json!(sim.region));
     env.insert("AWS_DEFAULT_REGION".into(), json!(sim.region));
     if let Some((_, _, k, s)) = operator {
@@ -211,6 +215,10 @@ fn state_doc(
         "users": users,
         "roles": roles,
         "clusters": clusters,
+        "organization": (!built.members.is_empty()).then(|| json!({
+            "managementAccount": sim.account,
+            "accounts": built.members.iter().map(|(n, (id, r))| (n.clone(), json!({"id": id, "roleArn": r.arn, "roleId": r.role_id}))).collect::<serde_json::Map<String, Value>>(),
+        })),
         "caPem": sim.ca_pem,
         "cloudtrail": {"events": built.events, "loadMs": built.load_ms},
     })
@@ -232,6 +240,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let sim = Arc::new(Sim {
         account: sc.account.clone(),
         region: sc.region.clone(),
+        multi_world: sc.multi_world(),
         partition: token::region_partition(&sc.region).to_string(),
         moto: moto::Moto::new(
             &cli.moto,

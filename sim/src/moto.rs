@@ -260,16 +260,30 @@ impl Moto {
     /// Calls moto's query API (IAM, STS) and returns the XML body; non-2xx answers are errors
     /// `"<Code>: <Message>"`.
     pub async fn query(&self, service: &str, params: &[(&str, &str)]) -> Result<String, String> {
+        self.query_in(None, service, params).await
+    }
+
+    /// [`Moto::query`] in another moto account (`x-moto-account-id`; default: moto's own).
+    pub async fn query_in(
+        &self,
+        account: Option<&str>,
+        service: &str,
+        params: &[(&str, &str)],
+    ) -> Result<String, String> {
         let body: String = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params)
             .finish();
         let auth = self.auth_header(service);
-        let req = hyper::Request::post(format!("{}/", self.base))
+        let mut builder = hyper::Request::post(format!("{}/", self.base))
             .header(
                 "content-type",
                 "application/x-www-form-urlencoded; charset=utf-8",
             )
-            .header("authorization", &auth)
+            .header("authorization", &auth);
+        if let Some(a) = account {
+            builder = builder.header("x-moto-account-id", a);
+        }
+        let req = builder
             .body(Full::new(Bytes::from(body)))
             .map_err(|e| e.to_string())?;
         let (status, _, body) = self.send(req).await?;
@@ -285,6 +299,31 @@ impl Moto {
             .collect();
         self.observe(&owned, Some(&auth), &text);
         Ok(text)
+    }
+
+    /// Calls a JSON 1.1 API of moto (e.g. Organizations: target
+    /// `AWSOrganizationsV20161128.CreateAccount`) as the management (moto's default) account.
+    pub async fn json_call(
+        &self,
+        service: &str,
+        target: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, String> {
+        let req = hyper::Request::post(format!("{}/", self.base))
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", target)
+            .header("authorization", self.auth_header(service))
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| e.to_string())?;
+        let (status, _, body) = self.send(req).await?;
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        if !(200..300).contains(&status) {
+            return Err(format!(
+                "{target}: {status} {}",
+                String::from_utf8_lossy(&body)
+            ));
+        }
+        Ok(v)
     }
 
     /// Passes a request through to moto unchanged (the IAM/STS proxy) and learns from it.
@@ -413,8 +452,12 @@ impl Moto {
         } else {
             return Ok(None);
         };
+        let account = arn_parts(arn)
+            .map(|p| p.3.to_string())
+            .filter(|a| !a.is_empty());
         match self
-            .query(
+            .query_in(
+                account.as_deref(),
                 "iam",
                 &[("Action", action), ("Version", "2010-05-08"), (key, name)],
             )
@@ -446,8 +489,14 @@ impl Moto {
         let k = self.known(akid).await?;
         if let Some(role_arn) = &k.role_arn {
             let name = principal_name(role_arn).unwrap_or_default().to_string();
+            // The role lives in the account its ARN names (a member account after a
+            // cross-account AssumeRole); moto answers for that account with x-moto-account-id.
+            let role_account = arn_parts(role_arn)
+                .map(|p| p.3.to_string())
+                .filter(|a| !a.is_empty());
             let xml = match self
-                .query(
+                .query_in(
+                    role_account.as_deref(),
                     "iam",
                     &[
                         ("Action", "GetRole"),

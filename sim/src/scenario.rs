@@ -57,6 +57,31 @@ pub struct Scenario {
     pub deny: Vec<DenyRule>,
     #[serde(default = "default_delay")]
     pub update_delay_seconds: f64,
+    /// An AWS Organization in moto: `account` is its management account.
+    pub organization: Option<OrganizationSpec>,
+}
+
+fn org_role() -> String {
+    "OrganizationAccountAccessRole".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrganizationSpec {
+    /// Member accounts to create (moto's CreateAccount chooses their ids).
+    #[serde(default)]
+    pub accounts: Vec<OrgAccountSpec>,
+    /// The role CreateAccount makes in each member account, trusting the management account.
+    #[serde(default = "org_role")]
+    pub role: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OrgAccountSpec {
+    pub name: String,
+    /// Default: `<name>@example.com`.
+    pub email: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -180,6 +205,11 @@ pub struct ReusedNameSpec {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ClusterSpec {
     pub name: String,
+    /// The cluster's account: the scenario's (default), its 12-digit id, or the `name` of an
+    /// `organization.accounts` member.
+    pub account: Option<String>,
+    /// The cluster's region (default: the scenario's).
+    pub region: Option<String>,
     #[serde(default = "default_created")]
     pub created_at: String,
     #[serde(default = "default_version")]
@@ -246,6 +276,16 @@ pub struct CloudTrailSpec {
 }
 
 impl Scenario {
+    /// Whether clusters live in more than one (account, region): the EKS API then answers each
+    /// caller for its own account and its request's region only.
+    pub fn multi_world(&self) -> bool {
+        self.organization.is_some()
+            || self.clusters.iter().any(|c| {
+                c.account.as_ref().is_some_and(|a| *a != self.account)
+                    || c.region.as_ref().is_some_and(|r| *r != self.region)
+            })
+    }
+
     pub fn from_yaml(text: &str) -> Result<Scenario, String> {
         let s: Scenario = serde_saphyr::from_str(text).map_err(|e| format!("scenario: {e}"))?;
         s.validate()?;
@@ -265,6 +305,30 @@ impl Scenario {
                 ));
             }
             parse_time(&c.created_at, Utc::now())?;
+        }
+        let members: Vec<&str> = self
+            .organization
+            .iter()
+            .flat_map(|o| o.accounts.iter().map(|a| a.name.as_str()))
+            .collect();
+        for c in &self.clusters {
+            if let Some(a) = &c.account
+                && *a != self.account
+                && !members.contains(&a.as_str())
+            {
+                return Err(format!(
+                    "scenario: cluster {}: account {a} is neither the scenario's account nor a member in organization.accounts",
+                    c.name
+                ));
+            }
+            if let Some(r) = &c.region
+                && crate::token::region_partition(r) != crate::token::region_partition(&self.region)
+            {
+                return Err(format!(
+                    "scenario: cluster {}: region {r} is not in the partition of {}",
+                    c.name, self.region
+                ));
+            }
         }
         if let Some(op) = &self.operator
             && !self.iam.users.iter().any(|u| &u.name == op)

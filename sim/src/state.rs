@@ -124,6 +124,9 @@ impl ConfigMap {
 pub struct Cluster {
     pub name: String,
     pub arn: String,
+    /// The account and region the cluster lives in (the scenario's unless it says otherwise).
+    pub account: String,
+    pub region: String,
     pub created_at: DateTime<Utc>,
     pub version: String,
     pub platform_version: String,
@@ -151,6 +154,7 @@ impl Cluster {
     pub fn new(
         name: &str,
         arn: String,
+        scope: &Scope,
         created_at: DateTime<Utc>,
         version: String,
         port: u16,
@@ -160,6 +164,8 @@ impl Cluster {
         Cluster {
             name: name.to_string(),
             arn,
+            account: scope.account.clone(),
+            region: scope.region.clone(),
             created_at,
             version,
             platform_version: "eks.1".into(),
@@ -299,9 +305,19 @@ pub struct KubeUser {
     pub via: String,
 }
 
+/// An (account, region) pair: where a cluster lives, or what an EKS request addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub account: String,
+    pub region: String,
+}
+
 pub struct Sim {
     pub account: String,
     pub region: String,
+    /// Clusters live in several accounts or regions (scenario `organization`, cluster
+    /// `account`/`region`): EKS requests only see the clusters of their (account, region).
+    pub multi_world: bool,
     pub partition: String,
     pub moto: Moto,
     pub ca_pem: String,
@@ -378,6 +394,38 @@ impl Sim {
             "arn:{}:eks:{}:{}:cluster/{name}",
             self.partition, self.region, self.account
         )
+    }
+
+    /// The scenario's own account and region.
+    pub fn home(&self) -> Scope {
+        Scope {
+            account: self.account.clone(),
+            region: self.region.clone(),
+        }
+    }
+
+    /// What an EKS or CloudTrail request addresses: the caller's account and the region of
+    /// the SigV4 credential scope (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`); the
+    /// scenario's when the world is a single (account, region).
+    pub fn request_scope(&self, authorization: Option<&str>, caller: &Identity) -> Scope {
+        if !self.multi_world {
+            return self.home();
+        }
+        let region = authorization
+            .and_then(|a| a.split("Credential=").nth(1))
+            .and_then(|c| c.split('/').nth(2))
+            .filter(|r| !r.is_empty())
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| self.region.clone());
+        Scope {
+            account: caller.account.clone(),
+            region,
+        }
+    }
+
+    /// Whether a request addressing `scope` sees cluster `c`.
+    pub fn sees(&self, scope: &Scope, c: &Cluster) -> bool {
+        !self.multi_world || (c.account == scope.account && c.region == scope.region)
     }
 
     pub fn record_call(
@@ -700,6 +748,8 @@ pub fn clusters_json(world: &World) -> Value {
                 c.name.clone(),
                 json!({
                     "arn": c.arn,
+                    "account": c.account,
+                    "region": c.region,
                     "endpoint": format!("https://127.0.0.1:{}", c.port),
                     "port": c.port,
                     "createdAt": c.created_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),

@@ -288,3 +288,150 @@ fn noise_100k_measurement() {
         inproc_worst
     );
 }
+
+fn names(v: &Value) -> Vec<String> {
+    v["clusters"]
+        .as_array()
+        .expect("clusters")
+        .iter()
+        .map(|c| c.as_str().expect("name").to_string())
+        .collect()
+}
+
+#[test]
+fn organization_accounts_and_regions_in_one_world() {
+    let moto = Moto::start();
+    let sim = Sim::start(&scenario("organization.yaml"), &moto);
+    let payments = sim.state["organization"]["accounts"]["payments"]["id"]
+        .as_str()
+        .expect("payments id")
+        .to_string();
+    assert_ne!(payments, "123456789012");
+    assert_eq!(
+        sim.state["clusters"]["payments-eu"]["arn"],
+        format!("arn:aws:eks:eu-west-1:{payments}:cluster/payments-eu").as_str()
+    );
+    let mgmt = sim.env();
+    let in_region = |env: &[(String, String)], args: &[&str], region: &str| {
+        let mut a = args.to_vec();
+        a.extend(["--region", region]);
+        aws(&a, env)
+    };
+    let list = |env: &[(String, String)], region: &str| {
+        let (ok, out, err) = in_region(env, &["eks", "list-clusters"], region);
+        assert!(ok, "{err}");
+        names(&serde_json::from_str(&out).expect("json"))
+    };
+    assert_eq!(list(&mgmt, "us-east-1"), ["mgmt-prod"]);
+    assert_eq!(list(&mgmt, "eu-west-1"), ["mgmt-eu"]);
+    assert!(list(&mgmt, "ap-southeast-2").is_empty());
+    // Another region's or account's cluster does not exist for this request.
+    let (ok, _, err) = in_region(
+        &mgmt,
+        &["eks", "describe-cluster", "--name", "mgmt-eu"],
+        "us-east-1",
+    );
+    assert!(!ok && err.contains("ResourceNotFoundException"), "{err}");
+
+    // The organization role in the member account, assumed through the sim's STS.
+    let role = format!("arn:aws:iam::{payments}:role/OrganizationAccountAccessRole");
+    let creds = run(
+        &sim,
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &role,
+            "--role-session-name",
+            "audit",
+        ],
+    );
+    let c = &creds["Credentials"];
+    let mut member: Vec<(String, String)> = mgmt
+        .iter()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS_KEY_ID") && k != "AWS_SECRET_ACCESS_KEY")
+        .cloned()
+        .collect();
+    for (k, f) in [
+        ("AWS_ACCESS_KEY_ID", "AccessKeyId"),
+        ("AWS_SECRET_ACCESS_KEY", "SecretAccessKey"),
+        ("AWS_SESSION_TOKEN", "SessionToken"),
+    ] {
+        member.push((k.into(), c[f].as_str().expect("credential").to_string()));
+    }
+    assert_eq!(list(&member, "us-east-1"), ["payments-prod"]);
+    assert_eq!(list(&member, "eu-west-1"), ["payments-eu"]);
+    let (ok, _, err) = in_region(
+        &member,
+        &["eks", "describe-cluster", "--name", "mgmt-prod"],
+        "us-east-1",
+    );
+    assert!(!ok && err.contains("ResourceNotFoundException"), "{err}");
+    let (ok, out, err) = in_region(
+        &member,
+        &["eks", "describe-cluster", "--name", "payments-eu"],
+        "eu-west-1",
+    );
+    assert!(ok, "{err}");
+    let d: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        d["cluster"]["arn"],
+        sim.state["clusters"]["payments-eu"]["arn"]
+    );
+
+    // CloudTrail answers per account and region too.
+    let lookup = |env: &[(String, String)], name: &str, region: &str| {
+        let (ok, out, err) = in_region(
+            env,
+            &[
+                "cloudtrail",
+                "lookup-events",
+                "--lookup-attributes",
+                &format!("AttributeKey=ResourceName,AttributeValue={name}"),
+            ],
+            region,
+        );
+        assert!(ok, "{err}");
+        let v: Value = serde_json::from_str(&out).expect("json");
+        v["Events"].as_array().expect("events").len()
+    };
+    assert_eq!(lookup(&member, "payments-prod", "us-east-1"), 1);
+    assert_eq!(lookup(&member, "payments-prod", "eu-west-1"), 0);
+    assert_eq!(lookup(&mgmt, "payments-prod", "us-east-1"), 0);
+
+    // A cluster created by the member session lives in its account and region.
+    let (ok, out, err) = in_region(
+        &member,
+        &[
+            "eks",
+            "create-cluster",
+            "--name",
+            "payments-new",
+            "--role-arn",
+            &format!("arn:aws:iam::{payments}:role/eks-cluster-role"),
+            "--resources-vpc-config",
+            "subnetIds=subnet-1",
+        ],
+        "eu-west-1",
+    );
+    assert!(ok, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        v["cluster"]["arn"],
+        format!("arn:aws:eks:eu-west-1:{payments}:cluster/payments-new").as_str()
+    );
+    assert_eq!(list(&member, "eu-west-1"), ["payments-eu", "payments-new"]);
+    assert_eq!(list(&mgmt, "eu-west-1"), ["mgmt-eu"]);
+
+    // The member session authenticates to the cluster its role created.
+    let (k, s, t) = (
+        c["AccessKeyId"].as_str().expect("key"),
+        c["SecretAccessKey"].as_str().expect("secret"),
+        c["SessionToken"].as_str().expect("token"),
+    );
+    assert_eq!(
+        sim.whoami("payments-prod", &aws_token("payments-prod", k, s, Some(t)))
+            .0,
+        201
+    );
+}

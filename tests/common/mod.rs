@@ -86,29 +86,46 @@ pub fn wait_until(timeout: Duration, mut ready: impl FnMut() -> bool) -> bool {
 }
 
 impl Moto {
+    /// Starts moto on a free port. A port taken between choosing and binding makes moto exit
+    /// at once: then another port is tried. A loaded machine (several test binaries, each
+    /// starting Python processes) can take a while, so the wait is generous.
     pub fn start() -> Moto {
-        let port = free_port();
-        let child = Command::new(venv_bin("moto_server"))
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("cannot start moto_server");
-        let guard = ProcessGuard {
-            child,
-            name: "moto".into(),
-        };
-        let hp = format!("127.0.0.1:{port}");
-        assert!(
-            wait_until(Duration::from_secs(30), || http_get(&hp, "/moto-api/")
-                .is_some()),
-            "moto did not start on {hp}"
-        );
-        Moto {
-            url: format!("http://{hp}"),
-            port,
-            _guard: guard,
+        let mut last = String::new();
+        for _ in 0..3 {
+            let port = free_port();
+            let child = Command::new(venv_bin("moto_server"))
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("cannot start moto_server");
+            let mut guard = ProcessGuard {
+                child,
+                name: "moto".into(),
+            };
+            let hp = format!("127.0.0.1:{port}");
+            let mut exited = false;
+            let ready = wait_until(Duration::from_secs(90), || {
+                if matches!(guard.child.try_wait(), Ok(Some(_))) {
+                    exited = true;
+                    return true;
+                }
+                http_get(&hp, "/moto-api/").is_some()
+            });
+            if ready && !exited {
+                return Moto {
+                    url: format!("http://{hp}"),
+                    port,
+                    _guard: guard,
+                };
+            }
+            last = if exited {
+                format!("moto exited at start on {hp} (port taken?)")
+            } else {
+                format!("moto did not answer on {hp} within 90 s")
+            };
         }
+        panic!("{last}");
     }
 
     /// Environment that points AWS clients at this moto, with moto's default account.
