@@ -1063,6 +1063,25 @@ async fn from_access_entries<S: CreatorSources>(
     Ok(Some(c))
 }
 
+/// A check that may be refused without spoiling the report: a refusal is recorded (the report
+/// names the denied action), anything fatal (credentials, network) ends the search.
+fn optional_check<T>(
+    result: Result<T, AwsError>,
+    denied: &mut Vec<principal::DeniedCheck>,
+) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_fatal(&e) => Err(e),
+        Err(e) => {
+            denied.push(principal::DeniedCheck {
+                action: e.action.clone(),
+                message: e.to_string(),
+            });
+            Ok(None)
+        }
+    }
+}
+
 /// Judges the creator with IAM. Access denied gives a partial status naming the action.
 pub async fn check_status<S: CreatorSources>(
     src: &mut S,
@@ -1115,28 +1134,8 @@ pub async fn check_status<S: CreatorSources>(
             };
             let mut denied = Vec::new();
             let (keys, mfa) = if user.is_some() {
-                let keys = match src.list_access_keys(name).await {
-                    Ok(k) => Some(k),
-                    Err(e) if is_fatal(&e) => return Err(e),
-                    Err(e) => {
-                        denied.push(principal::DeniedCheck {
-                            action: e.action.clone(),
-                            message: e.to_string(),
-                        });
-                        None
-                    }
-                };
-                let mfa = match src.list_mfa_devices(name).await {
-                    Ok(m) => Some(m),
-                    Err(e) if is_fatal(&e) => return Err(e),
-                    Err(e) => {
-                        denied.push(principal::DeniedCheck {
-                            action: e.action.clone(),
-                            message: e.to_string(),
-                        });
-                        None
-                    }
-                };
+                let keys = optional_check(src.list_access_keys(name).await, &mut denied)?;
+                let mfa = optional_check(src.list_mfa_devices(name).await, &mut denied)?;
                 (keys, mfa)
             } else {
                 (None, None)
