@@ -86,46 +86,52 @@ pub fn wait_until(timeout: Duration, mut ready: impl FnMut() -> bool) -> bool {
 }
 
 impl Moto {
-    /// Starts moto on a free port. A port taken between choosing and binding makes moto exit
-    /// at once: then another port is tried. A loaded machine (several test binaries, each
-    /// starting Python processes) can take a while, so the wait is generous.
+    /// Starts moto on a port it picks itself (`-p 0`) and reads the port from its start-up
+    /// line. Choosing a free port first and handing it over is racy when tests run in
+    /// parallel: two tests can pick the same port, and the loser then talks to the winner's
+    /// moto. stderr keeps being drained so that moto's request log never blocks it.
     pub fn start() -> Moto {
-        let mut last = String::new();
-        for _ in 0..3 {
-            let port = free_port();
-            let child = Command::new(venv_bin("moto_server"))
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("cannot start moto_server");
-            let mut guard = ProcessGuard {
-                child,
-                name: "moto".into(),
-            };
-            let hp = format!("127.0.0.1:{port}");
-            let mut exited = false;
-            let ready = wait_until(Duration::from_secs(90), || {
-                if matches!(guard.child.try_wait(), Ok(Some(_))) {
-                    exited = true;
-                    return true;
+        let mut child = Command::new(venv_bin("moto_server"))
+            .args(["-H", "127.0.0.1", "-p", "0"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("cannot start moto_server");
+        let stderr = child.stderr.take().expect("moto's stderr");
+        let guard = ProcessGuard {
+            child,
+            name: "moto".into(),
+        };
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead as _;
+            let mut tx = Some(tx);
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(port) = line
+                    .split("Running on http://127.0.0.1:")
+                    .nth(1)
+                    .and_then(|p| p.trim().parse::<u16>().ok())
+                    && let Some(tx) = tx.take()
+                {
+                    let _ = tx.send(port);
                 }
-                http_get(&hp, "/moto-api/").is_some()
-            });
-            if ready && !exited {
-                return Moto {
-                    url: format!("http://{hp}"),
-                    port,
-                    _guard: guard,
-                };
             }
-            last = if exited {
-                format!("moto exited at start on {hp} (port taken?)")
-            } else {
-                format!("moto did not answer on {hp} within 90 s")
-            };
+        });
+        let port = rx
+            .recv_timeout(Duration::from_secs(90))
+            .expect("moto did not say which port it listens on within 90 s");
+        let hp = format!("127.0.0.1:{port}");
+        assert!(
+            wait_until(Duration::from_secs(30), || http_get(&hp, "/moto-api/")
+                .is_some()),
+            "moto did not answer on {hp}"
+        );
+        Moto {
+            url: format!("http://{hp}"),
+            port,
+            _guard: guard,
         }
-        panic!("{last}");
     }
 
     /// Environment that points AWS clients at this moto, with moto's default account.
