@@ -26,7 +26,17 @@ pub struct Permission {
 #[derive(Debug, Clone, Copy)]
 pub struct CommandPolicy {
     pub command: &'static str,
+    /// Permissions shared with other commands as a whole (e.g. [`TRIAGE`]), listed first.
+    pub base: &'static [Permission],
+    /// The command's own permissions.
     pub permissions: &'static [Permission],
+}
+
+impl CommandPolicy {
+    /// Every permission of the command: the shared base, then its own.
+    pub fn all(&self) -> impl Iterator<Item = &'static Permission> + use<> {
+        self.base.iter().chain(self.permissions.iter())
+    }
 }
 
 const fn p(action: &'static str, why: &'static str) -> Permission {
@@ -104,9 +114,31 @@ const API_ROLE: Permission = p(
 
 /// Every command that calls AWS, with its permissions. Commands that call nothing (`aws-auth`
 /// without `--cluster`, `completions`, `policy`) need none.
+/// What `diagnose` needs, and `recover` before it changes anything: cluster facts, node roles,
+/// and the creator (CloudTrail, trail logs in S3, access entries, IAM status).
+pub const TRIAGE: &[Permission] = &[
+    DESCRIBE_CLUSTER,
+    LIST_NODEGROUPS,
+    DESCRIBE_NODEGROUP,
+    LIST_FARGATE,
+    DESCRIBE_FARGATE,
+    LOOKUP_EVENTS,
+    DESCRIBE_TRAILS,
+    S3_LIST,
+    S3_GET,
+    LIST_ENTRIES,
+    DESCRIBE_ENTRY_CREATOR,
+    LIST_POLICIES_CREATOR,
+    GET_USER,
+    LIST_KEYS,
+    LIST_MFA,
+    GET_ROLE,
+];
+
 pub const COMMANDS: &[CommandPolicy] = &[
     CommandPolicy {
         command: "token",
+        base: &[],
         permissions: &[p(
             "sts:AssumeRole",
             "only with --role-arn: make the token as that role",
@@ -114,10 +146,12 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "kubeconfig",
+        base: &[],
         permissions: &[DESCRIBE_CLUSTER],
     },
     CommandPolicy {
         command: "aws-auth",
+        base: &[],
         permissions: &[p(
             "eks:DescribeCluster",
             "lint, show, salvage, diff with --cluster: the endpoint and CA to read kube-system/aws-auth (then Kubernetes RBAC applies)",
@@ -125,6 +159,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "aws-auth restore",
+        base: &[],
         permissions: &[
             DESCRIBE_CLUSTER,
             LIST_NODEGROUPS,
@@ -141,6 +176,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "aws-auth edit",
+        base: &[],
         permissions: &[
             DESCRIBE_CLUSTER,
             LIST_NODEGROUPS,
@@ -152,6 +188,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "aws-auth snapshot",
+        base: &[],
         permissions: &[
             DESCRIBE_CLUSTER,
             p(
@@ -166,44 +203,13 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "diagnose",
-        permissions: &[
-            DESCRIBE_CLUSTER,
-            LIST_NODEGROUPS,
-            DESCRIBE_NODEGROUP,
-            LIST_FARGATE,
-            DESCRIBE_FARGATE,
-            LOOKUP_EVENTS,
-            DESCRIBE_TRAILS,
-            S3_LIST,
-            S3_GET,
-            LIST_ENTRIES,
-            DESCRIBE_ENTRY_CREATOR,
-            LIST_POLICIES_CREATOR,
-            GET_USER,
-            LIST_KEYS,
-            LIST_MFA,
-            GET_ROLE,
-        ],
+        base: TRIAGE,
+        permissions: &[],
     },
     CommandPolicy {
         command: "recover",
+        base: TRIAGE,
         permissions: &[
-            DESCRIBE_CLUSTER,
-            LIST_NODEGROUPS,
-            DESCRIBE_NODEGROUP,
-            LIST_FARGATE,
-            DESCRIBE_FARGATE,
-            LOOKUP_EVENTS,
-            DESCRIBE_TRAILS,
-            S3_LIST,
-            S3_GET,
-            LIST_ENTRIES,
-            DESCRIBE_ENTRY_CREATOR,
-            LIST_POLICIES_CREATOR,
-            GET_USER,
-            LIST_KEYS,
-            LIST_MFA,
-            GET_ROLE,
             p(
                 "sts:AssumeRole",
                 "become the creator role; with --verify-as: prove a role is mapped as predicted",
@@ -237,6 +243,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "creator",
+        base: &[],
         permissions: &[
             DESCRIBE_CLUSTER,
             LOOKUP_EVENTS,
@@ -254,6 +261,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "record",
+        base: &[],
         permissions: &[
             DESCRIBE_CLUSTER,
             LOOKUP_EVENTS,
@@ -271,6 +279,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "grant",
+        base: &[],
         permissions: &[
             DESCRIBE_CLUSTER,
             p(
@@ -299,6 +308,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "assume-creator",
+        base: &[],
         permissions: &[
             DESCRIBE_CLUSTER,
             LOOKUP_EVENTS,
@@ -344,6 +354,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "cleanup",
+        base: &[],
         permissions: &[
             p(
                 "iam:ListAccessKeys",
@@ -417,6 +428,7 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "audit",
+        base: &[],
         permissions: &[
             p(
                 "eks:ListClusters",
@@ -478,13 +490,8 @@ pub fn find(name: &str) -> Option<&'static CommandPolicy> {
 /// The permissions of one command (`None`: unknown command), or of all (`None` given).
 pub fn permissions(command: Option<&str>) -> Option<Vec<Permission>> {
     match command {
-        Some(name) => find(name).map(|c| c.permissions.to_vec()),
-        None => Some(
-            COMMANDS
-                .iter()
-                .flat_map(|c| c.permissions.iter().copied())
-                .collect(),
-        ),
+        Some(name) => find(name).map(|c| c.all().copied().collect()),
+        None => Some(COMMANDS.iter().flat_map(|c| c.all().copied()).collect()),
     }
 }
 
@@ -554,7 +561,7 @@ mod tests {
         let all = document(&permissions(None).unwrap());
         let text = all.to_string();
         for c in COMMANDS {
-            for perm in c.permissions {
+            for perm in c.all() {
                 assert!(text.contains(perm.action), "{}", perm.action);
             }
         }
@@ -572,7 +579,7 @@ mod tests {
     fn every_action_names_a_service_and_a_reason() {
         for c in COMMANDS {
             let mut seen = BTreeSet::new();
-            for perm in c.permissions {
+            for perm in c.all() {
                 assert!(perm.action.contains(':'), "{}", perm.action);
                 assert!(!perm.why.is_empty(), "{}", perm.action);
                 assert!(

@@ -61,7 +61,7 @@ pub async fn run(g: &Globals, args: &PolicyArgs) -> Result<u8, AppError> {
         if name.is_some_and(|n| n != c.command) {
             continue;
         }
-        for p in c.permissions {
+        for p in c.all() {
             let row = rows.entry(p.action).or_default();
             if !row.0.contains(&p.why) {
                 row.0.push(p.why);
