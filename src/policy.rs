@@ -26,8 +26,8 @@ pub struct Permission {
 #[derive(Debug, Clone, Copy)]
 pub struct CommandPolicy {
     pub command: &'static str,
-    /// Permissions shared with other commands as a whole (e.g. [`TRIAGE`]), listed first.
-    pub base: &'static [Permission],
+    /// Groups of permissions shared with other commands as a whole (e.g. [`TRIAGE`]), first.
+    pub base: &'static [&'static [Permission]],
     /// The command's own permissions.
     pub permissions: &'static [Permission],
 }
@@ -35,7 +35,10 @@ pub struct CommandPolicy {
 impl CommandPolicy {
     /// Every permission of the command: the shared base, then its own.
     pub fn all(&self) -> impl Iterator<Item = &'static Permission> + use<> {
-        self.base.iter().chain(self.permissions.iter())
+        self.base
+            .iter()
+            .flat_map(|group| group.iter())
+            .chain(self.permissions.iter())
     }
 }
 
@@ -114,14 +117,10 @@ const API_ROLE: Permission = p(
 
 /// Every command that calls AWS, with its permissions. Commands that call nothing (`aws-auth`
 /// without `--cluster`, `completions`, `policy`) need none.
-/// What `diagnose` needs, and `recover` before it changes anything: cluster facts, node roles,
-/// and the creator (CloudTrail, trail logs in S3, access entries, IAM status).
-pub const TRIAGE: &[Permission] = &[
+/// Finding the creator and judging it: cluster facts, CloudTrail, trail logs in S3, access
+/// entries, IAM status (`creator`, `assume-creator`, and the triage of `diagnose`/`recover`).
+pub const CREATOR_DISCOVERY: &[Permission] = &[
     DESCRIBE_CLUSTER,
-    LIST_NODEGROUPS,
-    DESCRIBE_NODEGROUP,
-    LIST_FARGATE,
-    DESCRIBE_FARGATE,
     LOOKUP_EVENTS,
     DESCRIBE_TRAILS,
     S3_LIST,
@@ -134,6 +133,17 @@ pub const TRIAGE: &[Permission] = &[
     LIST_MFA,
     GET_ROLE,
 ];
+
+/// The cluster's node and Fargate roles, which a restore must keep mapped.
+pub const NODE_ROLES: &[Permission] = &[
+    LIST_NODEGROUPS,
+    DESCRIBE_NODEGROUP,
+    LIST_FARGATE,
+    DESCRIBE_FARGATE,
+];
+
+/// What `diagnose` needs, and `recover` before it changes anything.
+pub const TRIAGE: &[&[Permission]] = &[CREATOR_DISCOVERY, NODE_ROLES];
 
 pub const COMMANDS: &[CommandPolicy] = &[
     CommandPolicy {
@@ -243,21 +253,8 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "creator",
-        base: &[],
-        permissions: &[
-            DESCRIBE_CLUSTER,
-            LOOKUP_EVENTS,
-            DESCRIBE_TRAILS,
-            S3_LIST,
-            S3_GET,
-            LIST_ENTRIES,
-            DESCRIBE_ENTRY_CREATOR,
-            LIST_POLICIES_CREATOR,
-            GET_USER,
-            LIST_KEYS,
-            LIST_MFA,
-            GET_ROLE,
-        ],
+        base: &[CREATOR_DISCOVERY],
+        permissions: &[],
     },
     CommandPolicy {
         command: "record",
@@ -308,20 +305,8 @@ pub const COMMANDS: &[CommandPolicy] = &[
     },
     CommandPolicy {
         command: "assume-creator",
-        base: &[],
+        base: &[CREATOR_DISCOVERY],
         permissions: &[
-            DESCRIBE_CLUSTER,
-            LOOKUP_EVENTS,
-            DESCRIBE_TRAILS,
-            S3_LIST,
-            S3_GET,
-            LIST_ENTRIES,
-            DESCRIBE_ENTRY_CREATOR,
-            LIST_POLICIES_CREATOR,
-            GET_USER,
-            LIST_KEYS,
-            LIST_MFA,
-            GET_ROLE,
             p(
                 "sts:AssumeRole",
                 "become the creator role (or a recreated one)",
