@@ -108,6 +108,24 @@ pub async fn handle(sim: SharedSim, req: Req) -> Resp {
             *lock(&sim.update_delay) = Duration::from_secs_f64(secs);
             json_response(200, &json!({"seconds": secs}))
         }
+        (Method::PUT, ["update-failure"]) => {
+            // {"errorCode": "AccessDenied", "errorMessage": "…"} or {} to succeed again.
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            if body.as_object().is_some_and(|o| o.is_empty()) {
+                *lock(&sim.update_failure) = None;
+                return json_response(200, &json!({"failure": null}));
+            }
+            match serde_json::from_value::<crate::state::UpdateFailure>(body) {
+                Ok(f) => {
+                    *lock(&sim.update_failure) = Some(f.clone());
+                    json_response(200, &json!({"failure": f}))
+                }
+                Err(e) => err(
+                    400,
+                    &format!("body must be {{\"errorCode\": CODE, \"errorMessage\": TEXT}} or {{}}: {e}"),
+                ),
+            }
+        }
         (Method::GET, ["clusters", name, "effective-mapping"]) => {
             let mut world = lock(&sim.world);
             match world.clusters.get_mut(*name) {

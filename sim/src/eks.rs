@@ -176,11 +176,18 @@ fn oidc_id(arn: &str, created: DateTime<Utc>) -> String {
 fn update_json(u: &Update) -> Value {
     json!({
         "id": u.id,
-        "status": if u.applied { "Successful" } else { "InProgress" },
+        "status": match (u.applied, &u.failure) {
+            (false, _) => "InProgress",
+            (true, None) => "Successful",
+            (true, Some(_)) => "Failed",
+        },
         "type": u.update_type,
         "params": u.params.iter().map(|(t, v)| json!({"type": t, "value": v})).collect::<Vec<_>>(),
         "createdAt": epoch(u.created_at),
-        "errors": [],
+        "errors": match (&u.failure, u.applied) {
+            (Some(f), true) => json!([{"errorCode": f.error_code, "errorMessage": f.error_message, "resourceIds": []}]),
+            _ => json!([]),
+        },
     })
 }
 
@@ -813,6 +820,7 @@ fn update_cluster_config(
     now: DateTime<Utc>,
 ) -> Res {
     let delay = *lock(&sim.update_delay);
+    let failure = lock(&sim.update_failure).clone();
     let c = world
         .clusters
         .get_mut(name)
@@ -833,15 +841,13 @@ fn update_cluster_config(
         let (Some(to), Some(from)) = (mode_rank(mode), mode_rank(&c.auth_mode)) else {
             return Err(bad(format!("Unsupported authentication mode: {mode}")));
         };
-        if to == from {
+        // One step forward only: CONFIG_MAP -> API_AND_CONFIG_MAP -> API. EKS answers the
+        // same message for a no-op, a step back and a skipped step (CONFIG_MAP -> API), e.g.
+        // "InvalidParameterException ... Unsupported authentication mode update from
+        // CONFIG_MAP to API" (AWS EKS workshop, access management, switching modes).
+        if to != from + 1 {
             return Err(bad(format!(
                 "Unsupported authentication mode update from {} to {mode}",
-                c.auth_mode
-            )));
-        }
-        if to < from {
-            return Err(bad(format!(
-                "Unsupported authentication mode update from {} to {mode}. Authentication mode changes are one-way: CONFIG_MAP -> API_AND_CONFIG_MAP -> API.",
                 c.auth_mode
             )));
         }
@@ -883,6 +889,7 @@ fn update_cluster_config(
         ready_at: now + TimeDelta::from_std(delay).unwrap_or_default(),
         applied: false,
         new_mode,
+        failure,
     };
     c.updates.push(u.clone());
     c.settle(now);
@@ -944,6 +951,7 @@ pub async fn create_cluster_record(
         p.bootstrap,
     );
     c.role_arn = p.role_arn.clone();
+    c.partition = sim.partition.clone();
     c.endpoint_public = p.endpoint_public;
     c.endpoint_private = p.endpoint_private;
     c.platform_version = platform_version(&p.version);
@@ -1041,6 +1049,11 @@ async fn create_cluster(
         Err(bad("roleArn is required"))
     } else if mode_rank(&auth_mode).is_none() {
         Err(bad(format!("Unsupported authentication mode: {auth_mode}")))
+    } else if auth_mode == "CONFIG_MAP" && !bootstrap {
+        // The text EKS answers (terraform-aws-modules/terraform-aws-eks#3026, #3206).
+        Err(bad(
+            "bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP",
+        ))
     } else {
         create_cluster_record(sim, &p).await
     };
@@ -1102,46 +1115,11 @@ async fn create_cluster(
 
 /// The access entry EKS makes for the creator of a cluster created in an API mode.
 pub fn add_creator_entry(
-    sim: &SharedSim,
+    _sim: &SharedSim,
     c: &mut Cluster,
     principal_arn: &str,
     principal_id: &str,
     now: DateTime<Utc>,
 ) {
-    let arn = format!(
-        "arn:{}:eks:{}:{}:access-entry/{}/{}/{}/{}",
-        sim.partition,
-        c.region,
-        c.account,
-        c.name,
-        if principal_arn.contains(":role/") {
-            "role"
-        } else {
-            "user"
-        },
-        c.account,
-        random_hex(8)
-    );
-    c.access_entries.insert(
-        principal_arn.to_string(),
-        AccessEntry {
-            principal_arn: principal_arn.to_string(),
-            principal_id: principal_id.to_string(),
-            kubernetes_groups: Vec::new(),
-            username: default_entry_username(principal_arn, &sim.partition, &c.account),
-            entry_type: "STANDARD".into(),
-            arn,
-            created_at: now,
-            modified_at: now,
-            policies: vec![AssociatedPolicy {
-                policy_arn: sim.policy_arn("AmazonEKSClusterAdminPolicy"),
-                scope: AccessScope {
-                    scope_type: "cluster".into(),
-                    namespaces: Vec::new(),
-                },
-                associated_at: now,
-                modified_at: now,
-            }],
-        },
-    );
+    c.add_creator_entry(principal_arn, principal_id, now);
 }

@@ -255,6 +255,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         calls: Mutex::new(Vec::new()),
         auth_log: Mutex::new(Vec::new()),
         update_delay: Mutex::new(Duration::from_secs_f64(sc.update_delay_seconds.max(0.0))),
+        update_failure: Mutex::new(sc.update_failure.clone()),
         trails: Mutex::new(Vec::new()),
         eks_port: AtomicU16::new(0),
         state_doc: Mutex::new(Value::Null),

@@ -57,6 +57,9 @@ pub struct Scenario {
     pub deny: Vec<DenyRule>,
     #[serde(default = "default_delay")]
     pub update_delay_seconds: f64,
+    /// UpdateClusterConfig updates end `Failed` with this error instead of succeeding.
+    #[serde(default)]
+    pub update_failure: Option<crate::state::UpdateFailure>,
     /// An AWS Organization in moto: `account` is its management account.
     pub organization: Option<OrganizationSpec>,
 }
@@ -301,6 +304,12 @@ impl Scenario {
             if crate::state::mode_rank(&c.authentication_mode).is_none() {
                 return Err(format!(
                     "scenario: cluster {}: authenticationMode must be CONFIG_MAP, API_AND_CONFIG_MAP or API",
+                    c.name
+                ));
+            }
+            if c.authentication_mode == "CONFIG_MAP" && !c.bootstrap_cluster_creator_admin_permissions {
+                return Err(format!(
+                    "scenario: cluster {}: EKS refuses CONFIG_MAP with bootstrapClusterCreatorAdminPermissions false (InvalidParameterException: bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP); use API_AND_CONFIG_MAP",
                     c.name
                 ));
             }

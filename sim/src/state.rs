@@ -87,6 +87,17 @@ pub struct Update {
     pub ready_at: DateTime<Utc>,
     pub applied: bool,
     pub new_mode: Option<String>,
+    /// When set, the update ends `Failed` with this error (code, message) and changes nothing.
+    pub failure: Option<UpdateFailure>,
+}
+
+/// How an update fails (scenario `updateFailure`, `PUT /_sim/update-failure`): EKS's
+/// `ErrorDetail` (`errorCode` is one of the model's `ErrorCode` values).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateFailure {
+    pub error_code: String,
+    pub error_message: String,
 }
 
 #[derive(Debug, Clone)]
@@ -127,6 +138,8 @@ pub struct Cluster {
     /// The account and region the cluster lives in (the scenario's unless it says otherwise).
     pub account: String,
     pub region: String,
+    /// The partition of the world (`aws`, `aws-cn`, …): ARNs the cluster makes carry it.
+    pub partition: String,
     pub created_at: DateTime<Utc>,
     pub version: String,
     pub platform_version: String,
@@ -166,6 +179,7 @@ impl Cluster {
             arn,
             account: scope.account.clone(),
             region: scope.region.clone(),
+            partition: "aws".into(),
             created_at,
             version,
             platform_version: "eks.1".into(),
@@ -189,16 +203,76 @@ impl Cluster {
         }
     }
 
-    /// Completes updates whose time has come.
+    /// Completes updates whose time has come. A successful CONFIG_MAP → API_AND_CONFIG_MAP
+    /// switch of a cluster made with `bootstrapClusterCreatorAdminPermissions` gives the
+    /// creator its access entry, as EKS does (after the switch, ListAccessEntries shows the
+    /// creator's entry beside the node roles'); a failed update changes nothing.
     pub fn settle(&mut self, now: DateTime<Utc>) {
+        let mut switched_from_config_map = false;
         for u in &mut self.updates {
             if !u.applied && now >= u.ready_at {
                 u.applied = true;
+                if u.failure.is_some() {
+                    continue;
+                }
                 if let Some(m) = &u.new_mode {
+                    switched_from_config_map |= self.auth_mode == "CONFIG_MAP" && m != "CONFIG_MAP";
                     self.auth_mode = m.clone();
                 }
             }
         }
+        if switched_from_config_map
+            && self.bootstrap_admin
+            && let Some(cr) = self.creator.clone()
+            && !cr.arn.ends_with(":root")
+            && !self.access_entries.contains_key(&cr.arn)
+        {
+            self.add_creator_entry(&cr.arn, &cr.principal_id, now);
+        }
+    }
+
+    /// The access entry EKS makes for the creator (AmazonEKSClusterAdminPolicy, cluster
+    /// scope), bound to the unique id the creator had when it created the cluster.
+    pub fn add_creator_entry(&mut self, principal_arn: &str, principal_id: &str, now: DateTime<Utc>) {
+        let arn = format!(
+            "arn:{}:eks:{}:{}:access-entry/{}/{}/{}/{}",
+            self.partition,
+            self.region,
+            self.account,
+            self.name,
+            if principal_arn.contains(":role/") {
+                "role"
+            } else {
+                "user"
+            },
+            self.account,
+            random_hex(8)
+        );
+        self.access_entries.insert(
+            principal_arn.to_string(),
+            AccessEntry {
+                principal_arn: principal_arn.to_string(),
+                principal_id: principal_id.to_string(),
+                kubernetes_groups: Vec::new(),
+                username: default_entry_username(principal_arn, &self.partition, &self.account),
+                entry_type: "STANDARD".into(),
+                arn,
+                created_at: now,
+                modified_at: now,
+                policies: vec![AssociatedPolicy {
+                    policy_arn: format!(
+                        "arn:{}:eks::aws:{POLICY_PREFIX}AmazonEKSClusterAdminPolicy",
+                        self.partition
+                    ),
+                    scope: AccessScope {
+                        scope_type: "cluster".into(),
+                        namespaces: Vec::new(),
+                    },
+                    associated_at: now,
+                    modified_at: now,
+                }],
+            },
+        );
     }
 
     pub fn update_in_progress(&self) -> bool {
@@ -328,6 +402,8 @@ pub struct Sim {
     pub calls: Mutex<Vec<CallRecord>>,
     pub auth_log: Mutex<Vec<AuthRecord>>,
     pub update_delay: Mutex<Duration>,
+    /// Updates started while this is set end `Failed` with it (scenario `updateFailure`).
+    pub update_failure: Mutex<Option<UpdateFailure>>,
     pub trails: Mutex<Vec<TrailConfig>>,
     pub eks_port: AtomicU16,
     /// The state document (also written to --state), served at /_sim/state.
@@ -646,8 +722,11 @@ impl Sim {
             );
             return Ok((user, id));
         }
-        // 2. The cluster creator (not in API mode, not when bootstrap admin is off).
-        if c.auth_mode != "API"
+        // 2. The cluster creator's implicit admin: CONFIG_MAP clusters only. In the API modes
+        //    EKS represents it as an access entry (step 1): delete that entry and the creator
+        //    is an ordinary principal (AWS docs, "Grant IAM users access to Kubernetes with
+        //    EKS access entries": the creator entry is made at creation or at the switch).
+        if c.auth_mode == "CONFIG_MAP"
             && c.bootstrap_admin
             && let Some(cr) = &c.creator
         {
