@@ -55,9 +55,14 @@ fn config_map_cluster_needs_consent_for_the_one_way_switch_then_grants_admin() {
         "{stdout}"
     );
     assert_eq!(w.auth_mode("by-user"), "API_AND_CONFIG_MAP");
+    // The switch also makes the creator's admin an access entry, as EKS does.
     assert_eq!(
         w.eks_snapshot("by-user"),
         vec![
+            format!(
+                "entry {} [\"{ADMIN_POLICY}\"]",
+                arn("user/admins/platform-admin")
+            ),
             format!("entry {} [\"{ADMIN_POLICY}\"]", arn("user/oncall")),
             "mode API_AND_CONFIG_MAP".to_string()
         ]
@@ -88,8 +93,68 @@ fn config_map_cluster_needs_consent_for_the_one_way_switch_then_grants_admin() {
     assert!(cs.contains("left as is: cannot be undone"), "{cs}");
     assert_eq!(
         w.eks_snapshot("by-user"),
-        vec!["mode API_AND_CONFIG_MAP".to_string()]
+        vec![
+            format!(
+                "entry {} [\"{ADMIN_POLICY}\"]",
+                arn("user/admins/platform-admin")
+            ),
+            "mode API_AND_CONFIG_MAP".to_string()
+        ]
     );
+}
+
+/// The creator grants itself on a CONFIG_MAP cluster: the switch makes EKS create the
+/// creator's entry, so CreateAccessEntry answers 409 ResourceInUseException. `grant` adopts
+/// the entry (it used to abort "appeared meanwhile"), and undo leaves it alone.
+#[test]
+fn an_entry_made_by_the_switch_is_adopted_not_fatal_and_never_undone() {
+    let w = World::start("getin");
+    let jd = w.path("run");
+    let key = &w.user("platform-admin")["accessKeys"][0];
+    let out = w
+        .product()
+        .env("AWS_ACCESS_KEY_ID", key["accessKeyId"].as_str().unwrap())
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            key["secretAccessKey"].as_str().unwrap(),
+        )
+        .args([
+            "grant",
+            "--cluster",
+            "by-user",
+            "--allow-auth-mode-change",
+            "--yes",
+            "--journal-dir",
+        ])
+        .arg(&jd)
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("authenticated"), "{stdout}");
+    let creator_entry = vec![
+        format!(
+            "entry {} [\"{ADMIN_POLICY}\"]",
+            arn("user/admins/platform-admin")
+        ),
+        "mode API_AND_CONFIG_MAP".to_string(),
+    ];
+    assert_eq!(w.eks_snapshot("by-user"), creator_entry);
+    // Nothing this run made: cleanup changes nothing.
+    let c = w
+        .product()
+        .args(["cleanup", "--journal"])
+        .arg(&jd)
+        .arg("--yes")
+        .output()
+        .unwrap();
+    let cs = text(&c.stdout);
+    assert!(c.status.success(), "{cs}{}", text(&c.stderr));
+    assert!(
+        cs.contains("already existed when the run reached it"),
+        "{cs}"
+    );
+    assert_eq!(w.eks_snapshot("by-user"), creator_entry);
 }
 
 #[test]

@@ -108,6 +108,36 @@ pub async fn handle(sim: SharedSim, req: Req) -> Resp {
             *lock(&sim.update_delay) = Duration::from_secs_f64(secs);
             json_response(200, &json!({"seconds": secs}))
         }
+        (Method::GET, ["propagation"]) => json_response(200, &json!(sim.iam.propagation())),
+        (Method::PUT, ["propagation"]) => {
+            // {"seconds": 1} sets every delay; or the four fields of scenario `propagation`.
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let p = match body.get("seconds").and_then(Value::as_f64) {
+                Some(s) => Ok(crate::iamrules::Propagation::uniform(s)),
+                None => serde_json::from_value::<crate::iamrules::Propagation>(body),
+            };
+            match p {
+                Ok(p) => {
+                    *lock(&sim.iam.propagation) = p;
+                    json_response(200, &json!(p))
+                }
+                Err(e) => err(
+                    400,
+                    &format!("body must be {{\"seconds\": N}} or {{\"accessKeySeconds\": …}}: {e}"),
+                ),
+            }
+        }
+        (Method::PUT, ["clock"]) => {
+            // {"advanceSeconds": 3700}: sessions are judged as if that much time had passed.
+            let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+            let secs = body["advanceSeconds"].as_f64().unwrap_or(0.0);
+            let mut off = lock(&sim.clock_offset);
+            *off += chrono::TimeDelta::milliseconds((secs * 1000.0) as i64);
+            json_response(
+                200,
+                &json!({"offsetSeconds": off.num_milliseconds() as f64 / 1000.0}),
+            )
+        }
         (Method::PUT, ["update-failure"]) => {
             // {"errorCode": "AccessDenied", "errorMessage": "…"} or {} to succeed again.
             let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
@@ -122,7 +152,9 @@ pub async fn handle(sim: SharedSim, req: Req) -> Resp {
                 }
                 Err(e) => err(
                     400,
-                    &format!("body must be {{\"errorCode\": CODE, \"errorMessage\": TEXT}} or {{}}: {e}"),
+                    &format!(
+                        "body must be {{\"errorCode\": CODE, \"errorMessage\": TEXT}} or {{}}: {e}"
+                    ),
                 ),
             }
         }

@@ -696,6 +696,7 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
                     created_at: created_at + TimeDelta::hours(1),
                     modified_at: created_at + TimeDelta::hours(1),
                     policies,
+                    propagates: false,
                 },
             );
         }

@@ -798,6 +798,9 @@ fn create_access_entry(
         created_at: now,
         modified_at: now,
         policies: Vec::new(),
+        // EKS, like IAM, is eventually consistent: a new entry lets its principal in after a
+        // delay (scenario `propagation.accessEntrySeconds`).
+        propagates: true,
     };
     c.access_entries
         .insert(principal.to_string(), entry.clone());

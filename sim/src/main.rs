@@ -9,6 +9,7 @@ mod cloudtrail_api;
 mod eks;
 mod events;
 mod http;
+mod iamrules;
 mod identity;
 mod k8s;
 mod moto;
@@ -53,6 +54,10 @@ struct Cli {
     /// (unknown access keys always force a reload).
     #[arg(long, default_value_t = 500)]
     moto_cache_ms: u64,
+    /// Set every IAM/EKS propagation delay to this many seconds (overrides the scenario's
+    /// `propagation`; tests shorten the drill defaults with it).
+    #[arg(long, value_name = "SECONDS")]
+    propagation_seconds: Option<f64>,
 }
 
 fn make_tls() -> Result<(String, rustls::ServerConfig), String> {
@@ -112,15 +117,57 @@ async fn route(sim: state::SharedSim, req: Req) -> http::Resp {
     }
 }
 
-/// IAM and STS (query API on `/`) pass through to moto; the sim learns new keys' secrets.
+/// IAM and STS (query API on `/`) pass through to moto after the checks moto does not make
+/// (`iamrules`); the sim learns new keys' secrets and when IAM objects changed.
 async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
     let mut params = req.query.clone();
     params.extend(
         url::form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), v.into_owned())),
     );
     let (service, action) = moto::query_action(&params, req.header("authorization"));
+    if let Err((status, code, message)) = gate(&sim, &service, &action, &params, &req).await {
+        sim.record_call(&service, &action, None, status, None);
+        return http::response(
+            status,
+            "text/xml",
+            bytes::Bytes::from(iamrules::error_xml(&service, code, &message)),
+        );
+    }
+    let param = |k: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let previous_trust = if action == "UpdateAssumeRolePolicy" {
+        role_trust(&sim, &param("RoleName"), None)
+            .await
+            .ok()
+            .map(|(policy, _)| policy)
+    } else {
+        None
+    };
     match sim.moto.forward(&req).await {
         Ok((status, headers, body)) => {
+            if (200..300).contains(&status) {
+                let xml = String::from_utf8_lossy(&body);
+                match action.as_str() {
+                    "CreateAccessKey" => {
+                        if let Some(id) = moto::xml_tag(&xml, "AccessKeyId") {
+                            sim.iam.key_created(&id);
+                        }
+                    }
+                    "CreateUser" => sim.iam.principal_created(&param("UserName")),
+                    "CreateRole" => sim.iam.principal_created(&param("RoleName")),
+                    "UpdateAssumeRolePolicy" => {
+                        if let Some(p) = previous_trust {
+                            sim.iam.trust_changed(&param("RoleName"), p);
+                        }
+                    }
+                    _ => {}
+                }
+            }
             sim.record_call(&service, &action, None, status, None);
             let mut r = http::response(status, "text/xml", body);
             for (k, v) in &headers {
@@ -138,6 +185,130 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
             http::response(502, "text/plain", e)
         }
     }
+}
+
+/// A role's trust policy (decoded) and MaxSessionDuration, from moto.
+async fn role_trust(
+    sim: &state::SharedSim,
+    role_name: &str,
+    account: Option<&str>,
+) -> Result<(String, u64), String> {
+    let xml = sim
+        .moto
+        .query_in(
+            account,
+            "iam",
+            &[
+                ("Action", "GetRole"),
+                ("Version", "2010-05-08"),
+                ("RoleName", role_name),
+            ],
+        )
+        .await?;
+    let raw = moto::xml_tag(&xml, "AssumeRolePolicyDocument").unwrap_or_default();
+    let policy = percent_encoding::percent_decode_str(&raw)
+        .decode_utf8_lossy()
+        .into_owned();
+    let max = moto::xml_tag(&xml, "MaxSessionDuration")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(3600);
+    Ok((policy, max))
+}
+
+/// What AWS checks before the request reaches moto: the caller's key (expired, too new,
+/// inactive or unknown), and for AssumeRole the trust policy and DurationSeconds.
+async fn gate(
+    sim: &state::SharedSim,
+    service: &str,
+    action: &str,
+    params: &[(String, String)],
+    req: &Req,
+) -> Result<(), iamrules::Refusal> {
+    let Some(akid) = req
+        .header("authorization")
+        .and_then(moto::header_access_key)
+    else {
+        return Ok(());
+    };
+    let key = match sim.moto.resolve_key(akid).await {
+        Ok(k) => k,
+        Err(e) if e.starts_with("cannot reach") || e.starts_with("moto") => return Ok(()),
+        Err(_) => {
+            return Err((
+                403,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.".into(),
+            ));
+        }
+    };
+    sim.check_key(&key)?;
+    if service != "sts" || action != "AssumeRole" {
+        return Ok(());
+    }
+    let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let role_arn = param("RoleArn").unwrap_or_default();
+    let role_name = identity::principal_name(role_arn).unwrap_or_default();
+    let role_account = identity::arn_parts(role_arn)
+        .map(|p| p.3)
+        .filter(|a| !a.is_empty());
+    let refused = || {
+        (
+            403u16,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                key.identity.arn
+            ),
+        )
+    };
+    let (current, max) = role_trust(sim, role_name, role_account)
+        .await
+        .map_err(|_| refused())?;
+    let policy = sim
+        .iam
+        .effective_trust(role_name, current)
+        .map_err(|()| refused())?;
+    // MFA: the device must be the caller's and the code six digits.
+    let mfa = match (param("SerialNumber"), param("TokenCode")) {
+        (Some(serial), Some(code)) => {
+            let owner = key.user_name.clone().unwrap_or_default();
+            let devices = sim
+                .moto
+                .query(
+                    "iam",
+                    &[
+                        ("Action", "ListMFADevices"),
+                        ("Version", "2010-05-08"),
+                        ("UserName", &owner),
+                    ],
+                )
+                .await
+                .unwrap_or_default();
+            let listed = !owner.is_empty()
+                && devices.contains(&format!("<SerialNumber>{serial}</SerialNumber>"));
+            if !listed || code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return Err((
+                    403,
+                    "AccessDenied",
+                    "MultiFactorAuthentication failed with invalid MFA one time pass code. ".into(),
+                ));
+            }
+            true
+        }
+        _ => false,
+    };
+    let r = iamrules::AssumeRequest {
+        caller: &key.identity,
+        caller_is_session: key.session_token.is_some(),
+        role_arn,
+        session_name: param("RoleSessionName").unwrap_or_default(),
+        external_id: param("ExternalId"),
+        mfa,
+        duration_seconds: param("DurationSeconds").and_then(|d| d.parse().ok()),
+        max_session_duration: max,
+    };
+    iamrules::evaluate_trust(&policy, &r)?;
+    iamrules::check_duration(&r)
 }
 
 fn state_doc(
@@ -256,6 +427,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         auth_log: Mutex::new(Vec::new()),
         update_delay: Mutex::new(Duration::from_secs_f64(sc.update_delay_seconds.max(0.0))),
         update_failure: Mutex::new(sc.update_failure.clone()),
+        iam: iamrules::IamRules::new(match cli.propagation_seconds {
+            Some(s) => iamrules::Propagation::uniform(s),
+            None => sc.propagation.unwrap_or_default(),
+        }),
+        clock_offset: Mutex::new(chrono::TimeDelta::zero()),
         trails: Mutex::new(Vec::new()),
         eks_port: AtomicU16::new(0),
         state_doc: Mutex::new(Value::Null),

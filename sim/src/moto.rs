@@ -36,6 +36,14 @@ pub struct KnownKey {
     pub assumed_id: Option<String>,
     /// GetSessionToken credentials: the long-term key they were made from.
     pub parent_key: Option<String>,
+    /// Temporary credentials: when STS said they expire.
+    pub expiration: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn expiration_of(xml: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    xml_tag(xml, "Expiration")
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 /// What an access key resolves to.
@@ -44,6 +52,10 @@ pub struct KeyInfo {
     pub identity: Identity,
     pub secret: String,
     pub session_token: Option<String>,
+    /// Temporary credentials: when they expire.
+    pub expiration: Option<chrono::DateTime<chrono::Utc>>,
+    /// Long-term key: the user it belongs to.
+    pub user_name: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -229,6 +241,7 @@ impl Moto {
                                 role_arn: param("RoleArn"),
                                 assumed_arn: xml_tag(xml, "Arn"),
                                 assumed_id: xml_tag(xml, "AssumedRoleId"),
+                                expiration: expiration_of(xml),
                                 ..Default::default()
                             },
                         )
@@ -243,6 +256,7 @@ impl Moto {
                             secret,
                             session_token: xml_tag(xml, "SessionToken"),
                             parent_key: auth.and_then(header_access_key).map(|s| s.to_string()),
+                            expiration: expiration_of(xml),
                             ..Default::default()
                         },
                     )
@@ -545,6 +559,8 @@ impl Moto {
                 },
                 secret: k.secret,
                 session_token: k.session_token,
+                expiration: k.expiration,
+                user_name: None,
             });
         }
         if let Some(parent) = &k.parent_key {
@@ -558,6 +574,8 @@ impl Moto {
                 identity,
                 secret: k.secret,
                 session_token: k.session_token,
+                expiration: k.expiration,
+                user_name: None,
             });
         }
         let Some(user) = &k.user_name else {
@@ -620,6 +638,8 @@ impl Moto {
             },
             secret: k.secret,
             session_token: None,
+            expiration: None,
+            user_name: Some(user.clone()),
         })
     }
 }

@@ -60,6 +60,9 @@ pub struct Scenario {
     /// UpdateClusterConfig updates end `Failed` with this error instead of succeeding.
     #[serde(default)]
     pub update_failure: Option<crate::state::UpdateFailure>,
+    /// IAM/EKS propagation delays (default: several seconds each, as a drill should feel).
+    #[serde(default)]
+    pub propagation: Option<crate::iamrules::Propagation>,
     /// An AWS Organization in moto: `account` is its management account.
     pub organization: Option<OrganizationSpec>,
 }
@@ -307,7 +310,9 @@ impl Scenario {
                     c.name
                 ));
             }
-            if c.authentication_mode == "CONFIG_MAP" && !c.bootstrap_cluster_creator_admin_permissions {
+            if c.authentication_mode == "CONFIG_MAP"
+                && !c.bootstrap_cluster_creator_admin_permissions
+            {
                 return Err(format!(
                     "scenario: cluster {}: EKS refuses CONFIG_MAP with bootstrapClusterCreatorAdminPermissions false (InvalidParameterException: bootstrapClusterCreatorAdminPermissions must be true if cluster authentication mode is set to CONFIG_MAP); use API_AND_CONFIG_MAP",
                     c.name

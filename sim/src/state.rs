@@ -76,6 +76,10 @@ pub struct AccessEntry {
     pub created_at: DateTime<Utc>,
     pub modified_at: DateTime<Utc>,
     pub policies: Vec<AssociatedPolicy>,
+    /// Made through CreateAccessEntry: it lets its principal in only once the scenario's
+    /// access-entry propagation delay has passed since `created_at` (EKS is eventually
+    /// consistent). Entries of the scenario and the creator's are in force already.
+    pub propagates: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -233,7 +237,12 @@ impl Cluster {
 
     /// The access entry EKS makes for the creator (AmazonEKSClusterAdminPolicy, cluster
     /// scope), bound to the unique id the creator had when it created the cluster.
-    pub fn add_creator_entry(&mut self, principal_arn: &str, principal_id: &str, now: DateTime<Utc>) {
+    pub fn add_creator_entry(
+        &mut self,
+        principal_arn: &str,
+        principal_id: &str,
+        now: DateTime<Utc>,
+    ) {
         let arn = format!(
             "arn:{}:eks:{}:{}:access-entry/{}/{}/{}/{}",
             self.partition,
@@ -259,6 +268,7 @@ impl Cluster {
                 arn,
                 created_at: now,
                 modified_at: now,
+                propagates: false,
                 policies: vec![AssociatedPolicy {
                     policy_arn: format!(
                         "arn:{}:eks::aws:{POLICY_PREFIX}AmazonEKSClusterAdminPolicy",
@@ -404,6 +414,11 @@ pub struct Sim {
     pub update_delay: Mutex<Duration>,
     /// Updates started while this is set end `Failed` with it (scenario `updateFailure`).
     pub update_failure: Mutex<Option<UpdateFailure>>,
+    /// IAM/STS rules moto does not enforce, and IAM propagation delays.
+    pub iam: crate::iamrules::IamRules,
+    /// Added to the real clock when judging session expiry (`PUT /_sim/clock`), so tests can
+    /// see an hour-long session expire.
+    pub clock_offset: Mutex<chrono::TimeDelta>,
     pub trails: Mutex<Vec<TrailConfig>>,
     pub eks_port: AtomicU16,
     /// The state document (also written to --state), served at /_sim/state.
@@ -552,6 +567,27 @@ impl Sim {
         })
     }
 
+    /// Now, as session expiry is judged (the real clock plus the test offset).
+    pub fn session_clock(&self) -> DateTime<Utc> {
+        Utc::now() + *lock(&self.clock_offset)
+    }
+
+    /// What AWS refuses about a resolved key before looking at the request: an expired
+    /// session (`ExpiredToken`), a key or user too new to be seen yet (`InvalidClientTokenId`).
+    pub fn check_key(&self, k: &crate::moto::KeyInfo) -> Result<(), crate::iamrules::Refusal> {
+        if let Some(exp) = k.expiration
+            && self.session_clock() >= exp
+        {
+            return Err((
+                403,
+                "ExpiredToken",
+                "The security token included in the request is expired".into(),
+            ));
+        }
+        self.iam
+            .key_gate(&k.identity.access_key_id, k.user_name.as_deref())
+    }
+
     /// Resolves the caller of an AWS API request from its SigV4 `Authorization` header.
     pub async fn caller(
         &self,
@@ -575,7 +611,15 @@ impl Sim {
                 "Authorization header requires 'Credential' parameter.".to_string(),
             ))?;
         match self.moto.resolve_key(akid).await {
-            Ok(k) => Ok(k.identity),
+            Ok(k) => match self.check_key(&k) {
+                Ok(()) => Ok(k.identity),
+                Err((_, "ExpiredToken", m)) => Err((403, "ExpiredTokenException", m)),
+                Err(_) => Err((
+                    403,
+                    "UnrecognizedClientException",
+                    "The security token included in the request is invalid.".into(),
+                )),
+            },
             Err(e) if e.starts_with("cannot reach") || e.starts_with("moto") => {
                 Err((500, "ServiceException", e))
             }
@@ -645,6 +689,8 @@ impl Sim {
             .await
             .map_err(|e| (format!("sts: {e}"), None))?;
         let id = key.identity.clone();
+        self.check_key(&key)
+            .map_err(|(_, code, msg)| (format!("sts: {code}: {msg}"), Some(id.clone())))?;
         if key.session_token.as_deref() != presigned.session_token.as_deref() {
             return Err((
                 "sts: InvalidClientTokenId: the security token does not match the access key"
@@ -684,12 +730,17 @@ impl Sim {
             }
         };
 
-        // 1. Access entries (API modes), bound to the principal's unique id.
+        // 1. Access entries (API modes), bound to the principal's unique id, once they have
+        //    propagated (a new entry takes effect after the scenario's delay).
+        let entry_delay = chrono::TimeDelta::from_std(crate::iamrules::secs_pub(
+            self.iam.propagation().access_entry_seconds,
+        ))
+        .unwrap_or_default();
         if c.auth_mode != "CONFIG_MAP"
-            && let Some(e) = c
-                .access_entries
-                .values()
-                .find(|e| e.principal_id == id.principal_id)
+            && let Some(e) = c.access_entries.values().find(|e| {
+                e.principal_id == id.principal_id
+                    && (!e.propagates || e.created_at + entry_delay <= now)
+            })
         {
             let region = self.region.clone();
             let render = |s: &str| crate::awsauth::render_template(s, &id, &region);

@@ -107,7 +107,10 @@ fn the_creator_admin_is_an_access_entry_outside_config_map() {
         ],
     );
     let (st, v) = sim.whoami("api1", &aws_token("api1", &ck, &cs, None));
-    assert_eq!(st, 401, "the creator without its entry must be refused: {v}");
+    assert_eq!(
+        st, 401,
+        "the creator without its entry must be refused: {v}"
+    );
     assert!(sim.last_auth_reason("api1").contains("not mapped"));
 
     // A recreated creator (new unique id) does not match the entry made for the old one.
@@ -144,9 +147,9 @@ fn the_creator_admin_is_an_access_entry_outside_config_map() {
     );
     assert!(
         err.contains("(InvalidParameterException)")
-            && err.trim_end().ends_with(
-                "Unsupported authentication mode update from CONFIG_MAP to API"
-            ),
+            && err
+                .trim_end()
+                .ends_with("Unsupported authentication mode update from CONFIG_MAP to API"),
         "{err}"
     );
 
@@ -251,7 +254,10 @@ fn eks_refusals_and_failed_updates() {
         "The cluster role is not authorized"
     );
     let c = run(&sim, &["eks", "describe-cluster", "--name", "cm2"]);
-    assert_eq!(c["cluster"]["accessConfig"]["authenticationMode"], "CONFIG_MAP");
+    assert_eq!(
+        c["cluster"]["accessConfig"]["authenticationMode"],
+        "CONFIG_MAP"
+    );
     assert_eq!(c["cluster"]["status"], "ACTIVE");
     // Back to succeeding: the retry works.
     let (st, _) = sim.admin("PUT", "update-failure", "{}");
@@ -259,4 +265,355 @@ fn eks_refusals_and_failed_updates() {
     let u = switch_mode(&sim, "cm2", "API_AND_CONFIG_MAP");
     assert_eq!(u["status"], "Successful", "{u}");
     assert_eq!(entries(&sim, "cm2").len(), 1);
+}
+
+/// `aws` as the given credentials (the sim's endpoints, nothing else of the operator).
+fn aws_as(
+    sim: &Sim,
+    key: &str,
+    secret: &str,
+    token: Option<&str>,
+    args: &[&str],
+) -> (bool, String, String) {
+    let mut env: Vec<(String, String)> = sim
+        .env()
+        .into_iter()
+        .filter(|(k, _)| {
+            !k.starts_with("AWS_ACCESS_KEY")
+                && !k.starts_with("AWS_SECRET")
+                && k != "AWS_SESSION_TOKEN"
+        })
+        .collect();
+    env.push(("AWS_ACCESS_KEY_ID".into(), key.into()));
+    env.push(("AWS_SECRET_ACCESS_KEY".into(), secret.into()));
+    if let Some(t) = token {
+        env.push(("AWS_SESSION_TOKEN".into(), t.into()));
+    }
+    aws(args, &env)
+}
+
+fn role_arn(name: &str) -> String {
+    format!("arn:aws:iam::123456789012:role/{name}")
+}
+
+fn assume(sim: &Sim, role: &str, extra: &[&str]) -> (bool, String, String) {
+    let arn = role_arn(role);
+    let mut args = vec![
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &arn,
+        "--role-session-name",
+        "test",
+    ];
+    args.extend_from_slice(extra);
+    aws(&args, &sim.env())
+}
+
+/// Retries `f` until it succeeds (bounded).
+fn eventually(mut f: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never took effect"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn sts_rules_in_front_of_moto() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    let oncall = "arn:aws:iam::123456789012:user/oncall";
+
+    // Trust policy: a Deny with a negated condition refuses the account's users.
+    let (ok, _, err) = assume(&sim, "ci-only", &[]);
+    assert!(!ok);
+    assert!(
+        err.contains("(AccessDenied)")
+            && err.contains(&format!(
+                "User: {oncall} is not authorized to perform: sts:AssumeRole on resource: {}",
+                role_arn("ci-only")
+            )),
+        "{err}"
+    );
+    // sts:ExternalId.
+    assert!(!assume(&sim, "ext-role", &[]).0);
+    assert!(!assume(&sim, "ext-role", &["--external-id", "x2"]).0);
+    let (ok, _, err) = assume(&sim, "ext-role", &["--external-id", "x1"]);
+    assert!(ok, "{err}");
+    // aws:MultiFactorAuthPresent: no MFA, a device that is not the caller's, then its own.
+    assert!(!assume(&sim, "mfa-role", &[]).0);
+    let serial = "arn:aws:iam::123456789012:mfa/oncall";
+    let (_, _, err) = assume(
+        &sim,
+        "mfa-role",
+        &["--serial-number", serial, "--token-code", "123456"],
+    );
+    assert!(err.contains("MultiFactorAuthentication failed"), "{err}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("qr.png");
+    run(
+        &sim,
+        &[
+            "iam",
+            "create-virtual-mfa-device",
+            "--virtual-mfa-device-name",
+            "oncall",
+            "--outfile",
+            png.to_str().unwrap_or_default(),
+            "--bootstrap-method",
+            "QRCodePNG",
+        ],
+    );
+    run(
+        &sim,
+        &[
+            "iam",
+            "enable-mfa-device",
+            "--user-name",
+            "oncall",
+            "--serial-number",
+            serial,
+            "--authentication-code1",
+            "123456",
+            "--authentication-code2",
+            "654321",
+        ],
+    );
+    let (ok, _, err) = assume(
+        &sim,
+        "mfa-role",
+        &["--serial-number", serial, "--token-code", "123456"],
+    );
+    assert!(ok, "{err}");
+
+    // MaxSessionDuration (3600 by default), then raised.
+    let (ok, _, err) = assume(&sim, "open-role", &["--duration-seconds", "7200"]);
+    assert!(!ok);
+    assert!(
+        err.contains("(ValidationError)")
+            && err.contains(
+                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+            ),
+        "{err}"
+    );
+    run(
+        &sim,
+        &[
+            "iam",
+            "update-role",
+            "--role-name",
+            "open-role",
+            "--max-session-duration",
+            "43200",
+        ],
+    );
+    let s = run(
+        &sim,
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            &role_arn("open-role"),
+            "--role-session-name",
+            "long",
+            "--duration-seconds",
+            "7200",
+        ],
+    );
+    let c = &s["Credentials"];
+    let (k, sec, tok) = (
+        c["AccessKeyId"].as_str().unwrap_or_default().to_string(),
+        c["SecretAccessKey"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        c["SessionToken"].as_str().unwrap_or_default().to_string(),
+    );
+    // Role chaining: at most one hour, whatever MaxSessionDuration says.
+    let arn = role_arn("open-role");
+    let chain = |d: &str| {
+        aws_as(
+            &sim,
+            &k,
+            &sec,
+            Some(&tok),
+            &[
+                "sts",
+                "assume-role",
+                "--role-arn",
+                &arn,
+                "--role-session-name",
+                "chained",
+                "--duration-seconds",
+                d,
+            ],
+        )
+    };
+    let (ok, _, err) = chain("7200");
+    assert!(!ok);
+    assert!(
+        err.contains("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."),
+        "{err}"
+    );
+    assert!(chain("3600").0);
+
+    // Sessions expire: STS, the EKS API and EKS authentication all say so.
+    let (st, _) = sim.admin("PUT", "clock", r#"{"advanceSeconds": 7300}"#);
+    assert_eq!(st, 200);
+    let (ok, _, err) = aws_as(&sim, &k, &sec, Some(&tok), &["sts", "get-caller-identity"]);
+    assert!(!ok && err.contains("(ExpiredToken)"), "{err}");
+    let (ok, _, err) = aws_as(
+        &sim,
+        &k,
+        &sec,
+        Some(&tok),
+        &["eks", "describe-cluster", "--name", "cm"],
+    );
+    assert!(!ok && err.contains("ExpiredTokenException"), "{err}");
+    let (st, _) = sim.whoami("cm", &aws_token("cm", &k, &sec, Some(&tok)));
+    assert_eq!(st, 401);
+    assert!(sim.last_auth_reason("cm").contains("ExpiredToken"));
+    let (st, _) = sim.admin("PUT", "clock", r#"{"advanceSeconds": -7300}"#);
+    assert_eq!(st, 200);
+
+    // Propagation: a trust-policy change is seen after the delay, not before. (Delays long
+    // enough for slow awscli calls first, then short ones: the same clock decides.)
+    let slow = || {
+        assert_eq!(
+            sim.admin("PUT", "propagation", r#"{"seconds": 600}"#).0,
+            200
+        )
+    };
+    let fast = || {
+        assert_eq!(
+            sim.admin("PUT", "propagation", r#"{"seconds": 0.5}"#).0,
+            200
+        )
+    };
+    slow();
+    run(
+        &sim,
+        &[
+            "iam",
+            "update-assume-role-policy",
+            "--role-name",
+            "ext-role",
+            "--policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/oncall"},"Action":"sts:AssumeRole"}]}"#,
+        ],
+    );
+    assert!(
+        !assume(&sim, "ext-role", &[]).0,
+        "a trust change must not be seen at once"
+    );
+    fast();
+    eventually(|| assume(&sim, "ext-role", &[]).0);
+    slow();
+    // A new role: not assumable at once.
+    run(
+        &sim,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "fresh",
+            "--assume-role-policy-document",
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+        ],
+    );
+    assert!(!assume(&sim, "fresh", &[]).0);
+    fast();
+    eventually(|| assume(&sim, "fresh", &[]).0);
+    slow();
+    // A new access key: refused (InvalidClientTokenId) until it has propagated; then an
+    // inactive key is refused for good.
+    let key = run(
+        &sim,
+        &["iam", "create-access-key", "--user-name", "rehired"],
+    );
+    let nk = key["AccessKey"]["AccessKeyId"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let ns = key["AccessKey"]["SecretAccessKey"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (ok, _, err) = aws_as(&sim, &nk, &ns, None, &["sts", "get-caller-identity"]);
+    assert!(!ok && err.contains("(InvalidClientTokenId)"), "{err}");
+    fast();
+    eventually(|| aws_as(&sim, &nk, &ns, None, &["sts", "get-caller-identity"]).0);
+    run(
+        &sim,
+        &[
+            "iam",
+            "update-access-key",
+            "--user-name",
+            "rehired",
+            "--access-key-id",
+            &nk,
+            "--status",
+            "Inactive",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    let (ok, _, err) = aws_as(&sim, &nk, &ns, None, &["sts", "get-caller-identity"]);
+    assert!(!ok && err.contains("(InvalidClientTokenId)"), "{err}");
+    let (st, _) = sim.whoami("cm", &aws_token("cm", &nk, &ns, None));
+    assert_eq!(st, 401);
+}
+
+/// A new access entry lets its principal in after the propagation delay, not before.
+#[test]
+fn a_new_access_entry_takes_effect_after_the_delay() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    let (k, s) = sim.user_key("oncall");
+    let oncall = sim.state["users"]["oncall"]["arn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // Long enough for the awscli calls below whatever the machine's load; shortened after.
+    let (st, _) = sim.admin("PUT", "propagation", r#"{"seconds": 600}"#);
+    assert_eq!(st, 200);
+    run(
+        &sim,
+        &[
+            "eks",
+            "create-access-entry",
+            "--cluster-name",
+            "api1",
+            "--principal-arn",
+            &oncall,
+        ],
+    );
+    run(
+        &sim,
+        &[
+            "eks",
+            "associate-access-policy",
+            "--cluster-name",
+            "api1",
+            "--principal-arn",
+            &oncall,
+            "--policy-arn",
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "--access-scope",
+            "type=cluster",
+        ],
+    );
+    let (st, _) = sim.whoami("api1", &aws_token("api1", &k, &s, None));
+    assert_eq!(
+        st,
+        401,
+        "a brand-new entry must not work at once: {}",
+        sim.last_auth_reason("api1")
+    );
+    let (st, _) = sim.admin("PUT", "propagation", r#"{"seconds": 1}"#);
+    assert_eq!(st, 200);
+    eventually(|| sim.whoami("api1", &aws_token("api1", &k, &s, None)).0 == 201);
 }

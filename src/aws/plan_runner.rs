@@ -34,6 +34,9 @@ pub struct AwsRunner<'a> {
     /// Where the API server is, when not the endpoint DescribeCluster gives (a tunnel).
     pub api_target: Option<ApiTarget>,
     kube: BTreeMap<String, KubeClient>,
+    /// Access entries this run found existing (409) and adopted: (cluster, principal) → the
+    /// policies they had then.
+    adopted: BTreeMap<(String, String), Vec<String>>,
 }
 
 impl<'a> AwsRunner<'a> {
@@ -48,12 +51,13 @@ impl<'a> AwsRunner<'a> {
             journal_dir,
             interrupt,
             update_timeout: Duration::from_secs(20 * 60),
-            poll_every: Duration::from_millis(500),
+            poll_every: Duration::from_millis(250),
             status,
             keys: Vec::new(),
             kube_credentials: None,
             api_target: None,
             kube: BTreeMap::new(),
+            adopted: BTreeMap::new(),
         }
     }
 
@@ -102,8 +106,9 @@ impl<'a> AwsRunner<'a> {
                 "waiting for EKS update {update_id} (authentication mode) to finish… {}s",
                 start.elapsed().as_secs()
             ));
+            let pause = super::ratelimit::poll_pause(start.elapsed()).max(self.poll_every);
             tokio::select! {
-                _ = tokio::time::sleep(self.poll_every) => {}
+                _ = tokio::time::sleep(pause) => {}
                 _ = self.interrupt.wait() => return Ok("interrupted while waiting; the switch goes on in EKS"),
             }
         }
@@ -159,12 +164,21 @@ impl<'a> AwsRunner<'a> {
                 principal_arn,
             } => {
                 if !access::create_access_entry(self.ctx, cluster, principal_arn).await? {
-                    return Err(AwsError::new(
-                        "eks:CreateAccessEntry",
-                        AwsErrorKind::Service,
-                        format!("an access entry for {principal_arn} appeared meanwhile (not made by this run)"),
-                    )
-                    .with_hint("re-run: the new plan will use the existing entry"));
+                    // 409 ResourceInUseException: the entry exists (EKS makes the creator's
+                    // at the CONFIG_MAP -> API_AND_CONFIG_MAP switch, or someone else made
+                    // it). Adopt it: the run goes on, and undo leaves it (and the policies
+                    // it already had) alone, since this run did not make them.
+                    let existing =
+                        access::associated_policies(self.ctx, cluster, principal_arn).await?;
+                    facts.insert("adopted".into(), "true".into());
+                    facts.insert("policies_before".into(), existing.join(","));
+                    undo = Undo::Irreversible {
+                        reason: format!(
+                            "the access entry for {principal_arn} already existed when the run reached it (not made by this run): left as is"
+                        ),
+                    };
+                    self.adopted
+                        .insert((cluster.clone(), principal_arn.clone()), existing);
                 }
             }
             Action::AssociateAccessPolicy {
@@ -172,8 +186,21 @@ impl<'a> AwsRunner<'a> {
                 principal_arn,
                 policy_arn,
             } => {
-                access::associate_cluster_policy(self.ctx, cluster, principal_arn, policy_arn)
-                    .await?
+                let already = self
+                    .adopted
+                    .get(&(cluster.clone(), principal_arn.clone()))
+                    .is_some_and(|before| before.iter().any(|p| p == policy_arn));
+                if already {
+                    facts.insert("adopted".into(), "true".into());
+                    undo = Undo::Irreversible {
+                        reason: format!(
+                            "{policy_arn} was already associated with the adopted entry for {principal_arn}: left as is"
+                        ),
+                    };
+                } else {
+                    access::associate_cluster_policy(self.ctx, cluster, principal_arn, policy_arn)
+                        .await?
+                }
             }
             Action::TagResource { resource_arn, tags } => {
                 super::eks_tags::tag_resource(self.ctx, resource_arn, tags).await?

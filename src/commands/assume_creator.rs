@@ -459,8 +459,12 @@ pub async fn acquire_credentials(
     interrupt: &Interrupt,
     spinner: &Spinner,
 ) -> Result<Credentials, AppError> {
-    let deadline = Instant::now() + wait;
+    let start = Instant::now();
+    let deadline = start + wait;
     let mut attempt = 0u32;
+    // Only what this run changed (a trust statement, a new key, user or role) needs time to
+    // propagate; a refusal of AssumeRole on a trust policy left as is, is AWS's answer.
+    let propagating = !matches!(route, Route::AssumeRole { .. });
     loop {
         attempt += 1;
         let result = match route {
@@ -495,6 +499,16 @@ pub async fn acquire_credentials(
         };
         match result {
             Ok(c) => return Ok(c),
+            Err(e) if !propagating && e.kind == AwsErrorKind::AccessDenied => {
+                return Err(e
+                    .with_hint(
+                        "this run changed nothing in IAM, so this is a refusal, not propagation: \
+                         the trust policy (a Deny, or a condition such as MFA or an external id) \
+                         or your own IAM policy refuses sts:AssumeRole; run `eks-breakglass creator` \
+                         to see the trust verdict, or use `eks-breakglass grant`"
+                    )
+                    .into());
+            }
             Err(e)
                 if matches!(
                     e.kind,
@@ -502,10 +516,12 @@ pub async fn acquire_credentials(
                 ) && Instant::now() < deadline =>
             {
                 spinner.set(&format!(
-                    "waiting for IAM to propagate ({}; attempt {attempt})…",
-                    e.action
+                    "waiting for IAM to propagate ({}; attempt {attempt}, {}s of at most {}s)…",
+                    e.action,
+                    start.elapsed().as_secs(),
+                    wait.as_secs()
                 ));
-                let pause = Duration::from_millis(u64::from(attempt.min(8)) * 250);
+                let pause = crate::aws::ratelimit::poll_pause(start.elapsed());
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     _ = interrupt.wait() => return Err(AppError::Interrupted),

@@ -193,6 +193,9 @@ pub fn render_text(r: &CreatorReport) -> String {
                 TrustDecision::AllowedWithConditions => "lets you assume it, with conditions",
                 TrustDecision::NotTrusted => "does not name you",
                 TrustDecision::Denied => "explicitly denies you",
+                TrustDecision::Uncertain => {
+                    "may deny you: a Deny with a condition this check cannot evaluate"
+                }
                 TrustDecision::Unknown => "could not be read",
             };
             let _ = writeln!(

@@ -314,10 +314,11 @@ pub async fn verify_at(
             }
         }
         spinner.set(&format!(
-            "authenticating to {} (attempt {attempts}, waiting for propagation)…",
-            facts.name
+            "authenticating to {} (attempt {attempts}, {}s, waiting for propagation)…",
+            facts.name,
+            start.elapsed().as_secs()
         ));
-        let pause = Duration::from_millis(u64::from(attempts.min(8)) * 250);
+        let pause = crate::aws::ratelimit::poll_pause(start.elapsed());
         tokio::select! {
             _ = tokio::time::sleep(pause) => {}
             _ = interrupt.wait() => return Verification::Interrupted,

@@ -552,6 +552,20 @@ pub struct CreatorReport {
     pub rejected_events: Vec<RejectedEvent>,
     pub manual_next_step: Option<ManualStep>,
     pub notes: Vec<String>,
+    /// API / API_AND_CONFIG_MAP clusters: the creator's admin is its access entry, not an
+    /// implicit grant. `None` when not applicable or not checked.
+    pub creator_entry: Option<CreatorEntry>,
+}
+
+/// The creator's access entry on a cluster whose creator admin is an access entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CreatorEntry {
+    /// `Some(true)`: an entry for the creator's ARN exists; `Some(false)`: none does (deleted:
+    /// becoming the creator no longer gets anyone in); `None`: ListAccessEntries failed.
+    pub exists: Option<bool>,
+    /// The entry holds AmazonEKSClusterAdminPolicy (`None` when unknown).
+    pub cluster_admin: Option<bool>,
+    pub detail: String,
 }
 
 impl CreatorReport {
@@ -633,6 +647,7 @@ pub async fn find_creator_with<S: CreatorSources>(
         rejected_events: Vec::new(),
         manual_next_step: None,
         notes: Vec::new(),
+        creator_entry: None,
     };
     let key = ClusterKey {
         name: &facts.name,
@@ -668,6 +683,11 @@ pub async fn find_creator_with<S: CreatorSources>(
     if creator.is_none() {
         report.manual_next_step = Some(logs_insights_step(&facts.name));
     }
+    if let Some(c) = &creator
+        && opts.check_status
+    {
+        report.creator_entry = creator_entry(src, facts, c).await?;
+    }
     report.creator = creator;
     report.verdict = verdict(
         facts,
@@ -675,7 +695,89 @@ pub async fn find_creator_with<S: CreatorSources>(
         report.status.as_ref(),
         opts.caller.as_ref(),
     );
+    if let (Some(entry), Some(c)) = (&report.creator_entry, &report.creator)
+        && entry.exists == Some(false)
+        && report.verdict.outcome == Outcome::Usable
+        && !report.status.as_ref().is_some_and(|s| s.caller_is_creator)
+    {
+        let rf = region_flag(facts);
+        report.verdict = Verdict {
+            outcome: Outcome::Unusable,
+            exit_code: exit::CREATOR_UNUSABLE,
+            reason: format!(
+                "the cluster is in {} mode, where the creator's admin is its access entry, and \
+                 no access entry for {} exists any more: becoming the creator would not get you in",
+                facts.effective_auth_mode().as_str(),
+                c.arn
+            ),
+            next_command: Some(format!("eks-breakglass grant --cluster {}{rf}", facts.name)),
+            next_steps: vec![
+                "`grant` creates an access entry with AmazonEKSClusterAdminPolicy for you".into(),
+            ],
+        };
+    }
     Ok(report)
+}
+
+/// On API / API_AND_CONFIG_MAP clusters made with the creator's admin, that admin is an access
+/// entry for the creator (made at creation, or when the cluster left CONFIG_MAP); whoever
+/// deleted it took the creator's access with it. Checked before proposing to become the
+/// creator.
+async fn creator_entry<S: CreatorSources>(
+    src: &mut S,
+    facts: &ClusterFacts,
+    creator: &Creator,
+) -> Result<Option<CreatorEntry>, AwsError> {
+    if !facts.effective_auth_mode().allows_access_entries()
+        || facts.bootstrap_creator_admin == Some(false)
+        || !(creator.arn.contains(":user/") || creator.arn.contains(":role/"))
+    {
+        return Ok(None);
+    }
+    let entries = match src.access_entries(&facts.name).await {
+        Ok(e) => e,
+        Err(e) if is_fatal(&e) => return Err(e),
+        Err(e) => {
+            return Ok(Some(CreatorEntry {
+                exists: None,
+                cluster_admin: None,
+                detail: format!("the creator's access entry could not be checked: {e}"),
+            }));
+        }
+    };
+    let found = entries
+        .iter()
+        .find(|e| e.principal_arn.eq_ignore_ascii_case(&creator.arn));
+    Ok(Some(match found {
+        Some(e) => {
+            let admin = e.policies.iter().any(|p| p.ends_with(CLUSTER_ADMIN_POLICY));
+            CreatorEntry {
+                exists: Some(true),
+                cluster_admin: Some(admin),
+                detail: if admin {
+                    format!(
+                        "access entry for {} with {CLUSTER_ADMIN_POLICY}",
+                        creator.arn
+                    )
+                } else {
+                    format!(
+                        "access entry for {} without {CLUSTER_ADMIN_POLICY}: the creator gets \
+                         in with only what its entry grants",
+                        creator.arn
+                    )
+                },
+            }
+        }
+        None => CreatorEntry {
+            exists: Some(false),
+            cluster_admin: None,
+            detail: format!(
+                "no access entry for {} among the cluster's {} entries",
+                creator.arn,
+                entries.len()
+            ),
+        },
+    }))
 }
 
 async fn from_cloudtrail<S: CreatorSources>(
@@ -1392,6 +1494,22 @@ pub fn verdict(
                             ),
                             Some(grant),
                             vec![grant_note],
+                        ),
+                        Some(TrustDecision::Uncertain) => usable(
+                            format!(
+                                "the creator role exists, but Deny statement {} of its trust \
+                                 policy may apply to you under a condition this tool cannot \
+                                 evaluate: only AWS can tell. `assume-creator` tries AssumeRole \
+                                 without changing IAM (an added Allow would not beat a Deny)",
+                                trust.and_then(|t| t.statement.as_deref()).unwrap_or("?")
+                            ),
+                            assume,
+                            [
+                                trust.map(|t| t.notes.clone()).unwrap_or_default(),
+                                vec![grant_note],
+                                caveats,
+                            ]
+                            .concat(),
                         ),
                         Some(TrustDecision::Allowed)
                         | Some(TrustDecision::AllowedWithConditions) => {

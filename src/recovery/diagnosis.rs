@@ -45,6 +45,12 @@ pub struct CreatorFacts {
     pub caller_may_assume: bool,
     /// For a user: it already has the most access keys IAM allows.
     pub key_limit_reached: bool,
+    /// For a role: a Deny of its trust policy may apply to the caller under a condition that
+    /// cannot be evaluated (the statement's label).
+    pub trust_uncertain: Option<String>,
+    /// API / API_AND_CONFIG_MAP clusters: whether the creator's access entry (its admin
+    /// there) still exists; `None` when not applicable or not known.
+    pub access_entry: Option<bool>,
 }
 
 impl CreatorFacts {
@@ -69,6 +75,11 @@ impl CreatorFacts {
             key_limit_reached: st
                 .and_then(|s| s.user.as_ref())
                 .is_some_and(|u| !u.can_add_access_key),
+            trust_uncertain: st
+                .and_then(|s| s.trust.as_ref())
+                .filter(|t| t.decision == super::trust::TrustDecision::Uncertain)
+                .map(|t| t.statement.clone().unwrap_or_else(|| "?".into())),
+            access_entry: r.creator_entry.as_ref().and_then(|e| e.exists),
         })
     }
 }
@@ -248,8 +259,20 @@ fn creator_path(s: &Situation) -> Option<RecoveryPath> {
             command: format!("eks-breakglass creator --cluster {c}"),
         });
     }
-    if s.auth_mode == AuthMode::Api {
-        return None;
+    if s.auth_mode.allows_access_entries() && cr.access_entry == Some(false) {
+        return Some(RecoveryPath {
+            kind: PathKind::Manual,
+            score: 5,
+            title: format!("the creator {} has no access entry any more", cr.arn),
+            reason: format!(
+                "in {} mode the creator's admin is its access entry, and it was deleted: becoming the creator does not help",
+                s.auth_mode.as_str()
+            ),
+            needs: vec![],
+            consent: None,
+            automatic: false,
+            command: format!("eks-breakglass creator --cluster {c}"),
+        });
     }
     match cr.kind {
         CreatorKind::Root => {
@@ -280,7 +303,11 @@ fn creator_path(s: &Situation) -> Option<RecoveryPath> {
             kind: PathKind::BecomeCreator,
             score: 95,
             title: format!("you are the creator ({})", cr.arn),
-            reason: "the creator keeps implicit system:masters; nothing to change to get in".into(),
+            reason: if s.auth_mode.allows_access_entries() {
+                "the creator's access entry lets it in; nothing to change to get in".into()
+            } else {
+                "the creator keeps implicit system:masters; nothing to change to get in".into()
+            },
             needs: vec![],
             consent: None,
             automatic: true,
@@ -289,7 +316,15 @@ fn creator_path(s: &Situation) -> Option<RecoveryPath> {
     }
     let (title, reason, needs, score, kind) = match cr.state {
         Some(PrincipalState::Alive | PrincipalState::PathChanged | PrincipalState::ExistsUnverified) if is_role => {
-            if cr.caller_may_assume {
+            if let Some(stmt) = &cr.trust_uncertain {
+                (
+                    format!("become the creator: try assuming role {} (its trust policy may deny you)", cr.arn),
+                    format!("Deny statement {stmt} of its trust policy may apply to you under a condition this tool cannot evaluate: only AssumeRole can tell; no change to IAM (an added Allow would not beat a Deny)"),
+                    vec!["sts:AssumeRole".to_string()],
+                    50,
+                    PathKind::BecomeCreator,
+                )
+            } else if cr.caller_may_assume {
                 (
                     format!("become the creator: assume role {}", cr.arn),
                     "the creator role is alive and its trust policy already lets you assume it: no change to IAM".to_string(),
@@ -425,6 +460,8 @@ mod tests {
             caller_is_creator: false,
             caller_may_assume: false,
             key_limit_reached: false,
+            trust_uncertain: None,
+            access_entry: None,
         }
     }
 
@@ -477,6 +514,47 @@ mod tests {
         assert!(p[0].needs.contains(&"eks:CreateAccessEntry".to_string()));
         assert!(p[0].consent.is_none());
         assert_eq!(p[1].kind, PathKind::BecomeCreator);
+    }
+
+    #[test]
+    fn a_deleted_creator_entry_rules_the_creator_out_outside_config_map() {
+        for mode in [AuthMode::ApiAndConfigMap, AuthMode::Api] {
+            let mut cr = creator(USER, PrincipalState::Alive);
+            cr.access_entry = Some(false);
+            let p = rank_paths(&situation(mode, Some(cr)));
+            assert_eq!(
+                kinds(&p),
+                vec![PathKind::AccessEntry, PathKind::Manual, PathKind::Manual]
+            );
+            assert!(
+                p[1].title.contains("no access entry any more"),
+                "{}",
+                p[1].title
+            );
+            // With its entry, the creator is a way in, in API mode too.
+            let mut cr = creator(USER, PrincipalState::Alive);
+            cr.access_entry = Some(true);
+            let p = rank_paths(&situation(mode, Some(cr)));
+            assert_eq!(p[1].kind, PathKind::BecomeCreator, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn an_uncertain_trust_is_tried_not_patched() {
+        let mut cr = creator(ROLE, PrincipalState::Alive);
+        cr.trust_uncertain = Some("OnlyCi".into());
+        let p = rank_paths(&situation(AuthMode::ConfigMap, Some(cr)));
+        let become_creator = p
+            .iter()
+            .find(|p| p.kind == PathKind::BecomeCreator)
+            .expect("a creator path");
+        assert!(
+            become_creator.title.contains("try assuming"),
+            "{}",
+            become_creator.title
+        );
+        assert!(become_creator.reason.contains("OnlyCi"));
+        assert_eq!(become_creator.needs, vec!["sts:AssumeRole".to_string()]);
     }
 
     #[test]

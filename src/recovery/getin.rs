@@ -229,6 +229,21 @@ fn role_route(
                 conditions: conditions.iter().map(TrustCondition::describe).collect(),
             }
         }
+        // A Deny that may apply: try AssumeRole as is (AWS decides; nothing is changed), never
+        // patch the trust policy (an added Allow does not beat a Deny).
+        Some(TrustDecision::Uncertain) => Route::AssumeRole {
+            role_arn: arn.to_string(),
+            mfa_required: false,
+            conditions: trust
+                .map(|t| {
+                    t.notes
+                        .iter()
+                        .cloned()
+                        .chain(t.conditions.iter().map(TrustCondition::describe))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
         Some(TrustDecision::Denied) => Route::Instructions {
             why: format!("the trust policy of {arn} explicitly denies you; an added Allow would not help"),
             steps: vec![
@@ -515,6 +530,9 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
             "{} is in CONFIG_MAP mode: access entries need API_AND_CONFIG_MAP. The switch is ONE-WAY (EKS cannot go back to CONFIG_MAP); aws-auth keeps working alongside access entries",
             f.cluster
         ));
+        plan.notes.push(
+            "at the switch EKS turns the creator's implicit admin into an access entry (AmazonEKSClusterAdminPolicy): nobody gains access, it becomes visible and deletable; if that entry is the grantee's, this run adopts it and never deletes it".into(),
+        );
         let step = plan.push(
             "switch the authentication mode to API_AND_CONFIG_MAP",
             "access entries are only honoured in API_AND_CONFIG_MAP or API mode",

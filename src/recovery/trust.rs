@@ -33,6 +33,10 @@ pub enum TrustDecision {
     NotTrusted,
     /// An explicit Deny names the caller.
     Denied,
+    /// An Allow lets the caller in, but a Deny (named in `statement`) may apply under
+    /// conditions this check cannot evaluate: only AWS can tell, at AssumeRole. Never read as
+    /// "allowed".
+    Uncertain,
     /// The policy could not be read.
     Unknown,
 }
@@ -255,85 +259,194 @@ fn principal_matches(principal: &Value, caller: &Caller) -> Option<PrincipalMatc
     best
 }
 
-/// Reads a statement's `Condition` block into what the caller would face.
-fn conditions_of(stmt: &Value, caller: &Caller) -> (Vec<TrustCondition>, bool) {
-    let mut out = Vec::new();
-    // `false` when a condition we can evaluate rules the caller out.
-    let mut satisfiable = true;
-    let Some(block) = stmt.get("Condition").and_then(Value::as_object) else {
-        return (out, true);
-    };
-    for (operator, keys) in block {
-        let Some(keys) = keys.as_object() else {
-            continue;
-        };
-        for (key, values) in keys {
-            let values = as_list(values);
-            let lk = key.to_ascii_lowercase();
-            let op = operator.as_str();
-            let base_op = op.trim_end_matches("IfExists");
-            match lk.as_str() {
-                "aws:multifactorauthpresent" => {
-                    let wants_true = values.iter().any(|v| v.eq_ignore_ascii_case("true"));
-                    if base_op == "Bool" && wants_true {
-                        out.push(TrustCondition::Mfa {
-                            key: key.clone(),
-                            requirement: "true".into(),
-                        });
-                    } else if op == "Null" {
-                        // {"Null": {"aws:MultiFactorAuthPresent": "false"}} = key must exist.
-                        if values.iter().any(|v| v.eq_ignore_ascii_case("false")) {
-                            out.push(TrustCondition::Mfa {
-                                key: key.clone(),
-                                requirement: "present".into(),
-                            });
-                        }
-                    } else {
-                        out.push(TrustCondition::Unknown {
-                            operator: op.into(),
-                            key: key.clone(),
-                            values,
-                        });
-                    }
+/// How one condition key/operator pair came out for the caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    /// Holds for the caller.
+    Holds,
+    /// Does not hold: the statement does not apply.
+    Fails,
+    /// Something the caller brings to the AssumeRole call (MFA, external id, session name).
+    Requirement(TrustCondition),
+    /// In a Deny: the Deny does not apply when the caller signs in with MFA.
+    AvoidedByMfa(TrustCondition),
+    /// Cannot be evaluated from the trust policy and the caller's identity alone.
+    Unknown(TrustCondition),
+}
+
+/// The value of a global condition key for the caller, when the caller's identity alone
+/// gives it. `None`: unknown here (for a role session, `aws:PrincipalArn` is the role ARN
+/// *with* its path, which the session ARN does not show).
+fn key_value(key_lower: &str, caller: &Caller) -> Option<String> {
+    let parsed = PrincipalArn::parse(&caller.arn).ok();
+    let is_user = matches!(parsed, Some(PrincipalArn::User { .. }));
+    match key_lower {
+        "aws:principalaccount" => Some(caller.account.clone()),
+        "aws:principalarn" if is_user => Some(caller.arn.clone()),
+        "aws:userid" if !caller.user_id.is_empty() => Some(caller.user_id.clone()),
+        "aws:username" if is_user => match parsed {
+            Some(PrincipalArn::User { name, .. }) => Some(name),
+            _ => None,
+        },
+        "aws:principaltype" => match parsed {
+            Some(PrincipalArn::User { .. }) => Some("User".into()),
+            Some(PrincipalArn::AssumedRole { .. }) => Some("AssumedRole".into()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// IAM's condition glob: `*` and `?`, case-sensitive (StringLike, ArnLike).
+fn glob_case(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// Evaluates a string/ARN/Bool/Null operator on a value the caller is known to have.
+/// `None`: an operator this check does not evaluate.
+fn compare(base_op: &str, actual: &str, values: &[String]) -> Option<bool> {
+    let any = |f: &dyn Fn(&str) -> bool| values.iter().any(|v| f(v));
+    Some(match base_op {
+        "StringEquals" | "ArnEquals" => any(&|v| v == actual),
+        "StringNotEquals" | "ArnNotEquals" => !any(&|v| v == actual),
+        "StringEqualsIgnoreCase" => any(&|v| v.eq_ignore_ascii_case(actual)),
+        "StringNotEqualsIgnoreCase" => !any(&|v| v.eq_ignore_ascii_case(actual)),
+        "StringLike" | "ArnLike" => any(&|v| glob_case(v, actual)),
+        "StringNotLike" | "ArnNotLike" => !any(&|v| glob_case(v, actual)),
+        "Bool" => any(&|v| v.eq_ignore_ascii_case(actual)),
+        _ => return None,
+    })
+}
+
+fn unknown(op: &str, key: &str, values: Vec<String>) -> TrustCondition {
+    TrustCondition::Unknown {
+        operator: op.into(),
+        key: key.into(),
+        values,
+    }
+}
+
+/// One condition of a statement, for the caller. `deny`: the statement is a Deny (then an
+/// MFA condition is something the caller can avoid, not bring).
+fn evaluate_condition(
+    op: &str,
+    key: &str,
+    values: Vec<String>,
+    caller: &Caller,
+    deny: bool,
+) -> Outcome {
+    let lk = key.to_ascii_lowercase();
+    if op.contains(':') {
+        // ForAnyValue:/ForAllValues: are for multi-valued keys (tags); not evaluated here.
+        return Outcome::Unknown(unknown(op, key, values));
+    }
+    let base_op = op.trim_end_matches("IfExists");
+    match lk.as_str() {
+        "aws:multifactorauthpresent" => {
+            let wants = |b: &str| values.iter().any(|v| v.eq_ignore_ascii_case(b));
+            if deny {
+                // `Deny … Bool(IfExists) aws:MultiFactorAuthPresent false`: applies unless
+                // the caller signs in with MFA.
+                if base_op == "Bool" && wants("false") && !wants("true") {
+                    return Outcome::AvoidedByMfa(TrustCondition::Mfa {
+                        key: key.into(),
+                        requirement: "true".into(),
+                    });
                 }
-                "aws:multifactorauthage" => out.push(TrustCondition::Mfa {
-                    key: key.clone(),
-                    requirement: format!("{op} {}", values.join(" | ")),
-                }),
-                "sts:externalid" if base_op == "StringEquals" || base_op == "StringLike" => {
-                    out.push(TrustCondition::ExternalId { values })
-                }
-                "sts:rolesessionname" => out.push(TrustCondition::SessionName {
-                    operator: op.into(),
-                    values,
-                }),
-                "aws:principalaccount" if base_op == "StringEquals" => {
-                    if !values.iter().any(|v| v == &caller.account) {
-                        satisfiable = false;
-                    }
-                }
-                "aws:principalarn"
-                    if matches!(
-                        base_op,
-                        "ArnEquals" | "ArnLike" | "StringEquals" | "StringLike"
-                    ) && PrincipalArn::parse(&caller.arn)
-                        .is_ok_and(|p| matches!(p, PrincipalArn::User { .. })) =>
-                {
-                    // For users aws:PrincipalArn is the user ARN we know; for sessions it is the
-                    // role ARN with a path we may not know, so those stay "unknown".
-                    if !values.iter().any(|v| glob(v, &caller.arn)) {
-                        satisfiable = false;
-                    }
-                }
-                _ => out.push(TrustCondition::Unknown {
-                    operator: op.into(),
-                    key: key.clone(),
-                    values,
-                }),
+                return Outcome::Unknown(unknown(op, key, values));
+            }
+            if base_op == "Bool" && wants("true") {
+                Outcome::Requirement(TrustCondition::Mfa {
+                    key: key.into(),
+                    requirement: "true".into(),
+                })
+            } else if op == "Null" && wants("false") {
+                // {"Null": {"aws:MultiFactorAuthPresent": "false"}} = the key must exist.
+                Outcome::Requirement(TrustCondition::Mfa {
+                    key: key.into(),
+                    requirement: "present".into(),
+                })
+            } else {
+                Outcome::Unknown(unknown(op, key, values))
+            }
+        }
+        "aws:multifactorauthage" if !deny => Outcome::Requirement(TrustCondition::Mfa {
+            key: key.into(),
+            requirement: format!("{op} {}", values.join(" | ")),
+        }),
+        "sts:externalid" if !deny && matches!(base_op, "StringEquals" | "StringLike") => {
+            Outcome::Requirement(TrustCondition::ExternalId { values })
+        }
+        "sts:rolesessionname" if !deny => Outcome::Requirement(TrustCondition::SessionName {
+            operator: op.into(),
+            values,
+        }),
+        _ => {
+            let Some(actual) = key_value(&lk, caller) else {
+                return Outcome::Unknown(unknown(op, key, values));
+            };
+            if base_op == "Null" {
+                // The key exists for this caller: Null true fails, Null false holds.
+                let wants_absent = values.iter().any(|v| v.eq_ignore_ascii_case("true"));
+                return if wants_absent {
+                    Outcome::Fails
+                } else {
+                    Outcome::Holds
+                };
+            }
+            match compare(base_op, &actual, &values) {
+                Some(true) => Outcome::Holds,
+                Some(false) => Outcome::Fails,
+                None => Outcome::Unknown(unknown(op, key, values)),
             }
         }
     }
-    (out, satisfiable)
+}
+
+/// All conditions of a statement (they must all hold: AND across operators and keys).
+fn conditions_of(stmt: &Value, caller: &Caller, deny: bool) -> Vec<Outcome> {
+    let mut out = Vec::new();
+    let Some(block) = stmt.get("Condition").and_then(Value::as_object) else {
+        return out;
+    };
+    for (operator, keys) in block {
+        let Some(keys) = keys.as_object() else {
+            out.push(Outcome::Unknown(unknown(operator, "?", Vec::new())));
+            continue;
+        };
+        for (key, values) in keys {
+            out.push(evaluate_condition(
+                operator,
+                key,
+                as_list(values),
+                caller,
+                deny,
+            ));
+        }
+    }
+    out
 }
 
 fn statement_label(stmt: &Value, idx: usize) -> String {
@@ -362,51 +475,96 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
     };
     let mut best: Option<TrustEvaluation> = None;
     let mut deny: Option<TrustEvaluation> = None;
+    // The first Deny that may apply under conditions not evaluated here: (label, conditions).
+    let mut uncertain: Option<(String, Vec<TrustCondition>)> = None;
+    // Denies that do not apply to a session signed in with MFA.
+    let mut deny_without_mfa: Vec<(String, TrustCondition)> = Vec::new();
     let mut notes = Vec::new();
     for (idx, stmt) in statements.iter().enumerate() {
         if !action_matches(stmt) {
             continue;
         }
+        let label = statement_label(stmt, idx);
         let effect = stmt.get("Effect").and_then(Value::as_str).unwrap_or("");
-        if stmt.get("NotPrincipal").is_some() {
-            notes.push(format!(
-                "statement {} uses NotPrincipal, which this check does not evaluate",
-                statement_label(stmt, idx)
-            ));
-            continue;
-        }
-        let Some(principal) = stmt.get("Principal") else {
-            continue;
-        };
-        let Some(m) = principal_matches(principal, caller) else {
-            continue;
-        };
-        let (conditions, satisfiable) = conditions_of(stmt, caller);
-        if effect.eq_ignore_ascii_case("Deny") {
-            if conditions.is_empty() && satisfiable {
-                deny = Some(TrustEvaluation {
-                    decision: TrustDecision::Denied,
-                    principal_match: Some(m),
-                    statement: Some(statement_label(stmt, idx)),
-                    conditions: Vec::new(),
-                    notes: Vec::new(),
-                });
-            } else if satisfiable {
+        let is_deny = effect.eq_ignore_ascii_case("Deny");
+        let m = if let Some(np) = stmt.get("NotPrincipal") {
+            if !is_deny {
                 notes.push(format!(
-                    "statement {} denies the caller when: {}",
-                    statement_label(stmt, idx),
-                    conditions
-                        .iter()
-                        .map(TrustCondition::describe)
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    "statement {label} allows with NotPrincipal, which this check does not evaluate"
+                ));
+                continue;
+            }
+            // "Deny everyone except …": exempt only when the caller is named exactly (a
+            // session must be named by its session ARN too, which this check cannot see).
+            if principal_matches(np, caller) == Some(PrincipalMatch::Exact) {
+                continue;
+            }
+            if uncertain.is_none() {
+                uncertain = Some((
+                    label.clone(),
+                    vec![TrustCondition::Unknown {
+                        operator: "NotPrincipal".into(),
+                        key: "Principal".into(),
+                        values: as_list(np.get("AWS").unwrap_or(np)),
+                    }],
                 ));
             }
             continue;
-        }
-        if !effect.eq_ignore_ascii_case("Allow") || !satisfiable {
+        } else {
+            let Some(principal) = stmt.get("Principal") else {
+                continue;
+            };
+            let Some(m) = principal_matches(principal, caller) else {
+                continue;
+            };
+            m
+        };
+        let outcomes = conditions_of(stmt, caller, is_deny);
+        if outcomes.iter().any(|o| *o == Outcome::Fails) {
             continue;
         }
+        if is_deny {
+            let unknowns: Vec<TrustCondition> = outcomes
+                .iter()
+                .filter_map(|o| match o {
+                    Outcome::Unknown(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect();
+            let mfa: Vec<TrustCondition> = outcomes
+                .iter()
+                .filter_map(|o| match o {
+                    Outcome::AvoidedByMfa(c) => Some(c.clone()),
+                    _ => None,
+                })
+                .collect();
+            if unknowns.is_empty() && mfa.is_empty() {
+                if deny.is_none() {
+                    deny = Some(TrustEvaluation {
+                        decision: TrustDecision::Denied,
+                        principal_match: Some(m),
+                        statement: Some(label),
+                        conditions: Vec::new(),
+                        notes: Vec::new(),
+                    });
+                }
+            } else if unknowns.is_empty() {
+                deny_without_mfa.extend(mfa.into_iter().map(|c| (label.clone(), c)));
+            } else if uncertain.is_none() {
+                uncertain = Some((label, [unknowns, mfa].concat()));
+            }
+            continue;
+        }
+        if !effect.eq_ignore_ascii_case("Allow") {
+            continue;
+        }
+        let conditions: Vec<TrustCondition> = outcomes
+            .into_iter()
+            .filter_map(|o| match o {
+                Outcome::Requirement(c) | Outcome::Unknown(c) => Some(c),
+                _ => None,
+            })
+            .collect();
         let decision = if conditions.is_empty() {
             TrustDecision::Allowed
         } else {
@@ -415,7 +573,7 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
         let candidate = TrustEvaluation {
             decision,
             principal_match: Some(m),
-            statement: Some(statement_label(stmt, idx)),
+            statement: Some(label),
             conditions,
             notes: Vec::new(),
         };
@@ -434,7 +592,41 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
     }
     let mut result = match (deny, best) {
         (Some(d), _) => d,
-        (None, Some(b)) => b,
+        (None, Some(mut b)) => {
+            for (label, c) in &deny_without_mfa {
+                if !b
+                    .conditions
+                    .iter()
+                    .any(|x| matches!(x, TrustCondition::Mfa { .. }))
+                {
+                    b.conditions.push(c.clone());
+                }
+                b.decision = TrustDecision::AllowedWithConditions;
+                b.notes.push(format!(
+                    "statement {label} denies sessions without MFA: assume with --mfa-serial and --token-code"
+                ));
+            }
+            match uncertain {
+                Some((label, conditions)) => {
+                    let allow = b.statement.clone().unwrap_or_default();
+                    TrustEvaluation {
+                        decision: TrustDecision::Uncertain,
+                        principal_match: b.principal_match,
+                        notes: vec![format!(
+                            "statement {allow} lets you in, but Deny statement {label} applies when: {};                              this check cannot evaluate that, so only AWS can tell (at AssumeRole)",
+                            conditions
+                                .iter()
+                                .map(TrustCondition::describe)
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        )],
+                        statement: Some(label),
+                        conditions,
+                    }
+                }
+                None => b,
+            }
+        }
         (None, None) => TrustEvaluation {
             decision: TrustDecision::NotTrusted,
             principal_match: None,
@@ -600,6 +792,135 @@ mod tests {
         let e = evaluate(&p, &user());
         assert_eq!(e.decision, TrustDecision::Allowed);
         assert_eq!(e.principal_match, Some(PrincipalMatch::Wildcard));
+    }
+
+    /// The issue's repro: a creator role that denies everyone outside role/ci/* was judged
+    /// "already lets you assume it" (the negated condition was not evaluated).
+    #[test]
+    fn a_deny_with_a_negated_condition_is_evaluated() {
+        let p = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
+            {"Sid": "OnlyCi", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+             "Condition": {"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/ci/*"}}}
+        ]));
+        let e = evaluate(&p, &user());
+        assert_eq!(e.decision, TrustDecision::Denied, "{e:?}");
+        assert_eq!(e.statement.as_deref(), Some("OnlyCi"));
+        assert!(!e.lets_in());
+        // A role session: aws:PrincipalArn is the role ARN with a path the session ARN does
+        // not show: uncertain, naming the statement, never allowed.
+        let e = evaluate(&p, &session());
+        assert_eq!(e.decision, TrustDecision::Uncertain, "{e:?}");
+        assert_eq!(e.statement.as_deref(), Some("OnlyCi"));
+        assert!(!e.lets_in());
+        assert!(e.notes[0].contains("Deny statement OnlyCi"), "{e:?}");
+        // The same Deny does not apply to a user it exempts.
+        let exempt = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+             "Condition": {"ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::111122223333:user/on*"]}}}
+        ]));
+        assert_eq!(evaluate(&exempt, &user()).decision, TrustDecision::Allowed);
+    }
+
+    #[test]
+    fn negated_operators_on_known_keys() {
+        for (op, key, value, denied) in [
+            (
+                "StringNotEquals",
+                "aws:PrincipalAccount",
+                "111122223333",
+                false,
+            ),
+            (
+                "StringNotEquals",
+                "aws:PrincipalAccount",
+                "999999999999",
+                true,
+            ),
+            (
+                "ArnNotEquals",
+                "aws:PrincipalArn",
+                "arn:aws:iam::111122223333:user/oncall",
+                false,
+            ),
+            (
+                "ArnNotEquals",
+                "aws:PrincipalArn",
+                "arn:aws:iam::111122223333:user/other",
+                true,
+            ),
+            ("StringNotEqualsIgnoreCase", "aws:username", "ONCALL", false),
+            ("StringNotLike", "aws:userid", "AIDA*", false),
+            ("StringEquals", "aws:PrincipalType", "User", true),
+            (
+                "StringNotEqualsIfExists",
+                "aws:PrincipalAccount",
+                "111122223333",
+                false,
+            ),
+        ] {
+            let p = policy(json!([
+                {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
+                {"Sid": "D", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+                 "Condition": {op: {key: value}}}
+            ]));
+            let e = evaluate(&p, &user());
+            let want = if denied {
+                TrustDecision::Denied
+            } else {
+                TrustDecision::Allowed
+            };
+            assert_eq!(e.decision, want, "{op} {key} {value}: {e:?}");
+        }
+    }
+
+    #[test]
+    fn a_deny_that_cannot_be_evaluated_is_uncertain_never_allowed() {
+        let p = policy(json!([
+            {"Sid": "Ops", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/oncall"}, "Action": "sts:AssumeRole"},
+            {"Sid": "Office", "Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+             "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
+        ]));
+        let e = evaluate(&p, &user());
+        assert_eq!(e.decision, TrustDecision::Uncertain);
+        assert_eq!(e.statement.as_deref(), Some("Office"));
+        assert!(
+            e.conditions[0]
+                .describe()
+                .contains("NotIpAddress aws:SourceIp")
+        );
+        assert!(e.notes[0].contains("statement Ops lets you in"), "{e:?}");
+        // A Deny everyone-but-X (NotPrincipal) cannot be read either, unless it names the caller.
+        let np = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
+            {"Sid": "OnlyBob", "Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/bob"}, "Action": "sts:AssumeRole"}
+        ]));
+        assert_eq!(evaluate(&np, &user()).decision, TrustDecision::Uncertain);
+        let np_me = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/oncall"}, "Action": "sts:AssumeRole"}
+        ]));
+        assert_eq!(evaluate(&np_me, &user()).decision, TrustDecision::Allowed);
+        // Without an Allow for the caller, a possible Deny changes nothing: not trusted.
+        let none = policy(json!([
+            {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
+             "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
+        ]));
+        assert_eq!(evaluate(&none, &user()).decision, TrustDecision::NotTrusted);
+    }
+
+    #[test]
+    fn a_deny_without_mfa_becomes_an_mfa_requirement() {
+        let p = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
+            {"Sid": "NoMfaNoEntry", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+        ]));
+        let e = evaluate(&p, &user());
+        assert_eq!(e.decision, TrustDecision::AllowedWithConditions, "{e:?}");
+        assert!(matches!(e.conditions[0], TrustCondition::Mfa { .. }));
+        assert!(e.notes.iter().any(|n| n.contains("NoMfaNoEntry")));
     }
 
     #[test]

@@ -134,7 +134,10 @@ impl World {
         let child = Command::new(sim_bin())
             .arg("--scenario")
             .arg(scenario)
-            .args(["--moto", &moto.url, "--port", "0", "--state"])
+            .args(["--moto", &moto.url, "--port", "0"])
+            // IAM/EKS propagation shortened from the drill's several seconds, but not zero:
+            // every wait of the product is still exercised.
+            .args(["--propagation-seconds", "1", "--state"])
             .arg(&state_path)
             .stdout(Stdio::null())
             .stderr(log)

@@ -122,7 +122,9 @@ impl Sim {
         let child = Command::new(env!("CARGO_BIN_EXE_eks-sim"))
             .arg("--scenario")
             .arg(scenario)
-            .args(["--moto", &moto.url, "--port", "0", "--state"])
+            .args(["--moto", &moto.url, "--port", "0"])
+            // Propagation shortened from the drill defaults, never zero.
+            .args(["--propagation-seconds", "1", "--state"])
             .arg(&state_path)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&stderr).expect("stderr file"))
