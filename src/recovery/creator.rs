@@ -1788,6 +1788,51 @@ mod tests {
         }
     }
 
+    fn admin_entry(principal: &str, created: DateTime<Utc>) -> AccessEntryRecord {
+        AccessEntryRecord {
+            principal_arn: principal.into(),
+            created_at: Some(created),
+            entry_type: Some("STANDARD".into()),
+            policies: vec![format!("arn:aws:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}")],
+        }
+    }
+
+    /// On API* clusters the creator's admin is its access entry: without it, becoming the
+    /// creator gets nobody in, and the verdict says so instead of proposing it.
+    #[tokio::test]
+    async fn a_creator_without_its_access_entry_is_not_proposed() {
+        let created = now() - TimeDelta::days(3);
+        let alice = format!("arn:aws:iam::{ACCOUNT}:user/alice");
+        let mut w = World::default();
+        w.history.push(create(
+            fixtures::iam_user("alice", "AIDAALICE"),
+            "prod",
+            created,
+        ));
+        w.users.insert("alice".into(), user("alice", "AIDAALICE"));
+        let r = find_creator_with(&mut w, &facts(created), &opts())
+            .await
+            .unwrap();
+        assert_eq!(r.creator_entry.as_ref().unwrap().exists, Some(false));
+        assert_eq!(r.verdict.outcome, Outcome::Unusable);
+        assert!(r.verdict.reason.contains("no access entry"), "{}", r.verdict.reason);
+        assert!(r.verdict.next_command.as_deref().unwrap().contains("grant"));
+        // With the entry: usable.
+        w.entries.push(admin_entry(&alice, created));
+        let r = find_creator_with(&mut w, &facts(created), &opts())
+            .await
+            .unwrap();
+        assert_eq!(r.creator_entry.as_ref().unwrap().exists, Some(true));
+        assert_eq!(r.verdict.outcome, Outcome::Usable);
+        // CONFIG_MAP: the implicit admin, no entry to look for.
+        w.entries.clear();
+        let mut f = facts(created);
+        f.auth_mode = Some(AuthMode::ConfigMap);
+        let r = find_creator_with(&mut w, &f, &opts()).await.unwrap();
+        assert!(r.creator_entry.is_none());
+        assert_eq!(r.verdict.outcome, Outcome::Usable);
+    }
+
     fn caller() -> Caller {
         Caller {
             arn: format!("arn:aws:iam::{ACCOUNT}:user/oncall"),
@@ -1859,6 +1904,8 @@ mod tests {
         failed["errorCode"] = json!("ResourceInUseException");
         w.history.push(failed);
         w.users.insert("alice".into(), user("alice", "AIDAALICE"));
+        // An API_AND_CONFIG_MAP cluster: the creator's admin is its access entry.
+        w.entries.push(admin_entry(&format!("arn:aws:iam::{ACCOUNT}:user/alice"), created));
         let r = find_creator_with(&mut w, &facts(created), &opts())
             .await
             .unwrap();
@@ -2164,6 +2211,7 @@ mod tests {
                 max_session_duration: None,
             },
         );
+        w.entries.push(admin_entry(&format!("arn:aws:iam::{ACCOUNT}:role/{sso}"), created));
         let r = find_creator_with(&mut w, &facts(created), &opts())
             .await
             .unwrap();
