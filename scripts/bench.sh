@@ -7,9 +7,11 @@
 #   scripts/bench.sh creator    creator vs paging through CloudTrail with awscli, 100k events (calls, time)
 #   scripts/bench.sh audit      audit --org-role of 200 clusters in 3 accounts x 4 regions, --concurrency 16 vs 1 (target: < 10 s)
 #   scripts/bench.sh recover    recover on the drill scenario (sim/scenarios/incident.yaml), each run
-#                               in a fresh moto + eks-sim world: wall time (target < 5 s) and the
-#                               report's AWS call counts; RECOVER_RUNS=N runs (default 3),
-#                               RECOVER_SCENARIO=FILE another scenario
+#                               in a fresh moto + eks-sim world with realistic IAM/EKS propagation
+#                               delays: wall time, the waits the world imposed, and the tool's own
+#                               time on top of them (target < 10 %), with the report's AWS call
+#                               counts; RECOVER_RUNS=N runs (default 3), RECOVER_SCENARIO=FILE
+#                               another scenario
 #
 # Builds the release binary first (BIN=PATH uses that binary instead); RUNS=N changes the
 # number of runs (default 25).

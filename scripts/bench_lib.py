@@ -186,7 +186,10 @@ def audit_bench(binary, sim_bin, root, latency_ms, concurrency, clusters=200):
 
 def recover_once(binary, sim, venv, scenario, workdir):
     """One fresh world (moto + eks-sim), one `recover --yes`.
-    Returns (wall seconds, report dict). Everything started is stopped before returning."""
+    Returns (wall seconds, seconds the world imposed, report dict). The world keeps its
+    realistic IAM/EKS propagation delays; the imposed seconds come from the sim
+    (/_sim/imposed-waits, overlapping waits counted once). Everything started is stopped before
+    returning."""
     import json
     import urllib.request
     procs = []
@@ -216,13 +219,16 @@ def recover_once(binary, sim, venv, scenario, workdir):
         })
         cluster = next(iter(doc["clusters"]))
         run_dir = os.path.join(workdir, "run")
+        admin = doc["adminEndpoint"]
+        urllib.request.urlopen(urllib.request.Request(f"{admin}/imposed-waits", method="DELETE"), timeout=10)
         start = time.perf_counter()
         proc = subprocess.run([binary, "recover", "--cluster", cluster, "--yes", "--journal-dir", run_dir,
                                "--output", "json"], env=env, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
+        waited = json.load(urllib.request.urlopen(f"{admin}/imposed-waits", timeout=10))["totalSeconds"]
         if proc.returncode != 0:
             sys.exit(f"recover failed ({proc.returncode}):\n{proc.stderr}")
-        return elapsed, json.load(open(os.path.join(run_dir, "incident-report.json")))
+        return elapsed, min(waited, elapsed), json.load(open(os.path.join(run_dir, "incident-report.json")))
     finally:
         for p in reversed(procs):
             p.terminate()
@@ -230,21 +236,28 @@ def recover_once(binary, sim, venv, scenario, workdir):
             p.wait()
 
 
-def bench_recover(binary, sim, venv, scenario, runs, target_s=5.0):
-    """Prints the wall time of `recover` on the drill scenario (median of `runs` fresh worlds)
-    and the report's AWS call counts; True when the median is under `target_s`."""
+def bench_recover(binary, sim, venv, scenario, runs, target_pct=10.0):
+    """Prints the wall time of `recover` on the drill scenario (median of `runs` fresh worlds
+    with realistic IAM/EKS propagation delays), the part of it the world imposed and the
+    tool's own part, and the report's AWS call counts; True when the tool adds less than
+    `target_pct` % on top of the unavoidable waits."""
     import tempfile
-    times, report = [], None
+    times, waits, report = [], [], None
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as work:
-            t, report = recover_once(binary, sim, venv, scenario, work)
+            t, w, report = recover_once(binary, sim, venv, scenario, work)
             times.append(t)
+            waits.append(w)
     median = statistics.median(times)
-    ok = median < target_s
+    own = statistics.median([t - w for t, w in zip(times, waits)])
+    waited = statistics.median(waits)
+    pct = 100 * own / waited if waited > 0 else float("inf")
+    ok = pct < target_pct
     calls = ", ".join(f"{k} {v}" for k, v in report["aws_calls"].items())
-    print(f"recover ({os.path.basename(scenario)}): median {median:.2f} s, min {min(times):.2f} s, "
-          f"max {max(times):.2f} s over {runs} fresh world(s) (target < {target_s:.0f} s; the scenario "
-          f"simulates no propagation delay) {'OK' if ok else 'ABOVE TARGET'}")
+    print(f"recover ({os.path.basename(scenario)}): median {median:.2f} s (min {min(times):.2f} s, "
+          f"max {max(times):.2f} s) over {runs} fresh world(s): {waited:.2f} s imposed by the world "
+          f"(IAM/EKS propagation, EKS updates), {own:.2f} s the tool's own = +{pct:.0f} % "
+          f"(target < {target_pct:.0f} %) {'OK' if ok else 'ABOVE TARGET'}")
     print(f"  status {report['status']}; AWS calls {report['aws_calls_total']} ({calls}); "
           f"way in: {report['path']}")
     return ok

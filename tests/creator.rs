@@ -486,3 +486,73 @@ fn a_user_with_two_access_keys_cannot_get_a_temporary_one() {
             .contains("2 access keys")
     );
 }
+
+/// CloudTrail answers short pages, and empty ones that still carry a NextToken (here: a
+/// cluster in eu-west-1, whose LookupEvents skips the us-east-1 history two candidates at a
+/// time). The search pages on until the token is gone and still finds the creator.
+#[test]
+fn short_and_empty_cloudtrail_pages_are_paged_through() {
+    let w = World::start_yaml(&format!(
+        "{PEOPLE}clusters:\n  - name: prod\n    region: eu-west-1\n    createdAt: -20d\n    creator: {{user: platform-admin}}\ncloudtrail:\n  throttle: {{off: true}}\n  scanPerPage: 2\n  noise: {{eventsPerDay: 200, days: 30, seed: 7}}\n"
+    ));
+    let (code, r, err) = creator_json(&w, "prod", &["--region", "eu-west-1"]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(
+        r["creator"]["arn"],
+        format!("arn:aws:iam::{}:user/admins/platform-admin", w.account())
+    );
+    assert_eq!(r["creator"]["source"], "cloudtrail");
+    let calls = r["cloudtrail"]["calls"].as_u64().unwrap_or_default();
+    assert!(calls > 1, "paging must have happened: {:#}", r["cloudtrail"]);
+    let lookups = w.calls("cloudtrail", "LookupEvents").len();
+    assert_eq!(lookups as u64, calls, "every LookupEvents call is counted");
+}
+
+/// The issue's repro: a creator role whose trust lets the account in but denies everyone whose
+/// aws:PrincipalArn is StringNotLike role/ci/* was judged "already lets you assume it". The
+/// Deny is evaluated now (the caller is a user: denied, naming the statement), and the sim's
+/// STS agrees by refusing the AssumeRole.
+#[test]
+fn a_deny_with_a_negated_condition_is_not_read_as_allowed() {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"},{"Sid":"OnlyCi","Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Condition":{"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::123456789012:role/ci/*"}}}]}"#;
+    let w = World::start_yaml(&format!(
+        "{}    - name: ci-creator\n      trustPolicy: '{trust}'\noperator: oncall\nclusters:\n  - name: prod\n    createdAt: -10d\n    creator: {{role: ci-creator, session: terraform}}\n",
+        PEOPLE.trim_end().trim_end_matches("operator: oncall")
+    ));
+    let (code, r, err) = creator_json(&w, "prod", &[]);
+    assert_eq!(code, 5, "{r:#}\n{err}");
+    assert_eq!(r["status"]["trust"]["decision"], "denied", "{r:#}");
+    assert_eq!(r["status"]["trust"]["statement"], "OnlyCi");
+    let d = w
+        .product()
+        .args(["diagnose", "--cluster", "prod"])
+        .output()
+        .expect("diagnose");
+    let text = String::from_utf8_lossy(&d.stdout);
+    assert!(!text.contains("already lets you assume it"), "{text}");
+    // AWS (the sim's STS) agrees.
+    let (ok, _, err) = {
+        let out = std::process::Command::new(common::venv_bin("aws"))
+            .args([
+                "sts",
+                "assume-role",
+                "--role-arn",
+                "arn:aws:iam::123456789012:role/ci-creator",
+                "--role-session-name",
+                "probe",
+            ])
+            .env_clear()
+            .envs(w.env_pairs())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .output()
+            .expect("aws");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert!(!ok && err.contains("AccessDenied"), "{err}");
+}

@@ -105,11 +105,28 @@ fn untrusting_role_gets_one_statement_that_cleanup_restores_byte_for_byte() {
     assert_eq!(w.raw_trust("locked-deployer"), before);
     assert!(!jd.exists());
 
-    let out = assume(
+    // --require-mfa without an MFA device: refused before any change (AWS would refuse the
+    // AssumeRole after the change: the statement admits MFA sessions only).
+    let no_device = assume(
         &w,
         "by-locked-role",
         &arn("role/ci/locked-deployer"),
         &["--yes", "--journal-dir", j, "--require-mfa"],
+    );
+    assert_eq!(no_device.status.code(), Some(2), "{}", text(&no_device.stderr));
+    assert!(text(&no_device.stderr).contains("--mfa-serial"));
+    assert_eq!(w.raw_trust("locked-deployer"), before);
+    assert!(!jd.exists());
+
+    let serial = enable_mfa(&w, "oncall");
+    let out = assume(
+        &w,
+        "by-locked-role",
+        &arn("role/ci/locked-deployer"),
+        &[
+            "--yes", "--journal-dir", j, "--require-mfa", "--mfa-serial", &serial, "--token-code",
+            "123456",
+        ],
     );
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
@@ -481,6 +498,23 @@ fn a_role_that_asks_for_mfa_is_assumed_with_it_and_handed_over_by_file() {
     assert_eq!(no_mfa.status.code(), Some(2), "{}", text(&no_mfa.stderr));
     assert!(text(&no_mfa.stderr).contains("--mfa-serial"));
 
+    // A device that is not the caller's is refused by STS (AccessDenied, not retried).
+    let not_mine = w
+        .product()
+        .args([
+            "assume-creator", "--cluster", "by-mfa-role", "--creator", &creator, "--yes",
+            "--mfa-serial", &arn("mfa/oncall"), "--token-code", "123456",
+        ])
+        .output()
+        .unwrap();
+    assert!(!not_mine.status.success());
+    assert!(
+        text(&not_mine.stderr).contains("refusal, not propagation"),
+        "{}",
+        text(&not_mine.stderr)
+    );
+    enable_mfa(&w, "oncall");
+
     let file = w.path("creds");
     let out = w
         .product()
@@ -517,4 +551,39 @@ fn a_role_that_asks_for_mfa_is_assumed_with_it_and_handed_over_by_file() {
         "{kubeconfig}"
     );
     assert!(!kubeconfig.contains("--role-arn"), "{kubeconfig}");
+}
+
+/// Gives `user` a virtual MFA device (through the sim's IAM endpoint, as AWS would need it:
+/// STS checks that an AssumeRole's SerialNumber is the caller's device). Returns its serial.
+fn enable_mfa(w: &World, user: &str) -> String {
+    let dir = w.path("mfa");
+    std::fs::create_dir_all(&dir).unwrap();
+    let png = dir.join(format!("{user}.png"));
+    let d = w.aws(&[
+        "iam",
+        "create-virtual-mfa-device",
+        "--virtual-mfa-device-name",
+        user,
+        "--outfile",
+        png.to_str().unwrap(),
+        "--bootstrap-method",
+        "QRCodePNG",
+    ]);
+    let serial = d["VirtualMFADevice"]["SerialNumber"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.aws(&[
+        "iam",
+        "enable-mfa-device",
+        "--user-name",
+        user,
+        "--serial-number",
+        &serial,
+        "--authentication-code1",
+        "123456",
+        "--authentication-code2",
+        "654321",
+    ]);
+    serial
 }

@@ -142,6 +142,11 @@ pub struct LookupQuery {
     pub next_token: Option<String>,
     /// Only events of this (account, region) (`recipientAccountId`, `awsRegion`); `None` = all.
     pub scope: Option<(String, String)>,
+    /// Examine at most this many stored candidates per page: like CloudTrail, a page can then
+    /// be short, or empty, and still carry a NextToken. `None`: fill every page.
+    pub scan_budget: Option<usize>,
+    /// Events show up this long after they happened (CloudTrail's delivery delay).
+    pub delivery_delay_ms: i64,
 }
 
 fn fnv(s: &str) -> u64 {
@@ -255,7 +260,11 @@ impl EventStore {
             .map(|s| s.timestamp_millis())
             .unwrap_or(i64::MIN)
             .max(oldest);
-        let hi_ms = q.end.map(|e| e.timestamp_millis()).unwrap_or(i64::MAX);
+        let hi_ms = q
+            .end
+            .map(|e| e.timestamp_millis())
+            .unwrap_or(i64::MAX)
+            .min(now.timestamp_millis() - q.delivery_delay_ms.max(0));
         let fingerprint = format!(
             "{:016x}",
             fnv(&format!(
@@ -299,6 +308,8 @@ impl EventStore {
         let mut out = Vec::new();
         let mut next = None;
         let take = max as usize;
+        let budget = q.scan_budget.unwrap_or(usize::MAX).max(1);
+        let mut examined = 0usize;
         match attr {
             None => {
                 let lo = self.events.partition_point(|e| e.time_ms < lo_ms);
@@ -308,6 +319,11 @@ impl EventStore {
                     .min(cursor);
                 let mut pos = hi;
                 while pos > lo {
+                    if examined == budget {
+                        next = Some(pos);
+                        break;
+                    }
+                    examined += 1;
                     pos -= 1;
                     if out.len() == take {
                         next = Some(pos + 1);
@@ -344,6 +360,11 @@ impl EventStore {
                 });
                 let mut i = hi;
                 while i > lo {
+                    if examined == budget {
+                        next = Some(list[i - 1] as usize + 1);
+                        break;
+                    }
+                    examined += 1;
                     i -= 1;
                     let pos = list[i] as usize;
                     if !in_window(pos) {
@@ -442,6 +463,87 @@ mod tests {
         }
         s.extend(evs);
         s
+    }
+
+    /// CloudTrail can answer short and even empty pages that still carry a NextToken; a
+    /// client must page until the token is gone. Every event is still seen exactly once.
+    #[test]
+    fn short_and_empty_pages_still_carry_a_token() {
+        let now = Utc::now();
+        let s = store(now);
+        for attrs in [vec![], vec![("EventName".to_string(), "CreateCluster".to_string())]] {
+            let full = LookupQuery {
+                attributes: attrs.clone(),
+                ..Default::default()
+            };
+            let mut expected = Vec::new();
+            let mut q = full.clone();
+            loop {
+                let (page, tok) = s.lookup(&q, now).expect("lookup");
+                expected.extend(page.into_iter().map(|e| e.event_id.clone()));
+                match tok {
+                    Some(t) => q.next_token = Some(t),
+                    None => break,
+                }
+            }
+            // Scope to another region: every examined candidate is filtered out.
+            let mut q = LookupQuery {
+                attributes: attrs.clone(),
+                scan_budget: Some(7),
+                ..Default::default()
+            };
+            let (page, tok) = s.lookup(&q, now).expect("lookup");
+            assert!(page.len() <= 7);
+            assert!(tok.is_some());
+            let mut seen = Vec::new();
+            let mut empty_with_token = 0;
+            q.scope = None;
+            q.next_token = None;
+            loop {
+                let (page, tok) = s.lookup(&q, now).expect("lookup");
+                if page.is_empty() && tok.is_some() {
+                    empty_with_token += 1;
+                }
+                seen.extend(page.into_iter().map(|e| e.event_id.clone()));
+                match tok {
+                    Some(t) => q.next_token = Some(t),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, expected, "{attrs:?}");
+            let mut scoped = LookupQuery {
+                attributes: attrs,
+                scan_budget: Some(7),
+                scope: Some(("999999999999".into(), "eu-west-1".into())),
+                ..Default::default()
+            };
+            let (page, tok) = s.lookup(&scoped, now).expect("lookup");
+            assert!(page.is_empty() && tok.is_some(), "an empty page with a token");
+            scoped.next_token = tok;
+            empty_with_token += 1;
+            assert!(empty_with_token > 0);
+        }
+    }
+
+    #[test]
+    fn events_show_up_after_the_delivery_delay() {
+        let now = Utc::now();
+        let mut s = store(now);
+        s.push(ev(999, now - TimeDelta::seconds(30), "CreateCluster", "bob"));
+        let mut q = LookupQuery {
+            attributes: vec![("Username".into(), "bob".into())],
+            ..Default::default()
+        };
+        assert_eq!(s.lookup(&q, now).expect("lookup").0.len(), 1);
+        q.delivery_delay_ms = 60_000;
+        assert_eq!(s.lookup(&q, now).expect("lookup").0.len(), 0);
+        assert_eq!(
+            s.lookup(&q, now + TimeDelta::seconds(31))
+                .expect("lookup")
+                .0
+                .len(),
+            1
+        );
     }
 
     #[test]

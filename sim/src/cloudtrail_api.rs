@@ -160,6 +160,7 @@ fn lookup(sim: &SharedSim, body: &Value, scope: Option<crate::state::Scope>) -> 
     q.max_results = body["MaxResults"].as_i64();
     q.next_token = body["NextToken"].as_str().map(|s| s.to_string());
     q.scope = scope.map(|s| (s.account, s.region));
+    (q.scan_budget, q.delivery_delay_ms) = *lock(&sim.cloudtrail_pages);
     let started = std::time::Instant::now();
     let store = read(&sim.trail);
     match store.lookup(&q, Utc::now()) {

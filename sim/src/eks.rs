@@ -802,6 +802,10 @@ fn create_access_entry(
         // delay (scenario `propagation.accessEntrySeconds`).
         propagates: true,
     };
+    sim.iam.impose(
+        "new access entry (EKS propagation)",
+        crate::iamrules::secs_pub(sim.iam.propagation().access_entry_seconds),
+    );
     c.access_entries
         .insert(principal.to_string(), entry.clone());
     if let Some(tags) = body.get("tags").and_then(|t| t.as_object()) {
@@ -895,6 +899,7 @@ fn update_cluster_config(
         failure,
     };
     c.updates.push(u.clone());
+    sim.iam.impose(&format!("EKS update {update_type}"), delay);
     c.settle(now);
     let u = c
         .updates

@@ -104,6 +104,18 @@ pub struct Changes {
 pub struct IamRules {
     pub propagation: Mutex<Propagation>,
     changes: Mutex<Changes>,
+    /// Every wait the world imposed: (what, start, length). `GET /_sim/imposed-waits` adds
+    /// them up (overlaps counted once) so drills can print the tool's own time beside them.
+    imposed: Mutex<Vec<(String, Instant, Duration)>>,
+}
+
+/// A wait the world imposed, as `GET /_sim/imposed-waits` lists it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ImposedWait {
+    pub what: String,
+    pub seconds_ago: f64,
+    pub seconds: f64,
 }
 
 /// A refusal in AWS's words: (HTTP status, code, message).
@@ -114,7 +126,61 @@ impl IamRules {
         IamRules {
             propagation: Mutex::new(p),
             changes: Mutex::new(Changes::default()),
+            imposed: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Records a wait the world imposes from now on (a propagation, an EKS update).
+    pub fn impose(&self, what: &str, length: Duration) {
+        if !length.is_zero() {
+            lock(&self.imposed).push((what.to_string(), Instant::now(), length));
+        }
+    }
+
+    /// The imposed waits, and the time during which at least one was running (overlapping
+    /// waits count once: that is the least time any client must have waited).
+    pub fn imposed_waits(&self) -> (Vec<ImposedWait>, f64) {
+        let v = lock(&self.imposed).clone();
+        let now = Instant::now();
+        let mut spans: Vec<(Duration, Duration)> = v
+            .iter()
+            .map(|(_, at, len)| {
+                let ago = now.duration_since(*at);
+                // (start, end) measured backwards from now; clipped at now.
+                (ago, ago.saturating_sub(*len))
+            })
+            .collect();
+        // Sort by start (oldest first = largest "ago").
+        spans.sort_by(|a, b| b.0.cmp(&a.0));
+        let mut total = Duration::ZERO;
+        let mut cur: Option<(Duration, Duration)> = None;
+        for (s, e) in spans {
+            match cur {
+                Some((cs, ce)) if s >= ce => cur = Some((cs, ce.min(e))),
+                Some((cs, ce)) => {
+                    total += cs - ce;
+                    cur = Some((s, e));
+                }
+                None => cur = Some((s, e)),
+            }
+        }
+        if let Some((cs, ce)) = cur {
+            total += cs - ce;
+        }
+        let list = v
+            .into_iter()
+            .map(|(what, at, len)| ImposedWait {
+                what,
+                seconds_ago: now.duration_since(at).as_secs_f64(),
+                seconds: len.as_secs_f64(),
+            })
+            .collect();
+        (list, total.as_secs_f64())
+    }
+
+    /// Forgets the imposed waits (before a measured run).
+    pub fn clear_imposed(&self) {
+        lock(&self.imposed).clear();
     }
 
     pub fn propagation(&self) -> Propagation {
@@ -125,12 +191,20 @@ impl IamRules {
         lock(&self.changes)
             .keys
             .insert(akid.to_string(), Instant::now());
+        self.impose(
+            "new access key (IAM propagation)",
+            secs(self.propagation().access_key_seconds),
+        );
     }
 
     pub fn principal_created(&self, name: &str) {
         lock(&self.changes)
             .principals
             .insert(name.to_ascii_lowercase(), Instant::now());
+        self.impose(
+            "new IAM principal (IAM propagation)",
+            secs(self.propagation().principal_seconds),
+        );
     }
 
     /// Records the trust policy in force before an UpdateAssumeRolePolicy (kept while the
@@ -150,6 +224,11 @@ impl IamRules {
         } else {
             c.trust.insert(key, (previous, Instant::now()));
         }
+        drop(c);
+        self.impose(
+            "trust policy change (IAM propagation)",
+            secs(p.trust_policy_seconds),
+        );
     }
 
     /// A key (or its user) too new to be seen by STS and the other services yet.

@@ -58,6 +58,10 @@ struct Cli {
     /// `propagation`; tests shorten the drill defaults with it).
     #[arg(long, value_name = "SECONDS")]
     propagation_seconds: Option<f64>,
+    /// How long UpdateClusterConfig updates stay InProgress (overrides the scenario's
+    /// `updateDelaySeconds`; drills use a realistic value).
+    #[arg(long, value_name = "SECONDS")]
+    update_delay_seconds: Option<f64>,
 }
 
 fn make_tls() -> Result<(String, rustls::ServerConfig), String> {
@@ -423,9 +427,17 @@ async fn run(cli: Cli) -> Result<(), String> {
         world: Mutex::new(World::default()),
         trail: RwLock::new(EventStore::default()),
         throttle: Mutex::new(throttle),
+        cloudtrail_pages: Mutex::new((
+            sc.cloudtrail.scan_per_page,
+            (sc.cloudtrail.delivery_delay_seconds.unwrap_or(0.0).max(0.0) * 1000.0) as i64,
+        )),
         calls: Mutex::new(Vec::new()),
         auth_log: Mutex::new(Vec::new()),
-        update_delay: Mutex::new(Duration::from_secs_f64(sc.update_delay_seconds.max(0.0))),
+        update_delay: Mutex::new(Duration::from_secs_f64(
+            cli.update_delay_seconds
+                .unwrap_or(sc.update_delay_seconds)
+                .max(0.0),
+        )),
         update_failure: Mutex::new(sc.update_failure.clone()),
         iam: iamrules::IamRules::new(match cli.propagation_seconds {
             Some(s) => iamrules::Propagation::uniform(s),

@@ -277,6 +277,11 @@ fn ninety() -> u32 {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CloudTrailSpec {
     pub throttle: Option<ThrottleSpec>,
+    /// LookupEvents examines at most this many candidates per page (short and empty pages
+    /// with a NextToken, as CloudTrail answers); default: full pages.
+    pub scan_per_page: Option<usize>,
+    /// Events show up in LookupEvents this long after they happened (default 0).
+    pub delivery_delay_seconds: Option<f64>,
     pub noise: Option<NoiseSpec>,
     pub trail: Option<TrailConfig>,
 }

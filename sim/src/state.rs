@@ -409,6 +409,8 @@ pub struct Sim {
     pub world: Mutex<World>,
     pub trail: RwLock<EventStore>,
     pub throttle: Mutex<Throttle>,
+    /// LookupEvents paging: (candidates examined per page, delivery delay in ms).
+    pub cloudtrail_pages: Mutex<(Option<usize>, i64)>,
     pub calls: Mutex<Vec<CallRecord>>,
     pub auth_log: Mutex<Vec<AuthRecord>>,
     pub update_delay: Mutex<Duration>,

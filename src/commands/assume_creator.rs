@@ -192,6 +192,17 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
                 Some("pass --mfa-serial ARN --token-code CODE".to_string()),
             ));
         }
+        // The statement (or role) --require-mfa adds admits MFA sessions only: assuming it
+        // without MFA would be refused by AWS after the change, so refuse before it.
+        Route::PatchTrust { .. } | Route::RecreateRole { .. }
+            if args.require_mfa && args.mfa_serial.is_none() && !g.dry_run =>
+        {
+            return Err(AppError::usage(
+                "--require-mfa makes the trust statement this run adds admit MFA sessions only, \
+                 and no MFA device was given: the AssumeRole after it would be refused",
+                Some("pass --mfa-serial ARN --token-code CODE as well (or drop --require-mfa)".to_string()),
+            ));
+        }
         _ => {}
     }
     let key_route = matches!(
@@ -285,8 +296,9 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     if let Some(path) = &args.credentials_file {
         write_credentials_file(path, &profile, &creds)?;
         handed.push(format!(
-            "credentials written to {} (profile {profile}, mode 0600)",
-            path.display()
+            "credentials written to {} (profile {profile}, mode 0600){}",
+            path.display(),
+            expiry_note(&creds)
         ));
     }
     if !args.no_kubeconfig {
@@ -348,6 +360,10 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     });
     if args.print_env && !g.json() {
         print_env(&creds);
+        let note = expiry_note(&creds);
+        if !note.is_empty() {
+            println!("# session credentials{note}");
+        }
     }
 
     // Temporary keys go when the run ends, unless kept.
@@ -569,12 +585,37 @@ fn write_credentials_file(path: &Path, profile: &str, c: &Credentials) -> Result
     if let Some(t) = c.session_token() {
         text.push_str(&format!("aws_session_token = {t}\n"));
     }
+    if let Some(exp) = c.expiry() {
+        let at: chrono::DateTime<chrono::Utc> = exp.into();
+        text.insert_str(
+            0,
+            &format!(
+                "# these session credentials expire at {} (STS refuses them after: ExpiredToken)\n",
+                at.format("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        );
+    }
     kubeconfig::write_private_atomic(path, text.as_bytes()).map_err(|e| {
         AppError::failed(
             format!("cannot write the credentials file {}: {e}", path.display()),
             Some("choose another --credentials-file path".to_string()),
         )
     })
+}
+
+/// ", expire at …, in N min" for session credentials (a temporary key never expires by itself).
+fn expiry_note(c: &Credentials) -> String {
+    match c.expiry() {
+        Some(exp) => {
+            let at: chrono::DateTime<chrono::Utc> = exp.into();
+            let mins = (at - chrono::Utc::now()).num_minutes().max(0);
+            format!(
+                "; they expire at {} (in {mins} min): assume again after that",
+                at.format("%Y-%m-%dT%H:%M:%SZ")
+            )
+        }
+        None => String::new(),
+    }
 }
 
 fn print_env(c: &Credentials) {
