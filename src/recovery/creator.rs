@@ -1442,7 +1442,37 @@ pub fn verdict(
                         [steps, caveats].concat(),
                     )
                 }
-                CreatorKind::IamUser | CreatorKind::FederatedUser => {
+                CreatorKind::FederatedUser => {
+                    // The authenticator sees the federated user itself
+                    // (`arn:aws:sts::A:federated-user/NAME`, user id `A:NAME`), not the IAM
+                    // user that called GetFederationToken: a key for that user signs in as the
+                    // user, another principal, and the creator's admin would not apply.
+                    let fed = creator
+                        .session_arn
+                        .as_deref()
+                        .unwrap_or("a federated user (GetFederationToken)");
+                    let name = creator.session_name.as_deref().unwrap_or("NAME");
+                    unusable(
+                        format!(
+                            "the cluster was created by the federated user {fed} (GetFederationToken \
+                             of {}); EKS knows the creator as that federated identity, not as the \
+                             IAM user behind it: a temporary key for {} would sign in as that user \
+                             and not get the creator's access",
+                            creator.arn, creator.arn
+                        ),
+                        Some(grant),
+                        vec![
+                            grant_note,
+                            format!(
+                                "by hand, at your own judgement: federated-user credentials with the same name \
+                                 (`aws sts get-federation-token --name {name} --policy-arns arn:aws:iam::aws:policy/ReadOnlyAccess` \
+                                 as an IAM user of the account) carry the same ARN and user id; this tool \
+                                 does not mint them for you"
+                            ),
+                        ],
+                    )
+                }
+                CreatorKind::IamUser => {
                     let keys = status.user.as_ref();
                     match keys {
                         Some(u) if !u.can_add_access_key => unusable(
@@ -1463,13 +1493,6 @@ pub fn verdict(
                                  (journaled; `cleanup` deletes it)"
                                     .to_string(),
                             ];
-                            if creator.kind == CreatorKind::FederatedUser {
-                                steps.push(format!(
-                                    "the cluster was created by a federated session ({}): the \
-                                     user it came from is the one to become",
-                                    creator.session_arn.as_deref().unwrap_or("GetFederationToken")
-                                ));
-                            }
                             if status.user.is_none() {
                                 steps.push(
                                     "its access keys could not be listed: IAM refuses a third key"

@@ -294,6 +294,14 @@ fn creator_path(s: &Situation) -> Option<RecoveryPath> {
                 60,
             ));
         }
+        CreatorKind::FederatedUser => {
+            return Some(manual(
+                c,
+                &format!("the creator is a federated user (GetFederationToken) of {}", cr.arn),
+                "EKS knows the creator as the federated identity, not the IAM user behind it: a key for that user would not get the creator's access; the access-entry path is the way in",
+                10,
+            ));
+        }
         CreatorKind::Other => return None,
         _ => {}
     }

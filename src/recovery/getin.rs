@@ -112,6 +112,25 @@ pub fn choose_route(f: &Facts<'_>) -> Route {
                 steps,
             };
         }
+        CreatorKind::FederatedUser => {
+            // EKS knows the creator as the federated identity; a key for the IAM user that
+            // called GetFederationToken signs in as that user, another principal.
+            return Route::Instructions {
+                why: format!(
+                    "the creator is the federated user {} (GetFederationToken of {}): a temporary key for {} would sign in as that user, not as the creator",
+                    c.session_arn.as_deref().unwrap_or("(federated user)"),
+                    c.arn,
+                    c.arn
+                ),
+                steps: vec![
+                    "use `eks-breakglass grant --cluster CLUSTER` (access entry) from an admin identity".into(),
+                    format!(
+                        "by hand: federated-user credentials with the same name (`aws sts get-federation-token --name {}`) carry the same ARN and user id",
+                        c.session_name.as_deref().unwrap_or("NAME")
+                    ),
+                ],
+            };
+        }
         CreatorKind::Other => {
             return Route::Instructions {
                 why: format!(
@@ -660,12 +679,43 @@ mod tests {
             route(ROLE, Some(&s), Some(doc), None),
             Route::Instructions { .. }
         ));
+        // A Deny that may apply: try AssumeRole as is, never patch the trust policy.
+        s.trust = Some(trust(TrustDecision::Uncertain, vec![]));
+        assert!(matches!(
+            route(ROLE, Some(&s), Some(doc), None),
+            Route::AssumeRole { .. }
+        ));
         s.caller_is_creator = true;
         assert_eq!(route(ROLE, Some(&s), None, None), Route::AlreadyCreator);
         assert!(matches!(
             route(ROLE, Some(&status(PrincipalState::Deleted)), None, None),
             Route::RecreateRole { ref path, .. } if path == "/ci/"
         ));
+    }
+
+    /// A federated-user creator is explained: a key for the IAM user behind it would sign in
+    /// as another principal.
+    #[test]
+    fn a_federated_user_creator_gets_no_key_for_its_parent() {
+        let mut c = Creator::from_arn(USER, None, CreatorSource::Cloudtrail);
+        c.kind = CreatorKind::FederatedUser;
+        c.session_arn = Some("arn:aws:sts::111122223333:federated-user/ann-fed".into());
+        c.session_name = Some("ann-fed".into());
+        let s = status(PrincipalState::Alive);
+        let keys = vec!["AKIA1".to_string()];
+        let r = choose_route(&Facts {
+            creator: &c,
+            status: Some(&s),
+            trust_document: None,
+            access_keys: Some(&keys),
+        });
+        match r {
+            Route::Instructions { why, steps } => {
+                assert!(why.contains("federated-user/ann-fed"), "{why}");
+                assert!(steps.iter().any(|s| s.contains("grant")));
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
