@@ -1018,7 +1018,7 @@ async fn write_trail(
     trail: &crate::state::TrailConfig,
     events: &[TrailEvent],
 ) -> Result<(), String> {
-    sim.moto.s3_put(&trail.bucket, Vec::new()).await?;
+    sim.moto.s3_create_bucket(&trail.bucket, &sim.region).await?;
     for ev in events
         .iter()
         .filter(|e| e.event_name == "CreateCluster" && e.event_source == "eks.amazonaws.com")
@@ -1030,15 +1030,24 @@ async fn write_trail(
         } else {
             format!("{}/", trail.prefix.trim_matches('/'))
         };
+        // A trail files each event under the account and Region the event happened in (a
+        // multi-Region trail holds several Regions' folders).
+        let record = ev.record_value();
+        let acct = record["recipientAccountId"]
+            .as_str()
+            .unwrap_or(&sim.account)
+            .to_string();
+        let region = record["awsRegion"]
+            .as_str()
+            .unwrap_or(&sim.region)
+            .to_string();
         let key = format!(
             "{prefix}AWSLogs/{acct}/CloudTrail/{region}/{}/{acct}_CloudTrail_{region}_{}_{}.json.gz",
             t.format("%Y/%m/%d"),
             t.format("%Y%m%dT%H%MZ"),
             random_hex(16),
-            acct = sim.account,
-            region = sim.region
         );
-        let body = json!({"Records": [ev.record_value().as_ref()]}).to_string();
+        let body = json!({"Records": [record.as_ref()]}).to_string();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(body.as_bytes()).map_err(|e| e.to_string())?;
         let bytes = gz.finish().map_err(|e| e.to_string())?;

@@ -402,6 +402,20 @@ impl Moto {
         Ok(())
     }
 
+    /// CreateBucket in moto's S3. Outside us-east-1 S3 needs the Region as a
+    /// LocationConstraint (without it: `IllegalLocationConstraintException`).
+    pub async fn s3_create_bucket(&self, bucket: &str, region: &str) -> Result<(), String> {
+        let body = if region == "us-east-1" {
+            Vec::new()
+        } else {
+            format!(
+                "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>{region}</LocationConstraint></CreateBucketConfiguration>"
+            )
+            .into_bytes()
+        };
+        self.s3_put(bucket, body).await
+    }
+
     /// Learns secrets from `/moto-api/data.json` when moto can produce it.
     async fn learn_from_data_json(&self) -> Result<(), String> {
         let req = hyper::Request::get(format!("{}/moto-api/data.json", self.base))
