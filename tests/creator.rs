@@ -557,3 +557,59 @@ fn a_deny_with_a_negated_condition_is_not_read_as_allowed() {
     };
     assert!(!ok && err.contains("AccessDenied"), "{err}");
 }
+
+/// Identity Center roles with and without the Region in their path (older permission sets
+/// were provisioned under `/aws-reserved/sso.amazonaws.com/` only): both are recognised, the
+/// Region is read when the path has one.
+#[test]
+fn identity_center_roles_with_and_without_the_region_in_their_path() {
+    let w = World::start_yaml(&scenario(
+        "  - name: new\n    createdAt: -10d\n    creator: {kind: sso, permissionSet: PlatformAdmin}\n  - name: old\n    createdAt: -12d\n    creator: {kind: sso, permissionSet: LegacyAdmin, ssoRegionInPath: false}\n",
+    ));
+    for (cluster, set, region) in [
+        ("new", "PlatformAdmin", Some("us-east-1")),
+        ("old", "LegacyAdmin", None),
+    ] {
+        let (code, r, err) = creator_json(&w, cluster, &[]);
+        assert_eq!(code, 0, "{r:#}\n{err}");
+        let c = &r["creator"];
+        assert_eq!(c["kind"], "identity_center_role", "{cluster}");
+        assert_eq!(c["permission_set"], set);
+        assert_eq!(c["sso_region"].as_str(), region, "{cluster}: {c:#}");
+        let arn = c["arn"].as_str().unwrap();
+        match region {
+            Some(rg) => assert!(arn.contains(&format!("/sso.amazonaws.com/{rg}/AWSReservedSSO_")), "{arn}"),
+            None => assert!(arn.contains("/sso.amazonaws.com/AWSReservedSSO_"), "{arn}"),
+        }
+        assert!(r["verdict"]["next_command"].as_str().unwrap().contains("aws sso login"));
+    }
+}
+
+/// A cluster created by a federated user (GetFederationToken of an IAM user): EKS's creator
+/// is the federated identity, so the tool explains it and never offers a key for the IAM
+/// user behind it (which would sign in as another principal: the sim refuses it as creator).
+#[test]
+fn a_federated_user_creator_is_explained_not_fixed_with_a_key() {
+    let w = World::start_yaml(&scenario(
+        "  - name: prod\n    createdAt: -10d\n    creator: {kind: federated, user: platform-admin, session: deploy-bot}\n",
+    ));
+    let (code, r, err) = creator_json(&w, "prod", &[]);
+    assert_eq!(code, 5, "{r:#}\n{err}");
+    assert_eq!(r["creator"]["kind"], "federated_user");
+    let reason = r["verdict"]["reason"].as_str().unwrap();
+    assert!(reason.contains("federated-user/deploy-bot"), "{reason}");
+    assert!(reason.contains("not as the IAM user behind it"), "{reason}");
+    assert!(r["verdict"]["next_command"].as_str().unwrap().contains("grant"));
+    // assume-creator makes no key for the IAM user.
+    let keys_before = w.access_keys("platform-admin");
+    let out = w
+        .product()
+        .args(["assume-creator", "--cluster", "prod", "--yes"])
+        .output()
+        .expect("assume-creator");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(!out.status.success(), "{text}");
+    assert!(text.contains("federated user"), "{text}");
+    assert_eq!(w.access_keys("platform-admin"), keys_before);
+    assert!(w.calls("iam", "CreateAccessKey").is_empty());
+}

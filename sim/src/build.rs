@@ -258,7 +258,11 @@ async fn creator_actor(
                     .clone()
                     .unwrap_or_else(|| "AdministratorAccess".into());
                 let name = format!("AWSReservedSSO_{ps}_{}", random_hex(16));
-                let path = format!("/aws-reserved/sso.amazonaws.com/{}/", sim.region);
+                let path = if spec.sso_region_in_path.unwrap_or(true) {
+                    format!("/aws-reserved/sso.amazonaws.com/{}/", sim.region)
+                } else {
+                    "/aws-reserved/sso.amazonaws.com/".to_string()
+                };
                 let trust = trust_doc(sim, &[], &[]);
                 let r = create_role(sim, &name, &path, &trust).await?;
                 built.roles.insert(name.clone(), r);
@@ -304,6 +308,31 @@ async fn creator_actor(
                 principal_id: r.role_id.clone(),
             };
         }
+        "federated" => {
+            // GetFederationToken of an IAM user: EKS's creator is the federated identity
+            // (`arn:…:sts::A:federated-user/NAME`, id `A:NAME`), not the user behind it, so
+            // no key of that user matches it.
+            let name = spec.user.as_deref().ok_or(format!(
+                "cluster {cluster}: creator kind federated needs `user` (the IAM user that called GetFederationToken)"
+            ))?;
+            let u = built.users.get(name).ok_or(format!(
+                "cluster {cluster}: creator user {name} is not in iam.users"
+            ))?;
+            let fed = spec.session.clone().unwrap_or_else(|| format!("{name}-fed"));
+            actor = crate::events::federated_actor(
+                &u.arn,
+                &u.user_id,
+                &sim.account,
+                &sim.partition,
+                &fed,
+                &fake_key("ASIA"),
+                at - TimeDelta::minutes(5),
+            );
+            creator = Creator {
+                arn: format!("arn:{}:sts::{}:federated-user/{fed}", sim.partition, sim.account),
+                principal_id: format!("{}:{fed}", sim.account),
+            };
+        }
         "root" => {
             actor = root_actor(account, &sim.partition, &fake_key("AKIA"));
             creator = Creator {
@@ -313,7 +342,7 @@ async fn creator_actor(
         }
         other => {
             return Err(format!(
-                "cluster {cluster}: unknown creator kind {other:?} (user, role, root, sso, cloudformation)"
+                "cluster {cluster}: unknown creator kind {other:?} (user, role, root, sso, cloudformation, federated)"
             ));
         }
     }
@@ -590,7 +619,7 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
         }
         if cs.authentication_mode != "CONFIG_MAP"
             && cs.bootstrap_cluster_creator_admin_permissions
-            && !creator.arn.ends_with(":root")
+            && (creator.arn.contains(":user/") || creator.arn.contains(":role/"))
         {
             add_creator_entry(sim, c, &creator.arn, &creator.principal_id, created_at);
         }

@@ -44,6 +44,45 @@ pub fn user_actor(arn: &str, user_id: &str, account: &str, access_key_id: &str) 
     }
 }
 
+/// A federated user (GetFederationToken of an IAM user): CloudTrail's `FederatedUser`
+/// identity, `principalId` `ACCOUNT:NAME`, the IAM user as session issuer.
+pub fn federated_actor(
+    user_arn: &str,
+    user_id: &str,
+    account: &str,
+    partition: &str,
+    name: &str,
+    access_key_id: &str,
+    created: DateTime<Utc>,
+) -> Actor {
+    let user_name = user_arn.rsplit('/').next().unwrap_or_default().to_string();
+    Actor {
+        user_identity: json!({
+            "type": "FederatedUser",
+            "principalId": format!("{account}:{name}"),
+            "arn": format!("arn:{partition}:sts::{account}:federated-user/{name}"),
+            "accountId": account,
+            "accessKeyId": access_key_id,
+            "sessionContext": {
+                "sessionIssuer": {
+                    "type": "IAMUser",
+                    "principalId": user_id,
+                    "arn": user_arn,
+                    "accountId": account,
+                    "userName": user_name,
+                },
+                "webIdFederationData": {},
+                "attributes": {"creationDate": iso(created), "mfaAuthenticated": "false"},
+            },
+        }),
+        username: name.into(),
+        access_key_id: access_key_id.into(),
+        invoked_by: None,
+        user_agent: String::new(),
+        source_ip: String::new(),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 pub fn role_actor(
     role_arn: &str,

@@ -145,6 +145,10 @@ pub struct CreatorSpec {
     pub session: Option<String>,
     /// sso: the permission set name (role AWSReservedSSO_<permissionSet>_<hex>).
     pub permission_set: Option<String>,
+    /// sso: whether the role's path carries the Identity Center Region
+    /// (`/aws-reserved/sso.amazonaws.com/<region>/`, default) or not (older roles:
+    /// `/aws-reserved/sso.amazonaws.com/`).
+    pub sso_region_in_path: Option<bool>,
     pub user_agent: Option<String>,
     pub source_ip_address: Option<String>,
     /// The creator principal was deleted after creating the cluster.

@@ -228,7 +228,7 @@ impl Cluster {
         if switched_from_config_map
             && self.bootstrap_admin
             && let Some(cr) = self.creator.clone()
-            && !cr.arn.ends_with(":root")
+            && (cr.arn.contains(":user/") || cr.arn.contains(":role/"))
             && !self.access_entries.contains_key(&cr.arn)
         {
             self.add_creator_entry(&cr.arn, &cr.principal_id, now);

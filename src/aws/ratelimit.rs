@@ -140,11 +140,12 @@ mod tests {
 }
 
 /// How long to pause before polling again something AWS finishes on its own time (IAM
-/// propagation, an EKS update, an access entry taking effect): a tenth of the time waited so
-/// far, at least 250 ms and at most 10 s. Polling late by a tenth of the wait keeps the tool's
-/// own share of an unavoidable wait under 10 %, without hammering the API early or late.
+/// propagation, an EKS update, an access entry taking effect): a twentieth of the time waited
+/// so far, at least 250 ms and at most 10 s. Noticing the end late by at most a twentieth of
+/// the wait (or 250 ms) keeps the tool's share of an unavoidable wait well under 10 %, while
+/// the number of polls grows only logarithmically with the wait.
 pub fn poll_pause(elapsed: Duration) -> Duration {
-    (elapsed / 10).clamp(Duration::from_millis(250), Duration::from_secs(10))
+    (elapsed / 20).clamp(Duration::from_millis(250), Duration::from_secs(10))
 }
 
 #[cfg(test)]
@@ -162,10 +163,10 @@ mod poll_tests {
             poll_pause(Duration::from_secs(600)),
             Duration::from_secs(10)
         );
-        // Polling late by at most a tenth of the elapsed wait (or 250 ms) bounds the overshoot.
+        // Polling late by at most a twentieth of the elapsed wait (or 250 ms) bounds the overshoot.
         for secs in [1u64, 5, 30, 120] {
             let e = Duration::from_secs(secs);
-            assert!(poll_pause(e) <= (e / 10).max(Duration::from_millis(250)));
+            assert!(poll_pause(e) <= (e / 20).max(Duration::from_millis(250)));
         }
     }
 }
