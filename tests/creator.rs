@@ -613,3 +613,51 @@ fn a_federated_user_creator_is_explained_not_fixed_with_a_key() {
     assert_eq!(w.access_keys("platform-admin"), keys_before);
     assert!(w.calls("iam", "CreateAccessKey").is_empty());
 }
+
+/// On an API_AND_CONFIG_MAP cluster the creator's admin is its access entry: once it is
+/// deleted, `creator` and `diagnose` stop proposing to become the creator.
+#[test]
+fn a_deleted_creator_entry_is_seen_before_proposing_the_creator() {
+    let w = World::start_yaml(&scenario(
+        "  - name: prod\n    createdAt: -10d\n    authenticationMode: API_AND_CONFIG_MAP\n    creator: {user: platform-admin}\n",
+    ));
+    let creator = format!("arn:aws:iam::{}:user/admins/platform-admin", w.account());
+    let (code, r, err) = creator_json(&w, "prod", &[]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["creator_entry"]["exists"], true);
+    w.aws(&[
+        "eks",
+        "delete-access-entry",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &creator,
+    ]);
+    let (code, r, err) = creator_json(&w, "prod", &[]);
+    assert_eq!(code, 5, "{r:#}\n{err}");
+    assert_eq!(r["creator_entry"]["exists"], false);
+    assert!(
+        r["verdict"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no access entry for"),
+        "{r:#}"
+    );
+    let out = w
+        .product()
+        .args(["diagnose", "--cluster", "prod", "--output", "json"])
+        .output()
+        .expect("diagnose");
+    let d: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let paths = d["paths"].as_array().unwrap();
+    assert!(
+        !paths.iter().any(|p| p["kind"] == "become_creator"),
+        "{paths:#?}"
+    );
+    assert!(
+        paths
+            .iter()
+            .any(|p| p["title"].as_str().unwrap_or_default().contains("no access entry any more")),
+        "{paths:#?}"
+    );
+}

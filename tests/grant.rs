@@ -308,3 +308,35 @@ fn without_a_terminal_and_without_yes_it_needs_confirmation() {
     assert!(text(&out.stdout).contains("eks:CreateAccessEntry"));
     assert_eq!(w.eks_snapshot("api-cluster"), before);
 }
+
+/// An authentication-mode update that ends `Failed` (DescribeUpdate with errors): grant stops
+/// there, says why in EKS's words, and creates no access entry; the mode is unchanged.
+#[test]
+fn a_failed_mode_update_stops_the_plan_with_eks_error() {
+    let w = World::start("getin");
+    w.admin_put(
+        "update-failure",
+        &serde_json::json!({"errorCode": "AccessDenied", "errorMessage": "The cluster role is not authorized to perform this update"}),
+    );
+    let out = w
+        .product()
+        .args([
+            "grant",
+            "--cluster",
+            "by-user",
+            "--allow-auth-mode-change",
+            "--yes",
+            "--journal-dir",
+        ])
+        .arg(w.path("run"))
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        stderr.contains("failed: The cluster role is not authorized to perform this update"),
+        "{stderr}"
+    );
+    assert_eq!(w.auth_mode("by-user"), "CONFIG_MAP");
+    assert!(w.calls("eks", "CreateAccessEntry").is_empty());
+}
