@@ -504,7 +504,11 @@ fn short_and_empty_cloudtrail_pages_are_paged_through() {
     );
     assert_eq!(r["creator"]["source"], "cloudtrail");
     let calls = r["cloudtrail"]["calls"].as_u64().unwrap_or_default();
-    assert!(calls >= 3, "two empty pages, then the event: {:#}", r["cloudtrail"]);
+    assert!(
+        calls >= 3,
+        "two empty pages, then the event: {:#}",
+        r["cloudtrail"]
+    );
     let lookups = w.calls("cloudtrail", "LookupEvents").len();
     assert_eq!(lookups as u64, calls, "every LookupEvents call is counted");
 }
@@ -578,10 +582,18 @@ fn identity_center_roles_with_and_without_the_region_in_their_path() {
         assert_eq!(c["sso_region"].as_str(), region, "{cluster}: {c:#}");
         let arn = c["arn"].as_str().unwrap();
         match region {
-            Some(rg) => assert!(arn.contains(&format!("/sso.amazonaws.com/{rg}/AWSReservedSSO_")), "{arn}"),
+            Some(rg) => assert!(
+                arn.contains(&format!("/sso.amazonaws.com/{rg}/AWSReservedSSO_")),
+                "{arn}"
+            ),
             None => assert!(arn.contains("/sso.amazonaws.com/AWSReservedSSO_"), "{arn}"),
         }
-        assert!(r["verdict"]["next_command"].as_str().unwrap().contains("aws sso login"));
+        assert!(
+            r["verdict"]["next_command"]
+                .as_str()
+                .unwrap()
+                .contains("aws sso login")
+        );
     }
 }
 
@@ -599,7 +611,12 @@ fn a_federated_user_creator_is_explained_not_fixed_with_a_key() {
     let reason = r["verdict"]["reason"].as_str().unwrap();
     assert!(reason.contains("federated-user/deploy-bot"), "{reason}");
     assert!(reason.contains("not as the IAM user behind it"), "{reason}");
-    assert!(r["verdict"]["next_command"].as_str().unwrap().contains("grant"));
+    assert!(
+        r["verdict"]["next_command"]
+            .as_str()
+            .unwrap()
+            .contains("grant")
+    );
     // assume-creator makes no key for the IAM user.
     let keys_before = w.access_keys("platform-admin");
     let out = w
@@ -655,9 +672,10 @@ fn a_deleted_creator_entry_is_seen_before_proposing_the_creator() {
         "{paths:#?}"
     );
     assert!(
-        paths
-            .iter()
-            .any(|p| p["title"].as_str().unwrap_or_default().contains("no access entry any more")),
+        paths.iter().any(|p| p["title"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no access entry any more")),
         "{paths:#?}"
     );
 }

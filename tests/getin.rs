@@ -113,7 +113,12 @@ fn untrusting_role_gets_one_statement_that_cleanup_restores_byte_for_byte() {
         &arn("role/ci/locked-deployer"),
         &["--yes", "--journal-dir", j, "--require-mfa"],
     );
-    assert_eq!(no_device.status.code(), Some(2), "{}", text(&no_device.stderr));
+    assert_eq!(
+        no_device.status.code(),
+        Some(2),
+        "{}",
+        text(&no_device.stderr)
+    );
     assert!(text(&no_device.stderr).contains("--mfa-serial"));
     assert_eq!(w.raw_trust("locked-deployer"), before);
     assert!(!jd.exists());
@@ -124,7 +129,13 @@ fn untrusting_role_gets_one_statement_that_cleanup_restores_byte_for_byte() {
         "by-locked-role",
         &arn("role/ci/locked-deployer"),
         &[
-            "--yes", "--journal-dir", j, "--require-mfa", "--mfa-serial", &serial, "--token-code",
+            "--yes",
+            "--journal-dir",
+            j,
+            "--require-mfa",
+            "--mfa-serial",
+            &serial,
+            "--token-code",
             "123456",
         ],
     );
@@ -502,8 +513,16 @@ fn a_role_that_asks_for_mfa_is_assumed_with_it_and_handed_over_by_file() {
     let not_mine = w
         .product()
         .args([
-            "assume-creator", "--cluster", "by-mfa-role", "--creator", &creator, "--yes",
-            "--mfa-serial", &arn("mfa/oncall"), "--token-code", "123456",
+            "assume-creator",
+            "--cluster",
+            "by-mfa-role",
+            "--creator",
+            &creator,
+            "--yes",
+            "--mfa-serial",
+            &arn("mfa/oncall"),
+            "--token-code",
+            "123456",
         ])
         .output()
         .unwrap();

@@ -112,9 +112,16 @@ pub async fn handle(sim: SharedSim, req: Req) -> Resp {
             // {"scanPerPage": 3, "deliveryDelaySeconds": 60}; null/absent = full pages, no delay.
             let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
             let scan = body["scanPerPage"].as_u64().map(|n| n.max(1) as usize);
-            let delay = (body["deliveryDelaySeconds"].as_f64().unwrap_or(0.0).max(0.0) * 1000.0) as i64;
+            let delay = (body["deliveryDelaySeconds"]
+                .as_f64()
+                .unwrap_or(0.0)
+                .max(0.0)
+                * 1000.0) as i64;
             *lock(&sim.cloudtrail_pages) = (scan, delay);
-            json_response(200, &json!({"scanPerPage": scan, "deliveryDelaySeconds": delay as f64 / 1000.0}))
+            json_response(
+                200,
+                &json!({"scanPerPage": scan, "deliveryDelaySeconds": delay as f64 / 1000.0}),
+            )
         }
         (Method::GET, ["imposed-waits"]) => {
             let (waits, total) = sim.iam.imposed_waits();

@@ -318,7 +318,10 @@ async fn creator_actor(
             let u = built.users.get(name).ok_or(format!(
                 "cluster {cluster}: creator user {name} is not in iam.users"
             ))?;
-            let fed = spec.session.clone().unwrap_or_else(|| format!("{name}-fed"));
+            let fed = spec
+                .session
+                .clone()
+                .unwrap_or_else(|| format!("{name}-fed"));
             actor = crate::events::federated_actor(
                 &u.arn,
                 &u.user_id,
@@ -329,7 +332,10 @@ async fn creator_actor(
                 at - TimeDelta::minutes(5),
             );
             creator = Creator {
-                arn: format!("arn:{}:sts::{}:federated-user/{fed}", sim.partition, sim.account),
+                arn: format!(
+                    "arn:{}:sts::{}:federated-user/{fed}",
+                    sim.partition, sim.account
+                ),
                 principal_id: format!("{}:{fed}", sim.account),
             };
         }
@@ -1047,7 +1053,9 @@ async fn write_trail(
     trail: &crate::state::TrailConfig,
     events: &[TrailEvent],
 ) -> Result<(), String> {
-    sim.moto.s3_create_bucket(&trail.bucket, &sim.region).await?;
+    sim.moto
+        .s3_create_bucket(&trail.bucket, &sim.region)
+        .await?;
     for ev in events
         .iter()
         .filter(|e| e.event_name == "CreateCluster" && e.event_source == "eks.amazonaws.com")

@@ -471,7 +471,10 @@ mod tests {
     fn short_and_empty_pages_still_carry_a_token() {
         let now = Utc::now();
         let s = store(now);
-        for attrs in [vec![], vec![("EventName".to_string(), "CreateCluster".to_string())]] {
+        for attrs in [
+            vec![],
+            vec![("EventName".to_string(), "CreateCluster".to_string())],
+        ] {
             let full = LookupQuery {
                 attributes: attrs.clone(),
                 ..Default::default()
@@ -518,7 +521,10 @@ mod tests {
                 ..Default::default()
             };
             let (page, tok) = s.lookup(&scoped, now).expect("lookup");
-            assert!(page.is_empty() && tok.is_some(), "an empty page with a token");
+            assert!(
+                page.is_empty() && tok.is_some(),
+                "an empty page with a token"
+            );
             scoped.next_token = tok;
             empty_with_token += 1;
             assert!(empty_with_token > 0);
@@ -529,7 +535,12 @@ mod tests {
     fn events_show_up_after_the_delivery_delay() {
         let now = Utc::now();
         let mut s = store(now);
-        s.push(ev(999, now - TimeDelta::seconds(30), "CreateCluster", "bob"));
+        s.push(ev(
+            999,
+            now - TimeDelta::seconds(30),
+            "CreateCluster",
+            "bob",
+        ));
         let mut q = LookupQuery {
             attributes: vec![("Username".into(), "bob".into())],
             ..Default::default()

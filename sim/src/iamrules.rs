@@ -151,7 +151,7 @@ impl IamRules {
             })
             .collect();
         // Sort by start (oldest first = largest "ago").
-        spans.sort_by(|a, b| b.0.cmp(&a.0));
+        spans.sort_by_key(|b| std::cmp::Reverse(b.0));
         let mut total = Duration::ZERO;
         let mut cur: Option<(Duration, Duration)> = None;
         for (s, e) in spans {

@@ -624,13 +624,21 @@ fn a_new_access_entry_takes_effect_after_the_delay() {
 fn a_world_outside_us_east_1_files_events_under_their_region() {
     let moto = Moto::start();
     let sim = Sim::start(
-        Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eu-world.yaml")),
+        Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/eu-world.yaml"
+        )),
         &moto,
     );
     assert_eq!(sim.state["region"], "eu-central-1");
     let v = run(
         &sim,
-        &["s3api", "list-objects-v2", "--bucket", "org-cloudtrail-logs-eu"],
+        &[
+            "s3api",
+            "list-objects-v2",
+            "--bucket",
+            "org-cloudtrail-logs-eu",
+        ],
     );
     let keys: Vec<String> = v["Contents"]
         .as_array()
@@ -643,15 +651,21 @@ fn a_world_outside_us_east_1_files_events_under_their_region() {
     let account = sim.state["account"].as_str().unwrap_or_default();
     for region in ["eu-central-1", "eu-west-1"] {
         assert!(
-            keys.iter().any(|k| k.starts_with(&format!(
-                "AWSLogs/{account}/CloudTrail/{region}/"
-            )) && k.contains(&format!("_CloudTrail_{region}_"))),
+            keys.iter().any(
+                |k| k.starts_with(&format!("AWSLogs/{account}/CloudTrail/{region}/"))
+                    && k.contains(&format!("_CloudTrail_{region}_"))
+            ),
             "{region}: {keys:?}"
         );
     }
     let loc = run(
         &sim,
-        &["s3api", "get-bucket-location", "--bucket", "org-cloudtrail-logs-eu"],
+        &[
+            "s3api",
+            "get-bucket-location",
+            "--bucket",
+            "org-cloudtrail-logs-eu",
+        ],
     );
     assert_eq!(loc["LocationConstraint"], "eu-central-1");
 }

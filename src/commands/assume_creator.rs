@@ -200,7 +200,10 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             return Err(AppError::usage(
                 "--require-mfa makes the trust statement this run adds admit MFA sessions only, \
                  and no MFA device was given: the AssumeRole after it would be refused",
-                Some("pass --mfa-serial ARN --token-code CODE as well (or drop --require-mfa)".to_string()),
+                Some(
+                    "pass --mfa-serial ARN --token-code CODE as well (or drop --require-mfa)"
+                        .to_string(),
+                ),
             ));
         }
         _ => {}

@@ -1816,7 +1816,9 @@ mod tests {
             principal_arn: principal.into(),
             created_at: Some(created),
             entry_type: Some("STANDARD".into()),
-            policies: vec![format!("arn:aws:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}")],
+            policies: vec![format!(
+                "arn:aws:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}"
+            )],
         }
     }
 
@@ -1838,7 +1840,11 @@ mod tests {
             .unwrap();
         assert_eq!(r.creator_entry.as_ref().unwrap().exists, Some(false));
         assert_eq!(r.verdict.outcome, Outcome::Unusable);
-        assert!(r.verdict.reason.contains("no access entry"), "{}", r.verdict.reason);
+        assert!(
+            r.verdict.reason.contains("no access entry"),
+            "{}",
+            r.verdict.reason
+        );
         assert!(r.verdict.next_command.as_deref().unwrap().contains("grant"));
         // With the entry: usable.
         w.entries.push(admin_entry(&alice, created));
@@ -1928,7 +1934,10 @@ mod tests {
         w.history.push(failed);
         w.users.insert("alice".into(), user("alice", "AIDAALICE"));
         // An API_AND_CONFIG_MAP cluster: the creator's admin is its access entry.
-        w.entries.push(admin_entry(&format!("arn:aws:iam::{ACCOUNT}:user/alice"), created));
+        w.entries.push(admin_entry(
+            &format!("arn:aws:iam::{ACCOUNT}:user/alice"),
+            created,
+        ));
         let r = find_creator_with(&mut w, &facts(created), &opts())
             .await
             .unwrap();
@@ -2234,7 +2243,10 @@ mod tests {
                 max_session_duration: None,
             },
         );
-        w.entries.push(admin_entry(&format!("arn:aws:iam::{ACCOUNT}:role/{sso}"), created));
+        w.entries.push(admin_entry(
+            &format!("arn:aws:iam::{ACCOUNT}:role/{sso}"),
+            created,
+        ));
         let r = find_creator_with(&mut w, &facts(created), &opts())
             .await
             .unwrap();

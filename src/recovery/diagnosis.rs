@@ -297,7 +297,10 @@ fn creator_path(s: &Situation) -> Option<RecoveryPath> {
         CreatorKind::FederatedUser => {
             return Some(manual(
                 c,
-                &format!("the creator is a federated user (GetFederationToken) of {}", cr.arn),
+                &format!(
+                    "the creator is a federated user (GetFederationToken) of {}",
+                    cr.arn
+                ),
                 "EKS knows the creator as the federated identity, not the IAM user behind it: a key for that user would not get the creator's access; the access-entry path is the way in",
                 10,
             ));

@@ -520,7 +520,7 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
             m
         };
         let outcomes = conditions_of(stmt, caller, is_deny);
-        if outcomes.iter().any(|o| *o == Outcome::Fails) {
+        if outcomes.contains(&Outcome::Fails) {
             continue;
         }
         if is_deny {
