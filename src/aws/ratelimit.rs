@@ -157,7 +157,7 @@ mod poll_tests {
         assert_eq!(poll_pause(Duration::ZERO), Duration::from_millis(250));
         assert_eq!(
             poll_pause(Duration::from_secs(8)),
-            Duration::from_millis(800)
+            Duration::from_millis(400)
         );
         assert_eq!(
             poll_pause(Duration::from_secs(600)),
