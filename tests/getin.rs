@@ -563,6 +563,9 @@ fn a_role_that_asks_for_mfa_is_assumed_with_it_and_handed_over_by_file() {
     assert!(stdout.contains("groups [system:masters"), "{stdout}");
     let creds = std::fs::read_to_string(&file).unwrap();
     assert!(creds.contains("aws_session_token = "));
+    // Session credentials say when they expire (file and hand-over line).
+    assert!(creds.contains("credentials expire at "), "{creds}");
+    assert!(stdout.contains("they expire at "), "{stdout}");
     // kubectl's token reads the session from the file (it could not answer an MFA prompt).
     let kubeconfig = std::fs::read_to_string(w.path("kubeconfig")).unwrap();
     assert!(
