@@ -73,7 +73,7 @@ pub async fn handle(sim: SharedSim, req: Req) -> Resp {
     let resp = match action.as_str() {
         "LookupEvents" => {
             let scope = sim.request_scope(req.header("authorization"), &caller);
-            lookup(&sim, &body, sim.multi_world.then_some(scope))
+            lookup(&sim, &body, Some(scope))
         }
         "DescribeTrails" => {
             let trails = lock(&sim.trails).clone();

@@ -415,7 +415,6 @@ async fn run(cli: Cli) -> Result<(), String> {
     let sim = Arc::new(Sim {
         account: sc.account.clone(),
         region: sc.region.clone(),
-        multi_world: sc.multi_world(),
         partition: token::region_partition(&sc.region).to_string(),
         moto: moto::Moto::new(
             &cli.moto,

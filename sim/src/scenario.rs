@@ -291,16 +291,6 @@ pub struct CloudTrailSpec {
 }
 
 impl Scenario {
-    /// Whether clusters live in more than one (account, region): the EKS API then answers each
-    /// caller for its own account and its request's region only.
-    pub fn multi_world(&self) -> bool {
-        self.organization.is_some()
-            || self.clusters.iter().any(|c| {
-                c.account.as_ref().is_some_and(|a| *a != self.account)
-                    || c.region.as_ref().is_some_and(|r| *r != self.region)
-            })
-    }
-
     pub fn from_yaml(text: &str) -> Result<Scenario, String> {
         let s: Scenario = serde_saphyr::from_str(text).map_err(|e| format!("scenario: {e}"))?;
         s.validate()?;

@@ -399,9 +399,6 @@ pub struct Scope {
 pub struct Sim {
     pub account: String,
     pub region: String,
-    /// Clusters live in several accounts or regions (scenario `organization`, cluster
-    /// `account`/`region`): EKS requests only see the clusters of their (account, region).
-    pub multi_world: bool,
     pub partition: String,
     pub moto: Moto,
     pub ca_pem: String,
@@ -489,21 +486,11 @@ impl Sim {
         )
     }
 
-    /// The scenario's own account and region.
-    pub fn home(&self) -> Scope {
-        Scope {
-            account: self.account.clone(),
-            region: self.region.clone(),
-        }
-    }
-
     /// What an EKS or CloudTrail request addresses: the caller's account and the region of
-    /// the SigV4 credential scope (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`); the
-    /// scenario's when the world is a single (account, region).
+    /// the SigV4 credential scope (`Credential=AKID/DATE/REGION/SERVICE/aws4_request`), as
+    /// AWS answers it: a request signed for another region than a cluster's does not see it,
+    /// nor that region's CloudTrail events (in a one-region world too).
     pub fn request_scope(&self, authorization: Option<&str>, caller: &Identity) -> Scope {
-        if !self.multi_world {
-            return self.home();
-        }
         let region = authorization
             .and_then(|a| a.split("Credential=").nth(1))
             .and_then(|c| c.split('/').nth(2))
@@ -518,7 +505,7 @@ impl Sim {
 
     /// Whether a request addressing `scope` sees cluster `c`.
     pub fn sees(&self, scope: &Scope, c: &Cluster) -> bool {
-        !self.multi_world || (c.account == scope.account && c.region == scope.region)
+        c.account == scope.account && c.region == scope.region
     }
 
     pub fn record_call(

@@ -669,3 +669,46 @@ fn a_world_outside_us_east_1_files_events_under_their_region() {
     );
     assert_eq!(loc["LocationConstraint"], "eu-central-1");
 }
+
+/// A request signed for another region sees that region only, in a one-region world too: no
+/// cluster there, and none of this region's CloudTrail events.
+#[test]
+fn requests_signed_for_another_region_see_that_region_only() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    let here = run(&sim, &["eks", "describe-cluster", "--name", "cm"]);
+    assert_eq!(here["cluster"]["name"], "cm");
+    let err = fails(
+        &sim,
+        &[
+            "eks",
+            "describe-cluster",
+            "--name",
+            "cm",
+            "--region",
+            "eu-west-1",
+        ],
+    );
+    assert!(err.contains("ResourceNotFoundException"), "{err}");
+    let count = |region: &str| {
+        run(
+            &sim,
+            &[
+                "cloudtrail",
+                "lookup-events",
+                "--region",
+                region,
+                "--lookup-attributes",
+                "AttributeKey=EventName,AttributeValue=CreateCluster",
+                "--max-results",
+                "50",
+                "--no-paginate",
+            ],
+        )["Events"]
+            .as_array()
+            .map(Vec::len)
+            .unwrap_or_default()
+    };
+    assert!(count("us-east-1") > 0);
+    assert_eq!(count("eu-west-1"), 0);
+}
