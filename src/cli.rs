@@ -31,7 +31,9 @@ pub struct Globals {
     /// AWS region of the cluster (default: AWS_REGION, then the profile's region)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
-    /// AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")
+    /// AWS profile from ~/.aws/config or ~/.aws/credentials; as in the AWS CLI it wins over
+    /// exported AWS_ACCESS_KEY_ID, and an unknown profile is an error (default: AWS_PROFILE,
+    /// then the standard chain)
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Output format for results on stdout

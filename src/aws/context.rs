@@ -66,6 +66,57 @@ pub async fn resolve_region(opts: &AwsOptions) -> Result<String, AwsError> {
     ))
 }
 
+/// Refuses a `--profile` that no profile file defines (the AWS CLI's "The config profile (X)
+/// could not be found"), naming the files read and the profiles they do define.
+async fn check_profile_exists(name: &str) -> Result<(), AwsError> {
+    use aws_config::profile::profile_file::ProfileFiles;
+    use aws_types::os_shim_internal::{Env, Fs};
+    let env = Env::real();
+    let set = match aws_config::profile::load(&Fs::real(), &env, &ProfileFiles::default(), None)
+        .await
+    {
+        Ok(set) => set,
+        Err(e) => {
+            return Err(AwsError::new(
+                "configuration",
+                AwsErrorKind::InvalidInput,
+                format!("cannot read the AWS profile files: {}", error_text(&e)),
+            )
+            .with_hint(
+                "fix the file, or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere",
+            ));
+        }
+    };
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    let files = format!(
+        "{} and {}",
+        env.get("AWS_CONFIG_FILE")
+            .unwrap_or_else(|_| "~/.aws/config".into()),
+        env.get("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or_else(|_| "~/.aws/credentials".into())
+    );
+    let hint = if known.is_empty() {
+        format!(
+            "no profile is defined in {files}; create it with `aws configure --profile {name}` (or `aws configure sso --profile {name}`)"
+        )
+    } else {
+        format!(
+            "profiles defined in {files}: {}; or create it with `aws configure --profile {name}`",
+            known.join(", ")
+        )
+    };
+    Err(AwsError::new(
+        "configuration",
+        AwsErrorKind::InvalidInput,
+        format!("the AWS profile '{name}' could not be found"),
+    )
+    .with_hint(hint))
+}
+
 fn check_region(r: &str) -> Result<String, AwsError> {
     partition::validate_region(r).map_err(|e| {
         let hint = match e.suggestion {
@@ -116,13 +167,28 @@ impl HttpClient for LazyHttpClient {
 impl AwsContext {
     /// Loads the configuration. No network call is made here; credentials are resolved lazily.
     pub async fn load(opts: &AwsOptions) -> Result<AwsContext, AwsError> {
+        if let Some(p) = &opts.profile {
+            check_profile_exists(p).await?;
+        }
         let region = resolve_region(opts).await?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client())
             .region(Region::new(region.clone()))
             .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(p) = &opts.profile {
-            loader = loader.profile_name(p);
+            // An explicit --profile is what the operator asked for: it must exist, and its
+            // credentials win over exported AWS_ACCESS_KEY_ID/SECRET (as in the AWS CLI, whose
+            // credential resolver drops the environment provider when a profile is named).
+            // Without this, the SDK's default chain reads the environment first and the run
+            // acts as whoever exported keys in this shell.
+            let provider_config = aws_config::provider_config::ProviderConfig::without_region()
+                .with_region(Some(Region::new(region.clone())))
+                .with_http_client(http_client());
+            let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
+                .profile_name(p)
+                .build();
+            loader = loader.profile_name(p).credentials_provider(creds);
         }
         let config = loader.load().await;
         Ok(AwsContext {

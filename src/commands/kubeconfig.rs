@@ -65,11 +65,13 @@ pub async fn run(g: &Globals, args: &KubeconfigArgs) -> Result<u8, AppError> {
         exec_args.push("--role-arn".into());
         exec_args.push(role.clone());
     }
-    let exec_env = ctx
-        .profile
-        .iter()
-        .map(|p| ("AWS_PROFILE".to_string(), p.clone()))
-        .collect();
+    // The profile goes on the command line, not in AWS_PROFILE: an explicit --profile wins
+    // over keys exported in the shell kubectl runs from, AWS_PROFILE does not.
+    if let Some(p) = &ctx.profile {
+        exec_args.push("--profile".into());
+        exec_args.push(p.clone());
+    }
+    let exec_env = Vec::new();
     let cluster_name = if facts.arn.is_empty() {
         facts.name.clone()
     } else {
