@@ -3,7 +3,7 @@
 //! Only subcommands that work are listed; each lives in its own file under `commands/`.
 
 use crate::commands;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Get back into a locked-out Amazon EKS cluster — and keep it from happening again.
 #[derive(Parser, Debug)]
@@ -61,6 +61,73 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
+}
+
+/// Global options that mean nothing for a command, by command path. They stay accepted there
+/// (scripts that pass `--region` everywhere keep working) but are not listed in its `--help`:
+/// an option on the help page is a promise that it does something. A command missing here
+/// lists every global option — in particular `--dry-run`, which `tests/flags.rs` then runs.
+const UNUSED_GLOBALS: &[(&[&str], &[&str])] = &[
+    (&["token"], &["output", "yes", "dry_run"]),
+    (&["kubeconfig"], &["yes"]),
+    (&["diagnose"], &["yes", "dry_run"]),
+    (&["creator"], &["yes", "dry_run"]),
+    (&["audit"], &["yes", "dry_run"]),
+    (
+        &["policy"],
+        &["region", "profile", "yes", "dry_run", "call_log"],
+    ),
+    (
+        &["completions"],
+        &["region", "profile", "output", "yes", "dry_run", "call_log"],
+    ),
+    (&["aws-auth", "lint"], &["yes", "dry_run"]),
+    (&["aws-auth", "show"], &["yes", "dry_run"]),
+    (&["aws-auth", "salvage"], &["yes", "dry_run"]),
+    (&["aws-auth", "render"], &["output", "yes", "dry_run"]),
+    (&["aws-auth", "diff"], &["yes", "dry_run"]),
+    (
+        &["aws-auth", "rules"],
+        &["region", "profile", "yes", "dry_run", "call_log"],
+    ),
+    (&["aws-auth", "snapshot"], &["yes"]),
+];
+
+/// The command line as parsed: the derive definitions, with the global options a command does
+/// not use hidden from its help (see [`UNUSED_GLOBALS`]).
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    for (path, unused) in UNUSED_GLOBALS {
+        let hidden: Vec<clap::Arg> = globals
+            .iter()
+            .filter(|a| unused.contains(&a.get_id().as_str()))
+            .map(|a| a.clone().hide(true))
+            .collect();
+        cmd = add_to(cmd, path, &hidden);
+    }
+    cmd
+}
+
+/// Adds `args` to the subcommand at `path`. A subcommand that already has an argument is
+/// skipped by clap when it propagates the global one, so the hidden copy is what it gets.
+fn add_to(cmd: clap::Command, path: &[&str], args: &[clap::Arg]) -> clap::Command {
+    match path.split_first() {
+        None => cmd.args(args.iter().cloned()),
+        Some((first, rest)) => cmd.mut_subcommand(*first, |sub| add_to(sub, rest, args)),
+    }
+}
+
+impl Cli {
+    /// Parses the process arguments (exits with clap's message on a usage error).
+    pub fn parse_args() -> Cli {
+        let mut matches = command().get_matches();
+        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.exit())
+    }
 }
 
 impl Globals {

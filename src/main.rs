@@ -1,13 +1,12 @@
 //! Entry point: parse, set up logging, run one subcommand, turn the outcome into an exit code.
 
-use clap::Parser;
 use eks_breakglass::cli::Cli;
 use eks_breakglass::error::AppError;
 use eks_breakglass::exit;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::parse_args();
     init_tracing(cli.globals.verbose);
     // One TLS crypto provider for the whole process (rustls with ring): kube and the AWS SDK
     // would otherwise each guess.

@@ -218,3 +218,251 @@ fn the_creator_context_of_assume_creator_signs_in_as_the_creator_despite_exporte
         "signed in as the operator instead of the creator: {who}"
     );
 }
+
+const BROKEN_AWS_AUTH: &str = r#"      mapRoles: |
+        - rolearn: arn:aws:iam::123456789012:role/eks-node-role
+          username: system:node:{{EC2PrivateDNSName}}
+          groups:
+            - system:bootstrappers
+            - system:nodes
+      mapUsers: |
+        - userarn: arn:aws:iam::123456789012:user/alice
+          username: alice
+         groups: [system:masters]
+"#;
+
+/// Two broken clusters: `mine` (created by the operator, who may write aws-auth) and `theirs`
+/// (created by platform-admin: getting in takes a temporary key); `spare`, where an earlier
+/// run left a key behind for `cleanup`.
+fn dry_run_world() -> World {
+    World::start_yaml(&format!(
+        "region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+      path: /admins/
+    - name: spare-admin
+  roles:
+    - name: eks-node-role
+      trust: {{service: [ec2.amazonaws.com]}}
+operator: oncall
+clusters:
+  - name: mine
+    creator: {{user: oncall}}
+    awsAuth:
+{BROKEN_AWS_AUTH}  - name: theirs
+    creator: {{user: platform-admin}}
+    awsAuth:
+{BROKEN_AWS_AUTH}  - name: spare
+    creator: {{user: spare-admin}}
+cloudtrail:
+  throttle: {{off: true}}
+updateDelaySeconds: 1
+"
+    ))
+}
+
+/// Every leaf command (`["aws-auth", "restore"]`) that lists `--dry-run` in its help.
+fn commands_with_dry_run() -> Vec<Vec<String>> {
+    fn walk(cmd: &clap::Command, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        let subs: Vec<&clap::Command> = cmd.get_subcommands().collect();
+        if subs.is_empty() {
+            if cmd
+                .get_arguments()
+                .any(|a| a.get_id() == "dry_run" && !a.is_hide_set())
+            {
+                out.push(path.clone());
+            }
+            return;
+        }
+        for s in subs {
+            path.push(s.get_name().to_string());
+            walk(s, path, out);
+            path.pop();
+        }
+    }
+    let mut cmd = eks_breakglass::cli::command();
+    cmd.build();
+    let mut out = Vec::new();
+    walk(&cmd, &mut Vec::new(), &mut out);
+    out
+}
+
+/// Every file under `dir` (path → content), but the sim's own files.
+fn files(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let rel = p.strip_prefix(dir).unwrap().display().to_string();
+            if ["sim.log", "state.json", "scenario.yaml"].contains(&rel.as_str()) {
+                continue;
+            }
+            if p.is_dir() {
+                out.insert(format!("{rel}/"), Vec::new());
+                stack.push(p);
+            } else {
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Everything a command could change: IAM, EKS (mode, access entries, tags), aws-auth.
+fn world_state(w: &World) -> Vec<String> {
+    let mut out = w.iam_snapshot();
+    for c in ["mine", "theirs", "spare"] {
+        out.extend(w.eks_snapshot(c));
+        let arn = w.admin_get("state")["clusters"][c]["arn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        out.push(format!(
+            "tags {c} {}",
+            w.aws(&["eks", "list-tags-for-resource", "--resource-arn", &arn])
+        ));
+        out.push(format!(
+            "aws-auth {c} {}",
+            w.admin_get(&format!("clusters/{c}/aws-auth"))
+        ));
+    }
+    out
+}
+
+/// Mutating calls the sim saw (EKS, Kubernetes, IAM) since the last clear.
+fn mutating_calls(w: &World) -> Vec<String> {
+    let mut out = Vec::new();
+    for service in ["eks", "k8s", "iam"] {
+        for c in w.admin_get(&format!("calls?service={service}"))["calls"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let action = c["action"].as_str().unwrap_or_default().to_string();
+            let reads = ["Describe", "List", "Get", "GET ", "Lookup", "Simulate"];
+            let review = action.contains("selfsubject");
+            if !reads.iter().any(|r| action.starts_with(r)) && !review {
+                out.push(format!("{service} {action}"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn dry_run_changes_nothing_in_any_command_that_takes_it() {
+    let w = dry_run_world();
+    let editor = w.path("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\ncat > \"$1\" <<'EOF'\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/eks-node-role\n      username: system:node:{{EC2PrivateDNSName}}\n      groups: [system:bootstrappers, system:nodes]\nEOF\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = w.path("home");
+    let cwd = w.path("cwd");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::create_dir_all(&cwd).unwrap();
+    let creds = w.path("creds");
+    let run = |args: &[&str]| {
+        w.product()
+            .args(args)
+            .env("HOME", &home)
+            .env("KUBE_EDITOR", &editor)
+            .current_dir(&cwd)
+            .output()
+            .unwrap()
+    };
+    // A run that left something behind for `cleanup` to undo: a kept temporary key (and the
+    // proof that the call log sees a change).
+    w.clear_calls();
+    let out = run(&[
+        "assume-creator",
+        "--cluster",
+        "spare",
+        "--yes",
+        "--keep",
+        "--wait",
+        "3",
+        "--credentials-file",
+        creds.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let seen = mutating_calls(&w);
+    assert!(
+        seen.iter().any(|c| c == "iam CreateAccessKey"),
+        "the call log misses changes: {seen:?}"
+    );
+    let snapshots = w.path("snapshots");
+
+    // How to run each command; a command that lists --dry-run and is missing here fails the
+    // test, so that a new one cannot escape it.
+    let how = |path: &str| -> Option<Vec<String>> {
+        let v: &[&str] = match path {
+            "kubeconfig" => &["--cluster", "mine"],
+            "recover" => &["--cluster", "theirs"],
+            "grant" => &["--cluster", "mine", "--allow-auth-mode-change"],
+            "assume-creator" => &["--cluster", "theirs"],
+            "cleanup" => &[],
+            "record" => &["--cluster", "mine"],
+            "aws-auth restore" => &["--cluster", "mine", "--from", "salvage"],
+            "aws-auth edit" => &["--cluster", "mine"],
+            "aws-auth snapshot" => &["--cluster", "mine", "--to", snapshots.to_str().unwrap()],
+            _ => return None,
+        };
+        Some(v.iter().map(|s| s.to_string()).collect())
+    };
+    let commands = commands_with_dry_run();
+    assert!(commands.len() >= 9, "{commands:?}");
+    let mut failures = Vec::new();
+    // IAM, EKS and aws-auth compared once around all the runs (awscli is slow); each run is
+    // also checked on its own through the sim's call log.
+    let state_before = world_state(&w);
+    for path in &commands {
+        let name = path.join(" ");
+        let extra =
+            how(&name).unwrap_or_else(|| panic!("`{name}` takes --dry-run: add it to this test"));
+        let files_before = files(w.dir.path());
+        w.clear_calls();
+        for output in ["text", "json"] {
+            let mut args: Vec<String> = path.clone();
+            args.extend(extra.iter().cloned());
+            // --yes too: a dry run must win over it.
+            args.extend(["--dry-run", "--yes", "--output", output].map(String::from));
+            let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = run(&argv);
+            if !out.status.success() {
+                failures.push(format!(
+                    "{name} ({output}): exit {:?}: {}{}",
+                    out.status.code(),
+                    text(&out.stdout),
+                    text(&out.stderr)
+                ));
+            }
+        }
+        let files_after = files(w.dir.path());
+        if files_after != files_before {
+            let changed: Vec<&String> = files_after
+                .keys()
+                .chain(files_before.keys())
+                .filter(|k| files_after.get(*k) != files_before.get(*k))
+                .collect();
+            failures.push(format!("{name}: files changed: {changed:?}"));
+        }
+        let calls = mutating_calls(&w);
+        if !calls.is_empty() {
+            failures.push(format!("{name}: mutating calls {calls:?}"));
+        }
+    }
+    let state_after = world_state(&w);
+    if state_after != state_before {
+        failures.push(format!(
+            "IAM, EKS or aws-auth changed:\n  before {state_before:?}\n  after  {state_after:?}"
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -69,12 +69,9 @@ pub async fn resolve_region(opts: &AwsOptions) -> Result<String, AwsError> {
 /// Refuses a `--profile` that no profile file defines (the AWS CLI's "The config profile (X)
 /// could not be found"), naming the files read and the profiles they do define.
 async fn check_profile_exists(name: &str) -> Result<(), AwsError> {
-    use aws_config::profile::profile_file::ProfileFiles;
     use aws_types::os_shim_internal::{Env, Fs};
     let env = Env::real();
-    let set = match aws_config::profile::load(&Fs::real(), &env, &ProfileFiles::default(), None)
-        .await
-    {
+    let set = match aws_config::profile::load(&Fs::real(), &env, &Default::default(), None).await {
         Ok(set) => set,
         Err(e) => {
             return Err(AwsError::new(
