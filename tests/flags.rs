@@ -466,3 +466,68 @@ fn dry_run_changes_nothing_in_any_command_that_takes_it() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_verify_as_identity_that_is_refused_fails_the_run_in_restore_and_in_recover_alike() {
+    // Two clusters the operator created, each with a broken aws-auth; dev-admin trusts the
+    // account (the operator may assume it) but no version of aws-auth maps it.
+    let w = World::start_yaml(&format!(
+        "region: us-east-1
+iam:
+  users:
+    - name: oncall
+  roles:
+    - name: eks-node-role
+      trust: {{service: [ec2.amazonaws.com]}}
+    - name: dev-admin
+operator: oncall
+clusters:
+  - name: by-restore
+    creator: {{user: oncall}}
+    awsAuth:
+{BROKEN_AWS_AUTH}  - name: by-recover
+    creator: {{user: oncall}}
+    awsAuth:
+{BROKEN_AWS_AUTH}cloudtrail:
+  throttle: {{off: true}}
+updateDelaySeconds: 1
+"
+    ));
+    let dev_admin = arn("role/dev-admin");
+    let restore = w
+        .product()
+        .args(["aws-auth", "restore", "--cluster", "by-restore"])
+        .args(["--from", "salvage", "--yes", "--wait", "3"])
+        .args(["--verify-as", &dev_admin])
+        .args(["--journal-dir", w.path("restore-run").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let recover = w
+        .product()
+        .args(["recover", "--cluster", "by-recover", "--yes", "--wait", "3"])
+        .args(["--verify-as", &dev_admin])
+        .args(["--journal-dir", w.path("recover-run").to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (restore_out, recover_out) = (
+        format!("{}{}", text(&restore.stdout), text(&restore.stderr)),
+        format!("{}{}", text(&recover.stdout), text(&recover.stderr)),
+    );
+    // One meaning: --verify-as names an identity that must get in; refused is a failed
+    // verification, exit 1, in both commands.
+    assert_eq!(recover.status.code(), Some(1), "{recover_out}");
+    assert_eq!(restore.status.code(), Some(1), "{restore_out}");
+    assert!(restore_out.contains("refused"), "{restore_out}");
+    assert!(restore_out.contains("verification failed"), "{restore_out}");
+    // The help of both says the same.
+    for cmd in [
+        &["recover", "--help"][..],
+        &["aws-auth", "restore", "--help"][..],
+    ] {
+        let help = text(&product().args(cmd).output().unwrap().stdout);
+        assert!(
+            help.contains("refused: the verification fails (exit 1)"),
+            "{cmd:?}: {help}"
+        );
+    }
+}
