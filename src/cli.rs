@@ -37,13 +37,13 @@ pub struct Globals {
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Output format for results on stdout
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
     /// More detail on stderr (-v info, -vv debug, -vvv trace)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Apply plans without asking for confirmation
-    #[arg(long, global = true)]
+    #[arg(short = 'y', long, global = true)]
     pub yes: bool,
     /// Print the plan and change nothing
     #[arg(long, global = true)]
@@ -109,6 +109,33 @@ pub fn command() -> clap::Command {
             .map(|a| a.clone().hide(true))
             .collect();
         cmd = add_to(cmd, path, &hidden);
+    }
+    cluster_args(cmd)
+}
+
+/// Every `--cluster`: an empty name is a usage error (not a DescribeCluster of ""), and
+/// `--name` is accepted too, as `aws eks describe-cluster` / `update-kubeconfig` spell it.
+fn cluster_args(mut cmd: clap::Command) -> clap::Command {
+    if cmd.get_arguments().any(|a| a.get_id() == "cluster") {
+        let visible = cmd.get_name() == "kubeconfig";
+        let has_name = cmd
+            .get_arguments()
+            .any(|a| a.get_long() == Some("name") || a.get_id() == "name");
+        cmd = cmd.mut_arg("cluster", |a| {
+            let a = a.value_parser(clap::builder::NonEmptyStringValueParser::new());
+            match (has_name, visible) {
+                (true, _) => a,
+                (false, true) => a.visible_alias("name"),
+                (false, false) => a.alias("name"),
+            }
+        });
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for n in names {
+        cmd = cmd.mut_subcommand(n, cluster_args);
     }
     cmd
 }

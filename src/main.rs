@@ -5,7 +5,11 @@ use eks_breakglass::error::AppError;
 use eks_breakglass::exit;
 use std::process::ExitCode;
 
+/// What a process killed by SIGPIPE reports to the shell (128 + 13).
+const CLOSED_PIPE: i32 = 141;
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse_args();
     init_tracing(cli.globals.verbose);
     // One TLS crypto provider for the whole process (rustls with ring): kube and the AWS SDK
@@ -31,6 +35,27 @@ fn main() -> ExitCode {
     }
 }
 
+/// `eks-breakglass policy | head`: when the reader goes away, printing fails with EPIPE, which
+/// `println!` turns into a panic and a backtrace. Exit quietly instead, as a process killed by
+/// SIGPIPE would (Rust ignores SIGPIPE, so the write error is what we see).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info.to_string();
+        if text.contains("Broken pipe") || text.contains("BrokenPipe") {
+            std::process::exit(CLOSED_PIPE);
+        }
+        default(info);
+    }));
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set to anything non-empty
+/// (https://no-color.org).
+fn use_colour() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn init_tracing(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -40,13 +65,20 @@ fn init_tracing(verbose: u8) {
     };
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("EKS_BREAKGLASS_LOG").unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(format!("eks_breakglass={level},warn"))
+            // Without -v, the SDK's own warnings (a credentials provider that failed, with
+            // its structs) stay quiet: the error we print says what failed and what to do.
+            let sdk = if verbose == 0 {
+                "aws_config=error,"
+            } else {
+                ""
+            };
+            tracing_subscriber::EnvFilter::new(format!("eks_breakglass={level},{sdk}warn"))
         });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(use_colour())
         .without_time()
         .init();
 }

@@ -531,3 +531,174 @@ updateDelaySeconds: 1
         );
     }
 }
+
+#[test]
+fn short_flags_name_alias_and_an_empty_cluster_behave_like_kubectl_and_aws() {
+    // -o json, as --output json.
+    let out = product()
+        .args(["aws-auth", "rules", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    serde_json::from_slice::<serde_json::Value>(&out.stdout).expect("JSON with -o json");
+    // -y is --yes: accepted where plans are confirmed (here it fails later, on the journal).
+    let out = product()
+        .args(["cleanup", "-y", "--journal", "/nonexistent/run"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains("unexpected argument"));
+    // --name, as `aws eks describe-cluster --name` / `update-kubeconfig --name`.
+    let out = product()
+        .args(["token", "--name", "prod", "--region", "us-east-1"])
+        .env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("k8s-aws-v1."));
+    let help = text(
+        &product()
+            .args(["kubeconfig", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(help.contains("--name"), "{help}");
+    // --cluster "" is a usage error in every command that takes --cluster, before any AWS call.
+    for cmd in [
+        &["diagnose"][..],
+        &["recover"],
+        &["token"],
+        &["kubeconfig"],
+        &["aws-auth", "restore", "--from", "salvage"],
+        &["aws-auth", "lint"],
+    ] {
+        let out = product()
+            .args(cmd)
+            .args(["--cluster", "", "--region", "us-east-1"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cmd:?}: {}", text(&out.stderr));
+        assert!(
+            text(&out.stderr).contains("--cluster"),
+            "{cmd:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    // Global options that do nothing for a command are not on its help page.
+    let help = text(
+        &product()
+            .args(["diagnose", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(
+        !help.contains("--dry-run") && !help.contains("--yes"),
+        "{help}"
+    );
+    let help = text(
+        &product()
+            .args(["recover", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(
+        help.contains("--dry-run") && help.contains("-y, --yes"),
+        "{help}"
+    );
+    // … but still accepted, so that scripts passing them everywhere keep working.
+    let out = product()
+        .args(["aws-auth", "rules", "--dry-run", "--region", "us-east-1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_closed_pipe_ends_the_program_quietly() {
+    // More than a pipe buffer of output, and the reader gone before the first write.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("eks-breakglass"))
+        .args(["completions", "bash"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(141), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "no panic, no backtrace");
+}
+
+#[test]
+fn an_sso_profile_without_a_login_says_to_run_aws_sso_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        "[profile corp]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = us-east-1\n\n\
+[sso-session corp]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\n\n\
+[profile legacy]\nsso_start_url = https://example.awsapps.com/start\nsso_region = us-east-1\nsso_account_id = 123456789012\nsso_role_name = Admin\nregion = us-east-1\n",
+    )
+    .unwrap();
+    for (how, profile) in [("--profile", "corp"), ("AWS_PROFILE", "legacy")] {
+        let mut cmd = product();
+        cmd.args(["diagnose", "--cluster", "prod"])
+            .env("HOME", dir.path())
+            .env("AWS_CONFIG_FILE", &config);
+        if how == "--profile" {
+            cmd.args(["--profile", profile]);
+        } else {
+            cmd.env("AWS_PROFILE", profile);
+        }
+        let out = cmd.output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(&format!("run `aws sso login --profile {profile}`")),
+            "{how}: {stderr}"
+        );
+        for noise in ["network", "ProviderError", "sso/cache", "could not reach"] {
+            assert!(!stderr.contains(noise), "{how}: {noise}: {stderr}");
+        }
+    }
+}
+
+#[test]
+fn no_color_is_honoured_on_a_terminal() {
+    // `script` gives the program a terminal; -vv logs each AWS call in colour.
+    let bin = assert_cmd::cargo::cargo_bin("eks-breakglass");
+    let line = format!(
+        "{} -vv aws-auth lint --cluster prod --region us-east-1",
+        bin.display()
+    );
+    let run = |no_color: Option<&str>| {
+        let mut cmd = std::process::Command::new("script");
+        cmd.args(["-qec", &line, "/dev/null"]);
+        for var in common::CLEAN_ENV_REMOVE {
+            cmd.env_remove(var);
+        }
+        cmd.envs(common::CLEAN_ENV_SET.iter().copied())
+            .env_remove("NO_COLOR");
+        if let Some(v) = no_color {
+            cmd.env("NO_COLOR", v);
+        }
+        text(&cmd.output().expect("script").stdout)
+    };
+    let coloured = run(None);
+    assert!(
+        coloured.contains("\u{1b}["),
+        "no colour to remove: {coloured}"
+    );
+    let plain = run(Some("1"));
+    assert!(
+        plain.contains("DEBUG AWS call eks:DescribeCluster"),
+        "{plain}"
+    );
+    assert!(!plain.contains("\u{1b}["), "{plain:?}");
+}
