@@ -516,6 +516,12 @@ updateDelaySeconds: 1
     // One meaning: --verify-as names an identity that must get in; refused is a failed
     // verification, exit 1, in both commands.
     assert_eq!(recover.status.code(), Some(1), "{recover_out}");
+    // The triage recover shows does not tell the operator to start what is already running.
+    assert!(recover_out.contains("Ways back in"), "{recover_out}");
+    assert!(
+        !recover_out.contains("Next: eks-breakglass recover"),
+        "{recover_out}"
+    );
     assert_eq!(restore.status.code(), Some(1), "{restore_out}");
     assert!(restore_out.contains("refused"), "{restore_out}");
     assert!(restore_out.contains("verification failed"), "{restore_out}");
@@ -701,4 +707,71 @@ fn no_color_is_honoured_on_a_terminal() {
         "{plain}"
     );
     assert!(!plain.contains("\u{1b}["), "{plain:?}");
+}
+
+/// Runs the product in a pseudo-terminal and types each answer after each prompt it prints
+/// (`?` or `:` at the end of a line that asks); prints the transcript, exits with its code.
+const PTY_ANSWERS: &str = r#"
+import os, pty, select, sys, time
+answers = os.environ["ANSWERS"].split(",")
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+buf, given, deadline = b"", 0, time.time() + 60
+while time.time() < deadline:
+    r, _, _ = select.select([fd], [], [], 0.2)
+    if r:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+    asked = buf.count(b"Only 'yes' is accepted") + buf.count(b"Please type 'yes'")
+    if asked > given and given < len(answers):
+        os.write(fd, answers[given].encode() + b"\n")
+        given += 1
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(buf.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+"#;
+
+#[test]
+fn the_prompt_asks_again_after_an_unexpected_answer() {
+    let w = dry_run_world();
+    let driver = w.path("answers.py");
+    std::fs::write(&driver, PTY_ANSWERS).unwrap();
+    let drive = |answers: &str| {
+        std::process::Command::new(venv_bin("python"))
+            .arg(&driver)
+            .arg(assert_cmd::cargo::cargo_bin("eks-breakglass"))
+            .args(["record", "--cluster", "mine"])
+            .env("ANSWERS", answers)
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .envs(w.env.clone())
+            .env("XDG_STATE_HOME", w.path("state"))
+            .output()
+            .unwrap()
+    };
+    let arn = w.admin_get("state")["clusters"]["mine"]["arn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tags = || w.aws(&["eks", "list-tags-for-resource", "--resource-arn", &arn])["tags"].clone();
+    let before = tags();
+    // A typo is asked again, then "no" stops: nothing changed.
+    let out = drive("yse,no");
+    let transcript = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{transcript}");
+    assert!(transcript.contains("Please type 'yes'"), "{transcript}");
+    assert!(transcript.contains("nothing was changed"), "{transcript}");
+    assert_eq!(tags(), before);
+    // A typo, then "yes": applied.
+    let out = drive("y,yes");
+    let transcript = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{transcript}");
+    assert_ne!(tags(), before, "{transcript}");
 }

@@ -216,7 +216,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             .unwrap_or_else(|| "not found".into())
     ));
     if !g.json() {
-        print!("{}", diagnose::render(&triage));
+        print!("{}", diagnose::render_in_recover(&triage));
     }
     let path = diagnosis::choose(&triage.paths, args.via.map(Via::as_str))
         .map_err(|why| {
