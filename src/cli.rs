@@ -152,9 +152,37 @@ fn add_to(cmd: clap::Command, path: &[&str], args: &[clap::Arg]) -> clap::Comman
 impl Cli {
     /// Parses the process arguments (exits with clap's message on a usage error).
     pub fn parse_args() -> Cli {
-        let mut matches = command().get_matches();
-        Cli::from_arg_matches_mut(&mut matches).unwrap_or_else(|e| e.exit())
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let parsed = command()
+            .try_get_matches_from(&args)
+            .and_then(|mut m| Cli::from_arg_matches_mut(&mut m));
+        parsed.unwrap_or_else(|e| {
+            // With --output json a usage error is also one JSON line on stdout, like every
+            // other error; help and version are not errors.
+            if e.use_stderr() && wants_json(&args) {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                let message = first.strip_prefix("error: ").unwrap_or(first);
+                println!(
+                    "{}",
+                    serde_json::json!({"error": {"message": message, "detail": e.to_string(), "exit_code": crate::exit::USAGE}})
+                );
+            }
+            e.exit()
+        })
     }
+}
+
+/// Whether the raw arguments ask for JSON output (`-o json`, `--output json`, `--output=json`,
+/// `-ojson`), for errors found before they are parsed.
+fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    args.windows(2)
+        .any(|w| (w[0] == "-o" || w[0] == "--output") && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json" || a == "-ojson")
 }
 
 impl Globals {

@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     // would otherwise each guess.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let verbose = cli.globals.verbose;
+    let json = cli.globals.json();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
     match runtime.block_on(eks_breakglass::commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            report(&e, verbose);
+            report(&e, verbose, json);
             ExitCode::from(e.exit_code())
         }
     }
@@ -84,9 +85,11 @@ fn init_tracing(verbose: u8) {
 }
 
 /// Prints the error, its causes (skipping those the message already says, and the SDK's raw
-/// error unless -v), and the hint.
-fn report(e: &AppError, verbose: u8) {
+/// error unless -v), and the hint — on stderr, and with `--output json` also as one JSON line on
+/// stdout (`{"error": {...}}`), so that a script reading stdout sees why there is no result.
+fn report(e: &AppError, verbose: u8, json: bool) {
     eprintln!("error: {e}");
+    let mut causes = Vec::new();
     let mut seen = e.to_string();
     let mut cur = std::error::Error::source(e);
     // AWS errors carry the raw SDK error as their source: useful with -v, noise otherwise.
@@ -99,10 +102,23 @@ fn report(e: &AppError, verbose: u8) {
         if !seen.contains(&text) {
             eprintln!("  caused by: {text}");
             seen.push_str(&text);
+            causes.push(text);
         }
         cur = c.source();
     }
-    if let Some(h) = e.hint() {
+    let hint = e.hint();
+    if let Some(h) = &hint {
         eprintln!("  hint: {h}");
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"error": {
+                "message": e.to_string(),
+                "causes": causes,
+                "hint": hint,
+                "exit_code": e.exit_code(),
+            }})
+        );
     }
 }

@@ -775,3 +775,44 @@ fn the_prompt_asks_again_after_an_unexpected_answer() {
     assert_eq!(out.status.code(), Some(0), "{transcript}");
     assert_ne!(tags(), before, "{transcript}");
 }
+
+#[test]
+fn with_output_json_an_error_is_also_json_on_stdout() {
+    // An AWS error (no credentials), and a usage error found by the parser.
+    for args in [
+        &[
+            "diagnose",
+            "--cluster",
+            "prod",
+            "--region",
+            "us-east-1",
+            "-o",
+            "json",
+        ][..],
+        &["diagnose", "--cluster", "", "--output", "json"],
+        &[
+            "diagnose",
+            "--cluster",
+            "prod",
+            "--profile",
+            "nope",
+            "--output=json",
+        ],
+    ] {
+        let out = product().args(args).output().unwrap();
+        let code = out.status.code().unwrap();
+        assert_ne!(code, 0);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{args:?}: {}", text(&out.stdout)));
+        assert_eq!(v["error"]["exit_code"], code, "{v}");
+        assert!(!v["error"]["message"].as_str().unwrap().is_empty(), "{v}");
+        // The text stays on stderr for the human.
+        assert!(text(&out.stderr).contains("error: "), "{args:?}");
+    }
+    // Text mode keeps stdout empty on errors.
+    let out = product()
+        .args(["diagnose", "--cluster", "prod", "--region", "us-east-1"])
+        .output()
+        .unwrap();
+    assert!(out.stdout.is_empty());
+}
