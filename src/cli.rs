@@ -102,6 +102,10 @@ pub fn command() -> clap::Command {
         .filter(|a| a.is_global_set())
         .cloned()
         .collect();
+    // Help is printed as written, never re-wrapped to the terminal's width: an example cut in
+    // the middle of a command is not safe to copy and paste (the terminal wraps long lines
+    // softly, which copies as one line).
+    cmd = cmd.term_width(0);
     for (path, unused) in UNUSED_GLOBALS {
         let hidden: Vec<clap::Arg> = globals
             .iter()

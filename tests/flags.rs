@@ -816,3 +816,38 @@ fn with_output_json_an_error_is_also_json_on_stdout() {
         .unwrap();
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn help_examples_are_printed_as_written_at_any_terminal_width() {
+    fn leaves(cmd: &clap::Command, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, String)>) {
+        if let Some(after) = cmd.get_after_help() {
+            out.push((path.clone(), after.to_string()));
+        }
+        for s in cmd.get_subcommands() {
+            path.push(s.get_name().to_string());
+            leaves(s, path, out);
+            path.pop();
+        }
+    }
+    let mut all = Vec::new();
+    leaves(&eks_breakglass::cli::command(), &mut Vec::new(), &mut all);
+    assert!(all.len() > 10);
+    for (path, after) in all {
+        let help = text(
+            &product()
+                .args(&path)
+                .arg("--help")
+                .env("COLUMNS", "40")
+                .output()
+                .unwrap()
+                .stdout,
+        );
+        let lines: Vec<&str> = help.lines().collect();
+        for line in after.lines().filter(|l| l.contains("eks-breakglass ")) {
+            assert!(
+                lines.contains(&line),
+                "{path:?}: example cut by the terminal width: {line:?}\n{help}"
+            );
+        }
+    }
+}
