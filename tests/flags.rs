@@ -851,3 +851,44 @@ fn help_examples_are_printed_as_written_at_any_terminal_width() {
         }
     }
 }
+
+#[test]
+fn drill_lists_its_scenarios_and_the_organization_one_runs() {
+    let drill = common::root().join("scripts/drill.sh");
+    let out = std::process::Command::new(&drill)
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = text(&out.stdout);
+    for e in std::fs::read_dir(common::root().join("sim/scenarios")).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        assert!(
+            help.contains(&format!("  {name} ")),
+            "{name} missing: {help}"
+        );
+    }
+    // An unknown scenario lists them too, and is a usage error.
+    let out = std::process::Command::new(&drill)
+        .arg("no-such-scenario")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("organization"));
+    // `organization` used to fail with "no cluster named 'analytics-eu'": it is a fleet drill.
+    let bins = assert_cmd::cargo::cargo_bin("eks-breakglass");
+    let _ = common::world::sim_bin();
+    let out = std::process::Command::new(&drill)
+        .arg("organization")
+        .env("DRILL_BIN_DIR", bins.parent().unwrap())
+        .output()
+        .unwrap();
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{all}");
+    assert!(
+        all.contains("audit finished (exit 3: clusters flagged)"),
+        "{all}"
+    );
+    assert!(all.contains("analytics-eu"), "{all}");
+}
