@@ -291,8 +291,15 @@ fn json_string<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
 
 /// One diagnostic in rustc's layout.
 pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
+    format_finding_shifted(doc, f, 0)
+}
+
+/// [`format_finding`] for a file that shows the document `offset` lines further down (the
+/// reopened file of `aws-auth edit`, under its comment block): the numbers are that file's.
+pub fn format_finding_shifted(doc: &AwsAuthDocument, f: &Finding, offset: usize) -> String {
     let mut s = format!("{}[{}]: {}\n", f.severity, f.code, f.message);
-    let width = f.line.to_string().len();
+    let shown_line = f.line + offset;
+    let width = shown_line.to_string().len();
     let pad = " ".repeat(width);
     // A live ConfigMap has no file: point into the data value instead.
     let live = doc.format == awsauth::SourceFormat::Live;
@@ -303,13 +310,12 @@ pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
         ),
         _ => (doc.origin.clone(), doc.line_text(f.line)),
     };
-    s.push_str(&format!("{pad}--> {origin}:{}:{}\n", f.line, f.column));
+    s.push_str(&format!("{pad}--> {origin}:{shown_line}:{}\n", f.column));
     if let Some(text) = line_text {
         let shown: String = text.replace('\t', "→");
         let caret_pad = " ".repeat(f.column.saturating_sub(1));
         s.push_str(&format!(
-            "{pad} |\n{} | {shown}\n{pad} | {caret_pad}^\n",
-            f.line
+            "{pad} |\n{shown_line} | {shown}\n{pad} | {caret_pad}^\n"
         ));
     }
     if let Some(fix) = &f.fix {
