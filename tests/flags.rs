@@ -892,3 +892,36 @@ fn drill_lists_its_scenarios_and_the_organization_one_runs() {
     );
     assert!(all.contains("analytics-eu"), "{all}");
 }
+
+#[test]
+fn nodes_go_not_ready_is_said_only_when_the_lost_section_held_node_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let lint = |name: &str, map_roles: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(
+            &f,
+            format!(
+                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n{map_roles}"
+            ),
+        )
+        .unwrap();
+        let out = product()
+            .args(["aws-auth", "lint"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+        format!("{}{}", text(&out.stdout), text(&out.stderr))
+    };
+    let people = lint(
+        "people.yaml",
+        "    - rolearn: arn:aws:iam::123456789012:role/dev\n      username: dev\n     groups: [system:masters]\n",
+    );
+    assert!(people.contains("loads none of its"), "{people}");
+    assert!(!people.contains("NotReady"), "{people}");
+    let nodes = lint(
+        "nodes.yaml",
+        "    - rolearn: arn:aws:iam::123456789012:role/eks-node-role\n      username: system:node:{{EC2PrivateDNSName}}\n     groups: [system:bootstrappers, system:nodes]\n",
+    );
+    assert!(nodes.contains("nodes go NotReady"), "{nodes}");
+}
