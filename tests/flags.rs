@@ -925,3 +925,36 @@ fn nodes_go_not_ready_is_said_only_when_the_lost_section_held_node_roles() {
     );
     assert!(nodes.contains("nodes go NotReady"), "{nodes}");
 }
+
+#[test]
+fn lint_refuses_a_file_larger_than_any_configmap_fast_and_without_reading_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    let head = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n";
+    let mut f = std::fs::File::create(&big).unwrap();
+    use std::io::Write as _;
+    f.write_all(head.as_bytes()).unwrap();
+    let line =
+        "    - rolearn: arn:aws:iam::123456789012:role/r\n      username: r\n      groups: [g]\n";
+    let chunk = line.repeat(50_000 / line.len() * 20);
+    while f.metadata().unwrap().len() < 50_000_000 {
+        f.write_all(chunk.as_bytes()).unwrap();
+    }
+    drop(f);
+    for from_stdin in [false, true] {
+        let started = std::time::Instant::now();
+        let mut cmd = product();
+        cmd.args(["aws-auth", "lint"]);
+        if from_stdin {
+            cmd.arg("-").pipe_stdin(&big).unwrap();
+        } else {
+            cmd.arg(&big);
+        }
+        let out = cmd.output().unwrap();
+        let took = started.elapsed();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("1 MiB"), "{stderr}");
+        assert!(took < std::time::Duration::from_secs(2), "{took:?}");
+    }
+}

@@ -191,21 +191,54 @@ pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
     }
 }
 
+/// The most an input file may hold. Kubernetes limits a ConfigMap's data to 1 MiB; a manifest
+/// adds metadata (annotations are limited to 256 KiB), so anything over 2 MiB cannot be an
+/// aws-auth the API server would have stored — and is refused without being read.
+pub(crate) const INPUT_LIMIT: u64 = 2 * 1024 * 1024;
+
+fn too_large(what: &str, size: Option<u64>) -> AppError {
+    let size = size.map_or_else(|| "more than 2 MiB".to_string(), |n| format!("{n} bytes"));
+    AppError::usage(
+        format!(
+            "{what} is {size}: larger than any aws-auth ConfigMap (Kubernetes limits a ConfigMap's data to 1 MiB)"
+        ),
+        Some("give the aws-auth ConfigMap itself (`kubectl -n kube-system get configmap aws-auth -o yaml`), not a bundle or a log".into()),
+    )
+}
+
 pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
+    let read_err = |e: std::io::Error| {
+        AppError::usage(
+            format!("cannot read {path}: {e}"),
+            Some("give the path of an aws-auth ConfigMap manifest, or - for stdin".into()),
+        )
+    };
+    let mut buf = Vec::new();
     if path == "-" {
-        let mut buf = Vec::new();
+        // Read one byte past the limit at most: a 50 MB pipe is refused, not buffered.
         std::io::stdin()
+            .take(INPUT_LIMIT + 1)
             .read_to_end(&mut buf)
             .map_err(|e| AppError::usage(format!("cannot read stdin: {e}"), None))?;
-        Ok(buf)
+        if buf.len() as u64 > INPUT_LIMIT {
+            return Err(too_large("stdin", None));
+        }
     } else {
-        std::fs::read(path).map_err(|e| {
-            AppError::usage(
-                format!("cannot read {path}: {e}"),
-                Some("give the path of an aws-auth ConfigMap manifest, or - for stdin".into()),
-            )
-        })
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        if let Ok(meta) = file.metadata()
+            && meta.is_file()
+            && meta.len() > INPUT_LIMIT
+        {
+            return Err(too_large(path, Some(meta.len())));
+        }
+        file.take(INPUT_LIMIT + 1)
+            .read_to_end(&mut buf)
+            .map_err(read_err)?;
+        if buf.len() as u64 > INPUT_LIMIT {
+            return Err(too_large(path, None));
+        }
     }
+    Ok(buf)
 }
 
 pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
