@@ -36,8 +36,10 @@ pub struct Globals {
     /// then the standard chain)
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Output format for results on stdout
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    /// Output format for results on stdout: text or json (also sarif for `aws-auth lint`, csv
+    /// for `audit`)
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text,
+          hide_possible_values = true, value_name = "FORMAT")]
     pub output: OutputFormat,
     /// More detail on stderr (-v info, -vv debug, -vvv trace)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -61,6 +63,10 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
+    /// SARIF 2.1.0 (`aws-auth lint`)
+    Sarif,
+    /// Comma-separated values (`audit`)
+    Csv,
 }
 
 /// Global options that mean nothing for a command, by command path. They stay accepted there
@@ -200,6 +206,24 @@ impl Globals {
 
     pub fn json(&self) -> bool {
         self.output == OutputFormat::Json
+    }
+
+    /// Refuses `-o sarif` / `-o csv` where they mean nothing (`command` names the command).
+    pub fn check_output(&self, command: &str) -> Result<(), crate::error::AppError> {
+        let (format, only) = match self.output {
+            OutputFormat::Sarif => ("sarif", "aws-auth lint"),
+            OutputFormat::Csv => ("csv", "audit"),
+            OutputFormat::Text | OutputFormat::Json => return Ok(()),
+        };
+        if command == only {
+            return Ok(());
+        }
+        Err(crate::error::AppError::usage(
+            format!("--output {format} applies to `eks-breakglass {only}` only"),
+            Some(format!(
+                "use --output text or --output json with `{command}`"
+            )),
+        ))
     }
 }
 

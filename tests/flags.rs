@@ -958,3 +958,63 @@ fn lint_refuses_a_file_larger_than_any_configmap_fast_and_without_reading_it() {
         assert!(took < std::time::Duration::from_secs(2), "{took:?}");
     }
 }
+
+#[test]
+fn one_output_vocabulary_with_the_old_format_spelling_kept() {
+    let file = common::fixture("awsauth");
+    let any = std::fs::read_dir(&file)
+        .ok()
+        .and_then(|mut d| d.find_map(|e| e.ok().map(|e| e.path())))
+        .filter(|p| p.is_file());
+    let dir = tempfile::tempdir().unwrap();
+    let path = any.unwrap_or_else(|| {
+        let p = dir.path().join("aws-auth.yaml");
+        std::fs::write(
+            &p,
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/a\n      username: a\n      groups: [system:masters]\n",
+        )
+        .unwrap();
+        p
+    });
+    let sarif = |args: &[&str]| {
+        let out = product()
+            .args(["aws-auth", "lint"])
+            .args(args)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{args:?}: {}", text(&out.stderr)));
+        v["version"].as_str().unwrap_or_default().to_string()
+    };
+    assert_eq!(sarif(&["-o", "sarif"]), "2.1.0");
+    assert_eq!(sarif(&["--format", "sarif"]), "2.1.0");
+    // Where sarif or csv mean nothing, they are a usage error that says where they apply.
+    let out = product()
+        .args(["diagnose", "--cluster", "prod", "-o", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("aws-auth lint"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = product()
+        .args(["aws-auth", "lint", "-o", "csv"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("audit"), "{}", text(&out.stderr));
+    // The old spellings are hidden from the help, the new one says what applies.
+    let help = text(
+        &product()
+            .args(["aws-auth", "lint", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(!help.contains("--format"), "{help}");
+    assert!(help.contains("sarif"), "{help}");
+}

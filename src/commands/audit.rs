@@ -32,7 +32,7 @@ use tokio::sync::{OnceCell, Semaphore};
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  eks-breakglass audit --regions us-east-1,eu-west-1\n  \
-eks-breakglass audit --profiles prod,staging --breakglass-role breakglass/eks-admin --format csv > fleet.csv\n  \
+eks-breakglass audit --profiles prod,staging --breakglass-role breakglass/eks-admin -o csv > fleet.csv\n  \
 eks-breakglass audit --org-role OrganizationAccountAccessRole --regions us-east-1,eu-west-1 --output json\n  \
 eks-breakglass audit --deep --aws-auth --concurrency 4\n\n\
 For each cluster: authentication mode, creator-admin flag, the creator (from the tags written by\n\
@@ -77,8 +77,8 @@ pub struct AuditArgs {
     /// EKS requests per second per account and region (bursts up to twice as many)
     #[arg(long, default_value_t = 20.0, value_name = "PER_SECOND")]
     pub rate: f64,
-    /// Output format (default: table; json with --output json)
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    /// Output format: the old spelling of `--output` (table = text; kept for scripts)
+    #[arg(long, value_enum, value_name = "FORMAT", hide = true)]
     pub format: Option<Format>,
 }
 
@@ -161,10 +161,11 @@ pub async fn run(g: &Globals, args: &AuditArgs) -> Result<u8, AppError> {
         crate::arn::parse_role_arn(b)
             .map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
     }
-    let format = match (args.format, g.json()) {
+    let format = match (args.format, g.output) {
         (Some(f), _) => f,
-        (None, true) => Format::Json,
-        (None, false) => Format::Table,
+        (None, crate::cli::OutputFormat::Json) => Format::Json,
+        (None, crate::cli::OutputFormat::Csv) => Format::Csv,
+        (None, _) => Format::Table,
     };
     let started = Instant::now();
     let local = tokio::task::LocalSet::new();

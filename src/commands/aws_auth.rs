@@ -22,7 +22,7 @@ pub enum AwsAuthCommand {
     #[command(
         after_help = "Examples:\n  eks-breakglass aws-auth lint aws-auth.yaml\n  \
 kubectl -n kube-system get configmap aws-auth -o yaml | eks-breakglass aws-auth lint -\n  \
-eks-breakglass aws-auth lint --format sarif --deny-warnings manifests/aws-auth.yaml > aws-auth.sarif\n\n\
+eks-breakglass aws-auth lint -o sarif --deny-warnings manifests/aws-auth.yaml > aws-auth.sarif\n\n\
 Exit codes: 0 clean, 2 bad input (not YAML, not a ConfigMap, another ConfigMap, binary, empty),\n\
 3 errors found (or warnings, with --deny-warnings). `eks-breakglass aws-auth rules` lists the codes."
     )]
@@ -102,8 +102,8 @@ pub struct LintArgs {
     /// Fail (exit 3) on warnings too
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Report format
-    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    /// Report format: the old spelling of `--output sarif` (kept for scripts)
+    #[arg(long, value_enum, default_value_t = LintFormat::Human, hide = true)]
     pub format: LintFormat,
     #[command(flatten)]
     pub facts: FactsArgs,
@@ -436,7 +436,7 @@ fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, 
     }
     let errors: usize = results.iter().map(|(_, r)| r.errors()).sum();
     let warnings: usize = results.iter().map(|(_, r)| r.warnings()).sum();
-    if a.format == LintFormat::Sarif {
+    if a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif {
         write_out(&json_string(&sarif(&results))?)?;
     } else if g.json() {
         let files: Vec<serde_json::Value> = results
