@@ -13,7 +13,7 @@
 # directory (journal, backups, incident report) is kept under target/drill/.
 #
 # A scenario with an AWS Organization (organization.yaml) is a fleet drill instead: the
-# runbook's `eks-breakglass audit --org-role ROLE --regions … --deep` over every account.
+# runbook's `eks-breakglass audit --org-role ROLE --region … --deep` over every account.
 #
 # Nothing here talks to AWS: every AWS endpoint points at the local world.
 set -euo pipefail
@@ -128,9 +128,9 @@ if [ -n "$org" ]; then
   read -r org_role org_regions <<<"$org"
   echo
   echo "==> an AWS Organization: which clusters of the fleet would have no way back in today"
-  echo "\$ eks-breakglass audit --org-role $org_role --regions $org_regions --deep"
+  echo "\$ eks-breakglass audit --org-role $org_role --region $org_regions --deep"
   set +e
-  "$bin" audit --org-role "$org_role" --regions "$org_regions" --deep
+  "$bin" audit --org-role "$org_role" --region "$org_regions" --deep
   rc=$?
   set -e
   # 0: nothing flagged; 3: clusters flagged (the point of the drill); anything else failed.

@@ -1018,3 +1018,55 @@ fn one_output_vocabulary_with_the_old_format_spelling_kept() {
     assert!(!help.contains("--format"), "{help}");
     assert!(help.contains("sarif"), "{help}");
 }
+
+#[test]
+fn audit_takes_region_repeated_or_as_a_list_like_the_old_regions() {
+    let w = World::start("org");
+    let summary = |args: &[&str]| {
+        let out = w
+            .product()
+            .args(["audit", "--org-role", "OrganizationAccountAccessRole"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["summary"].clone()
+    };
+    let new = summary(&[
+        "--region",
+        "us-east-1",
+        "--region",
+        "eu-west-1",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(new["regions"], 2, "{new}");
+    assert_eq!(new["accounts"], 3, "{new}");
+    assert_eq!(
+        new,
+        summary(&["--region", "us-east-1,eu-west-1", "-o", "json"])
+    );
+    assert_eq!(
+        new,
+        summary(&["--regions", "us-east-1,eu-west-1", "--output", "json"])
+    );
+    // -o csv: the same clusters, one line each after the header.
+    let out = w
+        .product()
+        .args(["audit", "--org-role", "OrganizationAccountAccessRole"])
+        .args(["--region", "us-east-1,eu-west-1", "-o", "csv"])
+        .output()
+        .unwrap();
+    let csv = text(&out.stdout);
+    assert_eq!(
+        csv.lines().count() as u64,
+        new["clusters"].as_u64().unwrap() + 1,
+        "{csv}"
+    );
+}
