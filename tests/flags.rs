@@ -957,6 +957,24 @@ fn lint_refuses_a_file_larger_than_any_configmap_fast_and_without_reading_it() {
         assert!(stderr.contains("1 MiB"), "{stderr}");
         assert!(took < std::time::Duration::from_secs(2), "{took:?}");
     }
+    // Under the file cap but with more data than a ConfigMap holds: said as such too.
+    let mid = dir.path().join("mid.yaml");
+    let mut text_ = String::from(head);
+    while text_.len() < 1_300_000 {
+        text_.push_str(line);
+    }
+    std::fs::write(&mid, &text_).unwrap();
+    let out = product()
+        .args(["aws-auth", "lint"])
+        .arg(&mid)
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("over the 1 MiB a ConfigMap can hold"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -259,7 +259,29 @@ pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
 fn read_doc(path: &str) -> Result<AwsAuthDocument, AppError> {
     let bytes = read_input(path)?;
     let origin = if path == "-" { "<stdin>" } else { path };
-    awsauth::read_document(origin, &bytes).map_err(input_error)
+    let doc = awsauth::read_document(origin, &bytes).map_err(input_error)?;
+    // The API server refuses a ConfigMap whose data (keys and values) exceeds 1 MiB
+    // (ValidateConfigMap): such a file was never the aws-auth EKS read.
+    let data: usize = doc
+        .data
+        .iter()
+        .map(|e| {
+            e.key.len()
+                + match &e.value {
+                    awsauth::source::DataValue::Text(t) => t.len(),
+                    _ => 0,
+                }
+        })
+        .sum();
+    if data > 1024 * 1024 {
+        return Err(AppError::usage(
+            format!(
+                "{origin}: its data is {data} bytes, over the 1 MiB a ConfigMap can hold: the API server would refuse it"
+            ),
+            Some("split it, or check that this is the aws-auth the cluster holds".into()),
+        ));
+    }
+    Ok(doc)
 }
 
 /// The live aws-auth: DescribeCluster for the endpoint and CA, a token made locally, a GET.
