@@ -3,7 +3,7 @@
 //! Only subcommands that work are listed; each lives in its own file under `commands/`.
 
 use crate::commands;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 /// Get back into a locked-out Amazon EKS cluster — and keep it from happening again.
 #[derive(Parser, Debug)]
@@ -31,17 +31,21 @@ pub struct Globals {
     /// AWS region of the cluster (default: AWS_REGION, then the profile's region)
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
-    /// AWS profile from ~/.aws/config (default: AWS_PROFILE, then "default")
+    /// AWS profile from ~/.aws/config or ~/.aws/credentials; as in the AWS CLI it wins over
+    /// exported AWS_ACCESS_KEY_ID, and an unknown profile is an error (default: AWS_PROFILE,
+    /// then the standard chain)
     #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
-    /// Output format for results on stdout
-    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    /// Output format for results on stdout: text or json (also sarif for `aws-auth lint`, csv
+    /// for `audit`)
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Text,
+          hide_possible_values = true, value_name = "FORMAT")]
     pub output: OutputFormat,
     /// More detail on stderr (-v info, -vv debug, -vvv trace)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Apply plans without asking for confirmation
-    #[arg(long, global = true)]
+    #[arg(short = 'y', long, global = true)]
     pub yes: bool,
     /// Print the plan and change nothing
     #[arg(long, global = true)]
@@ -59,6 +63,136 @@ pub enum OutputFormat {
     #[default]
     Text,
     Json,
+    /// SARIF 2.1.0 (`aws-auth lint`)
+    Sarif,
+    /// Comma-separated values (`audit`)
+    Csv,
+}
+
+/// Global options that mean nothing for a command, by command path. They stay accepted there
+/// (scripts that pass `--region` everywhere keep working) but are not listed in its `--help`:
+/// an option on the help page is a promise that it does something. A command missing here
+/// lists every global option — in particular `--dry-run`, which `tests/flags.rs` then runs.
+const UNUSED_GLOBALS: &[(&[&str], &[&str])] = &[
+    (&["token"], &["output", "yes", "dry_run"]),
+    (&["kubeconfig"], &["yes"]),
+    (&["diagnose"], &["yes", "dry_run"]),
+    (&["creator"], &["yes", "dry_run"]),
+    (&["audit"], &["yes", "dry_run"]),
+    (
+        &["policy"],
+        &["region", "profile", "yes", "dry_run", "call_log"],
+    ),
+    (
+        &["completions"],
+        &["region", "profile", "output", "yes", "dry_run", "call_log"],
+    ),
+    (&["aws-auth", "lint"], &["yes", "dry_run"]),
+    (&["aws-auth", "show"], &["yes", "dry_run"]),
+    (&["aws-auth", "salvage"], &["yes", "dry_run"]),
+    (&["aws-auth", "render"], &["output", "yes", "dry_run"]),
+    (&["aws-auth", "diff"], &["yes", "dry_run"]),
+    (
+        &["aws-auth", "rules"],
+        &["region", "profile", "yes", "dry_run", "call_log"],
+    ),
+    (&["aws-auth", "snapshot"], &["yes"]),
+];
+
+/// The command line as parsed: the derive definitions, with the global options a command does
+/// not use hidden from its help (see [`UNUSED_GLOBALS`]).
+pub fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    // Help is printed as written, never re-wrapped to the terminal's width: an example cut in
+    // the middle of a command is not safe to copy and paste (the terminal wraps long lines
+    // softly, which copies as one line).
+    cmd = cmd.term_width(0);
+    for (path, unused) in UNUSED_GLOBALS {
+        let hidden: Vec<clap::Arg> = globals
+            .iter()
+            .filter(|a| unused.contains(&a.get_id().as_str()))
+            .map(|a| a.clone().hide(true))
+            .collect();
+        cmd = add_to(cmd, path, &hidden);
+    }
+    cluster_args(cmd)
+}
+
+/// Every `--cluster`: an empty name is a usage error (not a DescribeCluster of ""), and
+/// `--name` is accepted too, as `aws eks describe-cluster` / `update-kubeconfig` spell it.
+fn cluster_args(mut cmd: clap::Command) -> clap::Command {
+    if cmd.get_arguments().any(|a| a.get_id() == "cluster") {
+        let visible = cmd.get_name() == "kubeconfig";
+        let has_name = cmd
+            .get_arguments()
+            .any(|a| a.get_long() == Some("name") || a.get_id() == "name");
+        cmd = cmd.mut_arg("cluster", |a| {
+            let a = a.value_parser(clap::builder::NonEmptyStringValueParser::new());
+            match (has_name, visible) {
+                (true, _) => a,
+                (false, true) => a.visible_alias("name"),
+                (false, false) => a.alias("name"),
+            }
+        });
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for n in names {
+        cmd = cmd.mut_subcommand(n, cluster_args);
+    }
+    cmd
+}
+
+/// Adds `args` to the subcommand at `path`. A subcommand that already has an argument is
+/// skipped by clap when it propagates the global one, so the hidden copy is what it gets.
+fn add_to(cmd: clap::Command, path: &[&str], args: &[clap::Arg]) -> clap::Command {
+    match path.split_first() {
+        None => cmd.args(args.iter().cloned()),
+        Some((first, rest)) => cmd.mut_subcommand(*first, |sub| add_to(sub, rest, args)),
+    }
+}
+
+impl Cli {
+    /// Parses the process arguments (exits with clap's message on a usage error).
+    pub fn parse_args() -> Cli {
+        let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+        let parsed = command()
+            .try_get_matches_from(&args)
+            .and_then(|mut m| Cli::from_arg_matches_mut(&mut m));
+        parsed.unwrap_or_else(|e| {
+            // With --output json a usage error is also one JSON line on stdout, like every
+            // other error; help and version are not errors.
+            if e.use_stderr() && wants_json(&args) {
+                let text = e.to_string();
+                let first = text.lines().next().unwrap_or_default();
+                let message = first.strip_prefix("error: ").unwrap_or(first);
+                println!(
+                    "{}",
+                    serde_json::json!({"error": {"message": message, "detail": e.to_string(), "exit_code": crate::exit::USAGE}})
+                );
+            }
+            e.exit()
+        })
+    }
+}
+
+/// Whether the raw arguments ask for JSON output (`-o json`, `--output json`, `--output=json`,
+/// `-ojson`), for errors found before they are parsed.
+fn wants_json(args: &[std::ffi::OsString]) -> bool {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    args.windows(2)
+        .any(|w| (w[0] == "-o" || w[0] == "--output") && w[1] == "json")
+        || args.iter().any(|a| a == "--output=json" || a == "-ojson")
 }
 
 impl Globals {
@@ -72,6 +206,24 @@ impl Globals {
 
     pub fn json(&self) -> bool {
         self.output == OutputFormat::Json
+    }
+
+    /// Refuses `-o sarif` / `-o csv` where they mean nothing (`command` names the command).
+    pub fn check_output(&self, command: &str) -> Result<(), crate::error::AppError> {
+        let (format, only) = match self.output {
+            OutputFormat::Sarif => ("sarif", "aws-auth lint"),
+            OutputFormat::Csv => ("csv", "audit"),
+            OutputFormat::Text | OutputFormat::Json => return Ok(()),
+        };
+        if command == only {
+            return Ok(());
+        }
+        Err(crate::error::AppError::usage(
+            format!("--output {format} applies to `eks-breakglass {only}` only"),
+            Some(format!(
+                "use --output text or --output json with `{command}`"
+            )),
+        ))
     }
 }
 

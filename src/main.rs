@@ -1,18 +1,22 @@
 //! Entry point: parse, set up logging, run one subcommand, turn the outcome into an exit code.
 
-use clap::Parser;
 use eks_breakglass::cli::Cli;
 use eks_breakglass::error::AppError;
 use eks_breakglass::exit;
 use std::process::ExitCode;
 
+/// What a process killed by SIGPIPE reports to the shell (128 + 13).
+const CLOSED_PIPE: i32 = 141;
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    quiet_on_closed_stdout();
+    let cli = Cli::parse_args();
     init_tracing(cli.globals.verbose);
     // One TLS crypto provider for the whole process (rustls with ring): kube and the AWS SDK
     // would otherwise each guess.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let verbose = cli.globals.verbose;
+    let json = cli.globals.json();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -26,10 +30,31 @@ fn main() -> ExitCode {
     match runtime.block_on(eks_breakglass::commands::run(cli)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            report(&e, verbose);
+            report(&e, verbose, json);
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// `eks-breakglass policy | head`: when the reader goes away, printing fails with EPIPE, which
+/// `println!` turns into a panic and a backtrace. Exit quietly instead, as a process killed by
+/// SIGPIPE would (Rust ignores SIGPIPE, so the write error is what we see).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info.to_string();
+        if text.contains("Broken pipe") || text.contains("BrokenPipe") {
+            std::process::exit(CLOSED_PIPE);
+        }
+        default(info);
+    }));
+}
+
+/// Colour only on a terminal, and never when NO_COLOR is set to anything non-empty
+/// (https://no-color.org).
+fn use_colour() -> bool {
+    std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn init_tracing(verbose: u8) {
@@ -41,21 +66,30 @@ fn init_tracing(verbose: u8) {
     };
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("EKS_BREAKGLASS_LOG").unwrap_or_else(|_| {
-            tracing_subscriber::EnvFilter::new(format!("eks_breakglass={level},warn"))
+            // Without -v, the SDK's own warnings (a credentials provider that failed, with
+            // its structs) stay quiet: the error we print says what failed and what to do.
+            let sdk = if verbose == 0 {
+                "aws_config=error,"
+            } else {
+                ""
+            };
+            tracing_subscriber::EnvFilter::new(format!("eks_breakglass={level},{sdk}warn"))
         });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_ansi(use_colour())
         .without_time()
         .init();
 }
 
 /// Prints the error, its causes (skipping those the message already says, and the SDK's raw
-/// error unless -v), and the hint.
-fn report(e: &AppError, verbose: u8) {
+/// error unless -v), and the hint — on stderr, and with `--output json` also as one JSON line on
+/// stdout (`{"error": {...}}`), so that a script reading stdout sees why there is no result.
+fn report(e: &AppError, verbose: u8, json: bool) {
     eprintln!("error: {e}");
+    let mut causes = Vec::new();
     let mut seen = e.to_string();
     let mut cur = std::error::Error::source(e);
     // AWS errors carry the raw SDK error as their source: useful with -v, noise otherwise.
@@ -68,10 +102,23 @@ fn report(e: &AppError, verbose: u8) {
         if !seen.contains(&text) {
             eprintln!("  caused by: {text}");
             seen.push_str(&text);
+            causes.push(text);
         }
         cur = c.source();
     }
-    if let Some(h) = e.hint() {
+    let hint = e.hint();
+    if let Some(h) = &hint {
         eprintln!("  hint: {h}");
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"error": {
+                "message": e.to_string(),
+                "causes": causes,
+                "hint": hint,
+                "exit_code": e.exit_code(),
+            }})
+        );
     }
 }

@@ -192,3 +192,36 @@ fn a_concurrent_change_to_the_same_key_stops_with_yes_and_loses_neither_version(
         "ours is kept in the run directory: {ours}"
     );
 }
+
+#[test]
+fn the_line_numbers_in_the_reopened_file_are_those_of_that_file() {
+    let e = Edit::new();
+    let out = e.run("mistake-then-empty", &["--yes"]);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let second = e.seen(2);
+    let lines: Vec<&str> = second.lines().collect();
+    // Every "--> ORIGIN:LINE:COL" in the comments points at the line shown under it, in this
+    // very file (below the comments).
+    let mut checked = 0;
+    for (i, l) in lines.iter().enumerate() {
+        let Some(at) = l.split("--> ").nth(1) else {
+            continue;
+        };
+        let mut parts = at.rsplitn(3, ':');
+        let _col = parts.next();
+        let n: usize = parts.next().unwrap().parse().unwrap();
+        let shown = lines[i + 2]
+            .trim_start_matches('#')
+            .trim_start()
+            .split_once(" | ")
+            .map(|(num, t)| {
+                assert_eq!(num.trim(), n.to_string(), "{second}");
+                t.to_string()
+            })
+            .unwrap_or_else(|| panic!("no source line under {l}: {second}"));
+        assert!(n > lines.iter().take_while(|l| l.starts_with('#')).count());
+        assert_eq!(lines[n - 1], shown, "line {n} of the file: {second}");
+        checked += 1;
+    }
+    assert!(checked > 0, "{second}");
+}

@@ -66,6 +66,114 @@ pub async fn resolve_region(opts: &AwsOptions) -> Result<String, AwsError> {
     ))
 }
 
+/// The profiles of ~/.aws/config and ~/.aws/credentials (or AWS_CONFIG_FILE /
+/// AWS_SHARED_CREDENTIALS_FILE); missing files are an empty set.
+async fn load_profiles() -> Result<aws_config::profile::ProfileSet, AwsError> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    aws_config::profile::load(&Fs::real(), &Env::real(), &Default::default(), None)
+        .await
+        .map_err(|e| {
+            AwsError::new(
+                "configuration",
+                AwsErrorKind::InvalidInput,
+                format!("cannot read the AWS profile files: {}", error_text(&e)),
+            )
+            .with_hint(
+                "fix the file, or point AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE elsewhere",
+            )
+        })
+}
+
+/// The credentials of an SSO profile, with "no login" said plainly: the provider's own error
+/// names a cache file and nests provider structs.
+#[derive(Debug)]
+struct SsoExplained {
+    inner: aws_credential_types::provider::SharedCredentialsProvider,
+    profile: String,
+}
+
+impl ProvideCredentials for SsoExplained {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(async move {
+            self.inner.provide_credentials().await.map_err(|e| {
+                let text = error_text(&e).to_ascii_lowercase();
+                if text.contains("sso") && (text.contains("token") || text.contains("cache")) {
+                    aws_credential_types::provider::error::CredentialsError::not_loaded(
+                        sso_login_needed(&self.profile),
+                    )
+                } else {
+                    e
+                }
+            })
+        })
+    }
+}
+
+/// The start of [`sso_login_needed`]'s message, by which errors that carry it are recognised.
+pub const SSO_LOGIN: &str = "run `aws sso login --profile ";
+
+/// The message of an SSO profile without a (valid) login.
+pub fn sso_login_needed(profile: &str) -> String {
+    format!("{SSO_LOGIN}{profile}` (the profile's AWS SSO login is missing or expired)")
+}
+
+/// "No SSO login", from the text of an error that carries [`sso_login_needed`]'s message.
+pub fn sso_error(detail: &str) -> AwsError {
+    let profile = detail
+        .split_once(SSO_LOGIN)
+        .and_then(|(_, rest)| rest.split('`').next())
+        .unwrap_or("NAME")
+        .to_string();
+    AwsError::new(
+        "credentials",
+        AwsErrorKind::NoCredentials,
+        format!("profile '{profile}' has no AWS SSO login (or it expired)"),
+    )
+    .with_hint(format!(
+        "run `aws sso login --profile {profile}`, then re-run this command"
+    ))
+}
+
+/// Refuses a `--profile` that no profile file defines (the AWS CLI's "The config profile (X)
+/// could not be found"), naming the files read and the profiles they do define.
+fn check_profile_exists(set: &aws_config::profile::ProfileSet, name: &str) -> Result<(), AwsError> {
+    use aws_types::os_shim_internal::Env;
+    let env = Env::real();
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    let files = format!(
+        "{} and {}",
+        env.get("AWS_CONFIG_FILE")
+            .unwrap_or_else(|_| "~/.aws/config".into()),
+        env.get("AWS_SHARED_CREDENTIALS_FILE")
+            .unwrap_or_else(|_| "~/.aws/credentials".into())
+    );
+    let hint = if known.is_empty() {
+        format!(
+            "no profile is defined in {files}; create it with `aws configure --profile {name}` (or `aws configure sso --profile {name}`)"
+        )
+    } else {
+        format!(
+            "profiles defined in {files}: {}; or create it with `aws configure --profile {name}`",
+            known.join(", ")
+        )
+    };
+    Err(AwsError::new(
+        "configuration",
+        AwsErrorKind::InvalidInput,
+        format!("the AWS profile '{name}' could not be found"),
+    )
+    .with_hint(hint))
+}
+
 fn check_region(r: &str) -> Result<String, AwsError> {
     partition::validate_region(r).map_err(|e| {
         let hint = match e.suggestion {
@@ -116,15 +224,52 @@ impl HttpClient for LazyHttpClient {
 impl AwsContext {
     /// Loads the configuration. No network call is made here; credentials are resolved lazily.
     pub async fn load(opts: &AwsOptions) -> Result<AwsContext, AwsError> {
+        let profiles = load_profiles().await?;
+        if let Some(p) = &opts.profile {
+            check_profile_exists(&profiles, p)?;
+        }
         let region = resolve_region(opts).await?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .http_client(http_client())
             .region(Region::new(region.clone()))
             .retry_config(RetryConfig::standard().with_max_attempts(5));
         if let Some(p) = &opts.profile {
-            loader = loader.profile_name(p);
+            // An explicit --profile is what the operator asked for: it must exist, and its
+            // credentials win over exported AWS_ACCESS_KEY_ID/SECRET (as in the AWS CLI, whose
+            // credential resolver drops the environment provider when a profile is named).
+            // Without this, the SDK's default chain reads the environment first and the run
+            // acts as whoever exported keys in this shell.
+            let provider_config = aws_config::provider_config::ProviderConfig::without_region()
+                .with_region(Some(Region::new(region.clone())))
+                .with_http_client(http_client());
+            let creds = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config)
+                .profile_name(p)
+                .build();
+            loader = loader.profile_name(p).credentials_provider(creds);
         }
-        let config = loader.load().await;
+        let mut config = loader.load().await;
+        // An SSO profile without a login fails deep inside the provider chain with a cache
+        // file path and provider structs; say what to run instead.
+        let selected = opts
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()))
+            .unwrap_or_else(|| "default".to_string());
+        if let Some(profile) = profiles.get_profile(&selected)
+            && (profile.get("sso_session").is_some() || profile.get("sso_start_url").is_some())
+            && let Some(inner) = config.credentials_provider()
+        {
+            config = config
+                .to_builder()
+                .credentials_provider(
+                    aws_credential_types::provider::SharedCredentialsProvider::new(SsoExplained {
+                        inner,
+                        profile: selected,
+                    }),
+                )
+                .build();
+        }
         Ok(AwsContext {
             config,
             region,
@@ -175,6 +320,7 @@ impl AwsContext {
             use aws_credential_types::provider::error::CredentialsError as CE;
             let detail = error_text(&e);
             match e {
+                CE::CredentialsNotLoaded(_) if detail.contains(SSO_LOGIN) => sso_error(&detail),
                 CE::CredentialsNotLoaded(_) => no_credentials(),
                 _ => AwsError::new("credentials", AwsErrorKind::NoCredentials, format!("could not load credentials: {detail}"))
                     .with_hint(

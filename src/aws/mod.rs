@@ -131,14 +131,18 @@ impl AwsError {
         });
         let chain = error_chain_text(&err);
         let (code, aws_message) = service_meta.unwrap_or((None, None));
-        let mut e = classify(
-            action,
-            resource,
-            stage,
-            code.as_deref(),
-            aws_message.as_deref(),
-            &chain,
-        );
+        let mut e = if chain.contains(context::SSO_LOGIN) {
+            context::sso_error(&chain)
+        } else {
+            classify(
+                action,
+                resource,
+                stage,
+                code.as_deref(),
+                aws_message.as_deref(),
+                &chain,
+            )
+        };
         e.code = code;
         e.source = Some(Box::new(err));
         e

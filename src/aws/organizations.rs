@@ -20,7 +20,7 @@ pub async fn list_accounts(ctx: &AwsContext) -> Result<Vec<OrgAccount>, AwsError
             let err = AwsError::from_sdk("organizations:ListAccounts", "*", e);
             if err.code.as_deref() == Some("AWSOrganizationsNotInUseException") {
                 err.with_hint(
-                    "this account is not in an organisation: use --profiles P1,P2 to audit several accounts",
+                    "this account is not in an organisation: use --profile P1,P2 to audit several accounts",
                 )
             } else {
                 err

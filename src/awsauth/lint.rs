@@ -349,6 +349,14 @@ fn count_entries_estimate(section: Section, text: &str) -> usize {
         .count()
 }
 
+/// Whether the text of a lost mapRoles held node roles (the groups or username EKS gives
+/// nodes and Fargate pods): only then do nodes go NotReady, and only then is it said.
+fn holds_node_roles(text: &str) -> bool {
+    ["system:nodes", "system:node:", "system:node-proxier"]
+        .iter()
+        .any(|m| text.contains(m))
+}
+
 fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
     let key = load.section.key();
     let Some(entry) = cx.doc.section_entry(load.section) else {
@@ -377,7 +385,7 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
             (_, 1) => "entry",
             _ => "entries",
         };
-        let nodes = if load.section == Section::MapRoles {
+        let nodes = if load.section == Section::MapRoles && holds_node_roles(text) {
             " (node roles included: nodes go NotReady)"
         } else {
             ""

@@ -309,34 +309,32 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         // was written (keys; MFA sessions, which cannot be re-assumed without a code), else
         // assuming the role on each token with the operator's own credentials.
         let mfa = args.mfa_serial.is_some();
-        let (exec_env, exec_role): (Option<ExecEnv>, Option<&str>) =
+        // The profile is passed as `token --profile`, which wins over keys exported in the
+        // shell kubectl runs from (AWS_PROFILE would lose to them: the context would sign in
+        // as the operator instead of the creator).
+        let (exec_env, exec_role, exec_profile): (Option<ExecEnv>, Option<&str>, Option<&str>) =
             if let Some(path) = args.credentials_file.as_ref().filter(|_| key_route || mfa) {
                 (
-                    Some(vec![
-                        (
-                            "AWS_SHARED_CREDENTIALS_FILE".into(),
-                            absolute(path).to_string_lossy().into_owned(),
-                        ),
-                        ("AWS_PROFILE".into(), profile.clone()),
-                    ]),
+                    Some(vec![(
+                        "AWS_SHARED_CREDENTIALS_FILE".into(),
+                        absolute(path).to_string_lossy().into_owned(),
+                    )]),
                     None,
+                    Some(profile.as_str()),
                 )
             } else if (role_arn.is_some() && !mfa) || matches!(route, Route::AlreadyCreator) {
                 (
-                    Some(
-                        ctx.profile
-                            .iter()
-                            .map(|p| ("AWS_PROFILE".to_string(), p.clone()))
-                            .collect(),
-                    ),
+                    Some(Vec::new()),
                     role_arn.as_deref(),
+                    ctx.profile.as_deref(),
                 )
             } else {
-                (None, None)
+                (None, None, None)
             };
         match exec_env {
             Some(env) => {
-                let path = write_kubeconfig(args, &facts, &ctx.region, exec_role, env)?;
+                let path =
+                    write_kubeconfig(args, &facts, &ctx.region, exec_role, exec_profile, env)?;
                 handed.push(format!(
                     "kubeconfig context {} in {}",
                     args.alias
@@ -635,6 +633,7 @@ fn write_kubeconfig(
     facts: &ClusterFacts,
     region: &str,
     role_arn: Option<&str>,
+    profile: Option<&str>,
     exec_env: Vec<(String, String)>,
 ) -> Result<PathBuf, AppError> {
     let path = kubeconfig::default_path(args.kubeconfig.as_deref())?;
@@ -655,6 +654,10 @@ fn write_kubeconfig(
     if let Some(r) = role_arn {
         exec_args.push("--role-arn".into());
         exec_args.push(r.to_string());
+    }
+    if let Some(p) = profile {
+        exec_args.push("--profile".into());
+        exec_args.push(p.to_string());
     }
     let context = args
         .alias

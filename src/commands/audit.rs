@@ -31,16 +31,17 @@ use tokio::sync::{OnceCell, Semaphore};
 
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  eks-breakglass audit --regions us-east-1,eu-west-1\n  \
-eks-breakglass audit --profiles prod,staging --breakglass-role breakglass/eks-admin --format csv > fleet.csv\n  \
-eks-breakglass audit --org-role OrganizationAccountAccessRole --regions us-east-1,eu-west-1 --output json\n  \
+    after_help = "Examples:\n  eks-breakglass audit --region us-east-1,eu-west-1\n  \
+eks-breakglass audit --profile prod --profile staging --breakglass-role breakglass/eks-admin -o csv > fleet.csv\n  \
+eks-breakglass audit --org-role OrganizationAccountAccessRole --region us-east-1 --region eu-west-1 -o json\n  \
 eks-breakglass audit --deep --aws-auth --concurrency 4\n\n\
 For each cluster: authentication mode, creator-admin flag, the creator (from the tags written by\n\
 `eks-breakglass record`; with --deep also CloudTrail, the S3 trail and access entries) and whether\n\
 it is alive and the same principal, the break-glass role's access entry, aws-auth lint status\n\
 (--aws-auth) and endpoint access. A cluster is flagged when neither an admin access entry for\n\
 the break-glass role nor a usable creator exists.\n\n\
-Regions: --regions, or the current region (--region, AWS_REGION, the profile's). Listing the\n\
+Regions: every --region named (repeated or comma-separated), or the current one (AWS_REGION,\n\
+the profile's). --regions/--profiles are the old spellings. Listing the\n\
 account's enabled regions needs EC2 or Account APIs this tool does not use: name them.\n\
 Requests are limited per account and region (--rate for EKS; IAM 10/s per account; CloudTrail\n\
 searches, with --deep, one at a time per region at under 2/s).\n\
@@ -48,15 +49,30 @@ Exit codes: 0 every cluster has a way in, 3 at least one is flagged, 1 something
 listed or described (and nothing was flagged)."
 )]
 pub struct AuditArgs {
-    /// Regions to audit, comma-separated (default: the current region)
-    #[arg(long, value_delimiter = ',', value_name = "REGION,...")]
+    /// Regions to audit: repeat --region or give a comma list (default: the current region)
+    // The id is the global option's, so audit's repeatable --region replaces it (the old
+    // spelling --regions stays as a hidden alias).
+    #[arg(
+        long = "region",
+        id = "region",
+        alias = "regions",
+        value_delimiter = ',',
+        value_name = "REGION"
+    )]
     pub regions: Vec<String>,
-    /// Audit the accounts of these profiles (comma-separated; each profile's credentials)
-    #[arg(long, value_delimiter = ',', value_name = "PROFILE,...")]
+    /// Profiles: repeat --profile or give a comma list; several audit the account of each
+    /// (its credentials); with --org-role, one profile for the management account
+    #[arg(
+        long = "profile",
+        id = "profile",
+        alias = "profiles",
+        value_delimiter = ',',
+        value_name = "PROFILE"
+    )]
     pub profiles: Vec<String>,
     /// Audit every active account of the organisation, assuming this role (name, with path if
     /// any) in each; the current account is audited with the current credentials
-    #[arg(long, value_name = "ROLE", conflicts_with = "profiles")]
+    #[arg(long, value_name = "ROLE")]
     pub org_role: Option<String>,
     /// The designated break-glass role: a full ARN, or a role name (with path) taken in each
     /// cluster's account
@@ -77,8 +93,8 @@ pub struct AuditArgs {
     /// EKS requests per second per account and region (bursts up to twice as many)
     #[arg(long, default_value_t = 20.0, value_name = "PER_SECOND")]
     pub rate: f64,
-    /// Output format (default: table; json with --output json)
-    #[arg(long, value_enum, value_name = "FORMAT")]
+    /// Output format: the old spelling of `--output` (table = text; kept for scripts)
+    #[arg(long, value_enum, value_name = "FORMAT", hide = true)]
     pub format: Option<Format>,
 }
 
@@ -161,10 +177,11 @@ pub async fn run(g: &Globals, args: &AuditArgs) -> Result<u8, AppError> {
         crate::arn::parse_role_arn(b)
             .map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
     }
-    let format = match (args.format, g.json()) {
+    let format = match (args.format, g.output) {
         (Some(f), _) => f,
-        (None, true) => Format::Json,
-        (None, false) => Format::Table,
+        (None, crate::cli::OutputFormat::Json) => Format::Json,
+        (None, crate::cli::OutputFormat::Csv) => Format::Csv,
+        (None, _) => Format::Table,
     };
     let started = Instant::now();
     let local = tokio::task::LocalSet::new();
@@ -331,6 +348,20 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
+/// The options of the current (or management) account: audit's own --region/--profile
+/// replace the global ones, so the first region named, and with --org-role the one profile
+/// named, stand for the global options.
+fn base_options(g: &Globals, args: &AuditArgs) -> crate::aws::context::AwsOptions {
+    let mut opts = g.aws_options();
+    if opts.region.is_none() {
+        opts.region = args.regions.first().cloned();
+    }
+    if args.org_role.is_some() && opts.profile.is_none() {
+        opts.profile = args.profiles.first().cloned();
+    }
+    opts
+}
+
 /// The accounts to audit: the profiles', the organisation's, or the current one.
 async fn targets(
     g: &Globals,
@@ -338,11 +369,17 @@ async fn targets(
     errors: &mut Vec<AuditError>,
 ) -> Result<Vec<Target>, AppError> {
     let mut out = Vec::new();
-    if !args.profiles.is_empty() {
+    if args.org_role.is_some() && args.profiles.len() > 1 {
+        return Err(AppError::usage(
+            "--org-role takes one --profile (the management account's), not several",
+            Some("audit several accounts either by profile or through the organisation".into()),
+        ));
+    }
+    if !args.profiles.is_empty() && args.org_role.is_none() {
         // Who each profile is, all at once (in order of the command line for the results).
         let mut who = tokio::task::JoinSet::new();
         for (n, p) in args.profiles.iter().enumerate() {
-            let mut opts = g.aws_options();
+            let mut opts = base_options(g, args);
             opts.profile = Some(p.clone());
             let p = p.clone();
             who.spawn_local(async move {
@@ -396,7 +433,7 @@ async fn targets(
         }
         return Ok(out);
     }
-    let base = &AwsContext::load(&g.aws_options()).await?;
+    let base = &AwsContext::load(&base_options(g, args)).await?;
     let me = sts::caller_identity(base).await?;
     let Some(role) = &args.org_role else {
         out.push(Target {

@@ -22,7 +22,7 @@ pub enum AwsAuthCommand {
     #[command(
         after_help = "Examples:\n  eks-breakglass aws-auth lint aws-auth.yaml\n  \
 kubectl -n kube-system get configmap aws-auth -o yaml | eks-breakglass aws-auth lint -\n  \
-eks-breakglass aws-auth lint --format sarif --deny-warnings manifests/aws-auth.yaml > aws-auth.sarif\n\n\
+eks-breakglass aws-auth lint -o sarif --deny-warnings manifests/aws-auth.yaml > aws-auth.sarif\n\n\
 Exit codes: 0 clean, 2 bad input (not YAML, not a ConfigMap, another ConfigMap, binary, empty),\n\
 3 errors found (or warnings, with --deny-warnings). `eks-breakglass aws-auth rules` lists the codes."
     )]
@@ -102,8 +102,8 @@ pub struct LintArgs {
     /// Fail (exit 3) on warnings too
     #[arg(long)]
     pub deny_warnings: bool,
-    /// Report format
-    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    /// Report format: the old spelling of `--output sarif` (kept for scripts)
+    #[arg(long, value_enum, default_value_t = LintFormat::Human, hide = true)]
     pub format: LintFormat,
     #[command(flatten)]
     pub facts: FactsArgs,
@@ -191,21 +191,54 @@ pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
     }
 }
 
+/// The most an input file may hold. Kubernetes limits a ConfigMap's data to 1 MiB; a manifest
+/// adds metadata (annotations are limited to 256 KiB), so anything over 2 MiB cannot be an
+/// aws-auth the API server would have stored — and is refused without being read.
+pub(crate) const INPUT_LIMIT: u64 = 2 * 1024 * 1024;
+
+fn too_large(what: &str, size: Option<u64>) -> AppError {
+    let size = size.map_or_else(|| "more than 2 MiB".to_string(), |n| format!("{n} bytes"));
+    AppError::usage(
+        format!(
+            "{what} is {size}: larger than any aws-auth ConfigMap (Kubernetes limits a ConfigMap's data to 1 MiB)"
+        ),
+        Some("give the aws-auth ConfigMap itself (`kubectl -n kube-system get configmap aws-auth -o yaml`), not a bundle or a log".into()),
+    )
+}
+
 pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
+    let read_err = |e: std::io::Error| {
+        AppError::usage(
+            format!("cannot read {path}: {e}"),
+            Some("give the path of an aws-auth ConfigMap manifest, or - for stdin".into()),
+        )
+    };
+    let mut buf = Vec::new();
     if path == "-" {
-        let mut buf = Vec::new();
+        // Read one byte past the limit at most: a 50 MB pipe is refused, not buffered.
         std::io::stdin()
+            .take(INPUT_LIMIT + 1)
             .read_to_end(&mut buf)
             .map_err(|e| AppError::usage(format!("cannot read stdin: {e}"), None))?;
-        Ok(buf)
+        if buf.len() as u64 > INPUT_LIMIT {
+            return Err(too_large("stdin", None));
+        }
     } else {
-        std::fs::read(path).map_err(|e| {
-            AppError::usage(
-                format!("cannot read {path}: {e}"),
-                Some("give the path of an aws-auth ConfigMap manifest, or - for stdin".into()),
-            )
-        })
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        if let Ok(meta) = file.metadata()
+            && meta.is_file()
+            && meta.len() > INPUT_LIMIT
+        {
+            return Err(too_large(path, Some(meta.len())));
+        }
+        file.take(INPUT_LIMIT + 1)
+            .read_to_end(&mut buf)
+            .map_err(read_err)?;
+        if buf.len() as u64 > INPUT_LIMIT {
+            return Err(too_large(path, None));
+        }
     }
+    Ok(buf)
 }
 
 pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
@@ -226,7 +259,29 @@ pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
 fn read_doc(path: &str) -> Result<AwsAuthDocument, AppError> {
     let bytes = read_input(path)?;
     let origin = if path == "-" { "<stdin>" } else { path };
-    awsauth::read_document(origin, &bytes).map_err(input_error)
+    let doc = awsauth::read_document(origin, &bytes).map_err(input_error)?;
+    // The API server refuses a ConfigMap whose data (keys and values) exceeds 1 MiB
+    // (ValidateConfigMap): such a file was never the aws-auth EKS read.
+    let data: usize = doc
+        .data
+        .iter()
+        .map(|e| {
+            e.key.len()
+                + match &e.value {
+                    awsauth::source::DataValue::Text(t) => t.len(),
+                    _ => 0,
+                }
+        })
+        .sum();
+    if data > 1024 * 1024 {
+        return Err(AppError::usage(
+            format!(
+                "{origin}: its data is {data} bytes, over the 1 MiB a ConfigMap can hold: the API server would refuse it"
+            ),
+            Some("split it, or check that this is the aws-auth the cluster holds".into()),
+        ));
+    }
+    Ok(doc)
 }
 
 /// The live aws-auth: DescribeCluster for the endpoint and CA, a token made locally, a GET.
@@ -291,8 +346,15 @@ fn json_string<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
 
 /// One diagnostic in rustc's layout.
 pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
+    format_finding_shifted(doc, f, 0)
+}
+
+/// [`format_finding`] for a file that shows the document `offset` lines further down (the
+/// reopened file of `aws-auth edit`, under its comment block): the numbers are that file's.
+pub fn format_finding_shifted(doc: &AwsAuthDocument, f: &Finding, offset: usize) -> String {
     let mut s = format!("{}[{}]: {}\n", f.severity, f.code, f.message);
-    let width = f.line.to_string().len();
+    let shown_line = f.line + offset;
+    let width = shown_line.to_string().len();
     let pad = " ".repeat(width);
     // A live ConfigMap has no file: point into the data value instead.
     let live = doc.format == awsauth::SourceFormat::Live;
@@ -303,13 +365,12 @@ pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
         ),
         _ => (doc.origin.clone(), doc.line_text(f.line)),
     };
-    s.push_str(&format!("{pad}--> {origin}:{}:{}\n", f.line, f.column));
+    s.push_str(&format!("{pad}--> {origin}:{shown_line}:{}\n", f.column));
     if let Some(text) = line_text {
         let shown: String = text.replace('\t', "→");
         let caret_pad = " ".repeat(f.column.saturating_sub(1));
         s.push_str(&format!(
-            "{pad} |\n{} | {shown}\n{pad} | {caret_pad}^\n",
-            f.line
+            "{pad} |\n{shown_line} | {shown}\n{pad} | {caret_pad}^\n"
         ));
     }
     if let Some(fix) = &f.fix {
@@ -397,7 +458,7 @@ fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, 
     }
     let errors: usize = results.iter().map(|(_, r)| r.errors()).sum();
     let warnings: usize = results.iter().map(|(_, r)| r.warnings()).sum();
-    if a.format == LintFormat::Sarif {
+    if a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif {
         write_out(&json_string(&sarif(&results))?)?;
     } else if g.json() {
         let files: Vec<serde_json::Value> = results

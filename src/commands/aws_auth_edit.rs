@@ -7,7 +7,7 @@
 //! invalid objects), and nothing is written. A valid edit goes through the same write path as
 //! `restore`: diff, plan, backup in the journal, compare-and-swap, verification, undo.
 
-use super::aws_auth::format_finding;
+use super::aws_auth::format_finding_shifted;
 use super::aws_auth_write::{self, ApiArgs, Session, WriteArgs};
 use crate::awsauth::{self, RenderOptions};
 use crate::cli::Globals;
@@ -194,26 +194,29 @@ pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
         let analysis = awsauth::analyze(&doc, &awsauth::ClusterFacts::default());
         if analysis.errors() > 0 && !a.force {
             had_errors = true;
-            let mut findings = String::new();
-            for f in analysis
+            let errors: Vec<&awsauth::Finding> = analysis
                 .findings
                 .iter()
                 .filter(|f| f.severity == awsauth::Severity::Error)
-            {
-                findings.push_str(&format_finding(&doc, f));
-            }
+                .collect();
+            let title = format!(
+                "{} lint error(s): EKS would drop what they point at. Nothing was saved. Line numbers are those of this file.",
+                analysis.errors()
+            );
+            // The findings go above the object, so they point that many lines further down:
+            // the numbers are those of the file the editor shows (the count of lines does not
+            // depend on the numbers, so one pass at offset 0 measures the block).
+            let render = |offset: usize| -> String {
+                errors
+                    .iter()
+                    .map(|f| format_finding_shifted(&doc, f, offset))
+                    .collect()
+            };
+            let block_lines = comment_block(&title, &render(0)).lines().count();
+            let findings = render(block_lines);
             eprint!("{findings}");
             eprintln!("{} lint error(s): reopening the file", analysis.errors());
-            buffer = format!(
-                "{}{body}",
-                comment_block(
-                    &format!(
-                        "{} lint error(s): EKS would drop what they point at. Nothing was saved. Line numbers count from the first line after these comments.",
-                        analysis.errors()
-                    ),
-                    &findings
-                )
-            );
+            buffer = format!("{}{body}", comment_block(&title, &findings));
             continue;
         }
         break Edited::Object(candidate);

@@ -25,7 +25,8 @@ use std::path::Path;
 <cluster>/latest                             the name of the latest snapshot directory\n\n\
 The metadata holds: taken_at, taken_by (caller ARN), region, cluster ARN, resourceVersion,\n\
 the lint summary, and the creator when the cluster's eks-breakglass/creator-* tags name it.\n\
-Files are written 0600 (a backup); a snapshot with lint errors is still taken, and says so.\n\n\
+Files are written 0600 (a backup); a snapshot with lint errors is still taken, and says so.\n\
+With --dry-run it reads aws-auth and lists the files it would write, and writes none.\n\n\
 Examples:\n  \
 eks-breakglass aws-auth snapshot --cluster prod --to ./aws-auth-snapshots\n  \
 eks-breakglass aws-auth snapshot --cluster prod --to s3://team-bucket/aws-auth\n  \
@@ -92,27 +93,55 @@ pub async fn run(g: &Globals, a: &SnapshotArgs) -> Result<u8, AppError> {
         .map(|m| m + "\n")
         .map_err(|e| AppError::failed(format!("cannot encode the metadata: {e}"), None))?;
     let files = snapshot::files(&meta.cluster, now, &yaml, &meta_json);
-    let written: Vec<String> = if a.to.starts_with("s3://") {
-        let (bucket, prefix) = s3_objects::parse_url(&a.to).ok_or_else(|| {
+    let s3 = match a.to.starts_with("s3://") {
+        true => Some(s3_objects::parse_url(&a.to).ok_or_else(|| {
             AppError::usage(format!("{} is not an s3://BUCKET/PREFIX URL", a.to), None)
-        })?;
-        let mut out = Vec::new();
-        for (rel, content) in &files {
-            let key = s3_objects::key(&prefix, rel);
-            s3_objects::put(&s.base, &bucket, &key, content).await?;
-            out.push(format!("s3://{bucket}/{key}"));
-        }
-        out
-    } else {
-        let root = Path::new(&a.to);
-        for (rel, content) in &files {
-            write_local(root, rel, content)?;
-        }
-        files
-            .iter()
-            .map(|(rel, _)| root.join(rel).display().to_string())
-            .collect()
+        })?),
+        false => None,
     };
+    let root = Path::new(&a.to);
+    let targets: Vec<String> = files
+        .iter()
+        .map(|(rel, _)| match &s3 {
+            Some((bucket, prefix)) => format!("s3://{bucket}/{}", s3_objects::key(prefix, rel)),
+            None => root.join(rel).display().to_string(),
+        })
+        .collect();
+    if g.dry_run {
+        if g.json() {
+            println!(
+                "{}",
+                serde_json::json!({"dry_run": true, "files": targets, "meta": meta})
+            );
+        } else {
+            println!(
+                "Would write the snapshot of {} (resourceVersion {}): {} error(s), {} warning(s):",
+                meta.cluster,
+                meta.resource_version.as_deref().unwrap_or("?"),
+                meta.lint.errors,
+                meta.lint.warnings
+            );
+            for f in &targets {
+                println!("  {f}");
+            }
+            println!("\n(dry run: nothing was written)");
+        }
+        return Ok(exit::OK);
+    }
+    match &s3 {
+        Some((bucket, prefix)) => {
+            for (rel, content) in &files {
+                let key = s3_objects::key(prefix, rel);
+                s3_objects::put(&s.base, bucket, &key, content).await?;
+            }
+        }
+        None => {
+            for (rel, content) in &files {
+                write_local(root, rel, content)?;
+            }
+        }
+    }
+    let written = targets;
     if g.json() {
         println!("{}", serde_json::json!({"files": written, "meta": meta}));
     } else {

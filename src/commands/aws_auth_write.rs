@@ -59,7 +59,8 @@ impl ApiArgs {
 /// What every write takes on top of the API access.
 #[derive(Args, Debug, Clone, Default)]
 pub struct WriteArgs {
-    /// After the write, assume this role and check the cluster maps it as predicted (repeatable)
+    /// After the write, assume this role and prove it gets in as the new aws-auth maps it;
+    /// refused: the verification fails (exit 1) (repeatable)
     #[arg(long = "verify-as", value_name = "ROLE_ARN")]
     pub verify_as: Vec<String>,
     /// The run directory for the journal and backups (default: a new one under the state directory)
@@ -93,6 +94,8 @@ eks-breakglass aws-auth restore --cluster prod --from ./aws-auth-snapshots --at 
 eks-breakglass aws-auth restore --cluster prod --from rebuild --admin-role arn:aws:iam::123456789012:role/ops --yes\n  \
 eks-breakglass aws-auth restore --cluster prod --from known-good.yaml --verify-as arn:aws:iam::123456789012:role/dev-admin\n  \
 eks-breakglass aws-auth restore --cluster prod --from s3://team-bucket/aws-auth --api-server https://127.0.0.1:8443 \\\n      --tls-server-name ABCD.gr7.us-east-1.eks.amazonaws.com\n\n\
+Each --verify-as role must get in after the write, as the new aws-auth maps it; a role that is\n\
+refused: the verification fails (exit 1), as in `recover`.\n\n\
 Exit codes: 0 restored and verified (or nothing to change), 1 write refused or verification failed,\n\
 2 bad source, 3 the candidate has lint errors (nothing written), 4 needs confirmation.")]
 pub struct RestoreArgs {
@@ -833,15 +836,21 @@ async fn verify_role(
                 }
             }
             (MatchOutcome::Mapped { .. }, Err(_)) => None,
+            // --verify-as names an identity that must get in (the same meaning as in
+            // `recover`): refused is a failed verification, even when the new aws-auth
+            // predicted it, because the operator asked for that identity to have access.
             (_, Err(AppError::Kube(KubeError::Unauthorized))) => Some((
-                true,
-                format!("{role}: refused (401), as the mapping predicts (not mapped)"),
-            )),
-            (_, Ok(got)) => Some((
                 false,
                 format!(
-                    "{role}: the mapping predicts no access, but the cluster let it in as {}",
-                    got.username
+                    "{role}: refused (401): the new aws-auth does not map it, and --verify-as asks that it gets in"
+                ),
+            )),
+            (_, Ok(got)) => Some((
+                true,
+                format!(
+                    "{role}: authenticated as {} [{}], though not through aws-auth (an access entry, or the creator)",
+                    got.username,
+                    got.groups.join(", ")
                 ),
             )),
             (_, Err(e)) => Some((false, format!("{role}: {e}"))),

@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use crate::exit;
-use clap::{Args, CommandFactory};
+use clap::Args;
 
 #[derive(Args, Debug)]
 #[command(
@@ -14,7 +14,7 @@ pub struct CompletionsArgs {
 }
 
 pub fn run(args: &CompletionsArgs) -> Result<u8, AppError> {
-    let mut cmd = crate::cli::Cli::command();
+    let mut cmd = crate::cli::command();
     clap_complete::generate(
         args.shell,
         &mut cmd,

@@ -411,6 +411,16 @@ fn yes_no(b: Option<bool>) -> &'static str {
 
 /// The triage for people.
 pub fn render(t: &Triage) -> String {
+    render_parts(t, true)
+}
+
+/// The triage as `recover` shows it: without the "Next: eks-breakglass recover" line, which
+/// would tell the operator to start what is already running.
+pub fn render_in_recover(t: &Triage) -> String {
+    render_parts(t, false)
+}
+
+fn render_parts(t: &Triage, next: bool) -> String {
     let c = &t.cluster;
     let mut s = format!(
         "Cluster {} ({}): {}, Kubernetes {}, platform {}\n",
@@ -514,7 +524,7 @@ pub fn render(t: &Triage) -> String {
         }
         s.push_str(&format!("     run:   {}\n", p.command));
     }
-    if let Ok(p) = diagnosis::choose(&t.paths, None) {
+    if next && let Ok(p) = diagnosis::choose(&t.paths, None) {
         s.push_str(&format!(
             "\nNext: eks-breakglass recover --cluster {}{}\n",
             c.name,

@@ -14,7 +14,8 @@ use std::path::PathBuf;
     after_help = "Examples:\n  eks-breakglass kubeconfig --cluster prod --region eu-west-1\n  \
 eks-breakglass kubeconfig --cluster prod --role-arn arn:aws:iam::123456789012:role/admin --alias prod-breakglass\n\n\
 Merges like `aws eks update-kubeconfig`: other clusters, users and contexts are kept; the file\n\
-is written atomically with mode 0600; the new context becomes current."
+is written atomically with mode 0600; the new context becomes current. With --dry-run it says\n\
+what it would add and writes nothing."
 )]
 pub struct KubeconfigArgs {
     /// Cluster name
@@ -65,11 +66,13 @@ pub async fn run(g: &Globals, args: &KubeconfigArgs) -> Result<u8, AppError> {
         exec_args.push("--role-arn".into());
         exec_args.push(role.clone());
     }
-    let exec_env = ctx
-        .profile
-        .iter()
-        .map(|p| ("AWS_PROFILE".to_string(), p.clone()))
-        .collect();
+    // The profile goes on the command line, not in AWS_PROFILE: an explicit --profile wins
+    // over keys exported in the shell kubectl runs from, AWS_PROFILE does not.
+    if let Some(p) = &ctx.profile {
+        exec_args.push("--profile".into());
+        exec_args.push(p.clone());
+    }
+    let exec_env = Vec::new();
     let cluster_name = if facts.arn.is_empty() {
         facts.name.clone()
     } else {
@@ -89,6 +92,31 @@ pub async fn run(g: &Globals, args: &KubeconfigArgs) -> Result<u8, AppError> {
         exec_env,
     };
     let merged = kubeconfig::merge(&path, existing.as_deref(), &entry)?;
+    if g.dry_run {
+        // Everything above ran (the existing file parsed and merged); nothing is written and
+        // the current context stays as it is.
+        if g.json() {
+            println!(
+                "{}",
+                serde_json::json!({"dry_run": true, "kubeconfig": path, "context": entry.context_name, "cluster": entry.cluster_name, "server": entry.server, "exec": {"command": entry.exec_command, "args": entry.exec_args}})
+            );
+        } else {
+            println!(
+                "Would add context {} to {} and make it the current context:
+  cluster {} at {}
+  user runs: {} {}
+
+(dry run: nothing was written)",
+                entry.context_name,
+                path.display(),
+                entry.cluster_name,
+                entry.server,
+                entry.exec_command,
+                entry.exec_args.join(" ")
+            );
+        }
+        return Ok(exit::OK);
+    }
     kubeconfig::write_private_atomic(&path, merged.as_bytes()).map_err(|e| {
         kubeconfig::KubeconfigError::Write {
             path: path.clone(),

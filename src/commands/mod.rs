@@ -24,6 +24,12 @@ use crate::error::AppError;
 /// Runs the chosen subcommand; the result is the process exit code.
 pub async fn run(cli: Cli) -> Result<u8, AppError> {
     let g = &cli.globals;
+    let name = match &cli.command {
+        Command::Audit(_) => "audit",
+        Command::AwsAuth(aws_auth::AwsAuthCommand::Lint(_)) => "aws-auth lint",
+        _ => "this command",
+    };
+    g.check_output(name)?;
     let result = match &cli.command {
         Command::Token(a) => token::run(g, a).await,
         Command::Kubeconfig(a) => kubeconfig::run(g, a).await,

@@ -75,20 +75,46 @@ pub fn confirm(g: &Globals, changes: usize) -> Result<Decision, AppError> {
             "the plan above makes {changes} change(s) and no terminal is attached to confirm them"
         )));
     }
-    eprint!("\nApply these {changes} change(s)? Only 'yes' is accepted: ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| AppError::failed(format!("cannot read the answer: {e}"), None))?;
-    if answer.trim() == "yes" {
-        Ok(Decision::Apply)
-    } else {
-        Err(AppError::failed(
-            "not confirmed: nothing was changed",
-            Some("re-run and answer 'yes', or pass --yes".to_string()),
-        ))
+    eprint!("\nApply these {changes} change(s)? Only 'yes' is accepted ('no' stops): ");
+    loop {
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let read = std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map_err(|e| AppError::failed(format!("cannot read the answer: {e}"), None))?;
+        match answer_of(&answer, read == 0) {
+            Answer::Yes => return Ok(Decision::Apply),
+            Answer::No => {
+                return Err(AppError::failed(
+                    "not confirmed: nothing was changed",
+                    Some("re-run and answer 'yes', or pass --yes".to_string()),
+                ));
+            }
+            // A typo at 3 a.m. should not throw the plan away: ask again.
+            Answer::Again => {
+                eprint!("Please type 'yes' to apply these {changes} change(s), or 'no' to stop: ")
+            }
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Answer {
+    Yes,
+    No,
+    Again,
+}
+
+/// Only `yes` applies; `no`/`n` (or the end of input) stops; anything else asks again.
+fn answer_of(line: &str, end_of_input: bool) -> Answer {
+    if end_of_input {
+        return Answer::No;
+    }
+    match line.trim().to_ascii_lowercase().as_str() {
+        "yes" => Answer::Yes,
+        "no" | "n" => Answer::No,
+        _ => Answer::Again,
     }
 }
 
@@ -493,5 +519,22 @@ impl Run<'_> {
             status: status.to_string(),
         });
         Ok(lines)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_yes_applies_no_stops_and_anything_else_asks_again() {
+        assert_eq!(answer_of("yes\n", false), Answer::Yes);
+        assert_eq!(answer_of("  YES \n", false), Answer::Yes);
+        assert_eq!(answer_of("no\n", false), Answer::No);
+        assert_eq!(answer_of("n\n", false), Answer::No);
+        assert_eq!(answer_of("", true), Answer::No);
+        for typo in ["yse\n", "y\n", "\n", "ja\n"] {
+            assert_eq!(answer_of(typo, false), Answer::Again, "{typo:?}");
+        }
     }
 }

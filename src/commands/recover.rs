@@ -67,7 +67,9 @@ The way in is the first automatic path of `eks-breakglass diagnose` (--via picks
 The new aws-auth is a salvage of the live one (every entry that still parses) unless --from\n\
 names a file; node and Fargate roles the cluster has are added when missing. Temporary keys and\n\
 trust statements are removed at the end unless --keep. The report (incident-report.md/.json)\n\
-and the journal are in the run directory; `eks-breakglass cleanup --journal DIR` undoes the run.")]
+and the journal are in the run directory; `eks-breakglass cleanup --journal DIR` undoes the run.\n\
+Each --verify-as role must get in after the restore; a role that is\n\
+refused: the verification fails (exit 1), as in `aws-auth restore`.")]
 pub struct RecoverArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]
@@ -81,7 +83,8 @@ pub struct RecoverArgs {
     /// Allow switching a CONFIG_MAP cluster to API_AND_CONFIG_MAP (one-way) for an access entry
     #[arg(long)]
     pub allow_auth_mode_change: bool,
-    /// Also prove that this role can log in after the restore (assumed with your identity; repeatable)
+    /// Also prove that this role gets in after the restore (assumed with your identity); refused:
+    /// the verification fails (exit 1) (repeatable)
     #[arg(long = "verify-as", value_name = "ROLE_ARN")]
     pub verify_as: Vec<String>,
     /// Keep temporary access keys and trust statements (remove them later with `cleanup`)
@@ -213,7 +216,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             .unwrap_or_else(|| "not found".into())
     ));
     if !g.json() {
-        print!("{}", diagnose::render(&triage));
+        print!("{}", diagnose::render_in_recover(&triage));
     }
     let path = diagnosis::choose(&triage.paths, args.via.map(Via::as_str))
         .map_err(|why| {
