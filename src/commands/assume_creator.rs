@@ -213,6 +213,7 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             require_mfa: args.require_mfa,
             keep,
             cluster_arn: facts.arn.clone(),
+            run_id: crate::recovery::journal::new_run_id(chrono::Utc::now()),
         },
     )
     .map_err(|e| AppError::failed(e, None))?;

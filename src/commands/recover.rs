@@ -706,6 +706,7 @@ async fn getin_plan(
                     require_mfa: false,
                     keep: args.keep,
                     cluster_arn: cluster.arn.clone(),
+                    run_id: crate::recovery::journal::new_run_id(Utc::now()),
                 },
             )
             .map_err(|why| {
