@@ -9,6 +9,7 @@ pub mod aws;
 pub mod awsauth;
 pub mod cli;
 pub mod cluster;
+pub mod credfile;
 pub mod commands;
 pub mod error;
 pub mod exit;

@@ -589,12 +589,16 @@ pub fn pending_undos(records: &[Record]) -> Vec<Applied> {
         .collect();
     // A key whose id was never journaled, on a user this run created (its unique id known):
     // deleting that user deletes the key with it, and no one else's key can be on it.
-    let own_users: Vec<String> = pending
+    let own_users: Vec<String> = records
         .iter()
-        .filter_map(|a| match &a.undo {
-            Undo::DeleteUser {
-                user_name,
-                unique_id: Some(_),
+        .filter_map(|r| match &r.event {
+            Event::StepDone {
+                undo:
+                    Undo::DeleteUser {
+                        user_name,
+                        unique_id: Some(_),
+                    },
+                ..
             } => Some(user_name.clone()),
             _ => None,
         })
@@ -606,6 +610,34 @@ pub fn pending_undos(records: &[Record]) -> Vec<Applied> {
                 if own_users.contains(user_name))
         })
         .collect()
+}
+
+/// Access keys of `user` that runs under `base` created and that are still in place as far as
+/// their journals know (kept with `--keep`, or left by a run that died): key id and run directory.
+pub fn run_keys(base: &Path, user: &str) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(base) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let Ok(records) = read_records(&dir) else {
+            continue;
+        };
+        for a in pending_undos(&records) {
+            if let Undo::DeleteAccessKey {
+                user_name,
+                access_key_id: Some(id),
+                ..
+            } = &a.undo
+                && user_name == user
+            {
+                out.push((id.clone(), dir.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// The plan and command of a run, from its first record.
@@ -633,6 +665,26 @@ pub fn irreversible_done(records: &[Record]) -> Vec<(u32, String)> {
             _ => None,
         })
         .collect()
+}
+
+/// The run's irreversible steps that were started and never finished (the process was killed
+/// in the middle of, say, an authentication-mode switch): they may have happened, cannot be
+/// undone, and must be said.
+pub fn irreversible_interrupted(records: &[Record]) -> Vec<(u32, String)> {
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for r in records {
+        match &r.event {
+            Event::StepStarted {
+                step, what, undo, ..
+            } if !undo.is_reversible() => out.push((*step, what.clone())),
+            Event::StepDone { step, .. } => out.retain(|(s, _)| s != step),
+            Event::StepFailed { step, error } if !error.maybe_changed => {
+                out.retain(|(s, _)| s != step)
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
