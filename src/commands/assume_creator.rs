@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 eks-breakglass assume-creator --cluster prod --mfa-serial arn:aws:iam::123456789012:mfa/me --token-code 123456\n  \
 eks-breakglass assume-creator --cluster prod --keep --credentials-file ~/.aws/eks-creator --yes\n\n\
 Ways in, chosen from the creator report: AssumeRole (no change); one trust statement for you\n\
-(restored byte for byte by `cleanup`); a temporary access key for a user (deleted when the run\n\
+(exactly that statement removed by `cleanup`); a temporary access key for a user (deleted when the run\n\
 ends unless --keep); recreating a deleted user or role (EKS will most likely refuse it: it has a\n\
 new unique id). Root and IAM Identity Center creators get instructions only."
 )]

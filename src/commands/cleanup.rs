@@ -277,7 +277,7 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
 fn left_lines(irreversible: &[(u32, String)], kept: &[Applied], dir: &Path) -> String {
     let mut out = String::new();
     for (step, what) in irreversible {
-        out.push_str(&format!("  ! step {step} stays: {what}\n"));
+        out.push_str(&format!("  ! step {step}: left as is: {what}\n"));
     }
     for a in kept {
         out.push_str(&format!(
