@@ -110,6 +110,22 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
         held = Some(Journal::open(&dir)?.0);
     }
     let records = journal::read_records(&dir)?;
+    if journal::run_header(&records).is_none()
+        && !records
+            .iter()
+            .any(|r| matches!(r.event, Event::StepStarted { .. }))
+    {
+        // Killed between creating the journal and its first record: nothing was changed.
+        if g.json() {
+            println!("{}", serde_json::json!({"journal": dir, "undone": []}));
+        } else {
+            println!(
+                "Nothing to undo in {}: the run stopped before it recorded anything (no change was made).",
+                dir.display()
+            );
+        }
+        return Ok(exit::OK);
+    }
     let (command, cluster, region) = journal::run_header(&records)
         .map(|(c, cl, r, _)| (c.to_string(), cl.to_string(), r.to_string()))
         .ok_or_else(|| {
