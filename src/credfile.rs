@@ -106,7 +106,10 @@ mod tests {
             added,
             "[default]\nx = 1\n\n[eks]\naws_access_key_id = K\naws_secret_access_key = s\n"
         );
-        assert_eq!(merge_profile("", "eks", &keys("K")), "[eks]\naws_access_key_id = K\naws_secret_access_key = s\n");
+        assert_eq!(
+            merge_profile("", "eks", &keys("K")),
+            "[eks]\naws_access_key_id = K\naws_secret_access_key = s\n"
+        );
     }
 
     #[test]
@@ -116,10 +119,19 @@ mod tests {
         let p = t.path().join("credentials");
         std::fs::write(&p, "[default]\naws_access_key_id = D\n").unwrap();
         let b = write_profile(&p, "eks", &keys("K")).unwrap().unwrap();
-        assert_eq!(std::fs::read_to_string(&b).unwrap(), "[default]\naws_access_key_id = D\n");
+        assert_eq!(
+            std::fs::read_to_string(&b).unwrap(),
+            "[default]\naws_access_key_id = D\n"
+        );
         let now = std::fs::read_to_string(&p).unwrap();
         assert!(now.starts_with("[default]\naws_access_key_id = D\n") && now.contains("[eks]"));
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
-        assert_eq!(std::fs::metadata(&b).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        assert_eq!(
+            std::fs::metadata(&b).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
 }

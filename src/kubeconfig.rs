@@ -359,7 +359,12 @@ preferences: {}
         let link = t.path().join("config");
         std::os::unix::fs::symlink("dotfiles/config", &link).unwrap();
         write_private_atomic(&link, b"new").unwrap();
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
     }
 

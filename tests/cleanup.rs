@@ -324,11 +324,21 @@ fn sigkill_in_the_middle_of_grant_then_cleanup_restores_eks() {
         .output()
         .unwrap();
     assert!(c.status.success(), "{}", text(&c.stderr));
-    assert!(text(&c.stdout).contains("--rollback"), "{}", text(&c.stdout));
+    assert!(
+        text(&c.stdout).contains("--rollback"),
+        "{}",
+        text(&c.stdout)
+    );
     assert_eq!(w.eks_snapshot("api-cluster"), granted);
     let c = w
         .product()
-        .args(["cleanup", "--rollback", "--journal", jd.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--rollback",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ])
         .output()
         .unwrap();
     let out = text(&c.stdout);

@@ -64,13 +64,15 @@ fn cleanup_temporary(d: &Drill, dir: &Path, keys_before: &[String], user: &str) 
     if out.status.success() {
         return;
     }
-    assert!(all.contains("cannot tell which key"), "cleanup failed: {all}");
-    let new: Vec<String> = d
-        .w
-        .access_keys(user)
-        .into_iter()
-        .filter(|k| !keys_before.contains(k))
-        .collect();
+    assert!(
+        all.contains("cannot tell which key"),
+        "cleanup failed: {all}"
+    );
+    let new: Vec<String> =
+        d.w.access_keys(user)
+            .into_iter()
+            .filter(|k| !keys_before.contains(k))
+            .collect();
     assert_eq!(new.len(), 1, "{all}");
     let out = cleanup(d, dir, &["--delete-key", &new[0]]);
     assert!(
@@ -105,7 +107,9 @@ fn sweep(scenario: &str, fractions: &[f64]) {
         let dir_s = dir.to_string_lossy().into_owned();
         let child = d.w.spawn(&recover_args(&d, &dir_s, scenario), &[]);
         assert!(
-            wait_until(Duration::from_secs(60), || dir.join("journal.jsonl").exists()),
+            wait_until(Duration::from_secs(60), || dir
+                .join("journal.jsonl")
+                .exists()),
             "{scenario}: the run never started applying"
         );
         let started = Instant::now();
@@ -120,7 +124,11 @@ fn sweep(scenario: &str, fractions: &[f64]) {
         };
         let (code, stdout, stderr) = finish(child);
         if killed_at.is_none() {
-            assert_eq!(code, Some(0), "{scenario}: the measuring run: {stdout}{stderr}");
+            assert_eq!(
+                code,
+                Some(0),
+                "{scenario}: the measuring run: {stdout}{stderr}"
+            );
             window = started.elapsed();
         }
         let what = format!("{scenario}, run {i}, killed at {killed_at:?} of {window:?}");
@@ -130,7 +138,9 @@ fn sweep(scenario: &str, fractions: &[f64]) {
         assert_eq!(d.w.iam_snapshot(), iam0, "{what}: IAM");
         let auth = d.aws_auth_data();
         assert!(
-            auth == auth0 || Some(&auth["data"]) == written(&dir).as_ref() || Some(&auth) == written(&dir).as_ref(),
+            auth == auth0
+                || Some(&auth["data"]) == written(&dir).as_ref()
+                || Some(&auth) == written(&dir).as_ref(),
             "{what}: aws-auth is neither the original nor the fix: {auth}"
         );
         let now = entries(&d);
@@ -165,7 +175,11 @@ fn kill_at_five_moments_then_cleanup_restores_the_original() {
 #[ignore = "the full sweep (21 moments, a few minutes): scripts/test.sh runs it"]
 fn kill_sweep_at_twenty_one_moments_then_cleanup_restores_the_original() {
     let fractions = [0.02, 0.12, 0.25, 0.4, 0.55, 0.75, 0.95];
-    for s in ["incident", "creator-deleted-api", "creator-deleted-configmap"] {
+    for s in [
+        "incident",
+        "creator-deleted-api",
+        "creator-deleted-configmap",
+    ] {
         sweep(s, &fractions);
     }
 }
@@ -224,7 +238,10 @@ fn cleanup_after_recover_through_an_access_entry_keeps_the_entry() {
         .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let after = entries(&d);
-    assert!(after.iter().any(|e| e.contains(&arn("user/oncall"))), "{after:?}");
+    assert!(
+        after.iter().any(|e| e.contains(&arn("user/oncall"))),
+        "{after:?}"
+    );
     let fixed = d.aws_auth_data();
     let c = cleanup(&d, &dir, &[]);
     assert!(c.status.success(), "{}", text(&c.stderr));

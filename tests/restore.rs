@@ -280,7 +280,14 @@ fn a_restore_killed_after_the_write_is_undone_by_cleanup_with_the_broken_version
     trap.release();
     let out = w
         .product()
-        .args(["cleanup", "--rollback", "--force", "--journal", jd.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--rollback",
+            "--force",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ])
         .output()
         .unwrap();
     let (stdout, _) = ok(&out);
@@ -326,7 +333,14 @@ fn cleanup_leaves_a_version_someone_changed_since_and_says_how_to_restore() {
     aw::set_live(&w, "prod", &colleague);
     let out = w
         .product()
-        .args(["cleanup", "--rollback", "--force", "--journal", jd.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--rollback",
+            "--force",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -656,7 +670,13 @@ fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_delete
     );
     let out = w
         .product()
-        .args(["cleanup", "--rollback", "--journal", jd.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--rollback",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ])
         .output()
         .unwrap();
     ok(&out);

@@ -131,12 +131,7 @@ fn two_operators_and_a_colleague_share_a_trust_policy_and_cleanups_in_either_ord
         let order = if a_first { [&ja, &jb] } else { [&jb, &ja] };
         for jd in order {
             let c = cleanup(&w, jd, &[]);
-            assert!(
-                c.status.success(),
-                "{}{}",
-                text(&c.stdout),
-                text(&c.stderr)
-            );
+            assert!(c.status.success(), "{}{}", text(&c.stdout), text(&c.stderr));
         }
         let mut expected = baseline.clone();
         let mut st = statements(&baseline);
@@ -401,7 +396,13 @@ fn keep_without_a_credentials_file_is_refused_and_the_file_keeps_other_profiles(
     let creator = arn("user/admins/platform-admin");
     let out = w
         .product()
-        .args(["assume-creator", "--cluster", "by-user", "--creator", &creator])
+        .args([
+            "assume-creator",
+            "--cluster",
+            "by-user",
+            "--creator",
+            &creator,
+        ])
         .args(["--yes", "--keep", "--no-kubeconfig"])
         .output()
         .unwrap();
@@ -411,10 +412,20 @@ fn keep_without_a_credentials_file_is_refused_and_the_file_keeps_other_profiles(
 
     // With a file: only the profile's section is written, [default] stays, a backup is made.
     let creds = w.path("credentials");
-    std::fs::write(&creds, "[default]\naws_access_key_id = AKIADEFAULT\nregion = x\n").unwrap();
+    std::fs::write(
+        &creds,
+        "[default]\naws_access_key_id = AKIADEFAULT\nregion = x\n",
+    )
+    .unwrap();
     let out = w
         .product()
-        .args(["assume-creator", "--cluster", "by-user", "--creator", &creator])
+        .args([
+            "assume-creator",
+            "--cluster",
+            "by-user",
+            "--creator",
+            &creator,
+        ])
         .args(["--yes", "--keep", "--no-kubeconfig", "--wait", "10"])
         .arg("--credentials-file")
         .arg(&creds)
@@ -449,7 +460,13 @@ fn keep_without_a_credentials_file_is_refused_and_the_file_keeps_other_profiles(
     let kept: Vec<String> = w.access_keys("platform-admin");
     let out = w
         .product()
-        .args(["assume-creator", "--cluster", "by-user", "--creator", &creator])
+        .args([
+            "assume-creator",
+            "--cluster",
+            "by-user",
+            "--creator",
+            &creator,
+        ])
         .args(["--yes", "--no-kubeconfig"])
         .output()
         .unwrap();
@@ -459,7 +476,10 @@ fn keep_without_a_credentials_file_is_refused_and_the_file_keeps_other_profiles(
         stdout.contains("was created by an earlier eks-breakglass run and kept"),
         "{stdout}"
     );
-    assert!(stdout.contains("eks-breakglass cleanup --journal"), "{stdout}");
+    assert!(
+        stdout.contains("eks-breakglass cleanup --journal"),
+        "{stdout}"
+    );
     assert!(kept.iter().any(|k| stdout.contains(k)));
 }
 
@@ -485,12 +505,7 @@ fn an_existing_journal_directory_keeps_its_mode_and_a_torn_journal_still_cleans_
         .unwrap();
     for _ in 0..2 {
         let c = cleanup(&w, &jd, &[]);
-        assert!(
-            c.status.success(),
-            "{}{}",
-            text(&c.stdout),
-            text(&c.stderr)
-        );
+        assert!(c.status.success(), "{}{}", text(&c.stdout), text(&c.stderr));
     }
     assert_eq!(w.raw_trust(ROLE), before);
     // Every line of the journal is whole again.

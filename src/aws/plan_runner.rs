@@ -293,8 +293,8 @@ impl<'a> AwsRunner<'a> {
     }
 
     fn read_configmap_file(&self, file: &str) -> Result<ConfigMap, StepError> {
-        let bytes = journal::read_saved(&self.journal_dir, file)
-            .map_err(|e| plain_error(e.to_string()))?;
+        let bytes =
+            journal::read_saved(&self.journal_dir, file).map_err(|e| plain_error(e.to_string()))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| plain_error(format!("{file} is not a ConfigMap: {e}")))
     }
@@ -337,7 +337,14 @@ impl<'a> AwsRunner<'a> {
         if let Some(w) = &written
             && !current.as_ref().is_some_and(|c| same_configmap(c, w))
         {
-            return Err(self.changed_since(cluster, namespace, name, previous_file, current.as_ref(), w));
+            return Err(self.changed_since(
+                cluster,
+                namespace,
+                name,
+                previous_file,
+                current.as_ref(),
+                w,
+            ));
         }
         let conflict = |e: KubeError| match e {
             KubeError::Conflict(_) => StepError {
@@ -345,7 +352,9 @@ impl<'a> AwsRunner<'a> {
                     "{namespace}/{name} changed while the undo was writing it; nothing was overwritten"
                 ),
                 denied_action: None,
-                hint: Some("run cleanup again: it re-reads and decides on what is there now".into()),
+                hint: Some(
+                    "run cleanup again: it re-reads and decides on what is there now".into(),
+                ),
                 maybe_changed: false,
             },
             e => kube_error(&e),

@@ -640,7 +640,10 @@ pub async fn write(
         for l in &outcome.lines {
             println!("  {l}");
         }
-        println!("Undo: eks-breakglass cleanup --rollback --journal {}", dir.display());
+        println!(
+            "Undo: eks-breakglass cleanup --rollback --journal {}",
+            dir.display()
+        );
     }
     if outcome.ok {
         Ok(exit::OK)

@@ -181,7 +181,10 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
         .iter()
         .filter_map(|j| match &j.verdict {
             Ok(v) if v.locks_everyone_out => Some(format!("step {}: {}", j.step, v.describe())),
-            Err(e) => Some(format!("step {}: cannot judge the saved aws-auth: {e}", j.step)),
+            Err(e) => Some(format!(
+                "step {}: cannot judge the saved aws-auth: {e}",
+                j.step
+            )),
             Ok(_) => None,
         })
         .collect();

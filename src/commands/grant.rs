@@ -191,7 +191,10 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
             ),
         }
         if let Some(d) = &dir {
-            println!("Undo: eks-breakglass cleanup --rollback --journal {}", d.display());
+            println!(
+                "Undo: eks-breakglass cleanup --rollback --journal {}",
+                d.display()
+            );
         }
     }
     match verification {

@@ -22,8 +22,8 @@
 use super::plan::{Applied, AwsCall, Plan, StepError, Undo, Undone};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use sha2::Digest as _;
+use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
@@ -294,9 +294,13 @@ pub fn check_not_busy(dir: &Path) -> Result<(), JournalError> {
 /// Why a saved file cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SavedFileError {
-    #[error("{file} in {dir} was not saved by this run (the journal has no record of it); refusing to use it")]
+    #[error(
+        "{file} in {dir} was not saved by this run (the journal has no record of it); refusing to use it"
+    )]
     NotRecorded { dir: PathBuf, file: String },
-    #[error("{file} in {dir} changed after this run saved it (SHA-256 {found}, journaled {expected}); refusing to use it")]
+    #[error(
+        "{file} in {dir} changed after this run saved it (SHA-256 {found}, journaled {expected}); refusing to use it"
+    )]
     Mismatch {
         dir: PathBuf,
         file: String,
@@ -739,8 +743,14 @@ mod tests {
             Err(JournalError::NotFresh { .. })
         ));
         // One writer at a time: the run holds its journal.
-        assert!(matches!(Journal::open(&dir), Err(JournalError::Busy { .. })));
-        assert!(matches!(check_not_busy(&dir), Err(JournalError::Busy { .. })));
+        assert!(matches!(
+            Journal::open(&dir),
+            Err(JournalError::Busy { .. })
+        ));
+        assert!(matches!(
+            check_not_busy(&dir),
+            Err(JournalError::Busy { .. })
+        ));
         drop(j);
         check_not_busy(&dir).unwrap();
         let (mut j2, recs) = Journal::open(&dir).unwrap();
@@ -750,7 +760,10 @@ mod tests {
         })
         .unwrap();
         let recs = read_records(&dir).unwrap();
-        assert_eq!(recs.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2, 3]);
+        assert_eq!(
+            recs.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
         assert!(j2.save_file("../x", b"").is_err());
     }
 

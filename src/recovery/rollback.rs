@@ -40,7 +40,11 @@ impl RollbackVerdict {
     }
 }
 
-const NODE_GROUPS: &[&str] = &["system:bootstrappers", "system:nodes", "system:node-proxier"];
+const NODE_GROUPS: &[&str] = &[
+    "system:bootstrappers",
+    "system:nodes",
+    "system:node-proxier",
+];
 
 /// Judges the aws-auth object a rollback would write back.
 pub fn judge(obj: &AwsAuthObject) -> RollbackVerdict {
@@ -81,13 +85,19 @@ mod tests {
 
     #[test]
     fn a_broken_or_node_only_version_locks_everyone_out() {
-        let broken = obj("- rolearn: arn:aws:iam::111122223333:role/admin\n  username: a\n groups: [system:masters]\n");
+        let broken = obj(
+            "- rolearn: arn:aws:iam::111122223333:role/admin\n  username: a\n groups: [system:masters]\n",
+        );
         let v = judge(&broken);
         assert!(v.errors > 0 && v.locks_everyone_out, "{v:?}");
         assert!(v.describe().contains("locks everyone out"));
-        let nodes = obj("- rolearn: arn:aws:iam::111122223333:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n");
+        let nodes = obj(
+            "- rolearn: arn:aws:iam::111122223333:role/node\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n",
+        );
         assert!(judge(&nodes).locks_everyone_out);
-        let good = obj("- rolearn: arn:aws:iam::111122223333:role/admin\n  username: a\n  groups: [system:masters]\n");
+        let good = obj(
+            "- rolearn: arn:aws:iam::111122223333:role/admin\n  username: a\n  groups: [system:masters]\n",
+        );
         let v = judge(&good);
         assert_eq!((v.errors, v.people, v.locks_everyone_out), (0, 1, false));
     }

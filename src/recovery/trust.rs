@@ -471,10 +471,7 @@ pub const RUN_SID_PREFIX: &str = "EksBreakglassTemporaryAccess";
 
 /// The `Sid` of the trust statement of run `run_id` (IAM allows letters and digits only).
 pub fn run_sid(run_id: &str) -> String {
-    let clean: String = run_id
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .collect();
+    let clean: String = run_id.chars().filter(char::is_ascii_alphanumeric).collect();
     format!("{RUN_SID_PREFIX}{clean}")
 }
 
@@ -575,7 +572,11 @@ pub fn remove_statement(
     if same_sid.len() > 1 || same_sid[0] != statement {
         let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
         return Ok(Removal::Changed {
-            found: same_sid.iter().map(|v| pretty(v)).collect::<Vec<_>>().join("\n"),
+            found: same_sid
+                .iter()
+                .map(|v| pretty(v))
+                .collect::<Vec<_>>()
+                .join("\n"),
             written: pretty(statement),
         });
     }
@@ -616,7 +617,10 @@ mod tests {
         // A colleague adds a statement meanwhile.
         let mut v: Value = serde_json::from_str(&with_ab).unwrap();
         let colleague = json!({"Sid": "Colleague", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:user/c"}, "Action": "sts:AssumeRole"});
-        v["Statement"].as_array_mut().unwrap().push(colleague.clone());
+        v["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(colleague.clone());
         let live = v.to_string();
         let Removal::Removed {
             document,
@@ -630,7 +634,10 @@ mod tests {
         let st = after["Statement"].as_array().unwrap();
         assert_eq!(st.len(), 3);
         assert!(st.contains(&b) && st.contains(&colleague) && !st.contains(&a));
-        assert_eq!(remove_statement(&document, &a, original).unwrap(), Removal::Absent);
+        assert_eq!(
+            remove_statement(&document, &a, original).unwrap(),
+            Removal::Absent
+        );
         // Without the colleague, removing both gives the original bytes back.
         let Removal::Removed { document, .. } = remove_statement(&with_ab, &b, original).unwrap()
         else {
