@@ -11,6 +11,8 @@
 mod common;
 #[path = "recover_support/mod.rs"]
 mod drill;
+#[path = "getin_support/mod.rs"]
+mod support;
 
 use common::wait_until;
 use common::world::{arn, finish, signal, text};
@@ -261,4 +263,35 @@ fn cleanup_after_recover_through_an_access_entry_keeps_the_entry() {
     let c = cleanup(&d, &dir, &["--rollback", "--force"]);
     assert!(c.status.success(), "{}", text(&c.stderr));
     assert!(!entries(&d).iter().any(|e| e.contains(&arn("user/oncall"))));
+}
+
+#[test]
+fn ctrl_c_during_the_final_verification_exits_130_and_removes_the_temporary_key() {
+    let d = Drill::start("incident");
+    let iam0 = d.w.iam_snapshot();
+    // The --verify-as AssumeRole is the run's first STS AssumeRole: hold it, and interrupt.
+    let trap = support::Trap::start(
+        &d.w.env_value("AWS_ENDPOINT_URL_STS"),
+        support::Rule::Hold("AssumeRole".into()),
+    );
+    let dir = d.run_dir("run");
+    let dir_s = dir.to_string_lossy().into_owned();
+    let mut args = recover_args(&d, &dir_s, "incident");
+    let role = arn("role/dev-admin");
+    args.extend(["--verify-as", role.as_str()]);
+    let child = d.w.spawn(&args, &[("AWS_ENDPOINT_URL_STS", &trap.url)]);
+    assert!(
+        trap.wait_hit(Duration::from_secs(90)),
+        "the run never reached the verification"
+    );
+    let fixed = d.aws_auth_data();
+    signal(&child, "INT");
+    std::thread::sleep(Duration::from_millis(300));
+    trap.release();
+    let (code, stdout, stderr) = finish(child);
+    assert_eq!(code, Some(130), "{stdout}{stderr}");
+    assert!(stderr.contains("temporary credentials removed"), "{stderr}");
+    assert_eq!(d.w.iam_snapshot(), iam0, "the temporary key is gone");
+    assert_eq!(d.aws_auth_data(), fixed, "the fix stays");
+    assert_eq!(drill::report(&dir)["status"], "interrupted");
 }
