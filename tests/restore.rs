@@ -609,7 +609,7 @@ fn role_arn_is_the_identity_used_and_a_version_that_locks_it_out_fails_verificat
     );
     assert!(stderr.contains("verification failed"), "{stderr}");
     assert!(
-        stderr.contains(&format!("cleanup --journal {}", jd.display())),
+        stderr.contains(&format!("cleanup --rollback --journal {}", jd.display())),
         "{stderr}"
     );
     // oncall (mapped now) undoes it with its own identity.
