@@ -132,4 +132,6 @@ echo "\$ eks-breakglass aws-auth show --cluster $cluster"
 
 echo
 printf '==> recover took %.2f s; report: %s\n' "$(echo "$end - $start" | bc)" "$run_dir/incident-report.md"
-echo "    journal and backups: $run_dir   (undo: $bin cleanup --journal $run_dir)"
+echo "    journal and backups: $run_dir"
+echo "    remove what was temporary: $bin cleanup --journal $run_dir"
+echo "    roll the run back:         $bin cleanup --journal $run_dir --rollback"

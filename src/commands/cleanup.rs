@@ -28,8 +28,8 @@ use std::path::{Path, PathBuf};
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  eks-breakglass cleanup                       # the latest run\n  \
-eks-breakglass cleanup --journal ~/.local/state/eks-breakglass/runs/20260101T000000.000Z-recover-prod --yes\n  \
-eks-breakglass cleanup --journal DIR --rollback --dry-run   # what a full rollback would do\n\n\
+eks-breakglass cleanup --journal DIR --yes\n  \
+eks-breakglass cleanup --journal DIR --rollback --dry-run\n\n\
 cleanup removes what the run made only to get in (temporary access keys, its trust statements,\n\
 recreated users and roles) and keeps what it fixed (the restored aws-auth, access entries).\n\
 cleanup --rollback also reverses the run's result: it puts the earlier aws-auth back (refused\n\
