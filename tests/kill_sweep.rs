@@ -152,13 +152,16 @@ fn sweep(scenario: &str, fractions: &[f64]) {
                 && extra.iter().all(|e| e.contains(&arn("user/oncall"))),
             "{what}: access entries {now:?} vs {entries0:?}"
         );
-        // The rollback brings the rest back too.
+        // The rollback brings the rest back too. One case it cannot do: killed during the
+        // aws-auth write before it landed, the operator is still locked out, so the undo
+        // cannot even read aws-auth (401) — and it must not pretend; then the cluster holds
+        // the original, which is checked from outside.
         let out = cleanup(&d, &dir, &["--rollback", "--force"]);
+        let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
         assert!(
-            out.status.success(),
-            "{what}: rollback: {}{}",
-            text(&out.stdout),
-            text(&out.stderr)
+            out.status.success()
+                || (all.contains("401 Unauthorized") && d.aws_auth_data() == auth0),
+            "{what}: rollback: {all}"
         );
         assert_eq!(d.aws_auth_data(), auth0, "{what}: aws-auth after rollback");
         assert_eq!(entries(&d), entries0, "{what}: entries after rollback");
