@@ -130,49 +130,24 @@ fn review_cleanup_refuses_a_journal_others_can_write_instead_of_deleting_the_key
     assert!(!c.status.success(), "{all}");
 }
 
-/// A second `cleanup` of a run whose statement was already removed must not remove a
-/// statement a colleague has put in the trust policy since (even one that looks like ours).
+/// `--credentials-file` implies keeping the key, but the path is only tried after
+/// CreateAccessKey: a path that cannot be written (its parent is a file) leaves a live key of
+/// the creator whose secret nobody has — exactly what refusing `--keep` without a file was
+/// meant to prevent. The path must be checked before the first mutation, or the key deleted.
 #[test]
-fn review_second_cleanup_does_not_remove_a_statement_a_colleague_put_back() {
+fn review_an_unwritable_credentials_file_does_not_leave_a_live_key_nobody_has() {
     let w = World::start("getin");
-    let jd = w.path("a");
-    let out = w
-        .product()
-        .args(["assume-creator", "--cluster", "by-locked-role", "--creator"])
-        .arg(arn("role/ci/locked-deployer"))
-        .args(["--yes", "--wait", "10", "--no-kubeconfig", "--journal-dir"])
-        .arg(&jd)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let ours = statements(&trust(&w))
-        .into_iter()
-        .find(|s| {
-            s["Sid"]
-                .as_str()
-                .is_some_and(|x| x.starts_with("EksBreakglassTemporaryAccess"))
-        })
-        .expect("run statement");
-    let c = cleanup(&w, &jd, &[]);
-    assert!(c.status.success(), "{}", text(&c.stderr));
-    assert!(!statements(&trust(&w)).contains(&ours));
-    // A colleague re-adds the statement on purpose (their own decision now).
-    let mut doc = trust(&w);
-    let mut st = statements(&doc);
-    st.push(ours.clone());
-    doc["Statement"] = Value::Array(st);
-    w.aws(&[
-        "iam",
-        "update-assume-role-policy",
-        "--role-name",
-        ROLE,
-        "--policy-document",
-        &doc.to_string(),
-    ]);
-    let c = cleanup(&w, &jd, &[]);
-    let all = format!("{}{}", text(&c.stdout), text(&c.stderr));
-    assert!(
-        statements(&trust(&w)).contains(&ours),
-        "the second cleanup removed the statement the colleague put back:\n{all}"
+    let keys_before = w.access_keys("platform-admin");
+    let not_a_dir = w.path("not-a-dir");
+    std::fs::write(&not_a_dir, "x").unwrap();
+    let creds = not_a_dir.join("credentials");
+    let out = keep_run(&w, &creds, &w.path("run"));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(!out.status.success(), "{all}");
+    assert_eq!(
+        w.access_keys("platform-admin"),
+        keys_before,
+        "a live key of the creator was left behind, its secret written nowhere:\n{all}"
     );
 }
+
