@@ -2,6 +2,8 @@
 //! against moto + eks-sim with the real binary. They fail until the product is fixed.
 
 mod common;
+#[path = "recover_support/mod.rs"]
+mod drill;
 
 use common::world::{World, arn, text};
 use serde_json::Value;
@@ -151,3 +153,50 @@ fn review_an_unwritable_credentials_file_does_not_leave_a_live_key_nobody_has() 
     );
 }
 
+
+mod rollback {
+    use super::common::world::text;
+    use super::drill::Drill;
+    use std::path::Path;
+
+    fn cleanup(d: &Drill, dir: &Path, extra: &[&str]) -> std::process::Output {
+        d.product()
+            .arg("cleanup")
+            .args(extra)
+            .arg("--yes")
+            .arg("--journal")
+            .arg(dir)
+            .output()
+            .expect("cleanup")
+    }
+
+    /// In the incident drill the aws-auth before the run still maps one person (the dev-admin
+    /// role), but not the operator who ran recover. `cleanup --rollback --yes` puts it back
+    /// with no word that the operator running it is locked out again: the plan says only
+    /// "1 person entry(ies) in force", and `--yes` alone applies it. The safety rule is to
+    /// predict who gets in before applying; the operator losing access needs saying, by name,
+    /// and a consent that names it.
+    #[test]
+    fn review_rollback_that_locks_the_operator_out_says_so_and_needs_more_than_yes() {
+        let d = Drill::start("incident");
+        let dir = d.run_dir("run");
+        let out = d
+            .product()
+            .args(["recover", "--cluster", &d.cluster, "--yes", "--wait", "20"])
+            .arg("--journal-dir")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let fixed = d.aws_auth_data();
+        let operator = d.w.operator();
+        let c = cleanup(&d, &dir, &["--rollback"]);
+        let all = format!("{}{}", text(&c.stdout), text(&c.stderr));
+        assert_eq!(
+            d.aws_auth_data(),
+            fixed,
+            "cleanup --rollback --yes locked the operator {operator} out again without saying so:\n{all}"
+        );
+        assert!(all.contains(&operator), "{all}");
+    }
+}
