@@ -218,4 +218,6 @@ for w in doc["waits"]:
     print(f"    {w['what']}: {w['seconds']:.1f} s")
 PY
 printf '    report: %s\n' "$run_dir/incident-report.md"
-echo "    journal and backups: $run_dir   (undo: $bin cleanup --journal $run_dir)"
+echo "    journal and backups: $run_dir"
+echo "    remove what was temporary: $bin cleanup --journal $run_dir"
+echo "    roll the run back:         $bin cleanup --journal $run_dir --rollback"

@@ -26,3 +26,6 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 # Property tests run a bounded number of cases in CI (PROPTEST_CASES), more by hand.
 PROPTEST_CASES="${PROPTEST_CASES:-256}" cargo test --workspace
+
+echo "==> the full kill -9 sweep (21 moments across the three drill scenarios, then cleanup)"
+cargo test -p eks-breakglass --test kill_sweep -- --ignored

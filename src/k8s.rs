@@ -231,6 +231,27 @@ impl KubeClient {
             .map_err(|e| KubeError::from_kube(&self.server, e))
     }
 
+    /// Deletes a ConfigMap only while it is still at `resource_version` (409 otherwise): an
+    /// undo must not delete a version someone wrote after the read.
+    pub async fn delete_configmap_at(
+        &self,
+        name: &str,
+        resource_version: &str,
+    ) -> Result<(), KubeError> {
+        let dp = DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                resource_version: Some(resource_version.to_string()),
+                uid: None,
+            }),
+            ..DeleteParams::default()
+        };
+        self.configmaps()
+            .delete(name, &dp)
+            .await
+            .map(|_| ())
+            .map_err(|e| KubeError::from_kube(&self.server, e))
+    }
+
     /// Deletes a ConfigMap (undo of a create).
     pub async fn delete_configmap(&self, name: &str) -> Result<(), KubeError> {
         self.configmaps()

@@ -214,6 +214,10 @@ fn upsert(obj: &mut Map<String, Value>, key: &str, name: &str, item: Value) -> R
 /// Writes `content` to `path` atomically with mode 0600 (a secret-bearing file).
 pub fn write_private_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
+    // A symlinked file (dotfiles kept in a repository) is written through to its target, as
+    // kubectl does: renaming over the link would replace the link with a plain file.
+    let resolved = resolve_symlinks(path)?;
+    let path = resolved.as_path();
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
@@ -235,6 +239,27 @@ pub fn write_private_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> 
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// `path` with every symlink along the chain followed (the target may not exist yet).
+fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let target = std::fs::read_link(&p)?;
+                p = match p.parent() {
+                    Some(parent) if target.is_relative() => parent.join(target),
+                    _ => target,
+                };
+            }
+            _ => return Ok(p),
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "{}: too many levels of symbolic links",
+        path.display()
+    )))
 }
 
 /// Merges and writes in one go; nothing is written when anything fails.
@@ -325,6 +350,24 @@ preferences: {}
     }
 
     #[cfg(unix)]
+    #[test]
+    fn a_symlinked_file_is_written_through_to_its_target() {
+        let t = tempfile::tempdir().unwrap();
+        let target = t.path().join("dotfiles").join("config");
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(&target, "old").unwrap();
+        let link = t.path().join("config");
+        std::os::unix::fs::symlink("dotfiles/config", &link).unwrap();
+        write_private_atomic(&link, b"new").unwrap();
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "new");
+    }
+
     #[test]
     fn written_file_is_private() {
         use std::os::unix::fs::PermissionsExt as _;

@@ -10,6 +10,7 @@ pub mod awsauth;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
+pub mod credfile;
 pub mod error;
 pub mod exit;
 pub mod k8s;

@@ -347,8 +347,16 @@ pub const COMMANDS: &[CommandPolicy] = &[
             ),
             p("iam:DeleteAccessKey", "delete temporary access keys"),
             p(
+                "iam:GetRole",
+                "read the live trust policy (to take out exactly the run's statement) and a recreated role's unique id",
+            ),
+            p(
+                "iam:GetUser",
+                "a recreated user's unique id: only the user the run created is deleted",
+            ),
+            p(
                 "iam:UpdateAssumeRolePolicy",
-                "put a patched trust policy back, byte for byte",
+                "take the run's trust statement out again (every other statement stays)",
             ),
             p(
                 "iam:ListUserPolicies",

@@ -175,7 +175,7 @@ async fn a_journaled_aws_auth_write_is_refused_on_a_stale_version_and_undone_by_
     let mut cmd = w.product();
     cmd.env("AWS_ENDPOINT_URL_EKS", w.env_value("AWS_ENDPOINT_URL_EKS"));
     let out = tokio::task::spawn_blocking(move || {
-        cmd.args(["cleanup", "--journal"])
+        cmd.args(["cleanup", "--rollback", "--force", "--journal"])
             .arg(&run)
             .arg("--yes")
             .output()

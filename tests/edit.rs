@@ -114,7 +114,13 @@ fn a_correct_edit_is_applied_with_a_backup_and_undone_by_cleanup() {
     assert_eq!(saved["data"], aw::good_data());
     let out =
         e.w.product()
-            .args(["cleanup", "--journal", dir.to_str().unwrap(), "--yes"])
+            .args([
+                "cleanup",
+                "--rollback",
+                "--journal",
+                dir.to_str().unwrap(),
+                "--yes",
+            ])
             .output()
             .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));

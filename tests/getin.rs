@@ -91,7 +91,11 @@ fn untrusting_role_gets_one_statement_that_cleanup_restores_byte_for_byte() {
         .unwrap();
     assert!(dry.status.success());
     assert!(text(&dry.stdout).contains("iam:UpdateAssumeRolePolicy"));
-    assert!(text(&dry.stdout).contains("byte for byte"));
+    assert!(
+        text(&dry.stdout).contains("exactly the statement"),
+        "{}",
+        text(&dry.stdout)
+    );
     assert_eq!(w.raw_trust("locked-deployer"), before);
 
     // Without a terminal and without --yes: exit 4, nothing changed.
@@ -183,7 +187,12 @@ fn untrusting_role_gets_one_statement_that_cleanup_restores_byte_for_byte() {
         .output()
         .unwrap();
     assert!(c.status.success(), "{}", text(&c.stderr));
-    assert!(text(&c.stdout).contains("restored the trust policy of role locked-deployer"));
+    assert!(
+        text(&c.stdout).contains("removed trust statement EksBreakglassTemporaryAccess"),
+        "{}",
+        text(&c.stdout)
+    );
+    assert!(text(&c.stdout).contains("byte for byte"));
     assert_eq!(
         w.raw_trust("locked-deployer"),
         before,

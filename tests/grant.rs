@@ -82,10 +82,10 @@ fn config_map_cluster_needs_consent_for_the_one_way_switch_then_grants_admin() {
         ]
     );
 
-    // cleanup removes the entry; the mode switch stays, and says so.
+    // The rollback removes the entry; the mode switch stays, and says so.
     let c = w
         .product()
-        .args(["cleanup", "--journal", j, "--yes"])
+        .args(["cleanup", "--rollback", "--journal", j, "--yes"])
         .output()
         .unwrap();
     let cs = text(&c.stdout);
@@ -244,7 +244,7 @@ fn a_denied_action_stops_the_plan_names_the_action_and_leaves_it_undoable() {
     );
     let c = w
         .product()
-        .args(["cleanup", "--journal"])
+        .args(["cleanup", "--rollback", "--journal"])
         .arg(&jd)
         .arg("--yes")
         .output()

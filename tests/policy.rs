@@ -309,6 +309,7 @@ fn every_command_uses_exactly_its_policy() {
         &[0],
     );
     let a_key = journal(&w, "ac-key");
+    let a_key_creds = format!("{a_key}-credentials");
     r.expect(
         "assume-creator",
         &[
@@ -317,6 +318,8 @@ fn every_command_uses_exactly_its_policy() {
             "by-user",
             "--no-kubeconfig",
             "--keep",
+            "--credentials-file",
+            &a_key_creds,
             "--yes",
             "--journal-dir",
             &a_key,
@@ -354,6 +357,7 @@ fn every_command_uses_exactly_its_policy() {
         &[0, 5],
     );
     let a_user = journal(&w, "ac-user");
+    let a_user_creds = format!("{a_user}-credentials");
     r.expect(
         "assume-creator",
         &[
@@ -364,6 +368,8 @@ fn every_command_uses_exactly_its_policy() {
             "--wait",
             "2",
             "--keep",
+            "--credentials-file",
+            &a_user_creds,
             "--yes",
             "--journal-dir",
             &a_user,
@@ -524,16 +530,24 @@ fn every_command_uses_exactly_its_policy() {
         "AttachRolePolicy",
         &[("RoleName", "gone-deployer"), ("PolicyArn", &managed)],
     );
-    for j in [
-        &a_key, &a_trust, &a_role, &a_user, &g_entry, &g_switch, &rec_user, &rec_role,
-    ] {
+    for j in [&a_key, &a_trust, &a_role, &a_user] {
         r.expect("cleanup", &["cleanup", "--journal", j, "--yes"], &[0]);
+    }
+    // Access entries and tags are a run's result: only a rollback reverses them.
+    for j in [&g_entry, &g_switch, &rec_user, &rec_role] {
+        r.expect(
+            "cleanup",
+            &["cleanup", "--rollback", "--journal", j, "--yes"],
+            &[0],
+        );
     }
     // aws-auth put back as it was, as the role that wrote it.
     r.expect(
         "cleanup",
         &[
             "cleanup",
+            "--rollback",
+            "--force",
             "--journal",
             &restore_role,
             "--role-arn",

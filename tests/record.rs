@@ -116,7 +116,13 @@ fn record_then_forget_cloudtrail_and_creator_answers_from_the_tags() {
     // cleanup puts the tags back as they were.
     let out = w
         .product()
-        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--rollback",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ])
         .output()
         .unwrap();
     assert!(

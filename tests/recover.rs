@@ -296,8 +296,19 @@ fn killed_in_the_middle_then_cleanup_returns_to_the_state_before() {
         .expect("cleanup");
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    // Plain cleanup removes what was temporary and keeps the fix.
     assert!(stdout.contains("kube-system/aws-auth"), "{stdout}");
+    assert!(stdout.contains("--rollback"), "{stdout}");
     assert_eq!(d.w.iam_snapshot(), iam_before, "IAM as before the run");
+    assert_ne!(d.aws_auth_data(), aws_auth_before, "the fix is kept");
+    // The rollback, asked by name, puts the earlier aws-auth back.
+    let out = d
+        .product()
+        .args(["cleanup", "--rollback", "--yes", "--journal"])
+        .arg(&dir)
+        .output()
+        .expect("cleanup");
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(
         d.aws_auth_data(),
         aws_auth_before,
@@ -354,11 +365,11 @@ fn a_denied_step_says_what_changed_and_how_to_undo_or_continue() {
             .contains("AssociateAccessPolicy")
     );
 
-    // Undo from the journal: EKS as before.
+    // Roll back from the journal: EKS as before.
     d.w.deny(&arn("user/nobody"), &[]);
     let out = d
         .product()
-        .args(["cleanup", "--yes", "--journal"])
+        .args(["cleanup", "--rollback", "--yes", "--journal"])
         .arg(&dir)
         .output()
         .expect("cleanup");
@@ -438,7 +449,7 @@ fn a_private_endpoint_is_recovered_through_a_tunnel_with_the_server_name_checked
     let out = d
         .product()
         .args(&args)
-        .arg("--yes")
+        .args(["--rollback", "--force", "--yes"])
         .output()
         .expect("cleanup");
     assert!(

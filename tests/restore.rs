@@ -280,7 +280,14 @@ fn a_restore_killed_after_the_write_is_undone_by_cleanup_with_the_broken_version
     trap.release();
     let out = w
         .product()
-        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--rollback",
+            "--force",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ])
         .output()
         .unwrap();
     let (stdout, _) = ok(&out);
@@ -326,7 +333,14 @@ fn cleanup_leaves_a_version_someone_changed_since_and_says_how_to_restore() {
     aw::set_live(&w, "prod", &colleague);
     let out = w
         .product()
-        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--rollback",
+            "--force",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
@@ -517,6 +531,8 @@ fn an_eksctl_config_through_an_explicit_api_server_and_ca_is_restored_and_undone
         .product()
         .args([
             "cleanup",
+            "--rollback",
+            "--force",
             "--journal",
             jd.to_str().unwrap(),
             "--yes",
@@ -593,11 +609,18 @@ fn role_arn_is_the_identity_used_and_a_version_that_locks_it_out_fails_verificat
     );
     assert!(stderr.contains("verification failed"), "{stderr}");
     assert!(
-        stderr.contains(&format!("cleanup --journal {}", jd.display())),
+        stderr.contains(&format!("cleanup --rollback --journal {}", jd.display())),
         "{stderr}"
     );
     // oncall (mapped now) undoes it with its own identity.
-    let out = as_oncall(&["cleanup", "--journal", jd.to_str().unwrap(), "--yes"]);
+    let out = as_oncall(&[
+        "cleanup",
+        "--rollback",
+        "--force",
+        "--journal",
+        jd.to_str().unwrap(),
+        "--yes",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(aw::live_data(&w, "prod"), data);
 }
@@ -647,7 +670,13 @@ fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_delete
     );
     let out = w
         .product()
-        .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--rollback",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ])
         .output()
         .unwrap();
     ok(&out);

@@ -9,8 +9,9 @@ use super::access::{self, UpdateState};
 use super::iam_write::{self, NewAccessKey};
 use super::{AwsContext, AwsError, AwsErrorKind, eks, token};
 use crate::k8s::{ApiTarget, KubeClient, KubeError};
-use crate::recovery::journal::Journal;
+use crate::recovery::journal;
 use crate::recovery::plan::{Action, Done, Interrupt, Runner, Step, StepError, Undo, Undone};
+use crate::recovery::trust;
 use aws_credential_types::Credentials;
 use k8s_openapi::api::core::v1::ConfigMap;
 use std::collections::BTreeMap;
@@ -33,6 +34,9 @@ pub struct AwsRunner<'a> {
     pub kube_credentials: Option<Credentials>,
     /// Where the API server is, when not the endpoint DescribeCluster gives (a tunnel).
     pub api_target: Option<ApiTarget>,
+    /// Access keys the operator named as this run's (`cleanup --delete-key`), for an undo whose
+    /// key id the journal never learnt.
+    pub confirmed_keys: Vec<String>,
     kube: BTreeMap<String, KubeClient>,
     /// Access entries this run found existing (409) and adopted: (cluster, principal) → the
     /// policies they had then.
@@ -56,6 +60,7 @@ impl<'a> AwsRunner<'a> {
             keys: Vec::new(),
             kube_credentials: None,
             api_target: None,
+            confirmed_keys: Vec::new(),
             kube: BTreeMap::new(),
             adopted: BTreeMap::new(),
         }
@@ -133,6 +138,9 @@ impl<'a> AwsRunner<'a> {
             Action::CreateUser { user_name, path } => {
                 match iam_write::create_user(self.ctx, user_name, path).await? {
                     Some(id) => {
+                        if let Undo::DeleteUser { unique_id, .. } = &mut undo {
+                            *unique_id = Some(id.clone());
+                        }
                         facts.insert("unique_id".into(), id);
                     }
                     None => return Err(already_exists("iam:CreateUser", "user", user_name)),
@@ -144,6 +152,9 @@ impl<'a> AwsRunner<'a> {
                 trust_document,
             } => match iam_write::create_role(self.ctx, role_name, path, trust_document).await? {
                 Some(id) => {
+                    if let Undo::DeleteRole { unique_id, .. } = &mut undo {
+                        *unique_id = Some(id.clone());
+                    }
                     facts.insert("unique_id".into(), id);
                 }
                 None => return Err(already_exists("iam:CreateRole", "role", role_name)),
@@ -309,16 +320,16 @@ impl<'a> AwsRunner<'a> {
     }
 
     fn read_configmap_file(&self, file: &str) -> Result<ConfigMap, StepError> {
-        let bytes = Journal::read_file(&self.journal_dir, file).map_err(|e| {
-            plain_error(format!(
-                "cannot read {}: {e}",
-                self.journal_dir.join(file).display()
-            ))
-        })?;
+        let bytes =
+            journal::read_saved(&self.journal_dir, file).map_err(|e| plain_error(e.to_string()))?;
         serde_json::from_slice(&bytes)
             .map_err(|e| plain_error(format!("{file} is not a ConfigMap: {e}")))
     }
 
+    /// Puts a ConfigMap back as it was before the run. Decided on ONE read of the live object,
+    /// and written as a compare-and-swap on that read's resourceVersion: a change made by
+    /// someone else — before the undo or during it — is never overwritten. With `written_file`,
+    /// the undo only acts while the cluster still holds what the run wrote.
     async fn restore_configmap(
         &mut self,
         cluster: &str,
@@ -328,97 +339,120 @@ impl<'a> AwsRunner<'a> {
         written_file: Option<&str>,
     ) -> Result<Undone, StepError> {
         only_kube_system(namespace)?;
+        let previous = previous_file
+            .map(|f| self.read_configmap_file(f))
+            .transpose()?;
+        let written = written_file
+            .map(|f| self.read_configmap_file(f))
+            .transpose()?;
         let kube = self.kube(cluster).await?;
-        if let Some(w) = written_file {
-            self.still_as_written(&kube, cluster, namespace, name, previous_file, w)
-                .await?;
-        }
-        let Some(file) = previous_file else {
-            return match kube.delete_configmap(name).await {
-                Ok(()) => Ok(Undone::Reversed(format!(
-                    "deleted {namespace}/{name} (it did not exist before the run)"
-                ))),
-                Err(KubeError::NotFound(_)) => Ok(Undone::AlreadyClean(format!(
-                    "{namespace}/{name} does not exist"
-                ))),
-                Err(e) => Err(kube_error(&e)),
-            };
-        };
-        let mut prev = self.read_configmap_file(file)?;
-        prev.metadata.uid = None;
-        prev.metadata.creation_timestamp = None;
-        prev.metadata.managed_fields = None;
-        prev.metadata.name = Some(name.to_string());
-        prev.metadata.namespace = Some(namespace.to_string());
         let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
-        match current {
-            Some(cur)
-                if cur.data == prev.data
-                    && cur.binary_data == prev.binary_data
-                    && cur.metadata.labels == prev.metadata.labels
-                    && cur.metadata.annotations == prev.metadata.annotations =>
-            {
-                Ok(Undone::AlreadyClean(format!(
-                    "{namespace}/{name} is already as saved in {file}"
-                )))
+        match (&current, &previous) {
+            (None, None) => {
+                return Ok(Undone::AlreadyClean(format!(
+                    "{namespace}/{name} does not exist"
+                )));
             }
-            Some(cur) => {
+            (Some(c), Some(p)) if same_configmap(c, p) => {
+                return Ok(Undone::AlreadyClean(format!(
+                    "{namespace}/{name} is already as saved in {}",
+                    previous_file.unwrap_or_default()
+                )));
+            }
+            _ => {}
+        }
+        if let Some(w) = &written
+            && !current.as_ref().is_some_and(|c| same_configmap(c, w))
+        {
+            return Err(self.changed_since(
+                cluster,
+                namespace,
+                name,
+                previous_file,
+                current.as_ref(),
+                w,
+            ));
+        }
+        let conflict = |e: KubeError| match e {
+            KubeError::Conflict(_) => StepError {
+                message: format!(
+                    "{namespace}/{name} changed while the undo was writing it; nothing was overwritten"
+                ),
+                denied_action: None,
+                hint: Some(
+                    "run cleanup again: it re-reads and decides on what is there now".into(),
+                ),
+                maybe_changed: false,
+            },
+            e => kube_error(&e),
+        };
+        match (current, previous) {
+            (Some(cur), None) => {
+                let rv = cur.metadata.resource_version.clone().unwrap_or_default();
+                match kube.delete_configmap_at(name, &rv).await {
+                    Ok(()) => Ok(Undone::Reversed(format!(
+                        "deleted {namespace}/{name} (it did not exist before the run)"
+                    ))),
+                    Err(KubeError::NotFound(_)) => Ok(Undone::AlreadyClean(format!(
+                        "{namespace}/{name} does not exist"
+                    ))),
+                    Err(e) => Err(conflict(e)),
+                }
+            }
+            (Some(cur), Some(mut prev)) => {
+                clean_metadata(&mut prev, namespace, name);
                 prev.metadata.resource_version = cur.metadata.resource_version;
-                kube.replace_configmap(&prev)
-                    .await
-                    .map_err(|e| kube_error(&e))?;
+                kube.replace_configmap(&prev).await.map_err(conflict)?;
                 Ok(Undone::Reversed(format!(
-                    "restored {namespace}/{name} from {file}"
+                    "restored {namespace}/{name} from {}",
+                    previous_file.unwrap_or_default()
                 )))
             }
-            None => {
+            (None, Some(mut prev)) => {
+                clean_metadata(&mut prev, namespace, name);
                 prev.metadata.resource_version = None;
-                kube.create_configmap(&prev)
-                    .await
-                    .map_err(|e| kube_error(&e))?;
+                kube.create_configmap(&prev).await.map_err(conflict)?;
                 Ok(Undone::Reversed(format!(
-                    "recreated {namespace}/{name} from {file}"
+                    "recreated {namespace}/{name} from {}",
+                    previous_file.unwrap_or_default()
                 )))
             }
+            (None, None) => Ok(Undone::AlreadyClean(format!(
+                "{namespace}/{name} does not exist"
+            ))),
         }
     }
 
-    /// Refuses to undo a ConfigMap write when the cluster holds neither what the run wrote nor
-    /// what was there before: someone changed it since, and their change is left in place.
-    async fn still_as_written(
+    /// The refusal when the cluster holds neither what the run wrote nor what was there before:
+    /// someone changed it since; their change stays, and the difference is shown.
+    fn changed_since(
         &self,
-        kube: &KubeClient,
         cluster: &str,
         namespace: &str,
         name: &str,
         previous_file: Option<&str>,
-        written_file: &str,
-    ) -> Result<(), StepError> {
-        let same = |a: &ConfigMap, b: &ConfigMap| {
-            a.data.clone().unwrap_or_default() == b.data.clone().unwrap_or_default()
-                && a.metadata.labels.clone().unwrap_or_default()
-                    == b.metadata.labels.clone().unwrap_or_default()
-                && a.metadata.annotations.clone().unwrap_or_default()
-                    == b.metadata.annotations.clone().unwrap_or_default()
-        };
-        let written = self.read_configmap_file(written_file)?;
-        let previous = previous_file
-            .map(|f| self.read_configmap_file(f))
-            .transpose()?;
-        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
-        let untouched = match (&current, &previous) {
-            (None, None) => true,
-            (Some(c), _) if same(c, &written) => true,
-            (Some(c), Some(p)) => same(c, p),
-            _ => false,
-        };
-        if untouched {
-            return Ok(());
-        }
+        current: Option<&ConfigMap>,
+        written: &ConfigMap,
+    ) -> StepError {
         let dir = self.journal_dir.display();
-        Err(StepError {
+        let text = |c: Option<&ConfigMap>| {
+            c.map(|c| {
+                let mut out = String::new();
+                for (k, v) in c.data.clone().unwrap_or_default() {
+                    out.push_str(&format!("{k}:\n{v}\n"));
+                }
+                out
+            })
+            .unwrap_or_else(|| "(deleted)\n".into())
+        };
+        let (was, now) = (text(Some(written)), text(current));
+        let diff = similar::TextDiff::from_lines(&was, &now)
+            .unified_diff()
+            .header("as this run wrote it", "live now")
+            .to_string();
+        StepError {
             message: format!(
-                "{namespace}/{name} was changed by someone else after this run wrote it; it is left as is"
+                "{namespace}/{name} was changed by someone else after this run wrote it; it is left as is. The difference:\n{diff}"
             ),
             denied_action: None,
             hint: Some(match previous_file {
@@ -430,7 +464,7 @@ impl<'a> AwsRunner<'a> {
                 ),
             }),
             maybe_changed: false,
-        })
+        }
     }
 
     async fn run_undo(&mut self, undo: &Undo) -> Result<Undone, AwsError> {
@@ -461,68 +495,193 @@ impl<'a> AwsRunner<'a> {
                 access_key_id: None,
                 keys_before,
             } => {
-                // The run died between CreateAccessKey and the journal: every key the user has
-                // now that it did not have before the run is this run's.
-                let Some(now) = iam_write::access_key_ids(self.ctx, user_name).await? else {
+                // The run died between CreateAccessKey and the journal: a key the user has now
+                // and did not have before may be this run's — or a colleague's made meanwhile.
+                // Nothing proves which, so none is deleted unless the operator names it.
+                let Some(now) = super::iam::list_access_keys(self.ctx, user_name)
+                    .await
+                    .map(Some)
+                    .or_else(|e| {
+                        if e.kind == AwsErrorKind::NotFound {
+                            Ok(None)
+                        } else {
+                            Err(e)
+                        }
+                    })?
+                else {
                     return Ok(Undone::AlreadyClean(format!(
                         "user {user_name} no longer exists"
                     )));
                 };
-                let new: Vec<String> = now
+                let new: Vec<_> = now
                     .into_iter()
-                    .filter(|k| !keys_before.contains(k))
+                    .filter(|k| !keys_before.contains(&k.access_key_id))
                     .collect();
-                for k in &new {
+                if new.is_empty() {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "user {user_name} has no key made since the run started"
+                    )));
+                }
+                let named: Vec<String> = new
+                    .iter()
+                    .map(|k| k.access_key_id.clone())
+                    .filter(|k| self.confirmed_keys.contains(k))
+                    .collect();
+                if named.is_empty() {
+                    let listed: Vec<String> = new
+                        .iter()
+                        .map(|k| {
+                            format!(
+                                "{} (created {})",
+                                k.access_key_id,
+                                k.created
+                                    .map(|t| t.to_rfc3339())
+                                    .unwrap_or_else(|| "at an unknown time".into())
+                            )
+                        })
+                        .collect();
+                    return Err(AwsError::new(
+                        "iam:DeleteAccessKey",
+                        AwsErrorKind::InvalidInput,
+                        format!(
+                            "cannot tell which key of user {user_name} this run created: the run stopped before IAM's answer was journaled, and these keys appeared since it started: {}; none was deleted",
+                            listed.join(", ")
+                        ),
+                    )
+                    .with_hint(format!(
+                        "check each with `aws iam get-access-key-last-used --access-key-id ID`; if one is the run's, run cleanup again with `--delete-key ID` (or `aws iam delete-access-key --user-name {user_name} --access-key-id ID`); a key that is someone else's stays"
+                    )));
+                }
+                for k in &named {
                     iam_write::delete_access_key(self.ctx, user_name, k).await?;
                     self.forget_key(k);
                 }
-                if new.is_empty() {
-                    Undone::AlreadyClean(format!("user {user_name} has no key made by this run"))
-                } else {
-                    Undone::Reversed(format!(
-                        "deleted access key(s) {} of user {user_name} (found by comparing with the keys before the run)",
-                        new.join(", ")
-                    ))
-                }
+                Undone::Reversed(format!(
+                    "deleted access key(s) {} of user {user_name} (named by you with --delete-key)",
+                    named.join(", ")
+                ))
             }
             Undo::RestoreAssumeRolePolicy {
                 role_name,
                 previous_file,
             } => {
-                let bytes = Journal::read_file(&self.journal_dir, previous_file).map_err(|e| {
-                    AwsError::new(
+                // Older journals: the whole saved policy, put back only when the live one is
+                // still the one saved (nothing to do) — otherwise it would erase others' changes.
+                let saved = self.saved_text(previous_file, "iam:UpdateAssumeRolePolicy")?;
+                let Some(role) = super::iam::get_role(self.ctx, role_name).await? else {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "role {role_name} no longer exists"
+                    )));
+                };
+                let live = role.trust_policy.unwrap_or_default();
+                if json_equal(&live, &saved) {
+                    Undone::AlreadyClean(format!(
+                        "the trust policy of role {role_name} is already as saved in {previous_file}"
+                    ))
+                } else {
+                    return Err(AwsError::new(
                         "iam:UpdateAssumeRolePolicy",
                         AwsErrorKind::InvalidInput,
                         format!(
-                            "cannot read the saved trust policy {}: {e}",
-                            self.journal_dir.join(previous_file).display()
+                            "this run's journal does not say which statement it added to the trust policy of role {role_name}, and the policy now differs from the one saved; putting the saved one back could erase someone else's change, so nothing was written.\nnow:\n{live}\nsaved before the run:\n{saved}"
                         ),
                     )
-                })?;
-                let doc = String::from_utf8_lossy(&bytes).into_owned();
-                match iam_write::update_assume_role_policy(self.ctx, role_name, &doc).await {
-                    Ok(()) => Undone::Reversed(format!(
-                        "restored the trust policy of role {role_name} from {previous_file}"
-                    )),
-                    Err(e) if e.kind == AwsErrorKind::NotFound => {
-                        Undone::AlreadyClean(format!("role {role_name} no longer exists"))
-                    }
-                    Err(e) => return Err(e),
+                    .with_hint(format!(
+                        "remove the statement the run added by hand: `aws iam update-assume-role-policy --role-name {role_name} --policy-document file://EDITED.json`"
+                    )));
                 }
             }
-            Undo::DeleteUser { user_name } => {
+            Undo::RemoveTrustStatement {
+                role_name,
+                sid,
+                principal_arn,
+                statement,
+                previous_file,
+            } => {
+                let original = self.saved_text(previous_file, "iam:UpdateAssumeRolePolicy")?;
+                let ours: serde_json::Value = serde_json::from_str(statement).map_err(|e| {
+                    AwsError::new(
+                        "iam:UpdateAssumeRolePolicy",
+                        AwsErrorKind::InvalidInput,
+                        format!("the journaled statement is not JSON: {e}"),
+                    )
+                })?;
+                let Some(role) = super::iam::get_role(self.ctx, role_name).await? else {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "role {role_name} no longer exists"
+                    )));
+                };
+                let live = role.trust_policy.unwrap_or_default();
+                let bad = |m: String| {
+                    AwsError::new("iam:UpdateAssumeRolePolicy", AwsErrorKind::InvalidInput, m)
+                };
+                match trust::remove_statement(&live, &ours, &original).map_err(bad)? {
+                    trust::Removal::Absent => Undone::AlreadyClean(format!(
+                        "the trust policy of role {role_name} has no statement {sid}"
+                    )),
+                    trust::Removal::Changed { found, written } => {
+                        return Err(bad(format!(
+                            "the statement {sid} in the trust policy of role {role_name} is not the one this run added (someone changed it); it is left as is.\nwritten by this run:\n{written}\nthere now:\n{found}"
+                        ))
+                        .with_hint(format!(
+                            "look at it with `aws iam get-role --role-name {role_name}` and remove it by hand if it must go"
+                        )));
+                    }
+                    trust::Removal::Removed {
+                        document,
+                        restores_original,
+                    } => {
+                        iam_write::update_assume_role_policy(self.ctx, role_name, &document)
+                            .await?;
+                        Undone::Reversed(if restores_original {
+                            format!(
+                                "removed trust statement {sid} for {principal_arn} from role {role_name}: the policy is byte for byte the one saved in {previous_file}"
+                            )
+                        } else {
+                            format!(
+                                "removed trust statement {sid} for {principal_arn} from role {role_name}; the statements others changed since stay"
+                            )
+                        })
+                    }
+                }
+            }
+            Undo::DeleteUser {
+                user_name,
+                unique_id,
+            } => {
+                let Some(user) = super::iam::get_user(self.ctx, user_name).await? else {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "user {user_name} was already gone"
+                    )));
+                };
+                self.owned("user", user_name, unique_id.as_deref(), &user.user_id)?;
                 let changed = iam_write::delete_user_with_attachments(self.ctx, user_name).await?;
                 done(
                     changed,
-                    format!("deleted user {user_name} with its keys and policies"),
+                    format!(
+                        "deleted user {user_name} ({}) with its keys and policies",
+                        user.user_id
+                    ),
                     format!("user {user_name} was already gone"),
                 )
             }
-            Undo::DeleteRole { role_name } => {
+            Undo::DeleteRole {
+                role_name,
+                unique_id,
+            } => {
+                let Some(role) = super::iam::get_role(self.ctx, role_name).await? else {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "role {role_name} was already gone"
+                    )));
+                };
+                self.owned("role", role_name, unique_id.as_deref(), &role.role_id)?;
                 let changed = iam_write::delete_role_with_policies(self.ctx, role_name).await?;
                 done(
                     changed,
-                    format!("deleted role {role_name} with its policies"),
+                    format!(
+                        "deleted role {role_name} ({}) with its policies",
+                        role.role_id
+                    ),
                     format!("role {role_name} was already gone"),
                 )
             }
@@ -595,6 +754,81 @@ impl<'a> AwsRunner<'a> {
             }
         })
     }
+}
+
+impl AwsRunner<'_> {
+    /// A saved file of the run, as text, checked against the journal's digest.
+    fn saved_text(&self, file: &str, action: &str) -> Result<String, AwsError> {
+        journal::read_saved(&self.journal_dir, file)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map_err(|e| AwsError::new(action, AwsErrorKind::InvalidInput, e.to_string()))
+    }
+
+    /// Refuses to delete a principal the journal does not prove is this run's: its unique id
+    /// must be the one CreateUser/CreateRole returned to this run.
+    fn owned(
+        &self,
+        kind: &str,
+        name: &str,
+        recorded: Option<&str>,
+        live: &str,
+    ) -> Result<(), AwsError> {
+        let action = if kind == "user" {
+            "iam:DeleteUser"
+        } else {
+            "iam:DeleteRole"
+        };
+        match recorded {
+            Some(id) if id == live => Ok(()),
+            Some(id) => Err(AwsError::new(
+                action,
+                AwsErrorKind::InvalidInput,
+                format!(
+                    "{kind} {name} now has unique id {live}, not {id} (the one this run created): it was deleted and recreated by someone else since; it is left as is"
+                ),
+            )),
+            None => Err(AwsError::new(
+                action,
+                AwsErrorKind::InvalidInput,
+                format!(
+                    "{kind} {name} (unique id {live}) exists, but the run stopped before IAM's answer was journaled, so nothing proves it is the one this run created; it is left as is"
+                ),
+            )
+            .with_hint(format!(
+                "if it is the run's (look at its creation date and description), delete it yourself: `aws iam delete-{kind} --{kind}-name {name}` after removing its keys and policies"
+            ))),
+        }
+    }
+}
+
+/// Two policy documents equal as JSON values (text that is not JSON compares as text).
+fn json_equal(a: &str, b: &str) -> bool {
+    match (
+        serde_json::from_str::<serde_json::Value>(a),
+        serde_json::from_str::<serde_json::Value>(b),
+    ) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    }
+}
+
+/// The parts of a ConfigMap an undo compares: data, binary data, labels, annotations.
+fn same_configmap(a: &ConfigMap, b: &ConfigMap) -> bool {
+    a.data.clone().unwrap_or_default() == b.data.clone().unwrap_or_default()
+        && a.binary_data.clone().unwrap_or_default() == b.binary_data.clone().unwrap_or_default()
+        && a.metadata.labels.clone().unwrap_or_default()
+            == b.metadata.labels.clone().unwrap_or_default()
+        && a.metadata.annotations.clone().unwrap_or_default()
+            == b.metadata.annotations.clone().unwrap_or_default()
+}
+
+/// A saved object made ready to write back: server-set metadata dropped, name and namespace set.
+fn clean_metadata(cm: &mut ConfigMap, namespace: &str, name: &str) {
+    cm.metadata.uid = None;
+    cm.metadata.creation_timestamp = None;
+    cm.metadata.managed_fields = None;
+    cm.metadata.name = Some(name.to_string());
+    cm.metadata.namespace = Some(namespace.to_string());
 }
 
 fn plain_error(message: String) -> StepError {

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 eks-breakglass assume-creator --cluster prod --mfa-serial arn:aws:iam::123456789012:mfa/me --token-code 123456\n  \
 eks-breakglass assume-creator --cluster prod --keep --credentials-file ~/.aws/eks-creator --yes\n\n\
 Ways in, chosen from the creator report: AssumeRole (no change); one trust statement for you\n\
-(restored byte for byte by `cleanup`); a temporary access key for a user (deleted when the run\n\
+(exactly that statement removed by `cleanup`); a temporary access key for a user (deleted when the run\n\
 ends unless --keep); recreating a deleted user or role (EKS will most likely refuse it: it has a\n\
 new unique id). Root and IAM Identity Center creators get instructions only."
 )]
@@ -174,15 +174,39 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
                 keys.len(),
                 keys.join(", ")
             );
-            return instructions(
-                g,
-                &facts,
-                &why,
-                &[
-                    "delete or deactivate one of its keys after checking its last use (`aws iam get-access-key-last-used --access-key-id ID`), then re-run".to_string(),
-                    format!("or use `eks-breakglass grant --cluster {}`", facts.name),
-                ],
-            );
+            // A key an earlier break-glass run kept is the one to remove: say which, and how.
+            let ours = match &args.journal_dir {
+                Some(_) => Vec::new(),
+                None => crate::recovery::journal::default_runs_dir()
+                    .map(|base| crate::recovery::journal::run_keys(&base, user_name))
+                    .unwrap_or_default(),
+            };
+            let mut steps: Vec<String> = ours
+                .iter()
+                .filter(|(id, _)| keys.contains(id))
+                .map(|(id, dir)| {
+                    format!(
+                        "{id} was created by an earlier eks-breakglass run and kept: remove it with `eks-breakglass cleanup --journal {}`, then re-run",
+                        dir.display()
+                    )
+                })
+                .collect();
+            let others: Vec<&String> = keys
+                .iter()
+                .filter(|k| !ours.iter().any(|(id, _)| id == *k))
+                .collect();
+            if !others.is_empty() {
+                steps.push(format!(
+                    "{} {} not made by eks-breakglass (no run under the state directory made it): delete or deactivate one only after checking its last use (`aws iam get-access-key-last-used --access-key-id ID`), then re-run",
+                    others.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
+                    if others.len() == 1 { "is" } else { "are" }
+                ));
+            }
+            steps.push(format!(
+                "or use `eks-breakglass grant --cluster {}`",
+                facts.name
+            ));
+            return instructions(g, &facts, &why, &steps);
         }
         Route::AssumeRole {
             mfa_required: true, ..
@@ -212,6 +236,16 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         route,
         Route::TemporaryKey { .. } | Route::RecreateUser { .. }
     );
+    // A kept key nobody has the secret of is a live credential no one can use or rotate.
+    if args.keep && key_route && args.credentials_file.is_none() && !args.print_env {
+        return Err(AppError::usage(
+            "--keep keeps the temporary access key after the run, but without --credentials-file nobody would ever have its secret: a live key that no one can use",
+            Some(
+                "add --credentials-file FILE (one profile section, written 0600, the rest of the file kept), or drop --keep"
+                    .to_string(),
+            ),
+        ));
+    }
     let keep = args.keep || (key_route && (args.credentials_file.is_some() || args.print_env));
     if keep && !args.keep {
         eprintln!(
@@ -227,6 +261,7 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             require_mfa: args.require_mfa,
             keep,
             cluster_arn: facts.arn.clone(),
+            run_id: crate::recovery::journal::new_run_id(chrono::Utc::now()),
         },
     )
     .map_err(|e| AppError::failed(e, None))?;
@@ -264,7 +299,9 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
                 if interrupt.is_set() {
                     return Err(r.interrupted().await);
                 }
-                for l in r.end(false, "failed").await? {
+                // No credentials came of the run: nothing it changed (a trust statement, a
+                // recreated principal, a key) is of use, so all of it goes now.
+                for l in r.undo_everything("failed").await? {
                     eprintln!("{l}");
                 }
             }
@@ -297,10 +334,13 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     let profile = format!("eks-breakglass-{}", facts.name);
     let mut handed = Vec::new();
     if let Some(path) = &args.credentials_file {
-        write_credentials_file(path, &profile, &creds)?;
+        let backup = write_credentials_file(path, &profile, &creds)?;
         handed.push(format!(
-            "credentials written to {} (profile {profile}, mode 0600){}",
+            "credentials written to {} (profile {profile}, mode 0600; other profiles kept{}){}",
             path.display(),
+            backup
+                .map(|b| format!(", previous file backed up to {}", b.display()))
+                .unwrap_or_default(),
             expiry_note(&creds)
         ));
     }
@@ -576,27 +616,32 @@ fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
 }
 
-/// An AWS shared-credentials file with one profile, written atomically with mode 0600.
-fn write_credentials_file(path: &Path, profile: &str, c: &Credentials) -> Result<(), AppError> {
-    let mut text = format!(
-        "# written by eks-breakglass assume-creator; delete it (and run `eks-breakglass cleanup`) when done\n[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-        c.access_key_id(),
-        c.secret_access_key()
-    );
+/// Writes the credentials as profile `profile` into an AWS shared-credentials file: only that
+/// section is replaced, the rest kept, the previous file backed up first, mode 0600.
+fn write_credentials_file(
+    path: &Path,
+    profile: &str,
+    c: &Credentials,
+) -> Result<Option<PathBuf>, AppError> {
+    let mut lines = vec![
+        "# written by eks-breakglass assume-creator; remove this section (and run `eks-breakglass cleanup`) when done".to_string(),
+        format!("aws_access_key_id = {}", c.access_key_id()),
+        format!("aws_secret_access_key = {}", c.secret_access_key()),
+    ];
     if let Some(t) = c.session_token() {
-        text.push_str(&format!("aws_session_token = {t}\n"));
+        lines.push(format!("aws_session_token = {t}"));
     }
     if let Some(exp) = c.expiry() {
         let at: chrono::DateTime<chrono::Utc> = exp.into();
-        text.insert_str(
-            0,
-            &format!(
-                "# these session credentials expire at {} (STS refuses them after: ExpiredToken)\n",
+        lines.insert(
+            1,
+            format!(
+                "# these session credentials expire at {} (STS refuses them after: ExpiredToken)",
                 at.format("%Y-%m-%dT%H:%M:%SZ")
             ),
         );
     }
-    kubeconfig::write_private_atomic(path, text.as_bytes()).map_err(|e| {
+    crate::credfile::write_profile(path, profile, &lines).map_err(|e| {
         AppError::failed(
             format!("cannot write the credentials file {}: {e}", path.display()),
             Some("choose another --credentials-file path".to_string()),

@@ -81,7 +81,7 @@ rebuild         node group and Fargate roles from EKS, plus each --admin-role\n\
 What is kept: the live object's labels, annotations and data keys the source lacks; a mapping\n\
 section the source lacks is kept when it loads. Node and Fargate roles EKS knows of are added\n\
 when the source misses them (not with --exact). The previous object is saved in the run\n\
-directory, and `eks-breakglass cleanup` puts it back (unless someone changed aws-auth since;\n\
+directory, and `eks-breakglass cleanup --rollback` puts it back (unless someone changed aws-auth since;\n\
 give cleanup the same --role-arn, --api-server and --ca-file the restore used).\n\n\
 A concurrent change (409): the object is re-read and re-diffed; in a terminal you are asked\n\
 again (if you confirm, the version you replace is saved in the run directory too); with --yes\n\
@@ -595,7 +595,7 @@ pub async fn write(
                         error.message
                     ),
                     Some(format!(
-                        "check with `eks-breakglass aws-auth show --cluster {}`; to put the previous version back: eks-breakglass cleanup --journal {}",
+                        "check with `eks-breakglass aws-auth show --cluster {}`; to put the previous version back: eks-breakglass cleanup --rollback --journal {}",
                         s.conn.facts.name,
                         dir.display()
                     )),
@@ -643,7 +643,10 @@ pub async fn write(
         for l in &outcome.lines {
             println!("  {l}");
         }
-        println!("Undo: eks-breakglass cleanup --journal {}", dir.display());
+        println!(
+            "Undo: eks-breakglass cleanup --rollback --journal {}",
+            dir.display()
+        );
     }
     if outcome.ok {
         Ok(exit::OK)
@@ -651,7 +654,7 @@ pub async fn write(
         Err(AppError::failed(
             "aws-auth was written but the verification failed (see above)",
             Some(format!(
-                "to put the previous version back: eks-breakglass cleanup --journal {}",
+                "to put the previous version back: eks-breakglass cleanup --rollback --journal {}",
                 dir.display()
             )),
         ))

@@ -1,9 +1,17 @@
-//! `cleanup`: undo what a break-glass run left behind, from its journal.
+//! `cleanup`: remove what a break-glass run left behind, from its journal — and, only when
+//! asked by name, roll the run back.
 //!
-//! Reads the run's journal, works out which changes are (or may be) still in place — including a
-//! step that was started but never recorded as finished because the process died — and undoes
-//! them in reverse order. Each undo checks AWS's state first, so running cleanup twice, or after
-//! a partial cleanup, is safe; irreversible steps (an authentication-mode switch) are listed.
+//! Two different wishes, kept apart on purpose. Right after a successful `recover`, "clean up"
+//! means: take away the scaffolding of getting in — temporary keys, trust statements, recreated
+//! users and roles — and keep the fix (the restored aws-auth, the access entry). Putting the
+//! earlier aws-auth back would lock everyone out again. So plain `cleanup` removes the
+//! scaffolding only; `cleanup --rollback` also reverses the run's result, shows the lint verdict
+//! of the aws-auth it would put back, and refuses one that lets no person in unless `--force`.
+//!
+//! Each undo checks AWS's state first (cleanup twice, or after a partial cleanup, is safe) and
+//! removes only what the journal proves is the run's; a run still alive (its journal locked by
+//! another process) is refused; irreversible steps — including an authentication-mode switch
+//! cut off mid-flight — are listed.
 
 use super::plan_ui::{self, Decision};
 use crate::aws::AwsContext;
@@ -12,21 +20,37 @@ use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::recovery::journal::{self, Event, Journal};
-use crate::recovery::plan::{self, Applied};
+use crate::recovery::plan::{self, Applied, Undo};
+use crate::recovery::rollback::{self, RollbackVerdict};
 use clap::Args;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
 #[command(
     after_help = "Examples:\n  eks-breakglass cleanup                       # the latest run\n  \
-eks-breakglass cleanup --journal ~/.local/state/eks-breakglass/runs/20260101T000000.000Z-grant-prod --yes\n\n\
-Undoes in reverse order: temporary access keys, trust-policy statements, recreated users and\n\
-roles, access entries. An authentication-mode switch cannot be undone and is only listed."
+eks-breakglass cleanup --journal DIR --yes\n  \
+eks-breakglass cleanup --journal DIR --rollback --dry-run\n\n\
+cleanup removes what the run made only to get in (temporary access keys, its trust statements,\n\
+recreated users and roles) and keeps what it fixed (the restored aws-auth, access entries).\n\
+cleanup --rollback also reverses the run's result: it puts the earlier aws-auth back (refused\n\
+when that version lets no person in, unless --force) and deletes the access entries it made.\n\
+An authentication-mode switch cannot be undone and is only listed."
 )]
 pub struct CleanupArgs {
     /// The run directory to undo (default: the latest run under the state directory)
     #[arg(long, value_name = "DIR")]
     pub journal: Option<PathBuf>,
+    /// Also reverse the run's result: put the earlier aws-auth back, delete the access entries
+    /// and policy associations it made, put tags back (default: only temporary things go)
+    #[arg(long)]
+    pub rollback: bool,
+    /// With --rollback: restore an earlier aws-auth even when it lets no person in
+    #[arg(long, requires = "rollback")]
+    pub force: bool,
+    /// An access key you identified as the run's when the journal could not record its id
+    /// (the run was killed while IAM answered); repeatable
+    #[arg(long, value_name = "ACCESS_KEY_ID")]
+    pub delete_key: Vec<String>,
     /// Assume this role for the Kubernetes part of the undo (restoring aws-auth), e.g. the
     /// creator role the run used; AWS undos always use your own credentials
     #[arg(long, value_name = "ARN")]
@@ -43,12 +67,65 @@ pub struct CleanupArgs {
     pub tls_server_name: Option<String>,
 }
 
+/// An aws-auth rollback and the verdict on the version it would restore.
+struct Judged {
+    step: u32,
+    verdict: Result<RollbackVerdict, String>,
+}
+
+/// Judges every aws-auth restore of the rollback (the saved file, checked against the journal).
+fn judge_restores(dir: &Path, undos: &[Applied]) -> Vec<Judged> {
+    undos
+        .iter()
+        .filter_map(|a| match &a.undo {
+            Undo::RestoreConfigMap {
+                previous_file: Some(f),
+                ..
+            } => Some(Judged {
+                step: a.step,
+                verdict: journal::read_saved(dir, f)
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| {
+                        serde_json::from_slice::<k8s_openapi::api::core::v1::ConfigMap>(&b)
+                            .map_err(|e| format!("{f} is not a ConfigMap: {e}"))
+                    })
+                    .map(|cm| rollback::judge(&crate::aws::cluster_api::object_of(&cm))),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
     let dir = match &args.journal {
         Some(d) => d.clone(),
         None => journal::latest_run(&journal::default_runs_dir()?)?,
     };
+    // One writer per run: a run still alive (applying, verifying) holds its journal. A dry run
+    // only checks; a real cleanup holds the lock until it ends.
+    let mut held = None;
+    if g.dry_run {
+        journal::check_not_busy(&dir)?;
+    } else {
+        held = Some(Journal::open(&dir)?.0);
+    }
     let records = journal::read_records(&dir)?;
+    if journal::run_header(&records).is_none()
+        && !records
+            .iter()
+            .any(|r| matches!(r.event, Event::StepStarted { .. }))
+    {
+        // Killed between creating the journal and its first record: nothing was changed.
+        if g.json() {
+            println!("{}", serde_json::json!({"journal": dir, "undone": []}));
+        } else {
+            println!(
+                "Nothing to undo in {}: the run stopped before it recorded anything (no change was made).",
+                dir.display()
+            );
+        }
+        return Ok(exit::OK);
+    }
     let (command, cluster, region) = journal::run_header(&records)
         .map(|(c, cl, r, _)| (c.to_string(), cl.to_string(), r.to_string()))
         .ok_or_else(|| {
@@ -57,31 +134,72 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
                 Some("pass the directory of a run made by eks-breakglass".to_string()),
             )
         })?;
-    let pending = journal::pending_undos(&records);
-    let irreversible = journal::irreversible_done(&records);
+    let all = journal::pending_undos(&records);
+    let (pending, kept): (Vec<Applied>, Vec<Applied>) = all
+        .into_iter()
+        .partition(|a| args.rollback || a.undo.is_temporary_kind());
+    let mut irreversible = journal::irreversible_done(&records);
+    for (step, what) in journal::irreversible_interrupted(&records) {
+        irreversible.push((
+            step,
+            format!(
+                "{what} — started but never recorded as finished (the run was cut off): it may have happened, and cannot be undone; check the cluster with `aws eks describe-cluster --name {cluster}`"
+            ),
+        ));
+    }
+    let judged = judge_restores(&dir, &pending);
+    let left_json = |kept: &[Applied]| {
+        serde_json::json!({
+            "left_as_is": irreversible.iter().map(|(s, w)| serde_json::json!({"step": s, "what": w})).collect::<Vec<_>>(),
+            "kept": kept.iter().map(|a| serde_json::json!({"step": a.step, "what": a.undo.describe()})).collect::<Vec<_>>(),
+        })
+    };
     if pending.is_empty() {
         if g.json() {
-            println!(
-                "{}",
-                serde_json::json!({"journal": dir, "undone": [], "left_as_is": irreversible.iter().map(|(s, w)| serde_json::json!({"step": s, "what": w})).collect::<Vec<_>>()})
-            );
+            let mut v = serde_json::json!({"journal": dir, "undone": []});
+            if let (Some(o), serde_json::Value::Object(l)) = (v.as_object_mut(), left_json(&kept)) {
+                o.extend(l);
+            }
+            println!("{v}");
         } else {
             println!("Nothing to undo in {}.", dir.display());
-            for (step, what) in &irreversible {
-                println!("  step {step} stays: {what}");
-            }
+            print!("{}", left_lines(&irreversible, &kept, &dir));
         }
         return Ok(exit::OK);
     }
     show_undo_plan(
         g,
         &dir,
-        &command,
-        &cluster,
-        &region,
+        (&command, &cluster, &region),
         &pending,
-        &irreversible,
+        &judged,
+        &left_lines(&irreversible, &kept, &dir),
+        args.rollback,
     );
+    // A rollback to an aws-auth that lets nobody in is the lock-out again: not without --force.
+    let lockouts: Vec<String> = judged
+        .iter()
+        .filter_map(|j| match &j.verdict {
+            Ok(v) if v.locks_everyone_out => Some(format!("step {}: {}", j.step, v.describe())),
+            Err(e) => Some(format!(
+                "step {}: cannot judge the saved aws-auth: {e}",
+                j.step
+            )),
+            Ok(_) => None,
+        })
+        .collect();
+    if !lockouts.is_empty() && !args.force {
+        return Err(AppError::usage(
+            format!(
+                "the rollback would restore an aws-auth that locks everyone out ({}); nothing was changed",
+                lockouts.join("; ")
+            ),
+            Some(format!(
+                "remove only the temporary things with `eks-breakglass cleanup --journal {}` (no --rollback); or, if that is really what you want, add --force",
+                dir.display()
+            )),
+        ));
+    }
     if plan_ui::confirm(g, pending.len())? == Decision::DryRun {
         return Ok(exit::OK);
     }
@@ -91,7 +209,9 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
         region_opts.region = Some(region);
     }
     let ctx = AwsContext::load(&region_opts).await?;
-    let (mut journal, _) = Journal::open(&dir)?;
+    let Some(mut journal) = held else {
+        return Ok(exit::OK);
+    };
     let interrupt = plan_ui::catch_interrupt();
     let spinner = plan_ui::Spinner::new();
     let status = {
@@ -99,6 +219,7 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
         Box::new(move |m: &str| s.set(m)) as Box<dyn Fn(&str)>
     };
     let mut runner = AwsRunner::new(&ctx, dir.clone(), interrupt, status);
+    runner.confirmed_keys = args.delete_key.clone();
     let kube_undo = pending
         .iter()
         .any(|a| matches!(a.undo, plan::Undo::RestoreConfigMap { .. }));
@@ -143,18 +264,21 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
         },
     });
     if g.json() {
-        println!(
-            "{}",
-            serde_json::json!({"journal": dir, "undone": plan_ui::undo_json(&reports), "left_as_is": irreversible.iter().map(|(s, w)| serde_json::json!({"step": s, "what": w})).collect::<Vec<_>>()})
-        );
+        let mut v = serde_json::json!({"journal": dir, "rollback": args.rollback, "undone": plan_ui::undo_json(&reports)});
+        if let (Some(o), serde_json::Value::Object(l)) = (v.as_object_mut(), left_json(&kept)) {
+            o.extend(l);
+        }
+        println!("{v}");
     } else {
-        println!("\nCleanup of {}:", dir.display());
+        println!(
+            "\n{} of {}:",
+            if args.rollback { "Rollback" } else { "Cleanup" },
+            dir.display()
+        );
         for l in plan_ui::undo_lines(&reports) {
             println!("  {l}");
         }
-        for (step, what) in &irreversible {
-            println!("  step {step}: left as is: {what}");
-        }
+        print!("{}", left_lines(&irreversible, &kept, &dir));
     }
     if failed > 0 {
         return Err(AppError::failed(
@@ -168,31 +292,60 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
     Ok(exit::OK)
 }
 
+/// What stays, for people: irreversible steps, and the run's result when not rolling back.
+fn left_lines(irreversible: &[(u32, String)], kept: &[Applied], dir: &Path) -> String {
+    let mut out = String::new();
+    for (step, what) in irreversible {
+        out.push_str(&format!("  ! step {step}: left as is: {what}\n"));
+    }
+    for a in kept {
+        out.push_str(&format!(
+            "  = step {} stays (the run's result, kept): {}\n",
+            a.step,
+            a.undo.describe()
+        ));
+    }
+    if !kept.is_empty() {
+        out.push_str(&format!(
+            "    to reverse the result too (it may lock people out again): eks-breakglass cleanup --journal {} --rollback\n",
+            dir.display()
+        ));
+    }
+    out
+}
+
 /// The undo plan: the undos themselves (the calls they make), latest first.
 fn show_undo_plan(
     g: &Globals,
-    dir: &std::path::Path,
-    command: &str,
-    cluster: &str,
-    region: &str,
+    dir: &Path,
+    (command, cluster, region): (&str, &str, &str),
     pending: &[Applied],
-    irreversible: &[(u32, String)],
+    judged: &[Judged],
+    left: &str,
+    rollback: bool,
 ) {
     if g.json() && g.dry_run {
         println!(
             "{}",
-            serde_json::json!({"dry_run": true, "journal": dir, "undo": pending.iter().rev().collect::<Vec<_>>()})
+            serde_json::json!({
+                "dry_run": true, "journal": dir, "rollback": rollback,
+                "undo": pending.iter().rev().collect::<Vec<_>>(),
+                "restores": judged.iter().map(|j| serde_json::json!({
+                    "step": j.step,
+                    "verdict": j.verdict.as_ref().ok(),
+                    "error": j.verdict.as_ref().err(),
+                })).collect::<Vec<_>>(),
+            })
         );
         return;
     }
     let mut out = format!(
-        "Cleanup plan for run {} ({command}, cluster {cluster}, region {region}): {} undo(s)\n",
+        "{} plan for run {} ({command}, cluster {cluster}, region {region}): {} undo(s)\n",
+        if rollback { "Rollback" } else { "Cleanup" },
         dir.display(),
         pending.len()
     );
-    for (step, what) in irreversible {
-        out.push_str(&format!("  ! step {step} stays: {what}\n"));
-    }
+    out.push_str(left);
     for a in pending.iter().rev() {
         out.push_str(&format!(
             "\n  - undo step {}: {}\n",
@@ -204,6 +357,12 @@ fn show_undo_plan(
         }
         if let Some(call) = a.undo.call() {
             out.push_str(&format!("    call: {call}\n"));
+        }
+        if let Some(j) = judged.iter().find(|j| j.step == a.step) {
+            match &j.verdict {
+                Ok(v) => out.push_str(&format!("    puts back: {}\n", v.describe())),
+                Err(e) => out.push_str(&format!("    puts back: cannot be judged: {e}\n")),
+            }
         }
     }
     if g.json() {

@@ -20,7 +20,7 @@ use std::time::Duration;
 eks-breakglass grant --cluster prod --principal arn:aws:iam::123456789012:role/team/ops/admin --yes\n  \
 eks-breakglass grant --cluster legacy --allow-auth-mode-change --yes\n\n\
 The default principal is you: your IAM user, or the IAM role (with its path) behind your session.\n\
-Undo with `eks-breakglass cleanup` (deletes the access entry; a mode switch stays).")]
+Undo with `eks-breakglass cleanup --rollback` (deletes the access entry; a mode switch stays).")]
 pub struct GrantArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]
@@ -191,7 +191,10 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
             ),
         }
         if let Some(d) = &dir {
-            println!("Undo: eks-breakglass cleanup --journal {}", d.display());
+            println!(
+                "Undo: eks-breakglass cleanup --rollback --journal {}",
+                d.display()
+            );
         }
     }
     match verification {

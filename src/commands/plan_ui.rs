@@ -118,19 +118,30 @@ fn answer_of(line: &str, end_of_input: bool) -> Answer {
     }
 }
 
-/// Ctrl-C sets the returned flag instead of killing the process, so that the current step
-/// finishes and the journal stays consistent. A second Ctrl-C is only reported.
+/// Ctrl-C — and SIGTERM and SIGHUP, which a closed terminal, `kill` or a CI timeout send — set
+/// the returned flag instead of killing the process, so that the current step finishes, the
+/// journal stays consistent and temporary keys are deleted. A second signal is only reported.
 pub fn catch_interrupt() -> Interrupt {
+    use tokio::signal::unix::{SignalKind, signal};
     let interrupt = Interrupt::new();
     let i = interrupt.clone();
+    let term = signal(SignalKind::terminate());
+    let hup = signal(SignalKind::hangup());
     tokio::spawn(async move {
-        while tokio::signal::ctrl_c().await.is_ok() {
+        let (mut term, mut hup) = (term.ok(), hup.ok());
+        loop {
+            let name = tokio::select! {
+                r = tokio::signal::ctrl_c() => match r {
+                    Ok(()) => "interrupt",
+                    Err(_) => break,
+                },
+                Some(()) = async { match term.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => "SIGTERM",
+                Some(()) = async { match hup.as_mut() { Some(s) => s.recv().await, None => std::future::pending().await } } => "SIGHUP",
+            };
             if i.is_set() {
-                eprintln!("\ninterrupt: still finishing the current step and undoing; please wait");
+                eprintln!("\n{name}: still finishing the current step and undoing; please wait");
             } else {
-                eprintln!(
-                    "\ninterrupt: finishing the current step, then undoing this run's changes"
-                );
+                eprintln!("\n{name}: finishing the current step, then undoing this run's changes");
             }
             i.trigger();
         }
@@ -486,6 +497,29 @@ impl Run<'_> {
             }
             Err(e) => journal_io(&self.dir, e),
         }
+    }
+
+    /// A run that failed before it was of any use (no credentials came of it): everything it
+    /// changed is undone, so that no trust statement or principal is left behind; returns what
+    /// was done, for people.
+    pub async fn undo_everything(&mut self, status: &str) -> Result<Vec<String>, AppError> {
+        let applied = self.applied.clone();
+        let undone = plan::undo_all(&applied, &mut self.journal, &mut self.runner)
+            .await
+            .map_err(|e| journal_io(&self.dir, e))?;
+        let failed = undone.iter().any(|u| u.result.is_err());
+        let mut lines = undo_lines(&undone);
+        if failed {
+            lines.push(format!(
+                "some changes are still in place; remove them with `eks-breakglass cleanup --journal {}`",
+                self.dir.display()
+            ));
+        }
+        self.applied.clear();
+        let _ = self.journal.record(Event::RunFinished {
+            status: status.to_string(),
+        });
+        Ok(lines)
     }
 
     /// Ends the run: deletes temporary keys unless `keep`, records `status`; returns what was

@@ -21,7 +21,7 @@ for c in $(aws eks list-clusters --query 'clusters[]' --output text); do eks-bre
 Writes the tags eks-breakglass/creator-arn, creator-kind, creator-id (the unique id EKS binds\n\
 to) and creator-recorded-at on the cluster (eks:TagResource). `eks-breakglass creator` reads\n\
 them when CloudTrail no longer has the CreateCluster event. Run it while the cluster is younger\n\
-than 90 days, or give --trail-bucket for older ones. Undo with `eks-breakglass cleanup`.\n\
+than 90 days, or give --trail-bucket for older ones. Undo with `eks-breakglass cleanup --rollback`.\n\
 Exit codes: 0 recorded (or already recorded), 6 the creator could not be found."
 )]
 pub struct RecordArgs {
@@ -142,7 +142,7 @@ pub async fn run(g: &Globals, args: &RecordArgs) -> Result<u8, AppError> {
         );
         println!("Journal: {}", run.dir.display());
         println!(
-            "Undo: eks-breakglass cleanup --journal {}",
+            "Undo: eks-breakglass cleanup --rollback --journal {}",
             run.dir.display()
         );
     }

@@ -536,6 +536,28 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
 
     // Verification by doing.
     verify_all(&run, &triage, &target, &client, &prepared.object, &mut rec).await;
+    if interrupt.is_set() {
+        // Ctrl-C/SIGTERM/SIGHUP while proving access: the temporary credentials go as
+        // promised; the aws-auth write is the fix and stays (a rollback is asked by name).
+        rec.event("interrupted during verification: removing temporary credentials");
+        let lines = run
+            .end_temporary(&mut journal, &mut runner, &mut rec)
+            .await?;
+        for l in &lines {
+            eprintln!("{l}");
+        }
+        rec.report.cleaned_up.extend(lines);
+        rec.report.status = "interrupted".into();
+        let _ = journal.record(Event::RunFinished {
+            status: "interrupted".into(),
+        });
+        finish_report(&ctx, &dir, &mut rec);
+        eprintln!(
+            "interrupted during verification: temporary credentials removed; the restored aws-auth stays (roll it back with `{} --rollback`)",
+            rec.report.undo_command
+        );
+        return Err(AppError::Interrupted);
+    }
 
     // Temporary credentials go.
     let lines = run
@@ -709,6 +731,7 @@ async fn getin_plan(
                     require_mfa: false,
                     keep: args.keep,
                     cluster_arn: cluster.arn.clone(),
+                    run_id: crate::recovery::journal::new_run_id(Utc::now()),
                 },
             )
             .map_err(|why| {
@@ -1092,7 +1115,10 @@ fn summary(r: &IncidentReport) -> String {
     ));
     s.push_str(&format!("Report:  {}/{}\n", r.journal_dir, REPORT_MD));
     s.push_str(&format!("Backup:  {}/{}\n", r.journal_dir, BACKUP_FILE));
-    s.push_str(&format!("Undo:    {}\n", r.undo_command));
+    s.push_str(&format!(
+        "Undo:    {} --rollback   (puts the earlier aws-auth back; plain cleanup keeps the fix)\n",
+        r.undo_command
+    ));
     s
 }
 

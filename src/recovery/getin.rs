@@ -23,8 +23,6 @@ use serde_json::{Value, json};
 
 /// The flag a one-way authentication-mode switch needs on top of confirmation.
 pub const AUTH_MODE_CONSENT: &str = "--allow-auth-mode-change";
-/// The Sid of the trust statement `assume-creator` adds.
-pub const TRUST_SID: &str = "EksBreakglassTemporaryAccess";
 /// The inline policy a recreated role gets.
 pub const RECREATED_ROLE_POLICY: &str = "eks-breakglass-describe-cluster";
 
@@ -283,45 +281,8 @@ fn role_route(
     }
 }
 
-/// The trust document with one statement added for `principal_arn` (optionally requiring MFA).
-/// The original's other statements and key order are kept; a single-object `Statement` becomes
-/// a list. An earlier statement of ours is replaced, not duplicated.
-pub fn add_trust_statement(
-    original: &str,
-    principal_arn: &str,
-    require_mfa: bool,
-) -> Result<String, String> {
-    let mut doc: Value =
-        serde_json::from_str(original).map_err(|e| format!("the trust policy is not JSON: {e}"))?;
-    let obj = doc
-        .as_object_mut()
-        .ok_or_else(|| "the trust policy is not a JSON object".to_string())?;
-    let mut statements = match obj.remove("Statement") {
-        Some(Value::Array(a)) => a,
-        Some(v @ Value::Object(_)) => vec![v],
-        None => Vec::new(),
-        Some(_) => {
-            return Err("the trust policy's Statement is neither a list nor an object".into());
-        }
-    };
-    statements.retain(|s| s.get("Sid").and_then(Value::as_str) != Some(TRUST_SID));
-    statements.push(trust_statement(TRUST_SID, principal_arn, require_mfa));
-    obj.insert("Statement".into(), Value::Array(statements));
-    obj.entry("Version").or_insert_with(|| json!("2012-10-17"));
-    serde_json::to_string(&doc).map_err(|e| e.to_string())
-}
-
 fn trust_statement(sid: &str, principal_arn: &str, require_mfa: bool) -> Value {
-    let mut s = json!({
-        "Sid": sid,
-        "Effect": "Allow",
-        "Principal": {"AWS": principal_arn},
-        "Action": "sts:AssumeRole",
-    });
-    if require_mfa {
-        s["Condition"] = json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}});
-    }
-    s
+    super::trust::assume_statement(sid, principal_arn, require_mfa)
 }
 
 /// A trust policy that lets only the operator assume a recreated role.
@@ -366,6 +327,9 @@ pub struct GetInOptions {
     /// Keep temporary keys when the run ends.
     pub keep: bool,
     pub cluster_arn: String,
+    /// The run's id ([`super::journal::new_run_id`]): it goes into the Sid of a trust statement
+    /// the run adds, so that its undo removes that statement and no other.
+    pub run_id: String,
 }
 
 /// The plan for a route (no steps for routes that change nothing).
@@ -402,7 +366,9 @@ pub fn assume_creator_plan(
             role_arn,
             original,
         } => {
-            let new = add_trust_statement(original, &opts.operator_arn, opts.require_mfa)?;
+            let sid = super::trust::run_sid(&opts.run_id);
+            let statement = trust_statement(&sid, &opts.operator_arn, opts.require_mfa);
+            let new = super::trust::add_statement(original, &statement)?;
             let file = trust_backup_file(role_name);
             let step = plan.push(
                 format!("add a trust statement to role {role_arn} for {}", opts.operator_arn),
@@ -411,8 +377,11 @@ pub fn assume_creator_plan(
                     role_name: role_name.clone(),
                     document: new,
                 },
-                Undo::RestoreAssumeRolePolicy {
+                Undo::RemoveTrustStatement {
                     role_name: role_name.clone(),
+                    sid,
+                    principal_arn: opts.operator_arn.clone(),
+                    statement: statement.to_string(),
                     previous_file: file.clone(),
                 },
             );
@@ -447,6 +416,7 @@ pub fn assume_creator_plan(
                 },
                 Undo::DeleteUser {
                     user_name: user_name.clone(),
+                    unique_id: None,
                 },
             );
             key_step(&mut plan, user_name, Vec::new(), opts.keep);
@@ -470,6 +440,7 @@ pub fn assume_creator_plan(
                 },
                 Undo::DeleteRole {
                     role_name: role_name.clone(),
+                    unique_id: None,
                 },
             );
             plan.push(
@@ -762,32 +733,13 @@ mod tests {
     }
 
     #[test]
-    fn trust_patch_keeps_the_original_and_adds_one_statement() {
-        let original = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}"#;
-        let new = add_trust_statement(original, OPERATOR, true).unwrap();
-        let v: Value = serde_json::from_str(&new).unwrap();
-        let st = v["Statement"].as_array().unwrap();
-        assert_eq!(st.len(), 2);
-        assert_eq!(st[0]["Principal"]["Service"], "ec2.amazonaws.com");
-        assert_eq!(st[1]["Principal"]["AWS"], OPERATOR);
-        assert_eq!(
-            st[1]["Condition"]["Bool"]["aws:MultiFactorAuthPresent"],
-            "true"
-        );
-        // Applying twice does not stack statements.
-        let again = add_trust_statement(&new, OPERATOR, false).unwrap();
-        let v: Value = serde_json::from_str(&again).unwrap();
-        assert_eq!(v["Statement"].as_array().unwrap().len(), 2);
-        assert!(add_trust_statement("nope", OPERATOR, false).is_err());
-    }
-
-    #[test]
     fn plans_per_route() {
         let opts = GetInOptions {
             operator_arn: OPERATOR.into(),
             require_mfa: false,
             keep: false,
             cluster_arn: "arn:aws:eks:us-east-1:111122223333:cluster/prod".into(),
+            run_id: "20260101T000000Zabc123".into(),
         };
         let p = assume_creator_plan(
             &Route::PatchTrust {
@@ -806,8 +758,9 @@ mod tests {
             "{\"Version\":\"2012-10-17\",\"Statement\":[]}"
         );
         assert!(matches!(
-            p.steps[0].undo,
-            Undo::RestoreAssumeRolePolicy { .. }
+            &p.steps[0].undo,
+            Undo::RemoveTrustStatement { sid, principal_arn, .. }
+                if sid == "EksBreakglassTemporaryAccess20260101T000000Zabc123" && principal_arn == OPERATOR
         ));
 
         let p = assume_creator_plan(

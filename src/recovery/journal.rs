@@ -10,12 +10,21 @@
 //! not finished is undone with an undo that checks AWS's state first.
 //!
 //! Secrets never reach the journal: actions and undos carry names and ids only.
+//!
+//! The run directory is trusted only as far as the journal vouches for it: every saved file's
+//! SHA-256 is journaled when it is written ([`Event::FileSaved`]) and checked on every read
+//! ([`read_saved`]), so a file placed or edited by someone else is refused instead of being
+//! written to IAM or the cluster. A run directory is always fresh (never one with content), and
+//! one process at a time writes to it: the journal file carries an advisory lock (`flock`) for
+//! as long as the run (or a cleanup) is alive, so a `cleanup` in a second shell refuses a run
+//! that is still verifying instead of undoing it under its feet.
 
 use super::plan::{Applied, AwsCall, Plan, StepError, Undo, Undone};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
@@ -80,6 +89,12 @@ pub enum Event {
     Note {
         text: String,
     },
+    /// A previous state (or an object to write) was saved in the run directory with this digest;
+    /// whatever reads it back checks the digest first.
+    FileSaved {
+        file: String,
+        sha256: String,
+    },
 }
 
 /// Why the journal could not be used.
@@ -105,6 +120,12 @@ pub enum JournalError {
         line: usize,
         detail: String,
     },
+    #[error("{path} already exists and is not empty; a run directory must be new")]
+    NotFresh { path: PathBuf },
+    #[error("{path} is writable by other users; a run directory must be private")]
+    NotPrivate { path: PathBuf },
+    #[error("the run in {path} is still alive: another eks-breakglass process holds its journal")]
+    Busy { path: PathBuf },
 }
 
 impl JournalError {
@@ -116,6 +137,16 @@ impl JournalError {
                     .into(),
             ),
             JournalError::NoStateDir => Some("pass --journal-dir DIR".into()),
+            JournalError::NotFresh { .. } => Some(
+                "pass a --journal-dir that does not exist yet (it is created 0700), or omit it".into(),
+            ),
+            JournalError::NotPrivate { .. } => Some(
+                "pass a --journal-dir that only you can write to (chmod go-w), or omit it".into(),
+            ),
+            JournalError::Busy { .. } => Some(
+                "wait for that run to end (or stop it with Ctrl-C, which undoes it), then run cleanup again"
+                    .into(),
+            ),
             _ => None,
         }
     }
@@ -176,14 +207,146 @@ pub fn latest_run(base: &Path) -> Result<PathBuf, JournalError> {
     })
 }
 
-fn make_private_dir(dir: &Path) -> Result<(), JournalError> {
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io_err(dir))?;
+/// Creates `dir` (and missing parents) with mode 0700. An existing directory is used only when
+/// it is empty and not writable by others, and its mode is left as it is (it may be shared
+/// on purpose): a pre-placed file would otherwise be taken for one of the run's.
+fn make_fresh_dir(dir: &Path) -> Result<(), JournalError> {
     use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io_err(dir))
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) => {
+            if !meta.is_dir() {
+                return Err(JournalError::NotFresh {
+                    path: dir.to_path_buf(),
+                });
+            }
+            let mut entries = std::fs::read_dir(dir).map_err(io_err(dir))?;
+            if entries.next().is_some() {
+                return Err(JournalError::NotFresh {
+                    path: dir.to_path_buf(),
+                });
+            }
+            if meta.permissions().mode() & 0o022 != 0 {
+                return Err(JournalError::NotPrivate {
+                    path: dir.to_path_buf(),
+                });
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io_err(dir)),
+        Err(e) => Err(io_err(dir)(e)),
+    }
+}
+
+/// The SHA-256 of `bytes`, hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A new run id: the time and a random part, letters and digits only (it goes into IAM
+/// statement ids, which allow nothing else).
+pub fn new_run_id(now: DateTime<Utc>) -> String {
+    format!(
+        "{}{:06x}",
+        now.format("%Y%m%dT%H%M%SZ"),
+        rand::random::<u32>() & 0x00ff_ffff
+    )
+}
+
+/// Takes the run's lock on its journal file, or says the run is alive.
+fn lock(file: &File, dir: &Path, exclusive: bool) -> Result<(), JournalError> {
+    let r = if exclusive {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match r {
+        Ok(()) => Ok(()),
+        Err(TryLockError::WouldBlock) => Err(JournalError::Busy {
+            path: dir.to_path_buf(),
+        }),
+        Err(TryLockError::Error(e)) => Err(io_err(dir)(e)),
+    }
+}
+
+/// Refuses when another process holds the run's journal (a run still alive), without taking
+/// the lock for longer than the check (for `--dry-run`, which writes nothing).
+pub fn check_not_busy(dir: &Path) -> Result<(), JournalError> {
+    let path = dir.join(JOURNAL_FILE);
+    let file = File::open(&path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            JournalError::Missing {
+                path: dir.to_path_buf(),
+            }
+        } else {
+            io_err(&path)(e)
+        }
+    })?;
+    lock(&file, dir, false)
+}
+
+/// Why a saved file cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SavedFileError {
+    #[error(
+        "{file} in {dir} was not saved by this run (the journal has no record of it); refusing to use it"
+    )]
+    NotRecorded { dir: PathBuf, file: String },
+    #[error(
+        "{file} in {dir} changed after this run saved it (SHA-256 {found}, journaled {expected}); refusing to use it"
+    )]
+    Mismatch {
+        dir: PathBuf,
+        file: String,
+        expected: String,
+        found: String,
+    },
+    #[error("cannot read {file} in {dir}: {source}")]
+    Io {
+        dir: PathBuf,
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
+/// Reads a file the run saved, after checking it against the digest the journal recorded.
+pub fn read_saved(dir: &Path, file: &str) -> Result<Vec<u8>, SavedFileError> {
+    let records = read_records(dir)?;
+    let expected = records
+        .iter()
+        .rev()
+        .find_map(|r| match &r.event {
+            Event::FileSaved { file: f, sha256 } if f == file => Some(sha256.clone()),
+            _ => None,
+        })
+        .ok_or_else(|| SavedFileError::NotRecorded {
+            dir: dir.to_path_buf(),
+            file: file.to_string(),
+        })?;
+    let bytes = std::fs::read(dir.join(file)).map_err(|source| SavedFileError::Io {
+        dir: dir.to_path_buf(),
+        file: file.to_string(),
+        source,
+    })?;
+    let found = sha256_hex(&bytes);
+    if found != expected {
+        return Err(SavedFileError::Mismatch {
+            dir: dir.to_path_buf(),
+            file: file.to_string(),
+            expected,
+            found,
+        });
+    }
+    Ok(bytes)
 }
 
 fn sync_dir(dir: &Path) {
@@ -193,9 +356,10 @@ fn sync_dir(dir: &Path) {
 }
 
 impl Journal {
-    /// Starts a new run in `dir` (created 0700); refuses a directory that already has a journal.
+    /// Starts a new run in `dir` (created 0700, or an existing empty private directory) and
+    /// locks it for as long as the returned journal lives; refuses a directory with content.
     pub fn create(dir: &Path) -> Result<Journal, JournalError> {
-        make_private_dir(dir)?;
+        make_fresh_dir(dir)?;
         let path = dir.join(JOURNAL_FILE);
         let file = OpenOptions::new()
             .append(true)
@@ -214,6 +378,7 @@ impl Journal {
                     }
                 }
             })?;
+        lock(&file, dir, true)?;
         sync_dir(dir);
         Ok(Journal {
             dir: dir.to_path_buf(),
@@ -222,23 +387,53 @@ impl Journal {
         })
     }
 
-    /// Reopens an existing run's journal to append (cleanup); returns it with its records.
+    /// Reopens an existing run's journal to append (cleanup), locked like [`Journal::create`]
+    /// (a run still alive is refused); returns it with its records. A torn last line (the
+    /// process died while writing it) is cut off first, so that the next record starts on a
+    /// line of its own.
     pub fn open(dir: &Path) -> Result<(Journal, Vec<Record>), JournalError> {
-        let records = read_records(dir)?;
         let path = dir.join(JOURNAL_FILE);
-        let file = OpenOptions::new()
+        let mut file = OpenOptions::new()
+            .read(true)
             .append(true)
             .open(&path)
-            .map_err(io_err(&path))?;
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    JournalError::Missing {
+                        path: dir.to_path_buf(),
+                    }
+                } else {
+                    io_err(&path)(e)
+                }
+            })?;
+        lock(&file, dir, true)?;
+        let records = read_records(dir)?;
+        let mut text = Vec::new();
+        std::io::Read::read_to_end(&mut file, &mut text).map_err(io_err(&path))?;
+        let torn = if !text.is_empty() && !text.ends_with(b"\n") {
+            let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+            file.set_len(keep as u64).map_err(io_err(&path))?;
+            file.sync_all().map_err(io_err(&path))?;
+            Some(text.len() - keep)
+        } else {
+            None
+        };
         let seq = records.last().map(|r| r.seq).unwrap_or(0);
-        Ok((
-            Journal {
-                dir: dir.to_path_buf(),
-                file,
-                seq,
-            },
-            records,
-        ))
+        let mut journal = Journal {
+            dir: dir.to_path_buf(),
+            file,
+            seq,
+        };
+        if let Some(n) = torn {
+            journal
+                .record(Event::Note {
+                    text: format!(
+                        "cut off a torn last line ({n} bytes) left by a process that died while writing it"
+                    ),
+                })
+                .map_err(io_err(&path))?;
+        }
+        Ok((journal, records))
     }
 
     pub fn dir(&self) -> &Path {
@@ -259,36 +454,43 @@ impl Journal {
         self.file.sync_data()
     }
 
-    /// Saves a previous state beside the journal (0600, fsync'd), byte for byte; an existing
-    /// file of that name is kept (the first saved state is the one to restore).
-    pub fn save_file(&self, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    /// Saves a previous state (or an object to write) beside the journal (0600, fsync'd), byte
+    /// for byte, and journals its SHA-256. A file of that name already there was not written by
+    /// this run: refused, never trusted.
+    pub fn save_file(&mut self, name: &str, bytes: &[u8]) -> std::io::Result<PathBuf> {
         let path = self.dir.join(name);
-        if name.contains('/') || name.starts_with('.') {
+        if name.contains('/') || name.starts_with('.') || name == JOURNAL_FILE {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("bad saved-state file name {name}"),
             ));
         }
-        match OpenOptions::new()
+        let mut f = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
             .open(&path)
-        {
-            Ok(mut f) => {
-                f.write_all(bytes)?;
-                f.sync_all()?;
-                sync_dir(&self.dir);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
+            .map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AlreadyExists {
+                    std::io::Error::new(
+                        e.kind(),
+                        format!(
+                            "{} already exists: this run did not write it; refusing to use the run directory",
+                            path.display()
+                        ),
+                    )
+                } else {
+                    e
+                }
+            })?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        sync_dir(&self.dir);
+        self.record(Event::FileSaved {
+            file: name.to_string(),
+            sha256: sha256_hex(bytes),
+        })?;
         Ok(path)
-    }
-
-    /// Reads a saved state back.
-    pub fn read_file(dir: &Path, name: &str) -> std::io::Result<Vec<u8>> {
-        std::fs::read(dir.join(name))
     }
 }
 
@@ -314,6 +516,9 @@ pub fn read_records(dir: &Path) -> Result<Vec<Record>, JournalError> {
         match serde_json::from_str::<Record>(line) {
             Ok(r) => out.push(r),
             Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            // A torn line that an older version appended after: the torn record is lost, the
+            // record written after it is whole at the end of the line.
+            Err(_) if after_torn(line).is_some() => out.extend(after_torn(line)),
             Err(e) => {
                 return Err(JournalError::Corrupt {
                     path,
@@ -324,6 +529,15 @@ pub fn read_records(dir: &Path) -> Result<Vec<Record>, JournalError> {
         }
     }
     Ok(out)
+}
+
+/// The whole record at the end of a line whose start is a torn record (not JSON at all).
+fn after_torn(line: &str) -> Option<Record> {
+    if serde_json::from_str::<serde_json::Value>(line).is_ok() {
+        return None;
+    }
+    let at = line.rfind("{\"seq\":").filter(|at| *at > 0)?;
+    serde_json::from_str::<Record>(&line[at..]).ok()
 }
 
 /// The steps of a run whose changes are (or may be) still in place, in the order they ran:
@@ -372,11 +586,62 @@ pub fn pending_undos(records: &[Record]) -> Vec<Applied> {
             _ => {}
         }
     }
-    order
+    let pending: Vec<Applied> = order
         .into_iter()
         .filter_map(|s| by_step.remove(&s).map(|(a, _)| a))
         .filter(|a| a.undo.is_reversible())
+        .collect();
+    // A key whose id was never journaled, on a user this run created (its unique id known):
+    // deleting that user deletes the key with it, and no one else's key can be on it.
+    let own_users: Vec<String> = records
+        .iter()
+        .filter_map(|r| match &r.event {
+            Event::StepDone {
+                undo:
+                    Undo::DeleteUser {
+                        user_name,
+                        unique_id: Some(_),
+                    },
+                ..
+            } => Some(user_name.clone()),
+            _ => None,
+        })
+        .collect();
+    pending
+        .into_iter()
+        .filter(|a| {
+            !matches!(&a.undo, Undo::DeleteAccessKey { user_name, access_key_id: None, .. }
+                if own_users.contains(user_name))
+        })
         .collect()
+}
+
+/// Access keys of `user` that runs under `base` created and that are still in place as far as
+/// their journals know (kept with `--keep`, or left by a run that died): key id and run directory.
+pub fn run_keys(base: &Path, user: &str) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(base) else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = rd.filter_map(Result::ok).map(|e| e.path()).collect();
+    dirs.sort();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let Ok(records) = read_records(&dir) else {
+            continue;
+        };
+        for a in pending_undos(&records) {
+            if let Undo::DeleteAccessKey {
+                user_name,
+                access_key_id: Some(id),
+                ..
+            } = &a.undo
+                && user_name == user
+            {
+                out.push((id.clone(), dir.clone()));
+            }
+        }
+    }
+    out
 }
 
 /// The plan and command of a run, from its first record.
@@ -404,6 +669,26 @@ pub fn irreversible_done(records: &[Record]) -> Vec<(u32, String)> {
             _ => None,
         })
         .collect()
+}
+
+/// The run's irreversible steps that were started and never finished (the process was killed
+/// in the middle of, say, an authentication-mode switch): they may have happened, cannot be
+/// undone, and must be said.
+pub fn irreversible_interrupted(records: &[Record]) -> Vec<(u32, String)> {
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for r in records {
+        match &r.event {
+            Event::StepStarted {
+                step, what, undo, ..
+            } if !undo.is_reversible() => out.push((*step, what.clone())),
+            Event::StepDone { step, .. } => out.retain(|(s, _)| s != step),
+            Event::StepFailed { step, error } if !error.maybe_changed => {
+                out.retain(|(s, _)| s != step)
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -440,7 +725,7 @@ mod tests {
         let mut j = Journal::create(&dir).unwrap();
         j.record(started(1, key_undo(None))).unwrap();
         j.save_file("trust-r.json", b"{ \"a\" : 1 }").unwrap();
-        j.save_file("trust-r.json", b"second").unwrap();
+        assert!(j.save_file("trust-r.json", b"second").is_err());
         assert_eq!(
             std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
             0o700
@@ -452,23 +737,73 @@ mod tests {
                 "{f}"
             );
         }
-        assert_eq!(
-            Journal::read_file(&dir, "trust-r.json").unwrap(),
-            b"{ \"a\" : 1 }"
-        );
+        assert_eq!(read_saved(&dir, "trust-r.json").unwrap(), b"{ \"a\" : 1 }");
         assert!(matches!(
             Journal::create(&dir),
-            Err(JournalError::Exists { .. })
+            Err(JournalError::NotFresh { .. })
         ));
+        // One writer at a time: the run holds its journal.
+        assert!(matches!(
+            Journal::open(&dir),
+            Err(JournalError::Busy { .. })
+        ));
+        assert!(matches!(
+            check_not_busy(&dir),
+            Err(JournalError::Busy { .. })
+        ));
+        drop(j);
+        check_not_busy(&dir).unwrap();
         let (mut j2, recs) = Journal::open(&dir).unwrap();
-        assert_eq!(recs.len(), 1);
+        assert_eq!(recs.len(), 2);
         j2.record(Event::RunFinished {
             status: "cleaned".into(),
         })
         .unwrap();
         let recs = read_records(&dir).unwrap();
-        assert_eq!(recs.iter().map(|r| r.seq).collect::<Vec<_>>(), vec![1, 2]);
-        assert!(Journal::save_file(&j2, "../x", b"").is_err());
+        assert_eq!(
+            recs.iter().map(|r| r.seq).collect::<Vec<_>>(),
+            vec![1, 2, 3]
+        );
+        assert!(j2.save_file("../x", b"").is_err());
+    }
+
+    #[test]
+    fn saved_files_are_checked_against_the_journal() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("run");
+        let mut j = Journal::create(&dir).unwrap();
+        j.save_file("aws-auth.before.json", b"{}").unwrap();
+        std::fs::write(dir.join("planted.json"), b"{}").unwrap();
+        assert!(matches!(
+            read_saved(&dir, "planted.json"),
+            Err(SavedFileError::NotRecorded { .. })
+        ));
+        std::fs::write(dir.join("aws-auth.before.json"), b"{\"x\":1}").unwrap();
+        assert!(matches!(
+            read_saved(&dir, "aws-auth.before.json"),
+            Err(SavedFileError::Mismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn an_existing_directory_must_be_empty_and_private_and_keeps_its_mode() {
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("given");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o750)).unwrap();
+        drop(Journal::create(&dir).unwrap());
+        assert_eq!(
+            std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o750,
+            "an existing directory is not chmod'ed"
+        );
+        let shared = t.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(matches!(
+            Journal::create(&shared),
+            Err(JournalError::NotPrivate { .. })
+        ));
     }
 
     #[test]
@@ -476,14 +811,43 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let mut j = Journal::create(t.path()).unwrap();
         j.record(started(1, key_undo(None))).unwrap();
+        drop(j);
         let path = t.path().join(JOURNAL_FILE);
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
         f.write_all(b"{\"seq\":2,\"ti").unwrap();
         assert_eq!(read_records(t.path()).unwrap().len(), 1);
-        f.write_all(b"\n{}\n").unwrap();
+        // Reopening cuts the torn tail off, so the next record starts on its own line.
+        let (mut j, recs) = Journal::open(t.path()).unwrap();
+        assert_eq!(recs.len(), 1);
+        j.record(Event::RunFinished {
+            status: "cleaned".into(),
+        })
+        .unwrap();
+        drop(j);
+        let recs = read_records(t.path()).unwrap();
+        assert_eq!(recs.len(), 3, "{recs:?}");
+        assert!(matches!(recs[1].event, Event::Note { .. }));
+        // A journal that an older version appended to after a torn line still reads.
+        let t2 = tempfile::tempdir().unwrap();
+        let mut j = Journal::create(t2.path()).unwrap();
+        j.record(started(1, key_undo(None))).unwrap();
+        drop(j);
+        let path2 = t2.path().join(JOURNAL_FILE);
+        let mut f2 = OpenOptions::new().append(true).open(&path2).unwrap();
+        f2.write_all(b"{\"seq\":2,\"ti").unwrap();
+        f2.write_all(
+            format!(
+                "{}\n",
+                serde_json::to_string(&rec(3, Event::RunFinished { status: "x".into() })).unwrap()
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(read_records(t2.path()).unwrap().len(), 2);
+        f.write_all(b"{}\n").unwrap();
         assert!(matches!(
             read_records(t.path()),
-            Err(JournalError::Corrupt { line: 2, .. })
+            Err(JournalError::Corrupt { line: 4, .. })
         ));
     }
 

@@ -17,5 +17,6 @@ pub mod principal;
 pub mod record;
 pub mod recover;
 pub mod restore;
+pub mod rollback;
 pub mod snapshot;
 pub mod trust;

@@ -276,15 +276,38 @@ pub enum Undo {
         access_key_id: Option<String>,
         keys_before: Vec<String>,
     },
-    /// Put back the trust policy saved in `previous_file` (in the run directory), byte for byte.
+    /// Put back the trust policy saved in `previous_file` (in the run directory), byte for byte
+    /// — only while the live policy is still the one the run wrote (older journals).
     RestoreAssumeRolePolicy {
         role_name: String,
         previous_file: String,
     },
-    /// Delete a user this run created, with its keys and policies.
-    DeleteUser { user_name: String },
-    /// Delete a role this run created, with its inline and attached policies.
-    DeleteRole { role_name: String },
+    /// Remove exactly the trust statement this run added: the statement whose `Sid` (which
+    /// carries the run's id), principal and content are `statement`. Every other statement —
+    /// including ones added by others after the run — stays. When nothing else changed, the
+    /// policy saved in `previous_file` is put back byte for byte.
+    RemoveTrustStatement {
+        role_name: String,
+        sid: String,
+        principal_arn: String,
+        /// The statement as added (JSON).
+        statement: String,
+        previous_file: String,
+    },
+    /// Delete a user this run created, with its keys and policies — only the user whose unique
+    /// id is `unique_id` (a user recreated later under the same name is someone else's).
+    DeleteUser {
+        user_name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unique_id: Option<String>,
+    },
+    /// Delete a role this run created, with its inline and attached policies — only the role
+    /// whose unique id is `unique_id`.
+    DeleteRole {
+        role_name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        unique_id: Option<String>,
+    },
     /// Delete an inline role policy.
     DeleteRolePolicy {
         role_name: String,
@@ -339,14 +362,36 @@ impl Undo {
                 role_name,
                 previous_file,
             } => format!(
-                "restore the trust policy of role {role_name} byte for byte from {previous_file}"
+                "restore the trust policy of role {role_name} byte for byte from {previous_file} (only if nobody changed it since)"
             ),
-            Undo::DeleteUser { user_name } => {
-                format!("delete user {user_name} with its access keys and policies")
-            }
-            Undo::DeleteRole { role_name } => {
-                format!("delete role {role_name} with its policies")
-            }
+            Undo::RemoveTrustStatement {
+                role_name,
+                sid,
+                principal_arn,
+                ..
+            } => format!(
+                "remove from the trust policy of role {role_name} exactly the statement {sid} for {principal_arn} (every other statement stays)"
+            ),
+            Undo::DeleteUser {
+                user_name,
+                unique_id,
+            } => format!(
+                "delete user {user_name}{} with its access keys and policies",
+                unique_id
+                    .as_deref()
+                    .map(|id| format!(" (unique id {id}, the one this run created)"))
+                    .unwrap_or_default()
+            ),
+            Undo::DeleteRole {
+                role_name,
+                unique_id,
+            } => format!(
+                "delete role {role_name}{} with its policies",
+                unique_id
+                    .as_deref()
+                    .map(|id| format!(" (unique id {id}, the one this run created)"))
+                    .unwrap_or_default()
+            ),
             Undo::DeleteRolePolicy {
                 role_name,
                 policy_name,
@@ -410,13 +455,14 @@ impl Undo {
             Undo::DeleteAccessKey { user_name, .. } => {
                 AwsCall::new("iam:DeleteAccessKey", &[("UserName", user_name)])
             }
-            Undo::RestoreAssumeRolePolicy { role_name, .. } => {
+            Undo::RestoreAssumeRolePolicy { role_name, .. }
+            | Undo::RemoveTrustStatement { role_name, .. } => {
                 AwsCall::new("iam:UpdateAssumeRolePolicy", &[("RoleName", role_name)])
             }
-            Undo::DeleteUser { user_name } => {
+            Undo::DeleteUser { user_name, .. } => {
                 AwsCall::new("iam:DeleteUser", &[("UserName", user_name)])
             }
-            Undo::DeleteRole { role_name } => {
+            Undo::DeleteRole { role_name, .. } => {
                 AwsCall::new("iam:DeleteRole", &[("RoleName", role_name)])
             }
             Undo::DeleteRolePolicy {
@@ -486,6 +532,22 @@ impl Undo {
 
     pub fn is_reversible(&self) -> bool {
         !matches!(self, Undo::Irreversible { .. })
+    }
+
+    /// True for the scaffolding of getting in — temporary keys, trust statements, recreated
+    /// principals — which `cleanup` always removes; false for the run's result (an aws-auth
+    /// write, an access entry and its policy, tags), which only a rollback (`cleanup
+    /// --rollback`) reverses: removing it could lock everyone out again.
+    pub fn is_temporary_kind(&self) -> bool {
+        matches!(
+            self,
+            Undo::DeleteAccessKey { .. }
+                | Undo::RestoreAssumeRolePolicy { .. }
+                | Undo::RemoveTrustStatement { .. }
+                | Undo::DeleteUser { .. }
+                | Undo::DeleteRole { .. }
+                | Undo::DeleteRolePolicy { .. }
+        )
     }
 }
 

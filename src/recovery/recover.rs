@@ -226,8 +226,9 @@ impl IncidentReport {
             s.push_str("- none\n");
         }
         s.push_str(&format!(
-            "\n## How to undo\n\n```sh\n{}\n```\n\nIt reverses the run's changes in reverse order (the aws-auth write is put back from the backup above, \
-             access entries and keys are deleted, trust policies restored byte for byte); an authentication-mode switch cannot be undone.\n",
+            "\n## How to undo\n\n```sh\n{0}\n```\n\nremoves what was temporary (keys, the run's trust statements, recreated principals) and keeps the fix. \
+             To roll the whole run back — the earlier aws-auth from the backup above, the access entries it made — add `--rollback`:\n\n```sh\n{0} --rollback\n```\n\n\
+             An authentication-mode switch cannot be undone.\n",
             self.undo_command
         ));
         if let Some(n) = &self.next_command {

@@ -7,6 +7,14 @@
 //! (MFA, an external id, anything else, listed rather than guessed), and whether an explicit
 //! Deny wins. It does not see the caller's own IAM policies or SCPs, and says so: a match on the
 //! account (`arn:aws:iam::A:root` or `"A"`) still needs `sts:AssumeRole` in the caller's policy.
+//!
+//! It also writes the one statement a break-glass run adds to a trust policy, and takes exactly
+//! that statement out again ([`add_statement`], [`remove_statement`]). Trust policies are shared:
+//! a colleague may add a statement, or a second operator run the tool, while a run is alive. So
+//! a run's statement carries the run's id in its `Sid`, and its undo removes only a statement
+//! equal to it (Sid, principal and all) and leaves everything else as it is now — it never puts
+//! an old copy of the whole document back over someone else's change, and it refuses (showing
+//! both) when the statement is there but not as written.
 
 use crate::arn::PrincipalArn;
 use serde::Serialize;
@@ -650,10 +658,199 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
     result
 }
 
+/// The `Sid` prefix of the statements break-glass runs add; the run's id follows it.
+pub const RUN_SID_PREFIX: &str = "EksBreakglassTemporaryAccess";
+
+/// The `Sid` of the trust statement of run `run_id` (IAM allows letters and digits only).
+pub fn run_sid(run_id: &str) -> String {
+    let clean: String = run_id.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("{RUN_SID_PREFIX}{clean}")
+}
+
+/// One `Allow sts:AssumeRole` statement for `principal_arn` (optionally requiring MFA).
+pub fn assume_statement(sid: &str, principal_arn: &str, require_mfa: bool) -> Value {
+    let mut s = serde_json::json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": principal_arn},
+        "Action": "sts:AssumeRole",
+    });
+    if require_mfa {
+        s["Condition"] = serde_json::json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}});
+    }
+    s
+}
+
+fn statements_of(doc: &Value) -> Result<Vec<Value>, String> {
+    match doc.get("Statement") {
+        Some(Value::Array(a)) => Ok(a.clone()),
+        Some(v @ Value::Object(_)) => Ok(vec![v.clone()]),
+        None => Ok(Vec::new()),
+        Some(_) => Err("the trust policy's Statement is neither a list nor an object".into()),
+    }
+}
+
+fn sid_of(v: &Value) -> Option<&str> {
+    v.get("Sid").and_then(Value::as_str)
+}
+
+/// The trust document with `statement` appended. The original's other statements and key
+/// order are kept (a single-object `Statement` becomes a list); statements of other runs are
+/// left alone. A statement with the same `Sid` already there is refused (it is not ours).
+pub fn add_statement(original: &str, statement: &Value) -> Result<String, String> {
+    let mut doc: Value =
+        serde_json::from_str(original).map_err(|e| format!("the trust policy is not JSON: {e}"))?;
+    let mut statements = statements_of(&doc)?;
+    let sid = sid_of(statement).unwrap_or_default();
+    if statements.iter().any(|s| sid_of(s) == Some(sid)) {
+        return Err(format!(
+            "the trust policy already has a statement with Sid {sid}; refusing to replace it"
+        ));
+    }
+    statements.push(statement.clone());
+    let obj = doc
+        .as_object_mut()
+        .ok_or_else(|| "the trust policy is not a JSON object".to_string())?;
+    obj.insert("Statement".into(), Value::Array(statements));
+    obj.entry("Version")
+        .or_insert_with(|| Value::String("2012-10-17".into()));
+    serde_json::to_string(&doc).map_err(|e| e.to_string())
+}
+
+/// What removing a run's statement from the live trust policy comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    /// The document to write: the live one without the statement. `restores_original` when
+    /// that is, as a JSON value, the policy saved before the run (then its exact bytes).
+    Removed {
+        document: String,
+        restores_original: bool,
+    },
+    /// The statement is not there (already removed).
+    Absent,
+    /// A statement with the run's Sid is there but not as the run wrote it (or more than once):
+    /// someone changed it; what is there and what was written, for people.
+    Changed { found: String, written: String },
+}
+
+/// Equal as IAM policies: the same JSON value, a single-object `Statement` being the same as a
+/// one-element list.
+fn same_policy(a: &Value, b: &Value) -> bool {
+    let norm = |v: &Value| {
+        let mut v = v.clone();
+        if let Some(st @ Value::Object(_)) = v.get("Statement").cloned() {
+            v["Statement"] = Value::Array(vec![st]);
+        }
+        v
+    };
+    norm(a) == norm(b)
+}
+
+/// Takes `statement` (as the run added it) out of the live trust policy `current`, leaving
+/// every other statement as it is now. `original` is the policy saved before the run.
+pub fn remove_statement(
+    current: &str,
+    statement: &Value,
+    original: &str,
+) -> Result<Removal, String> {
+    let mut doc: Value = serde_json::from_str(current)
+        .map_err(|e| format!("the live trust policy is not JSON: {e}"))?;
+    let statements = statements_of(&doc)?;
+    let sid = sid_of(statement);
+    let same_sid: Vec<&Value> = statements.iter().filter(|s| sid_of(s) == sid).collect();
+    if same_sid.is_empty() {
+        return Ok(Removal::Absent);
+    }
+    if same_sid.len() > 1 || same_sid[0] != statement {
+        let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+        return Ok(Removal::Changed {
+            found: same_sid
+                .iter()
+                .map(|v| pretty(v))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            written: pretty(statement),
+        });
+    }
+    let rest: Vec<Value> = statements
+        .into_iter()
+        .filter(|s| sid_of(s) != sid)
+        .collect();
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("Statement".into(), Value::Array(rest));
+    }
+    if let Ok(orig) = serde_json::from_str::<Value>(original)
+        && same_policy(&orig, &doc)
+    {
+        return Ok(Removal::Removed {
+            document: original.to_string(),
+            restores_original: true,
+        });
+    }
+    Ok(Removal::Removed {
+        document: serde_json::to_string(&doc).map_err(|e| e.to_string())?,
+        restores_original: false,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_runs_statement_is_added_and_removed_leaving_others_in_place() {
+        let original = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}}"#;
+        let a = assume_statement(&run_sid("A1"), "arn:aws:iam::1:user/a", false);
+        let b = assume_statement(&run_sid("B2"), "arn:aws:iam::1:user/b", true);
+        let with_a = add_statement(original, &a).unwrap();
+        let with_ab = add_statement(&with_a, &b).unwrap();
+        assert!(add_statement(&with_ab, &a).is_err(), "same Sid twice");
+        // A colleague adds a statement meanwhile.
+        let mut v: Value = serde_json::from_str(&with_ab).unwrap();
+        let colleague = json!({"Sid": "Colleague", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::1:user/c"}, "Action": "sts:AssumeRole"});
+        v["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(colleague.clone());
+        let live = v.to_string();
+        let Removal::Removed {
+            document,
+            restores_original,
+        } = remove_statement(&live, &a, original).unwrap()
+        else {
+            panic!("not removed")
+        };
+        assert!(!restores_original);
+        let after: Value = serde_json::from_str(&document).unwrap();
+        let st = after["Statement"].as_array().unwrap();
+        assert_eq!(st.len(), 3);
+        assert!(st.contains(&b) && st.contains(&colleague) && !st.contains(&a));
+        assert_eq!(
+            remove_statement(&document, &a, original).unwrap(),
+            Removal::Absent
+        );
+        // Without the colleague, removing both gives the original bytes back.
+        let Removal::Removed { document, .. } = remove_statement(&with_ab, &b, original).unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(
+            remove_statement(&document, &a, original).unwrap(),
+            Removal::Removed {
+                document: original.to_string(),
+                restores_original: true
+            }
+        );
+        // Our Sid, someone else's principal: refuse, show both.
+        let mut forged = a.clone();
+        forged["Principal"]["AWS"] = json!("*");
+        let live = add_statement(original, &forged).unwrap();
+        assert!(matches!(
+            remove_statement(&live, &a, original).unwrap(),
+            Removal::Changed { .. }
+        ));
+    }
 
     fn user() -> Caller {
         Caller {

@@ -25,10 +25,12 @@ pub fn journal(dir: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// The events of a journal, as `event:step` strings.
+/// The events of a journal, as `event:step` strings (without the `file_saved` records that
+/// vouch for saved files).
 pub fn events(dir: &Path) -> Vec<String> {
     journal(dir)
         .iter()
+        .filter(|r| r["event"] != "file_saved")
         .map(|r| match r["step"].as_u64() {
             Some(s) => format!("{}:{s}", r["event"].as_str().unwrap_or_default()),
             None => r["event"].as_str().unwrap_or_default().to_string(),
