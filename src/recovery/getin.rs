@@ -532,7 +532,7 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
                 to: "API_AND_CONFIG_MAP".into(),
             },
             Undo::Irreversible {
-                reason: "EKS authentication mode changes are one-way (CONFIG_MAP -> API_AND_CONFIG_MAP -> API)".into(),
+                reason: "EKS authentication mode changes are one-way (CONFIG_MAP -> API_AND_CONFIG_MAP -> API); at this switch EKS itself creates an access entry for the cluster's creator (AmazonEKSClusterAdminPolicy) — AWS's, not this run's, so no cleanup or rollback removes it: delete it by hand with `aws eks delete-access-entry` if it is not wanted".into(),
             },
         );
         step.consent = Some(AUTH_MODE_CONSENT.into());
