@@ -124,6 +124,10 @@ pub enum JournalError {
     NotFresh { path: PathBuf },
     #[error("{path} is writable by other users; a run directory must be private")]
     NotPrivate { path: PathBuf },
+    #[error(
+        "{path} belongs to another user (uid {owner}); a run's journal is trusted only when it is yours"
+    )]
+    NotOwned { path: PathBuf, owner: u32 },
     #[error("the run in {path} is still alive: another eks-breakglass process holds its journal")]
     Busy { path: PathBuf },
 }
@@ -142,6 +146,9 @@ impl JournalError {
             ),
             JournalError::NotPrivate { .. } => Some(
                 "pass a --journal-dir that only you can write to (chmod go-w), or omit it".into(),
+            ),
+            JournalError::NotOwned { .. } => Some(
+                "run cleanup as the user who made the run; if you trust this journal anyway, copy the run directory into a new private (0700) directory of yours, read journal.jsonl, and pass that copy with --journal".into(),
             ),
             JournalError::Busy { .. } => Some(
                 "wait for that run to end (or stop it with Ctrl-C, which undoes it), then run cleanup again"
@@ -275,9 +282,46 @@ fn lock(file: &File, dir: &Path, exclusive: bool) -> Result<(), JournalError> {
     }
 }
 
+/// The uid this process creates files as (no `unsafe`, no extra dependency: the owner of an
+/// anonymous temporary file).
+fn own_uid() -> std::io::Result<u32> {
+    use std::os::unix::fs::MetadataExt as _;
+    Ok(tempfile::tempfile()?.metadata()?.uid())
+}
+
+/// The journal is the only proof of what a run made, and cleanup deletes what it names: a run
+/// directory or journal that another user owns or can write could name anyone's key. The same
+/// rule as [`Journal::create`] (not writable by group/others), plus: owned by us.
+fn check_trusted(dir: &Path) -> Result<(), JournalError> {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let uid = own_uid().map_err(io_err(dir))?;
+    for path in [dir.to_path_buf(), dir.join(JOURNAL_FILE)] {
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(JournalError::Missing {
+                    path: dir.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(io_err(&path)(e)),
+        };
+        if meta.file_type().is_symlink() || meta.permissions().mode() & 0o022 != 0 {
+            return Err(JournalError::NotPrivate { path });
+        }
+        if meta.uid() != uid {
+            return Err(JournalError::NotOwned {
+                path,
+                owner: meta.uid(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Refuses when another process holds the run's journal (a run still alive), without taking
 /// the lock for longer than the check (for `--dry-run`, which writes nothing).
 pub fn check_not_busy(dir: &Path) -> Result<(), JournalError> {
+    check_trusted(dir)?;
     let path = dir.join(JOURNAL_FILE);
     let file = File::open(&path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
@@ -392,6 +436,7 @@ impl Journal {
     /// process died while writing it) is cut off first, so that the next record starts on a
     /// line of its own.
     pub fn open(dir: &Path) -> Result<(Journal, Vec<Record>), JournalError> {
+        check_trusted(dir)?;
         let path = dir.join(JOURNAL_FILE);
         let mut file = OpenOptions::new()
             .read(true)
@@ -410,7 +455,18 @@ impl Journal {
         let records = read_records(dir)?;
         let mut text = Vec::new();
         std::io::Read::read_to_end(&mut file, &mut text).map_err(io_err(&path))?;
-        let torn = if !text.is_empty() && !text.ends_with(b"\n") {
+        let last_line = text
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(&text[..], |i| &text[i + 1..]);
+        let whole_last = serde_json::from_slice::<Record>(last_line).is_ok();
+        let torn = if !text.is_empty() && !text.ends_with(b"\n") && whole_last {
+            // A whole record that only lacks its newline (read_records, and so the dry run,
+            // counts it): keep it and end its line.
+            file.write_all(b"\n").map_err(io_err(&path))?;
+            file.sync_all().map_err(io_err(&path))?;
+            None
+        } else if !text.is_empty() && !text.ends_with(b"\n") {
             let keep = text.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
             file.set_len(keep as u64).map_err(io_err(&path))?;
             file.sync_all().map_err(io_err(&path))?;
@@ -680,7 +736,9 @@ pub fn irreversible_interrupted(records: &[Record]) -> Vec<(u32, String)> {
         match &r.event {
             Event::StepStarted {
                 step, what, undo, ..
-            } if !undo.is_reversible() => out.push((*step, what.clone())),
+            } if !undo.is_reversible() => {
+                out.push((*step, format!("{what} ({})", undo.describe())))
+            }
             Event::StepDone { step, .. } => out.retain(|(s, _)| s != step),
             Event::StepFailed { step, error } if !error.maybe_changed => {
                 out.retain(|(s, _)| s != step)
