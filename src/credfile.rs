@@ -9,11 +9,17 @@
 use std::path::{Path, PathBuf};
 
 /// The file's text with section `[profile]` set to `lines` (`key = value`), every other line
-/// kept as it is. A section header may carry spaces (`[ name ]`), as the AWS CLI accepts.
+/// kept as it is. A section header is recognised as the AWS CLI does: botocore reads the file
+/// with Python's `configparser.RawConfigParser`, which strips the line and matches
+/// `\[(?P<header>.+)\]` at its start — the `.+` is greedy, so the name runs to the *last* `]`
+/// and anything after it (`[work] # production`) is ignored. Spaces inside (`[ name ]`) are
+/// trimmed, as before.
 pub fn merge_profile(existing: &str, profile: &str, lines: &[String]) -> String {
     let header = |l: &str| {
         let t = l.trim();
-        (t.starts_with('[') && t.ends_with(']')).then(|| t[1..t.len() - 1].trim().to_string())
+        let rest = t.strip_prefix('[')?;
+        let end = rest.rfind(']').filter(|e| *e > 0)?;
+        Some(rest[..end].trim().to_string())
     };
     let mut section = format!("[{profile}]\n");
     for l in lines {
@@ -82,9 +88,68 @@ pub fn write_profile(
     Ok(backup)
 }
 
+/// Checks, before anything is created, that [`write_profile`] can write `path`: an existing
+/// file must be a readable UTF-8 file (it is merged, not replaced), and the directory it goes in
+/// (or the nearest existing one above, as missing ones are created) must be a directory we can
+/// create files in. A key whose secret cannot be handed over must never be made.
+pub fn check_writable(path: &Path) -> Result<(), String> {
+    let target = crate::kubeconfig::resolve_symlinks(path)
+        .map_err(|e| format!("cannot resolve {}: {e}", path.display()))?;
+    match std::fs::read(&target) {
+        Ok(bytes) => {
+            String::from_utf8(bytes).map_err(|_| {
+                format!(
+                    "{} is not UTF-8 text; it cannot be merged as an AWS credentials file",
+                    target.display()
+                )
+            })?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("cannot read {}: {e}", target.display())),
+    }
+    let mut dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    loop {
+        match std::fs::metadata(&dir) {
+            Ok(m) if m.is_dir() => break,
+            Ok(_) => return Err(format!("{} is not a directory", dir.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match dir.parent() {
+                Some(p) if !p.as_os_str().is_empty() => dir = p.to_path_buf(),
+                _ => {
+                    dir = PathBuf::from(".");
+                    break;
+                }
+            },
+            Err(e) => return Err(format!("cannot use {}: {e}", dir.display())),
+        }
+    }
+    tempfile::Builder::new()
+        .prefix(".eks-breakglass-check-")
+        .tempfile_in(&dir)
+        .map(drop)
+        .map_err(|e| format!("cannot create files in {}: {e}", dir.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_header_with_a_trailing_comment_is_a_header() {
+        let before = "[eks-breakglass-x]\naws_access_key_id = OLD\n\n[work] # production\naws_access_key_id = W\n";
+        let out = merge_profile(
+            before,
+            "eks-breakglass-x",
+            &["aws_access_key_id = NEW".into()],
+        );
+        assert!(
+            out.contains("[work] # production\naws_access_key_id = W\n"),
+            "{out}"
+        );
+        assert!(out.contains("NEW") && !out.contains("OLD"), "{out}");
+    }
 
     fn keys(id: &str) -> Vec<String> {
         vec![
