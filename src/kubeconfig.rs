@@ -242,7 +242,7 @@ pub fn write_private_atomic(path: &Path, content: &[u8]) -> std::io::Result<()> 
 }
 
 /// `path` with every symlink along the chain followed (the target may not exist yet).
-fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn resolve_symlinks(path: &Path) -> std::io::Result<PathBuf> {
     let mut p = path.to_path_buf();
     for _ in 0..40 {
         match std::fs::symlink_metadata(&p) {

@@ -246,6 +246,19 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             ),
         ));
     }
+    // The hand-over file is checked before anything is created: a key made for a file that
+    // cannot be written would be a live credential whose secret nobody has.
+    if let Some(path) = &args.credentials_file {
+        crate::credfile::check_writable(path).map_err(|e| {
+            AppError::usage(
+                format!(
+                    "--credentials-file {}: {e}; nothing was changed",
+                    path.display()
+                ),
+                Some("choose a --credentials-file path in a directory you can write".to_string()),
+            )
+        })?;
+    }
     let keep = args.keep || (key_route && (args.credentials_file.is_some() || args.print_env));
     if keep && !args.keep {
         eprintln!(
@@ -334,7 +347,22 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     let profile = format!("eks-breakglass-{}", facts.name);
     let mut handed = Vec::new();
     if let Some(path) = &args.credentials_file {
-        let backup = write_credentials_file(path, &profile, &creds)?;
+        let backup = match write_credentials_file(path, &profile, &creds) {
+            Ok(b) => b,
+            Err(e) => {
+                // The secret went nowhere: the key (and everything else the run made for it)
+                // is of no use to anyone and goes now, journaled.
+                if let Some(r) = run.as_mut() {
+                    eprintln!(
+                        "the credentials could not be written; undoing the run so that no key is left whose secret nobody has:"
+                    );
+                    for l in r.undo_everything("failed").await? {
+                        eprintln!("{l}");
+                    }
+                }
+                return Err(e);
+            }
+        };
         handed.push(format!(
             "credentials written to {} (profile {profile}, mode 0600; other profiles kept{}){}",
             path.display(),
