@@ -627,12 +627,57 @@ impl<'a> AwsRunner<'a> {
                             "look at it with `aws iam get-role --role-name {role_name}` and remove it by hand if it must go"
                         )));
                     }
-                    trust::Removal::Removed {
-                        document,
-                        restores_original,
-                    } => {
+                    trust::Removal::Removed { .. } => {
+                        // IAM has no compare-and-swap for trust policies: read the policy again
+                        // right before the write and remove our statement from *that* (a
+                        // statement someone added since the first read stays), then read it
+                        // back and say loudly if anything else went missing.
+                        let Some(fresh) = super::iam::get_role(self.ctx, role_name).await? else {
+                            return Ok(Undone::AlreadyClean(format!(
+                                "role {role_name} no longer exists"
+                            )));
+                        };
+                        let fresh = fresh.trust_policy.unwrap_or_default();
+                        let (document, restores_original) = match trust::remove_statement(
+                            &fresh, &ours, &original,
+                        )
+                        .map_err(bad)?
+                        {
+                            trust::Removal::Removed {
+                                document,
+                                restores_original,
+                            } => (document, restores_original),
+                            trust::Removal::Absent => {
+                                return Ok(Undone::AlreadyClean(format!(
+                                    "the trust policy of role {role_name} has no statement {sid}"
+                                )));
+                            }
+                            trust::Removal::Changed { found, written } => {
+                                return Err(bad(format!(
+                                    "the statement {sid} in the trust policy of role {role_name} was changed by someone while cleanup ran; it is left as is.\nwritten by this run:\n{written}\nthere now:\n{found}"
+                                )));
+                            }
+                        };
                         iam_write::update_assume_role_policy(self.ctx, role_name, &document)
                             .await?;
+                        let back = super::iam::get_role(self.ctx, role_name)
+                            .await?
+                            .and_then(|r| r.trust_policy)
+                            .unwrap_or_default();
+                        let lost = trust::lost_statements(&fresh, &back)
+                            .into_iter()
+                            .filter(|st| *st != ours)
+                            .map(|st| st.to_string())
+                            .collect::<Vec<_>>();
+                        if !lost.is_empty() {
+                            return Err(bad(format!(
+                                "LOST: after removing {sid} from the trust policy of role {role_name}, these statements that were there just before the write are missing (someone wrote the policy at the same moment; IAM has no compare-and-swap):\n{}\npolicy now:\n{back}",
+                                lost.join("\n")
+                            ))
+                            .with_hint(format!(
+                                "put them back by hand: `aws iam update-assume-role-policy --role-name {role_name} --policy-document file://FIXED.json`"
+                            )));
+                        }
                         Undone::Reversed(if restores_original {
                             format!(
                                 "removed trust statement {sid} for {principal_arn} from role {role_name}: the policy is byte for byte the one saved in {previous_file}"

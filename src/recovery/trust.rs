@@ -748,6 +748,20 @@ fn same_policy(a: &Value, b: &Value) -> bool {
 
 /// Takes `statement` (as the run added it) out of the live trust policy `current`, leaving
 /// every other statement as it is now. `original` is the policy saved before the run.
+/// The statements of `expected` that `actual` lacks (as JSON values), for a read-back after a
+/// write: IAM has no compare-and-swap for trust policies, so a writer racing ours shows up only
+/// there. Unparseable documents count every statement of `expected` as lost.
+pub fn lost_statements(expected: &str, actual: &str) -> Vec<Value> {
+    let parse = |t: &str| {
+        serde_json::from_str::<Value>(t)
+            .ok()
+            .and_then(|d| statements_of(&d).ok())
+    };
+    let want = parse(expected).unwrap_or_default();
+    let have = parse(actual).unwrap_or_default();
+    want.into_iter().filter(|s| !have.contains(s)).collect()
+}
+
 pub fn remove_statement(
     current: &str,
     statement: &Value,
@@ -796,6 +810,17 @@ pub fn remove_statement(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lost_statements_are_those_the_read_back_lacks() {
+        let a = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow"},{"Sid":"B","Effect":"Allow"}]}"#;
+        let b = r#"{"Version":"2012-10-17","Statement":{"Sid":"A","Effect":"Allow"}}"#;
+        assert_eq!(
+            lost_statements(a, b),
+            vec![serde_json::json!({"Sid":"B","Effect":"Allow"})]
+        );
+        assert!(lost_statements(b, a).is_empty());
+    }
     use serde_json::json;
 
     #[test]
