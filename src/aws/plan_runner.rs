@@ -927,6 +927,47 @@ pub fn step_error(e: &AwsError) -> StepError {
 }
 
 impl Runner for AwsRunner<'_> {
+    /// A trust statement is added to the policy as it is right before the write, not as it was
+    /// when the plan was made: IAM has no compare-and-swap, and a statement someone added while
+    /// the plan waited at the prompt would otherwise be overwritten. The fresh read is saved as
+    /// the "before".
+    async fn prepare(&mut self, step: &Step) -> Result<Option<Step>, StepError> {
+        let (
+            Action::UpdateAssumeRolePolicy { role_name, .. },
+            Undo::RemoveTrustStatement { statement, .. },
+        ) = (&step.action, &step.undo)
+        else {
+            return Ok(None);
+        };
+        let err = |m: String| {
+            step_error(&AwsError::new(
+                "iam:UpdateAssumeRolePolicy",
+                AwsErrorKind::InvalidInput,
+                m,
+            ))
+        };
+        let role = super::iam::get_role(self.ctx, role_name)
+            .await
+            .map_err(|e| step_error(&e))?
+            .ok_or_else(|| {
+                err(format!(
+                    "role {role_name} no longer exists (deleted since the plan was made); nothing was written"
+                ))
+            })?;
+        let fresh = role.trust_policy.unwrap_or_default();
+        let ours: serde_json::Value = serde_json::from_str(statement)
+            .map_err(|e| err(format!("the planned statement is not JSON: {e}")))?;
+        let document = trust::add_statement(&fresh, &ours).map_err(err)?;
+        let mut prepared = step.clone();
+        if let Action::UpdateAssumeRolePolicy { document: d, .. } = &mut prepared.action {
+            *d = document;
+        }
+        for saved in &mut prepared.saves {
+            saved.content = fresh.clone();
+        }
+        Ok(Some(prepared))
+    }
+
     async fn run(&mut self, step: &Step) -> Result<Done, StepError> {
         if matches!(step.action, Action::WriteConfigMap { .. }) {
             return self.write_configmap(step).await;

@@ -697,6 +697,13 @@ impl Undone {
 
 /// Carries out actions and undos against the real world (the AWS adapter implements it).
 pub trait Runner {
+    /// The step as it must run *now*, when what it writes depends on state that may have moved
+    /// since the plan was made (a trust policy edited while the plan waited at the prompt):
+    /// `None` runs the step as planned. Called before the step's saved states are written, so
+    /// the "before" saved is the state the write starts from.
+    fn prepare(&mut self, _step: &Step) -> impl Future<Output = Result<Option<Step>, StepError>> {
+        async { Ok(None) }
+    }
     fn run(&mut self, step: &Step) -> impl Future<Output = Result<Done, StepError>>;
     fn undo(&mut self, undo: &Undo) -> impl Future<Output = Result<Undone, StepError>>;
 }
@@ -777,6 +784,22 @@ pub async fn apply<R: Runner>(
             };
             return Ok(report);
         }
+        let prepared = match runner.prepare(step).await {
+            Ok(p) => p,
+            Err(error) => {
+                // Nothing was written yet: the step failed before it started.
+                journal.record(Event::StepFailed {
+                    step: step.id,
+                    error: error.clone(),
+                })?;
+                report.outcome = Outcome::Failed {
+                    step: step.id,
+                    error,
+                };
+                return Ok(report);
+            }
+        };
+        let step = prepared.as_ref().unwrap_or(step);
         for saved in &step.saves {
             journal.save_file(&saved.file, saved.content.as_bytes())?;
         }
