@@ -257,10 +257,21 @@ pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
         let candidate = Candidate {
             origin: origin.clone(),
             object,
+            named: Vec::new(),
         };
         restore::prepare(live, candidate, &node_roles, exact, false)
     };
-    aws_auth_write::write(g, &s, "aws-auth edit", live, make, &a.write, a.force).await
+    aws_auth_write::write(
+        g,
+        &s,
+        "aws-auth edit",
+        live,
+        make,
+        &a.write,
+        a.force,
+        aws_auth_write::AccessGate::Off,
+    )
+    .await
 }
 
 #[cfg(test)]

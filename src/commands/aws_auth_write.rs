@@ -111,6 +111,12 @@ pub struct RestoreArgs {
     /// With `--from rebuild`: a role to map to system:masters (repeatable)
     #[arg(long = "admin-role", value_name = "ARN")]
     pub admin_roles: Vec<String>,
+    /// With `--from salvage`: let salvage rewrite this role ARN with a path (as written in aws-auth) to its path-less ARN, so that it matches for the first time (repeatable or comma-separated)
+    #[arg(long = "salvage-fix-arns", value_name = "ARN", value_delimiter = ',')]
+    pub salvage_fix_arns: Vec<String>,
+    /// Allow a write that grants NEW access (an identity let in, or given a group or username, that the live aws-auth does not name): --yes alone never approves it
+    #[arg(long)]
+    pub allow_access_gain: bool,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -261,6 +267,12 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
             None,
         ));
     }
+    if !a.salvage_fix_arns.is_empty() && a.from != "salvage" {
+        return Err(AppError::usage(
+            "--salvage-fix-arns applies to --from salvage only",
+            Some("fix the ARNs in the source file instead".to_string()),
+        ));
+    }
     if !a.admin_roles.is_empty() && a.from != "rebuild" {
         return Err(AppError::usage(
             "--admin-role applies to --from rebuild only",
@@ -279,7 +291,8 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
                 )
             })?;
             let (c, report) =
-                restore::salvage_candidate(&cluster_api::object_of(cm)).map_err(candidate_error)?;
+                restore::salvage_candidate(&cluster_api::object_of(cm), &a.salvage_fix_arns)
+                    .map_err(candidate_error)?;
             for (what, items) in [("changed", &report.changed), ("lost", &report.lost)] {
                 for item in items {
                     eprintln!(
@@ -309,17 +322,21 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
     };
     let exact = a.exact;
     let salvage = a.from == "salvage";
+    let fixes = a.salvage_fix_arns.clone();
     // After a 409, a salvage is made again from the version now in the cluster.
     let make = move |live: Option<&AwsAuthObject>| {
         let c = match live.filter(|_| salvage) {
-            Some(l) => restore::salvage_candidate(l)
+            Some(l) => restore::salvage_candidate(l, &fixes)
                 .map(|(c, _)| c)
                 .unwrap_or_else(|_| candidate.clone()),
             None => candidate.clone(),
         };
         restore::prepare(live, c, &node_roles, exact, true)
     };
-    write(g, &s, "aws-auth restore", live, make, &a.write, false).await
+    let gate = AccessGate::On {
+        allowed: a.allow_access_gain,
+    };
+    write(g, &s, "aws-auth restore", live, make, &a.write, false, gate).await
 }
 
 fn print_findings(prepared: &Prepared) -> String {
@@ -347,6 +364,15 @@ fn show_change(g: &Globals, live: Option<&AwsAuthObject>, p: &Prepared) {
     ));
     out.push_str(&diff_text(&p.diff));
     out.push('\n');
+    if !p.access.changes.is_empty() {
+        out.push_str(&format!(
+            "\nWho gains or loses access ({}):\n",
+            p.access.summary()
+        ));
+        for l in p.access.lines() {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
     if g.verbose > 0 {
         let render = |o: &AwsAuthObject| {
             let doc = o.document("x");
@@ -438,9 +464,56 @@ fn write_plan(
     plan
 }
 
+/// Whether a write that grants new access needs its own consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessGate {
+    /// The operator wrote every line of the new version (`aws-auth edit`).
+    Off,
+    /// A version the operator did not write line by line (restore, salvage, rebuild):
+    /// new access needs `--allow-access-gain` or a typed consent.
+    On { allowed: bool },
+}
+
+/// Asks for (or refuses without) the consent a new access gain needs. In `--dry-run` only says
+/// what a real run needs.
+pub fn access_gate(
+    g: &Globals,
+    p: &Prepared,
+    gate: AccessGate,
+    flag_hint: &str,
+) -> Result<(), AppError> {
+    let AccessGate::On { allowed } = gate else {
+        return Ok(());
+    };
+    let new: Vec<String> = p.access.new_gains().iter().map(|c| c.describe()).collect();
+    if new.is_empty() || allowed {
+        return Ok(());
+    }
+    if g.dry_run {
+        let msg = format!(
+            "\nThis write grants NEW access ({} identit{}); a real run needs {flag_hint}--allow-access-gain (--yes alone is not enough):\n{}\n",
+            new.len(),
+            if new.len() == 1 { "y" } else { "ies" },
+            new.iter()
+                .map(|l| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        if g.json() {
+            eprint!("{msg}");
+        } else {
+            print!("{msg}");
+        }
+        return Ok(());
+    }
+    plan_ui::confirm_access_gain(g, &new, flag_hint)
+}
+
 /// The shared write: refuse lint errors (unless `force`), plan, confirm, journal, apply with
 /// the resourceVersion read, handle a 409, verify. `make` builds the new version against a
-/// live object (called again after a 409).
+/// live object (called again after a 409). `gate` decides whether new access needs its own
+/// consent.
+#[allow(clippy::too_many_arguments)]
 pub async fn write(
     g: &Globals,
     s: &Session,
@@ -449,6 +522,7 @@ pub async fn write(
     make: impl Fn(Option<&AwsAuthObject>) -> Prepared,
     w: &WriteArgs,
     force: bool,
+    gate: AccessGate,
 ) -> Result<u8, AppError> {
     let mut live_obj = live.as_ref().map(cluster_api::object_of);
     let mut prepared = make(live_obj.as_ref());
@@ -468,6 +542,7 @@ pub async fn write(
         return Ok(exit::OK);
     }
     show_change(g, live_obj.as_ref(), &prepared);
+    access_gate(g, &prepared, gate, "")?;
     let interrupt = plan_ui::catch_interrupt();
     let spinner = plan_ui::Spinner::new();
     let mut attempt = 1u32;
@@ -555,6 +630,12 @@ pub async fn write(
                     println!("{head}");
                 }
                 show_change(g, live_obj.as_ref(), &prepared);
+                if let Err(e) = access_gate(g, &prepared, gate, "") {
+                    let _ = j.record(Event::RunFinished {
+                        status: "refused".into(),
+                    });
+                    return Err(e);
+                }
                 attempt += 1;
                 if !lost.is_empty() {
                     eprintln!(
@@ -632,7 +713,7 @@ pub async fn write(
             serde_json::json!({
                 "cluster": s.conn.facts.name, "changed": true, "journal": dir,
                 "backup": live.as_ref().map(|_| dir.join(if attempt == 1 { "aws-auth.before.json".to_string() } else { format!("aws-auth.before-{attempt}.json") })),
-                "diff": prepared.diff, "verification": outcome.json, "verified": outcome.ok,
+                "diff": prepared.diff, "access": prepared.access, "verification": outcome.json, "verified": outcome.ok,
             })
         );
     } else {

@@ -92,6 +92,40 @@ pub fn confirm(g: &Globals, changes: usize) -> Result<Decision, AppError> {
     }
 }
 
+/// The separate consent for NEW access (an identity let in, or given more, than the live
+/// aws-auth names): `--yes` never gives it; a terminal is asked to type `allow`; otherwise
+/// exit 4 naming the gains and the flag (`flag_hint` is put before `--allow-access-gain` in
+/// the message, e.g. other flags the re-run needs).
+pub fn confirm_access_gain(g: &Globals, gains: &[String], flag_hint: &str) -> Result<(), AppError> {
+    let list = gains
+        .iter()
+        .map(|l| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let refuse = || {
+        AppError::NeedsConfirmation(format!(
+            "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; nothing was changed:\n{list}\nre-run with {flag_hint}--allow-access-gain if this is meant"
+        ))
+    };
+    if g.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(refuse());
+    }
+    eprint!(
+        "\nThe new aws-auth grants NEW access:\n{list}\nType 'allow' to grant it (anything else stops, nothing changed): "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| AppError::failed(format!("cannot read the answer: {e}"), None))?;
+    if answer.trim() == "allow" {
+        Ok(())
+    } else {
+        Err(refuse())
+    }
+}
+
 /// Ctrl-C sets the returned flag instead of killing the process, so that the current step
 /// finishes and the journal stays consistent. A second Ctrl-C is only reported.
 pub fn catch_interrupt() -> Interrupt {
