@@ -158,8 +158,8 @@ impl AccessDiff {
             .count();
         let lose = self.changes.len() - gains;
         format!(
-            "{gains} identit{} gain access ({} new{}), {lose} lose or change",
-            if gains == 1 { "y" } else { "ies" },
+            "{gains} identit{} access ({} new{}), {lose} lose or change",
+            if gains == 1 { "y gains" } else { "ies gain" },
             new.len(),
             if masters > 0 {
                 format!(", {masters} of them to system:masters")
@@ -379,7 +379,7 @@ mod tests {
         assert_eq!(d.changes.len(), 2);
         assert!(d.changes[1].after.is_none());
         assert!(
-            d.summary().contains("1 identity gain access (0 new)"),
+            d.summary().contains("1 identity gains access (0 new)"),
             "{}",
             d.summary()
         );
