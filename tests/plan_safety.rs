@@ -390,3 +390,50 @@ fn recover_checks_a_from_file_before_the_first_change_in_dry_run_too() {
     }
     assert_eq!(d.aws_auth_data(), before);
 }
+
+#[test]
+fn a_role_session_operator_is_told_that_everyone_who_can_assume_the_role_gets_access() {
+    let w = common::world::World::start("getin");
+    let role = "arn:aws:iam::123456789012:role/ci/deployer";
+    let s = w.aws(&[
+        "sts",
+        "assume-role",
+        "--role-arn",
+        role,
+        "--role-session-name",
+        "alice",
+    ]);
+    let c = &s["Credentials"];
+    let as_session = |args: &[&str]| {
+        let out = w
+            .product()
+            .env(
+                "AWS_ACCESS_KEY_ID",
+                c["AccessKeyId"].as_str().unwrap_or_default(),
+            )
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                c["SecretAccessKey"].as_str().unwrap_or_default(),
+            )
+            .env(
+                "AWS_SESSION_TOKEN",
+                c["SessionToken"].as_str().unwrap_or_default(),
+            )
+            .args(args)
+            .output()
+            .expect("run");
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let everyone = format!("EVERYONE who can assume {role}");
+    // The access entry names the role, not the session.
+    let (code, stdout, stderr) = as_session(&["grant", "--cluster", "api-cluster", "--dry-run"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&everyone), "{stdout}");
+    assert!(stdout.contains("--principal ARN"), "{stdout}");
+    // So does the trust statement on a creator role that does not trust the caller.
+    let (code, stdout, stderr) =
+        as_session(&["assume-creator", "--cluster", "by-locked-role", "--dry-run"]);
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains(&everyone), "{stdout}");
+    assert!(!stdout.contains("your exact ARN"), "{stdout}");
+}

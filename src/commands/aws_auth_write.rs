@@ -75,13 +75,17 @@ pub struct WriteArgs {
 FILE            an aws-auth ConfigMap (YAML or JSON, `kubectl get -o yaml` output, a backup\n                  from a run directory) or an eksctl ClusterConfig (iamIdentityMappings)\n  \
 DIR             a snapshot directory written by `aws-auth snapshot --to DIR`: the latest, or\n                  with --at TIME the latest taken at or before TIME\n  \
 s3://BUCKET/P   the same, in S3\n  \
-salvage         what still parses in the live (broken) aws-auth\n  \
+salvage         what still parses in the live (broken) aws-auth; no entry's ARN is changed\n                  (a role ARN with a path is left out) unless --salvage-fix-arns names it\n  \
 rebuild         node group and Fargate roles from EKS, plus each --admin-role\n\n\
 What is kept: the live object's labels, annotations and data keys the source lacks; a mapping\n\
 section the source lacks is kept when it loads. Node and Fargate roles EKS knows of are added\n\
 when the source misses them (not with --exact). The previous object is saved in the run\n\
 directory, and `eks-breakglass cleanup` puts it back (unless someone changed aws-auth since;\n\
 give cleanup the same --role-arn, --api-server and --ca-file the restore used).\n\n\
+Who gains what: before the plan, every identity whose access changes is listed (groups before\n\
+-> after, system:masters flagged). A gain that nothing in the live aws-auth names (not a node\n\
+role, not an --admin-role) is NEW access: --yes alone refuses it (exit 4), --allow-access-gain\n\
+allows it, a terminal asks you to type `allow`; --dry-run shows it.\n\n\
 A concurrent change (409): the object is re-read and re-diffed; in a terminal you are asked\n\
 again (if you confirm, the version you replace is saved in the run directory too); with --yes\n\
 the write is retried\n\
@@ -89,12 +93,14 @@ only if it overwrites nothing the other change touched (data key, label, annotat
 nothing is written (exit 4) and your version is kept in the run directory.\n\n\
 Examples:\n  \
 eks-breakglass aws-auth restore --cluster prod --from salvage\n  \
+eks-breakglass aws-auth restore --cluster prod --from salvage --salvage-fix-arns arn:aws:iam::123456789012:role/team/ops --dry-run\n  \
 eks-breakglass aws-auth restore --cluster prod --from ./aws-auth-snapshots --at 2026-01-02T10:00:00Z\n  \
 eks-breakglass aws-auth restore --cluster prod --from rebuild --admin-role arn:aws:iam::123456789012:role/ops --yes\n  \
 eks-breakglass aws-auth restore --cluster prod --from known-good.yaml --verify-as arn:aws:iam::123456789012:role/dev-admin\n  \
 eks-breakglass aws-auth restore --cluster prod --from s3://team-bucket/aws-auth --api-server https://127.0.0.1:8443 \\\n      --tls-server-name ABCD.gr7.us-east-1.eks.amazonaws.com\n\n\
 Exit codes: 0 restored and verified (or nothing to change), 1 write refused or verification failed,\n\
-2 bad source, 3 the candidate has lint errors (nothing written), 4 needs confirmation.")]
+2 bad source, 3 the candidate has lint errors (nothing written), 4 needs confirmation (or\n\
+--allow-access-gain for NEW access).")]
 pub struct RestoreArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]

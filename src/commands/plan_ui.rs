@@ -103,7 +103,7 @@ pub fn confirm_access_gain(g: &Globals, gains: &[String], flag_hint: &str) -> Re
         .collect::<Vec<_>>()
         .join("\n");
     let refuse = || {
-        AppError::NeedsConfirmation(format!(
+        AppError::AccessGainNotAllowed(format!(
             "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; nothing was changed:\n{list}\nre-run with {flag_hint}--allow-access-gain if this is meant"
         ))
     };

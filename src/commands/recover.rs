@@ -719,7 +719,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     if g.json() {
         println!(
             "{}",
-            serde_json::json!({"report": rec.report, "plan": plan, "triage": triage})
+            serde_json::json!({"report": rec.report, "plan": plan, "triage": triage, "access": prepared.access, "predicted": preds})
         );
     } else {
         println!("\n{}", summary(&rec.report));
@@ -1028,9 +1028,6 @@ fn role_scope_note(
     map_admin: &[String],
     cluster: &str,
 ) -> Option<String> {
-    if !caller.contains(":assumed-role/") || !principal.contains(":role/") {
-        return None;
-    }
     let what = if path.kind == PathKind::AccessEntry {
         "the access entry (cluster admin)"
     } else if matches!(route, Some(Route::PatchTrust { .. })) {
@@ -1040,10 +1037,7 @@ fn role_scope_note(
     } else {
         return None;
     };
-    Some(format!(
-        "you are a session of the role {principal} ({caller}): {what} names the role, not your session (EKS refuses session ARNs), so EVERYONE who can assume {principal} gets this access while it stays. \
-         If an IAM principal only you use exists, prefer it: run recover with its credentials (--profile), or grant it alone with `eks-breakglass grant --cluster {cluster} --principal ARN`"
-    ))
+    getin::session_scope_note(caller, principal, what, cluster)
 }
 
 /// The cleanup command of the run: the journal, and the tunnel the run used (the aws-auth undo
