@@ -84,6 +84,15 @@ fn recover_salvage_never_makes_viewer_sessions_cluster_admin() {
         ],
     );
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // Every viewer session is still a viewer (it used to end cluster-admin).
+    for s in ["alice", "bob"] {
+        let groups = viewer_groups(&d, s);
+        assert!(
+            !groups.contains(&"system:masters".to_string()),
+            "viewer/{s} became cluster-admin: {groups:?}\n{stdout}"
+        );
+        assert!(groups.contains(&"view-only".to_string()), "{groups:?}");
+    }
     // The plan said, before the confirmation, why the two entries are left out.
     assert!(
         stdout.contains("salvage does not map its role"),
@@ -101,15 +110,7 @@ fn recover_salvage_never_makes_viewer_sessions_cluster_admin() {
         block_at < plan_at,
         "the access diff comes with the plan: {stdout}"
     );
-    // Every viewer session is still a viewer; the people of the broken mapUsers are back.
-    for s in ["alice", "bob"] {
-        let groups = viewer_groups(&d, s);
-        assert!(
-            !groups.contains(&"system:masters".to_string()),
-            "viewer/{s} became cluster-admin: {groups:?}"
-        );
-        assert!(groups.contains(&"view-only".to_string()), "{groups:?}");
-    }
+    // The people of the broken mapUsers are back.
     assert_eq!(report(&dir)["status"], "recovered");
     let users = d.aws_auth_data()["mapUsers"]
         .as_str()
@@ -436,4 +437,42 @@ fn a_role_session_operator_is_told_that_everyone_who_can_assume_the_role_gets_ac
     assert_eq!(code, Some(0), "{stdout}\n{stderr}");
     assert!(stdout.contains(&everyone), "{stdout}");
     assert!(!stdout.contains("your exact ARN"), "{stdout}");
+}
+
+#[test]
+fn aws_auth_salvage_of_a_file_changes_no_arn_unless_named_and_says_who_gains() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("aws-auth.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/viewer\n      username: viewer\n      groups:\n        - view-only\n    - rolearn: arn:aws:sts::123456789012:assumed-role/viewer/alice\n      username: alice\n      groups:\n        - system:masters\n    - rolearn: arn:aws:iam::123456789012:role/people/viewer\n      username: viewer-admin\n      groups:\n        - system:masters\n",
+    )
+    .expect("write");
+    let salvage = |extra: &[&str]| {
+        let out = common::product()
+            .args(["aws-auth", "salvage"])
+            .arg(&file)
+            .args(extra)
+            .output()
+            .expect("run");
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, stdout, stderr) = salvage(&[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(!stdout.contains("system:masters"), "{stdout}");
+    assert!(stderr.contains("(0 new)"), "{stderr}");
+    let (code, stdout, stderr) = salvage(&["--salvage-fix-arns", VIEWER_WITH_PATH]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("system:masters"), "{stdout}");
+    assert!(
+        stderr.contains(&format!("+ role {VIEWER}:"))
+            && stderr.contains("CLUSTER ADMIN")
+            && stderr.contains("NEW"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = salvage(&[
+        "--salvage-fix-arns",
+        "arn:aws:sts::123456789012:assumed-role/viewer/alice",
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
 }

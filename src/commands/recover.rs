@@ -182,6 +182,21 @@ fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
 }
 
 pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
+    for a in args.map_admin.iter().filter(|a| *a != "me") {
+        use crate::awsauth::principal::{ArnShape, classify};
+        if !matches!(
+            classify(a),
+            ArnShape::Role { .. } | ArnShape::User { .. } | ArnShape::AssumedRole { .. }
+        ) {
+            return Err(AppError::usage(
+                format!("--map-admin {a}: not an IAM role or user ARN"),
+                Some(
+                    "give arn:aws:iam::ACCOUNT:role/NAME, arn:aws:iam::ACCOUNT:user/NAME, or `me`"
+                        .to_string(),
+                ),
+            ));
+        }
+    }
     // A --from file is read (and refused) before anything else.
     let from_candidate = match &args.from {
         Some(f) => {
@@ -342,7 +357,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     let whos = identities(&ctx, &triage, &path, &operator, args).await;
     let planned: Option<(Prepared, Vec<recover::Prediction>)> = match &before {
         LiveRead::Known { live, .. } => {
-            let live_obj = live.as_ref().map(cluster_api::object_of);
+            let live_obj = live.as_deref().map(cluster_api::object_of);
             let p = recover::prepare(live_obj.as_ref(), from_candidate.clone(), &choice)
                 .map_err(|why| refused_candidate(args, &why))?;
             let preds = predictions(&p, &whos);
@@ -743,7 +758,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
 enum LiveRead {
     /// Read (`None`: there is no aws-auth), and as whom.
     Known {
-        live: Option<ConfigMap>,
+        live: Option<Box<ConfigMap>>,
         read_as: String,
     },
     /// Reading it needs a change first (you are locked out; getting in changes IAM or EKS).
@@ -824,7 +839,10 @@ async fn read_before(
         }
     };
     match client.get_configmap("aws-auth").await {
-        Ok(live) => LiveRead::Known { live, read_as },
+        Ok(live) => LiveRead::Known {
+            live: live.map(Box::new),
+            read_as,
+        },
         Err(e) => LiveRead::Unknown {
             why: format!("reading it {read_as} failed: {e}"),
         },
