@@ -9,6 +9,15 @@
 //! after the first change says what was changed and prints the exact command to undo it
 //! (`cleanup --journal DIR`) or to continue; the incident report (Markdown and JSON) is written
 //! into the run directory whatever the outcome.
+//!
+//! The aws-auth it writes is never a surprise. Whenever the live aws-auth can be read without a
+//! change (you are in, or the creator role trusts you and AssumeRole is enough), the complete
+//! candidate, who gains which groups on whose word, and who will get in afterwards are computed
+//! and shown before the confirmation and in `--dry-run`, and the consents they need are asked
+//! there: `--allow-access-gain` for NEW access, `--force` for a write after which nobody but the
+//! temporary identity gets in. When reading it needs a change first (locked out, the way in
+//! creates a key or an access entry), the plan says so and the same rules are applied right
+//! after getting in, before the write; a refusal then removes the temporary credentials.
 
 use super::diagnose::{self, TargetArgs, Triage};
 use super::plan_ui::{self, Decision, Spinner, Verification};

@@ -5,7 +5,9 @@
 //! with the live object, lint, diff) — into one run. What is its own lives here, pure: the
 //! choice of candidate for an incident (a salvage of the broken live object unless a file is
 //! given), node roles mapped without their groups superseded (a lost node mapping is what turns
-//! a lock-out into an outage), and the incident report that the postmortem starts from
+//! a lock-out into an outage), the prediction of who gets in once the new aws-auth is in force
+//! (a write that leaves only the temporary creator identity able to log in is the lock-out
+//! again, one minute later), and the incident report that the postmortem starts from
 //! (Markdown for people, JSON for tools).
 
 use super::restore::{self, AwsAuthObject, Candidate, Prepared};
@@ -521,6 +523,67 @@ mod tests {
         assert!(err.contains("lint error"), "{err}");
         let p = prepare(None, None, &choice(&facts())).unwrap();
         assert!(node_role_mapped(&p.object.mapping(), FARGATE));
+    }
+
+    #[test]
+    fn a_rebuild_without_admins_lets_nobody_in_and_map_admin_changes_that() {
+        let who = |outside: Option<String>| Who {
+            role: "operator",
+            caller_arn: "arn:aws:iam::123456789012:user/oncall".into(),
+            account: "123456789012".into(),
+            outside_aws_auth: outside,
+        };
+        let p = prepare(None, None, &choice(&facts())).unwrap();
+        let pred = predict(&p.object.mapping(), &who(None));
+        assert_eq!(pred.gets_in, Some(false), "{pred:?}");
+        assert!(nobody_gets_in(&[pred]));
+        assert!(p.notes.iter().any(|n| n.contains("does not exist")));
+        // Through an access entry, aws-auth does not decide it.
+        let pred = predict(&p.object.mapping(), &who(Some("its access entry".into())));
+        assert_eq!(pred.gets_in, Some(true));
+        // --map-admin: the user (and a session's role, without its path) mapped, named.
+        let admins = vec![
+            "arn:aws:iam::123456789012:user/oncall".to_string(),
+            "arn:aws:sts::123456789012:assumed-role/sre/alice".to_string(),
+        ];
+        let f = facts();
+        let p = prepare(
+            None,
+            None,
+            &WriteChoice {
+                node_roles: &f,
+                admins: &admins,
+                ..WriteChoice::default()
+            },
+        )
+        .unwrap();
+        let pred = predict(&p.object.mapping(), &who(None));
+        assert_eq!(pred.gets_in, Some(true), "{pred:?}");
+        assert!(pred.how.contains("system:masters"), "{}", pred.how);
+        assert!(p.access.new_gains().is_empty(), "{:?}", p.access);
+        let (session, account) = session_of("arn:aws:iam::123456789012:role/team/sre").unwrap();
+        assert_eq!(
+            session,
+            "arn:aws:sts::123456789012:assumed-role/sre/eks-breakglass-verify"
+        );
+        assert_eq!(account, "123456789012");
+        let pred = predict(
+            &p.object.mapping(),
+            &Who {
+                role: "verify-as",
+                caller_arn: session,
+                account,
+                outside_aws_auth: None,
+            },
+        );
+        assert_eq!(pred.gets_in, Some(true), "{pred:?}");
+        assert!(
+            add_admins(
+                &mut Candidate::default(),
+                &["arn:aws:iam::1:group/x".into()]
+            )
+            .is_err()
+        );
     }
 
     #[test]
