@@ -1,0 +1,339 @@
+//! Hostile review of branch `plan` (issues 14.1, 14.4, 15.3, 15.4): each test is a way the
+//! change still widens access, misleads the operator, or changes something before its input is
+//! checked. Every test here failed against the branch when written (see the review report).
+//! Against moto + eks-sim with the real binary, like tests/plan_safety.rs.
+
+mod common;
+#[path = "recover_support/mod.rs"]
+mod drill;
+
+use common::root;
+use common::world::text;
+use drill::Drill;
+use serde_json::Value;
+use std::path::Path;
+
+const VIEWER: &str = "arn:aws:iam::123456789012:role/viewer";
+const ALICE_SESSION: &str = "arn:aws:sts::123456789012:assumed-role/viewer/alice";
+
+fn scenario(name: &str) -> std::path::PathBuf {
+    root().join(format!("tests/fixtures/scenarios/{name}.yaml"))
+}
+
+fn run(d: &Drill, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = d.product().args(args).output().expect("run the product");
+    (out.status.code(), text(&out.stdout), text(&out.stderr))
+}
+
+fn rv(d: &Drill) -> String {
+    d.admin_get(&format!("clusters/{}/aws-auth", d.cluster))["resourceVersion"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The groups a viewer session really gets (kubectl auth whoami with its own credentials).
+fn viewer_groups(d: &Drill, session: &str) -> Vec<String> {
+    let who = d
+        .whoami_as_session("viewer", session)
+        .unwrap_or_else(|| panic!("viewer/{session} is refused"));
+    who["status"]["userInfo"]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+fn calls_in(log: &Path) -> Vec<String> {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .map(|v| v["operation"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn mutating(calls: &[String]) -> Vec<String> {
+    calls
+        .iter()
+        .filter(|c| {
+            ["Create", "Update", "Associate", "Put", "Delete", "Attach"]
+                .iter()
+                .any(|p| c.starts_with(p))
+        })
+        .cloned()
+        .collect()
+}
+
+/// An aws-auth for the `incident` world that maps the operator back and also makes a user
+/// nobody asked for cluster-admin.
+const INCIDENT_WITH_MALLORY: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/dev-admin\n      username: dev-admin:{{SessionName}}\n      groups:\n        - system:masters\n    - rolearn: arn:aws:iam::123456789012:role/eks-node-role\n      username: system:node:{{EC2PrivateDNSName}}\n      groups: [system:bootstrappers, system:nodes]\n    - rolearn: arn:aws:iam::123456789012:role/eks-fargate-pod-execution\n      username: system:node:{{SessionName}}\n      groups: [system:bootstrappers, system:nodes, system:node-proxier]\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n    - userarn: arn:aws:iam::123456789012:user/mallory\n      username: mallory\n      groups:\n        - system:masters\n";
+
+// ---------------------------------------------------------------------------------------------
+// 14.1 / 14.4: a session named on the command line is widened to its whole role, with --yes
+// alone and without a word about everyone who can assume the role.
+
+#[test]
+fn recover_map_admin_with_a_session_arn_does_not_make_every_session_of_the_role_cluster_admin() {
+    let d = Drill::start_file(&scenario("viewer-session"));
+    assert!(!viewer_groups(&d, "bob").contains(&"system:masters".to_string()));
+    // --dry-run: the operator named alice's session; the plan must say that this maps the
+    // whole role (every session of it), as 14.4 asks for `me`.
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "recover",
+            "--cluster",
+            "prod",
+            "--map-admin",
+            ALICE_SESSION,
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    let told = stdout.contains(&format!("EVERYONE who can assume {VIEWER}"))
+        || stderr.contains(&format!("EVERYONE who can assume {VIEWER}"));
+    // --yes alone: a session ARN must not silently become a role-wide system:masters grant.
+    let dir = d.run_dir("run");
+    let (code, stdout2, stderr2) = run(
+        &d,
+        &[
+            "recover",
+            "--cluster",
+            "prod",
+            "--map-admin",
+            ALICE_SESSION,
+            "--yes",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ],
+    );
+    let bob = viewer_groups(&d, "bob");
+    assert!(
+        !bob.contains(&"system:masters".to_string()),
+        "--map-admin {ALICE_SESSION} --yes (exit {code:?}) made viewer/bob cluster-admin: {bob:?}\n\
+         warned in --dry-run that every session of the role gets it: {told}\n--- dry-run:\n{stdout}\n--- run:\n{stdout2}\n{stderr2}"
+    );
+}
+
+#[test]
+fn restore_rebuild_admin_role_with_a_session_arn_does_not_make_every_session_cluster_admin() {
+    let d = Drill::start_file(&scenario("viewer-session"));
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "aws-auth",
+            "restore",
+            "--cluster",
+            "prod",
+            "--from",
+            "rebuild",
+            "--admin-role",
+            ALICE_SESSION,
+            "--yes",
+        ],
+    );
+    let bob = viewer_groups(&d, "bob");
+    assert!(
+        !bob.contains(&"system:masters".to_string()),
+        "--admin-role {ALICE_SESSION} --yes (exit {code:?}) made viewer/bob cluster-admin: {bob:?}\n{stdout}\n{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rule is "a consent that names it": --allow-access-gain is a blanket flag that approves
+// every NEW gain, including ones the operator never looked at.
+
+#[test]
+fn allow_access_gain_names_what_it_allows_and_refuses_the_rest() {
+    let d = Drill::start_file(&scenario("viewer-session"));
+    let before = rv(&d);
+    let file = d.w.path("two-gains.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/viewer\n      username: viewer:{{SessionName}}\n      groups:\n        - view-only\n    - rolearn: arn:aws:iam::123456789012:role/intended\n      username: intended\n      groups:\n        - system:masters\n    - rolearn: arn:aws:iam::123456789012:role/eks-node-role\n      username: system:node:{{EC2PrivateDNSName}}\n      groups: [system:bootstrappers, system:nodes]\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n  mapAccounts: |\n    - \"999999999999\"\n",
+    )
+    .expect("write");
+    // The operator consents to the one gain they reviewed, by name; the whole foreign account
+    // (mapAccounts) is still NEW and must be refused (exit 4), nothing written.
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "aws-auth",
+            "restore",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--allow-access-gain",
+            "arn:aws:iam::123456789012:role/intended",
+            "--yes",
+        ],
+    );
+    assert_eq!(
+        code,
+        Some(4),
+        "a consent naming role/intended must not approve account 999999999999\n{stdout}\n{stderr}"
+    );
+    assert!(stderr.contains("999999999999"), "{stderr}");
+    assert_eq!(
+        rv(&d),
+        before,
+        "written without a consent naming every gain"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locked out (the gain is only known after getting in): the refusal must be the same one as
+// before getting in (exit 4, "re-run with --allow-access-gain"), not a lint hint for a file
+// that lints clean.
+
+#[test]
+fn recover_locked_out_refusal_for_new_access_exits_4_and_does_not_send_you_to_lint() {
+    let d = Drill::start("incident");
+    let file = d.w.path("with-mallory.yaml");
+    std::fs::write(&file, INCIDENT_WITH_MALLORY).expect("write");
+    // The file is clean: lint says so.
+    let (code, stdout, stderr) = run(&d, &["aws-auth", "lint", file.to_str().unwrap_or_default()]);
+    assert_eq!(code, Some(0), "the file lints clean\n{stdout}\n{stderr}");
+    let before = d.aws_auth_data();
+    let keys = d.w.access_keys("platform-admin");
+    let dir = d.run_dir("run");
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "recover",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--yes",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ],
+    );
+    // What held: nothing written, the temporary key gone.
+    assert_eq!(d.aws_auth_data(), before, "{stdout}\n{stderr}");
+    assert_eq!(d.w.access_keys("platform-admin"), keys);
+    assert!(stderr.contains("user/mallory"), "{stderr}");
+    // What broke: exit 1 ("recover failed") instead of 4 (needs --allow-access-gain), and the
+    // next command is `aws-auth lint FILE` for a file with nothing to fix.
+    let continue_line = stderr
+        .lines()
+        .find(|l| l.trim_start().starts_with("continue:"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        !continue_line.contains("aws-auth lint"),
+        "sent to lint a clean file: {continue_line}\n{stderr}"
+    );
+    assert_eq!(
+        code,
+        Some(4),
+        "NEW access without --allow-access-gain is exit 4 everywhere\n{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 15.4 / 14 (low): --from is size-capped at the ConfigMap limit and checked before any change.
+
+/// A well-formed aws-auth for the `incident` world padded over 1 MiB with a data key.
+fn over_the_configmap_limit() -> String {
+    let mut s = INCIDENT_WITH_MALLORY.to_string();
+    s.push_str("  notes: |\n");
+    for _ in 0..12_000 {
+        s.push_str("    ");
+        s.push_str(&"x".repeat(100));
+        s.push('\n');
+    }
+    assert!(s.len() > 1024 * 1024);
+    s
+}
+
+#[test]
+fn recover_from_a_file_over_the_configmap_limit_is_refused_before_any_change() {
+    let d = Drill::start("incident");
+    let file = d.w.path("big.yaml");
+    std::fs::write(&file, over_the_configmap_limit()).expect("write");
+    let before = d.aws_auth_data();
+    // --dry-run must say it cannot be written (Kubernetes refuses a ConfigMap whose data
+    // exceeds 1 MiB: ValidateConfigMap, core.MaxSecretSize).
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "recover",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--dry-run",
+        ],
+    );
+    let dry = (code, stdout, stderr);
+    // A real run must not change IAM/EKS before refusing the file, and aws-auth must not end
+    // up holding more than a ConfigMap can.
+    let log = d.w.path("calls.jsonl");
+    let dir = d.run_dir("run");
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "--call-log",
+            log.to_str().unwrap_or_default(),
+            "recover",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--yes",
+            "--allow-access-gain",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ],
+    );
+    let changes = mutating(&calls_in(&log));
+    let after = d.aws_auth_data();
+    assert_eq!(
+        dry.0,
+        Some(2),
+        "--dry-run accepted a --from over the 1 MiB ConfigMap limit\n{}\n{}",
+        dry.1,
+        dry.2
+    );
+    assert!(
+        changes.is_empty(),
+        "changed IAM/EKS before refusing the file: {changes:?} (exit {code:?})\n{stdout}\n{stderr}"
+    );
+    assert_eq!(after, before, "a >1 MiB aws-auth was written");
+}
+
+#[test]
+fn recover_from_dev_zero_is_refused_by_size_not_by_running_out_of_memory() {
+    // Under a 1 GB address-space cap so that the machine is not hurt: the product reads the
+    // whole --from into memory before any check (std::fs::read), so /dev/zero never ends.
+    let bin = assert_cmd::cargo::cargo_bin("eks-breakglass");
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -v 1000000; exec \"$0\" \"$@\"",
+            bin.to_str().unwrap_or_default(),
+            "recover",
+            "--cluster",
+            "prod",
+            "--from",
+            "/dev/zero",
+            "--dry-run",
+        ])
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .output()
+        .expect("run");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        !stderr.contains("out of memory") && (stderr.contains("MiB") || stderr.contains("1048576")),
+        "--from /dev/zero must be refused by size (the 1 MiB ConfigMap limit), not by exhausting memory: {stderr}"
+    );
+}
