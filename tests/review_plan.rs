@@ -337,3 +337,85 @@ fn recover_from_dev_zero_is_refused_by_size_not_by_running_out_of_memory() {
         "--from /dev/zero must be refused by size (the 1 MiB ConfigMap limit), not by exhausting memory: {stderr}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 15.3: "gets in" is only "authenticates". An operator mapped with no group is predicted to
+// get in, the lock-out gate passes, the run ends RECOVERED (exit 0) and removes the creator's
+// temporary key — while the operator cannot even read kube-system/aws-auth.
+
+#[test]
+fn recover_that_leaves_the_operator_without_any_rights_is_not_recovered() {
+    let d = Drill::start("incident");
+    let file = d.w.path("no-groups.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/dev-admin\n      username: dev-admin:{{SessionName}}\n      groups:\n        - system:masters\n    - rolearn: arn:aws:iam::123456789012:role/eks-node-role\n      username: system:node:{{EC2PrivateDNSName}}\n      groups: [system:bootstrappers, system:nodes]\n    - rolearn: arn:aws:iam::123456789012:role/eks-fargate-pod-execution\n      username: system:node:{{SessionName}}\n      groups: [system:bootstrappers, system:nodes, system:node-proxier]\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n",
+    )
+    .expect("write");
+    let dir = d.run_dir("run");
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "recover",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--yes",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ],
+    );
+    let status = std::fs::read_to_string(dir.join("incident-report.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .map(|r| r["status"].as_str().unwrap_or_default().to_string())
+        .unwrap_or_default();
+    assert!(
+        !(code == Some(0) && status == "recovered"),
+        "the operator ends with no group (cannot read aws-auth) and the run says RECOVERED, exit 0\n{stdout}\n{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// 14.1: the access diff "shown in --dry-run" is prose on stderr only with --output json: the
+// JSON a pipeline reads has no access diff, no NEW gain, no prediction.
+
+#[test]
+fn dry_run_json_carries_the_access_diff_and_the_prediction() {
+    let d = Drill::start_file(&scenario("viewer-session"));
+    for args in [
+        vec![
+            "--output",
+            "json",
+            "recover",
+            "--cluster",
+            "prod",
+            "--salvage-fix-arns",
+            "arn:aws:iam::123456789012:role/people/viewer",
+            "--dry-run",
+        ],
+        vec![
+            "--output",
+            "json",
+            "aws-auth",
+            "restore",
+            "--cluster",
+            "prod",
+            "--from",
+            "salvage",
+            "--salvage-fix-arns",
+            "arn:aws:iam::123456789012:role/people/viewer",
+            "--dry-run",
+        ],
+    ] {
+        let (code, stdout, stderr) = run(&d, &args);
+        assert_eq!(code, Some(0), "{args:?}\n{stdout}\n{stderr}");
+        let v: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+        let s = v.to_string();
+        assert!(
+            s.contains("\"access\"") && s.contains("system:masters") && s.contains("\"new\""),
+            "{args:?}: the --dry-run JSON has no access diff (the NEW system:masters gain of {VIEWER} is only in stderr prose): {s}"
+        );
+    }
+}
