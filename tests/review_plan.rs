@@ -419,3 +419,33 @@ fn dry_run_json_carries_the_access_diff_and_the_prediction() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 15.4: every input is validated before any change. An eksctl ClusterConfig written for
+// another cluster (another name, another region) is taken as prod's aws-auth without a word.
+
+#[test]
+fn recover_from_an_eksctl_config_of_another_cluster_is_refused_before_any_change() {
+    let d = Drill::start_file(&scenario("viewer-session"));
+    let file = d.w.path("other-cluster.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: staging\n  region: eu-west-1\niamIdentityMappings:\n  - arn: arn:aws:iam::123456789012:role/viewer\n    groups: [system:masters]\n    username: viewer-admin\n",
+    )
+    .expect("write");
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "recover",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--dry-run",
+        ],
+    );
+    assert!(
+        code == Some(2) || stdout.contains("staging") || stderr.contains("staging"),
+        "a ClusterConfig of cluster `staging` (eu-west-1) is used as the aws-auth of prod (us-east-1) without a word (exit {code:?})\n{stdout}\n{stderr}"
+    );
+}
