@@ -449,3 +449,48 @@ fn recover_from_an_eksctl_config_of_another_cluster_is_refused_before_any_change
         "a ClusterConfig of cluster `staging` (eu-west-1) is used as the aws-auth of prod (us-east-1) without a word (exit {code:?})\n{stdout}\n{stderr}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 15.3 (new in this change): the plan reads aws-auth "as the creator role through AssumeRole",
+// then the get-in step assumes the role again — with the same --token-code. AWS accepts a
+// TOTP code once ("MultiFactorAuthentication failed with invalid MFA one time pass code" on
+// the second AssumeRole: aws/aws-cli#2279, 1Password/shell-plugins#180); moto/eks-sim accept
+// it again, which is why this passes against the sim and fails against AWS.
+
+#[test]
+fn recover_through_an_mfa_creator_role_sends_the_one_time_code_once() {
+    let w = common::world::World::start("getin");
+    let log = w.path("calls.jsonl");
+    let dir = w.path("run");
+    let out = w
+        .product()
+        .args([
+            "--call-log",
+            log.to_str().unwrap_or_default(),
+            "recover",
+            "--cluster",
+            "by-mfa-role",
+            "--mfa-serial",
+            "arn:aws:iam::123456789012:mfa/oncall",
+            "--token-code",
+            "123456",
+            "--map-admin",
+            "me",
+            "--yes",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ])
+        .output()
+        .expect("run");
+    let assumes = calls_in(&log)
+        .into_iter()
+        .filter(|c| c == "AssumeRole")
+        .count();
+    assert!(
+        assumes <= 1,
+        "{assumes} AssumeRole calls with the same MFA code in one run (exit {:?}): the second is refused by AWS\n{}\n{}",
+        out.status.code(),
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
