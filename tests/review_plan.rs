@@ -494,3 +494,88 @@ fn recover_through_an_mfa_creator_role_sends_the_one_time_code_once() {
         text(&out.stderr)
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 14.1: salvage still turns entries that never matched into ones that match, without
+// --salvage-fix-arns, and vouches for it itself ("as the live aws-auth writes it", 0 new):
+// a mapRoles entry keyed `userarn:` (dropped by the authenticator: no rolearn) is renamed to
+// `rolearn:`, and a quoted ARN with a leading space (never matches) is trimmed. Placed after
+// the viewer entry, "last duplicate wins" makes every viewer session cluster-admin again —
+// the incident of 14.1 through another door — with --yes alone.
+
+const DROPPED_ENTRY_WORLD: &str = r#"region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+      path: /admins/
+  roles:
+    - name: viewer
+      path: /people/
+      sessions: [alice, bob]
+    - name: eks-node-role
+      trust: {service: [ec2.amazonaws.com]}
+operator: platform-admin
+clusters:
+  - name: prod
+    creator: {user: platform-admin}
+    authenticationMode: CONFIG_MAP
+    nodegroups:
+      - name: general
+        nodeRole: eks-node-role
+    awsAuth:
+      mapRoles: |
+        - rolearn: arn:aws:iam::123456789012:role/viewer
+          username: viewer:{{SessionName}}
+          groups:
+            - view-only
+        - userarn: arn:aws:iam::123456789012:role/viewer
+          username: viewer-admin
+          groups:
+            - system:masters
+        - rolearn: " arn:aws:iam::123456789012:role/viewer"
+          username: viewer-admin
+          groups:
+            - system:masters
+        - rolearn: arn:aws:iam::123456789012:role/eks-node-role
+          username: system:node:{{EC2PrivateDNSName}}
+          groups:
+            - system:bootstrappers
+            - system:nodes
+      mapUsers: |
+        - userarn: arn:aws:iam::123456789012:user/oncall
+          username: oncall
+         groups:
+            - system:masters
+cloudtrail:
+  throttle: {off: true}
+"#;
+
+#[test]
+fn recover_salvage_does_not_revive_dropped_or_never_matching_entries_into_cluster_admin() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("dropped-entry.yaml");
+    std::fs::write(&file, DROPPED_ENTRY_WORLD).expect("write");
+    let d = Drill::start_file(&file);
+    assert!(
+        !viewer_groups(&d, "bob").contains(&"system:masters".to_string()),
+        "the world starts with viewers as viewers"
+    );
+    let dir = d.run_dir("run");
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "recover",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ],
+    );
+    let bob = viewer_groups(&d, "bob");
+    assert!(
+        !bob.contains(&"system:masters".to_string()),
+        "recover --yes (exit {code:?}, no --salvage-fix-arns, no --allow-access-gain) made viewer/bob cluster-admin: {bob:?}\n{stdout}\n{stderr}"
+    );
+}
