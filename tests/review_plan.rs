@@ -579,3 +579,51 @@ fn recover_salvage_does_not_revive_dropped_or_never_matching_entries_into_cluste
         "recover --yes (exit {code:?}, no --salvage-fix-arns, no --allow-access-gain) made viewer/bob cluster-admin: {bob:?}\n{stdout}\n{stderr}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 15.3: a --verify-as that is not a role ARN is left out of the prediction without a word, the
+// write is made, and the run then retries a predictable 401 for a minute (RESTORED_UNVERIFIED).
+
+#[test]
+fn recover_verify_as_that_is_not_a_role_arn_is_refused_before_any_change() {
+    let d = Drill::start_file(&scenario("viewer-session"));
+    let before = rv(&d);
+    for bad in ["not-an-arn", "arn:aws:iam::123456789012:user/oncall"] {
+        let (code, stdout, stderr) = run(
+            &d,
+            &[
+                "recover",
+                "--cluster",
+                "prod",
+                "--verify-as",
+                bad,
+                "--dry-run",
+            ],
+        );
+        assert!(
+            code == Some(2) && stderr.contains("--verify-as"),
+            "--verify-as {bad} accepted in --dry-run (exit {code:?}) and left out of the prediction\n{stdout}\n{stderr}"
+        );
+    }
+    let dir = d.run_dir("run");
+    let start = std::time::Instant::now();
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "recover",
+            "--cluster",
+            "prod",
+            "--verify-as",
+            "not-an-arn",
+            "--yes",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ],
+    );
+    assert_eq!(
+        rv(&d),
+        before,
+        "aws-auth written with a --verify-as that can never log in (exit {code:?}, {:?})\n{stdout}\n{stderr}",
+        start.elapsed()
+    );
+}
