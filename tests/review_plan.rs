@@ -627,3 +627,104 @@ fn recover_verify_as_that_is_not_a_role_arn_is_refused_before_any_change() {
         start.elapsed()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// 14.1: the access diff keys identities by section (role vs user), but the authenticator looks
+// a caller's canonical ARN up in mapRoles first and then in mapUsers (a role ARN in mapUsers
+// matches that role: the project's own lint AA027). Removing the mapRoles entry of a role that
+// mapUsers also names hands the role the mapUsers groups. The diff says "the role loses
+// access", 0 gains, and --yes alone writes it: every viewer session becomes cluster-admin.
+
+const ROLE_IN_MAP_USERS_WORLD: &str = r#"region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+      path: /admins/
+  roles:
+    - name: viewer
+      sessions: [alice, bob]
+    - name: eks-node-role
+      trust: {service: [ec2.amazonaws.com]}
+operator: platform-admin
+clusters:
+  - name: prod
+    creator: {user: platform-admin}
+    authenticationMode: CONFIG_MAP
+    nodegroups:
+      - name: general
+        nodeRole: eks-node-role
+    awsAuth:
+      mapRoles: |
+        - rolearn: arn:aws:iam::123456789012:role/viewer
+          username: viewer:{{SessionName}}
+          groups:
+            - view-only
+        - rolearn: arn:aws:iam::123456789012:role/eks-node-role
+          username: system:node:{{EC2PrivateDNSName}}
+          groups:
+            - system:bootstrappers
+            - system:nodes
+      mapUsers: |
+        - userarn: arn:aws:iam::123456789012:role/viewer
+          username: viewer-admin
+          groups:
+            - system:masters
+        - userarn: arn:aws:iam::123456789012:user/oncall
+          username: oncall
+          groups:
+            - system:masters
+cloudtrail:
+  throttle: {off: true}
+"#;
+
+#[test]
+fn removing_a_role_entry_that_map_users_also_names_is_a_gain_not_a_loss() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let world = tmp.path().join("role-in-mapusers.yaml");
+    std::fs::write(&world, ROLE_IN_MAP_USERS_WORLD).expect("write");
+    let d = Drill::start_file(&world);
+    let groups = viewer_groups(&d, "bob");
+    assert!(
+        groups.contains(&"view-only".to_string())
+            && !groups.contains(&"system:masters".to_string()),
+        "the world starts with viewers as viewers (mapRoles wins): {groups:?}"
+    );
+    // A backup without the viewer's mapRoles entry (say, to take viewers out).
+    let file = d.w.path("no-viewer.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/eks-node-role\n      username: system:node:{{EC2PrivateDNSName}}\n      groups:\n        - system:bootstrappers\n        - system:nodes\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:role/viewer\n      username: viewer-admin\n      groups:\n        - system:masters\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n",
+    )
+    .expect("write");
+    let (code, dry, _) = run(
+        &d,
+        &[
+            "aws-auth",
+            "restore",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code, Some(0), "{dry}");
+    let (code, stdout, stderr) = run(
+        &d,
+        &[
+            "aws-auth",
+            "restore",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--yes",
+        ],
+    );
+    let bob = viewer_groups(&d, "bob");
+    assert!(
+        !bob.contains(&"system:masters".to_string()),
+        "--yes alone (exit {code:?}) made viewer/bob cluster-admin: {bob:?}\n--- the --dry-run said:\n{dry}\n--- run:\n{stdout}\n{stderr}"
+    );
+}
