@@ -170,7 +170,11 @@ impl AccessDiff {
     }
 }
 
-/// The identities a mapping lets in, keyed the way the authenticator looks them up.
+/// The identities a mapping lets in, keyed the way the authenticator looks a caller up
+/// (aws-iam-authenticator `pkg/mapper/configmap` `Map`): the caller's canonical ARN,
+/// lower-cased, first in mapRoles, then in mapUsers, then its account in mapAccounts. The key
+/// is the ARN alone, not the section: a role ARN written under mapUsers matches that role when
+/// mapRoles does not name it, so removing the mapRoles entry hands the role the mapUsers grant.
 fn grants(m: &EffectiveMapping) -> Vec<(&'static str, String, String, Grant)> {
     let mut out: Vec<(&'static str, String, String, Grant)> = Vec::new();
     for r in m.active_roles() {
@@ -178,7 +182,7 @@ fn grants(m: &EffectiveMapping) -> Vec<(&'static str, String, String, Grant)> {
             continue;
         }
         let key = r.arn.to_ascii_lowercase();
-        out.retain(|(k, kk, _, _)| !(*k == "role" && *kk == key));
+        out.retain(|(k, kk, _, _)| !(*k != "account" && *kk == key));
         out.push((
             "role",
             key,
@@ -194,7 +198,10 @@ fn grants(m: &EffectiveMapping) -> Vec<(&'static str, String, String, Grant)> {
             continue;
         }
         let key = u.arn.to_ascii_lowercase();
-        if out.iter().any(|(k, kk, _, _)| *k == "user" && *kk == key) {
+        if out
+            .iter()
+            .any(|(k, kk, _, _)| *k != "account" && *kk == key)
+        {
             continue;
         }
         out.push((
@@ -228,13 +235,16 @@ fn grants(m: &EffectiveMapping) -> Vec<(&'static str, String, String, Grant)> {
     out
 }
 
+/// The grant for a caller key: ARNs (role or user, whichever section matched) share one key
+/// space, accounts have their own.
 fn find<'a>(
     list: &'a [(&'static str, String, String, Grant)],
     kind: &str,
     key: &str,
 ) -> Option<&'a Grant> {
+    let account = kind == "account";
     list.iter()
-        .find(|(k, kk, _, _)| *k == kind && kk == key)
+        .find(|(k, kk, _, _)| (*k == "account") == account && kk == key)
         .map(|(_, _, _, g)| g)
 }
 
@@ -398,5 +408,27 @@ mod tests {
             &[],
         );
         assert!(d.changes.is_empty(), "{d:?}");
+    }
+
+    #[test]
+    fn a_role_arn_in_map_users_matches_when_map_roles_no_longer_names_it() {
+        let live = effective_from_data([
+            (
+                "mapRoles",
+                format!("- rolearn: {VIEWER}\n  username: v\n  groups: [view-only]\n").as_str(),
+            ),
+            (
+                "mapUsers",
+                format!("- userarn: {VIEWER}\n  username: a\n  groups: [system:masters]\n")
+                    .as_str(),
+            ),
+        ]);
+        let new = effective_from_data([(
+            "mapUsers",
+            format!("- userarn: {VIEWER}\n  username: a\n  groups: [system:masters]\n").as_str(),
+        )]);
+        let d = access_diff(&live, &live, &new, &[], &[]);
+        assert_eq!(d.new_admins(), vec![VIEWER], "{d:?}");
+        assert_eq!(d.new_gains().len(), 1, "{d:?}");
     }
 }

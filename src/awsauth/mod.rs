@@ -34,7 +34,9 @@ pub use model::{
     SectionState, SsoMatcher,
 };
 pub use render::{RenderOptions, render};
-pub use salvage::{SalvageOptions, SalvageReport, Salvaged, salvage, salvage_with};
+pub use salvage::{
+    SalvageOptions, SalvageReport, Salvaged, salvage, salvage_verbatim, salvage_with,
+};
 pub use source::{AwsAuthDocument, InputError, SourceFormat, read_document};
 
 use parse::SectionLoad;

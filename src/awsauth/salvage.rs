@@ -57,6 +57,12 @@ pub struct SalvageOptions {
     /// Role ARNs with a path (as written in the input, compared case-insensitively) that may
     /// be rewritten to their path-less ARN, so that they match for the first time.
     pub fix_arns: Vec<String>,
+    /// Read only what is written, exactly: no data key renamed (`map_users` stays ignored),
+    /// no entry field renamed (`userarn:` under mapRoles stays dropped), no whitespace trimmed
+    /// from an ARN. Such repairs turn an entry that never matched into one that matches: the
+    /// access diff uses this reading as the "as written" reference, so that a repair of that
+    /// kind is shown as NEW access and needs its own consent.
+    pub verbatim: bool,
 }
 
 impl SalvageOptions {
@@ -118,6 +124,21 @@ pub fn salvage(doc: &AwsAuthDocument, clean: bool) -> Salvaged {
         &SalvageOptions {
             clean,
             fix_arns: Vec::new(),
+            verbatim: false,
+        },
+    )
+}
+
+/// What a broken aws-auth says in its own words: the entries the authenticator would load if
+/// only the YAML structure (indentation, tabs, quoting of scalars) were repaired — no key
+/// renamed, no ARN trimmed or rewritten. The access diff vouches for these as "as written".
+pub fn salvage_verbatim(doc: &AwsAuthDocument) -> Salvaged {
+    salvage_with(
+        doc,
+        &SalvageOptions {
+            clean: true,
+            fix_arns: Vec::new(),
+            verbatim: true,
         },
     )
 }
@@ -135,7 +156,9 @@ pub fn salvage_with(doc: &AwsAuthDocument, opts: &SalvageOptions) -> Salvaged {
     let mut handled: Vec<Section> = Vec::new();
     for entry in &doc.data {
         let section = Section::from_key(&entry.key).or_else(|| {
-            near_miss(&entry.key).filter(|s| doc.entry(s.key()).is_none() && !handled.contains(s))
+            near_miss(&entry.key)
+                .filter(|s| doc.entry(s.key()).is_none() && !handled.contains(s))
+                .filter(|_| !opts.verbatim)
         });
         let Some(section) = section else {
             if let DataValue::Text(t) = &entry.value {
@@ -503,6 +526,9 @@ fn finish(cx: &mut Ctx<'_>, section: Section, e: &mut Entry) -> Finish {
     }
     let trimmed = e.arn.trim().to_string();
     if trimmed != e.arn {
+        if cx.opts.verbatim {
+            return Finish::Drop;
+        }
         e.changes.push("whitespace around the ARN removed".into());
         e.arn = trimmed;
     }
@@ -614,7 +640,7 @@ fn from_load(cx: &mut Ctx<'_>, load: &SectionLoad, data_key: &str) -> Vec<Entry>
                     )
             });
             match (renamed, e.sso.is_some(), e.arn.is_empty()) {
-                (Some(k), false, true) => {
+                (Some(k), false, true) if !cx.opts.verbatim => {
                     let value = k.raw.clone().unwrap_or_default();
                     if value.is_empty() {
                         cx.lost(
@@ -802,6 +828,11 @@ fn loose_entries(cx: &mut Ctx<'_>, section: Section, data_key: &str, text: &str)
             continue;
         };
         if !go_fold_eq(field.json_name(), k) {
+            if cx.opts.verbatim && matches!(field, Field::RoleArn | Field::UserArn) {
+                e.changes.push(format!("unknown key {k:?} left out"));
+                last_field = None;
+                continue;
+            }
             e.changes
                 .push(format!("key {k:?} read as {}", field.json_name()));
         }
@@ -859,6 +890,7 @@ mod tests {
                 &SalvageOptions {
                     clean: true,
                     fix_arns: fix,
+                    verbatim: false,
                 },
             );
             assert_eq!(
@@ -908,6 +940,7 @@ mod tests {
                     "ARN:AWS:IAM::123456789012:ROLE/TEAM/OPS".into(),
                     "arn:aws:iam::1:role/x/y".into(),
                 ],
+                verbatim: false,
             },
         );
         assert_eq!(

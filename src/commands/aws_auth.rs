@@ -603,6 +603,7 @@ fn salvage(g: &Globals, a: &SalvageArgs, doc: AwsAuthDocument) -> Result<u8, App
         &awsauth::SalvageOptions {
             clean: a.clean,
             fix_arns: a.salvage_fix_arns.clone(),
+            verbatim: false,
         },
     );
     if !s.report.unused_fixes.is_empty() {
@@ -617,7 +618,7 @@ fn salvage(g: &Globals, a: &SalvageArgs, doc: AwsAuthDocument) -> Result<u8, App
     // Who the salvaged version lets in, compared with what the input grants now and with
     // what it writes (a salvage that changes no ARN).
     let now = awsauth::analyze(&doc, &awsauth::ClusterFacts::default()).effective;
-    let as_written = awsauth::salvage(&doc, true);
+    let as_written = awsauth::salvage_verbatim(&doc);
     let mapping_of = |text: &str| {
         awsauth::read_document("salvaged", text.as_bytes())
             .map(|d| awsauth::analyze(&d, &awsauth::ClusterFacts::default()).effective)

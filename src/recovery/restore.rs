@@ -73,14 +73,18 @@ pub enum CandidateError {
     UnusedFix { arns: Vec<String> },
 }
 
-/// What the live aws-auth says as written: a salvage of it that changes no entry's ARN (empty
+/// What the live aws-auth says in its own words: a verbatim salvage (YAML structure repaired,
+/// no key renamed, no ARN trimmed or rewritten — see [`awsauth::salvage_verbatim`]; empty
 /// when there is none). Gains it vouches for restore what the file says, they are not new.
 pub fn as_written(live: Option<&AwsAuthObject>) -> EffectiveMapping {
     match live {
         None => EffectiveMapping::default(),
-        Some(l) => salvage_candidate(l, &[])
-            .map(|(c, _)| c.object.mapping())
-            .unwrap_or_else(|_| l.mapping()),
+        Some(l) => {
+            let s = awsauth::salvage_verbatim(&l.document("live aws-auth as written"));
+            awsauth::read_document("as written", s.manifest.as_bytes())
+                .map(|d| awsauth::analyze(&d, &awsauth::ClusterFacts::default()).effective)
+                .unwrap_or_else(|_| l.mapping())
+        }
     }
 }
 
@@ -155,6 +159,7 @@ pub fn salvage_candidate(
         &awsauth::SalvageOptions {
             clean: true,
             fix_arns: fix_arns.to_vec(),
+            verbatim: false,
         },
     );
     if !salvaged.report.unused_fixes.is_empty() {
