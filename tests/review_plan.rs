@@ -92,9 +92,12 @@ fn recover_map_admin_with_a_session_arn_does_not_make_every_session_of_the_role_
             "--dry-run",
         ],
     );
-    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    // Refused outright (usage, exit 2), in --dry-run too, naming the role ARN to use and
+    // saying that everyone who can assume it would get access.
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
     let told = stdout.contains(&format!("EVERYONE who can assume {VIEWER}"))
         || stderr.contains(&format!("EVERYONE who can assume {VIEWER}"));
+    assert!(told, "{stdout}\n{stderr}");
     // --yes alone: a session ARN must not silently become a role-wide system:masters grant.
     let dir = d.run_dir("run");
     let (code, stdout2, stderr2) = run(

@@ -285,6 +285,9 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
             Some("add roles to the source file instead".to_string()),
         ));
     }
+    for r in &a.admin_roles {
+        refuse_session_arn("--admin-role", r)?;
+    }
     let s = Session::open(g, &a.cluster, &a.api).await?;
     let live = s.read_live().await?;
     let node_roles = s.node_roles().await?;
@@ -956,4 +959,24 @@ async fn verify_role(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// A session ARN named as an admin is refused: aws-auth maps roles, not sessions (an
+/// assumed-role entry never matches), so the only way to honour it is to map the whole role —
+/// every session of it, i.e. everyone who can assume the role. That is not what someone who
+/// named one session meant, so they must name the role themselves.
+pub fn refuse_session_arn(flag: &str, arn: &str) -> Result<(), AppError> {
+    use crate::awsauth::principal::{ArnShape, canonical_role_arn, classify};
+    if !matches!(classify(arn), ArnShape::AssumedRole { .. }) {
+        return Ok(());
+    }
+    let role = canonical_role_arn(arn).unwrap_or_else(|| "the role".to_string());
+    Err(AppError::usage(
+        format!(
+            "{flag} {arn}: an assumed-role session ARN. aws-auth cannot map one session; granting it means mapping the whole role {role}, and then EVERYONE who can assume {role} gets system:masters"
+        ),
+        Some(format!(
+            "if that is meant, pass {flag} {role}; to grant one person only, name their IAM user ARN or a role only they can assume"
+        )),
+    ))
 }

@@ -193,6 +193,7 @@ fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
 pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     for a in args.map_admin.iter().filter(|a| *a != "me") {
         use crate::awsauth::principal::{ArnShape, classify};
+        super::aws_auth_write::refuse_session_arn("--map-admin", a)?;
         if !matches!(
             classify(a),
             ArnShape::Role { .. } | ArnShape::User { .. } | ArnShape::AssumedRole { .. }
