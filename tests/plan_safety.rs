@@ -3,7 +3,7 @@
 //! - salvage never widens access on its own: a session entry is never merged into its role, a
 //!   role ARN with a path is fixed only when named (`--salvage-fix-arns`), and a gain that
 //!   nothing in the live aws-auth names is shown (also in `--dry-run`) and needs
-//!   `--allow-access-gain` — `--yes` alone is refused (exit 4) with nothing changed;
+//!   `--allow-access-gain ARN` naming it — `--yes` alone is refused (exit 4) with nothing changed;
 //! - `recover` predicts who gets in after the write and refuses, without `--force`, a write
 //!   that lets nobody but the temporary creator identity in (aws-auth deleted outright);
 //! - a `--from` file is checked before the first change, in `--dry-run` too.
@@ -166,6 +166,7 @@ fn a_fixed_path_arn_that_makes_viewers_admin_is_shown_in_dry_run_and_needs_allow
     args.extend([
         "--yes",
         "--allow-access-gain",
+        VIEWER,
         "--journal-dir",
         dir.to_str().unwrap_or_default(),
     ]);

@@ -134,6 +134,7 @@ fn restore_from_a_file_keeps_accounts_unknown_keys_labels_annotations_and_node_r
             first.to_str().unwrap(),
             "--yes",
             "--allow-access-gain",
+            "444455556666",
         ],
     ));
     let m = aw::effective(&w, "prod");
@@ -153,6 +154,7 @@ fn restore_from_a_file_keeps_accounts_unknown_keys_labels_annotations_and_node_r
             second.to_str().unwrap(),
             "--yes",
             "--allow-access-gain",
+            "arn:aws:iam::123456789012:user/team/dev/alice",
         ],
     ));
     assert!(stdout.contains("kept the live mapAccounts"), "{stdout}");
@@ -655,6 +657,7 @@ fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_delete
             "--yes",
             // Everything a deleted aws-auth is rebuilt with is new access.
             "--allow-access-gain",
+            "arn:aws:iam::123456789012:user/oncall",
         ],
     ));
     assert!(stdout.contains("create kube-system/aws-auth"), "{stdout}");

@@ -291,6 +291,7 @@ fn recover_from_a_file_over_the_configmap_limit_is_refused_before_any_change() {
             file.to_str().unwrap_or_default(),
             "--yes",
             "--allow-access-gain",
+            "arn:aws:iam::123456789012:user/mallory",
             "--journal-dir",
             dir.to_str().unwrap_or_default(),
         ],

@@ -124,6 +124,40 @@ impl AccessDiff {
             .collect()
     }
 
+    /// NEW gains that the named consents (`--allow-access-gain ARN|ACCOUNT`) do not cover. A
+    /// consent names one identity: a role (its ARN, a path or not, compared the way the
+    /// authenticator compares: case-insensitively), a user ARN, or an account id for a
+    /// mapAccounts entry. Anything else NEW still needs consent.
+    pub fn unconsented(&self, allowed: &[String]) -> Vec<&IdentityChange> {
+        let norm = |a: &str| {
+            let a = a.trim();
+            super::principal::canonical_role_arn(a)
+                .unwrap_or_else(|| a.to_string())
+                .to_ascii_lowercase()
+        };
+        let allowed: Vec<String> = allowed.iter().map(|a| norm(a)).collect();
+        self.new_gains()
+            .into_iter()
+            .filter(|c| !allowed.contains(&norm(&c.identity)))
+            .collect()
+    }
+
+    /// Consents that name no NEW gain (a typo, or an identity that needs none).
+    pub fn unused_consents<'a>(&self, allowed: &'a [String]) -> Vec<&'a str> {
+        let norm = |a: &str| {
+            let a = a.trim();
+            super::principal::canonical_role_arn(a)
+                .unwrap_or_else(|| a.to_string())
+                .to_ascii_lowercase()
+        };
+        let new: Vec<String> = self.new_gains().iter().map(|c| norm(&c.identity)).collect();
+        allowed
+            .iter()
+            .filter(|a| !new.contains(&norm(a)))
+            .map(String::as_str)
+            .collect()
+    }
+
     pub fn gains(&self) -> impl Iterator<Item = &IdentityChange> {
         self.changes.iter().filter(|c| c.gains)
     }
@@ -430,5 +464,36 @@ mod tests {
         let d = access_diff(&live, &live, &new, &[], &[]);
         assert_eq!(d.new_admins(), vec![VIEWER], "{d:?}");
         assert_eq!(d.new_gains().len(), 1, "{d:?}");
+    }
+
+    #[test]
+    fn a_consent_names_one_identity_and_approves_nothing_else() {
+        let new = effective_from_data([
+            (
+                "mapRoles",
+                format!("- rolearn: {VIEWER}\n  username: v\n  groups: [system:masters]\n")
+                    .as_str(),
+            ),
+            ("mapAccounts", "- \"999999999999\"\n"),
+        ]);
+        let d = access_diff(
+            &EffectiveMapping::default(),
+            &EffectiveMapping::default(),
+            &new,
+            &[],
+            &[],
+        );
+        assert_eq!(d.unconsented(&[]).len(), 2, "{d:?}");
+        let left = d.unconsented(&[VIEWER.to_uppercase()]);
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].identity, "999999999999");
+        assert!(
+            d.unconsented(&[VIEWER.into(), "999999999999".into()])
+                .is_empty()
+        );
+        assert_eq!(
+            d.unused_consents(&["arn:aws:iam::123456789012:role/other".into()]),
+            vec!["arn:aws:iam::123456789012:role/other"]
+        );
     }
 }

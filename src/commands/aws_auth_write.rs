@@ -84,8 +84,9 @@ directory, and `eks-breakglass cleanup` puts it back (unless someone changed aws
 give cleanup the same --role-arn, --api-server and --ca-file the restore used).\n\n\
 Who gains what: before the plan, every identity whose access changes is listed (groups before\n\
 -> after, system:masters flagged). A gain that nothing in the live aws-auth names (not a node\n\
-role, not an --admin-role) is NEW access: --yes alone refuses it (exit 4), --allow-access-gain\n\
-allows it, a terminal asks you to type `allow`; --dry-run shows it.\n\n\
+role, not an --admin-role) is NEW access: --yes alone refuses it (exit 4); --allow-access-gain ARN\n\
+allows the gain of the identity it names only (an account id for mapAccounts; repeatable), a\n\
+terminal lists each gain and asks you to type `allow`; --dry-run shows it.\n\n\
 A concurrent change (409): the object is re-read and re-diffed; in a terminal you are asked\n\
 again (if you confirm, the version you replace is saved in the run directory too); with --yes\n\
 the write is retried\n\
@@ -100,7 +101,7 @@ eks-breakglass aws-auth restore --cluster prod --from known-good.yaml --verify-a
 eks-breakglass aws-auth restore --cluster prod --from s3://team-bucket/aws-auth --api-server https://127.0.0.1:8443 \\\n      --tls-server-name ABCD.gr7.us-east-1.eks.amazonaws.com\n\n\
 Exit codes: 0 restored and verified (or nothing to change), 1 write refused or verification failed,\n\
 2 bad source, 3 the candidate has lint errors (nothing written), 4 needs confirmation (or\n\
---allow-access-gain for NEW access).")]
+an --allow-access-gain naming each NEW gain).")]
 pub struct RestoreArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]
@@ -120,9 +121,13 @@ pub struct RestoreArgs {
     /// With `--from salvage`: let salvage rewrite this role ARN with a path (as written in aws-auth) to its path-less ARN, so that it matches for the first time (repeatable or comma-separated)
     #[arg(long = "salvage-fix-arns", value_name = "ARN", value_delimiter = ',')]
     pub salvage_fix_arns: Vec<String>,
-    /// Allow a write that grants NEW access (an identity let in, or given a group or username, that the live aws-auth does not name): --yes alone never approves it
-    #[arg(long)]
-    pub allow_access_gain: bool,
+    /// Approve the NEW access this identity gains (a role or user ARN, or an account id for mapAccounts); only the identities named are approved, anything else NEW is still refused (repeatable or comma-separated; --yes alone never approves a gain)
+    #[arg(
+        long = "allow-access-gain",
+        value_name = "ARN|ACCOUNT",
+        value_delimiter = ','
+    )]
+    pub allow_access_gain: Vec<String>,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -343,7 +348,7 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
         restore::prepare(live, c, &node_roles, exact, true)
     };
     let gate = AccessGate::On {
-        allowed: a.allow_access_gain,
+        allowed: a.allow_access_gain.clone(),
     };
     write(g, &s, "aws-auth restore", live, make, &a.write, false, gate).await
 }
@@ -474,13 +479,14 @@ fn write_plan(
 }
 
 /// Whether a write that grants new access needs its own consent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AccessGate {
     /// The operator wrote every line of the new version (`aws-auth edit`).
     Off,
     /// A version the operator did not write line by line (restore, salvage, rebuild):
-    /// new access needs `--allow-access-gain` or a typed consent.
-    On { allowed: bool },
+    /// new access needs `--allow-access-gain` naming it, or a typed consent. `allowed` are the
+    /// identities named.
+    On { allowed: Vec<String> },
 }
 
 /// Asks for (or refuses without) the consent a new access gain needs. In `--dry-run` only says
@@ -488,23 +494,36 @@ pub enum AccessGate {
 pub fn access_gate(
     g: &Globals,
     p: &Prepared,
-    gate: AccessGate,
+    gate: &AccessGate,
     flag_hint: &str,
 ) -> Result<(), AppError> {
     let AccessGate::On { allowed } = gate else {
         return Ok(());
     };
-    let new: Vec<String> = p.access.new_gains().iter().map(|c| c.describe()).collect();
-    if new.is_empty() || allowed {
+    let unused = p.access.unused_consents(allowed);
+    if !unused.is_empty() {
+        eprintln!(
+            "note: --allow-access-gain {}: this write gives no NEW access to that identity (nothing to approve)",
+            unused.join(", ")
+        );
+    }
+    let new: Vec<(String, String)> = p
+        .access
+        .unconsented(allowed)
+        .iter()
+        .map(|c| (c.identity.clone(), c.describe()))
+        .collect();
+    if new.is_empty() {
         return Ok(());
     }
     if g.dry_run {
         let msg = format!(
-            "\nThis write grants NEW access ({} identit{}); a real run needs {flag_hint}--allow-access-gain (--yes alone is not enough):\n{}\n",
+            "\nThis write grants NEW access ({} identit{}) without a consent naming it; a real run needs {flag_hint}{} (--yes alone is not enough):\n{}\n",
             new.len(),
             if new.len() == 1 { "y" } else { "ies" },
+            plan_ui::consent_flags(&new),
             new.iter()
-                .map(|l| format!("  {l}"))
+                .map(|(_, l)| format!("  {l}"))
                 .collect::<Vec<_>>()
                 .join("\n")
         );
@@ -551,7 +570,7 @@ pub async fn write(
         return Ok(exit::OK);
     }
     show_change(g, live_obj.as_ref(), &prepared);
-    access_gate(g, &prepared, gate, "")?;
+    access_gate(g, &prepared, &gate, "")?;
     let interrupt = plan_ui::catch_interrupt();
     let spinner = plan_ui::Spinner::new();
     let mut attempt = 1u32;
@@ -639,7 +658,7 @@ pub async fn write(
                     println!("{head}");
                 }
                 show_change(g, live_obj.as_ref(), &prepared);
-                if let Err(e) = access_gate(g, &prepared, gate, "") {
+                if let Err(e) = access_gate(g, &prepared, &gate, "") {
                     let _ = j.record(Event::RunFinished {
                         status: "refused".into(),
                     });

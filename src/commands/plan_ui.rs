@@ -93,37 +93,48 @@ pub fn confirm(g: &Globals, changes: usize) -> Result<Decision, AppError> {
 }
 
 /// The separate consent for NEW access (an identity let in, or given more, than the live
-/// aws-auth names): `--yes` never gives it; a terminal is asked to type `allow`; otherwise
-/// exit 4 naming the gains and the flag (`flag_hint` is put before `--allow-access-gain` in
-/// the message, e.g. other flags the re-run needs).
-pub fn confirm_access_gain(g: &Globals, gains: &[String], flag_hint: &str) -> Result<(), AppError> {
+/// aws-auth names): `--yes` never gives it; a terminal is asked to type `allow` after seeing
+/// each gain; otherwise exit 4 naming each gain still without consent and the flags that name
+/// them (`flag_hint` is put before them in the message, e.g. other flags the re-run needs).
+/// `gains` are (identity, line for people).
+pub fn confirm_access_gain(
+    g: &Globals,
+    gains: &[(String, String)],
+    flag_hint: &str,
+) -> Result<(), AppError> {
     let list = gains
         .iter()
-        .map(|l| format!("  {l}"))
+        .map(|(_, l)| format!("  {l}"))
         .collect::<Vec<_>>()
         .join("\n");
+    let flags = consent_flags(gains);
     let refuse = || {
         AppError::AccessGainNotAllowed(format!(
-            "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; nothing was changed:\n{list}\nre-run with {flag_hint}--allow-access-gain if this is meant"
+            "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; nothing was changed. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
         ))
     };
     if g.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
         return Err(refuse());
     }
     eprint!(
-        "\nThe new aws-auth grants NEW access:\n{list}\nType 'allow' to grant it (anything else stops, nothing changed): "
+        "\nThe new aws-auth grants NEW access:\n{list}\nType 'allow' to grant each of these (anything else stops, nothing changed): "
     );
     let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| AppError::failed(format!("cannot read the answer: {e}"), None))?;
+    let answer = read_answer()?;
     if answer.trim() == "allow" {
         Ok(())
     } else {
         Err(refuse())
     }
+}
+
+/// `--allow-access-gain X` for each identity.
+pub fn consent_flags(gains: &[(String, String)]) -> String {
+    gains
+        .iter()
+        .map(|(id, _)| format!("--allow-access-gain {id}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Ctrl-C sets the returned flag instead of killing the process, so that the current step
@@ -527,4 +538,14 @@ impl Run<'_> {
         });
         Ok(lines)
     }
+}
+
+/// One line from the terminal.
+fn read_answer() -> Result<String, AppError> {
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| AppError::failed(format!("cannot read the answer: {e}"), None))?;
+    Ok(answer)
 }

@@ -14,7 +14,7 @@
 //! change (you are in, or the creator role trusts you and AssumeRole is enough), the complete
 //! candidate, who gains which groups on whose word, and who will get in afterwards are computed
 //! and shown before the confirmation and in `--dry-run`, and the consents they need are asked
-//! there: `--allow-access-gain` for NEW access, `--force` for a write after which nobody but the
+//! there: `--allow-access-gain ARN` naming each NEW gain, `--force` for a write after which nobody but the
 //! temporary identity gets in. When reading it needs a change first (locked out, the way in
 //! creates a key or an access entry), the plan says so and the same rules are applied right
 //! after getting in, before the write; a refusal then removes the temporary credentials.
@@ -74,7 +74,7 @@ eks-breakglass recover --cluster prod --from backups/aws-auth.yaml --yes\n  \
 eks-breakglass recover --cluster legacy --allow-auth-mode-change --yes\n  \
 eks-breakglass recover --cluster prod --dry-run            # the plan only\n  \
 eks-breakglass recover --cluster prod --map-admin me --yes  # aws-auth was deleted: rebuild it with you as admin\n  \
-eks-breakglass recover --cluster prod --salvage-fix-arns arn:aws:iam::123456789012:role/team/ops --allow-access-gain --yes\n\n\
+eks-breakglass recover --cluster prod --salvage-fix-arns arn:aws:iam::123456789012:role/team/ops \\\n      --allow-access-gain arn:aws:iam::123456789012:role/ops --yes\n\n\
 The way in is the first automatic path of `eks-breakglass diagnose` (--via picks another).\n\
 The new aws-auth is a salvage of the live one (every entry that still parses; no entry's ARN\n\
 is changed unless --salvage-fix-arns names it) unless --from names a file; a missing aws-auth\n\
@@ -82,7 +82,7 @@ is rebuilt from the node and Fargate roles plus each --map-admin. Node and Farga
 cluster has are added when missing. Before any change the plan shows the new aws-auth's access\n\
 diff (who gains which groups) and predicts who gets in afterwards, whenever aws-auth can be\n\
 read without a change; otherwise both are shown right after getting in, before the write.\n\
-NEW access needs --allow-access-gain (--yes is not enough); a write after which nobody but the\n\
+NEW access needs --allow-access-gain ARN naming it (--yes is not enough); a write after which nobody but the\n\
 temporary identity gets in needs --force. Temporary keys and trust statements are removed at\n\
 the end unless --keep. The report (incident-report.md/.json) and the journal are in the run\n\
 directory; `eks-breakglass cleanup --journal DIR` undoes the run.")]
@@ -113,9 +113,13 @@ pub struct RecoverArgs {
     /// Map this principal to system:masters in the new aws-auth (`me`: you); the way back in for people when aws-auth was deleted (repeatable)
     #[arg(long = "map-admin", value_name = "ARN|me")]
     pub map_admin: Vec<String>,
-    /// Allow a write that grants NEW access (an identity let in, or given a group or username, that the live aws-auth does not name): --yes alone never approves it
-    #[arg(long)]
-    pub allow_access_gain: bool,
+    /// Approve the NEW access this identity gains (a role or user ARN, or an account id for mapAccounts); only the identities named are approved, anything else NEW is still refused (repeatable or comma-separated; --yes alone never approves a gain)
+    #[arg(
+        long = "allow-access-gain",
+        value_name = "ARN|ACCOUNT",
+        value_delimiter = ','
+    )]
+    pub allow_access_gain: Vec<String>,
     /// Write aws-auth even when the prediction says that nobody but the temporary identity (the creator) would get in afterwards
     #[arg(long)]
     pub force: bool,
@@ -175,8 +179,8 @@ fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
     for a in &args.map_admin {
         s.push_str(&format!(" --map-admin {a}"));
     }
-    if args.allow_access_gain {
-        s.push_str(" --allow-access-gain");
+    for a in &args.allow_access_gain {
+        s.push_str(&format!(" --allow-access-gain {a}"));
     }
     if args.force {
         s.push_str(" --force");
@@ -465,7 +469,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     if let Some((p, preds)) = &planned {
         // The consents, before any change (and said in --dry-run).
         lockout_gate(g, args, preds)?;
-        super::aws_auth_write::access_gate(g, p, gate(args), "")?;
+        super::aws_auth_write::access_gate(g, p, &gate(args), "")?;
     }
     if plan_ui::confirm(g, plan.steps.len())? == Decision::DryRun {
         return Ok(exit::OK);
@@ -653,7 +657,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             &write_block(getin_steps + 1, &format!("as {who}"), &prepared, &preds),
         );
         let gates = lockout_gate(g, args, &preds)
-            .and_then(|()| super::aws_auth_write::access_gate(g, &prepared, gate(args), ""))
+            .and_then(|()| super::aws_auth_write::access_gate(g, &prepared, &gate(args), ""))
             .and_then(|()| {
                 if g.yes {
                     Ok(())
@@ -965,7 +969,7 @@ fn say(g: &Globals, text: &str) {
 
 fn gate(args: &RecoverArgs) -> super::aws_auth_write::AccessGate {
     super::aws_auth_write::AccessGate::On {
-        allowed: args.allow_access_gain,
+        allowed: args.allow_access_gain.clone(),
     }
 }
 
