@@ -194,21 +194,37 @@ pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
     }
 }
 
+/// Reads an aws-auth manifest, at most one byte over the ConfigMap limit: a bigger file could
+/// never be written as a ConfigMap, and reading it whole (a 50 MB file, `/dev/zero`) would only
+/// cost memory and time before the same refusal.
 pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
-    if path == "-" {
-        let mut buf = Vec::new();
+    let limit = crate::recovery::restore::CONFIGMAP_DATA_LIMIT;
+    let mut buf = Vec::new();
+    let read = if path == "-" {
         std::io::stdin()
+            .lock()
+            .take(limit as u64 + 1)
             .read_to_end(&mut buf)
-            .map_err(|e| AppError::usage(format!("cannot read stdin: {e}"), None))?;
-        Ok(buf)
+            .map_err(|e| AppError::usage(format!("cannot read stdin: {e}"), None))?
     } else {
-        std::fs::read(path).map_err(|e| {
-            AppError::usage(
-                format!("cannot read {path}: {e}"),
-                Some("give the path of an aws-auth ConfigMap manifest, or - for stdin".into()),
-            )
-        })
+        std::fs::File::open(path)
+            .and_then(|f| f.take(limit as u64 + 1).read_to_end(&mut buf))
+            .map_err(|e| {
+                AppError::usage(
+                    format!("cannot read {path}: {e}"),
+                    Some("give the path of an aws-auth ConfigMap manifest, or - for stdin".into()),
+                )
+            })?
+    };
+    if read > limit {
+        return Err(AppError::usage(
+            format!(
+                "{path} is over 1 MiB ({limit} bytes), the Kubernetes ConfigMap limit: no aws-auth that large can be written (read the first {limit} bytes and stopped)"
+            ),
+            Some("give a known-good aws-auth manifest (a few KiB), not this file".into()),
+        ));
     }
+    Ok(buf)
 }
 
 pub(crate) fn input_error(e: awsauth::InputError) -> AppError {

@@ -214,12 +214,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     // A --from file is read (and refused) before anything else.
     let from_candidate = match &args.from {
         Some(f) => {
-            let bytes = std::fs::read(f).map_err(|e| {
-                AppError::usage(
-                    format!("cannot read {}: {e}", f.display()),
-                    Some("give the path of a known-good aws-auth ConfigMap manifest".to_string()),
-                )
-            })?;
+            let bytes = super::aws_auth::read_input(&f.display().to_string())?;
             let c = super::aws_auth_write::candidate_from_bytes(&f.display().to_string(), &bytes)?;
             // Every input is checked before the first change (and in --dry-run): a file that
             // would be refused after getting in must be refused now.

@@ -71,7 +71,16 @@ pub enum CandidateError {
         arns.join(", ")
     )]
     UnusedFix { arns: Vec<String> },
+    #[error(
+        "{origin}: its data is {size} bytes; Kubernetes refuses a ConfigMap whose data exceeds {CONFIGMAP_DATA_LIMIT} bytes (1 MiB), so it cannot be written"
+    )]
+    TooLarge { origin: String, size: usize },
 }
+
+/// The most data a ConfigMap may hold: Kubernetes `ValidateConfigMap` refuses an object whose
+/// data values together exceed `core.MaxSecretSize` (1 MiB). Checked before any change, so that
+/// a run never gets in only to have the write refused.
+pub const CONFIGMAP_DATA_LIMIT: usize = 1024 * 1024;
 
 /// What the live aws-auth says in its own words: a verbatim salvage (YAML structure repaired,
 /// no key renamed, no ARN trimmed or rewritten — see [`awsauth::salvage_verbatim`]; empty
@@ -127,6 +136,13 @@ pub fn candidate_from_document(doc: &AwsAuthDocument) -> Result<Candidate, Candi
                 });
             }
         }
+    }
+    let size: usize = data.values().map(String::len).sum();
+    if size > CONFIGMAP_DATA_LIMIT {
+        return Err(CandidateError::TooLarge {
+            origin: doc.origin.clone(),
+            size,
+        });
     }
     if !Section::ALL.iter().any(|s| data.contains_key(s.key())) {
         return Err(CandidateError::Empty {
