@@ -127,6 +127,7 @@ enum Edited {
 }
 
 pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
+    aws_auth_write::check_verify_as(&a.write.verify_as)?;
     let s = Session::open(g, &a.cluster, &a.api).await?;
     let live = s.read_live().await?;
     let node_roles = s.node_roles().await?;

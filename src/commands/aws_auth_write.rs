@@ -272,6 +272,7 @@ async fn snapshot_from_s3(
 }
 
 pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
+    check_verify_as(&a.write.verify_as)?;
     if a.at.is_some() && matches!(a.from.as_str(), "salvage" | "rebuild") {
         return Err(AppError::usage(
             "--at applies to snapshot sources only",
@@ -998,4 +999,33 @@ pub fn refuse_session_arn(flag: &str, arn: &str) -> Result<(), AppError> {
             "if that is meant, pass {flag} {role}; to grant one person only, name their IAM user ARN or a role only they can assume"
         )),
     ))
+}
+
+/// `--verify-as` names roles to assume after the write (with the caller's credentials) and
+/// log in as. Only an IAM role ARN can be assumed: a user ARN cannot (its keys are not ours),
+/// a session ARN is the role's session, anything else is a typo. Refused before any change,
+/// in --dry-run too, instead of leaving it out of the prediction and retrying a 401.
+pub fn check_verify_as(roles: &[String]) -> Result<(), AppError> {
+    use crate::awsauth::principal::{ArnShape, canonical_role_arn, classify};
+    for r in roles {
+        let why = match classify(r) {
+            ArnShape::Role { .. } => continue,
+            ArnShape::User { .. } => {
+                "an IAM user ARN: a user cannot be assumed, so the run cannot log in as it (check a user yourself with its own keys: `eks-breakglass diagnose --cluster NAME`)".to_string()
+            }
+            ArnShape::AssumedRole { .. } => format!(
+                "an assumed-role session ARN: give the role, {}",
+                canonical_role_arn(r).unwrap_or_else(|| "arn:aws:iam::ACCOUNT:role/NAME".into())
+            ),
+            _ => "not an IAM role ARN".to_string(),
+        };
+        return Err(AppError::usage(
+            format!("--verify-as {r}: {why}"),
+            Some(
+                "give --verify-as arn:aws:iam::ACCOUNT:role/NAME (a role you can assume)"
+                    .to_string(),
+            ),
+        ));
+    }
+    Ok(())
 }

@@ -195,6 +195,7 @@ fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
 }
 
 pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
+    super::aws_auth_write::check_verify_as(&args.verify_as)?;
     for a in args.map_admin.iter().filter(|a| *a != "me") {
         use crate::awsauth::principal::{ArnShape, classify};
         super::aws_auth_write::refuse_session_arn("--map-admin", a)?;
