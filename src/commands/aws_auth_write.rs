@@ -187,7 +187,30 @@ fn candidate_error(e: restore::CandidateError) -> AppError {
 
 /// A candidate from bytes read from `origin`.
 pub fn candidate_from_bytes(origin: &str, bytes: &[u8]) -> Result<Candidate, AppError> {
+    candidate_for_cluster(origin, bytes, None, None)
+}
+
+/// A candidate from bytes read from `origin`, refused when it says it is for another cluster
+/// (an eksctl ClusterConfig's metadata.name / metadata.region).
+pub fn candidate_for_cluster(
+    origin: &str,
+    bytes: &[u8],
+    cluster: Option<&str>,
+    region: Option<&str>,
+) -> Result<Candidate, AppError> {
     let doc = awsauth::read_document(origin, bytes).map_err(input_error)?;
+    if let Some(cluster) = cluster {
+        restore::check_written_for(origin, doc.written_for.as_ref(), cluster, region).map_err(
+            |e| {
+                AppError::usage(
+                    e.to_string(),
+                    Some(format!(
+                        "give the aws-auth (or the eksctl ClusterConfig) of {cluster} itself"
+                    )),
+                )
+            },
+        )?;
+    }
     restore::candidate_from_document(&doc).map_err(candidate_error)
 }
 
@@ -332,7 +355,12 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
                     None,
                 ));
             }
-            candidate_from_bytes(src, &read_input(src)?)?
+            candidate_for_cluster(
+                src,
+                &read_input(src)?,
+                Some(&a.cluster),
+                Some(&s.base.region),
+            )?
         }
     };
     let exact = a.exact;

@@ -216,7 +216,17 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     let from_candidate = match &args.from {
         Some(f) => {
             let bytes = super::aws_auth::read_input(&f.display().to_string())?;
-            let c = super::aws_auth_write::candidate_from_bytes(&f.display().to_string(), &bytes)?;
+            let region = g.region.clone().or_else(|| {
+                ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                    .iter()
+                    .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+            });
+            let c = super::aws_auth_write::candidate_for_cluster(
+                &f.display().to_string(),
+                &bytes,
+                Some(&args.cluster),
+                region.as_deref(),
+            )?;
             // Every input is checked before the first change (and in --dry-run): a file that
             // would be refused after getting in must be refused now.
             if let Err(why) =

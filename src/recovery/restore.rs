@@ -75,6 +75,42 @@ pub enum CandidateError {
         "{origin}: its data is {size} bytes; Kubernetes refuses a ConfigMap whose data exceeds {CONFIGMAP_DATA_LIMIT} bytes (1 MiB), so it cannot be written"
     )]
     TooLarge { origin: String, size: usize },
+    #[error(
+        "{origin}: an eksctl ClusterConfig for cluster {theirs}, not for {ours}; its identity mappings are that cluster's access, not this one's"
+    )]
+    OtherCluster {
+        origin: String,
+        theirs: String,
+        ours: String,
+    },
+}
+
+/// An eksctl ClusterConfig names the cluster it is for: taking another cluster's identity
+/// mappings as this cluster's aws-auth would give this cluster's access to whoever the other
+/// one trusts. Refused before any change; a region is compared only when both are known.
+pub fn check_written_for(
+    origin: &str,
+    written_for: Option<&awsauth::source::ClusterRef>,
+    cluster: &str,
+    region: Option<&str>,
+) -> Result<(), CandidateError> {
+    let Some(w) = written_for else {
+        return Ok(());
+    };
+    let name_differs = w.name.as_deref().is_some_and(|n| n != cluster);
+    let region_differs = matches!((w.region.as_deref(), region), (Some(a), Some(b)) if a != b);
+    if name_differs || region_differs {
+        return Err(CandidateError::OtherCluster {
+            origin: origin.to_string(),
+            theirs: format!(
+                "{} ({})",
+                w.name.as_deref().unwrap_or("no name"),
+                w.region.as_deref().unwrap_or("no region")
+            ),
+            ours: format!("{cluster} ({})", region.unwrap_or("region not known yet")),
+        });
+    }
+    Ok(())
 }
 
 /// The most data a ConfigMap may hold: Kubernetes `ValidateConfigMap` refuses an object whose
@@ -922,5 +958,19 @@ mod tests {
         let mut lost = live.clone();
         lost.data.clear();
         assert_eq!(check_written(&live, &lost).len(), 2);
+    }
+
+    #[test]
+    fn an_eksctl_config_of_another_cluster_is_refused() {
+        let doc = awsauth::read_document(
+            "c.yaml",
+            b"apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: staging\n  region: eu-west-1\niamIdentityMappings:\n  - arn: arn:aws:iam::123456789012:role/viewer\n    groups: [system:masters]\n    username: v\n",
+        )
+        .expect("reads");
+        let w = doc.written_for.as_ref();
+        assert!(check_written_for("c.yaml", w, "prod", None).is_err());
+        assert!(check_written_for("c.yaml", w, "staging", Some("us-east-1")).is_err());
+        assert!(check_written_for("c.yaml", w, "staging", Some("eu-west-1")).is_ok());
+        assert!(check_written_for("c.yaml", None, "prod", Some("us-east-1")).is_ok());
     }
 }
