@@ -608,7 +608,29 @@ pub async fn write(
     let mut runner: Option<AwsRunner> = None;
     loop {
         let plan = write_plan(s, command, live.as_ref(), &prepared, attempt);
-        plan_ui::show_plan(g, &plan);
+        let needs: Vec<String> = match &gate {
+            AccessGate::On { allowed } => prepared
+                .access
+                .unconsented(allowed)
+                .iter()
+                .map(|c| c.identity.clone())
+                .collect(),
+            AccessGate::Off => Vec::new(),
+        };
+        plan_ui::show_plan_with(
+            g,
+            &plan,
+            vec![
+                (
+                    "access",
+                    serde_json::to_value(&prepared.access).unwrap_or_default(),
+                ),
+                (
+                    "needs_consent",
+                    serde_json::to_value(needs).unwrap_or_default(),
+                ),
+            ],
+        );
         if (attempt == 1 || !g.yes) && plan_ui::confirm(g, 1)? == Decision::DryRun {
             return Ok(exit::OK);
         }

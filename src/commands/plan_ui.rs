@@ -47,9 +47,22 @@ pub enum Decision {
 
 /// Prints the plan: on stdout in text mode, on stderr in JSON mode (stdout is the result).
 pub fn show_plan(g: &Globals, plan: &Plan) {
+    show_plan_with(g, plan, Vec::new());
+}
+
+/// [`show_plan`], with what else a `--dry-run --output json` must carry for a pipeline to judge
+/// the plan (the aws-auth access diff, the who-gets-in prediction): top-level keys next to
+/// `plan`.
+pub fn show_plan_with(g: &Globals, plan: &Plan, extra: Vec<(&str, serde_json::Value)>) {
     if g.json() {
         if g.dry_run {
-            println!("{}", serde_json::json!({"dry_run": true, "plan": plan}));
+            let mut v = serde_json::json!({"dry_run": true, "plan": plan});
+            if let Some(o) = v.as_object_mut() {
+                for (k, x) in extra {
+                    o.insert(k.to_string(), x);
+                }
+            }
+            println!("{v}");
         } else {
             eprint!("{}", plan.render());
         }

@@ -471,7 +471,38 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         }
         _ => {}
     }
-    plan_ui::show_plan(g, &plan);
+    let extra = match &planned {
+        Some((p, preds)) => vec![
+            (
+                "access",
+                serde_json::to_value(&p.access).unwrap_or_default(),
+            ),
+            (
+                "needs_consent",
+                serde_json::to_value(
+                    p.access
+                        .unconsented(&args.allow_access_gain)
+                        .iter()
+                        .map(|c| c.identity.clone())
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_default(),
+            ),
+            (
+                "predictions",
+                serde_json::to_value(preds).unwrap_or_default(),
+            ),
+            (
+                "nobody_but_the_temporary_identity_gets_in",
+                serde_json::Value::Bool(recover::nobody_gets_in(preds)),
+            ),
+        ],
+        None => vec![(
+            "access",
+            serde_json::json!({"known": false, "why": "the new aws-auth is computed right after getting in"}),
+        )],
+    };
+    plan_ui::show_plan_with(g, &plan, extra);
     if let Some((p, preds)) = &planned {
         // The consents, before any change (and said in --dry-run).
         lockout_gate(g, args, preds)?;
