@@ -82,7 +82,7 @@ impl AppError {
                     .into(),
             ),
             AppError::AccessGainNotAllowed(_) => Some(
-                "review who gains what above; if it is meant, re-run with --allow-access-gain (--yes alone never approves new access)"
+                "review who gains what above; if it is meant, re-run with an --allow-access-gain naming each identity listed (--yes alone never approves new access)"
                     .into(),
             ),
             AppError::Interrupted => None,

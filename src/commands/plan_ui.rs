@@ -123,7 +123,7 @@ pub fn confirm_access_gain(
     let flags = consent_flags(gains);
     let refuse = || {
         AppError::AccessGainNotAllowed(format!(
-            "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; nothing was changed. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
+            "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; aws-auth was not written. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
         ))
     };
     if g.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {

@@ -703,7 +703,22 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 }
             });
         if let Err(e) = gates {
-            rec.report.next_command = Some(next_after_refusal(args));
+            rec.report.next_command = Some(match &e {
+                // The same run, with a consent that names each gain still refused: the
+                // operator decides whether it is meant (the file itself lints clean).
+                AppError::AccessGainNotAllowed(_) => format!(
+                    "{} --yes {}   # only if these gains are meant; otherwise fix the source",
+                    continue_command(args, Some(&path)),
+                    prepared
+                        .access
+                        .unconsented(&args.allow_access_gain)
+                        .iter()
+                        .map(|c| format!("--allow-access-gain {}", c.identity))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                _ => next_after_refusal(args),
+            });
             return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await);
         }
     }
@@ -1552,14 +1567,26 @@ impl RunState<'_> {
             rec.report.next_command.clone().unwrap_or_default()
         );
         eprintln!("  report:   {}", self.dir.join(REPORT_MD).display());
-        AppError::failed(
-            format!("recover of {} failed: {e}", self.args.cluster),
-            Some(format!(
-                "undo with `{}`, or fix the cause and continue with `{}`",
-                rec.report.undo_command,
-                rec.report.next_command.clone().unwrap_or_default()
+        // A refusal for want of consent keeps its exit code (4), wherever it happens: the
+        // same refusal before getting in and after.
+        match e {
+            AppError::AccessGainNotAllowed(m) => AppError::AccessGainNotAllowed(format!(
+                "recover of {} stopped before writing aws-auth: {m}",
+                self.args.cluster
             )),
-        )
+            AppError::NeedsConfirmation(m) => AppError::NeedsConfirmation(format!(
+                "recover of {} stopped before writing aws-auth: {m}",
+                self.args.cluster
+            )),
+            e => AppError::failed(
+                format!("recover of {} failed: {e}", self.args.cluster),
+                Some(format!(
+                    "undo with `{}`, or fix the cause and continue with `{}`",
+                    rec.report.undo_command,
+                    rec.report.next_command.clone().unwrap_or_default()
+                )),
+            ),
+        }
     }
 
     /// Ctrl-C: undo everything the run did, write the report.
