@@ -239,6 +239,8 @@ pub enum Verification {
         who: WhoAmI,
         attempts: u32,
         can_read_aws_auth: bool,
+        /// SelfSubjectAccessReview: may it update configmaps in kube-system (repair aws-auth).
+        can_update_aws_auth: bool,
     },
     /// 401 until the deadline: the identity is not mapped.
     Refused { attempts: u32 },
@@ -255,9 +257,11 @@ impl Verification {
                 who,
                 attempts,
                 can_read_aws_auth,
+                can_update_aws_auth,
             } => serde_json::json!({
                 "result": "authenticated", "username": who.username, "groups": who.groups,
                 "uid": who.uid, "attempts": attempts, "can_read_aws_auth": can_read_aws_auth,
+                "can_update_aws_auth": can_update_aws_auth,
             }),
             Verification::Refused { attempts } => {
                 serde_json::json!({"result": "refused", "attempts": attempts})
@@ -276,16 +280,17 @@ impl Verification {
                 who,
                 attempts,
                 can_read_aws_auth,
-            } => format!(
-                "authenticated (SelfSubjectReview, attempt {attempts}): username {}, groups [{}]; reading kube-system/aws-auth: {}",
-                who.username,
-                who.groups.join(", "),
-                if *can_read_aws_auth {
-                    "allowed"
-                } else {
-                    "forbidden"
-                }
-            ),
+                can_update_aws_auth,
+            } => {
+                let word = |b: bool| if b { "allowed" } else { "forbidden" };
+                format!(
+                    "authenticated (SelfSubjectReview, attempt {attempts}): username {}, groups [{}]; reading kube-system/aws-auth: {}; updating it: {}",
+                    who.username,
+                    who.groups.join(", "),
+                    word(*can_read_aws_auth),
+                    word(*can_update_aws_auth)
+                )
+            }
             Verification::Refused { attempts } => format!(
                 "refused: the API server answered 401 Unauthorized to all {attempts} attempt(s); this identity is not let in"
             ),
@@ -296,6 +301,19 @@ impl Verification {
 
     pub fn is_authenticated(&self) -> bool {
         matches!(self, Verification::Authenticated { .. })
+    }
+
+    /// Authenticated AND allowed to read and update kube-system/aws-auth: what "gets in"
+    /// means for a recovery (an identity that only authenticates cannot check or repair it).
+    pub fn has_recovery_rights(&self) -> bool {
+        matches!(
+            self,
+            Verification::Authenticated {
+                can_read_aws_auth: true,
+                can_update_aws_auth: true,
+                ..
+            }
+        )
     }
 }
 
@@ -354,10 +372,15 @@ pub async fn verify_at(
         match client.whoami().await {
             Ok(who) => {
                 let can_read_aws_auth = client.get_configmap("aws-auth").await.is_ok();
+                let can_update_aws_auth = client
+                    .can_i("update", "configmaps", Some("kube-system"))
+                    .await
+                    .unwrap_or(false);
                 return Verification::Authenticated {
                     who,
                     attempts,
                     can_read_aws_auth,
+                    can_update_aws_auth,
                 };
             }
             Err(KubeError::Unauthorized) => {

@@ -1354,10 +1354,19 @@ async fn verify_all(
             )
             .await;
             rec.event(format!("verified as the operator: {}", v.describe()));
+            // Getting in means the rights to check and repair aws-auth, not only a login.
+            let ok = v.has_recovery_rights();
             rec.report.checks.push(Check {
                 identity: t.caller.arn.clone(),
-                ok: v.is_authenticated(),
-                detail: v.describe(),
+                ok,
+                detail: if v.is_authenticated() && !ok {
+                    format!(
+                        "{} — NOT recovered: you authenticate but cannot read and update kube-system/aws-auth (no system:masters, no RBAC binding for it)",
+                        v.describe()
+                    )
+                } else {
+                    v.describe()
+                },
             });
         }
         Err(e) => rec.report.checks.push(Check {

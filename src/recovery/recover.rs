@@ -246,23 +246,39 @@ pub fn predict(mapping: &EffectiveMapping, who: &Who) -> Prediction {
         ec2_private_dns_name: None,
     };
     match awsauth::match_identity(mapping, &id) {
+        // Getting in means authenticating AND having the rights a recovery needs (read and
+        // write kube-system/aws-auth). Only system:masters is known to give them before the
+        // write; any other group depends on RBAC bindings the run cannot see beforehand, so
+        // such an identity is not counted as getting in (its rights are checked after).
         awsauth::MatchOutcome::Mapped {
             username,
             groups,
             line,
             ..
-        } => base(
-            Some(true),
-            format!(
-                "mapped by the new aws-auth{} as {username} [{}]",
-                if line > 0 {
-                    format!(" (line {line})")
-                } else {
-                    String::new()
-                },
-                groups.join(", ")
-            ),
-        ),
+        } => {
+            let at = if line > 0 {
+                format!(" (line {line})")
+            } else {
+                String::new()
+            };
+            if groups.iter().any(|g| g == "system:masters") {
+                base(
+                    Some(true),
+                    format!(
+                        "mapped by the new aws-auth{at} as {username} [{}]: cluster-admin",
+                        groups.join(", ")
+                    ),
+                )
+            } else {
+                base(
+                    None,
+                    format!(
+                        "authenticates (mapped by the new aws-auth{at} as {username} [{}]) but without system:masters: whether it may read and repair kube-system/aws-auth depends on RBAC bindings, not known before the write",
+                        groups.join(", ")
+                    ),
+                )
+            }
+        }
         awsauth::MatchOutcome::NotMapped { canonical_arn } => base(
             Some(false),
             format!(
@@ -629,5 +645,25 @@ mod tests {
         ] {
             assert!(md.contains(needle), "{needle}\n{md}");
         }
+    }
+
+    #[test]
+    fn mapped_without_system_masters_is_not_predicted_to_get_in() {
+        let m = awsauth::effective_from_data([(
+            "mapUsers",
+            "- userarn: arn:aws:iam::123456789012:user/oncall\n  username: oncall\n",
+        )]);
+        let pred = predict(
+            &m,
+            &Who {
+                role: "operator",
+                caller_arn: "arn:aws:iam::123456789012:user/oncall".into(),
+                account: "123456789012".into(),
+                outside_aws_auth: None,
+            },
+        );
+        assert_eq!(pred.gets_in, None, "{pred:?}");
+        assert!(pred.how.contains("without system:masters"), "{}", pred.how);
+        assert!(nobody_gets_in(&[pred]));
     }
 }
