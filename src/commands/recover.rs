@@ -373,7 +373,9 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
 
     // The aws-auth the run will write, computed before anything changes whenever the live one
     // can be read without a change (as you, or as the creator role through AssumeRole).
-    let before = read_before(&ctx, &triage, route.as_ref(), &target, args).await;
+    // When the read assumed the creator role, its session is the get-in credential too: an
+    // MFA one-time code is accepted once by STS, so the role is never assumed twice.
+    let (before, assumed_before) = read_before(&ctx, &triage, route.as_ref(), &target, args).await;
     let whos = identities(&ctx, &triage, &path, &operator, args).await;
     let planned: Option<(Prepared, Vec<recover::Prediction>)> = match &before {
         LiveRead::Known { live, .. } => {
@@ -555,20 +557,32 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 }),
                 _ => None,
             };
-            let creds = match super::assume_creator::acquire_credentials(
-                &ctx,
-                r,
-                key,
-                mfa.as_ref(),
-                None,
-                wait,
-                &interrupt,
-                &spinner,
-            )
-            .await
-            {
-                Ok(c) => c,
-                Err(e) => return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await),
+            let reused = match (r, &assumed_before) {
+                (Route::AssumeRole { role_arn, .. }, Some(c)) => {
+                    rec.event(format!(
+                        "using the session of {role_arn} assumed to read aws-auth before the plan (not assumed again: an MFA code is accepted once)"
+                    ));
+                    Some(c.clone())
+                }
+                _ => None,
+            };
+            let creds = match reused {
+                Some(c) => c,
+                None => match super::assume_creator::acquire_credentials(
+                    &ctx,
+                    r,
+                    key,
+                    mfa.as_ref(),
+                    None,
+                    wait,
+                    &interrupt,
+                    &spinner,
+                )
+                .await
+                {
+                    Ok(c) => c,
+                    Err(e) => return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await),
+                },
             };
             let creator = triage
                 .creator
@@ -833,12 +847,26 @@ enum LiveRead {
 
 /// Reads the live aws-auth without changing anything: as you when you are in, or as the
 /// creator role when its trust policy already lets you assume it (AssumeRole changes nothing).
+/// Returns the creator role's session when it was assumed, for the get-in step to reuse.
 async fn read_before(
     ctx: &AwsContext,
     t: &Triage,
     route: Option<&Route>,
     target: &ApiTarget,
     args: &RecoverArgs,
+) -> (LiveRead, Option<aws_credential_types::Credentials>) {
+    let mut assumed = None;
+    let read = read_before_as(ctx, t, route, target, args, &mut assumed).await;
+    (read, assumed)
+}
+
+async fn read_before_as(
+    ctx: &AwsContext,
+    t: &Triage,
+    route: Option<&Route>,
+    target: &ApiTarget,
+    args: &RecoverArgs,
+    assumed: &mut Option<aws_credential_types::Credentials>,
 ) -> LiveRead {
     let you_in = matches!(
         t.access,
@@ -883,10 +911,13 @@ async fn read_before(
         )
         .await
         {
-            Ok(c) => (
-                c,
-                format!("as the creator role {role_arn} (AssumeRole: no change)"),
-            ),
+            Ok(c) => {
+                *assumed = Some(c.clone());
+                (
+                    c,
+                    format!("as the creator role {role_arn} (AssumeRole: no change)"),
+                )
+            }
             Err(e) => {
                 return LiveRead::Unknown {
                     why: format!("assuming {role_arn} to read it failed: {e}"),
