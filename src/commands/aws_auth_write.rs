@@ -526,8 +526,24 @@ pub fn access_gate(
     gate: &AccessGate,
     flag_hint: &str,
 ) -> Result<(), AppError> {
-    let AccessGate::On { allowed } = gate else {
+    let new = access_gate_pending(g, p, gate, flag_hint)?;
+    if new.is_empty() {
         return Ok(());
+    }
+    plan_ui::confirm_access_gain(g, &new, flag_hint)
+}
+
+/// Everything of [`access_gate`] but the question: the NEW gains still to be consented to at a
+/// terminal (empty: nothing to ask). Refuses (exit 4) when there is no terminal or with --yes;
+/// in --dry-run says what a real run needs and asks nothing.
+pub fn access_gate_pending(
+    g: &Globals,
+    p: &Prepared,
+    gate: &AccessGate,
+    flag_hint: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let AccessGate::On { allowed } = gate else {
+        return Ok(Vec::new());
     };
     let unused = p.access.unused_consents(allowed);
     if !unused.is_empty() {
@@ -543,7 +559,7 @@ pub fn access_gate(
         .map(|c| (c.identity.clone(), c.describe()))
         .collect();
     if new.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     if g.dry_run {
         let msg = format!(
@@ -561,9 +577,10 @@ pub fn access_gate(
         } else {
             print!("{msg}");
         }
-        return Ok(());
+        return Ok(Vec::new());
     }
-    plan_ui::confirm_access_gain(g, &new, flag_hint)
+    plan_ui::access_gain_askable(g, &new, flag_hint)?;
+    Ok(new)
 }
 
 /// The shared write: refuse lint errors (unless `force`), plan, confirm, journal, apply with

@@ -115,29 +115,105 @@ pub fn confirm_access_gain(
     gains: &[(String, String)],
     flag_hint: &str,
 ) -> Result<(), AppError> {
+    if g.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(access_gain_refusal(gains, flag_hint));
+    }
+    ask_access_gain(gains);
+    let answer = read_answer()?;
+    if answer.trim() == "allow" {
+        Ok(())
+    } else {
+        Err(access_gain_refusal(gains, flag_hint))
+    }
+}
+
+/// Whether the access-gain consent can be asked for here (a terminal, no --yes); otherwise
+/// the refusal (exit 4).
+pub fn access_gain_askable(
+    g: &Globals,
+    gains: &[(String, String)],
+    flag_hint: &str,
+) -> Result<(), AppError> {
+    if g.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        Err(access_gain_refusal(gains, flag_hint))
+    } else {
+        Ok(())
+    }
+}
+
+/// The refusal of NEW access without a consent naming it (exit 4).
+pub fn access_gain_refusal(gains: &[(String, String)], flag_hint: &str) -> AppError {
     let list = gains
         .iter()
         .map(|(_, l)| format!("  {l}"))
         .collect::<Vec<_>>()
         .join("\n");
     let flags = consent_flags(gains);
-    let refuse = || {
-        AppError::AccessGainNotAllowed(format!(
-            "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; aws-auth was not written. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
-        ))
-    };
-    if g.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
-        return Err(refuse());
-    }
+    AppError::AccessGainNotAllowed(format!(
+        "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; aws-auth was not written. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
+    ))
+}
+
+/// Prints the access-gain question, each gain on its own line.
+pub fn ask_access_gain(gains: &[(String, String)]) {
+    let list = gains
+        .iter()
+        .map(|(_, l)| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
     eprint!(
         "\nThe new aws-auth grants NEW access:\n{list}\nType 'allow' to grant each of these (anything else stops, nothing changed): "
     );
     let _ = std::io::stderr().flush();
-    let answer = read_answer()?;
-    if answer.trim() == "allow" {
-        Ok(())
-    } else {
-        Err(refuse())
+}
+
+/// An answer typed at a prompt, or the signal that stopped the wait.
+#[derive(Debug)]
+pub enum Typed {
+    Line(String),
+    /// Ctrl-C, SIGTERM or SIGHUP while waiting: the caller undoes what the run did.
+    Stopped,
+}
+
+/// Reads one line from the terminal while the run holds temporary access: the read happens on
+/// its own thread, so that Ctrl-C (the run's interrupt flag), SIGTERM and SIGHUP end the wait
+/// and the caller can take its undo path instead of the process dying with a live key (a
+/// blocking read would swallow Ctrl-C and SIGTERM would kill the process outright).
+pub async fn read_answer_interruptible(interrupt: &Interrupt) -> Result<Typed, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_answer());
+    });
+    let stop = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(mut term), Ok(mut hup)) => {
+                    tokio::select! {
+                        _ = interrupt.wait() => {}
+                        _ = term.recv() => {}
+                        _ = hup.recv() => {}
+                    }
+                }
+                _ => interrupt.wait().await,
+            }
+        }
+        #[cfg(not(unix))]
+        interrupt.wait().await;
+    };
+    tokio::select! {
+        r = rx => match r {
+            Ok(r) => r.map(Typed::Line),
+            Err(_) => Err(AppError::failed("cannot read the answer", None)),
+        },
+        () = stop => {
+            eprintln!();
+            Ok(Typed::Stopped)
+        }
     }
 }
 

@@ -707,15 +707,48 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             g,
             &write_block(getin_steps + 1, &format!("as {who}"), &prepared, &preds),
         );
-        let gates = lockout_gate(g, args, &preds)
-            .and_then(|()| super::aws_auth_write::access_gate(g, &prepared, &gate(args), ""))
-            .and_then(|()| {
-                if g.yes {
-                    Ok(())
+        // The questions asked here come while the run holds temporary access: Ctrl-C,
+        // SIGTERM or SIGHUP at them undoes the run (the temporary key is removed, journaled).
+        let pending = lockout_gate(g, args, &preds).and_then(|()| {
+            super::aws_auth_write::access_gate_pending(g, &prepared, &gate(args), "")
+        });
+        let gates = match pending {
+            Ok(gains) if !gains.is_empty() => {
+                plan_ui::ask_access_gain(&gains);
+                match plan_ui::read_answer_interruptible(&interrupt).await {
+                    Ok(plan_ui::Typed::Stopped) => {
+                        return Err(run.interrupted(&mut journal, &mut runner, &mut rec).await);
+                    }
+                    Ok(plan_ui::Typed::Line(a)) if a.trim() == "allow" => Ok(()),
+                    Ok(plan_ui::Typed::Line(_)) => Err(plan_ui::access_gain_refusal(&gains, "")),
+                    Err(e) => Err(e),
+                }
+            }
+            other => other.map(|_| ()),
+        };
+        let gates = match gates {
+            Ok(()) if !g.yes => {
+                use std::io::{IsTerminal as _, Write as _};
+                if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+                    eprint!("\nWrite this aws-auth? Only 'yes' is accepted: ");
+                    let _ = std::io::stderr().flush();
+                    match plan_ui::read_answer_interruptible(&interrupt).await {
+                        Ok(plan_ui::Typed::Stopped) => {
+                            return Err(run.interrupted(&mut journal, &mut runner, &mut rec).await);
+                        }
+                        Ok(plan_ui::Typed::Line(a)) if a.trim() == "yes" => Ok(()),
+                        Ok(plan_ui::Typed::Line(_)) => Err(AppError::failed(
+                            "not confirmed: aws-auth was not written",
+                            Some("re-run and answer 'yes', or pass --yes".to_string()),
+                        )),
+                        Err(e) => Err(e),
+                    }
                 } else {
                     plan_ui::confirm(g, 1).map(|_| ())
                 }
-            });
+            }
+            other => other,
+        };
         if let Err(e) = gates {
             rec.report.next_command = Some(match &e {
                 // The same run, with a consent that names each gain still refused: the
