@@ -583,6 +583,67 @@ pub fn access_gate_pending(
     Ok(new)
 }
 
+/// Who gets in once the new version is in force: you (the identity used) and each
+/// --verify-as role, from the new effective mapping and their access entries. Whether you are
+/// the cluster creator (an implicit admin outside aws-auth) is not looked up here, so a
+/// refusal of you by the mapping is shown as unknown, not as REFUSED.
+async fn predictions(
+    s: &Session,
+    w: &WriteArgs,
+    p: &Prepared,
+) -> Vec<crate::recovery::recover::Prediction> {
+    use crate::recovery::recover::{self, Who};
+    let facts = &s.conn.facts;
+    let entry = |principal: String| async move {
+        facts.effective_auth_mode().allows_access_entries()
+            && matches!(
+                crate::aws::access::describe_access_entry(&s.base, &facts.name, &principal).await,
+                Ok(Some(_))
+            )
+    };
+    let mapping = p.object.mapping();
+    let operator = super::grant::resolve_principal(&s.base, &s.caller.arn)
+        .await
+        .unwrap_or_else(|_| s.caller.arn.clone());
+    let outside = entry(operator.clone())
+        .await
+        .then(|| format!("the access entry of {operator}"));
+    let mut you = recover::predict(
+        &mapping,
+        &Who {
+            role: "operator",
+            caller_arn: s.caller.arn.clone(),
+            account: s.caller.account.clone(),
+            outside_aws_auth: outside,
+        },
+    );
+    if you.gets_in == Some(false) {
+        you.gets_in = None;
+        you.how.push_str(
+            " (unless you are the cluster creator, whose implicit admin aws-auth restore does not check)",
+        );
+    }
+    let mut out = vec![you];
+    for role in &w.verify_as {
+        let Some((arn, account)) = recover::session_of(role) else {
+            continue;
+        };
+        let outside = entry(role.clone())
+            .await
+            .then(|| format!("the access entry of {role}"));
+        out.push(recover::predict(
+            &mapping,
+            &Who {
+                role: "verify-as",
+                caller_arn: arn,
+                account,
+                outside_aws_auth: outside,
+            },
+        ));
+    }
+    out
+}
+
 /// The shared write: refuse lint errors (unless `force`), plan, confirm, journal, apply with
 /// the resourceVersion read, handle a 409, verify. `make` builds the new version against a
 /// live object (called again after a 409). `gate` decides whether new access needs its own
@@ -616,6 +677,29 @@ pub async fn write(
         return Ok(exit::OK);
     }
     show_change(g, live_obj.as_ref(), &prepared);
+    let preds = predictions(s, w, &prepared).await;
+    let lines: Vec<String> = preds
+        .iter()
+        .map(|p| {
+            format!(
+                "    {} {} {}: {}",
+                match p.gets_in {
+                    Some(true) => "gets in ",
+                    Some(false) => "REFUSED ",
+                    None => "unknown ",
+                },
+                p.role,
+                p.identity,
+                p.how
+            )
+        })
+        .collect();
+    let text = format!("  after the write (predicted):\n{}", lines.join("\n"));
+    if g.json() {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
     access_gate(g, &prepared, &gate, "")?;
     let interrupt = plan_ui::catch_interrupt();
     let spinner = plan_ui::Spinner::new();
@@ -645,6 +729,10 @@ pub async fn write(
                 (
                     "needs_consent",
                     serde_json::to_value(needs).unwrap_or_default(),
+                ),
+                (
+                    "predictions",
+                    serde_json::to_value(&preds).unwrap_or_default(),
                 ),
             ],
         );
