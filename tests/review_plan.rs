@@ -768,8 +768,16 @@ out["plan_prompt"] = bool(read_for(90, b"accepted: "))
 os.write(fd, b"yes\n")
 out["allow_prompt"] = bool(read_for(90, b"Type 'allow'"))
 os.write(fd, b"\x03")
-read_for(10)
-done, status = os.waitpid(pid, os.WNOHANG)
+# Up to 10 s for the process to exit on its own. Polled: the pty reports EOF as the child
+# closes its terminal, a moment before the child can be reaped, so one WNOHANG right after
+# the EOF can miss an exit that is happening.
+end = time.time() + 10
+done, status = 0, 0
+while time.time() < end:
+    read_for(0.2)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done != 0:
+        break
 out["exited_after_ctrl_c"] = done != 0
 if done == 0:
     os.kill(pid, signal.SIGTERM)
@@ -821,6 +829,96 @@ fn ctrl_c_or_sigterm_at_the_allow_prompt_after_getting_in_removes_the_temporary_
         r["exited_after_ctrl_c"] == true && left == keys && journal.contains("run_finished"),
         "Ctrl-C at the allow prompt: exited={} (exit {}); keys before {keys:?}, after {left:?}; journal ends: {}\n{}",
         r["exited_after_ctrl_c"],
+        r["code"],
+        journal.lines().last().unwrap_or_default(),
+        r["tail"].as_str().unwrap_or_default()
+    );
+}
+
+// Added with the fix (finding 5): SIGTERM (and SIGHUP, the same path) at the same prompt,
+// without a Ctrl-C first. Before the fix SIGTERM killed the process outright: the creator's
+// temporary key stayed and the journal had no end.
+const PTY_SIGTERM_DRIVER: &str = r#"
+import json, os, pty, select, signal, sys, time
+args = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(args[0], args)
+buf = b""
+def read_for(t, until=None):
+    global buf
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                d = os.read(fd, 4096)
+            except OSError:
+                return False
+            if not d:
+                return False
+            buf += d
+            if until and until in buf:
+                return True
+    return None
+out = {}
+out["plan_prompt"] = bool(read_for(90, b"accepted: "))
+os.write(fd, b"yes\n")
+out["allow_prompt"] = bool(read_for(90, b"Type 'allow'"))
+os.kill(pid, signal.SIGTERM)
+deadline = time.time() + 60
+done, status = 0, 0
+while time.time() < deadline:
+    read_for(0.5)
+    done, status = os.waitpid(pid, os.WNOHANG)
+    if done != 0:
+        break
+out["exited_after_sigterm"] = done != 0
+if done == 0:
+    os.kill(pid, signal.SIGKILL)
+    done, status = os.waitpid(pid, 0)
+out["code"] = os.waitstatus_to_exitcode(status)
+out["tail"] = buf[-1500:].decode(errors="replace")
+print(json.dumps(out))
+"#;
+
+#[test]
+fn sigterm_at_the_allow_prompt_after_getting_in_removes_the_temporary_key() {
+    let d = Drill::start("incident");
+    let file = d.w.path("with-mallory.yaml");
+    std::fs::write(&file, INCIDENT_WITH_MALLORY).expect("write");
+    let keys = d.w.access_keys("platform-admin");
+    let dir = d.run_dir("run");
+    let bin = assert_cmd::cargo::cargo_bin("eks-breakglass");
+    let mut cmd = std::process::Command::new(root().join(".venv/bin/python"));
+    for var in common::CLEAN_ENV_REMOVE {
+        cmd.env_remove(var);
+    }
+    let out = cmd
+        .envs(common::CLEAN_ENV_SET.iter().copied())
+        .envs(d.w.env_pairs())
+        .args(["-c", PTY_SIGTERM_DRIVER])
+        .arg(&bin)
+        .args([
+            "recover",
+            "--cluster",
+            "prod",
+            "--from",
+            file.to_str().unwrap_or_default(),
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ])
+        .output()
+        .expect("python pty driver");
+    let r: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("driver: {e}\n{}", text(&out.stderr)));
+    assert_eq!(r["allow_prompt"], true, "{r}");
+    let left = d.w.access_keys("platform-admin");
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap_or_default();
+    assert!(
+        r["exited_after_sigterm"] == true && left == keys && journal.contains("run_finished"),
+        "SIGTERM at the allow prompt: exited={} (exit {}); keys before {keys:?}, after {left:?}; journal ends: {}\n{}",
+        r["exited_after_sigterm"],
         r["code"],
         journal.lines().last().unwrap_or_default(),
         r["tail"].as_str().unwrap_or_default()
