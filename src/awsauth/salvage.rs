@@ -879,6 +879,33 @@ mod tests {
     }
 
     #[test]
+    fn the_verbatim_reading_renames_no_key_and_trims_no_arn() {
+        let roles = "- rolearn: arn:aws:iam::123456789012:role/viewer\n  username: v\n  groups: [view-only]\n- userarn: arn:aws:iam::123456789012:role/viewer\n  username: a\n  groups: [system:masters]\n- rolearn: \" arn:aws:iam::123456789012:role/viewer\"\n  username: a\n  groups: [system:masters]\n";
+        let users = "- userarn: arn:aws:iam::123456789012:user/x\n  username: x\n  groups: [system:masters]\n";
+        let doc = AwsAuthDocument::from_data("t", [("mapRoles", roles), ("map_users", users)]);
+        // The repairing salvage revives all three (what the access diff must call NEW).
+        let repaired = salvage(&doc, true);
+        let r = roles_of(&repaired);
+        assert_eq!(
+            r.last().map(|(_, g)| g.clone()),
+            Some(vec!["system:masters".to_string()]),
+            "{r:?}"
+        );
+        assert!(repaired.manifest.contains("mapUsers"));
+        // The verbatim reading keeps only what the authenticator would load as written.
+        let v = salvage_verbatim(&doc);
+        let r = roles_of(&v);
+        assert_eq!(
+            r,
+            vec![(
+                "arn:aws:iam::123456789012:role/viewer".to_string(),
+                vec!["view-only".to_string()]
+            )]
+        );
+        assert!(!v.manifest.contains("mapUsers"), "{}", v.manifest);
+    }
+
+    #[test]
     fn a_session_entry_is_never_merged_into_its_role() {
         let doc = AwsAuthDocument::from_data("t", [("mapRoles", VIEWER_WORLD)]);
         for fix in [

@@ -234,11 +234,44 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             {
                 return Err(bad_file(f, &why));
             }
-            Some(c)
+            let written_for = crate::awsauth::read_document("--from", &bytes)
+                .ok()
+                .and_then(|d| d.written_for);
+            Some((c, written_for))
         }
         None => None,
     };
     let ctx = AwsContext::load(&g.aws_options()).await?;
+    // The region may come from the profile: the eksctl ClusterConfig's region is compared
+    // again once it is known (still before any change).
+    let from_candidate = match from_candidate {
+        Some((c, written_for)) => {
+            if let (Some(f), Err(e)) = (
+                &args.from,
+                restore::check_written_for(
+                    &args
+                        .from
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
+                    written_for.as_ref(),
+                    &args.cluster,
+                    Some(&ctx.region),
+                ),
+            ) {
+                return Err(AppError::usage(
+                    e.to_string(),
+                    Some(format!(
+                        "give the aws-auth (or the eksctl ClusterConfig) of {} itself, not {}",
+                        args.cluster,
+                        f.display()
+                    )),
+                ));
+            }
+            Some(c)
+        }
+        None => None,
+    };
     let started = Utc::now();
     let mut rec = Record {
         report: IncidentReport {
