@@ -490,6 +490,15 @@ fn recover_through_an_mfa_creator_role_sends_the_one_time_code_once() {
         .into_iter()
         .filter(|c| c == "AssumeRole")
         .count();
+    // Added with the fix: the run also recovers (the sim now refuses a reused code, so a
+    // second AssumeRole would fail the run).
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     assert!(
         assumes <= 1,
         "{assumes} AssumeRole calls with the same MFA code in one run (exit {:?}): the second is refused by AWS\n{}\n{}",
