@@ -31,6 +31,9 @@ pub enum AppError {
     /// A command that needs confirmation, where none could be asked for.
     #[error("{0}")]
     NeedsConfirmation(String),
+    /// A write that grants new access, without the consent that names it (`--yes` is not it).
+    #[error("{0}")]
+    AccessGainNotAllowed(String),
     /// Ctrl-C.
     #[error("interrupted")]
     Interrupted,
@@ -58,7 +61,9 @@ impl AppError {
             AppError::Kubeconfig(e) if e.is_input_error() => exit::USAGE,
             AppError::Token(_) => exit::USAGE,
             AppError::Aws(e) if e.is_usage() => exit::USAGE,
-            AppError::NeedsConfirmation(_) => exit::NEEDS_CONFIRMATION,
+            AppError::NeedsConfirmation(_) | AppError::AccessGainNotAllowed(_) => {
+                exit::NEEDS_CONFIRMATION
+            }
             AppError::Interrupted => exit::INTERRUPTED,
             _ => exit::ERROR,
         }
@@ -74,6 +79,10 @@ impl AppError {
             AppError::Token(e) => e.hint(),
             AppError::NeedsConfirmation(_) => Some(
                 "review the plan, then re-run with --yes (or run it in a terminal to be asked)"
+                    .into(),
+            ),
+            AppError::AccessGainNotAllowed(_) => Some(
+                "review who gains what above; if it is meant, re-run with an --allow-access-gain naming each identity listed (--yes alone never approves new access)"
                     .into(),
             ),
             AppError::Interrupted => None,

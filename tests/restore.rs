@@ -119,7 +119,24 @@ fn restore_from_a_file_keeps_accounts_unknown_keys_labels_annotations_and_node_r
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\n  labels:\n    app.kubernetes.io/managed-by: platform\n  annotations:\n    platform/owner: team-a\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/dev-admin\n      username: dev-admin:{{SessionName}}\n      groups:\n        - system:masters\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n  mapAccounts: |\n    - \"444455556666\"\n  extra-key: kept\n",
     )
     .unwrap();
-    ok(&restore(&w, &["--from", first.to_str().unwrap(), "--yes"]));
+    // It maps a new account: NEW access, which --yes alone does not approve (issue 14.1).
+    let out = restore(&w, &["--from", first.to_str().unwrap(), "--yes"]);
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("account 444455556666"),
+        "{}",
+        text(&out.stderr)
+    );
+    ok(&restore(
+        &w,
+        &[
+            "--from",
+            first.to_str().unwrap(),
+            "--yes",
+            "--allow-access-gain",
+            "444455556666",
+        ],
+    ));
     let m = aw::effective(&w, "prod");
     assert!(aw::mapped_roles(&m).contains(&NODE_ROLE.to_string()), "{m}");
     // 2. A file with only mapUsers: everything else of the live object stays.
@@ -129,7 +146,17 @@ fn restore_from_a_file_keeps_accounts_unknown_keys_labels_annotations_and_node_r
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/team/dev/alice\n      username: alice\n      groups:\n        - system:masters\n",
     )
     .unwrap();
-    let (stdout, _) = ok(&restore(&w, &["--from", second.to_str().unwrap(), "--yes"]));
+    // alice is no longer mapped (the first file left her out): mapping her again is new access.
+    let (stdout, _) = ok(&restore(
+        &w,
+        &[
+            "--from",
+            second.to_str().unwrap(),
+            "--yes",
+            "--allow-access-gain",
+            "arn:aws:iam::123456789012:user/team/dev/alice",
+        ],
+    ));
     assert!(stdout.contains("kept the live mapAccounts"), "{stdout}");
     let data = aw::live_data(&w, "prod");
     assert_eq!(data["mapAccounts"], "- \"444455556666\"\n");
@@ -651,6 +678,9 @@ fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_delete
             "--journal-dir",
             jd.to_str().unwrap(),
             "--yes",
+            // Everything a deleted aws-auth is rebuilt with is new access.
+            "--allow-access-gain",
+            "arn:aws:iam::123456789012:user/oncall",
         ],
     ));
     assert!(stdout.contains("create kube-system/aws-auth"), "{stdout}");

@@ -353,6 +353,25 @@ fn route(
     }
 }
 
+/// Kubernetes refuses a ConfigMap whose data values together exceed 1 MiB
+/// (`ValidateConfigMap`: the sum of the data and binaryData value lengths against
+/// `core.MaxSecretSize`, a `field.TooLong` on the object).
+pub const CONFIGMAP_DATA_LIMIT: usize = 1024 * 1024;
+
+fn too_long(name: &str, data: &BTreeMap<String, String>) -> Option<Resp> {
+    let total: usize = data.values().map(String::len).sum();
+    (total > CONFIGMAP_DATA_LIMIT).then(|| {
+        status(
+            422,
+            "Invalid",
+            &format!(
+                "ConfigMap {name:?} is invalid: []: Too long: must have at most {CONFIGMAP_DATA_LIMIT} bytes"
+            ),
+            Some(json!({"name": name, "kind": "ConfigMap", "causes": [{"reason": "FieldValueTooLong", "message": format!("Too long: must have at most {CONFIGMAP_DATA_LIMIT} bytes"), "field": "[]"}]})),
+        )
+    })
+}
+
 /// The admission check for aws-auth writes (when the cluster has it switched on).
 pub fn admission_error(data: &BTreeMap<String, String>) -> Option<String> {
     let m = AwsAuth::load(data);
@@ -587,6 +606,9 @@ fn configmaps(
                 Ok(d) => d.unwrap_or_default(),
                 Err(e) => return status(400, "BadRequest", &e, None),
             };
+            if let Some(r) = too_long(&n, &data) {
+                return r;
+            }
             if c.admission
                 && ns == "kube-system"
                 && n == "aws-auth"
@@ -677,6 +699,9 @@ fn configmaps(
                 Ok(d) => d.unwrap_or_default(),
                 Err(e) => return status(400, "BadRequest", &e, None),
             };
+            if let Some(r) = too_long(n, &data) {
+                return r;
+            }
             if c.admission
                 && ns == "kube-system"
                 && n == "aws-auth"
@@ -745,6 +770,15 @@ mod tests {
         let mut t = json!({"a": "b", "c": {"d": "e", "f": "g"}});
         merge_patch(&mut t, &json!({"a": "z", "c": {"f": null}}));
         assert_eq!(t, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[test]
+    fn a_configmap_over_one_mib_of_data_is_invalid() {
+        let mut data = BTreeMap::new();
+        data.insert("a".to_string(), "x".repeat(CONFIGMAP_DATA_LIMIT));
+        assert!(too_long("aws-auth", &data).is_none());
+        data.insert("b".to_string(), "y".to_string());
+        assert!(too_long("aws-auth", &data).is_some());
     }
 
     #[test]

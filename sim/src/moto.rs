@@ -105,6 +105,10 @@ pub struct Moto {
     ids: Mutex<HashMap<String, (Instant, KeyInfo)>>,
     cache_ttl: Duration,
     region: String,
+    /// (MFA serial, one-time code) pairs STS has already accepted: AWS accepts a TOTP code
+    /// once ("MultiFactorAuthentication failed with invalid MFA one time pass code" on reuse,
+    /// aws/aws-cli#2279); moto accepts any code any number of times.
+    used_mfa_codes: Mutex<std::collections::HashSet<(String, String)>>,
 }
 
 /// Minimal XML text extraction for moto's query-API answers (first occurrence).
@@ -169,6 +173,27 @@ pub fn query_action(params: &[(String, String)], auth: Option<&str>) -> (String,
     (service, action)
 }
 
+/// The (serial, code) of an STS call that presents an MFA one-time code.
+fn mfa_code(params: &[(String, String)], auth: Option<&str>) -> Option<(String, String)> {
+    let (_, action) = query_action(params, auth);
+    if !matches!(action.as_str(), "AssumeRole" | "GetSessionToken") {
+        return None;
+    }
+    let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    Some((param("SerialNumber")?, param("TokenCode")?))
+}
+
+/// STS's answer to a one-time code presented again.
+fn mfa_reused() -> (u16, hyper::HeaderMap, Bytes) {
+    let mut headers = hyper::HeaderMap::new();
+    headers.insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("text/xml"),
+    );
+    let body = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>MultiFactorAuthentication failed with invalid MFA one time pass code. </Message></Error><RequestId>eks-sim-mfa-reused</RequestId></ErrorResponse>";
+    (403, headers, Bytes::from(body))
+}
+
 fn is_mutation(action: &str) -> bool {
     !(action.starts_with("Get") || action.starts_with("List"))
 }
@@ -182,6 +207,7 @@ impl Moto {
             ids: Mutex::new(HashMap::new()),
             cache_ttl,
             region: region.to_string(),
+            used_mfa_codes: Mutex::new(std::collections::HashSet::new()),
         }
     }
 
@@ -369,13 +395,21 @@ impl Moto {
         let out = builder
             .body(Full::new(req.body.clone()))
             .map_err(|e| e.to_string())?;
+        let mut params = req.query.clone();
+        params.extend(
+            url::form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), v.into_owned())),
+        );
+        let mfa = mfa_code(&params, req.header("authorization"));
+        if let Some(m) = &mfa
+            && lock(&self.used_mfa_codes).contains(m)
+        {
+            return Ok(mfa_reused());
+        }
         let (status, headers, body) = self.send(out).await?;
         if (200..300).contains(&status) {
-            let mut params = req.query.clone();
-            params.extend(
-                url::form_urlencoded::parse(&req.body)
-                    .map(|(k, v)| (k.into_owned(), v.into_owned())),
-            );
+            if let Some(m) = mfa {
+                lock(&self.used_mfa_codes).insert(m);
+            }
             self.observe(
                 &params,
                 req.header("authorization"),
@@ -682,6 +716,24 @@ mod tests {
             ),
             Some("AKIAX")
         );
+    }
+
+    #[test]
+    fn an_mfa_code_is_recognised_on_assume_role_and_get_session_token_only() {
+        let p = |action: &str| {
+            vec![
+                ("Action".to_string(), action.to_string()),
+                (
+                    "SerialNumber".to_string(),
+                    "arn:aws:iam::1:mfa/x".to_string(),
+                ),
+                ("TokenCode".to_string(), "123456".to_string()),
+            ]
+        };
+        assert!(mfa_code(&p("AssumeRole"), None).is_some());
+        assert!(mfa_code(&p("GetSessionToken"), None).is_some());
+        assert!(mfa_code(&p("GetCallerIdentity"), None).is_none());
+        assert_eq!(mfa_reused().0, 403);
     }
 
     #[test]

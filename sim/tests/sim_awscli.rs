@@ -524,3 +524,36 @@ fn kubectl_through_exec_plugin() {
         "{stdout}"
     );
 }
+
+/// STS accepts an MFA one-time code once (AWS: "MultiFactorAuthentication failed with invalid
+/// MFA one time pass code", aws/aws-cli#2279); moto accepts it again, the sim does not.
+#[test]
+fn an_mfa_code_is_accepted_once() {
+    let moto = Moto::start();
+    let sim = Sim::start(&scenario("incident.yaml"), &moto);
+    let assume = [
+        "sts",
+        "assume-role",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/dev-admin",
+        "--role-session-name",
+        "mfa-once",
+        "--serial-number",
+        "arn:aws:iam::123456789012:mfa/oncall",
+        "--token-code",
+        "123456",
+    ];
+    let first = run(&sim, &assume);
+    assert!(first["Credentials"]["AccessKeyId"].is_string(), "{first}");
+    let err = fails(&sim, &assume);
+    assert!(
+        err.contains("AccessDenied")
+            && err.contains("MultiFactorAuthentication failed with invalid MFA one time pass code"),
+        "{err}"
+    );
+    // Another code is accepted.
+    let mut other = assume;
+    other[9] = "654321";
+    let again = run(&sim, &other);
+    assert!(again["Credentials"]["AccessKeyId"].is_string(), "{again}");
+}

@@ -12,6 +12,7 @@
 //! eksctl ClusterConfig) or [`AwsAuthDocument::from_data`] (live data map) → [`analyze`] →
 //! [`Analysis`] (effective mapping + findings).
 
+pub mod access;
 pub mod diff;
 pub mod effective;
 pub mod lint;
@@ -24,6 +25,7 @@ pub mod salvage;
 pub mod source;
 pub mod yaml;
 
+pub use access::{AccessDiff, Basis, IdentityChange, access_diff};
 pub use diff::{MappingDiff, diff_mappings, text_diff};
 pub use lint::{ClusterFacts, Finding, NodeRoleFact, NodeRoleKind, RULES, Rule, Severity};
 pub use matcher::{CallerIdentity, MatchOutcome, match_identity};
@@ -32,7 +34,9 @@ pub use model::{
     SectionState, SsoMatcher,
 };
 pub use render::{RenderOptions, render};
-pub use salvage::{SalvageReport, Salvaged, salvage};
+pub use salvage::{
+    SalvageOptions, SalvageReport, Salvaged, salvage, salvage_verbatim, salvage_with,
+};
 pub use source::{AwsAuthDocument, InputError, SourceFormat, read_document};
 
 use parse::SectionLoad;

@@ -7,6 +7,15 @@
 //! indentation, tabs and stray characters, so an entry is rebuilt only from `- key: value` lines
 //! that are actually there: salvage never invents an entry. Every entry that would still be a
 //! lint error is left out and reported as lost, so the output always lints without errors.
+//!
+//! Salvage never changes *who* an entry is for on its own. A role ARN with a path never matched
+//! anybody; rewriting it to the path-less ARN makes it match the role for the first time, and
+//! if that role is mapped elsewhere the rewritten entry silently replaces that mapping (the last
+//! duplicate wins). So the rewrite happens only for the ARNs the operator names
+//! ([`SalvageOptions::fix_arns`], `--salvage-fix-arns`). An assumed-role session ARN is never
+//! turned into its role's ARN, not even on request: the session entry was meant for one person,
+//! the role entry would be for every session of the role (a session mapped to `system:masters`
+//! under a role mapped to `view` would make every session of it cluster-admin).
 
 use super::lint::{ClusterFacts, Severity};
 use super::model::{Section, SectionState, SsoMatcher};
@@ -34,6 +43,34 @@ pub struct SalvageReport {
     pub changed: Vec<ReportItem>,
     /// Entries or lines of the input that are not in the output.
     pub lost: Vec<ReportItem>,
+    /// ARNs named in [`SalvageOptions::fix_arns`] that no entry with a path holds (a typo, or
+    /// an entry that needs no fix): the caller refuses them rather than ignoring a consent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unused_fixes: Vec<String>,
+}
+
+/// What the operator allows salvage to do beyond reading what is written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SalvageOptions {
+    /// Drop server-side metadata from the output.
+    pub clean: bool,
+    /// Role ARNs with a path (as written in the input, compared case-insensitively) that may
+    /// be rewritten to their path-less ARN, so that they match for the first time.
+    pub fix_arns: Vec<String>,
+    /// Read only what is written, exactly: no data key renamed (`map_users` stays ignored),
+    /// no entry field renamed (`userarn:` under mapRoles stays dropped), no whitespace trimmed
+    /// from an ARN. Such repairs turn an entry that never matched into one that matches: the
+    /// access diff uses this reading as the "as written" reference, so that a repair of that
+    /// kind is shown as NEW access and needs its own consent.
+    pub verbatim: bool,
+}
+
+impl SalvageOptions {
+    fn allows_fix(&self, arn: &str) -> bool {
+        self.fix_arns
+            .iter()
+            .any(|a| a.trim().eq_ignore_ascii_case(arn.trim()))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -56,6 +93,9 @@ struct Entry {
 
 struct Ctx<'a> {
     doc: &'a AwsAuthDocument,
+    opts: &'a SalvageOptions,
+    /// Fix ARNs that were applied (lower-cased).
+    fixes_used: Vec<String>,
     report: SalvageReport,
 }
 
@@ -77,17 +117,48 @@ impl Ctx<'_> {
     }
 }
 
-/// Repair an aws-auth. `clean` drops server-side metadata from the output.
+/// Repair an aws-auth, changing no entry's ARN. `clean` drops server-side metadata.
 pub fn salvage(doc: &AwsAuthDocument, clean: bool) -> Salvaged {
+    salvage_with(
+        doc,
+        &SalvageOptions {
+            clean,
+            fix_arns: Vec::new(),
+            verbatim: false,
+        },
+    )
+}
+
+/// What a broken aws-auth says in its own words: the entries the authenticator would load if
+/// only the YAML structure (indentation, tabs, quoting of scalars) were repaired — no key
+/// renamed, no ARN trimmed or rewritten. The access diff vouches for these as "as written".
+pub fn salvage_verbatim(doc: &AwsAuthDocument) -> Salvaged {
+    salvage_with(
+        doc,
+        &SalvageOptions {
+            clean: true,
+            fix_arns: Vec::new(),
+            verbatim: true,
+        },
+    )
+}
+
+/// Repair an aws-auth with the operator's options.
+pub fn salvage_with(doc: &AwsAuthDocument, opts: &SalvageOptions) -> Salvaged {
+    let clean = opts.clean;
     let mut cx = Ctx {
         doc,
+        opts,
+        fixes_used: Vec::new(),
         report: SalvageReport::default(),
     };
     let mut data: Vec<(String, String)> = Vec::new();
     let mut handled: Vec<Section> = Vec::new();
     for entry in &doc.data {
         let section = Section::from_key(&entry.key).or_else(|| {
-            near_miss(&entry.key).filter(|s| doc.entry(s.key()).is_none() && !handled.contains(s))
+            near_miss(&entry.key)
+                .filter(|s| doc.entry(s.key()).is_none() && !handled.contains(s))
+                .filter(|_| !opts.verbatim)
         });
         let Some(section) = section else {
             if let DataValue::Text(t) = &entry.value {
@@ -129,6 +200,12 @@ pub fn salvage(doc: &AwsAuthDocument, clean: bool) -> Salvaged {
         }
     }
     let manifest = render::render_manifest(doc, &data, RenderOptions { clean });
+    cx.report.unused_fixes = opts
+        .fix_arns
+        .iter()
+        .filter(|a| !cx.fixes_used.contains(&a.trim().to_ascii_lowercase()))
+        .cloned()
+        .collect();
     Salvaged {
         manifest,
         report: cx.report,
@@ -330,9 +407,28 @@ fn salvage_section(
         }
     };
     let mut out = String::new();
+    // Role ARNs in force so far (lower-cased) and their lines: a fixed ARN that collides with
+    // another entry replaces or is replaced by it (the last duplicate wins), which is said.
+    let mut seen: Vec<(String, usize)> = Vec::new();
     for mut e in entries {
-        if !finish(cx, section, &mut e) {
-            continue;
+        match finish(cx, section, &mut e) {
+            Finish::Keep => {}
+            Finish::Drop => continue,
+            Finish::NeverMatched(why) => {
+                cx.lost(key, e.line, format!("{}: {why}", describe(&e)));
+                continue;
+            }
+        }
+        if section == Section::MapRoles && !e.arn.is_empty() {
+            let k = e.arn.to_ascii_lowercase();
+            if let Some((_, other)) = seen.iter().find(|(s, _)| *s == k)
+                && e.changes.iter().any(|c| c.contains("--salvage-fix-arns"))
+            {
+                e.changes.push(format!(
+                    "the fixed ARN is also mapped at line {other}: this later entry wins over it"
+                ));
+            }
+            seen.push((k, e.line));
         }
         let yaml = entry_text(section, &e);
         // Keep only entries that lint without errors on their own.
@@ -397,8 +493,18 @@ fn entry_text(section: Section, e: &Entry) -> String {
     out
 }
 
-/// Fix what the file says was meant; `false` drops the entry (reported).
-fn finish(cx: &mut Ctx<'_>, section: Section, e: &mut Entry) -> bool {
+/// What [`finish`] decided for an entry.
+enum Finish {
+    Keep,
+    /// Dropped, already reported.
+    Drop,
+    /// The entry never matched anybody and salvage may not make it match: left out, with why.
+    NeverMatched(String),
+}
+
+/// Fix what the file says was meant, never who an entry is for (unless named in
+/// `--salvage-fix-arns`).
+fn finish(cx: &mut Ctx<'_>, section: Section, e: &mut Entry) -> Finish {
     let key = section.key();
     if e.arn.is_empty() && e.sso.is_none() {
         cx.lost(
@@ -413,36 +519,48 @@ fn finish(cx: &mut Ctx<'_>, section: Section, e: &mut Entry) -> bool {
                 }
             ),
         );
-        return false;
+        return Finish::Drop;
     }
     if e.arn.is_empty() {
-        return true;
+        return Finish::Keep;
     }
     let trimmed = e.arn.trim().to_string();
     if trimmed != e.arn {
+        if cx.opts.verbatim {
+            return Finish::Drop;
+        }
         e.changes.push("whitespace around the ARN removed".into());
         e.arn = trimmed;
     }
     match principal::classify(&e.arn) {
         ArnShape::Role { path, .. } if !path.is_empty() => {
-            if let Some(c) = principal::canonical_role_arn(&e.arn) {
+            let Some(c) = principal::canonical_role_arn(&e.arn) else {
+                return Finish::Keep;
+            };
+            if cx.opts.allows_fix(&e.arn) {
+                cx.fixes_used.push(e.arn.to_ascii_lowercase());
                 e.changes.push(format!(
-                    "path {path}/ removed from the role ARN (it never matched): {c}"
+                    "path {path}/ removed from the role ARN as asked (--salvage-fix-arns): it never matched, now it maps {c}"
                 ));
                 e.arn = c;
+                Finish::Keep
+            } else {
+                Finish::NeverMatched(format!(
+                    "a role ARN with a path never matched anybody, and salvage does not make it match on its own; \
+                     to map {c} with these groups, pass --salvage-fix-arns {} (the access it grants is shown before anything is written)",
+                    e.arn
+                ))
             }
         }
         ArnShape::AssumedRole { .. } if section == Section::MapRoles => {
-            if let Some(c) = principal::canonical_role_arn(&e.arn) {
-                e.changes.push(format!(
-                    "assumed-role session ARN replaced by its role ARN {c}"
-                ));
-                e.arn = c;
-            }
+            let role = principal::canonical_role_arn(&e.arn).unwrap_or_default();
+            Finish::NeverMatched(format!(
+                "an assumed-role session ARN never matched anybody; salvage does not map its role {role} instead \
+                 (that would give these groups to every session of the role). Map the role yourself if that is meant"
+            ))
         }
-        _ => {}
+        _ => Finish::Keep,
     }
-    true
 }
 
 fn from_load(cx: &mut Ctx<'_>, load: &SectionLoad, data_key: &str) -> Vec<Entry> {
@@ -522,7 +640,7 @@ fn from_load(cx: &mut Ctx<'_>, load: &SectionLoad, data_key: &str) -> Vec<Entry>
                     )
             });
             match (renamed, e.sso.is_some(), e.arn.is_empty()) {
-                (Some(k), false, true) => {
+                (Some(k), false, true) if !cx.opts.verbatim => {
                     let value = k.raw.clone().unwrap_or_default();
                     if value.is_empty() {
                         cx.lost(
@@ -710,6 +828,11 @@ fn loose_entries(cx: &mut Ctx<'_>, section: Section, data_key: &str, text: &str)
             continue;
         };
         if !go_fold_eq(field.json_name(), k) {
+            if cx.opts.verbatim && matches!(field, Field::RoleArn | Field::UserArn) {
+                e.changes.push(format!("unknown key {k:?} left out"));
+                last_field = None;
+                continue;
+            }
             e.changes
                 .push(format!("key {k:?} read as {}", field.json_name()));
         }
@@ -738,4 +861,135 @@ fn loose_entries(cx: &mut Ctx<'_>, section: Section, data_key: &str, text: &str)
         }
     }
     entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VIEWER_WORLD: &str = "- rolearn: arn:aws:iam::123456789012:role/viewer\n  username: viewer\n  groups:\n    - view-only\n- rolearn: arn:aws:sts::123456789012:assumed-role/viewer/alice\n  username: alice\n  groups:\n    - system:masters\n";
+
+    fn roles_of(s: &Salvaged) -> Vec<(String, Vec<String>)> {
+        let doc = crate::awsauth::read_document("out", s.manifest.as_bytes()).unwrap();
+        let a = crate::awsauth::analyze(&doc, &ClusterFacts::default());
+        a.effective
+            .active_roles()
+            .map(|r| (r.arn.clone(), r.groups.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn the_verbatim_reading_renames_no_key_and_trims_no_arn() {
+        let roles = "- rolearn: arn:aws:iam::123456789012:role/viewer\n  username: v\n  groups: [view-only]\n- userarn: arn:aws:iam::123456789012:role/viewer\n  username: a\n  groups: [system:masters]\n- rolearn: \" arn:aws:iam::123456789012:role/viewer\"\n  username: a\n  groups: [system:masters]\n";
+        let users = "- userarn: arn:aws:iam::123456789012:user/x\n  username: x\n  groups: [system:masters]\n";
+        let doc = AwsAuthDocument::from_data("t", [("mapRoles", roles), ("map_users", users)]);
+        // The repairing salvage revives all three (what the access diff must call NEW).
+        let repaired = salvage(&doc, true);
+        let r = roles_of(&repaired);
+        assert_eq!(
+            r.last().map(|(_, g)| g.clone()),
+            Some(vec!["system:masters".to_string()]),
+            "{r:?}"
+        );
+        assert!(repaired.manifest.contains("mapUsers"));
+        // The verbatim reading keeps only what the authenticator would load as written.
+        let v = salvage_verbatim(&doc);
+        let r = roles_of(&v);
+        assert_eq!(
+            r,
+            vec![(
+                "arn:aws:iam::123456789012:role/viewer".to_string(),
+                vec!["view-only".to_string()]
+            )]
+        );
+        assert!(!v.manifest.contains("mapUsers"), "{}", v.manifest);
+    }
+
+    #[test]
+    fn a_session_entry_is_never_merged_into_its_role() {
+        let doc = AwsAuthDocument::from_data("t", [("mapRoles", VIEWER_WORLD)]);
+        for fix in [
+            vec![],
+            vec!["arn:aws:sts::123456789012:assumed-role/viewer/alice".to_string()],
+        ] {
+            let s = salvage_with(
+                &doc,
+                &SalvageOptions {
+                    clean: true,
+                    fix_arns: fix,
+                    verbatim: false,
+                },
+            );
+            assert_eq!(
+                roles_of(&s),
+                vec![(
+                    "arn:aws:iam::123456789012:role/viewer".to_string(),
+                    vec!["view-only".to_string()]
+                )],
+                "{}",
+                s.manifest
+            );
+            assert!(
+                s.report
+                    .lost
+                    .iter()
+                    .any(|l| l.message.contains("every session of the role")),
+                "{:?}",
+                s.report
+            );
+        }
+    }
+
+    #[test]
+    fn a_role_arn_with_a_path_is_fixed_only_when_named() {
+        let text = "- rolearn: arn:aws:iam::123456789012:role/ops\n  username: ops\n  groups: [view]\n- rolearn: arn:aws:iam::123456789012:role/team/ops\n  username: ops\n  groups: [system:masters]\n";
+        let doc = AwsAuthDocument::from_data("t", [("mapRoles", text)]);
+        let s = salvage(&doc, true);
+        assert_eq!(
+            roles_of(&s),
+            vec![(
+                "arn:aws:iam::123456789012:role/ops".to_string(),
+                vec!["view".to_string()]
+            )]
+        );
+        assert!(
+            s.report.lost[0]
+                .message
+                .contains("--salvage-fix-arns arn:aws:iam::123456789012:role/team/ops"),
+            "{:?}",
+            s.report.lost
+        );
+        let fixed = salvage_with(
+            &doc,
+            &SalvageOptions {
+                clean: true,
+                fix_arns: vec![
+                    "ARN:AWS:IAM::123456789012:ROLE/TEAM/OPS".into(),
+                    "arn:aws:iam::1:role/x/y".into(),
+                ],
+                verbatim: false,
+            },
+        );
+        assert_eq!(
+            roles_of(&fixed),
+            vec![(
+                "arn:aws:iam::123456789012:role/ops".to_string(),
+                vec!["system:masters".to_string()]
+            )],
+            "the fixed entry comes last and wins"
+        );
+        assert!(
+            fixed
+                .report
+                .changed
+                .iter()
+                .any(|c| c.message.contains("this later entry wins")),
+            "{:?}",
+            fixed.report.changed
+        );
+        assert_eq!(
+            fixed.report.unused_fixes,
+            vec!["arn:aws:iam::1:role/x/y".to_string()]
+        );
+    }
 }

@@ -99,7 +99,17 @@ pub struct AwsAuthDocument {
     pub manifest: Option<Node>,
     pub data: Vec<DataEntry>,
     pub notes: Vec<SourceNote>,
+    /// For an eksctl ClusterConfig: the cluster it was written for (`metadata.name`,
+    /// `metadata.region`). A ConfigMap names no cluster.
+    pub written_for: Option<ClusterRef>,
     line_starts: Vec<usize>,
+}
+
+/// The cluster a source document says it is for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterRef {
+    pub name: Option<String>,
+    pub region: Option<String>,
 }
 
 impl AwsAuthDocument {
@@ -113,6 +123,7 @@ impl AwsAuthDocument {
             manifest: None,
             data: Vec::new(),
             notes: Vec::new(),
+            written_for: None,
             line_starts,
         }
     }
@@ -473,6 +484,16 @@ fn scalar_text(n: &Node) -> String {
 /// `mapRoles`, user and root ARNs to `mapUsers`, `account` items to `mapAccounts`.
 fn from_eksctl(origin: &str, text: &str, obj: &Node) -> AwsAuthDocument {
     let mut doc = AwsAuthDocument::new(origin, text.to_string(), SourceFormat::EksctlClusterConfig);
+    let meta = obj.get("metadata");
+    let field = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(|n| n.scalar_value())
+            .map(str::to_string)
+    };
+    doc.written_for = Some(ClusterRef {
+        name: field("name"),
+        region: field("region"),
+    });
     let mut roles = (String::new(), Vec::new());
     let mut users = (String::new(), Vec::new());
     let mut accounts = (String::new(), Vec::new());

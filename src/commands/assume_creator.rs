@@ -265,7 +265,7 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             "note: the temporary key is kept because you asked for it to be handed over; remove it with `eks-breakglass cleanup`"
         );
     }
-    let plan = getin::assume_creator_plan(
+    let mut plan = getin::assume_creator_plan(
         &route,
         &facts.name,
         &ctx.region,
@@ -278,6 +278,16 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         },
     )
     .map_err(|e| AppError::failed(e, None))?;
+    if matches!(route, Route::PatchTrust { .. })
+        && let Some(n) = getin::session_scope_note(
+            &me.arn,
+            &operator,
+            "the trust statement on the creator role",
+            &facts.name,
+        )
+    {
+        plan.notes.push(n);
+    }
     plan_ui::show_plan(g, &plan);
     if plan.is_empty() && g.dry_run {
         return Ok(exit::OK);

@@ -130,6 +130,9 @@ pub struct SalvageArgs {
     /// Drop server-side metadata (managedFields, resourceVersion, uid, …) from the output
     #[arg(long)]
     pub clean: bool,
+    /// Rewrite this role ARN with a path (as written) to its path-less ARN, so that it matches for the first time (repeatable or comma-separated; by default salvage changes no entry's ARN)
+    #[arg(long = "salvage-fix-arns", value_name = "ARN", value_delimiter = ',')]
+    pub salvage_fix_arns: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -656,10 +659,50 @@ fn show(g: &Globals, a: &ShowArgs, doc: AwsAuthDocument) -> Result<u8, AppError>
 // salvage, render, diff, rules
 
 fn salvage(g: &Globals, a: &SalvageArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
-    let s = awsauth::salvage(&doc, a.clean);
+    let s = awsauth::salvage_with(
+        &doc,
+        &awsauth::SalvageOptions {
+            clean: a.clean,
+            fix_arns: a.salvage_fix_arns.clone(),
+            verbatim: false,
+        },
+    );
+    if !s.report.unused_fixes.is_empty() {
+        return Err(AppError::usage(
+            format!(
+                "--salvage-fix-arns {}: no role entry with a path has that ARN",
+                s.report.unused_fixes.join(", ")
+            ),
+            Some("give the ARN exactly as aws-auth writes it, path included".to_string()),
+        ));
+    }
+    // Who the salvaged version lets in, compared with what the input grants now and with
+    // what it writes (a salvage that changes no ARN).
+    let now = awsauth::analyze(&doc, &awsauth::ClusterFacts::default()).effective;
+    let as_written = awsauth::salvage_verbatim(&doc);
+    let mapping_of = |text: &str| {
+        awsauth::read_document("salvaged", text.as_bytes())
+            .map(|d| awsauth::analyze(&d, &awsauth::ClusterFacts::default()).effective)
+            .unwrap_or_default()
+    };
+    let access = awsauth::access_diff(
+        &now,
+        &mapping_of(&as_written.manifest),
+        &mapping_of(&s.manifest),
+        &[],
+        &[],
+    );
     write_out(&s.manifest)?;
     if g.json() {
-        eprint!("{}", json_string(&s.report)?);
+        let mut v = serde_json::to_value(&s.report)
+            .map_err(|e| AppError::failed(format!("cannot encode the report: {e}"), None))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "access".into(),
+                serde_json::to_value(&access).unwrap_or_default(),
+            );
+        }
+        eprint!("{}", json_string(&v)?);
     } else {
         let mut out = String::new();
         for (title, items) in [
@@ -671,6 +714,13 @@ fn salvage(g: &Globals, a: &SalvageArgs, doc: AwsAuthDocument) -> Result<u8, App
             for i in items {
                 out.push_str(&format!("  {} line {}: {}\n", i.section, i.line, i.message));
             }
+        }
+        out.push_str(&format!(
+            "access, compared with what the input grants now: {}\n",
+            access.summary()
+        ));
+        for l in access.lines() {
+            out.push_str(&format!("  {l}\n"));
         }
         eprint!("{out}");
     }

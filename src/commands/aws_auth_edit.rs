@@ -127,6 +127,7 @@ enum Edited {
 }
 
 pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
+    aws_auth_write::check_verify_as(&a.write.verify_as)?;
     let s = Session::open(g, &a.cluster, &a.api).await?;
     let live = s.read_live().await?;
     let node_roles = s.node_roles().await?;
@@ -260,10 +261,21 @@ pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
         let candidate = Candidate {
             origin: origin.clone(),
             object,
+            named: Vec::new(),
         };
         restore::prepare(live, candidate, &node_roles, exact, false)
     };
-    aws_auth_write::write(g, &s, "aws-auth edit", live, make, &a.write, a.force).await
+    aws_auth_write::write(
+        g,
+        &s,
+        "aws-auth edit",
+        live,
+        make,
+        &a.write,
+        a.force,
+        aws_auth_write::AccessGate::Off,
+    )
+    .await
 }
 
 #[cfg(test)]

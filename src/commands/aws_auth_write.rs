@@ -76,13 +76,18 @@ pub struct WriteArgs {
 FILE            an aws-auth ConfigMap (YAML or JSON, `kubectl get -o yaml` output, a backup\n                  from a run directory) or an eksctl ClusterConfig (iamIdentityMappings)\n  \
 DIR             a snapshot directory written by `aws-auth snapshot --to DIR`: the latest, or\n                  with --at TIME the latest taken at or before TIME\n  \
 s3://BUCKET/P   the same, in S3\n  \
-salvage         what still parses in the live (broken) aws-auth\n  \
+salvage         what still parses in the live (broken) aws-auth; no entry's ARN is changed\n                  (a role ARN with a path is left out) unless --salvage-fix-arns names it\n  \
 rebuild         node group and Fargate roles from EKS, plus each --admin-role\n\n\
 What is kept: the live object's labels, annotations and data keys the source lacks; a mapping\n\
 section the source lacks is kept when it loads. Node and Fargate roles EKS knows of are added\n\
 when the source misses them (not with --exact). The previous object is saved in the run\n\
 directory, and `eks-breakglass cleanup --rollback` puts it back (unless someone changed aws-auth since;\n\
 give cleanup the same --role-arn, --api-server and --ca-file the restore used).\n\n\
+Who gains what: before the plan, every identity whose access changes is listed (groups before\n\
+-> after, system:masters flagged). A gain that nothing in the live aws-auth names (not a node\n\
+role, not an --admin-role) is NEW access: --yes alone refuses it (exit 4); --allow-access-gain ARN\n\
+allows the gain of the identity it names only (an account id for mapAccounts; repeatable), a\n\
+terminal lists each gain and asks you to type `allow`; --dry-run shows it.\n\n\
 A concurrent change (409): the object is re-read and re-diffed; in a terminal you are asked\n\
 again (if you confirm, the version you replace is saved in the run directory too); with --yes\n\
 the write is retried\n\
@@ -90,6 +95,7 @@ only if it overwrites nothing the other change touched (data key, label, annotat
 nothing is written (exit 4) and your version is kept in the run directory.\n\n\
 Examples:\n  \
 eks-breakglass aws-auth restore --cluster prod --from salvage\n  \
+eks-breakglass aws-auth restore --cluster prod --from salvage --salvage-fix-arns arn:aws:iam::123456789012:role/team/ops --dry-run\n  \
 eks-breakglass aws-auth restore --cluster prod --from ./aws-auth-snapshots --at 2026-01-02T10:00:00Z\n  \
 eks-breakglass aws-auth restore --cluster prod --from rebuild --admin-role arn:aws:iam::123456789012:role/ops --yes\n  \
 eks-breakglass aws-auth restore --cluster prod --from known-good.yaml --verify-as arn:aws:iam::123456789012:role/dev-admin\n  \
@@ -97,7 +103,8 @@ eks-breakglass aws-auth restore --cluster prod --from s3://team-bucket/aws-auth 
 Each --verify-as role must get in after the write, as the new aws-auth maps it; a role that is\n\
 refused: the verification fails (exit 1), as in `recover`.\n\n\
 Exit codes: 0 restored and verified (or nothing to change), 1 write refused or verification failed,\n\
-2 bad source, 3 the candidate has lint errors (nothing written), 4 needs confirmation.")]
+2 bad source, 3 the candidate has lint errors (nothing written), 4 needs confirmation (or\n\
+an --allow-access-gain naming each NEW gain).")]
 pub struct RestoreArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]
@@ -114,6 +121,16 @@ pub struct RestoreArgs {
     /// With `--from rebuild`: a role to map to system:masters (repeatable)
     #[arg(long = "admin-role", value_name = "ARN")]
     pub admin_roles: Vec<String>,
+    /// With `--from salvage`: let salvage rewrite this role ARN with a path (as written in aws-auth) to its path-less ARN, so that it matches for the first time (repeatable or comma-separated)
+    #[arg(long = "salvage-fix-arns", value_name = "ARN", value_delimiter = ',')]
+    pub salvage_fix_arns: Vec<String>,
+    /// Approve the NEW access this identity gains (a role or user ARN, or an account id for mapAccounts); only the identities named are approved, anything else NEW is still refused (repeatable or comma-separated; --yes alone never approves a gain)
+    #[arg(
+        long = "allow-access-gain",
+        value_name = "ARN|ACCOUNT",
+        value_delimiter = ','
+    )]
+    pub allow_access_gain: Vec<String>,
     #[command(flatten)]
     pub api: ApiArgs,
     #[command(flatten)]
@@ -173,7 +190,30 @@ fn candidate_error(e: restore::CandidateError) -> AppError {
 
 /// A candidate from bytes read from `origin`.
 pub fn candidate_from_bytes(origin: &str, bytes: &[u8]) -> Result<Candidate, AppError> {
+    candidate_for_cluster(origin, bytes, None, None)
+}
+
+/// A candidate from bytes read from `origin`, refused when it says it is for another cluster
+/// (an eksctl ClusterConfig's metadata.name / metadata.region).
+pub fn candidate_for_cluster(
+    origin: &str,
+    bytes: &[u8],
+    cluster: Option<&str>,
+    region: Option<&str>,
+) -> Result<Candidate, AppError> {
     let doc = awsauth::read_document(origin, bytes).map_err(input_error)?;
+    if let Some(cluster) = cluster {
+        restore::check_written_for(origin, doc.written_for.as_ref(), cluster, region).map_err(
+            |e| {
+                AppError::usage(
+                    e.to_string(),
+                    Some(format!(
+                        "give the aws-auth (or the eksctl ClusterConfig) of {cluster} itself"
+                    )),
+                )
+            },
+        )?;
+    }
     restore::candidate_from_document(&doc).map_err(candidate_error)
 }
 
@@ -258,10 +298,17 @@ async fn snapshot_from_s3(
 }
 
 pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
+    check_verify_as(&a.write.verify_as)?;
     if a.at.is_some() && matches!(a.from.as_str(), "salvage" | "rebuild") {
         return Err(AppError::usage(
             "--at applies to snapshot sources only",
             None,
+        ));
+    }
+    if !a.salvage_fix_arns.is_empty() && a.from != "salvage" {
+        return Err(AppError::usage(
+            "--salvage-fix-arns applies to --from salvage only",
+            Some("fix the ARNs in the source file instead".to_string()),
         ));
     }
     if !a.admin_roles.is_empty() && a.from != "rebuild" {
@@ -269,6 +316,9 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
             "--admin-role applies to --from rebuild only",
             Some("add roles to the source file instead".to_string()),
         ));
+    }
+    for r in &a.admin_roles {
+        refuse_session_arn("--admin-role", r)?;
     }
     let s = Session::open(g, &a.cluster, &a.api).await?;
     let live = s.read_live().await?;
@@ -282,7 +332,8 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
                 )
             })?;
             let (c, report) =
-                restore::salvage_candidate(&cluster_api::object_of(cm)).map_err(candidate_error)?;
+                restore::salvage_candidate(&cluster_api::object_of(cm), &a.salvage_fix_arns)
+                    .map_err(candidate_error)?;
             for (what, items) in [("changed", &report.changed), ("lost", &report.lost)] {
                 for item in items {
                     eprintln!(
@@ -307,22 +358,31 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
                     None,
                 ));
             }
-            candidate_from_bytes(src, &read_input(src)?)?
+            candidate_for_cluster(
+                src,
+                &read_input(src)?,
+                Some(&a.cluster),
+                Some(&s.base.region),
+            )?
         }
     };
     let exact = a.exact;
     let salvage = a.from == "salvage";
+    let fixes = a.salvage_fix_arns.clone();
     // After a 409, a salvage is made again from the version now in the cluster.
     let make = move |live: Option<&AwsAuthObject>| {
         let c = match live.filter(|_| salvage) {
-            Some(l) => restore::salvage_candidate(l)
+            Some(l) => restore::salvage_candidate(l, &fixes)
                 .map(|(c, _)| c)
                 .unwrap_or_else(|_| candidate.clone()),
             None => candidate.clone(),
         };
         restore::prepare(live, c, &node_roles, exact, true)
     };
-    write(g, &s, "aws-auth restore", live, make, &a.write, false).await
+    let gate = AccessGate::On {
+        allowed: a.allow_access_gain.clone(),
+    };
+    write(g, &s, "aws-auth restore", live, make, &a.write, false, gate).await
 }
 
 fn print_findings(prepared: &Prepared) -> String {
@@ -350,6 +410,15 @@ fn show_change(g: &Globals, live: Option<&AwsAuthObject>, p: &Prepared) {
     ));
     out.push_str(&diff_text(&p.diff));
     out.push('\n');
+    if !p.access.changes.is_empty() {
+        out.push_str(&format!(
+            "\nWho gains or loses access ({}):\n",
+            p.access.summary()
+        ));
+        for l in p.access.lines() {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
     if g.verbose > 0 {
         let render = |o: &AwsAuthObject| {
             let doc = o.document("x");
@@ -441,9 +510,148 @@ fn write_plan(
     plan
 }
 
+/// Whether a write that grants new access needs its own consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessGate {
+    /// The operator wrote every line of the new version (`aws-auth edit`).
+    Off,
+    /// A version the operator did not write line by line (restore, salvage, rebuild):
+    /// new access needs `--allow-access-gain` naming it, or a typed consent. `allowed` are the
+    /// identities named.
+    On { allowed: Vec<String> },
+}
+
+/// Asks for (or refuses without) the consent a new access gain needs. In `--dry-run` only says
+/// what a real run needs.
+pub fn access_gate(
+    g: &Globals,
+    p: &Prepared,
+    gate: &AccessGate,
+    flag_hint: &str,
+) -> Result<(), AppError> {
+    let new = access_gate_pending(g, p, gate, flag_hint)?;
+    if new.is_empty() {
+        return Ok(());
+    }
+    plan_ui::confirm_access_gain(g, &new, flag_hint)
+}
+
+/// Everything of [`access_gate`] but the question: the NEW gains still to be consented to at a
+/// terminal (empty: nothing to ask). Refuses (exit 4) when there is no terminal or with --yes;
+/// in --dry-run says what a real run needs and asks nothing.
+pub fn access_gate_pending(
+    g: &Globals,
+    p: &Prepared,
+    gate: &AccessGate,
+    flag_hint: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let AccessGate::On { allowed } = gate else {
+        return Ok(Vec::new());
+    };
+    let unused = p.access.unused_consents(allowed);
+    if !unused.is_empty() {
+        eprintln!(
+            "note: --allow-access-gain {}: this write gives no NEW access to that identity (nothing to approve)",
+            unused.join(", ")
+        );
+    }
+    let new: Vec<(String, String)> = p
+        .access
+        .unconsented(allowed)
+        .iter()
+        .map(|c| (c.identity.clone(), c.describe()))
+        .collect();
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    if g.dry_run {
+        let msg = format!(
+            "\nThis write grants NEW access ({} identit{}) without a consent naming it; a real run needs {flag_hint}{} (--yes alone is not enough):\n{}\n",
+            new.len(),
+            if new.len() == 1 { "y" } else { "ies" },
+            plan_ui::consent_flags(&new),
+            new.iter()
+                .map(|(_, l)| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        if g.json() {
+            eprint!("{msg}");
+        } else {
+            print!("{msg}");
+        }
+        return Ok(Vec::new());
+    }
+    plan_ui::access_gain_askable(g, &new, flag_hint)?;
+    Ok(new)
+}
+
+/// Who gets in once the new version is in force: you (the identity used) and each
+/// --verify-as role, from the new effective mapping and their access entries. Whether you are
+/// the cluster creator (an implicit admin outside aws-auth) is not looked up here, so a
+/// refusal of you by the mapping is shown as unknown, not as REFUSED.
+async fn predictions(
+    s: &Session,
+    w: &WriteArgs,
+    p: &Prepared,
+) -> Vec<crate::recovery::recover::Prediction> {
+    use crate::recovery::recover::{self, Who};
+    let facts = &s.conn.facts;
+    let entry = |principal: String| async move {
+        facts.effective_auth_mode().allows_access_entries()
+            && matches!(
+                crate::aws::access::describe_access_entry(&s.base, &facts.name, &principal).await,
+                Ok(Some(_))
+            )
+    };
+    let mapping = p.object.mapping();
+    let operator = super::grant::resolve_principal(&s.base, &s.caller.arn)
+        .await
+        .unwrap_or_else(|_| s.caller.arn.clone());
+    let outside = entry(operator.clone())
+        .await
+        .then(|| format!("the access entry of {operator}"));
+    let mut you = recover::predict(
+        &mapping,
+        &Who {
+            role: "operator",
+            caller_arn: s.caller.arn.clone(),
+            account: s.caller.account.clone(),
+            outside_aws_auth: outside,
+        },
+    );
+    if you.gets_in == Some(false) {
+        you.gets_in = None;
+        you.how.push_str(
+            " (unless you are the cluster creator, whose implicit admin aws-auth restore does not check)",
+        );
+    }
+    let mut out = vec![you];
+    for role in &w.verify_as {
+        let Some((arn, account)) = recover::session_of(role) else {
+            continue;
+        };
+        let outside = entry(role.clone())
+            .await
+            .then(|| format!("the access entry of {role}"));
+        out.push(recover::predict(
+            &mapping,
+            &Who {
+                role: "verify-as",
+                caller_arn: arn,
+                account,
+                outside_aws_auth: outside,
+            },
+        ));
+    }
+    out
+}
+
 /// The shared write: refuse lint errors (unless `force`), plan, confirm, journal, apply with
 /// the resourceVersion read, handle a 409, verify. `make` builds the new version against a
-/// live object (called again after a 409).
+/// live object (called again after a 409). `gate` decides whether new access needs its own
+/// consent.
+#[allow(clippy::too_many_arguments)]
 pub async fn write(
     g: &Globals,
     s: &Session,
@@ -452,6 +660,7 @@ pub async fn write(
     make: impl Fn(Option<&AwsAuthObject>) -> Prepared,
     w: &WriteArgs,
     force: bool,
+    gate: AccessGate,
 ) -> Result<u8, AppError> {
     let mut live_obj = live.as_ref().map(cluster_api::object_of);
     let mut prepared = make(live_obj.as_ref());
@@ -471,6 +680,30 @@ pub async fn write(
         return Ok(exit::OK);
     }
     show_change(g, live_obj.as_ref(), &prepared);
+    let preds = predictions(s, w, &prepared).await;
+    let lines: Vec<String> = preds
+        .iter()
+        .map(|p| {
+            format!(
+                "    {} {} {}: {}",
+                match p.gets_in {
+                    Some(true) => "gets in ",
+                    Some(false) => "REFUSED ",
+                    None => "unknown ",
+                },
+                p.role,
+                p.identity,
+                p.how
+            )
+        })
+        .collect();
+    let text = format!("  after the write (predicted):\n{}", lines.join("\n"));
+    if g.json() {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
+    access_gate(g, &prepared, &gate, "")?;
     let interrupt = plan_ui::catch_interrupt();
     let spinner = plan_ui::Spinner::new();
     let mut attempt = 1u32;
@@ -479,7 +712,33 @@ pub async fn write(
     let mut runner: Option<AwsRunner> = None;
     loop {
         let plan = write_plan(s, command, live.as_ref(), &prepared, attempt);
-        plan_ui::show_plan(g, &plan);
+        let needs: Vec<String> = match &gate {
+            AccessGate::On { allowed } => prepared
+                .access
+                .unconsented(allowed)
+                .iter()
+                .map(|c| c.identity.clone())
+                .collect(),
+            AccessGate::Off => Vec::new(),
+        };
+        plan_ui::show_plan_with(
+            g,
+            &plan,
+            vec![
+                (
+                    "access",
+                    serde_json::to_value(&prepared.access).unwrap_or_default(),
+                ),
+                (
+                    "needs_consent",
+                    serde_json::to_value(needs).unwrap_or_default(),
+                ),
+                (
+                    "predictions",
+                    serde_json::to_value(&preds).unwrap_or_default(),
+                ),
+            ],
+        );
         if (attempt == 1 || !g.yes) && plan_ui::confirm(g, 1)? == Decision::DryRun {
             return Ok(exit::OK);
         }
@@ -558,6 +817,12 @@ pub async fn write(
                     println!("{head}");
                 }
                 show_change(g, live_obj.as_ref(), &prepared);
+                if let Err(e) = access_gate(g, &prepared, &gate, "") {
+                    let _ = j.record(Event::RunFinished {
+                        status: "refused".into(),
+                    });
+                    return Err(e);
+                }
                 attempt += 1;
                 if !lost.is_empty() {
                     eprintln!(
@@ -635,7 +900,7 @@ pub async fn write(
             serde_json::json!({
                 "cluster": s.conn.facts.name, "changed": true, "journal": dir,
                 "backup": live.as_ref().map(|_| dir.join(if attempt == 1 { "aws-auth.before.json".to_string() } else { format!("aws-auth.before-{attempt}.json") })),
-                "diff": prepared.diff, "verification": outcome.json, "verified": outcome.ok,
+                "diff": prepared.diff, "access": prepared.access, "verification": outcome.json, "verified": outcome.ok,
             })
         );
     } else {
@@ -881,4 +1146,53 @@ async fn verify_role(
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// A session ARN named as an admin is refused: aws-auth maps roles, not sessions (an
+/// assumed-role entry never matches), so the only way to honour it is to map the whole role —
+/// every session of it, i.e. everyone who can assume the role. That is not what someone who
+/// named one session meant, so they must name the role themselves.
+pub fn refuse_session_arn(flag: &str, arn: &str) -> Result<(), AppError> {
+    use crate::awsauth::principal::{ArnShape, canonical_role_arn, classify};
+    if !matches!(classify(arn), ArnShape::AssumedRole { .. }) {
+        return Ok(());
+    }
+    let role = canonical_role_arn(arn).unwrap_or_else(|| "the role".to_string());
+    Err(AppError::usage(
+        format!(
+            "{flag} {arn}: an assumed-role session ARN. aws-auth cannot map one session; granting it means mapping the whole role {role}, and then EVERYONE who can assume {role} gets system:masters"
+        ),
+        Some(format!(
+            "if that is meant, pass {flag} {role}; to grant one person only, name their IAM user ARN or a role only they can assume"
+        )),
+    ))
+}
+
+/// `--verify-as` names roles to assume after the write (with the caller's credentials) and
+/// log in as. Only an IAM role ARN can be assumed: a user ARN cannot (its keys are not ours),
+/// a session ARN is the role's session, anything else is a typo. Refused before any change,
+/// in --dry-run too, instead of leaving it out of the prediction and retrying a 401.
+pub fn check_verify_as(roles: &[String]) -> Result<(), AppError> {
+    use crate::awsauth::principal::{ArnShape, canonical_role_arn, classify};
+    for r in roles {
+        let why = match classify(r) {
+            ArnShape::Role { .. } => continue,
+            ArnShape::User { .. } => {
+                "an IAM user ARN: a user cannot be assumed, so the run cannot log in as it (check a user yourself with its own keys: `eks-breakglass diagnose --cluster NAME`)".to_string()
+            }
+            ArnShape::AssumedRole { .. } => format!(
+                "an assumed-role session ARN: give the role, {}",
+                canonical_role_arn(r).unwrap_or_else(|| "arn:aws:iam::ACCOUNT:role/NAME".into())
+            ),
+            _ => "not an IAM role ARN".to_string(),
+        };
+        return Err(AppError::usage(
+            format!("--verify-as {r}: {why}"),
+            Some(
+                "give --verify-as arn:aws:iam::ACCOUNT:role/NAME (a role you can assume)"
+                    .to_string(),
+            ),
+        ));
+    }
+    Ok(())
 }

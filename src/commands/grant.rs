@@ -97,7 +97,7 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
     } else {
         (false, Vec::new())
     };
-    let plan = getin::grant_plan(&GrantFacts {
+    let mut plan = getin::grant_plan(&GrantFacts {
         cluster: facts.name.clone(),
         region: ctx.region.clone(),
         partition: ctx.partition().to_string(),
@@ -106,6 +106,14 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
         entry_exists,
         associated,
     });
+    if let Some(n) = getin::session_scope_note(
+        &caller.arn,
+        &principal,
+        "the access entry (cluster admin)",
+        &facts.name,
+    ) {
+        plan.notes.push(n);
+    }
     plan_ui::show_plan(g, &plan);
     let needs_consent = plan.consents().contains(&AUTH_MODE_CONSENT);
     if needs_consent && !args.allow_auth_mode_change && !g.dry_run {

@@ -47,9 +47,22 @@ pub enum Decision {
 
 /// Prints the plan: on stdout in text mode, on stderr in JSON mode (stdout is the result).
 pub fn show_plan(g: &Globals, plan: &Plan) {
+    show_plan_with(g, plan, Vec::new());
+}
+
+/// [`show_plan`], with what else a `--dry-run --output json` must carry for a pipeline to judge
+/// the plan (the aws-auth access diff, the who-gets-in prediction): top-level keys next to
+/// `plan`.
+pub fn show_plan_with(g: &Globals, plan: &Plan, extra: Vec<(&str, serde_json::Value)>) {
     if g.json() {
         if g.dry_run {
-            println!("{}", serde_json::json!({"dry_run": true, "plan": plan}));
+            let mut v = serde_json::json!({"dry_run": true, "plan": plan});
+            if let Some(o) = v.as_object_mut() {
+                for (k, x) in extra {
+                    o.insert(k.to_string(), x);
+                }
+            }
+            println!("{v}");
         } else {
             eprint!("{}", plan.render());
         }
@@ -116,6 +129,127 @@ fn answer_of(line: &str, end_of_input: bool) -> Answer {
         "no" | "n" => Answer::No,
         _ => Answer::Again,
     }
+}
+
+/// The separate consent for NEW access (an identity let in, or given more, than the live
+/// aws-auth names): `--yes` never gives it; a terminal is asked to type `allow` after seeing
+/// each gain; otherwise exit 4 naming each gain still without consent and the flags that name
+/// them (`flag_hint` is put before them in the message, e.g. other flags the re-run needs).
+/// `gains` are (identity, line for people).
+pub fn confirm_access_gain(
+    g: &Globals,
+    gains: &[(String, String)],
+    flag_hint: &str,
+) -> Result<(), AppError> {
+    if g.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(access_gain_refusal(gains, flag_hint));
+    }
+    ask_access_gain(gains);
+    let answer = read_answer()?;
+    if answer.trim() == "allow" {
+        Ok(())
+    } else {
+        Err(access_gain_refusal(gains, flag_hint))
+    }
+}
+
+/// Whether the access-gain consent can be asked for here (a terminal, no --yes); otherwise
+/// the refusal (exit 4).
+pub fn access_gain_askable(
+    g: &Globals,
+    gains: &[(String, String)],
+    flag_hint: &str,
+) -> Result<(), AppError> {
+    if g.yes || !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        Err(access_gain_refusal(gains, flag_hint))
+    } else {
+        Ok(())
+    }
+}
+
+/// The refusal of NEW access without a consent naming it (exit 4).
+pub fn access_gain_refusal(gains: &[(String, String)], flag_hint: &str) -> AppError {
+    let list = gains
+        .iter()
+        .map(|(_, l)| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let flags = consent_flags(gains);
+    AppError::AccessGainNotAllowed(format!(
+        "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; aws-auth was not written. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
+    ))
+}
+
+/// Prints the access-gain question, each gain on its own line.
+pub fn ask_access_gain(gains: &[(String, String)]) {
+    let list = gains
+        .iter()
+        .map(|(_, l)| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    eprint!(
+        "\nThe new aws-auth grants NEW access:\n{list}\nType 'allow' to grant each of these (anything else stops, nothing changed): "
+    );
+    let _ = std::io::stderr().flush();
+}
+
+/// An answer typed at a prompt, or the signal that stopped the wait.
+#[derive(Debug)]
+pub enum Typed {
+    Line(String),
+    /// Ctrl-C, SIGTERM or SIGHUP while waiting: the caller undoes what the run did.
+    Stopped,
+}
+
+/// Reads one line from the terminal while the run holds temporary access: the read happens on
+/// its own thread, so that Ctrl-C (the run's interrupt flag), SIGTERM and SIGHUP end the wait
+/// and the caller can take its undo path instead of the process dying with a live key (a
+/// blocking read would swallow Ctrl-C and SIGTERM would kill the process outright).
+pub async fn read_answer_interruptible(interrupt: &Interrupt) -> Result<Typed, AppError> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_answer());
+    });
+    let stop = async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
+            ) {
+                (Ok(mut term), Ok(mut hup)) => {
+                    tokio::select! {
+                        _ = interrupt.wait() => {}
+                        _ = term.recv() => {}
+                        _ = hup.recv() => {}
+                    }
+                }
+                _ => interrupt.wait().await,
+            }
+        }
+        #[cfg(not(unix))]
+        interrupt.wait().await;
+    };
+    tokio::select! {
+        r = rx => match r {
+            Ok(r) => r.map(Typed::Line),
+            Err(_) => Err(AppError::failed("cannot read the answer", None)),
+        },
+        () = stop => {
+            eprintln!();
+            Ok(Typed::Stopped)
+        }
+    }
+}
+
+/// `--allow-access-gain X` for each identity.
+pub fn consent_flags(gains: &[(String, String)]) -> String {
+    gains
+        .iter()
+        .map(|(id, _)| format!("--allow-access-gain {id}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Ctrl-C — and SIGTERM and SIGHUP, which a closed terminal, `kill` or a CI timeout send — set
@@ -218,6 +352,8 @@ pub enum Verification {
         who: WhoAmI,
         attempts: u32,
         can_read_aws_auth: bool,
+        /// SelfSubjectAccessReview: may it update configmaps in kube-system (repair aws-auth).
+        can_update_aws_auth: bool,
     },
     /// 401 until the deadline: the identity is not mapped.
     Refused { attempts: u32 },
@@ -234,9 +370,11 @@ impl Verification {
                 who,
                 attempts,
                 can_read_aws_auth,
+                can_update_aws_auth,
             } => serde_json::json!({
                 "result": "authenticated", "username": who.username, "groups": who.groups,
                 "uid": who.uid, "attempts": attempts, "can_read_aws_auth": can_read_aws_auth,
+                "can_update_aws_auth": can_update_aws_auth,
             }),
             Verification::Refused { attempts } => {
                 serde_json::json!({"result": "refused", "attempts": attempts})
@@ -255,16 +393,17 @@ impl Verification {
                 who,
                 attempts,
                 can_read_aws_auth,
-            } => format!(
-                "authenticated (SelfSubjectReview, attempt {attempts}): username {}, groups [{}]; reading kube-system/aws-auth: {}",
-                who.username,
-                who.groups.join(", "),
-                if *can_read_aws_auth {
-                    "allowed"
-                } else {
-                    "forbidden"
-                }
-            ),
+                can_update_aws_auth,
+            } => {
+                let word = |b: bool| if b { "allowed" } else { "forbidden" };
+                format!(
+                    "authenticated (SelfSubjectReview, attempt {attempts}): username {}, groups [{}]; reading kube-system/aws-auth: {}; updating it: {}",
+                    who.username,
+                    who.groups.join(", "),
+                    word(*can_read_aws_auth),
+                    word(*can_update_aws_auth)
+                )
+            }
             Verification::Refused { attempts } => format!(
                 "refused: the API server answered 401 Unauthorized to all {attempts} attempt(s); this identity is not let in"
             ),
@@ -275,6 +414,19 @@ impl Verification {
 
     pub fn is_authenticated(&self) -> bool {
         matches!(self, Verification::Authenticated { .. })
+    }
+
+    /// Authenticated AND allowed to read and update kube-system/aws-auth: what "gets in"
+    /// means for a recovery (an identity that only authenticates cannot check or repair it).
+    pub fn has_recovery_rights(&self) -> bool {
+        matches!(
+            self,
+            Verification::Authenticated {
+                can_read_aws_auth: true,
+                can_update_aws_auth: true,
+                ..
+            }
+        )
     }
 }
 
@@ -333,10 +485,15 @@ pub async fn verify_at(
         match client.whoami().await {
             Ok(who) => {
                 let can_read_aws_auth = client.get_configmap("aws-auth").await.is_ok();
+                let can_update_aws_auth = client
+                    .can_i("update", "configmaps", Some("kube-system"))
+                    .await
+                    .unwrap_or(false);
                 return Verification::Authenticated {
                     who,
                     attempts,
                     can_read_aws_auth,
+                    can_update_aws_auth,
                 };
             }
             Err(KubeError::Unauthorized) => {
@@ -554,6 +711,16 @@ impl Run<'_> {
         });
         Ok(lines)
     }
+}
+
+/// One line from the terminal.
+fn read_answer() -> Result<String, AppError> {
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| AppError::failed(format!("cannot read the answer: {e}"), None))?;
+    Ok(answer)
 }
 
 #[cfg(test)]

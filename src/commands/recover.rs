@@ -9,6 +9,15 @@
 //! after the first change says what was changed and prints the exact command to undo it
 //! (`cleanup --journal DIR`) or to continue; the incident report (Markdown and JSON) is written
 //! into the run directory whatever the outcome.
+//!
+//! The aws-auth it writes is never a surprise. Whenever the live aws-auth can be read without a
+//! change (you are in, or the creator role trusts you and AssumeRole is enough), the complete
+//! candidate, who gains which groups on whose word, and who will get in afterwards are computed
+//! and shown before the confirmation and in `--dry-run`, and the consents they need are asked
+//! there: `--allow-access-gain ARN` naming each NEW gain, `--force` for a write after which nobody but the
+//! temporary identity gets in. When reading it needs a change first (locked out, the way in
+//! creates a key or an access entry), the plan says so and the same rules are applied right
+//! after getting in, before the write; a refusal then removes the temporary credentials.
 
 use super::diagnose::{self, TargetArgs, Triage};
 use super::plan_ui::{self, Decision, Spinner, Verification};
@@ -23,9 +32,10 @@ use crate::recovery::getin::{self, Facts, GetInOptions, GrantFacts, Route};
 use crate::recovery::journal::{Event, Journal};
 use crate::recovery::plan::{self, Action, Applied, Interrupt, Outcome, Plan, SavedState, Undo};
 use crate::recovery::recover::{self, Check, IncidentReport, TimelineEntry, node_role_mapped};
-use crate::recovery::restore::{self, AwsAuthObject};
+use crate::recovery::restore::{self, AwsAuthObject, Prepared};
 use chrono::Utc;
 use clap::{Args, ValueEnum};
+use k8s_openapi::api::core::v1::ConfigMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -62,14 +72,22 @@ impl Via {
 eks-breakglass recover --cluster prod --yes --verify-as arn:aws:iam::123456789012:role/dev-admin\n  \
 eks-breakglass recover --cluster prod --from backups/aws-auth.yaml --yes\n  \
 eks-breakglass recover --cluster legacy --allow-auth-mode-change --yes\n  \
-eks-breakglass recover --cluster prod --dry-run            # the plan only\n\n\
+eks-breakglass recover --cluster prod --dry-run            # the plan only\n  \
+eks-breakglass recover --cluster prod --map-admin me --yes  # aws-auth was deleted: rebuild it with you as admin\n  \
+eks-breakglass recover --cluster prod --salvage-fix-arns arn:aws:iam::123456789012:role/team/ops \\\n      --allow-access-gain arn:aws:iam::123456789012:role/ops --yes\n\n\
 The way in is the first automatic path of `eks-breakglass diagnose` (--via picks another).\n\
-The new aws-auth is a salvage of the live one (every entry that still parses) unless --from\n\
-names a file; node and Fargate roles the cluster has are added when missing. Temporary keys and\n\
-trust statements are removed at the end unless --keep. The report (incident-report.md/.json)\n\
-and the journal are in the run directory; `eks-breakglass cleanup --journal DIR` undoes the run.\n\
-Each --verify-as role must get in after the restore; a role that is\n\
-refused: the verification fails (exit 1), as in `aws-auth restore`.")]
+The new aws-auth is a salvage of the live one (every entry that still parses; no entry's ARN\n\
+is changed unless --salvage-fix-arns names it) unless --from names a file; a missing aws-auth\n\
+is rebuilt from the node and Fargate roles plus each --map-admin. Node and Fargate roles the\n\
+cluster has are added when missing. Before any change the plan shows the new aws-auth's access\n\
+diff (who gains which groups) and predicts who gets in afterwards, whenever aws-auth can be\n\
+read without a change; otherwise both are shown right after getting in, before the write.\n\
+NEW access needs --allow-access-gain ARN naming it (--yes is not enough); a write after which nobody but the\n\
+temporary identity gets in needs --force. Temporary keys and trust statements are removed at\n\
+the end unless --keep. The report (incident-report.md/.json) and the journal are in the run\n\
+directory; `eks-breakglass cleanup --journal DIR` removes what was temporary and keeps the fix;
+`--rollback` also puts the earlier aws-auth back. Each --verify-as role must get in after the
+restore; a role that is refused: the verification fails (exit 1), as in `aws-auth restore`.")]
 pub struct RecoverArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]
@@ -87,6 +105,27 @@ pub struct RecoverArgs {
     /// the verification fails (exit 1) (repeatable)
     #[arg(long = "verify-as", value_name = "ROLE_ARN")]
     pub verify_as: Vec<String>,
+    /// Let salvage rewrite this role ARN with a path (as aws-auth writes it) to its path-less ARN, so that it matches for the first time (repeatable or comma-separated; the access it grants is shown first)
+    #[arg(
+        long = "salvage-fix-arns",
+        value_name = "ARN",
+        value_delimiter = ',',
+        conflicts_with = "from"
+    )]
+    pub salvage_fix_arns: Vec<String>,
+    /// Map this principal to system:masters in the new aws-auth (`me`: you); the way back in for people when aws-auth was deleted (repeatable)
+    #[arg(long = "map-admin", value_name = "ARN|me")]
+    pub map_admin: Vec<String>,
+    /// Approve the NEW access this identity gains (a role or user ARN, or an account id for mapAccounts); only the identities named are approved, anything else NEW is still refused (repeatable or comma-separated; --yes alone never approves a gain)
+    #[arg(
+        long = "allow-access-gain",
+        value_name = "ARN|ACCOUNT",
+        value_delimiter = ','
+    )]
+    pub allow_access_gain: Vec<String>,
+    /// Write aws-auth even when the prediction says that nobody but the temporary identity (the creator) would get in afterwards
+    #[arg(long)]
+    pub force: bool,
     /// Keep temporary access keys and trust statements (remove them later with `cleanup`)
     #[arg(long)]
     pub keep: bool,
@@ -137,6 +176,18 @@ fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
     for v in &args.verify_as {
         s.push_str(&format!(" --verify-as {v}"));
     }
+    for a in &args.salvage_fix_arns {
+        s.push_str(&format!(" --salvage-fix-arns {a}"));
+    }
+    for a in &args.map_admin {
+        s.push_str(&format!(" --map-admin {a}"));
+    }
+    for a in &args.allow_access_gain {
+        s.push_str(&format!(" --allow-access-gain {a}"));
+    }
+    if args.force {
+        s.push_str(" --force");
+    }
     if let Some(a) = &args.target.api_server {
         s.push_str(&format!(" --api-server {a}"));
     }
@@ -147,23 +198,83 @@ fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
 }
 
 pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
+    super::aws_auth_write::check_verify_as(&args.verify_as)?;
+    for a in args.map_admin.iter().filter(|a| *a != "me") {
+        use crate::awsauth::principal::{ArnShape, classify};
+        super::aws_auth_write::refuse_session_arn("--map-admin", a)?;
+        if !matches!(
+            classify(a),
+            ArnShape::Role { .. } | ArnShape::User { .. } | ArnShape::AssumedRole { .. }
+        ) {
+            return Err(AppError::usage(
+                format!("--map-admin {a}: not an IAM role or user ARN"),
+                Some(
+                    "give arn:aws:iam::ACCOUNT:role/NAME, arn:aws:iam::ACCOUNT:user/NAME, or `me`"
+                        .to_string(),
+                ),
+            ));
+        }
+    }
     // A --from file is read (and refused) before anything else.
     let from_candidate = match &args.from {
         Some(f) => {
-            let bytes = std::fs::read(f).map_err(|e| {
-                AppError::usage(
-                    format!("cannot read {}: {e}", f.display()),
-                    Some("give the path of a known-good aws-auth ConfigMap manifest".to_string()),
-                )
-            })?;
-            Some(super::aws_auth_write::candidate_from_bytes(
+            let bytes = super::aws_auth::read_input(&f.display().to_string())?;
+            let region = g.region.clone().or_else(|| {
+                ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                    .iter()
+                    .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+            });
+            let c = super::aws_auth_write::candidate_for_cluster(
                 &f.display().to_string(),
                 &bytes,
-            )?)
+                Some(&args.cluster),
+                region.as_deref(),
+            )?;
+            // Every input is checked before the first change (and in --dry-run): a file that
+            // would be refused after getting in must be refused now.
+            if let Err(why) =
+                recover::prepare(None, Some(c.clone()), &recover::WriteChoice::default())
+            {
+                return Err(bad_file(f, &why));
+            }
+            let written_for = crate::awsauth::read_document("--from", &bytes)
+                .ok()
+                .and_then(|d| d.written_for);
+            Some((c, written_for))
         }
         None => None,
     };
     let ctx = AwsContext::load(&g.aws_options()).await?;
+    // The region may come from the profile: the eksctl ClusterConfig's region is compared
+    // again once it is known (still before any change).
+    let from_candidate = match from_candidate {
+        Some((c, written_for)) => {
+            if let (Some(f), Err(e)) = (
+                &args.from,
+                restore::check_written_for(
+                    &args
+                        .from
+                        .as_ref()
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default(),
+                    written_for.as_ref(),
+                    &args.cluster,
+                    Some(&ctx.region),
+                ),
+            ) {
+                return Err(AppError::usage(
+                    e.to_string(),
+                    Some(format!(
+                        "give the aws-auth (or the eksctl ClusterConfig) of {} itself, not {}",
+                        args.cluster,
+                        f.display()
+                    )),
+                ));
+            }
+            Some(c)
+        }
+        None => None,
+    };
     let started = Utc::now();
     let mut rec = Record {
         report: IncidentReport {
@@ -264,17 +375,64 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         .ok_or_else(|| AppError::failed("no API target", None))?;
     let operator = super::grant::resolve_principal(&ctx, &triage.caller.arn).await?;
 
+    let admins: Vec<String> = args
+        .map_admin
+        .iter()
+        .map(|a| {
+            if a == "me" {
+                operator.clone()
+            } else {
+                a.clone()
+            }
+        })
+        .collect();
+    let choice = recover::WriteChoice {
+        node_roles: &triage.node_roles,
+        fix_arns: &args.salvage_fix_arns,
+        admins: &admins,
+    };
+
     // The get-in part of the plan.
     let (mut plan, route) = getin_plan(&ctx, &triage, &path, &operator, args).await?;
     plan.command = "recover".into();
+    if let Some(n) = role_scope_note(
+        &triage.caller.arn,
+        &operator,
+        &path,
+        route.as_ref(),
+        &args.map_admin,
+        &args.cluster,
+    ) {
+        plan.notes.push(n);
+    }
     let getin_steps = plan.steps.len();
+
+    // The aws-auth the run will write, computed before anything changes whenever the live one
+    // can be read without a change (as you, or as the creator role through AssumeRole).
+    // When the read assumed the creator role, its session is the get-in credential too: an
+    // MFA one-time code is accepted once by STS, so the role is never assumed twice.
+    let (before, assumed_before) = read_before(&ctx, &triage, route.as_ref(), &target, args).await;
+    let whos = identities(&ctx, &triage, &path, &operator, args).await;
+    let planned: Option<(Prepared, Vec<recover::Prediction>)> = match &before {
+        LiveRead::Known { live, .. } => {
+            let live_obj = live.as_deref().map(cluster_api::object_of);
+            let p = recover::prepare(live_obj.as_ref(), from_candidate.clone(), &choice)
+                .map_err(|why| refused_candidate(args, &why))?;
+            let preds = predictions(&p, &whos);
+            Some((p, preds))
+        }
+        LiveRead::Unknown { .. } => None,
+    };
     let write = plan.push(
         format!(
             "restore kube-system/aws-auth of {}: {}",
             args.cluster,
-            match &args.from {
-                Some(f) => format!("from {}", f.display()),
-                None => "salvage of the live, broken one".into(),
+            match (&args.from, &before) {
+                (Some(f), _) => format!("from {}", f.display()),
+                (None, LiveRead::Known { live: None, .. }) =>
+                    "a rebuild (there is no aws-auth): node and Fargate roles, plus each --map-admin".into(),
+                (None, LiveRead::Known { .. }) => "salvage of the live one".into(),
+                (None, LiveRead::Unknown { .. }) => "salvage of the live one (a rebuild from node roles and --map-admin if there is none)".into(),
             }
         ),
         format!(
@@ -334,7 +492,60 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     then.push("write the incident report (Markdown and JSON) into the run directory".into());
     plan.then = then;
 
-    plan_ui::show_plan(g, &plan);
+    match (&before, &planned) {
+        (LiveRead::Known { read_as, .. }, Some((p, preds))) => {
+            say(g, &write_block(getin_steps + 1, read_as, p, preds));
+        }
+        (LiveRead::Unknown { why }, _) => {
+            plan.notes.push(format!(
+                "the new aws-auth cannot be computed yet: {why}. It is computed right after getting in (step {}), and shown with who gains which groups and who will get in; the write is made only if it grants no NEW access (or --allow-access-gain) and lets you or a --verify-as identity in (or --force) — otherwise the run stops there and removes its temporary credentials. If aws-auth does not exist, it is rebuilt from the node and Fargate roles{}",
+                getin_steps.max(1),
+                if admins.is_empty() {
+                    " only: add --map-admin me (or a role) to be let in by it".to_string()
+                } else {
+                    format!(" plus {}", admins.join(", "))
+                }
+            ));
+        }
+        _ => {}
+    }
+    let extra = match &planned {
+        Some((p, preds)) => vec![
+            (
+                "access",
+                serde_json::to_value(&p.access).unwrap_or_default(),
+            ),
+            (
+                "needs_consent",
+                serde_json::to_value(
+                    p.access
+                        .unconsented(&args.allow_access_gain)
+                        .iter()
+                        .map(|c| c.identity.clone())
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap_or_default(),
+            ),
+            (
+                "predictions",
+                serde_json::to_value(preds).unwrap_or_default(),
+            ),
+            (
+                "nobody_but_the_temporary_identity_gets_in",
+                serde_json::Value::Bool(recover::nobody_gets_in(preds)),
+            ),
+        ],
+        None => vec![(
+            "access",
+            serde_json::json!({"known": false, "why": "the new aws-auth is computed right after getting in"}),
+        )],
+    };
+    plan_ui::show_plan_with(g, &plan, extra);
+    if let Some((p, preds)) = &planned {
+        // The consents, before any change (and said in --dry-run).
+        lockout_gate(g, args, preds)?;
+        super::aws_auth_write::access_gate(g, p, &gate(args), "")?;
+    }
     if plan_ui::confirm(g, plan.steps.len())? == Decision::DryRun {
         return Ok(exit::OK);
     }
@@ -382,20 +593,32 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 }),
                 _ => None,
             };
-            let creds = match super::assume_creator::acquire_credentials(
-                &ctx,
-                r,
-                key,
-                mfa.as_ref(),
-                None,
-                wait,
-                &interrupt,
-                &spinner,
-            )
-            .await
-            {
-                Ok(c) => c,
-                Err(e) => return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await),
+            let reused = match (r, &assumed_before) {
+                (Route::AssumeRole { role_arn, .. }, Some(c)) => {
+                    rec.event(format!(
+                        "using the session of {role_arn} assumed to read aws-auth before the plan (not assumed again: an MFA code is accepted once)"
+                    ));
+                    Some(c.clone())
+                }
+                _ => None,
+            };
+            let creds = match reused {
+                Some(c) => c,
+                None => match super::assume_creator::acquire_credentials(
+                    &ctx,
+                    r,
+                    key,
+                    mfa.as_ref(),
+                    None,
+                    wait,
+                    &interrupt,
+                    &spinner,
+                )
+                .await
+                {
+                    Ok(c) => c,
+                    Err(e) => return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await),
+                },
             };
             let creator = triage
                 .creator
@@ -460,40 +683,126 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         }
     };
     let live_obj = live.as_ref().map(cluster_api::object_of);
-    let prepared = match recover::prepare(
-        live_obj.as_ref(),
-        from_candidate.clone(),
-        &triage.node_roles,
-    ) {
+    let prepared = match recover::prepare(live_obj.as_ref(), from_candidate.clone(), &choice) {
         Ok(p) => p,
         Err(why) => {
-            let e = AppError::failed(
-                format!("nothing written: {why}"),
-                Some(
-                    "pass --from FILE with a known-good aws-auth (a backup, a snapshot export)"
-                        .to_string(),
-                ),
-            );
+            let e = refused_candidate(args, &why);
+            rec.report.next_command = Some(next_after_refusal(args));
             return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await);
         }
     };
+    let preds = predictions(&prepared, &whos);
     let diff = diff_summary(&prepared.diff);
     rec.event(format!(
-        "new aws-auth prepared: {diff}{}",
+        "new aws-auth prepared: {diff}; access: {}{}",
+        prepared.access.summary(),
         if prepared.notes.is_empty() {
             String::new()
         } else {
             format!("; {}", prepared.notes.join("; "))
         }
     ));
-    if !g.json() {
-        println!(
-            "\nThe aws-auth write (step {}), from what the cluster holds now:",
-            getin_steps + 1
+    let _ = journal.record(Event::Note {
+        text: format!(
+            "aws-auth candidate: {}; predicted: {}",
+            prepared.access.summary(),
+            preds
+                .iter()
+                .map(|p| format!(
+                    "{} {}",
+                    p.identity,
+                    match p.gets_in {
+                        Some(true) => "gets in",
+                        Some(false) => "refused",
+                        None => "unknown",
+                    }
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    });
+    // What was shown before the confirmation still holds, or the operator sees the new one.
+    let shown = planned.as_ref().map(|(p, pr)| {
+        (
+            restore::diff_signature(&p.diff),
+            p.access.clone(),
+            pr.clone(),
+        )
+    });
+    let same = shown.as_ref().is_some_and(|(sig, acc, pr)| {
+        *sig == restore::diff_signature(&prepared.diff) && *acc == prepared.access && *pr == preds
+    });
+    if !same {
+        if shown.is_some() {
+            say(
+                g,
+                "\nkube-system/aws-auth changed after the plan was shown; the write now is:",
+            );
+        }
+        say(
+            g,
+            &write_block(getin_steps + 1, &format!("as {who}"), &prepared, &preds),
         );
-        println!("  access changes: {diff}");
-        for n in &prepared.notes {
-            println!("  - {n}");
+        // The questions asked here come while the run holds temporary access: Ctrl-C,
+        // SIGTERM or SIGHUP at them undoes the run (the temporary key is removed, journaled).
+        let pending = lockout_gate(g, args, &preds).and_then(|()| {
+            super::aws_auth_write::access_gate_pending(g, &prepared, &gate(args), "")
+        });
+        let gates = match pending {
+            Ok(gains) if !gains.is_empty() => {
+                plan_ui::ask_access_gain(&gains);
+                match plan_ui::read_answer_interruptible(&interrupt).await {
+                    Ok(plan_ui::Typed::Stopped) => {
+                        return Err(run.interrupted(&mut journal, &mut runner, &mut rec).await);
+                    }
+                    Ok(plan_ui::Typed::Line(a)) if a.trim() == "allow" => Ok(()),
+                    Ok(plan_ui::Typed::Line(_)) => Err(plan_ui::access_gain_refusal(&gains, "")),
+                    Err(e) => Err(e),
+                }
+            }
+            other => other.map(|_| ()),
+        };
+        let gates = match gates {
+            Ok(()) if !g.yes => {
+                use std::io::{IsTerminal as _, Write as _};
+                if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+                    eprint!("\nWrite this aws-auth? Only 'yes' is accepted: ");
+                    let _ = std::io::stderr().flush();
+                    match plan_ui::read_answer_interruptible(&interrupt).await {
+                        Ok(plan_ui::Typed::Stopped) => {
+                            return Err(run.interrupted(&mut journal, &mut runner, &mut rec).await);
+                        }
+                        Ok(plan_ui::Typed::Line(a)) if a.trim() == "yes" => Ok(()),
+                        Ok(plan_ui::Typed::Line(_)) => Err(AppError::failed(
+                            "not confirmed: aws-auth was not written",
+                            Some("re-run and answer 'yes', or pass --yes".to_string()),
+                        )),
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    plan_ui::confirm(g, 1).map(|_| ())
+                }
+            }
+            other => other,
+        };
+        if let Err(e) = gates {
+            rec.report.next_command = Some(match &e {
+                // The same run, with a consent that names each gain still refused: the
+                // operator decides whether it is meant (the file itself lints clean).
+                AppError::AccessGainNotAllowed(_) => format!(
+                    "{} --yes {}   # only if these gains are meant; otherwise fix the source",
+                    continue_command(args, Some(&path)),
+                    prepared
+                        .access
+                        .unconsented(&args.allow_access_gain)
+                        .iter()
+                        .map(|c| format!("--allow-access-gain {}", c.identity))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                _ => next_after_refusal(args),
+            });
+            return Err(run.fail(&mut journal, &mut runner, &mut rec, e).await);
         }
     }
     let mut step = plan.steps[getin_steps].clone();
@@ -535,7 +844,16 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     run.apply(&sub, &mut journal, &mut runner, &mut rec).await?;
 
     // Verification by doing.
-    verify_all(&run, &triage, &target, &client, &prepared.object, &mut rec).await;
+    verify_all(
+        &run,
+        &triage,
+        &target,
+        &client,
+        &prepared.object,
+        &preds,
+        &mut rec,
+    )
+    .await;
     if interrupt.is_set() {
         // Ctrl-C/SIGTERM/SIGHUP while proving access: the temporary credentials go as
         // promised; the aws-auth write is the fix and stays (a rollback is asked by name).
@@ -587,7 +905,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     if g.json() {
         println!(
             "{}",
-            serde_json::json!({"report": rec.report, "plan": plan, "triage": triage})
+            serde_json::json!({"report": rec.report, "plan": plan, "triage": triage, "access": prepared.access, "predicted": preds})
         );
     } else {
         println!("\n{}", summary(&rec.report));
@@ -605,6 +923,327 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             )),
         ))
     }
+}
+
+/// The live aws-auth as far as it can be known before the first change.
+enum LiveRead {
+    /// Read (`None`: there is no aws-auth), and as whom.
+    Known {
+        live: Option<Box<ConfigMap>>,
+        read_as: String,
+    },
+    /// Reading it needs a change first (you are locked out; getting in changes IAM or EKS).
+    Unknown { why: String },
+}
+
+/// Reads the live aws-auth without changing anything: as you when you are in, or as the
+/// creator role when its trust policy already lets you assume it (AssumeRole changes nothing).
+/// Returns the creator role's session when it was assumed, for the get-in step to reuse.
+async fn read_before(
+    ctx: &AwsContext,
+    t: &Triage,
+    route: Option<&Route>,
+    target: &ApiTarget,
+    args: &RecoverArgs,
+) -> (LiveRead, Option<aws_credential_types::Credentials>) {
+    let mut assumed = None;
+    let read = read_before_as(ctx, t, route, target, args, &mut assumed).await;
+    (read, assumed)
+}
+
+async fn read_before_as(
+    ctx: &AwsContext,
+    t: &Triage,
+    route: Option<&Route>,
+    target: &ApiTarget,
+    args: &RecoverArgs,
+    assumed: &mut Option<aws_credential_types::Credentials>,
+) -> LiveRead {
+    let you_in = matches!(
+        t.access,
+        diagnosis::CallerAccess::Authenticated {
+            can_read_aws_auth: true,
+            ..
+        }
+    ) || matches!(route, Some(Route::AlreadyCreator));
+    let (creds, read_as) = if you_in {
+        match ctx.credentials().await {
+            Ok(c) => (c, format!("as you ({})", t.caller.arn)),
+            Err(e) => {
+                return LiveRead::Unknown {
+                    why: format!("your credentials: {e}"),
+                };
+            }
+        }
+    } else if let Some(Route::AssumeRole {
+        role_arn,
+        mfa_required,
+        ..
+    }) = route
+    {
+        let mfa = match (&args.mfa_serial, &args.token_code) {
+            (Some(s), Some(c)) => Some(sts::Mfa {
+                serial: s.clone(),
+                code: c.clone(),
+            }),
+            _ => None,
+        };
+        if *mfa_required && mfa.is_none() {
+            return LiveRead::Unknown {
+                why: format!("assuming {role_arn} needs MFA (--mfa-serial, --token-code)"),
+            };
+        }
+        match sts::assume_role(
+            ctx,
+            role_arn,
+            &sts::session_name_for_operator(),
+            None,
+            mfa.as_ref(),
+        )
+        .await
+        {
+            Ok(c) => {
+                *assumed = Some(c.clone());
+                (
+                    c,
+                    format!("as the creator role {role_arn} (AssumeRole: no change)"),
+                )
+            }
+            Err(e) => {
+                return LiveRead::Unknown {
+                    why: format!("assuming {role_arn} to read it failed: {e}"),
+                };
+            }
+        }
+    } else {
+        return LiveRead::Unknown {
+            why: "you are locked out, and the way in changes IAM or EKS first".into(),
+        };
+    };
+    let client = match cluster_api::client_as(target, &t.cluster, &creds) {
+        Ok(c) => c,
+        Err(e) => {
+            return LiveRead::Unknown { why: e.to_string() };
+        }
+    };
+    match client.get_configmap("aws-auth").await {
+        Ok(live) => LiveRead::Known {
+            live: live.map(Box::new),
+            read_as,
+        },
+        Err(e) => LiveRead::Unknown {
+            why: format!("reading it {read_as} failed: {e}"),
+        },
+    }
+}
+
+/// Whether `principal` has an access entry (only asked when the mode honours them).
+async fn has_access_entry(ctx: &AwsContext, t: &Triage, principal: &str) -> bool {
+    t.cluster.effective_auth_mode().allows_access_entries()
+        && matches!(
+            access::describe_access_entry(ctx, &t.cluster.name, principal).await,
+            Ok(Some(_))
+        )
+}
+
+/// The identities whose access after the write is predicted: you, and each --verify-as.
+async fn identities(
+    ctx: &AwsContext,
+    t: &Triage,
+    path: &RecoveryPath,
+    operator: &str,
+    args: &RecoverArgs,
+) -> Vec<recover::Who> {
+    let outside = if path.kind == PathKind::AccessEntry {
+        Some(format!("the access entry this run creates for {operator}"))
+    } else if has_access_entry(ctx, t, operator).await {
+        Some(format!("the access entry of {operator}"))
+    } else if t
+        .creator
+        .as_ref()
+        .and_then(|r| r.creator.as_ref())
+        .is_some_and(|c| {
+            t.cluster.bootstrap_creator_admin != Some(false) && c.arn.eq_ignore_ascii_case(operator)
+        })
+    {
+        Some("the cluster creator's implicit admin".to_string())
+    } else {
+        None
+    };
+    let mut out = vec![recover::Who {
+        role: "operator",
+        caller_arn: t.caller.arn.clone(),
+        account: t.caller.account.clone(),
+        outside_aws_auth: outside,
+    }];
+    for role in &args.verify_as {
+        let Some((arn, account)) = recover::session_of(role) else {
+            continue;
+        };
+        let outside = has_access_entry(ctx, t, role)
+            .await
+            .then(|| format!("the access entry of {role}"));
+        out.push(recover::Who {
+            role: "verify-as",
+            caller_arn: arn,
+            account,
+            outside_aws_auth: outside,
+        });
+    }
+    out
+}
+
+fn predictions(p: &Prepared, whos: &[recover::Who]) -> Vec<recover::Prediction> {
+    whos.iter()
+        .map(|w| recover::predict(&p.analysis.effective, w))
+        .collect()
+}
+
+/// The aws-auth write as people read it: what changes for whom, and who gets in afterwards.
+fn write_block(step: usize, read_as: &str, p: &Prepared, preds: &[recover::Prediction]) -> String {
+    let mut s = format!(
+        "\nThe aws-auth write (step {step}), computed from the live aws-auth read {read_as}:\n  entries: {}\n",
+        diff_summary(&p.diff)
+    );
+    s.push_str(&format!(
+        "  who gains or loses access: {}\n",
+        p.access.summary()
+    ));
+    for l in p.access.lines() {
+        s.push_str(&format!("    {l}\n"));
+    }
+    for n in &p.notes {
+        s.push_str(&format!("  - {n}\n"));
+    }
+    s.push_str("  after the write (predicted):\n");
+    for pr in preds {
+        s.push_str(&format!(
+            "    {} {} {}: {}\n",
+            match pr.gets_in {
+                Some(true) => "gets in ",
+                Some(false) => "REFUSED ",
+                None => "unknown ",
+            },
+            pr.role,
+            pr.identity,
+            pr.how
+        ));
+    }
+    s
+}
+
+/// Text for people: stdout, or stderr when stdout is JSON.
+fn say(g: &Globals, text: &str) {
+    if g.json() {
+        eprintln!("{text}");
+    } else {
+        println!("{text}");
+    }
+}
+
+fn gate(args: &RecoverArgs) -> super::aws_auth_write::AccessGate {
+    super::aws_auth_write::AccessGate::On {
+        allowed: args.allow_access_gain.clone(),
+    }
+}
+
+/// Refuses (without --force) a write after which nobody but the temporary identity gets in.
+fn lockout_gate(
+    g: &Globals,
+    args: &RecoverArgs,
+    preds: &[recover::Prediction],
+) -> Result<(), AppError> {
+    if !recover::nobody_gets_in(preds) || args.force {
+        return Ok(());
+    }
+    let who = preds
+        .iter()
+        .map(|p| format!("{} ({})", p.identity, p.how))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let options = format!(
+        "choose before any change: `--map-admin me` (or a role ARN) to be mapped to system:masters in the new aws-auth; \
+         `--from FILE` with a known-good aws-auth that maps you; the access-entry route (`eks-breakglass recover --cluster {} --via access-entry`); \
+         or --force to write it anyway",
+        args.cluster
+    );
+    if g.dry_run {
+        say(
+            g,
+            &format!(
+                "\nA real run REFUSES this write: after it, nobody but the temporary identity would get in ({who}).\n{options}"
+            ),
+        );
+        return Ok(());
+    }
+    Err(AppError::failed(
+        format!(
+            "refused: after this aws-auth write nobody but the temporary identity would get in — {who}; nothing of aws-auth was written"
+        ),
+        Some(options),
+    ))
+}
+
+/// A candidate that cannot be written.
+fn refused_candidate(args: &RecoverArgs, why: &str) -> AppError {
+    AppError::failed(
+        format!("nothing written: {why}"),
+        Some(match &args.from {
+            Some(f) => format!(
+                "check {} with `eks-breakglass aws-auth lint {}`, fix it, and run recover again",
+                f.display(),
+                f.display()
+            ),
+            None => "pass --from FILE with a known-good aws-auth (a backup, a snapshot export); `eks-breakglass aws-auth salvage --cluster NAME` shows what salvage recovers and loses".to_string(),
+        }),
+    )
+}
+
+/// The next command after a refused write: never the same command again.
+fn next_after_refusal(args: &RecoverArgs) -> String {
+    match &args.from {
+        Some(f) => format!(
+            "eks-breakglass aws-auth lint {}   # fix what it reports, then run recover again",
+            f.display()
+        ),
+        None => format!(
+            "eks-breakglass diagnose --cluster {}   # then recover with --from FILE, --map-admin, --allow-access-gain or --force, as the refusal says",
+            args.cluster
+        ),
+    }
+}
+
+/// A --from file that would be refused: said before anything else runs.
+fn bad_file(f: &Path, why: &str) -> AppError {
+    AppError::usage(
+        format!("{}: {why}; nothing was changed", f.display()),
+        Some(format!(
+            "check it with `eks-breakglass aws-auth lint {}` and fix it, or leave out --from to salvage the live aws-auth",
+            f.display()
+        )),
+    )
+}
+
+/// When you act through a session of a role, access entries and trust statements name the
+/// role: say that plainly.
+fn role_scope_note(
+    caller: &str,
+    principal: &str,
+    path: &RecoveryPath,
+    route: Option<&Route>,
+    map_admin: &[String],
+    cluster: &str,
+) -> Option<String> {
+    let what = if path.kind == PathKind::AccessEntry {
+        "the access entry (cluster admin)"
+    } else if matches!(route, Some(Route::PatchTrust { .. })) {
+        "the trust statement on the creator role"
+    } else if map_admin.iter().any(|a| a == "me") {
+        "the --map-admin me entry (system:masters)"
+    } else {
+        return None;
+    };
+    getin::session_scope_note(caller, principal, what, cluster)
 }
 
 /// The cleanup command of the run: the journal, and the tunnel the run used (the aws-auth undo
@@ -767,9 +1406,19 @@ async fn verify_all(
     target: &ApiTarget,
     client: &KubeClient,
     written: &AwsAuthObject,
+    preds: &[recover::Prediction],
     rec: &mut Record,
 ) {
     let wait = Duration::from_secs(run.args.wait);
+    // A refusal the prediction expects is checked once, not retried for --wait seconds.
+    let wait_for = |role: &str, identity: &str| {
+        let refused = preds.iter().any(|p| {
+            p.role == role
+                && p.gets_in == Some(false)
+                && (role == "operator" || p.identity == identity)
+        });
+        if refused { Duration::ZERO } else { wait }
+    };
     // What the cluster holds now, read back and compared with the prediction.
     match client.get_configmap("aws-auth").await {
         Ok(Some(cm)) => {
@@ -818,13 +1467,29 @@ async fn verify_all(
     // The operator, with the identity they run everything else with.
     match run.ctx.credentials().await {
         Ok(c) => {
-            let v =
-                plan_ui::verify_at(target, &t.cluster, &c, wait, &run.interrupt, run.spinner).await;
+            let v = plan_ui::verify_at(
+                target,
+                &t.cluster,
+                &c,
+                wait_for("operator", ""),
+                &run.interrupt,
+                run.spinner,
+            )
+            .await;
             rec.event(format!("verified as the operator: {}", v.describe()));
+            // Getting in means the rights to check and repair aws-auth, not only a login.
+            let ok = v.has_recovery_rights();
             rec.report.checks.push(Check {
                 identity: t.caller.arn.clone(),
-                ok: v.is_authenticated(),
-                detail: v.describe(),
+                ok,
+                detail: if v.is_authenticated() && !ok {
+                    format!(
+                        "{} — NOT recovered: you authenticate but cannot read and update kube-system/aws-auth (no system:masters, no RBAC binding for it)",
+                        v.describe()
+                    )
+                } else {
+                    v.describe()
+                },
             });
         }
         Err(e) => rec.report.checks.push(Check {
@@ -838,7 +1503,11 @@ async fn verify_all(
             .await
         {
             Ok(c) => {
-                plan_ui::verify_at(target, &t.cluster, &c, wait, &run.interrupt, run.spinner).await
+                let w = wait_for(
+                    "verify-as",
+                    &recover::session_of(role).map(|s| s.0).unwrap_or_default(),
+                );
+                plan_ui::verify_at(target, &t.cluster, &c, w, &run.interrupt, run.spinner).await
             }
             Err(e) => Verification::Failed {
                 error: format!("cannot assume {role}: {e}"),
@@ -1030,14 +1699,26 @@ impl RunState<'_> {
             rec.report.next_command.clone().unwrap_or_default()
         );
         eprintln!("  report:   {}", self.dir.join(REPORT_MD).display());
-        AppError::failed(
-            format!("recover of {} failed: {e}", self.args.cluster),
-            Some(format!(
-                "undo with `{}`, or fix the cause and continue with `{}`",
-                rec.report.undo_command,
-                rec.report.next_command.clone().unwrap_or_default()
+        // A refusal for want of consent keeps its exit code (4), wherever it happens: the
+        // same refusal before getting in and after.
+        match e {
+            AppError::AccessGainNotAllowed(m) => AppError::AccessGainNotAllowed(format!(
+                "recover of {} stopped before writing aws-auth: {m}",
+                self.args.cluster
             )),
-        )
+            AppError::NeedsConfirmation(m) => AppError::NeedsConfirmation(format!(
+                "recover of {} stopped before writing aws-auth: {m}",
+                self.args.cluster
+            )),
+            e => AppError::failed(
+                format!("recover of {} failed: {e}", self.args.cluster),
+                Some(format!(
+                    "undo with `{}`, or fix the cause and continue with `{}`",
+                    rec.report.undo_command,
+                    rec.report.next_command.clone().unwrap_or_default()
+                )),
+            ),
+        }
     }
 
     /// Ctrl-C: undo everything the run did, write the report.

@@ -346,7 +346,7 @@ fn creator_path(s: &Situation) -> Option<RecoveryPath> {
             } else {
                 (
                     format!("become the creator: add one trust statement to role {}, then assume it", cr.arn),
-                    "the creator role is alive but does not trust you: one statement for your exact ARN, restored byte for byte afterwards".to_string(),
+                    "the creator role is alive but does not trust you: one statement for your principal (your IAM user; for a session, its role — then everyone who can assume that role), restored byte for byte afterwards".to_string(),
                     vec!["iam:GetRole".into(), "iam:UpdateAssumeRolePolicy".into(), "sts:AssumeRole".into()],
                     75,
                     PathKind::BecomeCreator,

@@ -67,6 +67,24 @@ pub enum Route {
     Instructions { why: String, steps: Vec<String> },
 }
 
+/// When the caller is a session of a role, access entries and trust statements name the role
+/// (EKS refuses session ARNs in access entries): everyone who can assume the role gets what
+/// `what` grants. Said plainly, with the narrower way when one exists.
+pub fn session_scope_note(
+    caller_arn: &str,
+    principal_arn: &str,
+    what: &str,
+    cluster: &str,
+) -> Option<String> {
+    if !caller_arn.contains(":assumed-role/") || !principal_arn.contains(":role/") {
+        return None;
+    }
+    Some(format!(
+        "you are a session of the role {principal_arn} ({caller_arn}): {what} names the role, not your session, so EVERYONE who can assume {principal_arn} gets this access while it stays. \
+         If an IAM principal only you use exists, prefer it: run with its credentials (--profile), or grant it alone with `eks-breakglass grant --cluster {cluster} --principal ARN`"
+    ))
+}
+
 /// What the command layer knows besides the creator report.
 #[derive(Debug, Clone)]
 pub struct Facts<'a> {
@@ -372,7 +390,11 @@ pub fn assume_creator_plan(
             let file = trust_backup_file(role_name);
             let step = plan.push(
                 format!("add a trust statement to role {role_arn} for {}", opts.operator_arn),
-                "the creator role does not trust you; one statement for your exact ARN lets you assume it",
+                if opts.operator_arn.contains(":role/") {
+                    "the creator role does not trust you; one statement for your role (the principal behind your session: everyone who can assume it can then assume the creator role) lets you assume it"
+                } else {
+                    "the creator role does not trust you; one statement for your exact ARN (your IAM user) lets you assume it"
+                },
                 Action::UpdateAssumeRolePolicy {
                     role_name: role_name.clone(),
                     document: new,

@@ -5,7 +5,9 @@
 //! with the live object, lint, diff) — into one run. What is its own lives here, pure: the
 //! choice of candidate for an incident (a salvage of the broken live object unless a file is
 //! given), node roles mapped without their groups superseded (a lost node mapping is what turns
-//! a lock-out into an outage), and the incident report that the postmortem starts from
+//! a lock-out into an outage), the prediction of who gets in once the new aws-auth is in force
+//! (a write that leaves only the temporary creator identity able to log in is the lock-out
+//! again, one minute later), and the incident report that the postmortem starts from
 //! (Markdown for people, JSON for tools).
 
 use super::restore::{self, AwsAuthObject, Candidate, Prepared};
@@ -62,20 +64,35 @@ pub fn supersede_incomplete_node_roles(c: &mut Candidate, facts: &[NodeRoleFact]
     out
 }
 
+/// What the operator chose for the aws-auth write, on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct WriteChoice<'a> {
+    /// The cluster's node and Fargate roles (mapped when missing).
+    pub node_roles: &'a [NodeRoleFact],
+    /// `--salvage-fix-arns`: role ARNs with a path that salvage may rewrite.
+    pub fix_arns: &'a [String],
+    /// `--map-admin`: principals (role or user ARNs) mapped to `system:masters` on top of the
+    /// candidate — with a missing aws-auth, the rebuild's way in for people.
+    pub admins: &'a [String],
+}
+
 /// The aws-auth `recover` writes, through the restore engine: the candidate (`from`, or a
 /// salvage of the live object, or a rebuild from the node roles when there is no live object),
-/// node roles superseded or added, laid over the live object (nothing of it lost), linted and
-/// diffed. `Err` says why it cannot be written (lint errors refuse the write).
+/// node roles superseded or added, the `--map-admin` principals added, laid over the live
+/// object (nothing of it lost), linted and diffed, with who gains what. `Err` says why it
+/// cannot be written (lint errors refuse the write).
 pub fn prepare(
     live: Option<&AwsAuthObject>,
     from: Option<Candidate>,
-    node_roles: &[NodeRoleFact],
+    choice: &WriteChoice<'_>,
 ) -> Result<Prepared, String> {
+    let node_roles = choice.node_roles;
     let mut notes = Vec::new();
     let mut candidate = match (from, live) {
         (Some(c), _) => c,
         (None, Some(l)) => {
-            let (c, report) = restore::salvage_candidate(l).map_err(|e| e.to_string())?;
+            let (c, report) =
+                restore::salvage_candidate(l, choice.fix_arns).map_err(|e| e.to_string())?;
             for i in &report.changed {
                 notes.push(format!(
                     "salvage changed {} line {}: {}",
@@ -90,12 +107,21 @@ pub fn prepare(
             }
             c
         }
-        (None, None) => restore::rebuild(node_roles, &[]),
+        (None, None) => {
+            notes.push(
+                "kube-system/aws-auth does not exist: the new one is a rebuild from the cluster's node and Fargate roles (plus each --map-admin)"
+                    .into(),
+            );
+            restore::rebuild(node_roles, &[])
+        }
     };
     for arn in supersede_incomplete_node_roles(&mut candidate, node_roles) {
         notes.push(format!(
             "node role {arn} was mapped without system:bootstrappers/system:nodes: a complete entry supersedes it"
         ));
+    }
+    for n in add_admins(&mut candidate, choice.admins)? {
+        notes.push(n);
     }
     let mut p = restore::prepare(live, candidate, node_roles, false, true);
     p.notes.extend(notes);
@@ -113,6 +139,180 @@ pub fn prepare(
         ));
     }
     Ok(p)
+}
+
+/// Maps each principal of `admins` to `system:masters` (a role by its path-less ARN, as STS
+/// presents it; a user as is), unless the candidate already does. Returns notes.
+pub fn add_admins(c: &mut Candidate, admins: &[String]) -> Result<Vec<String>, String> {
+    use awsauth::principal::{ArnShape, canonical_role_arn, classify};
+    let mut notes = Vec::new();
+    for a in admins {
+        let (section, entry, arn) = match classify(a) {
+            ArnShape::Role { .. } | ArnShape::AssumedRole { .. } => {
+                let role = canonical_role_arn(a)
+                    .ok_or_else(|| format!("--map-admin {a}: not a role ARN"))?;
+                (Section::MapRoles, restore::admin_role_entry(&role), role)
+            }
+            ArnShape::User { .. } => {
+                let name = a.rsplit('/').next().unwrap_or("admin");
+                (
+                    Section::MapUsers,
+                    format!(
+                        "- userarn: {}\n  username: {}\n  groups:\n    - system:masters\n",
+                        awsauth::render::scalar(a),
+                        awsauth::render::scalar(name)
+                    ),
+                    a.clone(),
+                )
+            }
+            _ => {
+                return Err(format!(
+                    "--map-admin {a}: give an IAM role or user ARN (or `me`)"
+                ));
+            }
+        };
+        let m = c.object.mapping();
+        let already = match section {
+            Section::MapRoles => m.active_roles().any(|r| {
+                r.arn.eq_ignore_ascii_case(&arn) && r.groups.iter().any(|g| g == "system:masters")
+            }),
+            _ => m.active_users().any(|u| {
+                u.arn.eq_ignore_ascii_case(&arn) && u.groups.iter().any(|g| g == "system:masters")
+            }),
+        };
+        if already {
+            notes.push(format!(
+                "--map-admin {arn}: already mapped to system:masters"
+            ));
+            continue;
+        }
+        let text = c.object.data.entry(section.key().to_string()).or_default();
+        if text.trim() == "[]" {
+            text.clear();
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push_str(&entry);
+        c.named.push(arn.clone());
+        notes.push(format!("--map-admin: {arn} mapped to system:masters"));
+    }
+    Ok(notes)
+}
+
+/// Whether an identity will get in after the write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Prediction {
+    /// Who (an ARN as STS presents it, or a role ARN for --verify-as).
+    pub identity: String,
+    /// `operator` or `verify-as`.
+    pub role: &'static str,
+    /// `None`: cannot be told (the identity is not an IAM/STS principal).
+    pub gets_in: Option<bool>,
+    pub how: String,
+}
+
+/// An identity to predict for.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub role: &'static str,
+    /// As STS presents it (`assumed-role/NAME/SESSION` for a role).
+    pub caller_arn: String,
+    pub account: String,
+    /// A way in that does not depend on aws-auth (an access entry, the creator's admin).
+    pub outside_aws_auth: Option<String>,
+}
+
+/// Predicts from the effective mapping (and access entries, the creator's admin) whether
+/// `who` gets in once `mapping` is in force.
+pub fn predict(mapping: &EffectiveMapping, who: &Who) -> Prediction {
+    let base = |gets_in, how| Prediction {
+        identity: who.caller_arn.clone(),
+        role: who.role,
+        gets_in,
+        how,
+    };
+    if let Some(o) = &who.outside_aws_auth {
+        return base(
+            Some(true),
+            format!("through {o} (aws-auth does not decide it)"),
+        );
+    }
+    let id = awsauth::CallerIdentity {
+        arn: who.caller_arn.clone(),
+        account: who.account.clone(),
+        session_name: None,
+        access_key_id: String::new(),
+        ec2_private_dns_name: None,
+    };
+    match awsauth::match_identity(mapping, &id) {
+        // Getting in means authenticating AND having the rights a recovery needs (read and
+        // write kube-system/aws-auth). Only system:masters is known to give them before the
+        // write; any other group depends on RBAC bindings the run cannot see beforehand, so
+        // such an identity is not counted as getting in (its rights are checked after).
+        awsauth::MatchOutcome::Mapped {
+            username,
+            groups,
+            line,
+            ..
+        } => {
+            let at = if line > 0 {
+                format!(" (line {line})")
+            } else {
+                String::new()
+            };
+            if groups.iter().any(|g| g == "system:masters") {
+                base(
+                    Some(true),
+                    format!(
+                        "mapped by the new aws-auth{at} as {username} [{}]: cluster-admin",
+                        groups.join(", ")
+                    ),
+                )
+            } else {
+                base(
+                    None,
+                    format!(
+                        "authenticates (mapped by the new aws-auth{at} as {username} [{}]) but without system:masters: whether it may read and repair kube-system/aws-auth depends on RBAC bindings, not known before the write",
+                        groups.join(", ")
+                    ),
+                )
+            }
+        }
+        awsauth::MatchOutcome::NotMapped { canonical_arn } => base(
+            Some(false),
+            format!(
+                "{canonical_arn} is not mapped by the new aws-auth and has no access entry: 401"
+            ),
+        ),
+        awsauth::MatchOutcome::TemplateError { reason, .. } => base(
+            Some(false),
+            format!("its entry cannot be rendered ({reason}): the login is refused"),
+        ),
+        awsauth::MatchOutcome::InvalidIdentity { reason } => base(None, reason),
+    }
+}
+
+/// True when none of `preds` gets in: after the run only the temporary identity (the creator)
+/// would, and it is removed at the end.
+pub fn nobody_gets_in(preds: &[Prediction]) -> bool {
+    !preds.iter().any(|p| p.gets_in == Some(true))
+}
+
+/// The STS form of a `--verify-as` role (a session of it), for [`predict`].
+pub fn session_of(role_arn: &str) -> Option<(String, String)> {
+    let canonical = awsauth::principal::canonical_role_arn(role_arn)?;
+    let rest = canonical.strip_prefix("arn:")?;
+    let mut parts = rest.splitn(5, ':');
+    let partition = parts.next()?;
+    let _service = parts.next()?;
+    let _region = parts.next()?;
+    let account = parts.next()?;
+    let name = parts.next()?.strip_prefix("role/")?;
+    Some((
+        format!("arn:{partition}:sts::{account}:assumed-role/{name}/eks-breakglass-verify"),
+        account.to_string(),
+    ))
 }
 
 /// One moment of the run.
@@ -270,6 +470,13 @@ mod tests {
         ]
     }
 
+    fn choice(node_roles: &[NodeRoleFact]) -> WriteChoice<'_> {
+        WriteChoice {
+            node_roles,
+            ..WriteChoice::default()
+        }
+    }
+
     fn object(pairs: &[(&str, &str)]) -> AwsAuthObject {
         AwsAuthObject {
             data: pairs
@@ -293,7 +500,7 @@ mod tests {
             ("mapAccounts", "- \"123456789012\"\n"),
             ("custom", "kept"),
         ]);
-        let p = prepare(Some(&live), None, &facts()).unwrap();
+        let p = prepare(Some(&live), None, &choice(&facts())).unwrap();
         let m = p.object.mapping();
         assert!(node_role_mapped(&m, NODE) && node_role_mapped(&m, FARGATE));
         assert!(m.active_users().any(|u| u.arn.ends_with("user/oncall")));
@@ -309,7 +516,7 @@ mod tests {
             "- rolearn: arn:aws:iam::123456789012:role/eks-node-role\n  username: system:node:{{EC2PrivateDNSName}}\n  groups:\n  - system:bootstrappers\n   - system:nodes\n",
         )]);
         assert!(!node_role_mapped(&live.mapping(), NODE));
-        let p = prepare(Some(&live), None, &facts()[..1]).unwrap();
+        let p = prepare(Some(&live), None, &choice(&facts()[..1])).unwrap();
         assert!(
             node_role_mapped(&p.object.mapping(), NODE),
             "{:?}",
@@ -327,11 +534,73 @@ mod tests {
         let bad = Candidate {
             origin: "f".into(),
             object: object(&[("mapUsers", BROKEN_USERS)]),
+            named: Vec::new(),
         };
-        let err = prepare(None, Some(bad), &[]).unwrap_err();
+        let err = prepare(None, Some(bad), &choice(&[])).unwrap_err();
         assert!(err.contains("lint error"), "{err}");
-        let p = prepare(None, None, &facts()).unwrap();
+        let p = prepare(None, None, &choice(&facts())).unwrap();
         assert!(node_role_mapped(&p.object.mapping(), FARGATE));
+    }
+
+    #[test]
+    fn a_rebuild_without_admins_lets_nobody_in_and_map_admin_changes_that() {
+        let who = |outside: Option<String>| Who {
+            role: "operator",
+            caller_arn: "arn:aws:iam::123456789012:user/oncall".into(),
+            account: "123456789012".into(),
+            outside_aws_auth: outside,
+        };
+        let p = prepare(None, None, &choice(&facts())).unwrap();
+        let pred = predict(&p.object.mapping(), &who(None));
+        assert_eq!(pred.gets_in, Some(false), "{pred:?}");
+        assert!(nobody_gets_in(&[pred]));
+        assert!(p.notes.iter().any(|n| n.contains("does not exist")));
+        // Through an access entry, aws-auth does not decide it.
+        let pred = predict(&p.object.mapping(), &who(Some("its access entry".into())));
+        assert_eq!(pred.gets_in, Some(true));
+        // --map-admin: the user (and a session's role, without its path) mapped, named.
+        let admins = vec![
+            "arn:aws:iam::123456789012:user/oncall".to_string(),
+            "arn:aws:sts::123456789012:assumed-role/sre/alice".to_string(),
+        ];
+        let f = facts();
+        let p = prepare(
+            None,
+            None,
+            &WriteChoice {
+                node_roles: &f,
+                admins: &admins,
+                ..WriteChoice::default()
+            },
+        )
+        .unwrap();
+        let pred = predict(&p.object.mapping(), &who(None));
+        assert_eq!(pred.gets_in, Some(true), "{pred:?}");
+        assert!(pred.how.contains("system:masters"), "{}", pred.how);
+        assert!(p.access.new_gains().is_empty(), "{:?}", p.access);
+        let (session, account) = session_of("arn:aws:iam::123456789012:role/team/sre").unwrap();
+        assert_eq!(
+            session,
+            "arn:aws:sts::123456789012:assumed-role/sre/eks-breakglass-verify"
+        );
+        assert_eq!(account, "123456789012");
+        let pred = predict(
+            &p.object.mapping(),
+            &Who {
+                role: "verify-as",
+                caller_arn: session,
+                account,
+                outside_aws_auth: None,
+            },
+        );
+        assert_eq!(pred.gets_in, Some(true), "{pred:?}");
+        assert!(
+            add_admins(
+                &mut Candidate::default(),
+                &["arn:aws:iam::1:group/x".into()]
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -377,5 +646,25 @@ mod tests {
         ] {
             assert!(md.contains(needle), "{needle}\n{md}");
         }
+    }
+
+    #[test]
+    fn mapped_without_system_masters_is_not_predicted_to_get_in() {
+        let m = awsauth::effective_from_data([(
+            "mapUsers",
+            "- userarn: arn:aws:iam::123456789012:user/oncall\n  username: oncall\n",
+        )]);
+        let pred = predict(
+            &m,
+            &Who {
+                role: "operator",
+                caller_arn: "arn:aws:iam::123456789012:user/oncall".into(),
+                account: "123456789012".into(),
+                outside_aws_auth: None,
+            },
+        );
+        assert_eq!(pred.gets_in, None, "{pred:?}");
+        assert!(pred.how.contains("without system:masters"), "{}", pred.how);
+        assert!(nobody_gets_in(&[pred]));
     }
 }

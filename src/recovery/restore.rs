@@ -66,6 +66,71 @@ pub enum CandidateError {
     Empty { origin: String },
     #[error("{origin}: {detail}")]
     Unreadable { origin: String, detail: String },
+    #[error(
+        "--salvage-fix-arns {}: the live aws-auth has no role entry with a path under that ARN (give the ARN exactly as aws-auth writes it, path included)",
+        arns.join(", ")
+    )]
+    UnusedFix { arns: Vec<String> },
+    #[error(
+        "{origin}: its data is {size} bytes; Kubernetes refuses a ConfigMap whose data exceeds {CONFIGMAP_DATA_LIMIT} bytes (1 MiB), so it cannot be written"
+    )]
+    TooLarge { origin: String, size: usize },
+    #[error(
+        "{origin}: an eksctl ClusterConfig for cluster {theirs}, not for {ours}; its identity mappings are that cluster's access, not this one's"
+    )]
+    OtherCluster {
+        origin: String,
+        theirs: String,
+        ours: String,
+    },
+}
+
+/// An eksctl ClusterConfig names the cluster it is for: taking another cluster's identity
+/// mappings as this cluster's aws-auth would give this cluster's access to whoever the other
+/// one trusts. Refused before any change; a region is compared only when both are known.
+pub fn check_written_for(
+    origin: &str,
+    written_for: Option<&awsauth::source::ClusterRef>,
+    cluster: &str,
+    region: Option<&str>,
+) -> Result<(), CandidateError> {
+    let Some(w) = written_for else {
+        return Ok(());
+    };
+    let name_differs = w.name.as_deref().is_some_and(|n| n != cluster);
+    let region_differs = matches!((w.region.as_deref(), region), (Some(a), Some(b)) if a != b);
+    if name_differs || region_differs {
+        return Err(CandidateError::OtherCluster {
+            origin: origin.to_string(),
+            theirs: format!(
+                "{} ({})",
+                w.name.as_deref().unwrap_or("no name"),
+                w.region.as_deref().unwrap_or("no region")
+            ),
+            ours: format!("{cluster} ({})", region.unwrap_or("region not known yet")),
+        });
+    }
+    Ok(())
+}
+
+/// The most data a ConfigMap may hold: Kubernetes `ValidateConfigMap` refuses an object whose
+/// data values together exceed `core.MaxSecretSize` (1 MiB). Checked before any change, so that
+/// a run never gets in only to have the write refused.
+pub const CONFIGMAP_DATA_LIMIT: usize = 1024 * 1024;
+
+/// What the live aws-auth says in its own words: a verbatim salvage (YAML structure repaired,
+/// no key renamed, no ARN trimmed or rewritten — see [`awsauth::salvage_verbatim`]; empty
+/// when there is none). Gains it vouches for restore what the file says, they are not new.
+pub fn as_written(live: Option<&AwsAuthObject>) -> EffectiveMapping {
+    match live {
+        None => EffectiveMapping::default(),
+        Some(l) => {
+            let s = awsauth::salvage_verbatim(&l.document("live aws-auth as written"));
+            awsauth::read_document("as written", s.manifest.as_bytes())
+                .map(|d| awsauth::analyze(&d, &awsauth::ClusterFacts::default()).effective)
+                .unwrap_or_else(|_| l.mapping())
+        }
+    }
 }
 
 /// The aws-auth to restore, before it is merged with the live object.
@@ -74,6 +139,9 @@ pub struct Candidate {
     /// Where it came from, for messages (`snapshot …`, `salvage of the live aws-auth`, a path).
     pub origin: String,
     pub object: AwsAuthObject,
+    /// Principals the operator named on the command line for this candidate (`--admin-role`,
+    /// `--map-admin`): what they gain is consented to by name.
+    pub named: Vec<String>,
 }
 
 fn string_map(node: Option<&crate::awsauth::yaml::Node>) -> BTreeMap<String, String> {
@@ -105,6 +173,13 @@ pub fn candidate_from_document(doc: &AwsAuthDocument) -> Result<Candidate, Candi
             }
         }
     }
+    let size: usize = data.values().map(String::len).sum();
+    if size > CONFIGMAP_DATA_LIMIT {
+        return Err(CandidateError::TooLarge {
+            origin: doc.origin.clone(),
+            size,
+        });
+    }
     if !Section::ALL.iter().any(|s| data.contains_key(s.key())) {
         return Err(CandidateError::Empty {
             origin: doc.origin.clone(),
@@ -118,16 +193,32 @@ pub fn candidate_from_document(doc: &AwsAuthDocument) -> Result<Candidate, Candi
             labels: string_map(meta.and_then(|m| m.get("labels"))),
             annotations: string_map(meta.and_then(|m| m.get("annotations"))),
         },
+        named: Vec::new(),
     })
 }
 
 /// What still parses in a (broken) live object, as a candidate: made from the data strings
 /// again after every re-read, so that a salvage never carries an older version's values.
+/// `fix_arns` are the role ARNs with a path the operator allows salvage to rewrite
+/// (`--salvage-fix-arns`); no other entry changes whom it is for.
 pub fn salvage_candidate(
     live: &AwsAuthObject,
+    fix_arns: &[String],
 ) -> Result<(Candidate, awsauth::SalvageReport), CandidateError> {
     let origin = "salvage of the live aws-auth";
-    let salvaged = awsauth::salvage(&live.document(origin), true);
+    let salvaged = awsauth::salvage_with(
+        &live.document(origin),
+        &awsauth::SalvageOptions {
+            clean: true,
+            fix_arns: fix_arns.to_vec(),
+            verbatim: false,
+        },
+    );
+    if !salvaged.report.unused_fixes.is_empty() {
+        return Err(CandidateError::UnusedFix {
+            arns: salvaged.report.unused_fixes.clone(),
+        });
+    }
     let doc = awsauth::read_document(origin, salvaged.manifest.as_bytes()).map_err(|e| {
         CandidateError::Unreadable {
             origin: origin.to_string(),
@@ -209,6 +300,7 @@ pub fn rebuild(node_roles: &[NodeRoleFact], admin_roles: &[String]) -> Candidate
             data,
             ..AwsAuthObject::default()
         },
+        named: admin_roles.to_vec(),
     }
 }
 
@@ -332,6 +424,8 @@ pub struct Prepared {
     pub notes: Vec<String>,
     /// Nothing would change (data, labels and annotations equal the live object's).
     pub unchanged: bool,
+    /// Who gains or loses access, and on whose word (see [`awsauth::access`]).
+    pub access: awsauth::AccessDiff,
     /// Lint errors the live object already has, unchanged, in what the new version keeps of it
     /// (e.g. a role ARN with a path that never matched). Reported, not refused: the write does
     /// not make them worse, and refusing would block a restore at 3 a.m. over an old entry.
@@ -428,7 +522,16 @@ pub fn prepare(
     let preexisting_errors = preexisting(&analysis, live_analysis.as_ref());
     let old = live.map(AwsAuthObject::mapping).unwrap_or_default();
     let diff = awsauth::diff_mappings(&old, &analysis.effective);
+    let node_arns: Vec<String> = node_roles.iter().map(|f| f.arn.clone()).collect();
+    let access = awsauth::access_diff(
+        &old,
+        &as_written(live),
+        &analysis.effective,
+        &node_arns,
+        &candidate.named,
+    );
     Prepared {
+        access,
         unchanged: live == Some(&merged.object),
         object: merged.object,
         analysis,
@@ -613,6 +716,7 @@ mod tests {
                 "mapRoles",
                 "- rolearn: arn:aws:iam::123456789012:role/b\n  username: b\n",
             )]),
+            named: Vec::new(),
         };
         cand.object.labels.insert("new".into(), "y".into());
         let m = merge(Some(&live), &cand);
@@ -634,6 +738,7 @@ mod tests {
         let cand = Candidate {
             origin: "rebuild".into(),
             object: obj(&[("mapRoles", "[]\n")]),
+            named: Vec::new(),
         };
         let m = merge(Some(&live), &cand);
         assert!(!m.object.data.contains_key("mapUsers"));
@@ -655,6 +760,7 @@ mod tests {
                 "mapRoles",
                 "- rolearn: arn:aws:iam::123456789012:role/fp\n  username: system:node:{{SessionName}}\n  groups: [system:bootstrappers, system:nodes, system:node-proxier]\n",
             )]),
+            named: Vec::new(),
         };
         let mut exact = base.clone();
         let missing = complete_node_roles(&mut exact, &facts, true);
@@ -691,6 +797,7 @@ mod tests {
                 "mapUsers",
                 "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n  groups: [devs]\n",
             )]),
+            named: Vec::new(),
         };
         let p = prepare(
             Some(&live),
@@ -721,6 +828,7 @@ mod tests {
                 "mapUsers",
                 "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n",
             )]),
+            named: Vec::new(),
         };
         let p = prepare(Some(&live), cand, &[], false, true);
         assert_eq!(p.errors(), 1, "{:?}", p.analysis.findings);
@@ -729,6 +837,7 @@ mod tests {
         let cand = Candidate {
             origin: "f".into(),
             object: obj(&[("mapRoles", with_path)]),
+            named: Vec::new(),
         };
         let p = prepare(Some(&obj(&[])), cand, &[], false, true);
         assert_eq!(p.introduced_errors(), 1);
@@ -740,6 +849,7 @@ mod tests {
         let mut c = Candidate {
             origin: "f".into(),
             object: obj(&[("mapRoles", broken)]),
+            named: Vec::new(),
         };
         let missing = complete_node_roles(&mut c, &[node(NODE, NodeRoleKind::Ec2Linux)], false);
         assert_eq!(missing.len(), 1);
@@ -754,6 +864,7 @@ mod tests {
                 "mapUsers",
                 "- userarn: arn:aws:iam::123456789012:user/a\n  username: a\n groups:\n    - system:masters\n",
             )]),
+            named: Vec::new(),
         };
         let p = prepare(None, cand, &[], true, true);
         assert!(p.errors() > 0);
@@ -768,7 +879,7 @@ mod tests {
             ),
             ("team-notes", "x"),
         ]);
-        let (c, _) = salvage_candidate(&live).unwrap();
+        let (c, _) = salvage_candidate(&live, &[]).unwrap();
         let m = c.object.mapping();
         assert_eq!(m.users.len(), 2, "{m:?}");
         assert_eq!(c.object.data["team-notes"], "x");
@@ -825,6 +936,7 @@ mod tests {
         let same = Candidate {
             origin: "f".into(),
             object: live.clone(),
+            named: Vec::new(),
         };
         assert!(prepare(Some(&live), same, &[], true, true).unchanged);
         let shifted = obj(&[(
@@ -837,6 +949,7 @@ mod tests {
                 "mapRoles",
                 "- rolearn: arn:aws:iam::123456789012:role/a\n  username: a\n- rolearn: arn:aws:iam::123456789012:role/z\n  username: z\n- rolearn: arn:aws:iam::123456789012:role/n\n  username: n\n",
             )]),
+            named: Vec::new(),
         };
         let d1 = prepare(Some(&live), cand.clone(), &[], true, true).diff;
         let d2 = prepare(Some(&shifted), cand, &[], true, true).diff;
@@ -845,5 +958,19 @@ mod tests {
         let mut lost = live.clone();
         lost.data.clear();
         assert_eq!(check_written(&live, &lost).len(), 2);
+    }
+
+    #[test]
+    fn an_eksctl_config_of_another_cluster_is_refused() {
+        let doc = awsauth::read_document(
+            "c.yaml",
+            b"apiVersion: eksctl.io/v1alpha5\nkind: ClusterConfig\nmetadata:\n  name: staging\n  region: eu-west-1\niamIdentityMappings:\n  - arn: arn:aws:iam::123456789012:role/viewer\n    groups: [system:masters]\n    username: v\n",
+        )
+        .expect("reads");
+        let w = doc.written_for.as_ref();
+        assert!(check_written_for("c.yaml", w, "prod", None).is_err());
+        assert!(check_written_for("c.yaml", w, "staging", Some("us-east-1")).is_err());
+        assert!(check_written_for("c.yaml", w, "staging", Some("eu-west-1")).is_ok());
+        assert!(check_written_for("c.yaml", None, "prod", Some("us-east-1")).is_ok());
     }
 }
