@@ -86,7 +86,9 @@ fn a_usage_error_is_json_on_stdout_with_every_spelling_of_output_json() {
         let stdout = text(&out.stdout);
         let docs = json_docs(&stdout);
         if !matches!(&docs, Ok(d) if d.len() == 1 && d[0]["error"].is_object()) {
-            failures.push(format!("{spelling:?}: stdout is not one JSON error: {stdout:?}"));
+            failures.push(format!(
+                "{spelling:?}: stdout is not one JSON error: {stdout:?}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -109,7 +111,15 @@ fn recover_with_output_json_prints_one_json_document_when_verification_fails() {
     let dir = d.run_dir("run");
     let out = d
         .product()
-        .args(["recover", "--cluster", &d.cluster, "--yes", "-o", "json", "--journal-dir"])
+        .args([
+            "recover",
+            "--cluster",
+            &d.cluster,
+            "--yes",
+            "-o",
+            "json",
+            "--journal-dir",
+        ])
         .arg(&dir)
         .args(["--verify-as", &arn("role/nobody-maps-me")])
         .output()
@@ -125,5 +135,142 @@ fn recover_with_output_json_prints_one_json_document_when_verification_fails() {
         docs.iter()
             .map(|d| d.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()))
             .collect::<Vec<_>>()
+    );
+}
+
+/// `aws-auth lint -o json` of a file it cannot read (missing, empty, over the size cap) prints
+/// a clean lint result — `{"errors": 0, "warnings": 0, "files": []}` — before the JSON error:
+/// a CI gate doing `jq .errors` reads 0 for a file that was never linted.
+#[test]
+fn lint_output_json_of_an_unreadable_file_is_only_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.yaml");
+    std::fs::write(&empty, "").unwrap();
+    let missing = dir.path().join("missing.yaml");
+    let mut failures = Vec::new();
+    for f in [&missing, &empty] {
+        let out = common::product()
+            .args(["aws-auth", "lint", "-o", "json"])
+            .arg(f)
+            .output()
+            .unwrap();
+        let stdout = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{stdout}{}", text(&out.stderr));
+        let docs = json_docs(&stdout).unwrap();
+        if docs.len() != 1 || !docs[0]["error"].is_object() {
+            failures.push(format!("{}: stdout: {stdout}", f.display()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+const BROKEN: &str = r#"    creator: {user: oncall}
+    awsAuth:
+      mapRoles: |
+        - rolearn: arn:aws:iam::123456789012:role/eks-node-role
+          username: system:node:{{EC2PrivateDNSName}}
+          groups:
+            - system:bootstrappers
+            - system:nodes
+      mapUsers: |
+        - userarn: arn:aws:iam::123456789012:user/alice
+          username: alice
+         groups: [system:masters]
+"#;
+
+/// Clusters `names`, each created by the operator with a broken aws-auth; role dev-admin exists
+/// (the operator may assume it) and no aws-auth maps it.
+fn broken_world(names: &[&str]) -> common::world::World {
+    let clusters: String = names
+        .iter()
+        .map(|n| format!("  - name: {n}\n{BROKEN}"))
+        .collect();
+    common::world::World::start_yaml(&format!(
+        "region: us-east-1
+iam:
+  users:
+    - name: oncall
+  roles:
+    - name: eks-node-role
+      trust: {{service: [ec2.amazonaws.com]}}
+    - name: dev-admin
+operator: oncall
+clusters:
+{clusters}cloudtrail:
+  throttle: {{off: true}}
+updateDelaySeconds: 1
+"
+    ))
+}
+
+fn restore(w: &common::world::World, cluster: &str, verify_as: &str) -> std::process::Output {
+    w.product()
+        .args(["aws-auth", "restore", "--cluster", cluster])
+        .args(["--from", "salvage", "--yes", "--wait", "3"])
+        .args(["--verify-as", verify_as])
+        .args([
+            "--journal-dir",
+            w.path(&format!("run-{cluster}")).to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+}
+
+/// `--verify-as` takes a role ARN (it is assumed after the write). A user ARN or a bare name
+/// can never be verified, yet that is only found out after aws-auth was written: bad input must
+/// be refused (exit 2) before the first change, as every other input.
+#[test]
+fn a_verify_as_that_is_not_a_role_arn_is_refused_before_aws_auth_is_written() {
+    let w = broken_world(&["c0", "c1"]);
+    let mut failures = Vec::new();
+    for (cluster, bad) in [("c0", arn("user/oncall")), ("c1", "dev-admin".to_string())] {
+        let path = format!("clusters/{cluster}/aws-auth");
+        let before = w.admin_get(&path);
+        let out = restore(&w, cluster, &bad);
+        let after = w.admin_get(&path);
+        if out.status.code() != Some(2) || after != before {
+            failures.push(format!(
+                "--verify-as {bad}: exit {:?}, aws-auth {}: {}",
+                out.status.code(),
+                if after == before {
+                    "unchanged"
+                } else {
+                    "WRITTEN"
+                },
+                text(&out.stderr)
+                    .lines()
+                    .rev()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// "--verify-as means one thing: the identity must get in". When aws-auth already matches
+/// (a second run, or a colleague fixed it), restore has nothing to write — and then does not
+/// verify the named identity at all: exit 0 for a role nobody maps.
+#[test]
+fn a_refused_verify_as_fails_restore_even_when_there_is_nothing_to_write() {
+    let w = broken_world(&["c0"]);
+    let first = restore(&w, "c0", &arn("role/dev-admin"));
+    assert_eq!(first.status.code(), Some(1), "{}", text(&first.stderr));
+    // The same command again: aws-auth is already the salvaged one; dev-admin still refused.
+    let out = w
+        .product()
+        .args(["aws-auth", "restore", "--cluster", "c0"])
+        .args(["--from", "salvage", "--yes", "--wait", "3"])
+        .args(["--verify-as", &arn("role/dev-admin")])
+        .args(["--journal-dir", w.path("run-again").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "dev-admin is refused, yet: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
     );
 }
