@@ -274,3 +274,81 @@ fn a_refused_verify_as_fails_restore_even_when_there_is_nothing_to_write() {
         text(&out.stderr)
     );
 }
+
+/// `AWS_PROFILE=creator eks-breakglass kubeconfig --cluster theirs`: the run signs in as the
+/// creator profile, but the context it writes names no profile, so kubectl (in a shell without
+/// that AWS_PROFILE: another terminal, a later shift) signs in as the default identity. The
+/// AWS CLI's `update-kubeconfig` pins the session's profile — from --profile *or* AWS_PROFILE —
+/// in the context (awscli/customizations/eks/update_kubeconfig.py: `if self._session.profile:`
+/// env AWS_PROFILE).
+#[test]
+fn a_kubeconfig_context_written_under_aws_profile_signs_in_as_that_profile() {
+    let w = common::world::World::start_yaml(
+        r#"region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+      path: /admins/
+operator: oncall
+clusters:
+  - name: theirs
+    creator: {user: platform-admin}
+    awsAuth:
+      mapUsers: |
+        - userarn: arn:aws:iam::123456789012:user/oncall
+          username: oncall
+          groups: [viewers]
+cloudtrail:
+  throttle: {off: true}
+updateDelaySeconds: 1
+"#,
+    );
+    let k = w.aws(&["iam", "create-access-key", "--user-name", "platform-admin"]);
+    let creds = w.path("aws-credentials");
+    std::fs::write(
+        &creds,
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[creator]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            w.env_value("AWS_ACCESS_KEY_ID"),
+            w.env_value("AWS_SECRET_ACCESS_KEY"),
+            k["AccessKey"]["AccessKeyId"].as_str().unwrap(),
+            k["AccessKey"]["SecretAccessKey"].as_str().unwrap(),
+        ),
+    )
+    .unwrap();
+    let out = w
+        .product()
+        .args(["kubeconfig", "--cluster", "theirs", "--alias", "ctx"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_PROFILE", "creator")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // kubectl later, in a shell with the same files but AWS_PROFILE not set.
+    let kc = std::process::Command::new("kubectl")
+        .args(["--context", "ctx", "auth", "whoami", "-o", "json"])
+        .envs(w.env.iter().cloned())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("KUBECONFIG", w.path("kubeconfig"))
+        .output()
+        .expect("kubectl");
+    let who: serde_json::Value = serde_json::from_slice(&kc.stdout)
+        .unwrap_or_else(|_| panic!("kubectl: {}{}", text(&kc.stdout), text(&kc.stderr)));
+    let user = who["status"]["userInfo"]["username"]
+        .as_str()
+        .unwrap_or_default();
+    assert_ne!(
+        user,
+        "oncall",
+        "the context made under AWS_PROFILE=creator signs in as the default identity: {who}\nkubeconfig:\n{}",
+        std::fs::read_to_string(w.path("kubeconfig")).unwrap_or_default()
+    );
+}
