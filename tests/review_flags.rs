@@ -352,3 +352,95 @@ updateDelaySeconds: 1
         std::fs::read_to_string(w.path("kubeconfig")).unwrap_or_default()
     );
 }
+
+/// An unknown `--profile` is a usage error (exit 2) everywhere — except in `cleanup --dry-run`,
+/// which shows the undo plan and exits 0: the dry run says "fine" for a command that then fails
+/// (`cleanup --yes --profile nope` exits 2 after showing the same plan).
+#[test]
+fn cleanup_dry_run_refuses_an_unknown_profile_as_the_real_run_does() {
+    let w = broken_world(&["c0"]);
+    let out = w
+        .product()
+        .args(["record", "--cluster", "c0", "--yes"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let real = w
+        .product()
+        .args(["cleanup", "--yes", "--profile", "nope"])
+        .output()
+        .unwrap();
+    let dry = w
+        .product()
+        .args(["cleanup", "--dry-run", "--profile", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        dry.status.code(),
+        Some(2),
+        "cleanup --dry-run --profile nope: {}{} (the real run: exit {:?})",
+        text(&dry.stdout),
+        text(&dry.stderr),
+        real.status.code()
+    );
+}
+
+/// An aws-auth manifest with a `padding` data key of `pad` bytes (and `binary` bytes of
+/// binaryData, base64-encoded as kubectl prints it).
+fn sized_aws_auth(pad: usize, binary: usize) -> (String, usize) {
+    use base64::Engine as _;
+    let map_roles = "- rolearn: arn:aws:iam::123456789012:role/eks-node-role\n  username: system:node:{{EC2PrivateDNSName}}\n  groups: [system:bootstrappers, system:nodes]\n";
+    let mut s = String::from(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n",
+    );
+    for l in map_roles.lines() {
+        s.push_str(&format!("    {l}\n"));
+    }
+    s.push_str(&format!("  padding: {}\n", "a".repeat(pad)));
+    if binary > 0 {
+        s.push_str(&format!(
+            "binaryData:\n  blob: {}\n",
+            base64::engine::general_purpose::STANDARD.encode(vec![0u8; binary])
+        ));
+    }
+    (s, map_roles.len())
+}
+
+/// The API server's limit (ValidateConfigMap, pkg/apis/core/validation/validation.go) sums
+/// `len(value)` over `data` and `binaryData` — values only, keys not counted, binaryData
+/// counted — and refuses above 1 MiB. The product counts keys too and ignores binaryData, so
+/// it refuses, as "the API server would refuse it", an aws-auth the cluster can hold, and
+/// passes one it would refuse.
+#[test]
+fn the_one_mib_check_counts_what_the_api_server_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let lint = |name: &str, body: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, body).unwrap();
+        let out = common::product()
+            .args(["aws-auth", "lint"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        (out.status.code(), text(&out.stderr))
+    };
+    let mut failures = Vec::new();
+    // Values exactly 1 MiB: the API server stores it.
+    let (_, roles) = sized_aws_auth(0, 0);
+    let (body, _) = sized_aws_auth(1024 * 1024 - roles, 0);
+    let (code, stderr) = lint("values-exactly-1mib.yaml", &body);
+    if code != Some(0) {
+        failures.push(format!(
+            "data values of exactly 1 MiB (keys not counted by the API server): exit {code:?}: {stderr}"
+        ));
+    }
+    // 600 000 bytes of data values + 600 000 bytes of binaryData: the API server refuses it.
+    let (body, _) = sized_aws_auth(600_000, 600_000);
+    let (code, stderr) = lint("with-binary-data.yaml", &body);
+    if !stderr.contains("1 MiB") {
+        failures.push(format!(
+            "data + binaryData over 1 MiB passes: exit {code:?}: {stderr}"
+        ));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
