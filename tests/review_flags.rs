@@ -444,3 +444,69 @@ fn the_one_mib_check_counts_what_the_api_server_counts() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `assume-creator --print-env` keeps the key because its secret is handed over on stdout. When
+/// stdout is gone (the reader left after the plan) the hand-over fails — exit 141 — yet the key
+/// stays live, and its secret was printed to nobody: issue 15 item 6's "a live key whose
+/// secret nobody has". A failed hand-over must delete the key.
+#[test]
+fn a_stdout_closed_in_assume_creator_still_deletes_the_temporary_key() {
+    let w = common::world::World::start_yaml(
+        r#"region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+      path: /admins/
+operator: oncall
+clusters:
+  - name: theirs
+    creator: {user: platform-admin}
+    awsAuth:
+      mapUsers: |
+        - userarn: arn:aws:iam::123456789012:user/alice
+          username: alice
+         groups: [system:masters]
+cloudtrail:
+  throttle: {off: true}
+updateDelaySeconds: 1
+"#,
+    );
+    let keys_before = w.access_keys("platform-admin");
+    let mut child = w.spawn(
+        &[
+            "assume-creator",
+            "--cluster",
+            "theirs",
+            "--yes",
+            "--wait",
+            "3",
+            "--print-env",
+            "--no-kubeconfig",
+            "--journal-dir",
+            w.path("run").to_str().unwrap(),
+        ],
+        &[],
+    );
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let mut seen = String::new();
+    for l in lines.by_ref() {
+        let l = l.unwrap();
+        seen.push_str(&l);
+        seen.push('\n');
+        if l.contains("wait until IAM accepts the new key") {
+            break;
+        }
+    }
+    drop(lines);
+    let out = child.wait_with_output().unwrap();
+    assert!(seen.contains("create a temporary access key"), "{seen}");
+    assert_eq!(
+        w.access_keys("platform-admin"),
+        keys_before,
+        "the creator's temporary key is still live (exit {:?}); stderr: {}",
+        out.status.code(),
+        text(&out.stderr)
+    );
+}
