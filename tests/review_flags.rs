@@ -510,3 +510,55 @@ updateDelaySeconds: 1
         text(&out.stderr)
     );
 }
+
+/// `AWS_PROFILE` names the profile as `--profile` does (the AWS CLI treats both alike: "The
+/// config profile (nope) could not be found"). With `AWS_PROFILE=nope` the product says it
+/// "could not reach the AWS endpoint" and hints at the network and proxy: exit 1, the on-call
+/// engineer debugs the network instead of the typo.
+#[test]
+fn an_unknown_aws_profile_from_the_environment_is_named_not_blamed_on_the_network() {
+    let w = broken_world(&["c0"]);
+    let creds = w.path("aws-credentials");
+    std::fs::write(
+        &creds,
+        format!(
+            "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            w.env_value("AWS_ACCESS_KEY_ID"),
+            w.env_value("AWS_SECRET_ACCESS_KEY"),
+        ),
+    )
+    .unwrap();
+    let aws = std::process::Command::new(common::venv_bin("aws"))
+        .args(["sts", "get-caller-identity"])
+        .envs(w.env.iter().cloned())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_PROFILE", "nope")
+        .output()
+        .unwrap();
+    assert!(
+        text(&aws.stderr).contains("could not be found"),
+        "the AWS CLI: {}",
+        text(&aws.stderr)
+    );
+    let out = w
+        .product()
+        .args(["diagnose", "--cluster", "c0"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+        .env("AWS_PROFILE", "nope")
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.code() == Some(2)
+            && stderr.contains("'nope' could not be found")
+            && !stderr.contains("check the network"),
+        "exit {:?}: {stderr}",
+        out.status.code()
+    );
+}
