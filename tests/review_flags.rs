@@ -562,3 +562,62 @@ fn an_unknown_aws_profile_from_the_environment_is_named_not_blamed_on_the_networ
         out.status.code()
     );
 }
+
+/// `--credentials-file` writes "an AWS shared-credentials profile"; given the operator's own
+/// ~/.aws/credentials (the natural place for a profile), it replaces the whole file: every
+/// other profile — the operator's own keys, needed for `cleanup` — is gone. (Pre-existing, not
+/// from this change; found while attacking the creator context.)
+#[test]
+fn credentials_file_adds_its_profile_without_deleting_the_others() {
+    let w = common::world::World::start_yaml(
+        r#"region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+      path: /admins/
+operator: oncall
+clusters:
+  - name: theirs
+    creator: {user: platform-admin}
+cloudtrail:
+  throttle: {off: true}
+updateDelaySeconds: 1
+"#,
+    );
+    let creds = w.path("home-aws-credentials");
+    let mine = format!(
+        "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n\n[prod-readonly]\naws_access_key_id = AKIAEXAMPLEREADONLY1\naws_secret_access_key = example\n",
+        w.env_value("AWS_ACCESS_KEY_ID"),
+        w.env_value("AWS_SECRET_ACCESS_KEY"),
+    );
+    std::fs::write(&creds, &mine).unwrap();
+    let out = w
+        .product()
+        .args([
+            "assume-creator",
+            "--cluster",
+            "theirs",
+            "--yes",
+            "--wait",
+            "3",
+        ])
+        .args(["--keep", "--no-kubeconfig", "--credentials-file"])
+        .arg(&creds)
+        .args(["--journal-dir", w.path("run").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let after = std::fs::read_to_string(&creds).unwrap();
+    assert!(
+        after.contains("[eks-breakglass-theirs]")
+            && after.contains("[default]")
+            && after.contains("[prod-readonly]"),
+        "the operator's profiles were replaced; the file now holds:\n{}",
+        after
+            .lines()
+            .filter(|l| l.starts_with('['))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
