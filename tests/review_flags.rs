@@ -621,3 +621,49 @@ updateDelaySeconds: 1
             .join("\n")
     );
 }
+
+/// `--region` is "repeatable or a comma list" in audit, with `--regions` kept as an alias:
+/// `--region us-east-1,us-east-1` (or `--region us-east-1 --regions us-east-1`, a script half
+/// migrated) audits every cluster twice — 4 clusters, 4 flagged, where there are 2.
+#[test]
+fn audit_counts_each_cluster_once_when_a_region_is_named_twice() {
+    let w = broken_world(&["c0", "c1"]);
+    let mut failures = Vec::new();
+    for regions in [
+        &["--region", "us-east-1,us-east-1"][..],
+        &["--region", "us-east-1", "--regions", "us-east-1"][..],
+    ] {
+        let out = w
+            .product()
+            .args(["audit", "-o", "json"])
+            .args(regions)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}{}", text(&out.stdout), text(&out.stderr)));
+        if v["summary"]["clusters"] != 2 || v["summary"]["flagged"] != 2 {
+            failures.push(format!("{regions:?}: summary {}", v["summary"]));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// "An unknown profile is a usage error (as the AWS CLI)": everywhere exit 2 — but
+/// `audit --profile nope` exits 1, an audit that "could not be audited", the same code as an
+/// AWS outage in one account.
+#[test]
+fn audit_with_an_unknown_profile_is_a_usage_error_like_every_command() {
+    let w = broken_world(&["c0"]);
+    let out = w
+        .product()
+        .args(["audit", "--profile", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
