@@ -667,3 +667,25 @@ fn audit_with_an_unknown_profile_is_a_usage_error_like_every_command() {
         text(&out.stderr)
     );
 }
+
+/// eks-sim must be as strict as AWS: a cluster of us-east-1 is not found in eu-west-1. The sim
+/// answers ListClusters/DescribeCluster in every region, so a product bug that uses the wrong
+/// region (a `--region` lost between the global option and audit's list, a profile's region
+/// winning over AWS_REGION) passes every test. Seen: `diagnose --region eu-west-1` describes
+/// "Cluster c0 (eu-west-1): ACTIVE" and `audit --region eu-west-1` lists c0 and c1.
+#[test]
+fn eks_sim_does_not_find_a_cluster_in_another_region() {
+    let w = broken_world(&["c0"]);
+    let listed = w.aws(&["eks", "list-clusters", "--region", "eu-west-1"]);
+    let out = w
+        .product()
+        .args(["diagnose", "--cluster", "c0", "--region", "eu-west-1"])
+        .output()
+        .unwrap();
+    assert!(
+        listed["clusters"].as_array().is_some_and(|c| c.is_empty()) && out.status.code() == Some(1),
+        "eu-west-1 lists {listed}; diagnose there: exit {:?} {}",
+        out.status.code(),
+        text(&out.stdout).lines().next().unwrap_or_default()
+    );
+}
