@@ -689,3 +689,29 @@ fn eks_sim_does_not_find_a_cluster_in_another_region() {
         text(&out.stdout).lines().next().unwrap_or_default()
     );
 }
+
+/// `aws-auth lint -o sarif` of a file it cannot read prints a SARIF log with zero results and no
+/// failed invocation (exit 2, the error on stderr only): uploaded to code scanning, it reads as
+/// "aws-auth clean". SARIF 2.1.0 says a failed run as `invocations[].executionSuccessful: false`
+/// (with a toolExecutionNotification); printing no log at all would also do.
+#[test]
+fn lint_output_sarif_of_an_unreadable_file_does_not_look_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.yaml");
+    let out = common::product()
+        .args(["aws-auth", "lint", "-o", "sarif"])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    if stdout.trim().is_empty() {
+        return;
+    }
+    let log: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        log["runs"][0]["invocations"][0]["executionSuccessful"],
+        serde_json::Value::Bool(false),
+        "a SARIF log that reads as a clean run: {stdout}"
+    );
+}
