@@ -715,3 +715,76 @@ fn lint_output_sarif_of_an_unreadable_file_does_not_look_clean() {
         "a SARIF log that reads as a clean run: {stdout}"
     );
 }
+
+/// The undo command a run prints (`Undo: eks-breakglass cleanup --journal DIR`) drops the
+/// `--profile` the run was made with, and cleanup does not take it from the journal: run as
+/// printed, in the same shell (keys of another identity exported), the undo acts as that other
+/// identity — which may not be allowed to, or is simply not who the operator chose.
+#[test]
+fn the_printed_undo_command_acts_as_the_profile_the_run_used() {
+    let w = broken_world(&["c0"]);
+    let dir = w.path("aws");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (config, creds) = (dir.join("config"), dir.join("credentials"));
+    std::fs::write(
+        &creds,
+        format!(
+            "[base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            w.env_value("AWS_ACCESS_KEY_ID"),
+            w.env_value("AWS_SECRET_ACCESS_KEY")
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "[profile admin]\nrole_arn = {}\nsource_profile = base\nregion = us-east-1\n",
+            arn("role/dev-admin")
+        ),
+    )
+    .unwrap();
+    let run = |args: &[&str]| {
+        w.product()
+            .args(args)
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &creds)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["record", "--cluster", "c0", "--profile", "admin", "--yes"]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    let tagged_by: Vec<String> = w
+        .calls("eks", "TagResource")
+        .iter()
+        .map(|c| c["callerArn"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        tagged_by
+            .iter()
+            .all(|c| c.contains("assumed-role/dev-admin")),
+        "{tagged_by:?}"
+    );
+    let undo = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Undo: eks-breakglass "))
+        .unwrap_or_else(|| panic!("no undo line: {stdout}"))
+        .to_string();
+    w.clear_calls();
+    let mut args: Vec<&str> = undo.split_whitespace().collect();
+    args.push("--yes");
+    let out = run(&args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let untagged_by: Vec<String> = w
+        .calls("eks", "UntagResource")
+        .iter()
+        .map(|c| c["callerArn"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(
+        !untagged_by.is_empty()
+            && untagged_by
+                .iter()
+                .all(|c| c.contains("assumed-role/dev-admin")),
+        "`{undo}` (as printed by `record --profile admin`) ran as {untagged_by:?}"
+    );
+}
