@@ -34,6 +34,9 @@ pub enum AppError {
     /// Ctrl-C.
     #[error("interrupted")]
     Interrupted,
+    /// Standard output went away (EPIPE) while the command still had something to say.
+    #[error("standard output was closed before the command finished")]
+    StdoutClosed,
 }
 
 impl AppError {
@@ -60,6 +63,7 @@ impl AppError {
             AppError::Aws(e) if e.is_usage() => exit::USAGE,
             AppError::NeedsConfirmation(_) => exit::NEEDS_CONFIRMATION,
             AppError::Interrupted => exit::INTERRUPTED,
+            AppError::StdoutClosed => exit::CLOSED_PIPE,
             _ => exit::ERROR,
         }
     }
@@ -77,6 +81,9 @@ impl AppError {
                     .into(),
             ),
             AppError::Interrupted => None,
+            AppError::StdoutClosed => Some(
+                "the reader of the output went away (`| head`, a closed terminal); whatever the run had changed was undone as on Ctrl-C (see the journal); re-run with the output redirected to a file".into(),
+            ),
         }
     }
 }

@@ -6,7 +6,7 @@ use eks_breakglass::exit;
 use std::process::ExitCode;
 
 /// What a process killed by SIGPIPE reports to the shell (128 + 13).
-const CLOSED_PIPE: i32 = 141;
+const CLOSED_PIPE: i32 = exit::CLOSED_PIPE as i32;
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
@@ -38,7 +38,9 @@ fn main() -> ExitCode {
 
 /// `eks-breakglass policy | head`: when the reader goes away, printing fails with EPIPE, which
 /// `println!` turns into a panic and a backtrace. Exit quietly instead, as a process killed by
-/// SIGPIPE would (Rust ignores SIGPIPE, so the write error is what we see).
+/// SIGPIPE would (Rust ignores SIGPIPE, so the write error is what we see). Commands that hold
+/// temporary credentials write through `commands::out` instead, which returns the error so they
+/// can undo first.
 fn quiet_on_closed_stdout() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -110,7 +112,8 @@ fn report(e: &AppError, verbose: u8, json: bool) {
     if let Some(h) = &hint {
         eprintln!("  hint: {h}");
     }
-    if json {
+    // With stdout closed there is nobody to read a JSON error there.
+    if json && !matches!(e, AppError::StdoutClosed) {
         println!(
             "{}",
             serde_json::json!({"error": {

@@ -55,6 +55,11 @@ fn a_stdout_closed_mid_recover_still_deletes_the_temporary_key() {
         out.status.code(),
         std::fs::read_to_string(dir.join("journal.jsonl")).unwrap_or_default()
     );
+    // Treated as an interruption: undone, journaled as such, the hint on stderr, exit 141.
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(journal.contains(r#""status":"interrupted""#), "{journal}");
+    assert!(stderr.contains("standard output was closed"), "{stderr}");
 }
 
 /// The JSON documents on stdout (a script does `json.load(stdout)`: it needs exactly one).

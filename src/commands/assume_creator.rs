@@ -345,7 +345,14 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         })
     });
     if args.print_env && !g.json() {
-        print_env(&creds);
+        // The key is kept only because its secret is handed over here: when stdout is gone,
+        // nobody has the secret, so the run is undone instead (exit 141).
+        if let Err(e) = print_env(&creds) {
+            return Err(match run.as_mut() {
+                Some(r) => r.output_failed(e).await,
+                None => e,
+            });
+        }
     }
 
     // Temporary keys go when the run ends, unless kept.
@@ -354,6 +361,7 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         end_lines = r.end(keep, "applied").await?;
     }
     let dir = run.as_ref().map(|r| r.dir.clone());
+    let undo = run.as_ref().map(plan_ui::Run::cleanup_command);
     let next = match &verification {
         Verification::Authenticated { .. } => None,
         _ => Some(format!("eks-breakglass grant --cluster {}", facts.name)),
@@ -381,8 +389,8 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         for l in &end_lines {
             println!("Run end: {l}");
         }
-        if let Some(d) = &dir {
-            println!("Undo: eks-breakglass cleanup --journal {}", d.display());
+        if let Some(u) = &undo {
+            println!("Undo: {u}");
         }
         if let Some(n) = &next {
             println!("Next: {n}");
@@ -559,13 +567,16 @@ fn write_credentials_file(path: &Path, profile: &str, c: &Credentials) -> Result
     })
 }
 
-fn print_env(c: &Credentials) {
-    println!("export AWS_ACCESS_KEY_ID={}", c.access_key_id());
-    println!("export AWS_SECRET_ACCESS_KEY={}", c.secret_access_key());
-    match c.session_token() {
-        Some(t) => println!("export AWS_SESSION_TOKEN={t}"),
-        None => println!("unset AWS_SESSION_TOKEN"),
-    }
+fn print_env(c: &Credentials) -> Result<(), AppError> {
+    let token = match c.session_token() {
+        Some(t) => format!("export AWS_SESSION_TOKEN={t}"),
+        None => "unset AWS_SESSION_TOKEN".to_string(),
+    };
+    super::out(&format!(
+        "export AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\n{token}\n",
+        c.access_key_id(),
+        c.secret_access_key()
+    ))
 }
 
 fn write_kubeconfig(

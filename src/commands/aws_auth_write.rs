@@ -485,7 +485,12 @@ pub async fn write(
         }
         if journal.is_none() {
             dir = plan_ui::run_dir(w.journal_dir.as_deref(), "aws-auth", &plan.cluster)?;
-            journal = Some(plan_ui::start_journal(&dir, &plan, &s.caller.arn)?);
+            journal = Some(plan_ui::start_journal(
+                &dir,
+                &plan,
+                &s.caller.arn,
+                s.base.profile.as_deref(),
+            )?);
             eprintln!("journal: {}", dir.display());
             let status = {
                 let sp = &spinner;
@@ -595,9 +600,9 @@ pub async fn write(
                         error.message
                     ),
                     Some(format!(
-                        "check with `eks-breakglass aws-auth show --cluster {}`; to put the previous version back: eks-breakglass cleanup --journal {}",
+                        "check with `eks-breakglass aws-auth show --cluster {}`; to put the previous version back: {}",
                         s.conn.facts.name,
-                        dir.display()
+                        plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
                     )),
                 ));
             }
@@ -643,7 +648,10 @@ pub async fn write(
         for l in &outcome.lines {
             println!("  {l}");
         }
-        println!("Undo: eks-breakglass cleanup --journal {}", dir.display());
+        println!(
+            "Undo: {}",
+            plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
+        );
     }
     if outcome.ok {
         Ok(exit::OK)
@@ -651,8 +659,8 @@ pub async fn write(
         Err(AppError::failed(
             "aws-auth was written but the verification failed (see above)",
             Some(format!(
-                "to put the previous version back: eks-breakglass cleanup --journal {}",
-                dir.display()
+                "to put the previous version back: {}",
+                plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
             )),
         ))
     }

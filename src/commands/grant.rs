@@ -170,6 +170,7 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
         r.end(false, "applied").await?;
     }
     let dir = run.as_ref().map(|r| r.dir.clone());
+    let undo = run.as_ref().map(plan_ui::Run::cleanup_command);
     if g.json() {
         println!(
             "{}",
@@ -190,8 +191,8 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
                 facts.name
             ),
         }
-        if let Some(d) = &dir {
-            println!("Undo: eks-breakglass cleanup --journal {}", d.display());
+        if let Some(u) = &undo {
+            println!("Undo: {u}");
         }
     }
     match verification {

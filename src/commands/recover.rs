@@ -123,8 +123,15 @@ impl Record {
 }
 
 /// The continue command: the same recover, with the flags that matter.
-fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
+fn continue_command(g: &Globals, args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
     let mut s = format!("eks-breakglass recover --cluster {}", args.cluster);
+    // The same identity and region as this run.
+    if let Some(p) = &g.profile {
+        s.push_str(&format!(" --profile {p}"));
+    }
+    if let Some(r) = &g.region {
+        s.push_str(&format!(" --region {r}"));
+    }
     if let Some(f) = &args.from {
         s.push_str(&format!(" --from {}", f.display()));
     }
@@ -242,7 +249,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             ),
             Some(format!(
                 "re-run as `{}` (aws-auth keeps working after the switch){}",
-                continue_command(args, Some(&path)),
+                continue_command(g, args, Some(&path)),
                 if triage
                     .paths
                     .iter()
@@ -339,10 +346,11 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         return Ok(exit::OK);
     }
     let dir = plan_ui::run_dir(args.journal_dir.as_deref(), "recover", &args.cluster)?;
-    let mut journal = plan_ui::start_journal(&dir, &plan, &triage.caller.arn)?;
+    let mut journal =
+        plan_ui::start_journal(&dir, &plan, &triage.caller.arn, ctx.profile.as_deref())?;
     rec.report.journal_dir = dir.display().to_string();
-    rec.report.undo_command = undo_command(&dir, &args.target);
-    rec.report.next_command = Some(continue_command(args, Some(&path)));
+    rec.report.undo_command = undo_command(&dir, &args.target, ctx.profile.as_deref());
+    rec.report.next_command = Some(continue_command(g, args, Some(&path)));
     eprintln!("journal: {}", dir.display());
     rec.event(format!(
         "plan confirmed: {} change(s), way in: {}",
@@ -487,13 +495,17 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         }
     ));
     if !g.json() {
-        println!(
-            "\nThe aws-auth write (step {}), from what the cluster holds now:",
+        let mut text = format!(
+            "\nThe aws-auth write (step {}), from what the cluster holds now:\n  access changes: {diff}\n",
             getin_steps + 1
         );
-        println!("  access changes: {diff}");
         for n in &prepared.notes {
-            println!("  - {n}");
+            text.push_str(&format!("  - {n}\n"));
+        }
+        if let Err(e) = super::out(&text) {
+            return Err(run
+                .output_failed(&mut journal, &mut runner, &mut rec, e)
+                .await);
         }
     }
     let mut step = plan.steps[getin_steps].clone();
@@ -562,13 +574,14 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         status: rec.report.status.clone(),
     });
     finish_report(&ctx, &dir, &mut rec);
+    // The run has ended (temporary credentials gone): a closed stdout only ends the process.
     if g.json() {
-        println!(
-            "{}",
+        super::out(&format!(
+            "{}\n",
             serde_json::json!({"report": rec.report, "plan": plan, "triage": triage})
-        );
+        ))?;
     } else {
-        println!("\n{}", summary(&rec.report));
+        super::out(&format!("\n{}\n", summary(&rec.report)))?;
     }
     if all_ok {
         Ok(exit::OK)
@@ -587,8 +600,8 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
 
 /// The cleanup command of the run: the journal, and the tunnel the run used (the aws-auth undo
 /// goes through it too).
-fn undo_command(dir: &Path, t: &TargetArgs) -> String {
-    let mut s = format!("eks-breakglass cleanup --journal {}", dir.display());
+fn undo_command(dir: &Path, t: &TargetArgs, profile: Option<&str>) -> String {
+    let mut s = plan_ui::cleanup_command(dir, profile);
     if let Some(a) = &t.api_server {
         s.push_str(&format!(" --api-server {a}"));
         if let Some(n) = &t.tls_server_name {
@@ -1015,6 +1028,26 @@ impl RunState<'_> {
                 rec.report.next_command.clone().unwrap_or_default()
             )),
         )
+    }
+
+    /// Printing failed mid-run: a closed stdout is treated as Ctrl-C (everything the run did is
+    /// undone, the journal says `interrupted`) and ends with exit 141; any other write error
+    /// is a failure.
+    async fn output_failed(
+        &mut self,
+        journal: &mut Journal,
+        runner: &mut AwsRunner<'_>,
+        rec: &mut Record,
+        e: AppError,
+    ) -> AppError {
+        if !matches!(e, AppError::StdoutClosed) {
+            return self.fail(journal, runner, rec, e).await;
+        }
+        rec.event("standard output closed: undoing the run's changes as on Ctrl-C");
+        match self.interrupted(journal, runner, rec).await {
+            AppError::Interrupted => AppError::StdoutClosed,
+            other => other,
+        }
     }
 
     /// Ctrl-C: undo everything the run did, write the report.
