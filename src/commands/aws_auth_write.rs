@@ -61,7 +61,7 @@ impl ApiArgs {
 pub struct WriteArgs {
     /// After the write, assume this role and prove it gets in as the new aws-auth maps it;
     /// refused: the verification fails (exit 1) (repeatable)
-    #[arg(long = "verify-as", value_name = "ROLE_ARN")]
+    #[arg(long = "verify-as", value_name = "ROLE_ARN", value_parser = crate::arn::role_arn_value)]
     pub verify_as: Vec<String>,
     /// The run directory for the journal and backups (default: a new one under the state directory)
     #[arg(long, value_name = "DIR")]
@@ -459,6 +459,7 @@ pub async fn write(
         return Ok(code);
     }
     if prepared.unchanged {
+        verify_unchanged(g, s, &prepared, w).await?;
         let msg = "no change: the live aws-auth already is this version; nothing was written";
         if g.json() {
             println!(
@@ -551,6 +552,7 @@ pub async fn write(
                     let _ = j.record(Event::RunFinished {
                         status: "unchanged".into(),
                     });
+                    verify_unchanged(g, s, &prepared, w).await?;
                     println!(
                         "no change: the concurrent change already made aws-auth this version; nothing was written"
                     );
@@ -779,6 +781,43 @@ async fn verify(s: &Session, p: &Prepared, w: &WriteArgs, spinner: &plan_ui::Spi
         lines,
         json: serde_json::Value::Object(json),
     }
+}
+
+/// Nothing to write: `--verify-as` still means "this identity must get in", checked against
+/// the live aws-auth (which already is the wanted version); a refused role fails (exit 1).
+/// Not in a dry run, which only says what would be done.
+async fn verify_unchanged(
+    g: &Globals,
+    s: &Session,
+    p: &Prepared,
+    w: &WriteArgs,
+) -> Result<(), AppError> {
+    if w.verify_as.is_empty() || g.dry_run {
+        return Ok(());
+    }
+    let spinner = plan_ui::Spinner::new();
+    let mut failed = Vec::new();
+    for role in &w.verify_as {
+        let (good, line, _) = verify_role(s, p, role, Duration::from_secs(w.wait), &spinner).await;
+        spinner.done();
+        eprintln!("  verification: {line}");
+        if !good {
+            failed.push(role.clone());
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::failed(
+        format!(
+            "nothing was written (aws-auth already is this version), but --verify-as failed: {} not let in as required",
+            failed.join(", ")
+        ),
+        Some(format!(
+            "map the role in aws-auth (e.g. `eks-breakglass aws-auth edit --cluster {}`), or drop --verify-as",
+            s.conn.facts.name
+        )),
+    ))
 }
 
 async fn verify_role(

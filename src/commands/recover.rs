@@ -85,7 +85,7 @@ pub struct RecoverArgs {
     pub allow_auth_mode_change: bool,
     /// Also prove that this role gets in after the restore (assumed with your identity); refused:
     /// the verification fails (exit 1) (repeatable)
-    #[arg(long = "verify-as", value_name = "ROLE_ARN")]
+    #[arg(long = "verify-as", value_name = "ROLE_ARN", value_parser = crate::arn::role_arn_value)]
     pub verify_as: Vec<String>,
     /// Keep temporary access keys and trust statements (remove them later with `cleanup`)
     #[arg(long)]
