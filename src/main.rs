@@ -91,37 +91,15 @@ fn init_tracing(verbose: u8) {
 /// stdout (`{"error": {...}}`), so that a script reading stdout sees why there is no result.
 fn report(e: &AppError, verbose: u8, json: bool) {
     eprintln!("error: {e}");
-    let mut causes = Vec::new();
-    let mut seen = e.to_string();
-    let mut cur = std::error::Error::source(e);
-    // AWS errors carry the raw SDK error as their source: useful with -v, noise otherwise.
-    let show_sdk = verbose > 0;
-    if matches!(e, AppError::Aws(_)) && !show_sdk {
-        cur = None;
+    for c in e.causes(verbose > 0) {
+        eprintln!("  caused by: {c}");
     }
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !seen.contains(&text) {
-            eprintln!("  caused by: {text}");
-            seen.push_str(&text);
-            causes.push(text);
-        }
-        cur = c.source();
-    }
-    let hint = e.hint();
-    if let Some(h) = &hint {
+    if let Some(h) = e.hint() {
         eprintln!("  hint: {h}");
     }
-    // With stdout closed there is nobody to read a JSON error there.
-    if json && !matches!(e, AppError::StdoutClosed) {
-        println!(
-            "{}",
-            serde_json::json!({"error": {
-                "message": e.to_string(),
-                "causes": causes,
-                "hint": hint,
-                "exit_code": e.exit_code(),
-            }})
-        );
+    // With stdout closed there is nobody to read a JSON error there; an error already in the
+    // command's JSON result is not printed a second time (stdout holds one document).
+    if json && !matches!(e, AppError::StdoutClosed | AppError::InResult(_)) {
+        println!("{}", serde_json::json!({ "error": e.json(verbose > 0) }));
     }
 }

@@ -366,37 +366,7 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         Verification::Authenticated { .. } => None,
         _ => Some(format!("eks-breakglass grant --cluster {}", facts.name)),
     };
-    if g.json() {
-        println!(
-            "{}",
-            serde_json::json!({
-                "cluster": facts.name, "creator": creator, "status": status, "route": route,
-                // A creator given with --creator was not searched for: say so.
-                "creator_from": if args.creator.is_some() { "--creator" } else { creator.source.as_str() },
-                "plan": plan, "journal": dir, "verification": verification.json(),
-                "handed_over": handed, "run_end": end_lines, "next_command": next,
-                "env": env_json,
-            })
-        );
-    } else {
-        if let Some(d) = &dir {
-            println!("\nApplied. Journal: {}", d.display());
-        }
-        println!("Verification as the creator: {}", verification.describe());
-        for h in &handed {
-            println!("Hand-over: {h}");
-        }
-        for l in &end_lines {
-            println!("Run end: {l}");
-        }
-        if let Some(u) = &undo {
-            println!("Undo: {u}");
-        }
-        if let Some(n) = &next {
-            println!("Next: {n}");
-        }
-    }
-    match verification {
+    let result = match &verification {
         Verification::Authenticated { .. } => Ok(exit::OK),
         Verification::Refused { .. } => {
             let recreated = matches!(
@@ -420,7 +390,39 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             format!("could not verify access: {error}"),
             None,
         )),
+    };
+    if g.json() {
+        // One document: the error, if any, goes into it.
+        let mut doc = serde_json::json!({
+            "cluster": facts.name, "creator": creator, "status": status, "route": route,
+            // A creator given with --creator was not searched for: say so.
+            "creator_from": if args.creator.is_some() { "--creator" } else { creator.source.as_str() },
+            "plan": plan, "journal": dir, "verification": verification.json(),
+            "handed_over": handed, "run_end": end_lines, "next_command": next,
+            "env": env_json,
+        });
+        let result = result.map_err(|e| e.into_result(&mut doc));
+        println!("{doc}");
+        return result;
+    } else {
+        if let Some(d) = &dir {
+            println!("\nApplied. Journal: {}", d.display());
+        }
+        println!("Verification as the creator: {}", verification.describe());
+        for h in &handed {
+            println!("Hand-over: {h}");
+        }
+        for l in &end_lines {
+            println!("Run end: {l}");
+        }
+        if let Some(u) = &undo {
+            println!("Undo: {u}");
+        }
+        if let Some(n) = &next {
+            println!("Next: {n}");
+        }
     }
+    result
 }
 
 /// Gets credentials as the creator, retrying while IAM propagates (bounded by `--wait`).

@@ -636,36 +636,35 @@ pub async fn write(
             "applied_unverified".into()
         },
     });
-    if g.json() {
-        println!(
-            "{}",
-            serde_json::json!({
-                "cluster": s.conn.facts.name, "changed": true, "journal": dir,
-                "backup": live.as_ref().map(|_| dir.join(if attempt == 1 { "aws-auth.before.json".to_string() } else { format!("aws-auth.before-{attempt}.json") })),
-                "diff": prepared.diff, "verification": outcome.json, "verified": outcome.ok,
-            })
-        );
-    } else {
-        println!("\nApplied. Journal and backup: {}", dir.display());
-        for l in &outcome.lines {
-            println!("  {l}");
-        }
-        println!(
-            "Undo: {}",
-            plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
-        );
-    }
-    if outcome.ok {
-        Ok(exit::OK)
-    } else {
-        Err(AppError::failed(
+    let error = (!outcome.ok).then(|| {
+        AppError::failed(
             "aws-auth was written but the verification failed (see above)",
             Some(format!(
                 "to put the previous version back: {}",
                 plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
             )),
-        ))
+        )
+    });
+    if g.json() {
+        // One document: the error, if any, goes into it.
+        let mut doc = serde_json::json!({
+            "cluster": s.conn.facts.name, "changed": true, "journal": dir,
+            "backup": live.as_ref().map(|_| dir.join(if attempt == 1 { "aws-auth.before.json".to_string() } else { format!("aws-auth.before-{attempt}.json") })),
+            "diff": prepared.diff, "verification": outcome.json, "verified": outcome.ok,
+        });
+        let error = error.map(|e| e.into_result(&mut doc));
+        println!("{doc}");
+        return error.map_or(Ok(exit::OK), Err);
     }
+    println!("\nApplied. Journal and backup: {}", dir.display());
+    for l in &outcome.lines {
+        println!("  {l}");
+    }
+    println!(
+        "Undo: {}",
+        plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
+    );
+    error.map_or(Ok(exit::OK), Err)
 }
 
 /// Whether the live aws-auth is no longer the version `read` (a failed compare-and-swap).

@@ -574,19 +574,8 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         status: rec.report.status.clone(),
     });
     finish_report(&ctx, &dir, &mut rec);
-    // The run has ended (temporary credentials gone): a closed stdout only ends the process.
-    if g.json() {
-        super::out(&format!(
-            "{}\n",
-            serde_json::json!({"report": rec.report, "plan": plan, "triage": triage})
-        ))?;
-    } else {
-        super::out(&format!("\n{}\n", summary(&rec.report)))?;
-    }
-    if all_ok {
-        Ok(exit::OK)
-    } else {
-        Err(AppError::failed(
+    let error = (!all_ok).then(|| {
+        AppError::failed(
             "aws-auth was restored but not every identity could log in (see the checks above)",
             Some(format!(
                 "read {} and run `eks-breakglass diagnose --cluster {}`; undo with `{}`",
@@ -594,8 +583,18 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 args.cluster,
                 rec.report.undo_command
             )),
-        ))
+        )
+    });
+    // The run has ended (temporary credentials gone): a closed stdout only ends the process.
+    if g.json() {
+        // One document: the error, if any, goes into it.
+        let mut doc = serde_json::json!({"report": rec.report, "plan": plan, "triage": triage});
+        let error = error.map(|e| e.into_result(&mut doc));
+        super::out(&format!("{doc}\n"))?;
+        return error.map_or(Ok(exit::OK), Err);
     }
+    super::out(&format!("\n{}\n", summary(&rec.report)))?;
+    error.map_or(Ok(exit::OK), Err)
 }
 
 /// The cleanup command of the run: the journal, and the tunnel the run used (the aws-auth undo
