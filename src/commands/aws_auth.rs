@@ -246,6 +246,9 @@ pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
         awsauth::InputError::WrongName { .. } => {
             Some("export it with: kubectl -n kube-system get configmap aws-auth -o yaml".into())
         }
+        awsauth::InputError::TooLarge { .. } => {
+            Some("split it, or check that this is the aws-auth the cluster holds".into())
+        }
         awsauth::InputError::Empty { .. } | awsauth::InputError::Binary { .. } => {
             Some("give a ConfigMap manifest in YAML or JSON".into())
         }
@@ -260,27 +263,7 @@ fn read_doc(path: &str) -> Result<AwsAuthDocument, AppError> {
     let bytes = read_input(path)?;
     let origin = if path == "-" { "<stdin>" } else { path };
     let doc = awsauth::read_document(origin, &bytes).map_err(input_error)?;
-    // The API server refuses a ConfigMap whose data (keys and values) exceeds 1 MiB
-    // (ValidateConfigMap): such a file was never the aws-auth EKS read.
-    let data: usize = doc
-        .data
-        .iter()
-        .map(|e| {
-            e.key.len()
-                + match &e.value {
-                    awsauth::source::DataValue::Text(t) => t.len(),
-                    _ => 0,
-                }
-        })
-        .sum();
-    if data > 1024 * 1024 {
-        return Err(AppError::usage(
-            format!(
-                "{origin}: its data is {data} bytes, over the 1 MiB a ConfigMap can hold: the API server would refuse it"
-            ),
-            Some("split it, or check that this is the aws-auth the cluster holds".into()),
-        ));
-    }
+    // Over 1 MiB of data (as the API server counts it) is refused by read_document.
     Ok(doc)
 }
 
