@@ -286,6 +286,14 @@ pub fn parse_role_arn(s: &str) -> Result<PrincipalArn, ArnError> {
     }
 }
 
+/// A command-line value that must be a role ARN (`--verify-as`): refused while parsing, so that
+/// bad input stops the command before anything is read or written (exit 2).
+pub fn role_arn_value(s: &str) -> Result<String, String> {
+    parse_role_arn(s)
+        .map(|_| s.to_string())
+        .map_err(|e| format!("{e}; {}", e.hint()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

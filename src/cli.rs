@@ -183,16 +183,66 @@ impl Cli {
     }
 }
 
-/// Whether the raw arguments ask for JSON output (`-o json`, `--output json`, `--output=json`,
-/// `-ojson`), for errors found before they are parsed.
+/// Whether the raw arguments ask for JSON output, in every spelling clap accepts (`-o json`,
+/// `-ojson`, `-o=json`, `--output json`, `--output=json`, and the hidden alias `--format`),
+/// for errors found before they are parsed. The last one given wins, as in clap.
 fn wants_json(args: &[std::ffi::OsString]) -> bool {
     let args: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    args.windows(2)
-        .any(|w| (w[0] == "-o" || w[0] == "--output") && w[1] == "json")
-        || args.iter().any(|a| a == "--output=json" || a == "-ojson")
+    let mut last = None;
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if a == "--" {
+            break;
+        }
+        if a == "-o" || a == "--output" || a == "--format" {
+            last = args.get(i + 1).cloned();
+            i += 2;
+            continue;
+        }
+        for prefix in ["--output=", "--format=", "-o=", "-o"] {
+            if let Some(v) = a.strip_prefix(prefix) {
+                last = Some(v.to_string());
+                break;
+            }
+        }
+        i += 1;
+    }
+    last.as_deref() == Some("json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_of_output_json_is_seen_before_parsing() {
+        let os = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        for json in [
+            &["x", "-o", "json"][..],
+            &["x", "-ojson"],
+            &["x", "-o=json"],
+            &["x", "--output", "json"],
+            &["x", "--output=json"],
+            &["x", "--format", "json"],
+            &["x", "--format=json"],
+            &["x", "-o", "text", "-o", "json"],
+        ] {
+            assert!(wants_json(&os(json)), "{json:?}");
+        }
+        for not in [
+            &["x"][..],
+            &["x", "-o", "text"],
+            &["x", "--format=sarif"],
+            &["x", "-o", "json", "-o", "text"],
+            &["x", "--", "-o", "json"],
+        ] {
+            assert!(!wants_json(&os(not)), "{not:?}");
+        }
+    }
 }
 
 impl Globals {

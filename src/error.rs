@@ -37,6 +37,13 @@ pub enum AppError {
     /// Ctrl-C.
     #[error("interrupted")]
     Interrupted,
+    /// An error the command already put into its JSON result on stdout (`"error"`), so that
+    /// stdout holds one document: `main` prints it on stderr only.
+    #[error("{0}")]
+    InResult(Box<AppError>),
+    /// Standard output went away (EPIPE) while the command still had something to say.
+    #[error("standard output was closed before the command finished")]
+    StdoutClosed,
 }
 
 impl AppError {
@@ -54,6 +61,48 @@ impl AppError {
         }
     }
 
+    /// The causes worth showing: the source chain, skipping what the message already says and
+    /// (unless `verbose`) the SDK's raw error under an AWS error.
+    pub fn causes(&self, verbose: bool) -> Vec<String> {
+        if let AppError::InResult(inner) = self {
+            return inner.causes(verbose);
+        }
+        let mut causes = Vec::new();
+        let mut seen = self.to_string();
+        let mut cur = std::error::Error::source(self);
+        if matches!(self, AppError::Aws(_)) && !verbose {
+            cur = None;
+        }
+        while let Some(c) = cur {
+            let text = c.to_string();
+            if !seen.contains(&text) {
+                seen.push_str(&text);
+                causes.push(text);
+            }
+            cur = c.source();
+        }
+        causes
+    }
+
+    /// The error as the `"error"` member of a JSON document: message, causes, hint, exit code.
+    pub fn json(&self, verbose: bool) -> serde_json::Value {
+        serde_json::json!({
+            "message": self.to_string(),
+            "causes": self.causes(verbose),
+            "hint": self.hint(),
+            "exit_code": self.exit_code(),
+        })
+    }
+
+    /// Puts this error into `doc` (a JSON result about to be printed) as its `"error"`, and
+    /// returns the error to end the command with: stdout then holds one document.
+    pub fn into_result(self, doc: &mut serde_json::Value) -> AppError {
+        if let Some(o) = doc.as_object_mut() {
+            o.insert("error".into(), self.json(false));
+        }
+        AppError::InResult(Box::new(self))
+    }
+
     /// The exit code this error ends the process with.
     pub fn exit_code(&self) -> u8 {
         match self {
@@ -65,6 +114,8 @@ impl AppError {
                 exit::NEEDS_CONFIRMATION
             }
             AppError::Interrupted => exit::INTERRUPTED,
+            AppError::StdoutClosed => exit::CLOSED_PIPE,
+            AppError::InResult(e) => e.exit_code(),
             _ => exit::ERROR,
         }
     }
@@ -86,6 +137,10 @@ impl AppError {
                     .into(),
             ),
             AppError::Interrupted => None,
+            AppError::InResult(e) => e.hint(),
+            AppError::StdoutClosed => Some(
+                "the reader of the output went away (`| head`, a closed terminal); whatever the run had changed was undone as on Ctrl-C (see the journal); re-run with the output redirected to a file".into(),
+            ),
         }
     }
 }

@@ -19,6 +19,9 @@ pub const CREATOR_UNUSABLE: u8 = 5;
 pub const CREATOR_NOT_FOUND: u8 = 6;
 /// Interrupted by Ctrl-C (128 + SIGINT), after cleaning up.
 pub const INTERRUPTED: u8 = 130;
+/// Standard output was closed by its reader (`… | head`), as a process killed by SIGPIPE
+/// (128 + 13) reports it; a run that had changed something undid it first, as on Ctrl-C.
+pub const CLOSED_PIPE: u8 = 141;
 
 /// One line per code, for `--help` and the docs.
 pub const TABLE: &str = "\
@@ -30,4 +33,5 @@ Exit codes:
   4    needs confirmation (re-run with --yes, or in a terminal)
   5    creator found but not usable as things stand
   6    creator not found
-  130  interrupted (Ctrl-C)";
+  130  interrupted (Ctrl-C)
+  141  stdout closed by its reader (`| head`); the run's changes were undone";

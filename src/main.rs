@@ -6,7 +6,7 @@ use eks_breakglass::exit;
 use std::process::ExitCode;
 
 /// What a process killed by SIGPIPE reports to the shell (128 + 13).
-const CLOSED_PIPE: i32 = 141;
+const CLOSED_PIPE: i32 = exit::CLOSED_PIPE as i32;
 
 fn main() -> ExitCode {
     quiet_on_closed_stdout();
@@ -38,7 +38,9 @@ fn main() -> ExitCode {
 
 /// `eks-breakglass policy | head`: when the reader goes away, printing fails with EPIPE, which
 /// `println!` turns into a panic and a backtrace. Exit quietly instead, as a process killed by
-/// SIGPIPE would (Rust ignores SIGPIPE, so the write error is what we see).
+/// SIGPIPE would (Rust ignores SIGPIPE, so the write error is what we see). Commands that hold
+/// temporary credentials write through `commands::out` instead, which returns the error so they
+/// can undo first.
 fn quiet_on_closed_stdout() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
@@ -89,36 +91,15 @@ fn init_tracing(verbose: u8) {
 /// stdout (`{"error": {...}}`), so that a script reading stdout sees why there is no result.
 fn report(e: &AppError, verbose: u8, json: bool) {
     eprintln!("error: {e}");
-    let mut causes = Vec::new();
-    let mut seen = e.to_string();
-    let mut cur = std::error::Error::source(e);
-    // AWS errors carry the raw SDK error as their source: useful with -v, noise otherwise.
-    let show_sdk = verbose > 0;
-    if matches!(e, AppError::Aws(_)) && !show_sdk {
-        cur = None;
+    for c in e.causes(verbose > 0) {
+        eprintln!("  caused by: {c}");
     }
-    while let Some(c) = cur {
-        let text = c.to_string();
-        if !seen.contains(&text) {
-            eprintln!("  caused by: {text}");
-            seen.push_str(&text);
-            causes.push(text);
-        }
-        cur = c.source();
-    }
-    let hint = e.hint();
-    if let Some(h) = &hint {
+    if let Some(h) = e.hint() {
         eprintln!("  hint: {h}");
     }
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({"error": {
-                "message": e.to_string(),
-                "causes": causes,
-                "hint": hint,
-                "exit_code": e.exit_code(),
-            }})
-        );
+    // With stdout closed there is nobody to read a JSON error there; an error already in the
+    // command's JSON result is not printed a second time (stdout holds one document).
+    if json && !matches!(e, AppError::StdoutClosed | AppError::InResult(_)) {
+        println!("{}", serde_json::json!({ "error": e.json(verbose > 0) }));
     }
 }

@@ -131,6 +131,7 @@ async fn a_journaled_aws_auth_write_is_refused_on_a_stale_version_and_undone_by_
             cluster: plan.cluster.clone(),
             region: plan.region.clone(),
             caller: w.operator(),
+            profile: None,
             plan: plan.clone(),
         })
         .unwrap();

@@ -141,7 +141,19 @@ pub fn sso_error(detail: &str) -> AwsError {
 
 /// Refuses a `--profile` that no profile file defines (the AWS CLI's "The config profile (X)
 /// could not be found"), naming the files read and the profiles they do define.
-fn check_profile_exists(set: &aws_config::profile::ProfileSet, name: &str) -> Result<(), AwsError> {
+/// The profile named by a non-empty AWS_PROFILE (the SDK's and the AWS CLI's default profile).
+pub fn env_profile() -> Option<String> {
+    std::env::var("AWS_PROFILE")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+}
+
+/// `source` says where the name came from (`--profile`, `AWS_PROFILE`).
+fn check_profile_exists(
+    set: &aws_config::profile::ProfileSet,
+    name: &str,
+    source: &str,
+) -> Result<(), AwsError> {
     use aws_types::os_shim_internal::Env;
     let env = Env::real();
     if set.get_profile(name).is_some() {
@@ -156,20 +168,25 @@ fn check_profile_exists(set: &aws_config::profile::ProfileSet, name: &str) -> Re
         env.get("AWS_SHARED_CREDENTIALS_FILE")
             .unwrap_or_else(|_| "~/.aws/credentials".into())
     );
+    let unset = if source == "AWS_PROFILE" {
+        "; or `unset AWS_PROFILE` to use the default credentials"
+    } else {
+        ""
+    };
     let hint = if known.is_empty() {
         format!(
-            "no profile is defined in {files}; create it with `aws configure --profile {name}` (or `aws configure sso --profile {name}`)"
+            "no profile is defined in {files}; create it with `aws configure --profile {name}` (or `aws configure sso --profile {name}`){unset}"
         )
     } else {
         format!(
-            "profiles defined in {files}: {}; or create it with `aws configure --profile {name}`",
+            "profiles defined in {files}: {}; or create it with `aws configure --profile {name}`{unset}",
             known.join(", ")
         )
     };
     Err(AwsError::new(
         "configuration",
         AwsErrorKind::InvalidInput,
-        format!("the AWS profile '{name}' could not be found"),
+        format!("the AWS profile '{name}' could not be found (named by {source})"),
     )
     .with_hint(hint))
 }
@@ -226,7 +243,12 @@ impl AwsContext {
     pub async fn load(opts: &AwsOptions) -> Result<AwsContext, AwsError> {
         let profiles = load_profiles().await?;
         if let Some(p) = &opts.profile {
-            check_profile_exists(&profiles, p)?;
+            check_profile_exists(&profiles, p, "--profile")?;
+        } else if let Some(p) = env_profile() {
+            // The AWS CLI refuses an unknown AWS_PROFILE as it refuses an unknown --profile
+            // ("The config profile (X) could not be found"); the SDK would instead fail later,
+            // in the middle of resolving credentials, as if the network were down.
+            check_profile_exists(&profiles, &p, "AWS_PROFILE")?;
         }
         let region = resolve_region(opts).await?;
         let mut loader = aws_config::defaults(BehaviorVersion::latest())

@@ -29,7 +29,16 @@ pub enum InputError {
         "{origin}: this ConfigMap is named {name:?}; the authenticator only reads kube-system/aws-auth"
     )]
     WrongName { origin: String, name: String },
+    #[error(
+        "{origin}: its data is {size} bytes, over the 1 MiB a ConfigMap can hold: the API server would refuse it"
+    )]
+    TooLarge { origin: String, size: usize },
 }
+
+/// The most a ConfigMap may hold: the API server's ValidateConfigMap sums `len(value)` over
+/// `data` and `binaryData` (values only, keys not counted; binaryData decoded) and refuses more
+/// than `MaxSecretSize`, 1 MiB.
+pub const CONFIGMAP_DATA_LIMIT: usize = 1024 * 1024;
 
 /// The kind of input that was read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -113,6 +122,33 @@ pub struct ClusterRef {
 }
 
 impl AwsAuthDocument {
+    /// The size the API server counts against [`CONFIGMAP_DATA_LIMIT`]: the lengths of the
+    /// `data` values and of the decoded `binaryData` values.
+    pub fn api_data_size(&self) -> usize {
+        let data: usize = self
+            .data
+            .iter()
+            .map(|e| match &e.value {
+                DataValue::Text(t) => t.len(),
+                DataValue::NotString { .. } => 0,
+            })
+            .sum();
+        let binary: usize = match self
+            .manifest
+            .as_ref()
+            .and_then(|m| m.get("binaryData"))
+            .map(|b| &b.kind)
+        {
+            Some(NodeKind::Map(pairs)) => pairs
+                .iter()
+                .filter_map(|(_, v)| v.scalar_value())
+                .map(decoded_len)
+                .sum(),
+            _ => 0,
+        };
+        data + binary
+    }
+
     fn new(origin: &str, text: String, format: SourceFormat) -> Self {
         let mut line_starts = vec![0];
         line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
@@ -306,14 +342,14 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
                     } else {
                         SourceFormat::ConfigMapYaml
                     };
-                    return Ok(from_configmap(origin, &text, obj, fmt));
+                    return within_limit(from_configmap(origin, &text, obj, fmt));
                 }
                 Kind::Eksctl => return Ok(from_eksctl(origin, &text, &obj)),
                 Kind::Data => {
                     let mut doc =
                         AwsAuthDocument::new(origin, text.clone(), SourceFormat::DataYaml);
                     read_data(&mut doc, &obj);
-                    return Ok(doc);
+                    return within_limit(doc);
                 }
                 Kind::Other(k) => found.push(k),
             }
@@ -333,6 +369,31 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
             found.join(", ")
         },
     })
+}
+
+/// The length of base64 `text` once decoded (whitespace ignored, as in a folded YAML value).
+fn decoded_len(text: &str) -> usize {
+    let chars = text.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+    let padding = text
+        .trim_end()
+        .bytes()
+        .rev()
+        .take_while(|&b| b == b'=')
+        .count();
+    (chars / 4 * 3 + (chars % 4).saturating_sub(1)).saturating_sub(padding.min(2))
+}
+
+/// Refuses a document the API server could not hold (over 1 MiB of data): such a file was never
+/// the aws-auth EKS read.
+fn within_limit(doc: AwsAuthDocument) -> Result<AwsAuthDocument, InputError> {
+    let size = doc.api_data_size();
+    if size > CONFIGMAP_DATA_LIMIT {
+        return Err(InputError::TooLarge {
+            origin: doc.origin,
+            size,
+        });
+    }
+    Ok(doc)
 }
 
 /// The `items` of a `kind: List`.
@@ -564,4 +625,21 @@ fn from_eksctl(origin: &str, text: &str, obj: &Node) -> AwsAuthDocument {
         });
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_size_is_what_the_api_server_counts_values_and_decoded_binary_data() {
+        assert_eq!(decoded_len("AAAA"), 3);
+        assert_eq!(decoded_len("AAA="), 2);
+        assert_eq!(decoded_len("AA=="), 1);
+        assert_eq!(decoded_len("AAA"), 2);
+        assert_eq!(decoded_len("AAAA\nAAAA"), 6);
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: \"abc\"\n  a-long-key-not-counted: \"de\"\nbinaryData:\n  blob: AAAA\n";
+        let doc = read_document("x", text.as_bytes()).unwrap();
+        assert_eq!(doc.api_data_size(), 3 + 2 + 3);
+    }
 }

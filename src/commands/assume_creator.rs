@@ -438,10 +438,13 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         })
     });
     if args.print_env && !g.json() {
-        print_env(&creds);
-        let note = expiry_note(&creds);
-        if !note.is_empty() {
-            println!("# session credentials{note}");
+        // The key is kept only because its secret is handed over here: when stdout is gone,
+        // nobody has the secret, so the run is undone instead (exit 141).
+        if let Err(e) = print_env(&creds) {
+            return Err(match run.as_mut() {
+                Some(r) => r.output_failed(e).await,
+                None => e,
+            });
         }
     }
 
@@ -451,41 +454,12 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         end_lines = r.end(keep, "applied").await?;
     }
     let dir = run.as_ref().map(|r| r.dir.clone());
+    let undo = run.as_ref().map(plan_ui::Run::cleanup_command);
     let next = match &verification {
         Verification::Authenticated { .. } => None,
         _ => Some(format!("eks-breakglass grant --cluster {}", facts.name)),
     };
-    if g.json() {
-        println!(
-            "{}",
-            serde_json::json!({
-                "cluster": facts.name, "creator": creator, "status": status, "route": route,
-                // A creator given with --creator was not searched for: say so.
-                "creator_from": if args.creator.is_some() { "--creator" } else { creator.source.as_str() },
-                "plan": plan, "journal": dir, "verification": verification.json(),
-                "handed_over": handed, "run_end": end_lines, "next_command": next,
-                "env": env_json,
-            })
-        );
-    } else {
-        if let Some(d) = &dir {
-            println!("\nApplied. Journal: {}", d.display());
-        }
-        println!("Verification as the creator: {}", verification.describe());
-        for h in &handed {
-            println!("Hand-over: {h}");
-        }
-        for l in &end_lines {
-            println!("Run end: {l}");
-        }
-        if let Some(d) = &dir {
-            println!("Undo: eks-breakglass cleanup --journal {}", d.display());
-        }
-        if let Some(n) = &next {
-            println!("Next: {n}");
-        }
-    }
-    match verification {
+    let result = match &verification {
         Verification::Authenticated { .. } => Ok(exit::OK),
         Verification::Refused { .. } => {
             let recreated = matches!(
@@ -509,7 +483,39 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
             format!("could not verify access: {error}"),
             None,
         )),
+    };
+    if g.json() {
+        // One document: the error, if any, goes into it.
+        let mut doc = serde_json::json!({
+            "cluster": facts.name, "creator": creator, "status": status, "route": route,
+            // A creator given with --creator was not searched for: say so.
+            "creator_from": if args.creator.is_some() { "--creator" } else { creator.source.as_str() },
+            "plan": plan, "journal": dir, "verification": verification.json(),
+            "handed_over": handed, "run_end": end_lines, "next_command": next,
+            "env": env_json,
+        });
+        let result = result.map_err(|e| e.into_result(&mut doc));
+        println!("{doc}");
+        return result;
+    } else {
+        if let Some(d) = &dir {
+            println!("\nApplied. Journal: {}", d.display());
+        }
+        println!("Verification as the creator: {}", verification.describe());
+        for h in &handed {
+            println!("Hand-over: {h}");
+        }
+        for l in &end_lines {
+            println!("Run end: {l}");
+        }
+        if let Some(u) = &undo {
+            println!("Undo: {u}");
+        }
+        if let Some(n) = &next {
+            println!("Next: {n}");
+        }
     }
+    result
 }
 
 /// Gets credentials as the creator, retrying while IAM propagates (bounded by `--wait`).
@@ -702,13 +708,22 @@ fn expiry_note(c: &Credentials) -> String {
     }
 }
 
-fn print_env(c: &Credentials) {
-    println!("export AWS_ACCESS_KEY_ID={}", c.access_key_id());
-    println!("export AWS_SECRET_ACCESS_KEY={}", c.secret_access_key());
-    match c.session_token() {
-        Some(t) => println!("export AWS_SESSION_TOKEN={t}"),
-        None => println!("unset AWS_SESSION_TOKEN"),
-    }
+fn print_env(c: &Credentials) -> Result<(), AppError> {
+    let token = match c.session_token() {
+        Some(t) => format!("export AWS_SESSION_TOKEN={t}"),
+        None => "unset AWS_SESSION_TOKEN".to_string(),
+    };
+    let note = expiry_note(c);
+    let note = if note.is_empty() {
+        String::new()
+    } else {
+        format!("# session credentials{note}\n")
+    };
+    super::out(&format!(
+        "export AWS_ACCESS_KEY_ID={}\nexport AWS_SECRET_ACCESS_KEY={}\n{token}\n{note}",
+        c.access_key_id(),
+        c.secret_access_key()
+    ))
 }
 
 fn write_kubeconfig(

@@ -29,7 +29,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{OnceCell, Semaphore};
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 #[command(
     after_help = "Examples:\n  eks-breakglass audit --region us-east-1,eu-west-1\n  \
 eks-breakglass audit --profile prod --profile staging --breakglass-role breakglass/eks-admin -o csv > fleet.csv\n  \
@@ -157,6 +157,12 @@ struct Shared {
 }
 
 pub async fn run(g: &Globals, args: &AuditArgs) -> Result<u8, AppError> {
+    // A region or profile named twice (`--region a,a`, or `--region a --regions a` in a script
+    // half migrated to the new spelling) is audited once, in the order first named.
+    let mut args = args.clone();
+    dedup_in_order(&mut args.regions);
+    dedup_in_order(&mut args.profiles);
+    let args = &args;
     if !(args.rate > 0.0 && args.rate.is_finite()) {
         return Err(AppError::usage(
             "--rate must be a positive number of requests per second",
@@ -348,6 +354,12 @@ fn progress_bar() -> indicatif::ProgressBar {
     bar
 }
 
+/// Drops repeated values, keeping the first of each.
+fn dedup_in_order(v: &mut Vec<String>) {
+    let mut seen = std::collections::BTreeSet::new();
+    v.retain(|x| seen.insert(x.clone()));
+}
+
 /// The options of the current (or management) account: audit's own --region/--profile
 /// replace the global ones, so the first region named, and with --org-role the one profile
 /// named, stand for the global options.
@@ -401,6 +413,9 @@ async fn targets(
         for (_, p, ctx, id) in answers {
             let ctx = match ctx {
                 Ok(c) => c,
+                // An unknown profile is a usage error, as in every command (not an account
+                // that "could not be audited").
+                Err(e) if e.is_usage() => return Err(e.into()),
                 Err(e) => {
                     errors.push(AuditError::new(&format!("profile:{p}"), "-", None, &e));
                     continue;

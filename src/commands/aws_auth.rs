@@ -249,6 +249,9 @@ pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
         awsauth::InputError::WrongName { .. } => {
             Some("export it with: kubectl -n kube-system get configmap aws-auth -o yaml".into())
         }
+        awsauth::InputError::TooLarge { .. } => {
+            Some("split it, or check that this is the aws-auth the cluster holds".into())
+        }
         awsauth::InputError::Empty { .. } | awsauth::InputError::Binary { .. } => {
             Some("give a ConfigMap manifest in YAML or JSON".into())
         }
@@ -263,27 +266,7 @@ fn read_doc(path: &str) -> Result<AwsAuthDocument, AppError> {
     let bytes = read_input(path)?;
     let origin = if path == "-" { "<stdin>" } else { path };
     let doc = awsauth::read_document(origin, &bytes).map_err(input_error)?;
-    // The API server refuses a ConfigMap whose data (keys and values) exceeds 1 MiB
-    // (ValidateConfigMap): such a file was never the aws-auth EKS read.
-    let data: usize = doc
-        .data
-        .iter()
-        .map(|e| {
-            e.key.len()
-                + match &e.value {
-                    awsauth::source::DataValue::Text(t) => t.len(),
-                    _ => 0,
-                }
-        })
-        .sum();
-    if data > 1024 * 1024 {
-        return Err(AppError::usage(
-            format!(
-                "{origin}: its data is {data} bytes, over the 1 MiB a ConfigMap can hold: the API server would refuse it"
-            ),
-            Some("split it, or check that this is the aws-auth the cluster holds".into()),
-        ));
-    }
+    // Over 1 MiB of data (as the API server counts it) is refused by read_document.
     Ok(doc)
 }
 
@@ -382,7 +365,10 @@ pub fn format_finding_shifted(doc: &AwsAuthDocument, f: &Finding, offset: usize)
     s
 }
 
-fn sarif(results: &[(AwsAuthDocument, Analysis)]) -> serde_json::Value {
+/// The SARIF 2.1.0 log. Files that could not be read make the invocation unsuccessful
+/// (`executionSuccessful: false`, one error notification each), so the log never reads as
+/// a clean run.
+fn sarif(results: &[(AwsAuthDocument, Analysis)], failures: &[String]) -> serde_json::Value {
     let rules: Vec<serde_json::Value> = RULES
         .iter()
         .map(|r| {
@@ -424,6 +410,13 @@ fn sarif(results: &[(AwsAuthDocument, Analysis)]) -> serde_json::Value {
                 "informationUri": "https://github.com/eks-breakglass/eks-breakglass",
                 "rules": rules,
             }},
+            "invocations": [{
+                "executionSuccessful": failures.is_empty(),
+                "toolExecutionNotifications": failures
+                    .iter()
+                    .map(|f| serde_json::json!({"level": "error", "message": {"text": f}}))
+                    .collect::<Vec<_>>(),
+            }],
             "results": out,
         }],
     })
@@ -440,7 +433,9 @@ fn level(s: Severity) -> &'static str {
 fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, AppError> {
     let facts = a.facts.facts();
     let mut results = Vec::new();
-    let mut bad: Option<AppError> = None;
+    // Files that could not be read: never reported as linted (a CI gate reading `errors: 0`
+    // or an empty SARIF log would take an unread file for a clean one).
+    let mut bad: Vec<AppError> = Vec::new();
     if let Some(doc) = live {
         let analysis = awsauth::analyze(&doc, &facts);
         results.push((doc, analysis));
@@ -455,14 +450,27 @@ fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, 
                 if a.files.len() > 1 {
                     eprintln!("error: {e}");
                 }
-                bad.get_or_insert(e);
+                bad.push(e);
             }
         }
     }
+    let sarif_out = a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
+    // Nothing was linted: only the error (as JSON, by main, with -o json).
+    if results.is_empty() && a.files.len() == 1 && !sarif_out && !bad.is_empty() {
+        return Err(bad.remove(0));
+    }
     let errors: usize = results.iter().map(|(_, r)| r.errors()).sum();
     let warnings: usize = results.iter().map(|(_, r)| r.warnings()).sum();
-    if a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif {
-        write_out(&json_string(&sarif(&results))?)?;
+    // What ends the command when a file could not be read: that error for one file, exit 2
+    // after the others' results for several.
+    let failure = match bad.len() {
+        0 => None,
+        1 if a.files.len() == 1 => Some(bad[0].to_string()),
+        n => Some(format!("{n} of {} files could not be read", a.files.len())),
+    };
+    if sarif_out {
+        let failures: Vec<String> = bad.iter().map(ToString::to_string).collect();
+        write_out(&json_string(&sarif(&results, &failures))?)?;
     } else if g.json() {
         let files: Vec<serde_json::Value> = results
             .iter()
@@ -477,11 +485,27 @@ fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, 
                 })
             })
             .collect();
-        write_out(&json_string(&serde_json::json!({
+        let mut doc = serde_json::json!({
             "errors": errors,
             "warnings": warnings,
             "files": files,
-        }))?)?;
+        });
+        // One document: the read errors go into it.
+        if let Some(message) = &failure {
+            let e = AppError::usage(
+                message.clone(),
+                Some(
+                    bad.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+            );
+            let e = e.into_result(&mut doc);
+            write_out(&json_string(&doc)?)?;
+            return Err(e);
+        }
+        write_out(&json_string(&doc)?)?;
     } else {
         let mut out = String::new();
         for (doc, r) in &results {
@@ -504,9 +528,9 @@ fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, 
         }
         write_out(&out)?;
     }
-    if let Some(e) = bad {
+    if !bad.is_empty() {
         if a.files.len() == 1 {
-            return Err(e);
+            return Err(bad.remove(0));
         }
         return Ok(exit::USAGE);
     }

@@ -61,7 +61,7 @@ impl ApiArgs {
 pub struct WriteArgs {
     /// After the write, assume this role and prove it gets in as the new aws-auth maps it;
     /// refused: the verification fails (exit 1) (repeatable)
-    #[arg(long = "verify-as", value_name = "ROLE_ARN")]
+    #[arg(long = "verify-as", value_name = "ROLE_ARN", value_parser = crate::arn::role_arn_value)]
     pub verify_as: Vec<String>,
     /// The run directory for the journal and backups (default: a new one under the state directory)
     #[arg(long, value_name = "DIR")]
@@ -668,6 +668,7 @@ pub async fn write(
         return Ok(code);
     }
     if prepared.unchanged {
+        verify_unchanged(g, s, &prepared, w).await?;
         let msg = "no change: the live aws-auth already is this version; nothing was written";
         if g.json() {
             println!(
@@ -744,7 +745,12 @@ pub async fn write(
         }
         if journal.is_none() {
             dir = plan_ui::run_dir(w.journal_dir.as_deref(), "aws-auth", &plan.cluster)?;
-            journal = Some(plan_ui::start_journal(&dir, &plan, &s.caller.arn)?);
+            journal = Some(plan_ui::start_journal(
+                &dir,
+                &plan,
+                &s.caller.arn,
+                s.base.profile.as_deref(),
+            )?);
             eprintln!("journal: {}", dir.display());
             let status = {
                 let sp = &spinner;
@@ -805,6 +811,7 @@ pub async fn write(
                     let _ = j.record(Event::RunFinished {
                         status: "unchanged".into(),
                     });
+                    verify_unchanged(g, s, &prepared, w).await?;
                     println!(
                         "no change: the concurrent change already made aws-auth this version; nothing was written"
                     );
@@ -860,9 +867,9 @@ pub async fn write(
                         error.message
                     ),
                     Some(format!(
-                        "check with `eks-breakglass aws-auth show --cluster {}`; to put the previous version back: eks-breakglass cleanup --rollback --journal {}",
+                        "check with `eks-breakglass aws-auth show --cluster {}`; to put the previous version back: {} --rollback",
                         s.conn.facts.name,
-                        dir.display()
+                        plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
                     )),
                 ));
             }
@@ -894,36 +901,35 @@ pub async fn write(
             "applied_unverified".into()
         },
     });
-    if g.json() {
-        println!(
-            "{}",
-            serde_json::json!({
-                "cluster": s.conn.facts.name, "changed": true, "journal": dir,
-                "backup": live.as_ref().map(|_| dir.join(if attempt == 1 { "aws-auth.before.json".to_string() } else { format!("aws-auth.before-{attempt}.json") })),
-                "diff": prepared.diff, "access": prepared.access, "verification": outcome.json, "verified": outcome.ok,
-            })
-        );
-    } else {
-        println!("\nApplied. Journal and backup: {}", dir.display());
-        for l in &outcome.lines {
-            println!("  {l}");
-        }
-        println!(
-            "Undo: eks-breakglass cleanup --rollback --journal {}",
-            dir.display()
-        );
-    }
-    if outcome.ok {
-        Ok(exit::OK)
-    } else {
-        Err(AppError::failed(
+    let error = (!outcome.ok).then(|| {
+        AppError::failed(
             "aws-auth was written but the verification failed (see above)",
             Some(format!(
-                "to put the previous version back: eks-breakglass cleanup --rollback --journal {}",
-                dir.display()
+                "to put the previous version back: {} --rollback",
+                plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
             )),
-        ))
+        )
+    });
+    if g.json() {
+        // One document: the error, if any, goes into it.
+        let mut doc = serde_json::json!({
+            "cluster": s.conn.facts.name, "changed": true, "journal": dir,
+            "backup": live.as_ref().map(|_| dir.join(if attempt == 1 { "aws-auth.before.json".to_string() } else { format!("aws-auth.before-{attempt}.json") })),
+            "diff": prepared.diff, "access": prepared.access, "verification": outcome.json, "verified": outcome.ok,
+        });
+        let error = error.map(|e| e.into_result(&mut doc));
+        println!("{doc}");
+        return error.map_or(Ok(exit::OK), Err);
     }
+    println!("\nApplied. Journal and backup: {}", dir.display());
+    for l in &outcome.lines {
+        println!("  {l}");
+    }
+    println!(
+        "Undo: {} --rollback",
+        plan_ui::cleanup_command(&dir, s.base.profile.as_deref())
+    );
+    error.map_or(Ok(exit::OK), Err)
 }
 
 /// Whether the live aws-auth is no longer the version `read` (a failed compare-and-swap).
@@ -1039,6 +1045,43 @@ async fn verify(s: &Session, p: &Prepared, w: &WriteArgs, spinner: &plan_ui::Spi
         lines,
         json: serde_json::Value::Object(json),
     }
+}
+
+/// Nothing to write: `--verify-as` still means "this identity must get in", checked against
+/// the live aws-auth (which already is the wanted version); a refused role fails (exit 1).
+/// Not in a dry run, which only says what would be done.
+async fn verify_unchanged(
+    g: &Globals,
+    s: &Session,
+    p: &Prepared,
+    w: &WriteArgs,
+) -> Result<(), AppError> {
+    if w.verify_as.is_empty() || g.dry_run {
+        return Ok(());
+    }
+    let spinner = plan_ui::Spinner::new();
+    let mut failed = Vec::new();
+    for role in &w.verify_as {
+        let (good, line, _) = verify_role(s, p, role, Duration::from_secs(w.wait), &spinner).await;
+        spinner.done();
+        eprintln!("  verification: {line}");
+        if !good {
+            failed.push(role.clone());
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    Err(AppError::failed(
+        format!(
+            "nothing was written (aws-auth already is this version), but --verify-as failed: {} not let in as required",
+            failed.join(", ")
+        ),
+        Some(format!(
+            "map the role in aws-auth (e.g. `eks-breakglass aws-auth edit --cluster {}`), or drop --verify-as",
+            s.conn.facts.name
+        )),
+    ))
 }
 
 async fn verify_role(

@@ -134,6 +134,24 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
                 Some("pass the directory of a run made by eks-breakglass".to_string()),
             )
         })?;
+    // Who acts: --profile, else the profile the run acted as (its journal says), so that the
+    // undo is made by the identity that made the change, not by whoever exported keys here.
+    // The context is loaded (the profile checked) before anything is shown, as in every
+    // command: a dry run refuses an unknown profile as the real run does.
+    let mut opts = g.aws_options();
+    if opts.profile.is_none()
+        && let Some(p) = journal::run_profile(&records)
+    {
+        eprintln!(
+            "profile: {p} (the one the run used, from its journal; --profile to act as another)"
+        );
+        opts.profile = Some(p.to_string());
+    }
+    // The run's region, unless the operator says otherwise.
+    if opts.region.is_none() {
+        opts.region = Some(region.clone());
+    }
+    let ctx = AwsContext::load(&opts).await?;
     let all = journal::pending_undos(&records);
     let (pending, kept): (Vec<Applied>, Vec<Applied>) = all
         .into_iter()
@@ -203,12 +221,6 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
     if plan_ui::confirm(g, pending.len())? == Decision::DryRun {
         return Ok(exit::OK);
     }
-    // The run's region, unless the operator says otherwise.
-    let mut region_opts = g.aws_options();
-    if region_opts.region.is_none() {
-        region_opts.region = Some(region);
-    }
-    let ctx = AwsContext::load(&region_opts).await?;
     let Some(mut journal) = held else {
         return Ok(exit::OK);
     };
@@ -284,8 +296,8 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
         return Err(AppError::failed(
             format!("{failed} undo(s) failed; the others were done"),
             Some(format!(
-                "fix the cause above and run `eks-breakglass cleanup --journal {}` again (it only redoes what is left)",
-                dir.display()
+                "fix the cause above and run `{}` again (it only redoes what is left)",
+                plan_ui::cleanup_command(&dir, ctx.profile.as_deref())
             )),
         ));
     }

@@ -178,34 +178,8 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
         r.end(false, "applied").await?;
     }
     let dir = run.as_ref().map(|r| r.dir.clone());
-    if g.json() {
-        println!(
-            "{}",
-            serde_json::json!({
-                "cluster": facts.name, "principal": principal, "plan": plan,
-                "journal": dir, "applied": applied_json,
-                "verification": verification.as_ref().map(Verification::json),
-            })
-        );
-    } else {
-        if let Some(d) = &dir {
-            println!("\nApplied. Journal: {}", d.display());
-        }
-        match &verification {
-            Some(v) => println!("Verification: {}", v.describe()),
-            None => println!(
-                "Not verified: {principal} is not you; authenticate as it (e.g. `eks-breakglass kubeconfig --cluster {}`) to check",
-                facts.name
-            ),
-        }
-        if let Some(d) = &dir {
-            println!(
-                "Undo: eks-breakglass cleanup --rollback --journal {}",
-                d.display()
-            );
-        }
-    }
-    match verification {
+    let undo = run.as_ref().map(plan_ui::Run::cleanup_command);
+    let result = match &verification {
         Some(Verification::Authenticated { .. }) | None => Ok(exit::OK),
         Some(Verification::Interrupted) => Err(AppError::Interrupted),
         Some(v) => Err(AppError::failed(
@@ -215,5 +189,30 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
                 facts.name
             )),
         )),
+    };
+    if g.json() {
+        // One document: the error, if any, goes into it.
+        let mut doc = serde_json::json!({
+            "cluster": facts.name, "principal": principal, "plan": plan,
+            "journal": dir, "applied": applied_json,
+            "verification": verification.as_ref().map(Verification::json),
+        });
+        let result = result.map_err(|e| e.into_result(&mut doc));
+        println!("{doc}");
+        return result;
     }
+    if let Some(d) = &dir {
+        println!("\nApplied. Journal: {}", d.display());
+    }
+    match &verification {
+        Some(v) => println!("Verification: {}", v.describe()),
+        None => println!(
+            "Not verified: {principal} is not you; authenticate as it (e.g. `eks-breakglass kubeconfig --cluster {}`) to check",
+            facts.name
+        ),
+    }
+    if let Some(u) = &undo {
+        println!("Undo: {u} --rollback");
+    }
+    result
 }

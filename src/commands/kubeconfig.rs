@@ -68,11 +68,17 @@ pub async fn run(g: &Globals, args: &KubeconfigArgs) -> Result<u8, AppError> {
     }
     // The profile goes on the command line, not in AWS_PROFILE: an explicit --profile wins
     // over keys exported in the shell kubectl runs from, AWS_PROFILE does not.
+    let mut exec_env = Vec::new();
     if let Some(p) = &ctx.profile {
         exec_args.push("--profile".into());
         exec_args.push(p.clone());
+    } else if let Some(p) = crate::aws::context::env_profile() {
+        // A profile from AWS_PROFILE is pinned in the context as the AWS CLI's
+        // update-kubeconfig pins it (`env: AWS_PROFILE`): kubectl in another shell, without
+        // that variable, signs in as the same profile, not the default identity. It stays an
+        // environment variable, so keys exported where kubectl runs win, as they did here.
+        exec_env.push(("AWS_PROFILE".to_string(), p));
     }
-    let exec_env = Vec::new();
     let cluster_name = if facts.arn.is_empty() {
         facts.name.clone()
     } else {

@@ -27,6 +27,17 @@ impl From<JournalError> for AppError {
     }
 }
 
+/// The `cleanup` command that undoes the run in `dir`, acting as the profile the run used: the
+/// printed command, run in the same shell, must not act as whoever exported keys there.
+/// (The run's region is in its journal, and cleanup uses it.)
+pub fn cleanup_command(dir: &Path, profile: Option<&str>) -> String {
+    let mut s = format!("eks-breakglass cleanup --journal {}", dir.display());
+    if let Some(p) = profile {
+        s.push_str(&format!(" --profile {p}"));
+    }
+    s
+}
+
 /// An I/O error of the journal while applying: the run must stop, and say where it is.
 pub fn journal_io(dir: &Path, e: std::io::Error) -> AppError {
     AppError::failed(
@@ -296,13 +307,19 @@ pub fn run_dir(explicit: Option<&Path>, command: &str, cluster: &str) -> Result<
 }
 
 /// Opens a new journal for `plan` and records its start.
-pub fn start_journal(dir: &Path, plan: &Plan, caller: &str) -> Result<Journal, AppError> {
+pub fn start_journal(
+    dir: &Path,
+    plan: &Plan,
+    caller: &str,
+    profile: Option<&str>,
+) -> Result<Journal, AppError> {
     let mut j = Journal::create(dir)?;
     j.record(journal::Event::RunStarted {
         command: plan.command.clone(),
         cluster: plan.cluster.clone(),
         region: plan.region.clone(),
         caller: caller.to_string(),
+        profile: profile.map(str::to_string),
         plan: plan.clone(),
     })
     .map_err(|e| journal_io(dir, e))?;
@@ -564,6 +581,8 @@ pub struct Run<'a> {
     pub applied: Vec<Applied>,
     /// Ids and other non-secret facts each step produced.
     pub facts: BTreeMap<u32, BTreeMap<String, String>>,
+    /// The `--profile` the run acts as, for the commands it prints.
+    pub profile: Option<String>,
 }
 
 /// Confirms, journals and applies `plan` the way every mutating command does. `Ok(None)` on a
@@ -583,7 +602,7 @@ pub async fn apply_plan<'a>(
         return Ok(None);
     }
     let dir = run_dir(journal_dir, &plan.command, &plan.cluster)?;
-    let journal = start_journal(&dir, plan, caller)?;
+    let journal = start_journal(&dir, plan, caller, ctx.profile.as_deref())?;
     eprintln!("journal: {}", dir.display());
     let status = Box::new(move |m: &str| spinner.set(m)) as Box<dyn Fn(&str) + 'a>;
     let runner = AwsRunner::new(ctx, dir.clone(), interrupt.clone(), status);
@@ -593,6 +612,7 @@ pub async fn apply_plan<'a>(
         runner,
         applied: Vec::new(),
         facts: BTreeMap::new(),
+        profile: ctx.profile.clone(),
     };
     let report = plan::apply(plan, &mut run.journal, &mut run.runner, interrupt)
         .await
@@ -619,13 +639,13 @@ pub async fn apply_plan<'a>(
                     error.message
                 ),
                 Some(format!(
-                    "{}undo with `eks-breakglass cleanup --journal {}`",
+                    "{}undo with `{}`",
                     error
                         .hint
                         .as_deref()
                         .map(|h| format!("{h}; "))
                         .unwrap_or_default(),
-                    run.dir.display()
+                    run.cleanup_command()
                 )),
             ))
         }
@@ -633,6 +653,11 @@ pub async fn apply_plan<'a>(
 }
 
 impl Run<'_> {
+    /// The command that undoes this run (see [`cleanup_command`]).
+    pub fn cleanup_command(&self) -> String {
+        cleanup_command(&self.dir, self.profile.as_deref())
+    }
+
     /// Records a note (never a secret).
     pub fn note(&mut self, text: String) {
         let _ = self.journal.record(Event::Note { text });
@@ -679,6 +704,28 @@ impl Run<'_> {
         Ok(lines)
     }
 
+    /// Printing failed mid-run: a closed stdout is treated as Ctrl-C (everything undone, the
+    /// journal says `interrupted`) and ends with exit 141; other errors are returned as they are
+    /// after the temporary keys are deleted.
+    pub async fn output_failed(&mut self, e: AppError) -> AppError {
+        if !matches!(e, AppError::StdoutClosed) {
+            return match self.end(false, "failed").await {
+                Ok(lines) => {
+                    for l in lines {
+                        eprintln!("{l}");
+                    }
+                    e
+                }
+                Err(err) => err,
+            };
+        }
+        eprintln!("standard output closed: undoing this run's changes as on Ctrl-C");
+        match self.interrupted().await {
+            AppError::Interrupted => AppError::StdoutClosed,
+            other => other,
+        }
+    }
+
     /// Ends the run: deletes temporary keys unless `keep`, records `status`; returns what was
     /// done with the temporary changes, for people.
     pub async fn end(&mut self, keep: bool, status: &str) -> Result<Vec<String>, AppError> {
@@ -688,9 +735,9 @@ impl Run<'_> {
                 .filter(|a| a.temporary || matches!(a.undo, plan::Undo::DeleteAccessKey { .. }))
                 .map(|a| {
                     format!(
-                        "kept: {} — remove it with `eks-breakglass cleanup --journal {}`",
+                        "kept: {} — remove it with `{}`",
                         a.undo.describe(),
-                        self.dir.display()
+                        self.cleanup_command()
                     )
                 })
                 .collect()

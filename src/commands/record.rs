@@ -141,10 +141,7 @@ pub async fn run(g: &Globals, args: &RecordArgs) -> Result<u8, AppError> {
             found.source.describe()
         );
         println!("Journal: {}", run.dir.display());
-        println!(
-            "Undo: eks-breakglass cleanup --rollback --journal {}",
-            run.dir.display()
-        );
+        println!("Undo: {} --rollback", run.cleanup_command());
     }
     Ok(exit::OK)
 }

@@ -103,7 +103,7 @@ pub struct RecoverArgs {
     pub allow_auth_mode_change: bool,
     /// Also prove that this role gets in after the restore (assumed with your identity); refused:
     /// the verification fails (exit 1) (repeatable)
-    #[arg(long = "verify-as", value_name = "ROLE_ARN")]
+    #[arg(long = "verify-as", value_name = "ROLE_ARN", value_parser = crate::arn::role_arn_value)]
     pub verify_as: Vec<String>,
     /// Let salvage rewrite this role ARN with a path (as aws-auth writes it) to its path-less ARN, so that it matches for the first time (repeatable or comma-separated; the access it grants is shown first)
     #[arg(
@@ -162,8 +162,15 @@ impl Record {
 }
 
 /// The continue command: the same recover, with the flags that matter.
-fn continue_command(args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
+fn continue_command(g: &Globals, args: &RecoverArgs, path: Option<&RecoveryPath>) -> String {
     let mut s = format!("eks-breakglass recover --cluster {}", args.cluster);
+    // The same identity and region as this run.
+    if let Some(p) = &g.profile {
+        s.push_str(&format!(" --profile {p}"));
+    }
+    if let Some(r) = &g.region {
+        s.push_str(&format!(" --region {r}"));
+    }
     if let Some(f) = &args.from {
         s.push_str(&format!(" --from {}", f.display()));
     }
@@ -353,7 +360,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
             ),
             Some(format!(
                 "re-run as `{}` (aws-auth keeps working after the switch){}",
-                continue_command(args, Some(&path)),
+                continue_command(g, args, Some(&path)),
                 if triage
                     .paths
                     .iter()
@@ -550,10 +557,11 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         return Ok(exit::OK);
     }
     let dir = plan_ui::run_dir(args.journal_dir.as_deref(), "recover", &args.cluster)?;
-    let mut journal = plan_ui::start_journal(&dir, &plan, &triage.caller.arn)?;
+    let mut journal =
+        plan_ui::start_journal(&dir, &plan, &triage.caller.arn, ctx.profile.as_deref())?;
     rec.report.journal_dir = dir.display().to_string();
-    rec.report.undo_command = undo_command(&dir, &args.target);
-    rec.report.next_command = Some(continue_command(args, Some(&path)));
+    rec.report.undo_command = undo_command(&dir, &args.target, ctx.profile.as_deref());
+    rec.report.next_command = Some(continue_command(g, args, Some(&path)));
     eprintln!("journal: {}", dir.display());
     rec.event(format!(
         "plan confirmed: {} change(s), way in: {}",
@@ -739,10 +747,14 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 "\nkube-system/aws-auth changed after the plan was shown; the write now is:",
             );
         }
-        say(
-            g,
-            &write_block(getin_steps + 1, &format!("as {who}"), &prepared, &preds),
-        );
+        let block = write_block(getin_steps + 1, &format!("as {who}"), &prepared, &preds);
+        if g.json() {
+            eprintln!("{block}");
+        } else if let Err(e) = super::out(&format!("{block}\n")) {
+            return Err(run
+                .output_failed(&mut journal, &mut runner, &mut rec, e)
+                .await);
+        }
         // The questions asked here come while the run holds temporary access: Ctrl-C,
         // SIGTERM or SIGHUP at them undoes the run (the temporary key is removed, journaled).
         let pending = lockout_gate(g, args, &preds).and_then(|()| {
@@ -791,7 +803,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 // operator decides whether it is meant (the file itself lints clean).
                 AppError::AccessGainNotAllowed(_) => format!(
                     "{} --yes {}   # only if these gains are meant; otherwise fix the source",
-                    continue_command(args, Some(&path)),
+                    continue_command(g, args, Some(&path)),
                     prepared
                         .access
                         .unconsented(&args.allow_access_gain)
@@ -902,18 +914,8 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         status: rec.report.status.clone(),
     });
     finish_report(&ctx, &dir, &mut rec);
-    if g.json() {
-        println!(
-            "{}",
-            serde_json::json!({"report": rec.report, "plan": plan, "triage": triage, "access": prepared.access, "predicted": preds})
-        );
-    } else {
-        println!("\n{}", summary(&rec.report));
-    }
-    if all_ok {
-        Ok(exit::OK)
-    } else {
-        Err(AppError::failed(
+    let error = (!all_ok).then(|| {
+        AppError::failed(
             "aws-auth was restored but not every identity could log in (see the checks above)",
             Some(format!(
                 "read {} and run `eks-breakglass diagnose --cluster {}`; undo with `{}`",
@@ -921,8 +923,18 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
                 args.cluster,
                 rec.report.undo_command
             )),
-        ))
+        )
+    });
+    // The run has ended (temporary credentials gone): a closed stdout only ends the process.
+    if g.json() {
+        // One document: the error, if any, goes into it.
+        let mut doc = serde_json::json!({"report": rec.report, "plan": plan, "triage": triage, "access": prepared.access, "predicted": preds});
+        let error = error.map(|e| e.into_result(&mut doc));
+        super::out(&format!("{doc}\n"))?;
+        return error.map_or(Ok(exit::OK), Err);
     }
+    super::out(&format!("\n{}\n", summary(&rec.report)))?;
+    error.map_or(Ok(exit::OK), Err)
 }
 
 /// The live aws-auth as far as it can be known before the first change.
@@ -1248,8 +1260,8 @@ fn role_scope_note(
 
 /// The cleanup command of the run: the journal, and the tunnel the run used (the aws-auth undo
 /// goes through it too).
-fn undo_command(dir: &Path, t: &TargetArgs) -> String {
-    let mut s = format!("eks-breakglass cleanup --journal {}", dir.display());
+fn undo_command(dir: &Path, t: &TargetArgs, profile: Option<&str>) -> String {
+    let mut s = plan_ui::cleanup_command(dir, profile);
     if let Some(a) = &t.api_server {
         s.push_str(&format!(" --api-server {a}"));
         if let Some(n) = &t.tls_server_name {
@@ -1718,6 +1730,26 @@ impl RunState<'_> {
                     rec.report.next_command.clone().unwrap_or_default()
                 )),
             ),
+        }
+    }
+
+    /// Printing failed mid-run: a closed stdout is treated as Ctrl-C (everything the run did is
+    /// undone, the journal says `interrupted`) and ends with exit 141; any other write error
+    /// is a failure.
+    async fn output_failed(
+        &mut self,
+        journal: &mut Journal,
+        runner: &mut AwsRunner<'_>,
+        rec: &mut Record,
+        e: AppError,
+    ) -> AppError {
+        if !matches!(e, AppError::StdoutClosed) {
+            return self.fail(journal, runner, rec, e).await;
+        }
+        rec.event("standard output closed: undoing the run's changes as on Ctrl-C");
+        match self.interrupted(journal, runner, rec).await {
+            AppError::Interrupted => AppError::StdoutClosed,
+            other => other,
         }
     }
 

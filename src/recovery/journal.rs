@@ -51,6 +51,10 @@ pub enum Event {
         cluster: String,
         region: String,
         caller: String,
+        /// The `--profile` the run acted as (absent: the default chain): `cleanup` acts as
+        /// the same profile unless told otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        profile: Option<String>,
         plan: Plan,
     },
     StepStarted {
@@ -698,6 +702,14 @@ pub fn run_keys(base: &Path, user: &str) -> Vec<(String, PathBuf)> {
         }
     }
     out
+}
+
+/// The `--profile` a run acted as, from its first record.
+pub fn run_profile(records: &[Record]) -> Option<&str> {
+    records.iter().find_map(|r| match &r.event {
+        Event::RunStarted { profile, .. } => profile.as_deref(),
+        _ => None,
+    })
 }
 
 /// The plan and command of a run, from its first record.
