@@ -102,6 +102,10 @@ pub enum Command {
     Policy(commands::policy::PolicyArgs),
     /// Print shell completions
     Completions(commands::completions::CompletionsArgs),
+    /// Print the version with the commit, target and compiler this binary was built from
+    Version(commands::version::VersionArgs),
+    /// Print or write the manual pages (generated from these definitions)
+    Man(commands::man::ManArgs),
     /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it
     #[command(subcommand, name = "aws-auth")]
     AwsAuth(commands::aws_auth::AwsAuthCommand),
