@@ -25,8 +25,9 @@
 # For a meaningful run the caller should be mapped in aws-auth (mapUsers or mapRoles) and not be
 # the cluster creator, so that the break really locks them out and recover must find a way back
 # in (the creator, or an access entry). It needs the IAM permissions of
-# `eks-breakglass policy recover` plus eks:TagResource-free read access (eks:DescribeCluster,
-# eks:ListAccessEntries); the tools: eks-breakglass, aws (CLI v1 or v2), kubectl, python3.
+# `eks-breakglass policy recover` (and `policy restore`), plus eks:DescribeCluster and
+# eks:ListAccessEntries for its own reads, and write access to aws-auth for the break; the
+# tools: eks-breakglass, aws (CLI v1 or v2), kubectl, python3.
 #
 # Never run by the test command against AWS: tests/aws_acceptance.rs runs this same script
 # against the local world (moto + eks-sim), whose endpoints come from the environment
