@@ -106,6 +106,21 @@ fn man_pages_render_with_groff() {
 }
 
 #[test]
+fn man_dry_run_lists_the_pages_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("man1");
+    let out = common::product()
+        .args(["man", "--dry-run", "--dir"])
+        .arg(&target)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(listed.contains("eks-breakglass-recover.1"), "{listed}");
+    assert!(!target.exists(), "--dry-run created {}", target.display());
+}
+
+#[test]
 fn man_dir_that_cannot_be_created_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("not-a-dir");

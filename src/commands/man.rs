@@ -5,6 +5,7 @@
 //! Every page is rendered in memory before the first file is written, so a failure leaves no
 //! half-set of pages behind.
 
+use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use clap::{Args, CommandFactory};
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 eks-breakglass man --dir /usr/local/share/man/man1 && mandb -q\n  \
 eks-breakglass man --dir ./man && man -l ./man/eks-breakglass-recover.1")]
 pub struct ManArgs {
-    /// Write every page (one per command and subcommand, section 1) into DIR, created if missing
+    /// Write every page (one per command and subcommand, section 1) into DIR, created if missing;
+    /// the paths are listed on stdout (with --dry-run: listed, not written)
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 }
@@ -77,13 +79,16 @@ fn write_pages(dir: &Path, pages: &[Page]) -> Result<(), AppError> {
     Ok(())
 }
 
-pub fn run(args: &ManArgs) -> Result<u8, AppError> {
+pub fn run(g: &Globals, args: &ManArgs) -> Result<u8, AppError> {
     let pages = pages()?;
     let mut out = std::io::stdout().lock();
     let io = |e: std::io::Error| AppError::failed(format!("cannot write to stdout: {e}"), None);
     match &args.dir {
         Some(dir) => {
-            write_pages(dir, &pages)?;
+            // --dry-run: the list of what would be written, and nothing written.
+            if !g.dry_run {
+                write_pages(dir, &pages)?;
+            }
             for p in &pages {
                 writeln!(out, "{}", dir.join(&p.file_name).display()).map_err(io)?;
             }

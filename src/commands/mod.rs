@@ -31,7 +31,7 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Kubeconfig(a) => kubeconfig::run(g, a).await,
         Command::Completions(a) => completions::run(a),
         Command::Version(a) => version::run(g, a),
-        Command::Man(a) => man::run(a),
+        Command::Man(a) => man::run(g, a),
         Command::Grant(a) => grant::run(g, a).await,
         Command::AssumeCreator(a) => assume_creator::run(g, a).await,
         Command::Cleanup(a) => cleanup::run(g, a).await,
