@@ -20,6 +20,15 @@ fn main() {
     for path in &src.watch {
         println!("cargo:rerun-if-changed={}", path.display());
     }
+    // Not from git (a crate tarball, or no git): also watch `<crate>/.git`, which does not
+    // exist, so cargo runs this script again on the next build. Without it, a checkout sharing
+    // the target directory with such a build (`cargo publish --dry-run` verifies the tarball in
+    // target/package/ with the same target directory) would keep the tarball's "unknown" or
+    // packaged commit, since cargo judges freshness by this run's list of watched files.
+    let dot_git = dir.join(".git");
+    if src.source != "git" && !dot_git.exists() {
+        println!("cargo:rerun-if-changed={}", dot_git.display());
+    }
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let rustc_version = Command::new(rustc)
         .arg("--version")
