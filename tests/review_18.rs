@@ -1,0 +1,188 @@
+//! Review of issue 18: breaks found in scripts/aws-acceptance.sh, the only part of the change
+//! that touches real AWS. The script reads the eks-breakglass/acceptance=disposable tag with the
+//! AWS CLI and then acts with the product; if the two resolve a different region or account,
+//! the tag of one cluster licenses the breaking of another.
+//!
+//! The world here is a loopback stub (tests/review_18/sigv4_stub.py) that answers STS and EKS
+//! DescribeCluster and logs the SigV4 credential scope (access key, region) of every request:
+//! the cluster is tagged disposable only in eu-west-1 under the sandbox key. The real AWS CLI
+//! (the pinned v1 in .venv, which the script's header supports) and the real product run
+//! against it through AWS_ENDPOINT_URL_<SERVICE>.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Stub {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Stub {
+    fn start() -> Stub {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut child = Command::new(root().join(".venv/bin/python"))
+            .arg(root().join("tests/review_18/sigv4_stub.py"))
+            .arg(dir.path().join("requests.log"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start stub");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("port");
+        let port = line.trim().parse().expect("port number");
+        std::fs::write(
+            dir.path().join("config"),
+            "[default]\nregion = eu-west-1\n[profile sandbox]\nregion = eu-west-1\n[profile prod]\nregion = eu-west-1\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("credentials"),
+            "[default]\naws_access_key_id = AKIASANDBOX00000000\naws_secret_access_key = s\n\
+             [sandbox]\naws_access_key_id = AKIASANDBOX00000000\naws_secret_access_key = s\n\
+             [prod]\naws_access_key_id = AKIAPROD000000000000\naws_secret_access_key = p\n",
+        )
+        .unwrap();
+        let kubectl = dir.path().join("kubectl");
+        std::fs::write(
+            &kubectl,
+            "#!/bin/sh\necho \"kubectl $*\" >> \"$(dirname \"$0\")/kubectl.log\"\nexit 0\n",
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&kubectl, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Stub { child, port, dir }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    /// Runs the kit with a clean environment plus `env`; returns (exit code, stderr+stdout).
+    fn run_kit(&self, env: &[(&str, &str)], run_dir: &Path) -> (Option<i32>, String) {
+        let endpoint = format!("http://127.0.0.1:{}", self.port);
+        let out = Command::new("bash")
+            .arg(root().join("scripts/aws-acceptance.sh"))
+            .args(["--cluster", "shared", "--i-understand", "--run-dir"])
+            .arg(run_dir)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOME", self.dir.path())
+            .env("AWS_CONFIG_FILE", self.path("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", self.path("credentials"))
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_ENDPOINT_URL_EKS", &endpoint)
+            .env("AWS_ENDPOINT_URL_STS", &endpoint)
+            .env(
+                "EKS_BREAKGLASS",
+                assert_cmd::cargo::cargo_bin("eks-breakglass"),
+            )
+            .env("AWS_CLI", root().join(".venv/bin/aws"))
+            .env("PYTHON", root().join(".venv/bin/python"))
+            .env("KUBECTL", self.path("kubectl"))
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("run aws-acceptance.sh");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        (out.status.code(), text)
+    }
+
+    /// (region, access key) of every EKS request, in order.
+    fn eks_scopes(&self) -> Vec<(String, String)> {
+        std::fs::read_to_string(self.path("requests.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("eks "))
+            .map(|l| {
+                let f: Vec<&str> = l.split(' ').collect();
+                (f[1].to_string(), f[2].to_string())
+            })
+            .collect()
+    }
+}
+
+/// The first EKS request is the script's tag check (AWS CLI); every later EKS request is the
+/// product acting. All must address the same (region, account) as the tag check, or the script
+/// must refuse.
+fn assert_product_acts_where_the_tag_was_read(stub: &Stub, code: Option<i32>, out: &str) {
+    let scopes = stub.eks_scopes();
+    assert!(!scopes.is_empty(), "no EKS request: {out}");
+    let checked = &scopes[0];
+    let elsewhere: Vec<_> = scopes[1..].iter().filter(|s| *s != checked).collect();
+    assert!(
+        code == Some(2) || elsewhere.is_empty(),
+        "the tag eks-breakglass/acceptance=disposable was read from the cluster in {checked:?} \
+         (region, access key) but the product went on to act on {elsewhere:?}, whose cluster is \
+         tagged 'prod' (exit {code:?}):\n{out}"
+    );
+}
+
+#[test]
+fn acceptance_kit_reads_the_tag_in_the_region_the_product_acts_on() {
+    // AWS_REGION exported over a profile region: the product (and AWS CLI v2) use AWS_REGION;
+    // AWS CLI v1 (pinned in .venv, supported by the script) ignores AWS_REGION and uses the
+    // profile's region. The tag is read in eu-west-1, the product acts in us-west-2.
+    let stub = Stub::start();
+    let run_dir = stub.path("run-region");
+    let (code, out) = stub.run_kit(&[("AWS_REGION", "us-west-2")], &run_dir);
+    assert_product_acts_where_the_tag_was_read(&stub, code, &out);
+}
+
+#[test]
+fn acceptance_kit_reads_the_tag_in_the_account_the_product_acts_on() {
+    // AWS_DEFAULT_PROFILE wins over AWS_PROFILE in AWS CLI v1 (botocore); the product reads
+    // AWS_PROFILE only. The tag is read with the sandbox account, the product acts with prod.
+    let stub = Stub::start();
+    let run_dir = stub.path("run-profile");
+    let (code, out) = stub.run_kit(
+        &[("AWS_DEFAULT_PROFILE", "sandbox"), ("AWS_PROFILE", "prod")],
+        &run_dir,
+    );
+    assert_product_acts_where_the_tag_was_read(&stub, code, &out);
+}
+
+#[test]
+fn a_refused_run_leaves_an_existing_run_dir_as_it_was() {
+    // "Nothing was changed", says the refusal; but `chmod 700 "$run_dir"` ran on the user's
+    // existing directory before the tag check (with --run-dir . or $HOME, or /tmp as root).
+    use std::os::unix::fs::PermissionsExt;
+    let stub = Stub::start();
+    let run_dir = stub.path("mine");
+    std::fs::create_dir(&run_dir).unwrap();
+    std::fs::set_permissions(&run_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let (code, out) = stub.run_kit(
+        &[
+            ("AWS_REGION", "us-west-2"),
+            ("AWS_DEFAULT_REGION", "us-west-2"),
+        ],
+        &run_dir,
+    );
+    assert_eq!(
+        code,
+        Some(2),
+        "expected a refusal (untagged cluster): {out}"
+    );
+    let mode = std::fs::metadata(&run_dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o755,
+        "a refused run changed the mode of the existing --run-dir from 755 to {mode:o}: {out}"
+    );
+}
