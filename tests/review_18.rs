@@ -9,6 +9,10 @@
 //! (the pinned v1 in .venv, which the script's header supports) and the real product run
 //! against it through AWS_ENDPOINT_URL_<SERVICE>.
 
+#[path = "../build/info.rs"]
+#[allow(dead_code)]
+mod info;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -184,5 +188,89 @@ fn a_refused_run_leaves_an_existing_run_dir_as_it_was() {
     assert_eq!(
         mode, 0o755,
         "a refused run changed the mode of the existing --run-dir from 755 to {mode:o}: {out}"
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=r", "-c", "user.email=r@example.com"])
+        .args(args)
+        .env_remove("GIT_DIR")
+        .env_remove("GIT_WORK_TREE")
+        .output()
+        .expect("git");
+    assert!(out.status.success(), "git {args:?}: {out:?}");
+}
+
+#[test]
+fn version_follows_a_new_commit_after_git_packed_the_branch_ref() {
+    // build.rs watches HEAD, packed-refs, refs/tags and the branch's loose ref *if it exists*.
+    // After `git gc` / `git pack-refs` (git runs gc --auto by itself) the branch ref lives only
+    // in packed-refs; the next commit writes a new loose ref and touches none of the watched
+    // paths, so cargo keeps the old build script output and `version` names the old commit.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+    git(d, &["init", "-q", "-b", "main"]);
+    git(d, &["add", "Cargo.toml"]);
+    git(d, &["commit", "-q", "-m", "one"]);
+    git(d, &["pack-refs", "--all"]);
+    let before = info::collect(d);
+    assert_eq!(before.source, "git");
+    let stamp = |p: &PathBuf| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    let stamps: Vec<_> = before.watch.iter().map(stamp).collect();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    std::fs::write(d.join("Cargo.toml"), "[package]\nname = \"y\"\n").unwrap();
+    git(d, &["commit", "-q", "-am", "two"]);
+    let after = info::collect(d);
+    assert_ne!(before.commit, after.commit);
+    let changed: Vec<_> = before
+        .watch
+        .iter()
+        .zip(&stamps)
+        .filter(|(p, s)| stamp(p) != **s)
+        .map(|(p, _)| p.clone())
+        .collect();
+    assert!(
+        !changed.is_empty(),
+        "a new commit ({}) changed none of the paths build.rs tells cargo to watch {:?}: \
+         cargo keeps the stamped commit {} and `version` lies",
+        after.commit,
+        before.watch,
+        before.commit
+    );
+}
+
+#[test]
+fn the_documented_cronjob_can_start_the_image() {
+    // docs/container.md's CronJob sets runAsNonRoot: true and no runAsUser; the Dockerfile ends
+    // with `USER nonroot:nonroot`, a name. The kubelet cannot verify a name and refuses to
+    // start the container: "container has runAsNonRoot and image has non-numeric user
+    // (nonroot), cannot verify user is non-root" (CreateContainerConfigError); see
+    // kubernetes-sigs/cluster-proportional-autoscaler#109 (same base image, same USER line).
+    let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
+    let user = dockerfile
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("USER "))
+        .last()
+        .map(|u| u.trim().to_string())
+        .unwrap_or_default();
+    let doc = std::fs::read_to_string(root().join("docs/container.md")).unwrap();
+    let non_root_without_uid = doc.contains("runAsNonRoot: true") && !doc.contains("runAsUser");
+    let numeric = !user.is_empty()
+        && user
+            .split(':')
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+    assert!(
+        !non_root_without_uid || user.is_empty() || numeric,
+        "docs/container.md's CronJob (runAsNonRoot: true, no runAsUser) cannot start an image \
+         whose USER is '{user}': use `USER 65532:65532` (or no USER: distroless :nonroot is \
+         already 65532)"
     );
 }
