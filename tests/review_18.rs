@@ -274,3 +274,40 @@ fn the_documented_cronjob_can_start_the_image() {
          already 65532)"
     );
 }
+
+#[test]
+fn man_dir_is_all_or_nothing_and_dry_run_predicts_the_failure() {
+    // A page path that cannot be written (here a directory already has its name): the real run
+    // writes the 24 pages before it and then fails (exit 1), half-written; --dry-run said all
+    // was well (exit 0). Project rule: bad input gets a clear error and nothing is half-written.
+    let dir = tempfile::tempdir().unwrap();
+    let man = dir.path().join("man");
+    std::fs::create_dir_all(man.join("eks-breakglass-aws-auth-snapshot.1")).unwrap();
+    let dry = Command::new(assert_cmd::cargo::cargo_bin("eks-breakglass"))
+        .args(["man", "--dry-run", "--dir"])
+        .arg(&man)
+        .output()
+        .unwrap();
+    let real = Command::new(assert_cmd::cargo::cargo_bin("eks-breakglass"))
+        .args(["man", "--dir"])
+        .arg(&man)
+        .output()
+        .unwrap();
+    let written = std::fs::read_dir(&man)
+        .unwrap()
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_file()))
+        .count();
+    assert_eq!(
+        dry.status.code(),
+        real.status.code(),
+        "--dry-run exit {:?} but the real run exit {:?}: {}",
+        dry.status.code(),
+        real.status.code(),
+        String::from_utf8_lossy(&real.stderr)
+    );
+    assert!(
+        real.status.success() || written == 0,
+        "the failed run left {written} pages behind: {}",
+        String::from_utf8_lossy(&real.stderr)
+    );
+}
