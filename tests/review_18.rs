@@ -311,3 +311,71 @@ fn man_dir_is_all_or_nothing_and_dry_run_predicts_the_failure() {
         String::from_utf8_lossy(&real.stderr)
     );
 }
+
+#[test]
+fn a_run_killed_after_the_break_does_not_report_passed() {
+    // SIGTERM (a CI timeout) or SIGHUP (the SSH session drops) while `recover` runs, with
+    // aws-auth broken for real: bash runs the EXIT trap with $? = 0, so report() writes
+    // "acceptance: PASSED" into report.md and skips "The cluster's aws-auth may still be
+    // broken ... put it back with ...". The product and kubectl are stand-ins here
+    // (tests/review_18/fake-*): the break succeeds, recover takes a while.
+    let stub = Stub::start();
+    let run_dir = stub.path("run-killed");
+    let endpoint = format!("http://127.0.0.1:{}", stub.port);
+    let out_path = stub.path("out.txt");
+    let mut child = Command::new("bash")
+        .arg(root().join("scripts/aws-acceptance.sh"))
+        .args(["--cluster", "shared", "--i-understand", "--run-dir"])
+        .arg(&run_dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOME", stub.dir.path())
+        .env("AWS_REGION", "eu-west-1")
+        .env("AWS_DEFAULT_REGION", "eu-west-1")
+        .env("AWS_CONFIG_FILE", stub.path("config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", stub.path("credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL_EKS", &endpoint)
+        .env("AWS_ENDPOINT_URL_STS", &endpoint)
+        .env(
+            "EKS_BREAKGLASS",
+            root().join("tests/review_18/fake-eks-breakglass"),
+        )
+        .env("AWS_CLI", root().join(".venv/bin/aws"))
+        .env("PYTHON", root().join(".venv/bin/python"))
+        .env("KUBECTL", root().join("tests/review_18/fake-kubectl"))
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(stub.path("err.txt")).unwrap())
+        .spawn()
+        .unwrap();
+    let mut seen = false;
+    for _ in 0..120 {
+        let err = std::fs::read_to_string(stub.path("err.txt")).unwrap_or_default();
+        if err.contains("recover: working") {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    assert!(
+        seen,
+        "never reached recover: {}",
+        std::fs::read_to_string(stub.path("err.txt")).unwrap_or_default()
+    );
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    // The fake recover (`sleep 5`) is orphaned by the signal and ends by itself.
+    let report = std::fs::read_to_string(run_dir.join("report.md")).unwrap_or_default();
+    let out = std::fs::read_to_string(&out_path).unwrap_or_default();
+    assert!(
+        !report.contains("acceptance: PASSED"),
+        "killed (status {status:?}) during recover with aws-auth broken, yet report.md says:\n{report}"
+    );
+    assert!(
+        out.contains("may still be broken") || report.contains("may still be broken"),
+        "no way-back instructions after a kill with aws-auth broken:\n{out}\n{report}"
+    );
+}
