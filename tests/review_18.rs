@@ -257,8 +257,9 @@ fn the_documented_cronjob_can_start_the_image() {
     let dockerfile = std::fs::read_to_string(root().join("Dockerfile")).unwrap();
     let user = dockerfile
         .lines()
+        .rev()
         .filter_map(|l| l.trim().strip_prefix("USER "))
-        .last()
+        .next()
         .map(|u| u.trim().to_string())
         .unwrap_or_default();
     let doc = std::fs::read_to_string(root().join("docs/container.md")).unwrap();
