@@ -6,6 +6,8 @@
 #   scripts/bench.sh lint       aws-auth lint of a 5,000-entry aws-auth (target: < 50 ms)
 #   scripts/bench.sh creator    creator vs paging through CloudTrail with awscli, 100k events (calls, time)
 #   scripts/bench.sh audit      audit --org-role of 200 clusters in 3 accounts x 4 regions, --concurrency 16 vs 1 (target: < 10 s)
+#   scripts/bench.sh audit-1000 audit --org-role of 1,000 clusters in 50 accounts x 17 regions (target: < 60 s);
+#                               ratio against the serial estimate (calls x latency); not in the default set
 #   scripts/bench.sh recover    recover on the drill scenario (sim/scenarios/incident.yaml), each run
 #                               in a fresh moto + eks-sim world with realistic IAM/EKS propagation
 #                               delays: wall time, the waits the world imposed, and the tool's own
@@ -54,7 +56,10 @@ for w in "${what[@]}"; do
     audit)
       cargo build --quiet -p eks-sim
       .venv/bin/python scripts/bench_lib.py audit "$bin" "$PWD/target/debug/eks-sim" "$PWD" || status=1 ;;
-    *) echo "unknown benchmark '$w' (known: token, lint, creator, recover, audit)" >&2; exit 2 ;;
+    audit-1000)
+      cargo build --quiet -p eks-sim
+      .venv/bin/python scripts/bench_lib.py audit-1000 "$bin" "$PWD/target/debug/eks-sim" "$PWD" || status=1 ;;
+    *) echo "unknown benchmark '$w' (known: token, lint, creator, recover, audit, audit-1000)" >&2; exit 2 ;;
   esac
 done
 exit $status

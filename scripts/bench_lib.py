@@ -135,6 +135,80 @@ def start_world(root, sim_bin, tmp, text):
         return procs, json.load(f)
 
 
+# audit-1000: 50 accounts (the management account + 49 members) x 17 regions.
+MEMBERS_49 = [f"member-{i:02d}" for i in range(1, 50)]
+REGIONS_17 = ["us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1",
+              "eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1",
+              "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "ap-northeast-2",
+              "ap-northeast-3"]
+
+
+def peak_rate(calls, service):
+    """The most calls of `service` the sim received in any one second, per caller account
+    (from the sim's call log): what the rate limits must keep bounded."""
+    from collections import Counter
+    per = Counter()
+    for c in calls:
+        if c.get("service") != service or not c.get("callerArn"):
+            continue
+        account = c["callerArn"].split(":")[4]
+        per[(account, c["time"][:19])] += 1
+    return max(per.values(), default=0)
+
+
+def audit_1000_bench(binary, sim_bin, root, latency_ms, concurrency, clusters=1000, target_s=60):
+    """`audit --org-role` of 1,000 clusters over 50 accounts x 17 regions, one eks-sim world
+    behind a latency proxy. A serial run would take calls x latency (minutes), so the ratio is
+    against that serial estimate: the parallelism bounded concurrency actually achieved."""
+    sys.path.insert(0, os.path.join(root, "scripts"))
+    from gen_fleet import org_scenario
+    import urllib.request
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        procs, st = start_world(root, sim_bin, tmp,
+                                org_scenario(clusters, MEMBERS_49, REGIONS_17, ORG_ROLE))
+        print(f"audit-1000: one world ({1 + len(MEMBERS_49)} accounts x {len(REGIONS_17)} regions, "
+              f"{len(st['clusters'])} clusters) up in {time.perf_counter() - t0:.0f} s", flush=True)
+        try:
+            proxy = LatencyProxy(st["eksPort"], latency_ms / 1000)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+            env.update(st["env"])
+            for k in env:
+                if k.startswith("AWS_ENDPOINT_URL_") and env[k] == st["eksEndpoint"]:
+                    env[k] = f"http://127.0.0.1:{proxy.port}"
+            env.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+                        "AWS_EC2_METADATA_DISABLED": "true"})
+            admin = st["adminEndpoint"]
+            urllib.request.urlopen(urllib.request.Request(f"{admin}/calls", method="DELETE"), timeout=30)
+            argv = [binary, "audit", "--org-role", ORG_ROLE, "--regions", ",".join(REGIONS_17),
+                    "--breakglass-role", "breakglass/breakglass",
+                    "--concurrency", str(concurrency), "--output", "json"]
+            start = time.perf_counter()
+            proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+            wall = time.perf_counter() - start
+            if proc.returncode not in (0, 3):
+                sys.exit(f"audit failed ({proc.returncode}): {proc.stderr[-4000:]}")
+            out = json.loads(proc.stdout)
+            log = json.load(urllib.request.urlopen(f"{admin}/calls", timeout=60))["calls"]
+            s = out["summary"]
+            calls = sum(out["calls"].values())
+            serial = calls * latency_ms / 1000
+            ok = wall < target_s and s["clusters"] == clusters and s["errors"] == 0
+            print(f"audit-1000: {s['clusters']} clusters in {s['accounts']} accounts (--org-role) x "
+                  f"{s['regions']} regions ({s['flagged']} flagged, {s['errors']} errors), {calls} AWS "
+                  f"calls, {latency_ms} ms per request, --concurrency {concurrency} | wall {wall:.1f} s | "
+                  f"serial estimate (calls x latency) {serial:.0f} s | ratio {serial / wall:.1f}x | "
+                  f"peak EKS calls in one second from one account: {peak_rate(log, 'eks')} "
+                  f"(limit --rate 20/s per account and region) | target < {target_s} s: "
+                  f"{'OK' if ok else 'MISSED'}")
+            return ok
+        finally:
+            for p in reversed(procs):
+                p.terminate()
+                p.wait()
+
+
 def audit_bench(binary, sim_bin, root, latency_ms, concurrency, clusters=200):
     """`audit --org-role` of a fleet spread over an Organization (the management account and two
     members) x 4 regions, all in one eks-sim world reached through a latency proxy, with bounded
@@ -279,6 +353,11 @@ def write_big_aws_auth(path, roles, users):
 
 if __name__ == "__main__":
     mode = sys.argv[1]
+    if mode == "audit-1000":
+        binary, sim_bin, root = sys.argv[2], sys.argv[3], sys.argv[4]
+        latency = int(os.environ.get("LATENCY_MS", "50"))
+        ok = audit_1000_bench(binary, sim_bin, root, latency, int(os.environ.get("CONCURRENCY", "16")))
+        sys.exit(0 if ok else 1)
     if mode == "audit":
         binary, sim_bin, root = sys.argv[2], sys.argv[3], sys.argv[4]
         latency = int(os.environ.get("LATENCY_MS", "50"))

@@ -97,6 +97,14 @@ const UNUSED_GLOBALS: &[(&[&str], &[&str])] = &[
         &["region", "profile", "yes", "dry_run", "call_log"],
     ),
     (&["aws-auth", "snapshot"], &["yes"]),
+    (
+        &["version"],
+        &["region", "profile", "yes", "dry_run", "call_log"],
+    ),
+    (
+        &["man"],
+        &["region", "profile", "output", "yes", "call_log"],
+    ),
 ];
 
 /// The command line as parsed: the derive definitions, with the global options a command does
@@ -304,6 +312,10 @@ pub enum Command {
     Policy(commands::policy::PolicyArgs),
     /// Print shell completions
     Completions(commands::completions::CompletionsArgs),
+    /// Print the version with the commit, target and compiler this binary was built from
+    Version(commands::version::VersionArgs),
+    /// Print or write the manual pages (generated from these definitions)
+    Man(commands::man::ManArgs),
     /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it
     #[command(subcommand, name = "aws-auth")]
     AwsAuth(commands::aws_auth::AwsAuthCommand),

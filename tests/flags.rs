@@ -398,6 +398,7 @@ fn dry_run_changes_nothing_in_any_command_that_takes_it() {
         "the call log misses changes: {seen:?}"
     );
     let snapshots = w.path("snapshots");
+    let man_dir = w.dir.path().join("man-pages");
 
     // How to run each command; a command that lists --dry-run and is missing here fails the
     // test, so that a new one cannot escape it.
@@ -412,6 +413,7 @@ fn dry_run_changes_nothing_in_any_command_that_takes_it() {
             "aws-auth restore" => &["--cluster", "mine", "--from", "salvage"],
             "aws-auth edit" => &["--cluster", "mine"],
             "aws-auth snapshot" => &["--cluster", "mine", "--to", snapshots.to_str().unwrap()],
+            "man" => &["--dir", man_dir.to_str().unwrap()],
             _ => return None,
         };
         Some(v.iter().map(|s| s.to_string()).collect())

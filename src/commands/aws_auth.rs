@@ -393,7 +393,7 @@ fn sarif(results: &[(AwsAuthDocument, Analysis)], failures: &[String]) -> serde_
                 "message": {"text": text},
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": {"uri": doc.origin},
+                        "artifactLocation": sarif_artifact(doc),
                         "region": {"startLine": f.line, "startColumn": f.column},
                     }
                 }],
@@ -420,6 +420,39 @@ fn sarif(results: &[(AwsAuthDocument, Analysis)], failures: &[String]) -> serde_
             "results": out,
         }],
     })
+}
+
+/// SARIF's `artifactLocation` for a document. The schema wants `uri` to be an RFC 3986 URI
+/// reference and code scanning resolves a relative one against the checkout: so a relative
+/// path is kept relative, percent-encoded (spaces, non-ASCII, `:`), and an absolute one becomes
+/// a `file://` URI. Input that is not a file (stdin, a live ConfigMap) gets no `uri` but a
+/// description: a made-up path would send a reader to a file that does not exist.
+fn sarif_artifact(doc: &AwsAuthDocument) -> serde_json::Value {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const PATH: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    let not_a_file = match doc.format {
+        awsauth::SourceFormat::Live | awsauth::SourceFormat::DataMap => Some(format!(
+            "live ConfigMap kube-system/aws-auth ({})",
+            doc.origin
+        )),
+        _ if doc.origin == "<stdin>" => Some("standard input".to_string()),
+        _ => None,
+    };
+    if let Some(text) = not_a_file {
+        return serde_json::json!({"description": {"text": text}});
+    }
+    let encoded = utf8_percent_encode(&doc.origin, PATH).to_string();
+    let uri = if doc.origin.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    };
+    serde_json::json!({"uri": uri})
 }
 
 fn level(s: Severity) -> &'static str {

@@ -12,11 +12,13 @@ pub mod creator;
 pub mod diagnose;
 pub mod grant;
 pub mod kubeconfig;
+pub mod man;
 pub mod plan_ui;
 pub mod policy;
 pub mod record;
 pub mod recover;
 pub mod token;
+pub mod version;
 
 use crate::cli::{Cli, Command};
 use crate::error::AppError;
@@ -51,6 +53,8 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Token(a) => token::run(g, a).await,
         Command::Kubeconfig(a) => kubeconfig::run(g, a).await,
         Command::Completions(a) => completions::run(a),
+        Command::Version(a) => version::run(g, a),
+        Command::Man(a) => man::run(g, a),
         Command::Grant(a) => grant::run(g, a).await,
         Command::AssumeCreator(a) => assume_creator::run(g, a).await,
         Command::Cleanup(a) => cleanup::run(g, a).await,
