@@ -67,7 +67,7 @@ macro_rules! rules {
 
 rules! {
     "AA001" Error "section-lost" "a mapRoles/mapUsers/mapAccounts value is not valid YAML (or cannot become JSON): every entry of that section is lost";
-    "AA002" Error "tab-indentation" "a tab where go-yaml v2 accepts only spaces (indentation, or right after `- `, `? `, `key:`): the section is lost";
+    "AA002" Error "tab-indentation" "a tab where go-yaml v2 (libyaml's scanner) refuses it: in indentation, where a token may start (line start, right after `- ` or `? `) or at the start of a line after a lone CR; a tab after `key:` or inside a value is accepted. The section is lost";
     "AA003" Error "unquoted-template" "an unquoted {{...}} template starts a YAML flow mapping (`invalid map key`); the section is lost";
     "AA004" Error "section-not-a-list" "the section is valid YAML but not a list: zero entries";
     "AA005" Error "entry-dropped" "an entry fails the authenticator's validation (no rolearn/sso, both, empty userarn, bad sso fields, not a mapping) and is dropped";
@@ -444,12 +444,23 @@ fn article(word: &str) -> String {
 }
 
 fn tabs(cx: &mut Ctx<'_>, key: &str, text: &str) {
-    if let Some(inner) = super::parse::libyaml_tab_error(text) {
+    if let Some(e) = super::libyaml::scan(text).error
+        && e.message != super::libyaml::DOCUMENT_END_FIRST
+    {
+        let why = match e.message {
+            super::libyaml::TAB_VIOLATES_INDENTATION => {
+                "a tab in the indentation of a continuation line"
+            }
+            super::libyaml::TAB_IN_BLOCK_INDENTATION => {
+                "a tab in the indentation of a block scalar"
+            }
+            _ => "a tab where a token may start (line start, after `- `, `? ` or a complex key's `:`)",
+        };
         cx.at(
             "AA002",
             key,
-            inner,
-            "tab character where YAML (go-yaml v2) allows only spaces".into(),
+            e.pos,
+            format!("{why}: go-yaml v2 stops with \"{}\"", e.message),
             Some("replace the tab with spaces, aligned with the sibling keys".into()),
         );
     }

@@ -14,6 +14,7 @@
 
 pub mod diff;
 pub mod effective;
+pub mod libyaml;
 pub mod lint;
 pub mod matcher;
 pub mod model;

@@ -10,6 +10,7 @@
 //! positioned tree so that every loss can be pointed at.
 
 use super::model::{Section, SectionState, SsoMatcher};
+use super::libyaml;
 use super::yaml::{self, Node, NodeKind, Pos, Resolved, Style};
 
 /// A struct field of `RoleMapping` / `UserMapping` / `SSOARNMatcher`.
@@ -179,88 +180,6 @@ pub struct SectionLoad {
     pub not_list: Option<(Pos, &'static str)>,
     pub extra_document: Option<Pos>,
     pub root: Option<Node>,
-}
-
-/// Where libyaml (and so go-yaml v2) stops on a tab that YAML 1.2 parsers accept.
-///
-/// libyaml only skips a tab as whitespace where a simple key is not allowed: in flow context or
-/// after a scalar. At the start of a line (indentation) and right after a block indicator
-/// (`- `, `? `, `key: `) a tab "cannot start any token", and the whole section fails. This is a
-/// line-level approximation of that scanner rule; block scalars and flow/quoted text are skipped.
-pub fn libyaml_tab_error(text: &str) -> Option<Pos> {
-    if !text.contains('\t') {
-        return None;
-    }
-    let mut block_scalar_indent: Option<usize> = None;
-    let mut offset = 0;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let line_offset = offset;
-        offset += raw.len();
-        let b = line.as_bytes();
-        let indent = b.iter().take_while(|c| **c == b' ').count();
-        if let Some(bi) = block_scalar_indent {
-            if line.trim().is_empty() || indent > bi {
-                continue;
-            }
-            block_scalar_indent = None;
-        }
-        if !line.contains('\t') {
-            // Still track block scalars started on this line.
-            if line.trim_end().ends_with(['|', '>']) || line.contains(": |") || line.contains(": >")
-            {
-                block_scalar_indent = Some(indent);
-            }
-            continue;
-        }
-        let blank_or_end = |k: usize| matches!(b.get(k), None | Some(b' ' | b'\t'));
-        let mut j = 0;
-        loop {
-            while j < b.len() && b[j] == b' ' {
-                j += 1;
-            }
-            let Some(&c) = b.get(j) else { break };
-            if c == b'\t' {
-                return Some(Pos {
-                    line: i + 1,
-                    column: line[..j].chars().count() + 1,
-                    offset: line_offset + j,
-                });
-            }
-            if matches!(c, b'-' | b'?' | b':') && blank_or_end(j + 1) {
-                j += 1;
-                continue;
-            }
-            if matches!(c, b'|' | b'>') {
-                block_scalar_indent = Some(indent);
-                break;
-            }
-            if matches!(
-                c,
-                b'"' | b'\'' | b'[' | b'{' | b'#' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`'
-            ) {
-                break;
-            }
-            // A plain scalar: it is a key when `: ` follows; otherwise the line's value.
-            let mut k = j;
-            let mut key_end = None;
-            while k < b.len() {
-                if b[k] == b':' && blank_or_end(k + 1) {
-                    key_end = Some(k);
-                    break;
-                }
-                if b[k] == b'#' && k > j && matches!(b[k - 1], b' ' | b'\t') {
-                    break;
-                }
-                k += 1;
-            }
-            match key_end {
-                Some(k) => j = k + 1,
-                None => break,
-            }
-        }
-    }
-    None
 }
 
 /// `isSkippable`: empty after trimming, `""`, `''` or two backquotes.
@@ -692,16 +611,18 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
         }
         return load;
     }
-    if let Some(pos) = libyaml_tab_error(text) {
+    let scan = libyaml::scan(text);
+    if let Some(e) = scan.error {
         let mut load = empty_load(section, SectionState::Lost);
         load.error = Some(SectionError {
-            message: "found a tab character where YAML expects indentation or a token".into(),
-            pos,
+            message: e.message.into(),
+            pos: e.pos,
             json: false,
         });
         return load;
     }
-    let doc = match yaml::parse_first(text) {
+    let seen = libyaml::as_libyaml_sees_it(text, &scan);
+    let doc = match yaml::parse_first(seen.as_deref().unwrap_or(text)) {
         Ok(d) => d,
         Err(e) => {
             let mut load = empty_load(section, SectionState::Lost);
@@ -761,16 +682,18 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
 }
 
 fn load_accounts(text: &str) -> SectionLoad {
-    if let Some(pos) = libyaml_tab_error(text) {
+    let scan = libyaml::scan(text);
+    if let Some(e) = scan.error {
         let mut load = empty_load(Section::MapAccounts, SectionState::Lost);
         load.error = Some(SectionError {
-            message: "found a tab character where YAML expects indentation or a token".into(),
-            pos,
+            message: e.message.into(),
+            pos: e.pos,
             json: false,
         });
         return load;
     }
-    let doc = match yaml::parse_first(text) {
+    let seen = libyaml::as_libyaml_sees_it(text, &scan);
+    let doc = match yaml::parse_first(seen.as_deref().unwrap_or(text)) {
         Ok(d) => d,
         Err(e) => {
             let mut load = empty_load(Section::MapAccounts, SectionState::Lost);
@@ -1059,19 +982,13 @@ mod tests {
     }
 
     #[test]
-    fn tabs_where_libyaml_refuses_them() {
-        assert_eq!(
-            libyaml_tab_error("- a: b\n\tc: d\n").map(|p| p.line),
-            Some(2)
-        );
-        assert_eq!(
-            libyaml_tab_error("- username:\tbob\n").map(|p| p.column),
-            Some(12)
-        );
-        assert_eq!(libyaml_tab_error("-\tx\n").map(|p| p.column), Some(2));
-        assert_eq!(libyaml_tab_error("- a: b\tc\n- d: \"\te\"\n"), None);
-        assert_eq!(libyaml_tab_error("- a: b # \tc\n"), None);
+    fn tabs_as_go_yaml_reads_them() {
+        // go-yaml v2 skips a tab after a simple key's `:`: the entry loads.
         let l = load_section(Section::MapRoles, Some("- rolearn: x\n  username:\tbob\n"));
+        assert_eq!(l.state, SectionState::Loaded);
+        assert_eq!(l.entries[0].decoded.username, "bob");
+        // A tab in the indentation of a continuation line loses the section.
+        let l = load_section(Section::MapRoles, Some("- rolearn: x\n\tusername: bob\n"));
         assert_eq!(l.state, SectionState::Lost);
     }
 

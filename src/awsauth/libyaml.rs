@@ -1,0 +1,594 @@
+//! Where libyaml's scanner (and so go-yaml v2, which is a Go port of it, and so the
+//! authenticator) refuses text that YAML 1.2 parsers accept, and which comments it sees that a
+//! YAML 1.2 parser would not.
+//!
+//! The product parses aws-auth sections with a YAML 1.2 parser (granit-parser) for exact source
+//! positions. YAML 1.2 and libyaml disagree on whitespace: libyaml skips a tab between tokens
+//! only in flow context or where a simple key is *not* allowed, and refuses a tab that would
+//! start a token or sit in the indentation of a plain scalar's continuation line or of a block
+//! scalar. `\r`, NEL, LS and PS are line breaks to libyaml. And libyaml starts a comment at any
+//! `#` found between tokens, even right after a quoted scalar or a flow collection (`"x"#c`),
+//! where YAML 1.2 needs a blank first.
+//!
+//! This module replays libyaml's token scanner (yaml_parser_fetch_next_token and the
+//! functions it calls, as read in go-yaml v2.4.0's scannerc.go) just far enough to track what
+//! decides those rules: the flow level, the indentation stack, "simple key allowed" and the
+//! possible simple key. It does not build tokens; any other scanner error is left to the YAML
+//! parser. The differential test against the real library (tests/awsauth_oracle.rs) is what
+//! keeps it honest.
+
+use super::yaml::Pos;
+
+/// A scanner error libyaml raises and a YAML 1.2 parser does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanError {
+    pub pos: Pos,
+    /// go-yaml's wording (without the `yaml: line N:` prefix).
+    pub message: &'static str,
+}
+
+pub const TAB_CANNOT_START: &str = "found character that cannot start any token";
+pub const TAB_VIOLATES_INDENTATION: &str = "found a tab character that violates indentation";
+pub const TAB_IN_BLOCK_INDENTATION: &str =
+    "found a tab character where an indentation space is expected";
+pub const DOCUMENT_END_FIRST: &str = "did not find expected node content";
+
+/// What libyaml sees in a text that a YAML 1.2 parser may not.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scan {
+    pub error: Option<ScanError>,
+    /// Byte ranges of comments that start right after a token with no blank before the `#`
+    /// (libyaml: a comment; YAML 1.2: an error or part of a scalar).
+    pub tight_comments: Vec<(usize, usize)>,
+    /// The text has line breaks other than `\n` and `\r\n` (a lone `\r`, NEL, LS, PS).
+    pub unusual_breaks: bool,
+}
+
+struct Scanner<'a> {
+    text: &'a str,
+    chars: Vec<(usize, char)>,
+    i: usize,
+    line: usize,
+    column: usize,
+    flow: usize,
+    simple_key_allowed: bool,
+    indent: i64,
+    indents: Vec<i64>,
+    /// One possible simple key per flow level: (line, column, char index).
+    simple_keys: Vec<Option<(usize, usize, usize)>>,
+    tokens: usize,
+    out: Scan,
+}
+
+fn is_break(c: char) -> bool {
+    matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+}
+
+fn is_blank(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+impl<'a> Scanner<'a> {
+    fn at(&self, k: usize) -> Option<char> {
+        self.chars.get(self.i + k).map(|(_, c)| *c)
+    }
+
+    fn blankz(&self, k: usize) -> bool {
+        self.at(k).is_none_or(|c| is_blank(c) || is_break(c) || c == '\0')
+    }
+
+    fn offset(&self) -> usize {
+        self.chars.get(self.i).map_or(self.text.len(), |(o, _)| *o)
+    }
+
+    fn pos(&self) -> Pos {
+        Pos {
+            line: self.line,
+            column: self.column + 1,
+            offset: self.offset(),
+        }
+    }
+
+    fn skip(&mut self) {
+        self.i += 1;
+        self.column += 1;
+    }
+
+    /// Consume one line break (`\r\n` counts as one).
+    fn skip_break(&mut self) {
+        match self.at(0) {
+            Some('\r') if self.at(1) == Some('\n') => self.i += 2,
+            Some(c) => {
+                if c != '\n' {
+                    self.out.unusual_breaks = true;
+                }
+                self.i += 1;
+            }
+            None => {}
+        }
+        self.line += 1;
+        self.column = 0;
+    }
+
+    fn fail(&mut self, message: &'static str) -> bool {
+        self.out.error = Some(ScanError {
+            pos: self.pos(),
+            message,
+        });
+        false
+    }
+
+    fn roll_indent(&mut self, column: usize) {
+        if self.flow == 0 && self.indent < column as i64 {
+            self.indents.push(self.indent);
+            self.indent = column as i64;
+        }
+    }
+
+    fn unroll_indent(&mut self, column: i64) {
+        if self.flow > 0 {
+            return;
+        }
+        while self.indent > column {
+            self.indent = self.indents.pop().unwrap_or(-1);
+        }
+    }
+
+    fn save_simple_key(&mut self) {
+        if self.simple_key_allowed
+            && let Some(k) = self.simple_keys.last_mut()
+        {
+            *k = Some((self.line, self.column, self.i));
+        }
+    }
+
+    fn remove_simple_key(&mut self) {
+        if let Some(k) = self.simple_keys.last_mut() {
+            *k = None;
+        }
+    }
+
+    /// yaml_parser_scan_to_next_token.
+    fn scan_to_next_token(&mut self) {
+        loop {
+            if self.column == 0 && self.at(0) == Some('\u{feff}') {
+                self.skip();
+            }
+            while let Some(c) = self.at(0) {
+                if c == ' ' || ((self.flow > 0 || !self.simple_key_allowed) && c == '\t') {
+                    self.skip();
+                } else {
+                    break;
+                }
+            }
+            if self.at(0) == Some('#') {
+                let start = self.offset();
+                let tight = self.i > 0 && {
+                    let prev = self.chars[self.i - 1].1;
+                    !is_blank(prev) && !is_break(prev) && prev != '\u{feff}'
+                };
+                while self.at(0).is_some_and(|c| !is_break(c)) {
+                    self.skip();
+                }
+                if tight {
+                    self.out.tight_comments.push((start, self.offset()));
+                }
+            }
+            match self.at(0) {
+                Some(c) if is_break(c) => {
+                    self.skip_break();
+                    if self.flow == 0 {
+                        self.simple_key_allowed = true;
+                    }
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// yaml_parser_fetch_next_token, reduced to its effect on the state. Returns false to stop.
+    fn next_token(&mut self) -> bool {
+        self.scan_to_next_token();
+        // Stale simple keys: a key must end on its line and within 1024 characters.
+        let (line, i) = (self.line, self.i);
+        for k in self.simple_keys.iter_mut() {
+            if k.is_some_and(|(l, _, ki)| l < line || ki + 1024 < i) {
+                *k = None;
+            }
+        }
+        self.unroll_indent(self.column as i64);
+        let Some(c) = self.at(0) else {
+            return false;
+        };
+        let first = self.tokens == 0;
+        self.tokens += 1;
+        if self.column == 0 && c == '%' {
+            // A directive: up to the end of the line.
+            self.remove_simple_key();
+            self.simple_key_allowed = false;
+            while self.at(0).is_some_and(|c| !is_break(c)) {
+                self.skip();
+            }
+            return true;
+        }
+        if self.column == 0
+            && (self.at(0) == Some('-') || self.at(0) == Some('.'))
+            && self.at(1) == Some(c)
+            && self.at(2) == Some(c)
+            && self.blankz(3)
+        {
+            if c == '.' && first {
+                return self.fail(DOCUMENT_END_FIRST);
+            }
+            self.unroll_indent(-1);
+            self.remove_simple_key();
+            self.simple_key_allowed = false;
+            for _ in 0..3 {
+                self.skip();
+            }
+            return true;
+        }
+        match c {
+            '[' | '{' => {
+                self.save_simple_key();
+                self.flow += 1;
+                self.simple_keys.push(None);
+                self.simple_key_allowed = true;
+                self.skip();
+            }
+            ']' | '}' => {
+                self.remove_simple_key();
+                if self.flow > 0 {
+                    self.flow -= 1;
+                    self.simple_keys.pop();
+                }
+                self.simple_key_allowed = false;
+                self.skip();
+            }
+            ',' if self.flow > 0 => {
+                self.remove_simple_key();
+                self.simple_key_allowed = true;
+                self.skip();
+            }
+            '-' if self.blankz(1) => {
+                if self.flow == 0 {
+                    self.roll_indent(self.column);
+                }
+                self.remove_simple_key();
+                self.simple_key_allowed = true;
+                self.skip();
+            }
+            '?' if self.flow > 0 || self.blankz(1) => {
+                if self.flow == 0 {
+                    self.roll_indent(self.column);
+                }
+                self.remove_simple_key();
+                self.simple_key_allowed = self.flow == 0;
+                self.skip();
+            }
+            ':' if self.flow > 0 || self.blankz(1) => {
+                let (line, i) = (self.line, self.i);
+                let key = self
+                    .simple_keys
+                    .last()
+                    .copied()
+                    .flatten()
+                    .filter(|(l, _, ki)| *l == line && ki + 1024 >= i);
+                match key {
+                    Some((_, column, _)) => {
+                        self.roll_indent(column);
+                        self.remove_simple_key();
+                        self.simple_key_allowed = false;
+                    }
+                    None => {
+                        if self.flow == 0 {
+                            self.roll_indent(self.column);
+                        }
+                        self.simple_key_allowed = self.flow == 0;
+                    }
+                }
+                self.skip();
+            }
+            '*' | '&' => {
+                self.save_simple_key();
+                self.simple_key_allowed = false;
+                self.skip();
+                while self
+                    .at(0)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    self.skip();
+                }
+            }
+            '!' => {
+                self.save_simple_key();
+                self.simple_key_allowed = false;
+                while !self.blankz(0) {
+                    self.skip();
+                }
+            }
+            '|' | '>' if self.flow == 0 => {
+                self.remove_simple_key();
+                self.simple_key_allowed = true;
+                return self.block_scalar();
+            }
+            '\'' | '"' => {
+                self.save_simple_key();
+                self.simple_key_allowed = false;
+                self.quoted(c);
+            }
+            '\t' => return self.fail(TAB_CANNOT_START),
+            c if self.blankz(0) || matches!(c, '@' | '`') => return false,
+            _ => {
+                self.save_simple_key();
+                self.simple_key_allowed = false;
+                return self.plain();
+            }
+        }
+        true
+    }
+
+    fn quoted(&mut self, q: char) {
+        self.skip();
+        while let Some(c) = self.at(0) {
+            if q == '\'' && c == '\'' {
+                if self.at(1) == Some('\'') {
+                    self.skip();
+                    self.skip();
+                    continue;
+                }
+                self.skip();
+                return;
+            }
+            if q == '"' && c == '\\' {
+                self.skip();
+                if self.at(0).is_some_and(is_break) {
+                    self.skip_break();
+                } else {
+                    self.skip();
+                }
+                continue;
+            }
+            if q == '"' && c == '"' {
+                self.skip();
+                return;
+            }
+            if is_break(c) {
+                self.skip_break();
+            } else {
+                self.skip();
+            }
+        }
+    }
+
+    /// yaml_parser_scan_plain_scalar.
+    fn plain(&mut self) -> bool {
+        let indent = self.indent + 1;
+        let mut leading_blanks = false;
+        loop {
+            if self.column == 0
+                && matches!(
+                    (self.at(0), self.at(1), self.at(2)),
+                    (Some('-'), Some('-'), Some('-')) | (Some('.'), Some('.'), Some('.'))
+                )
+                && self.blankz(3)
+            {
+                break;
+            }
+            if self.at(0) == Some('#') {
+                break;
+            }
+            while !self.blankz(0) {
+                let c = self.at(0).unwrap_or(' ');
+                if (c == ':' && self.blankz(1))
+                    || (self.flow > 0 && matches!(c, ',' | '?' | '[' | ']' | '{' | '}'))
+                {
+                    break;
+                }
+                leading_blanks = false;
+                self.skip();
+            }
+            let Some(c) = self.at(0) else { break };
+            if !(is_blank(c) || is_break(c)) {
+                break;
+            }
+            while let Some(c) = self.at(0) {
+                if is_blank(c) {
+                    if leading_blanks && (self.column as i64) < indent && c == '\t' {
+                        return self.fail(TAB_VIOLATES_INDENTATION);
+                    }
+                    self.skip();
+                } else if is_break(c) {
+                    self.skip_break();
+                    leading_blanks = true;
+                } else {
+                    break;
+                }
+            }
+            if self.flow == 0 && (self.column as i64) < indent {
+                break;
+            }
+        }
+        if leading_blanks {
+            self.simple_key_allowed = true;
+        }
+        true
+    }
+
+    /// yaml_parser_scan_block_scalar, for its indentation rules.
+    fn block_scalar(&mut self) -> bool {
+        self.skip();
+        let mut increment: i64 = 0;
+        for _ in 0..2 {
+            match self.at(0) {
+                Some('+' | '-') => self.skip(),
+                Some(d @ '1'..='9') => {
+                    increment = i64::from(d as u8 - b'0');
+                    self.skip();
+                }
+                _ => {}
+            }
+        }
+        while self.at(0).is_some_and(is_blank) {
+            self.skip();
+        }
+        if self.at(0) == Some('#') {
+            while self.at(0).is_some_and(|c| !is_break(c)) {
+                self.skip();
+            }
+        }
+        if self.at(0).is_some_and(|c| !is_break(c)) {
+            // "did not find expected comment or line break": not ours to report.
+            return false;
+        }
+        if self.at(0).is_some() {
+            self.skip_break();
+        }
+        let mut indent: i64 = if increment > 0 {
+            if self.indent >= 0 {
+                self.indent + increment
+            } else {
+                increment
+            }
+        } else {
+            0
+        };
+        if !self.block_breaks(&mut indent) {
+            return false;
+        }
+        while self.column as i64 == indent && self.at(0).is_some() {
+            while self.at(0).is_some_and(|c| !is_break(c)) {
+                self.skip();
+            }
+            if self.at(0).is_none() {
+                break;
+            }
+            self.skip_break();
+            if !self.block_breaks(&mut indent) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// yaml_parser_scan_block_scalar_breaks.
+    fn block_breaks(&mut self, indent: &mut i64) -> bool {
+        let mut max_indent: i64 = 0;
+        loop {
+            while (*indent == 0 || (self.column as i64) < *indent) && self.at(0) == Some(' ') {
+                self.skip();
+            }
+            if self.column as i64 > max_indent {
+                max_indent = self.column as i64;
+            }
+            if (*indent == 0 || (self.column as i64) < *indent) && self.at(0) == Some('\t') {
+                return self.fail(TAB_IN_BLOCK_INDENTATION);
+            }
+            match self.at(0) {
+                Some(c) if is_break(c) => self.skip_break(),
+                _ => break,
+            }
+        }
+        if *indent == 0 {
+            *indent = max_indent.max(self.indent + 1).max(1);
+        }
+        true
+    }
+}
+
+/// Replay libyaml's scanner over `text` (one aws-auth data value).
+pub fn scan(text: &str) -> Scan {
+    // libyaml's reader drops a byte order mark at the start of the stream.
+    let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let skipped = text.len() - body.len();
+    let mut s = Scanner {
+        text,
+        chars: body.char_indices().map(|(o, c)| (o + skipped, c)).collect(),
+        i: 0,
+        line: 1,
+        column: 0,
+        flow: 0,
+        simple_key_allowed: true,
+        indent: -1,
+        indents: Vec::new(),
+        simple_keys: vec![None],
+        tokens: 0,
+        out: Scan::default(),
+    };
+    while s.next_token() {}
+    s.out
+}
+
+/// The text a YAML 1.2 parser should read to see what libyaml sees: comments that start right
+/// after a token become blanks (same length, so every position stays where it was).
+pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
+    if scan.tight_comments.is_empty() {
+        return None;
+    }
+    let mut out = text.to_string();
+    for &(start, end) in scan.tight_comments.iter().rev() {
+        let blanks = " ".repeat(out[start..end].chars().count());
+        out.replace_range(start..end, &blanks);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> Option<(usize, usize, &'static str)> {
+        scan(text)
+            .error
+            .map(|e| (e.pos.line, e.pos.column, e.message))
+    }
+
+    #[test]
+    fn tabs_after_a_simple_key_are_skipped() {
+        // Verified against go-yaml v2.4.0 (tools/awsauth-oracle): these all load.
+        assert_eq!(err("- userarn: x\n  username:\talice\n"), None);
+        assert_eq!(err("- rolearn: x\n  groups:\t\n    - a\n"), None);
+        assert_eq!(err("- rolearn: x\n  groups:\n    - system:\tmasters\n"), None);
+        assert_eq!(err("- a: b\tc\n- d: \"\te\"\n"), None);
+        assert_eq!(err("- a: b # \tc\n"), None);
+    }
+
+    #[test]
+    fn tabs_where_a_token_may_start_fail() {
+        assert_eq!(err("-\tx\n"), Some((1, 2, TAB_CANNOT_START)));
+        assert_eq!(err("- \"a\"\n\tb: c\n"), Some((2, 1, TAB_CANNOT_START)));
+        assert_eq!(err("? a\n:\tb\n"), Some((2, 2, TAB_CANNOT_START)));
+        // A plain scalar continued on a line indented with a tab.
+        assert_eq!(err("- a: b\n\tc: d\n"), Some((2, 1, TAB_VIOLATES_INDENTATION)));
+        // A CRLF file with a stray tab: `\r` alone is a line break to libyaml.
+        assert_eq!(
+            err("- userarn: a\r\n  username: a\r\t\n- userarn: b\r\n"),
+            Some((3, 1, TAB_VIOLATES_INDENTATION))
+        );
+        assert_eq!(err("- \"a\"\r\t\n- b\n"), Some((2, 1, TAB_CANNOT_START)));
+    }
+
+    #[test]
+    fn block_scalar_indentation_tabs_fail() {
+        assert_eq!(err("- a: |\n\tx\n"), Some((2, 1, TAB_IN_BLOCK_INDENTATION)));
+        assert_eq!(err("- a: |\n    x\n    \ty\n"), None);
+    }
+
+    #[test]
+    fn comments_right_after_a_token() {
+        let text = "- \"111122223333\"# c\n- [view]#x\n- a#b\n";
+        let s = scan(text);
+        assert_eq!(s.error, None);
+        assert_eq!(s.tight_comments.len(), 2);
+        assert_eq!(
+            as_libyaml_sees_it(text, &s).as_deref(),
+            Some("- \"111122223333\"   \n- [view]  \n- a#b\n")
+        );
+    }
+
+    #[test]
+    fn document_end_before_any_document() {
+        assert_eq!(err("...\n- a\n"), Some((1, 1, DOCUMENT_END_FIRST)));
+        assert_eq!(err("- a\n...\n"), None);
+    }
+}
