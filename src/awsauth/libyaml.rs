@@ -32,6 +32,8 @@ pub const TAB_VIOLATES_INDENTATION: &str = "found a tab character that violates 
 pub const TAB_IN_BLOCK_INDENTATION: &str =
     "found a tab character where an indentation space is expected";
 pub const DOCUMENT_END_FIRST: &str = "did not find expected node content";
+pub const UNKNOWN_DIRECTIVE: &str = "found unknown directive name";
+pub const INCOMPATIBLE_VERSION: &str = "found incompatible YAML document";
 
 /// What libyaml sees in a text that a YAML 1.2 parser may not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,6 +44,9 @@ pub struct Scan {
     pub tight_comments: Vec<(usize, usize)>,
     /// The text has line breaks other than `\n` and `\r\n` (a lone `\r`, NEL, LS, PS).
     pub unusual_breaks: bool,
+    /// A `%` directive after content: libyaml ends the first document there (go-yaml reads
+    /// only the first), where YAML 1.2 wants a `...` first.
+    pub document_cut: Option<usize>,
 }
 
 struct Scanner<'a> {
@@ -57,6 +62,14 @@ struct Scanner<'a> {
     /// One possible simple key per flow level: (line, column, char index).
     simple_keys: Vec<Option<(usize, usize, usize)>>,
     tokens: usize,
+    /// A block collection was opened at the document level (the root is one).
+    block_root: bool,
+    /// The last token completed a scalar or flow collection at the document level: the root,
+    /// unless a `:` follows and makes it a key.
+    root_scalar: bool,
+    /// Something other than directives and `---` was scanned.
+    content: bool,
+    last_plain: bool,
     out: Scan,
 }
 
@@ -120,6 +133,9 @@ impl<'a> Scanner<'a> {
 
     fn roll_indent(&mut self, column: usize) {
         if self.flow == 0 && self.indent < column as i64 {
+            if self.indent < 0 {
+                self.block_root = true;
+            }
             self.indents.push(self.indent);
             self.indent = column as i64;
         }
@@ -202,8 +218,61 @@ impl<'a> Scanner<'a> {
         };
         let first = self.tokens == 0;
         self.tokens += 1;
+        let marker = self.column == 0
+            && (c == '%'
+                || ((c == '-' || c == '.')
+                    && self.at(1) == Some(c)
+                    && self.at(2) == Some(c)
+                    && self.blankz(3)));
+        if marker && self.content {
+            // The first document is over: go-yaml peeks this token (a directive is checked
+            // while it is scanned) and reads no further.
+            if c == '%' {
+                self.fetch(c, first);
+            }
+            return false;
+        }
+        // go-yaml's Unmarshal stops once the root node is complete: the parser peeks one token
+        // for the document's implicit end and never scans the rest (a YAML 1.2 parser does,
+        // and refuses it).
+        let root_done = !marker
+            && self.flow == 0
+            && ((self.block_root && self.indent < 0)
+                || (self.root_scalar && !(c == ':' && self.blankz(1))));
+        self.root_scalar = false;
+        if root_done && self.out.document_cut.is_none() {
+            self.out.document_cut = Some(self.offset());
+        }
+        if !marker {
+            self.content = true;
+        }
+        let go_on = self.fetch(c, first);
+        let top = self.flow == 0 && self.indent < 0;
+        if top && (matches!(c, '\'' | '"' | '|' | '>' | '*' | ']' | '}') || self.last_plain) {
+            self.root_scalar = true;
+        }
+        go_on && !root_done
+    }
+
+    /// One token: its effect on the state. Returns false to stop.
+    fn fetch(&mut self, c: char, first: bool) -> bool {
+        self.last_plain = false;
         if self.column == 0 && c == '%' {
-            // A directive: up to the end of the line.
+            // A directive: libyaml knows YAML (version 1.1 only, says go-yaml) and TAG.
+            let start = self.offset();
+            let line_end = self.text[start..]
+                .find(['\r', '\n', '\u{85}', '\u{2028}', '\u{2029}'])
+                .map_or(self.text.len(), |e| start + e);
+            let mut words = self.text[start + 1..line_end].split([' ', '\t']).filter(|w| !w.is_empty());
+            match (words.next(), words.next()) {
+                (Some("YAML"), Some(v)) if v != "1.1" => return self.fail(INCOMPATIBLE_VERSION),
+                (Some("YAML" | "TAG"), _) => {}
+                _ => return self.fail(UNKNOWN_DIRECTIVE),
+            }
+            if self.content && self.out.document_cut.is_none() {
+                self.out.document_cut = Some(start);
+            }
+            self.unroll_indent(-1);
             self.remove_simple_key();
             self.simple_key_allowed = false;
             while self.at(0).is_some_and(|c| !is_break(c)) {
@@ -322,6 +391,7 @@ impl<'a> Scanner<'a> {
             _ => {
                 self.save_simple_key();
                 self.simple_key_allowed = false;
+                self.last_plain = true;
                 return self.plain();
             }
         }
@@ -513,22 +583,37 @@ pub fn scan(text: &str) -> Scan {
         indents: Vec::new(),
         simple_keys: vec![None],
         tokens: 0,
+        block_root: false,
+        root_scalar: false,
+        content: false,
+        last_plain: false,
         out: Scan::default(),
     };
     while s.next_token() {}
     s.out
 }
 
-/// The text a YAML 1.2 parser should read to see what libyaml sees: comments that start right
-/// after a token become blanks (same length, so every position stays where it was).
+/// The text a YAML 1.2 parser should read to see what libyaml sees, when it differs:
+/// comments that start right after a token become blanks; NEL, LS and PS become line breaks
+/// (`\r\n`, ` \r\n`: same byte length); a directive after content ends the text. Byte offsets
+/// of what is kept stay where they were.
 pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
-    if scan.tight_comments.is_empty() {
+    let odd_breaks = text.contains(['\u{85}', '\u{2028}', '\u{2029}']);
+    if scan.tight_comments.is_empty() && scan.document_cut.is_none() && !odd_breaks {
         return None;
     }
     let mut out = text.to_string();
     for &(start, end) in scan.tight_comments.iter().rev() {
-        let blanks = " ".repeat(out[start..end].chars().count());
+        let blanks = " ".repeat(end - start);
         out.replace_range(start..end, &blanks);
+    }
+    if odd_breaks {
+        out = out
+            .replace('\u{85}', "\r\n")
+            .replace(['\u{2028}', '\u{2029}'], " \r\n");
+    }
+    if let Some(cut) = scan.document_cut {
+        out.truncate(cut);
     }
     Some(out)
 }
@@ -584,6 +669,33 @@ mod tests {
             as_libyaml_sees_it(text, &s).as_deref(),
             Some("- \"111122223333\"   \n- [view]  \n- a#b\n")
         );
+    }
+
+    #[test]
+    fn directives() {
+        assert_eq!(err("%FOO\n- a\n"), Some((1, 1, UNKNOWN_DIRECTIVE)));
+        assert_eq!(err("%YAML 1.2\n---\n- a\n"), Some((1, 1, INCOMPATIBLE_VERSION)));
+        let text = "- rolearn: a\n%YAML 1.1\n---\n  username: b\n";
+        let s = scan(text);
+        assert_eq!(s.error, None);
+        assert_eq!(
+            as_libyaml_sees_it(text, &s).as_deref(),
+            Some("- rolearn: a\n")
+        );
+    }
+
+    #[test]
+    fn nothing_after_the_root_node_is_read() {
+        // Verified with go-yaml v2.4.0: the root is complete, what follows is never scanned.
+        let cut = |text: &str| {
+            let s = scan(text);
+            (s.error.map(|e| e.message), s.document_cut)
+        };
+        assert_eq!(cut("--- |\n- a\n  \t- b\n"), (None, Some(6)));
+        assert_eq!(cut("  - \n-\t\"x\"\n"), (None, Some(5)));
+        assert_eq!(cut("- a\n- b\n"), (None, None));
+        assert_eq!(cut("a: b\nc: d\n"), (None, None));
+        assert_eq!(cut("- a\n---\n\t- b\n"), (None, None));
     }
 
     #[test]
