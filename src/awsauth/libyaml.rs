@@ -70,6 +70,8 @@ struct Scanner<'a> {
     /// Something other than directives and `---` was scanned.
     content: bool,
     last_plain: bool,
+    /// A `---` was scanned.
+    started: bool,
     out: Scan,
 }
 
@@ -167,9 +169,6 @@ impl<'a> Scanner<'a> {
     /// yaml_parser_scan_to_next_token.
     fn scan_to_next_token(&mut self) {
         loop {
-            if self.column == 0 && self.at(0) == Some('\u{feff}') {
-                self.skip();
-            }
             while let Some(c) = self.at(0) {
                 if c == ' ' || ((self.flow > 0 || !self.simple_key_allowed) && c == '\t') {
                     self.skip();
@@ -224,6 +223,14 @@ impl<'a> Scanner<'a> {
                     && self.at(1) == Some(c)
                     && self.at(2) == Some(c)
                     && self.blankz(3)));
+        if marker && c == '-' && self.started && !self.content && self.out.document_cut.is_none() {
+            // `---` twice: the first document is empty (null).
+            self.out.document_cut = Some(self.offset());
+            return false;
+        }
+        if marker && c == '-' {
+            self.started = true;
+        }
         if marker && self.content {
             // The first document is over: go-yaml peeks this token (a directive is checked
             // while it is scanned) and reads no further.
@@ -587,19 +594,31 @@ pub fn scan(text: &str) -> Scan {
         root_scalar: false,
         content: false,
         last_plain: false,
+        started: false,
         out: Scan::default(),
     };
     while s.next_token() {}
     s.out
 }
 
+/// The placeholder for a byte order mark inside the text (libyaml: an ordinary character; YAML
+/// 1.2 parsers skip it), given back by `yaml::parse_first_with`.
+pub const BOM_PLACEHOLDER: char = '\u{E000}';
+
 /// The text a YAML 1.2 parser should read to see what libyaml sees, when it differs:
 /// comments that start right after a token become blanks; NEL, LS and PS become line breaks
-/// (`\r\n`, ` \r\n`: same byte length); a directive after content ends the text. Byte offsets
+/// (`\r\n`, ` \r\n`: same byte length); a byte order mark after the first character becomes
+/// [`BOM_PLACEHOLDER`] (same length); the text ends where go-yaml stops reading. Byte offsets
 /// of what is kept stay where they were.
 pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
     let odd_breaks = text.contains(['\u{85}', '\u{2028}', '\u{2029}']);
-    if scan.tight_comments.is_empty() && scan.document_cut.is_none() && !odd_breaks {
+    let inner_bom = text
+        .strip_prefix('\u{feff}')
+        .unwrap_or(text)
+        .contains('\u{feff}')
+        && !text.contains(BOM_PLACEHOLDER);
+    if scan.tight_comments.is_empty() && scan.document_cut.is_none() && !odd_breaks && !inner_bom
+    {
         return None;
     }
     let mut out = text.to_string();
@@ -611,6 +630,11 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         out = out
             .replace('\u{85}', "\r\n")
             .replace(['\u{2028}', '\u{2029}'], " \r\n");
+    }
+    if inner_bom {
+        let lead = if out.starts_with('\u{feff}') { 3 } else { 0 };
+        let rest = out[lead..].replace('\u{feff}', &BOM_PLACEHOLDER.to_string());
+        out.replace_range(lead.., &rest);
     }
     if let Some(cut) = scan.document_cut {
         out.truncate(cut);
@@ -696,6 +720,7 @@ mod tests {
         assert_eq!(cut("- a\n- b\n"), (None, None));
         assert_eq!(cut("a: b\nc: d\n"), (None, None));
         assert_eq!(cut("- a\n---\n\t- b\n"), (None, None));
+        assert_eq!(cut("---\n---\t\n- a\n"), (None, Some(4)));
     }
 
     #[test]

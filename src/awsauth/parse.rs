@@ -622,7 +622,7 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
         return load;
     }
     let seen = libyaml::as_libyaml_sees_it(text, &scan);
-    let doc = match yaml::parse_first(seen.as_deref().unwrap_or(text)) {
+    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some()) {
         Ok(d) => d,
         Err(e) => {
             let mut load = empty_load(section, SectionState::Lost);
@@ -693,7 +693,7 @@ fn load_accounts(text: &str) -> SectionLoad {
         return load;
     }
     let seen = libyaml::as_libyaml_sees_it(text, &scan);
-    let doc = match yaml::parse_first(seen.as_deref().unwrap_or(text)) {
+    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some()) {
         Ok(d) => d,
         Err(e) => {
             let mut load = empty_load(Section::MapAccounts, SectionState::Lost);

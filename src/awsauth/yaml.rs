@@ -114,6 +114,8 @@ enum Frame {
 
 struct Builder<'t> {
     text: &'t str,
+    /// Give back the byte order marks `libyaml::as_libyaml_sees_it` set aside.
+    restore_bom: bool,
     stack: Vec<(Frame, usize)>,
     anchors: HashMap<usize, Node>,
     produced: usize,
@@ -168,10 +170,27 @@ fn tag_text(tag: &Option<std::borrow::Cow<'_, granit_parser::Tag>>) -> Option<Bo
     })
 }
 
+/// go-yaml's `!!binary`: standard base64 (line breaks ignored); the bytes become a Go string,
+/// which encoding/json writes with U+FFFD for invalid UTF-8.
+fn decode_binary(value: &str) -> Option<String> {
+    use base64::Engine as _;
+    let compact: String = value.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Parse the first document of `text`. Errors are syntax errors (the authenticator would fail
 /// the whole section on them).
 pub fn parse_first(text: &str) -> Result<Document, YamlError> {
-    let mut docs = parse_documents(text, true)?;
+    parse_first_with(text, false)
+}
+
+/// [`parse_first`] of a text prepared by `libyaml::as_libyaml_sees_it` (`restore_bom`: turn its
+/// placeholders back into byte order marks inside scalars).
+pub fn parse_first_with(text: &str, restore_bom: bool) -> Result<Document, YamlError> {
+    let mut docs = parse_documents(text, true, restore_bom)?;
     let extra = docs.get(1).map(|d| d.1);
     let root = if docs.is_empty() {
         None
@@ -186,7 +205,7 @@ pub fn parse_first(text: &str) -> Result<Document, YamlError> {
 
 /// Parse every document of a stream (for manifests holding several objects).
 pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
-    Ok(parse_documents(text, false)?
+    Ok(parse_documents(text, false, false)?
         .into_iter()
         .filter_map(|(n, _)| n)
         .collect())
@@ -194,10 +213,15 @@ pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
 
 /// Returns (root, position of the document start) per document. With `first_only`, parsing
 /// stops after the first document; the start of a second one is still reported.
-fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Pos)>, YamlError> {
+fn parse_documents(
+    text: &str,
+    first_only: bool,
+    restore_bom: bool,
+) -> Result<Vec<(Option<Node>, Pos)>, YamlError> {
     let mut parser = Parser::new_from_str(text);
     let mut b = Builder {
         text,
+        restore_bom,
         stack: Vec::new(),
         anchors: HashMap::new(),
         produced: 0,
@@ -262,13 +286,22 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                     ScalarStyle::Literal => Style::Literal,
                     _ => Style::Folded,
                 };
+                let tag = tag_text(&tag);
+                let mut value = value.into_owned();
+                if b.restore_bom {
+                    value = value.replace(super::libyaml::BOM_PLACEHOLDER, "\u{feff}");
+                }
+                if tag.as_deref() == Some("!!binary") {
+                    // go-yaml decodes !!binary (base64) into the bytes it holds.
+                    value = decode_binary(&value).ok_or_else(|| YamlError {
+                        message: "!!binary value contains invalid base64 data".into(),
+                        pos: start,
+                    })?;
+                }
                 let node = Node {
-                    kind: NodeKind::Scalar {
-                        value: value.into_owned(),
-                        style,
-                    },
+                    kind: NodeKind::Scalar { value, style },
                     pos: start,
-                    tag: tag_text(&tag),
+                    tag,
                     flow: false,
                     alias: false,
                 };
