@@ -23,6 +23,15 @@ pub enum InputError {
         column: usize,
         message: String,
     },
+    #[error(
+        "{origin}:{line}:{column}: a Unicode line separator ({which}): kubectl and the authenticator (YAML 1.1) read it as a line break that keeps the character, which this tool cannot reproduce exactly; replace it with a normal line break or remove it"
+    )]
+    LineSeparator {
+        origin: String,
+        line: usize,
+        column: usize,
+        which: &'static str,
+    },
     #[error("{origin}: not a ConfigMap (found {found}); expected kind: ConfigMap named aws-auth")]
     NotConfigMap { origin: String, found: String },
     #[error(
@@ -260,6 +269,28 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
         return Err(InputError::Empty { origin: origin_s });
     }
     let is_json = text.trim_start().starts_with('{');
+    // kubectl decodes a YAML manifest with go-yaml v2 (libyaml), for which NEL, LS and PS are
+    // line breaks (YAML 1.2 parsers take them as content). NEL becomes a plain line break there
+    // (same byte length here); LS and PS stay in the text *and* break the line, which no YAML
+    // 1.2 reading can mirror: such a manifest is refused rather than misread.
+    let mut text = text;
+    if !is_json {
+        if let Some((offset, c)) = text
+            .char_indices()
+            .find(|(_, c)| matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            let before = &text[..offset];
+            return Err(InputError::LineSeparator {
+                origin: origin_s,
+                line: before.matches('\n').count() + 1,
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                which: if c == '\u{2028}' { "U+2028" } else { "U+2029" },
+            });
+        }
+        if text.contains('\u{85}') {
+            text = text.replace('\u{85}', "\r\n");
+        }
+    }
     let docs = match yaml::parse_all(&text) {
         Ok(d) => d,
         Err(e) => {
