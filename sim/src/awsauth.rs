@@ -348,6 +348,9 @@ impl AwsAuth {
                 continue;
             }
             status.loaded += 1;
+            // saveMap keys users by the ARN as written: an exact duplicate replaces the earlier
+            // one (case variants stay side by side).
+            out.users.retain(|u| u.userarn != userarn);
             out.users.push(UserMapping {
                 userarn,
                 username: string_field(&obj, "username"),

@@ -22,12 +22,13 @@ pub const NOT_A_LIST_MAP: &str = "yaml: unmarshal errors: cannot unmarshal !!map
 /// error.
 pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    libyaml_tabs(text)?;
+    let (text, restore_bom) = libyaml_view(text)?;
     let mut builder = Builder {
         raw_strings: true,
+        restore_bom,
         ..Builder::default()
     };
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str(&text);
     parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
     if let Some(err) = builder.error {
         return Err(err);
@@ -54,9 +55,12 @@ pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
 pub fn yaml_to_json(text: &str) -> Result<Value, String> {
     // libyaml skips a byte order mark at the start of the stream.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    libyaml_tabs(text)?;
-    let mut builder = Builder::default();
-    let mut parser = Parser::new_from_str(text);
+    let (text, restore_bom) = libyaml_view(text)?;
+    let mut builder = Builder {
+        restore_bom,
+        ..Builder::default()
+    };
+    let mut parser = Parser::new_from_str(&text);
     parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
     if let Some(err) = builder.error {
         return Err(err);
@@ -64,182 +68,17 @@ pub fn yaml_to_json(text: &str) -> Result<Value, String> {
     Ok(builder.root.unwrap_or(Value::Null))
 }
 
-/// libyaml's tab rule, which go-yaml v2 inherits and yaml-rust2 (YAML 1.2) does not have:
-/// while looking for the next token, libyaml skips a tab only in flow context or where a simple
-/// key is not allowed. In block context a simple key is allowed at the start of a line and
-/// after the indicators `-`, `?` and `:`, so a tab there is "found character that cannot start
-/// any token" (`username:\tx`, `-\tx`, a tab in the indentation). Inside a block scalar, a tab
-/// in the indentation is "found a tab character where an indentation space is expected".
-/// Quoted scalars, comments and text after a scalar on the same line are not affected.
-pub fn libyaml_tabs(text: &str) -> Result<(), String> {
-    let b: Vec<char> = text.chars().collect();
-    let n = b.len();
-    let blank_or_end = |i: usize| i >= n || matches!(b[i], ' ' | '\t' | '\n' | '\r');
-    let (mut i, mut line, mut flow, mut simple_key_allowed) = (0usize, 1usize, 0usize, true);
-    let mut line_start = 0usize;
-    let cannot_start = |line: usize| {
-        Err(format!(
-            "yaml: line {line}: found character that cannot start any token"
-        ))
-    };
-    while i < n {
-        // Whitespace before a token.
-        while i < n && (b[i] == ' ' || (b[i] == '\t' && (flow > 0 || !simple_key_allowed))) {
-            i += 1;
-        }
-        if i >= n {
-            break;
-        }
-        let c = b[i];
-        if c == '\t' {
-            return cannot_start(line);
-        }
-        if c == '#' {
-            while i < n && b[i] != '\n' {
-                i += 1;
-            }
-            continue;
-        }
-        if c == '\n' || c == '\r' {
-            if c == '\r' && i + 1 < n && b[i + 1] == '\n' {
-                i += 1;
-            }
-            i += 1;
-            line += 1;
-            line_start = i;
-            if flow == 0 {
-                simple_key_allowed = true;
-            }
-            continue;
-        }
-        if i == line_start
-            && i + 3 <= n
-            && (b[i..i + 3] == ['-', '-', '-'] || b[i..i + 3] == ['.', '.', '.'])
-            && blank_or_end(i + 3)
-        {
-            i += 3;
-            simple_key_allowed = false;
-            continue;
-        }
-        match c {
-            '-' | '?' if flow == 0 && blank_or_end(i + 1) => {
-                i += 1;
-                simple_key_allowed = true;
-            }
-            ':' if blank_or_end(i + 1) || flow > 0 => {
-                i += 1;
-                simple_key_allowed = flow == 0;
-            }
-            '[' | '{' => {
-                flow += 1;
-                i += 1;
-                simple_key_allowed = true;
-            }
-            ']' | '}' => {
-                flow = flow.saturating_sub(1);
-                i += 1;
-                simple_key_allowed = false;
-            }
-            ',' if flow > 0 => {
-                i += 1;
-                simple_key_allowed = true;
-            }
-            '\'' | '"' => {
-                i += 1;
-                while i < n {
-                    if b[i] == '\n' {
-                        line += 1;
-                        line_start = i + 1;
-                    }
-                    if c == '"' && b[i] == '\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if b[i] == c {
-                        if c == '\'' && i + 1 < n && b[i + 1] == '\'' {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-                simple_key_allowed = false;
-            }
-            '|' | '>' if flow == 0 => {
-                // The block scalar's parent indentation: the column of the key on this line.
-                let mut key_col = 0;
-                let mut k = line_start;
-                while k < i
-                    && (b[k] == ' ' || ((b[k] == '-' || b[k] == '?') && blank_or_end(k + 1)))
-                {
-                    k += 1;
-                }
-                if k < i {
-                    key_col = k - line_start;
-                }
-                while i < n && b[i] != '\n' {
-                    i += 1;
-                }
-                // Content lines: empty, or indented more than the parent.
-                let mut block_indent: Option<usize> = None;
-                while i < n {
-                    let start = i + 1;
-                    let mut j = start;
-                    let mut spaces = 0;
-                    while j < n && b[j] == ' ' {
-                        j += 1;
-                        spaces += 1;
-                    }
-                    let empty = j >= n
-                        || b[j] == '\n'
-                        || (b[j] == '\t'
-                            && b[j..]
-                                .iter()
-                                .take_while(|ch| **ch != '\n')
-                                .all(|ch| ch.is_whitespace()));
-                    if !empty && spaces <= key_col && b[j] != '\t' {
-                        break;
-                    }
-                    if !empty && b[j] == '\t' && block_indent.is_none_or(|bi| spaces < bi) {
-                        return Err(format!(
-                            "yaml: line {}: found a tab character where an indentation space is expected",
-                            line + 1
-                        ));
-                    }
-                    if !empty && block_indent.is_none() {
-                        block_indent = Some(spaces);
-                    }
-                    i = start;
-                    line += 1;
-                    line_start = i;
-                    while i < n && b[i] != '\n' {
-                        i += 1;
-                    }
-                }
-                simple_key_allowed = true;
-            }
-            _ => {
-                // Anchors, aliases, tags and plain scalars: up to a blank (then `: `, ` #`, or
-                // the end of the line), or a flow indicator in flow context.
-                while i < n && b[i] != '\n' && b[i] != '\r' {
-                    if (b[i] == ' ' || b[i] == '\t') && i + 1 < n && b[i + 1] == '#' {
-                        break;
-                    }
-                    if b[i] == ':' && (blank_or_end(i + 1) || flow > 0) {
-                        break;
-                    }
-                    if flow > 0 && matches!(b[i], ',' | '[' | ']' | '{' | '}') {
-                        break;
-                    }
-                    i += 1;
-                }
-                simple_key_allowed = false;
-            }
-        }
+/// What yaml-rust2 must read to see what go-yaml v2 sees (see [`libyaml`]), or go-yaml's
+/// scanner error. The flag says whether byte order marks were set aside (to be given back).
+pub fn libyaml_view(text: &str) -> Result<(String, bool), String> {
+    let scan = libyaml::scan(text);
+    if let Some(e) = scan.error {
+        return Err(format!("yaml: line {}: {}", e.pos.line, e.message));
     }
-    Ok(())
+    Ok(match libyaml::as_libyaml_sees_it(text, &scan) {
+        Some(t) => (t, true),
+        None => (text.to_string(), false),
+    })
 }
 
 /// go-yaml's error shape: `yaml: line N: <what>`.
@@ -333,6 +172,8 @@ struct Builder {
     done: bool,
     /// go-yaml decoding into a `string`: a non-null scalar keeps its original text.
     raw_strings: bool,
+    /// Give back the byte order marks `libyaml_view` set aside.
+    restore_bom: bool,
 }
 
 impl Builder {
@@ -415,6 +256,11 @@ impl MarkedEventReceiver for Builder {
                 None => self.fail(format!("yaml: line {}: unknown anchor", mark.line())),
             },
             Event::Scalar(text, style, anchor, tag) => {
+                let text = if self.restore_bom {
+                    text.replace(libyaml::BOM_PLACEHOLDER, "\u{feff}")
+                } else {
+                    text
+                };
                 let resolved = resolve_scalar(&text, style, tag.as_ref());
                 // An infinite or NaN key is fine: sigs.k8s.io/yaml formats float keys itself
                 // (`.inf`, `-.inf`, `.nan`); only such a value has no JSON form.
@@ -481,7 +327,17 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
     if let Some(tag) = tag {
         if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
             match tag.suffix.as_str() {
-                "str" | "binary" | "timestamp" => return Ok(Value::String(text.to_string())),
+                "str" | "timestamp" => return Ok(Value::String(text.to_string())),
+                // go-yaml decodes base64 into the bytes (a Go string; JSON writes U+FFFD for
+                // invalid UTF-8).
+                "binary" => {
+                    use base64::Engine as _;
+                    let compact: String = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+                    return base64::engine::general_purpose::STANDARD
+                        .decode(compact.as_bytes())
+                        .map(|b| Value::String(String::from_utf8_lossy(&b).into_owned()))
+                        .map_err(|_| "!!binary value contains invalid base64 data".to_string());
+                }
                 "null" => return Ok(Value::Null),
                 _ => {
                     return Ok(
@@ -765,5 +621,645 @@ mod tests {
             yaml_to_json("a: &x [1, 2]\nb: *x\n").expect("alias"),
             json!({"a": [1, 2], "b": [1, 2]})
         );
+    }
+}
+
+/// libyaml's scanner rules that a YAML 1.2 parser (yaml-rust2) does not have: where a tab is
+/// refused, `\r`/NEL/LS/PS as line breaks, comments right after a token, directives, and that
+/// go-yaml reads nothing after the first document's root node. A replay of go-yaml v2.4.0's
+/// scannerc.go state (flow level, indentation stack, "simple key allowed"), kept honest by the
+/// differential test against the real library (tests/awsauth_oracle.rs, tools/awsauth-oracle).
+#[allow(dead_code)]
+mod libyaml {
+
+    /// A position: 1-based line and column (characters), byte offset.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Pos {
+        pub line: usize,
+        pub column: usize,
+        pub offset: usize,
+    }
+
+    /// A scanner error libyaml raises and a YAML 1.2 parser does not.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ScanError {
+        pub pos: Pos,
+        /// go-yaml's wording (without the `yaml: line N:` prefix).
+        pub message: &'static str,
+    }
+
+    pub const TAB_CANNOT_START: &str = "found character that cannot start any token";
+    pub const TAB_VIOLATES_INDENTATION: &str = "found a tab character that violates indentation";
+    pub const TAB_IN_BLOCK_INDENTATION: &str =
+        "found a tab character where an indentation space is expected";
+    pub const DOCUMENT_END_FIRST: &str = "did not find expected node content";
+    pub const UNKNOWN_DIRECTIVE: &str = "found unknown directive name";
+    pub const INCOMPATIBLE_VERSION: &str = "found incompatible YAML document";
+
+    /// What libyaml sees in a text that a YAML 1.2 parser may not.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Scan {
+        pub error: Option<ScanError>,
+        /// Byte ranges of comments that start right after a token with no blank before the `#`
+        /// (libyaml: a comment; YAML 1.2: an error or part of a scalar).
+        pub tight_comments: Vec<(usize, usize)>,
+        /// The text has line breaks other than `\n` and `\r\n` (a lone `\r`, NEL, LS, PS).
+        pub unusual_breaks: bool,
+        /// A `%` directive after content: libyaml ends the first document there (go-yaml reads
+        /// only the first), where YAML 1.2 wants a `...` first.
+        pub document_cut: Option<usize>,
+    }
+
+    struct Scanner<'a> {
+        text: &'a str,
+        chars: Vec<(usize, char)>,
+        i: usize,
+        line: usize,
+        column: usize,
+        flow: usize,
+        simple_key_allowed: bool,
+        indent: i64,
+        indents: Vec<i64>,
+        /// One possible simple key per flow level: (line, column, char index).
+        simple_keys: Vec<Option<(usize, usize, usize)>>,
+        tokens: usize,
+        /// A block collection was opened at the document level (the root is one).
+        block_root: bool,
+        /// The last token completed a scalar or flow collection at the document level: the root,
+        /// unless a `:` follows and makes it a key.
+        root_scalar: bool,
+        /// Something other than directives and `---` was scanned.
+        content: bool,
+        last_plain: bool,
+        /// A `---` was scanned.
+        started: bool,
+        out: Scan,
+    }
+
+    fn is_break(c: char) -> bool {
+        matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    }
+
+    fn is_blank(c: char) -> bool {
+        c == ' ' || c == '\t'
+    }
+
+    impl<'a> Scanner<'a> {
+        fn at(&self, k: usize) -> Option<char> {
+            self.chars.get(self.i + k).map(|(_, c)| *c)
+        }
+
+        fn blankz(&self, k: usize) -> bool {
+            self.at(k).is_none_or(|c| is_blank(c) || is_break(c) || c == '\0')
+        }
+
+        fn offset(&self) -> usize {
+            self.chars.get(self.i).map_or(self.text.len(), |(o, _)| *o)
+        }
+
+        fn pos(&self) -> Pos {
+            Pos {
+                line: self.line,
+                column: self.column + 1,
+                offset: self.offset(),
+            }
+        }
+
+        fn skip(&mut self) {
+            self.i += 1;
+            self.column += 1;
+        }
+
+        /// Consume one line break (`\r\n` counts as one).
+        fn skip_break(&mut self) {
+            match self.at(0) {
+                Some('\r') if self.at(1) == Some('\n') => self.i += 2,
+                Some(c) => {
+                    if c != '\n' {
+                        self.out.unusual_breaks = true;
+                    }
+                    self.i += 1;
+                }
+                None => {}
+            }
+            self.line += 1;
+            self.column = 0;
+        }
+
+        fn fail(&mut self, message: &'static str) -> bool {
+            self.out.error = Some(ScanError {
+                pos: self.pos(),
+                message,
+            });
+            false
+        }
+
+        fn roll_indent(&mut self, column: usize) {
+            if self.flow == 0 && self.indent < column as i64 {
+                if self.indent < 0 {
+                    self.block_root = true;
+                }
+                self.indents.push(self.indent);
+                self.indent = column as i64;
+            }
+        }
+
+        fn unroll_indent(&mut self, column: i64) {
+            if self.flow > 0 {
+                return;
+            }
+            while self.indent > column {
+                self.indent = self.indents.pop().unwrap_or(-1);
+            }
+        }
+
+        fn save_simple_key(&mut self) {
+            if self.simple_key_allowed
+                && let Some(k) = self.simple_keys.last_mut()
+            {
+                *k = Some((self.line, self.column, self.i));
+            }
+        }
+
+        fn remove_simple_key(&mut self) {
+            if let Some(k) = self.simple_keys.last_mut() {
+                *k = None;
+            }
+        }
+
+        /// yaml_parser_scan_to_next_token.
+        fn scan_to_next_token(&mut self) {
+            loop {
+                while let Some(c) = self.at(0) {
+                    if c == ' ' || ((self.flow > 0 || !self.simple_key_allowed) && c == '\t') {
+                        self.skip();
+                    } else {
+                        break;
+                    }
+                }
+                if self.at(0) == Some('#') {
+                    let start = self.offset();
+                    let tight = self.i > 0 && {
+                        let prev = self.chars[self.i - 1].1;
+                        !is_blank(prev) && !is_break(prev) && prev != '\u{feff}'
+                    };
+                    while self.at(0).is_some_and(|c| !is_break(c)) {
+                        self.skip();
+                    }
+                    if tight {
+                        self.out.tight_comments.push((start, self.offset()));
+                    }
+                }
+                match self.at(0) {
+                    Some(c) if is_break(c) => {
+                        self.skip_break();
+                        if self.flow == 0 {
+                            self.simple_key_allowed = true;
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        }
+
+        /// yaml_parser_fetch_next_token, reduced to its effect on the state. Returns false to stop.
+        fn next_token(&mut self) -> bool {
+            self.scan_to_next_token();
+            // Stale simple keys: a key must end on its line and within 1024 characters.
+            let (line, i) = (self.line, self.i);
+            for k in self.simple_keys.iter_mut() {
+                if k.is_some_and(|(l, _, ki)| l < line || ki + 1024 < i) {
+                    *k = None;
+                }
+            }
+            self.unroll_indent(self.column as i64);
+            let Some(c) = self.at(0) else {
+                return false;
+            };
+            let first = self.tokens == 0;
+            self.tokens += 1;
+            let marker = self.column == 0
+                && (c == '%'
+                    || ((c == '-' || c == '.')
+                        && self.at(1) == Some(c)
+                        && self.at(2) == Some(c)
+                        && self.blankz(3)));
+            if marker && c == '-' && self.started && !self.content && self.out.document_cut.is_none() {
+                // `---` twice: the first document is empty (null).
+                self.out.document_cut = Some(self.offset());
+                return false;
+            }
+            if marker && c == '-' {
+                self.started = true;
+            }
+            if marker && self.content {
+                // The first document is over: go-yaml peeks this token (a directive is checked
+                // while it is scanned) and reads no further.
+                if c == '%' {
+                    self.fetch(c, first);
+                }
+                return false;
+            }
+            // go-yaml's Unmarshal stops once the root node is complete: the parser peeks one token
+            // for the document's implicit end and never scans the rest (a YAML 1.2 parser does,
+            // and refuses it).
+            let root_done = !marker
+                && self.flow == 0
+                && ((self.block_root && self.indent < 0)
+                    || (self.root_scalar && !(c == ':' && self.blankz(1))));
+            self.root_scalar = false;
+            if root_done && self.out.document_cut.is_none() {
+                self.out.document_cut = Some(self.offset());
+            }
+            if !marker {
+                self.content = true;
+            }
+            let go_on = self.fetch(c, first);
+            let top = self.flow == 0 && self.indent < 0;
+            if top && (matches!(c, '\'' | '"' | '|' | '>' | '*' | ']' | '}') || self.last_plain) {
+                self.root_scalar = true;
+            }
+            go_on && !root_done
+        }
+
+        /// One token: its effect on the state. Returns false to stop.
+        fn fetch(&mut self, c: char, first: bool) -> bool {
+            self.last_plain = false;
+            if self.column == 0 && c == '%' {
+                // A directive: libyaml knows YAML (version 1.1 only, says go-yaml) and TAG.
+                let start = self.offset();
+                let line_end = self.text[start..]
+                    .find(['\r', '\n', '\u{85}', '\u{2028}', '\u{2029}'])
+                    .map_or(self.text.len(), |e| start + e);
+                let mut words = self.text[start + 1..line_end].split([' ', '\t']).filter(|w| !w.is_empty());
+                match (words.next(), words.next()) {
+                    (Some("YAML"), Some(v)) if v != "1.1" => return self.fail(INCOMPATIBLE_VERSION),
+                    (Some("YAML" | "TAG"), _) => {}
+                    _ => return self.fail(UNKNOWN_DIRECTIVE),
+                }
+                if self.content && self.out.document_cut.is_none() {
+                    self.out.document_cut = Some(start);
+                }
+                self.unroll_indent(-1);
+                self.remove_simple_key();
+                self.simple_key_allowed = false;
+                while self.at(0).is_some_and(|c| !is_break(c)) {
+                    self.skip();
+                }
+                return true;
+            }
+            if self.column == 0
+                && (self.at(0) == Some('-') || self.at(0) == Some('.'))
+                && self.at(1) == Some(c)
+                && self.at(2) == Some(c)
+                && self.blankz(3)
+            {
+                if c == '.' && first {
+                    return self.fail(DOCUMENT_END_FIRST);
+                }
+                self.unroll_indent(-1);
+                self.remove_simple_key();
+                self.simple_key_allowed = false;
+                for _ in 0..3 {
+                    self.skip();
+                }
+                return true;
+            }
+            match c {
+                '[' | '{' => {
+                    self.save_simple_key();
+                    self.flow += 1;
+                    self.simple_keys.push(None);
+                    self.simple_key_allowed = true;
+                    self.skip();
+                }
+                ']' | '}' => {
+                    self.remove_simple_key();
+                    if self.flow > 0 {
+                        self.flow -= 1;
+                        self.simple_keys.pop();
+                    }
+                    self.simple_key_allowed = false;
+                    self.skip();
+                }
+                ',' if self.flow > 0 => {
+                    self.remove_simple_key();
+                    self.simple_key_allowed = true;
+                    self.skip();
+                }
+                '-' if self.blankz(1) => {
+                    if self.flow == 0 {
+                        self.roll_indent(self.column);
+                    }
+                    self.remove_simple_key();
+                    self.simple_key_allowed = true;
+                    self.skip();
+                }
+                '?' if self.flow > 0 || self.blankz(1) => {
+                    if self.flow == 0 {
+                        self.roll_indent(self.column);
+                    }
+                    self.remove_simple_key();
+                    self.simple_key_allowed = self.flow == 0;
+                    self.skip();
+                }
+                ':' if self.flow > 0 || self.blankz(1) => {
+                    let (line, i) = (self.line, self.i);
+                    let key = self
+                        .simple_keys
+                        .last()
+                        .copied()
+                        .flatten()
+                        .filter(|(l, _, ki)| *l == line && ki + 1024 >= i);
+                    match key {
+                        Some((_, column, _)) => {
+                            self.roll_indent(column);
+                            self.remove_simple_key();
+                            self.simple_key_allowed = false;
+                        }
+                        None => {
+                            if self.flow == 0 {
+                                self.roll_indent(self.column);
+                            }
+                            self.simple_key_allowed = self.flow == 0;
+                        }
+                    }
+                    self.skip();
+                }
+                '*' | '&' => {
+                    self.save_simple_key();
+                    self.simple_key_allowed = false;
+                    self.skip();
+                    while self
+                        .at(0)
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    {
+                        self.skip();
+                    }
+                }
+                '!' => {
+                    self.save_simple_key();
+                    self.simple_key_allowed = false;
+                    while !self.blankz(0) {
+                        self.skip();
+                    }
+                }
+                '|' | '>' if self.flow == 0 => {
+                    self.remove_simple_key();
+                    self.simple_key_allowed = true;
+                    return self.block_scalar();
+                }
+                '\'' | '"' => {
+                    self.save_simple_key();
+                    self.simple_key_allowed = false;
+                    self.quoted(c);
+                }
+                '\t' => return self.fail(TAB_CANNOT_START),
+                c if self.blankz(0) || matches!(c, '@' | '`') => return false,
+                _ => {
+                    self.save_simple_key();
+                    self.simple_key_allowed = false;
+                    self.last_plain = true;
+                    return self.plain();
+                }
+            }
+            true
+        }
+
+        fn quoted(&mut self, q: char) {
+            self.skip();
+            while let Some(c) = self.at(0) {
+                if q == '\'' && c == '\'' {
+                    if self.at(1) == Some('\'') {
+                        self.skip();
+                        self.skip();
+                        continue;
+                    }
+                    self.skip();
+                    return;
+                }
+                if q == '"' && c == '\\' {
+                    self.skip();
+                    if self.at(0).is_some_and(is_break) {
+                        self.skip_break();
+                    } else {
+                        self.skip();
+                    }
+                    continue;
+                }
+                if q == '"' && c == '"' {
+                    self.skip();
+                    return;
+                }
+                if is_break(c) {
+                    self.skip_break();
+                } else {
+                    self.skip();
+                }
+            }
+        }
+
+        /// yaml_parser_scan_plain_scalar.
+        fn plain(&mut self) -> bool {
+            let indent = self.indent + 1;
+            let mut leading_blanks = false;
+            loop {
+                if self.column == 0
+                    && matches!(
+                        (self.at(0), self.at(1), self.at(2)),
+                        (Some('-'), Some('-'), Some('-')) | (Some('.'), Some('.'), Some('.'))
+                    )
+                    && self.blankz(3)
+                {
+                    break;
+                }
+                if self.at(0) == Some('#') {
+                    break;
+                }
+                while !self.blankz(0) {
+                    let c = self.at(0).unwrap_or(' ');
+                    if (c == ':' && self.blankz(1))
+                        || (self.flow > 0 && matches!(c, ',' | '?' | '[' | ']' | '{' | '}'))
+                    {
+                        break;
+                    }
+                    leading_blanks = false;
+                    self.skip();
+                }
+                let Some(c) = self.at(0) else { break };
+                if !(is_blank(c) || is_break(c)) {
+                    break;
+                }
+                while let Some(c) = self.at(0) {
+                    if is_blank(c) {
+                        if leading_blanks && (self.column as i64) < indent && c == '\t' {
+                            return self.fail(TAB_VIOLATES_INDENTATION);
+                        }
+                        self.skip();
+                    } else if is_break(c) {
+                        self.skip_break();
+                        leading_blanks = true;
+                    } else {
+                        break;
+                    }
+                }
+                if self.flow == 0 && (self.column as i64) < indent {
+                    break;
+                }
+            }
+            if leading_blanks {
+                self.simple_key_allowed = true;
+            }
+            true
+        }
+
+        /// yaml_parser_scan_block_scalar, for its indentation rules.
+        fn block_scalar(&mut self) -> bool {
+            self.skip();
+            let mut increment: i64 = 0;
+            for _ in 0..2 {
+                match self.at(0) {
+                    Some('+' | '-') => self.skip(),
+                    Some(d @ '1'..='9') => {
+                        increment = i64::from(d as u8 - b'0');
+                        self.skip();
+                    }
+                    _ => {}
+                }
+            }
+            while self.at(0).is_some_and(is_blank) {
+                self.skip();
+            }
+            if self.at(0) == Some('#') {
+                while self.at(0).is_some_and(|c| !is_break(c)) {
+                    self.skip();
+                }
+            }
+            if self.at(0).is_some_and(|c| !is_break(c)) {
+                // "did not find expected comment or line break": not ours to report.
+                return false;
+            }
+            if self.at(0).is_some() {
+                self.skip_break();
+            }
+            let mut indent: i64 = if increment > 0 {
+                if self.indent >= 0 {
+                    self.indent + increment
+                } else {
+                    increment
+                }
+            } else {
+                0
+            };
+            if !self.block_breaks(&mut indent) {
+                return false;
+            }
+            while self.column as i64 == indent && self.at(0).is_some() {
+                while self.at(0).is_some_and(|c| !is_break(c)) {
+                    self.skip();
+                }
+                if self.at(0).is_none() {
+                    break;
+                }
+                self.skip_break();
+                if !self.block_breaks(&mut indent) {
+                    return false;
+                }
+            }
+            true
+        }
+
+        /// yaml_parser_scan_block_scalar_breaks.
+        fn block_breaks(&mut self, indent: &mut i64) -> bool {
+            let mut max_indent: i64 = 0;
+            loop {
+                while (*indent == 0 || (self.column as i64) < *indent) && self.at(0) == Some(' ') {
+                    self.skip();
+                }
+                if self.column as i64 > max_indent {
+                    max_indent = self.column as i64;
+                }
+                if (*indent == 0 || (self.column as i64) < *indent) && self.at(0) == Some('\t') {
+                    return self.fail(TAB_IN_BLOCK_INDENTATION);
+                }
+                match self.at(0) {
+                    Some(c) if is_break(c) => self.skip_break(),
+                    _ => break,
+                }
+            }
+            if *indent == 0 {
+                *indent = max_indent.max(self.indent + 1).max(1);
+            }
+            true
+        }
+    }
+
+    /// Replay libyaml's scanner over `text` (one aws-auth data value).
+    pub fn scan(text: &str) -> Scan {
+        // libyaml's reader drops a byte order mark at the start of the stream.
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let skipped = text.len() - body.len();
+        let mut s = Scanner {
+            text,
+            chars: body.char_indices().map(|(o, c)| (o + skipped, c)).collect(),
+            i: 0,
+            line: 1,
+            column: 0,
+            flow: 0,
+            simple_key_allowed: true,
+            indent: -1,
+            indents: Vec::new(),
+            simple_keys: vec![None],
+            tokens: 0,
+            block_root: false,
+            root_scalar: false,
+            content: false,
+            last_plain: false,
+            started: false,
+            out: Scan::default(),
+        };
+        while s.next_token() {}
+        s.out
+    }
+
+    /// The placeholder for a byte order mark inside the text (libyaml: an ordinary character; YAML
+    /// 1.2 parsers skip it), given back by `yaml::parse_first_with`.
+    pub const BOM_PLACEHOLDER: char = '\u{E000}';
+
+    /// The text a YAML 1.2 parser should read to see what libyaml sees, when it differs:
+    /// comments that start right after a token become blanks; NEL, LS and PS become line breaks
+    /// (`\r\n`, ` \r\n`: same byte length); a byte order mark after the first character becomes
+    /// [`BOM_PLACEHOLDER`] (same length); the text ends where go-yaml stops reading. Byte offsets
+    /// of what is kept stay where they were.
+    pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
+        let odd_breaks = text.contains(['\u{85}', '\u{2028}', '\u{2029}']);
+        let inner_bom = text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(text)
+            .contains('\u{feff}')
+            && !text.contains(BOM_PLACEHOLDER);
+        if scan.tight_comments.is_empty() && scan.document_cut.is_none() && !odd_breaks && !inner_bom
+        {
+            return None;
+        }
+        let mut out = text.to_string();
+        for &(start, end) in scan.tight_comments.iter().rev() {
+            let blanks = " ".repeat(end - start);
+            out.replace_range(start..end, &blanks);
+        }
+        if odd_breaks {
+            out = out
+                .replace('\u{85}', "\r\n")
+                .replace(['\u{2028}', '\u{2029}'], " \r\n");
+        }
+        if inner_bom {
+            let lead = if out.starts_with('\u{feff}') { 3 } else { 0 };
+            let rest = out[lead..].replace('\u{feff}', &BOM_PLACEHOLDER.to_string());
+            out.replace_range(lead.., &rest);
+        }
+        if let Some(cut) = scan.document_cut {
+            out.truncate(cut);
+        }
+        Some(out)
     }
 }

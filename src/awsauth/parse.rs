@@ -649,6 +649,13 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
         load.root = Some(root);
         return load;
     }
+    if matches!(root.kind, NodeKind::Scalar { .. })
+        && yaml::resolve(&root).ok() == Some(Resolved::Null)
+    {
+        // JSON `null` into a slice: no error, nothing decoded (`---` alone, `~`, `null`).
+        load.root = Some(root);
+        return load;
+    }
     let NodeKind::Seq(items) = &root.kind else {
         load.state = SectionState::NotAList;
         load.not_list = Some((root.pos, json_type(&root).unwrap_or("value")));
