@@ -47,6 +47,9 @@ pub struct Scan {
     /// A `%` directive after content: libyaml ends the first document there (go-yaml reads
     /// only the first), where YAML 1.2 wants a `...` first.
     pub document_cut: Option<usize>,
+    /// Byte offsets of tabs libyaml skips as mere separation between tokens (some YAML 1.2
+    /// parsers refuse a tab after `key:`; a space there means the same to libyaml).
+    pub separator_tabs: Vec<usize>,
 }
 
 struct Scanner<'a> {
@@ -171,6 +174,10 @@ impl<'a> Scanner<'a> {
         loop {
             while let Some(c) = self.at(0) {
                 if c == ' ' || ((self.flow > 0 || !self.simple_key_allowed) && c == '\t') {
+                    if c == '\t' {
+                        let at = self.offset();
+                        self.out.separator_tabs.push(at);
+                    }
                     self.skip();
                 } else {
                     break;
@@ -617,11 +624,34 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         .unwrap_or(text)
         .contains('\u{feff}')
         && !text.contains(BOM_PLACEHOLDER);
-    if scan.tight_comments.is_empty() && scan.document_cut.is_none() && !odd_breaks && !inner_bom
+    let lone_cr = text
+        .as_bytes()
+        .windows(2)
+        .any(|w| w[0] == b'\r' && w[1] != b'\n')
+        || text.ends_with('\r');
+    if scan.tight_comments.is_empty()
+        && scan.document_cut.is_none()
+        && scan.separator_tabs.is_empty()
+        && !odd_breaks
+        && !inner_bom
+        && !lone_cr
     {
         return None;
     }
     let mut out = text.to_string();
+    for &at in &scan.separator_tabs {
+        out.replace_range(at..at + 1, " ");
+    }
+    if lone_cr {
+        // A lone CR is a line break to libyaml, like LF (same byte length).
+        let mut bytes = std::mem::take(&mut out).into_bytes();
+        for i in 0..bytes.len() {
+            if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+                bytes[i] = b'\n';
+            }
+        }
+        out = String::from_utf8(bytes).unwrap_or_default();
+    }
     for &(start, end) in scan.tight_comments.iter().rev() {
         let blanks = " ".repeat(end - start);
         out.replace_range(start..end, &blanks);
