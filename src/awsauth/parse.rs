@@ -635,7 +635,9 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
         }
     };
     let mut load = empty_load(section, SectionState::Loaded);
-    load.extra_document = doc.extra_document;
+    load.extra_document = doc
+        .extra_document
+        .or_else(|| scan.document_cut.map(|cut| pos_at(text, cut)));
     let Some(root) = doc.root else {
         return load;
     };
@@ -713,7 +715,9 @@ fn load_accounts(text: &str) -> SectionLoad {
         }
     };
     let mut load = empty_load(Section::MapAccounts, SectionState::Loaded);
-    load.extra_document = doc.extra_document;
+    load.extra_document = doc
+        .extra_document
+        .or_else(|| scan.document_cut.map(|cut| pos_at(text, cut)));
     let Some(root) = doc.root else {
         return load;
     };
