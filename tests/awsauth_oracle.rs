@@ -68,7 +68,12 @@ fn oracle(manifests: &[String]) -> Vec<Value> {
 }
 
 /// The comparable view: sections, the roles and users the authenticator holds, the account set.
-fn normal(sections: Value, mut roles: Vec<Value>, mut users: Vec<Value>, accounts: &[String]) -> Value {
+fn normal(
+    sections: Value,
+    mut roles: Vec<Value>,
+    mut users: Vec<Value>,
+    accounts: &[String],
+) -> Value {
     roles.sort_by_key(Value::to_string);
     users.sort_by_key(Value::to_string);
     let mut acc: Vec<&String> = accounts.iter().collect();
@@ -81,7 +86,11 @@ fn sso_json(v: &Value) -> Value {
     if v.is_null() {
         return Value::Null;
     }
-    json!([v["permissionSetName"], v["accountID"], v.get("partition").cloned().unwrap_or(json!(""))])
+    json!([
+        v["permissionSetName"],
+        v["accountID"],
+        v.get("partition").cloned().unwrap_or(json!(""))
+    ])
 }
 
 fn oracle_view(v: &Value) -> Value {
@@ -92,7 +101,14 @@ fn oracle_view(v: &Value) -> Value {
         .as_array()
         .expect("roles")
         .iter()
-        .map(|r| json!([r["rolearn"], r["username"], r["groups"], sso_json(&r["sso"])]))
+        .map(|r| {
+            json!([
+                r["rolearn"],
+                r["username"],
+                r["groups"],
+                sso_json(&r["sso"])
+            ])
+        })
         .collect();
     let users = v["users"]
         .as_array()
@@ -256,15 +272,67 @@ const USERS: &str = "- userarn: arn:aws:iam::111122223333:user/alice\n  username
 const ACCOUNTS: &str = "- \"111122223333\"\n- 444455556666\n";
 
 const SPECIALS: &[&str] = &[
-    "yes", "no", "on", "off", "y", "n", "Y", "NO", "~", "null", "Null", "true", "False", "0x1F",
-    "0o17", "017", "1_000", "1e3", ".inf", "-.Inf", ".NaN", "12345678901234567890", "2001-12-14",
-    "\"\"", "''", "=", "<<", "!!str 5", "!!binary aGk=", "0b101", "+12", "1:20", "-", "[]", "{}",
-    "{{SessionName}}", "\"{{SessionName}}\"", "*undefined", "&a x", "|", ">", "%x", "@x", "`x",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+    "Y",
+    "NO",
+    "~",
+    "null",
+    "Null",
+    "true",
+    "False",
+    "0x1F",
+    "0o17",
+    "017",
+    "1_000",
+    "1e3",
+    ".inf",
+    "-.Inf",
+    ".NaN",
+    "12345678901234567890",
+    "2001-12-14",
+    "\"\"",
+    "''",
+    "=",
+    "<<",
+    "!!str 5",
+    "!!binary aGk=",
+    "0b101",
+    "+12",
+    "1:20",
+    "-",
+    "[]",
+    "{}",
+    "{{SessionName}}",
+    "\"{{SessionName}}\"",
+    "*undefined",
+    "&a x",
+    "|",
+    ">",
+    "%x",
+    "@x",
+    "`x",
 ];
 
 const KEY_VARIANTS: &[&str] = &[
-    "RoleArn", "ROLEARN", "roleARN", "UserArn", "USERARN", "Username", "USERNAME", "Groups",
-    "GROUPS", "\u{17f}so", "SSO", "userid", "\u{212a}ey", "groupS",
+    "RoleArn",
+    "ROLEARN",
+    "roleARN",
+    "UserArn",
+    "USERARN",
+    "Username",
+    "USERNAME",
+    "Groups",
+    "GROUPS",
+    "\u{17f}so",
+    "SSO",
+    "userid",
+    "\u{212a}ey",
+    "groupS",
 ];
 
 const LOOKALIKES: &[(&str, &str)] = &[
@@ -367,7 +435,9 @@ fn mutate(rng: &mut Rng, text: &mut String) -> &'static str {
         }
         8 => {
             if rng.chance(50) {
-                insert_at(text, line.0, *rng.pick(&[" ", "  ", "   "]));
+                const PADS: [&str; 3] = [" ", "  ", "   "];
+                let pad = PADS[rng.below(PADS.len())];
+                insert_at(text, line.0, pad);
             } else {
                 let l = &text[line.0..line.1];
                 let n = l.len() - l.trim_start_matches(' ').len();
@@ -453,7 +523,14 @@ fn mutate(rng: &mut Rng, text: &mut String) -> &'static str {
             "comment"
         }
         14 => {
-            let m = *rng.pick(&["---\n", "--- ", "...\n", "--- |\n", "---\t\n", "%YAML 1.1\n---\n"]);
+            let m = *rng.pick(&[
+                "---\n",
+                "--- ",
+                "...\n",
+                "--- |\n",
+                "---\t\n",
+                "%YAML 1.1\n---\n",
+            ]);
             if rng.chance(50) {
                 text.insert_str(0, m);
             } else {
@@ -524,7 +601,13 @@ fn mutate(rng: &mut Rng, text: &mut String) -> &'static str {
             "inserted line"
         }
         _ => {
-            let s = *rng.pick(&["{{SessionName}}", "{{AccountID}}", "system:masters", "a: b", "x - y"]);
+            let s = *rng.pick(&[
+                "{{SessionName}}",
+                "{{AccountID}}",
+                "system:masters",
+                "a: b",
+                "x - y",
+            ]);
             let at = occurrences(text, ": ");
             if !at.is_empty() {
                 let i = *rng.pick(&at) + 2;
@@ -539,7 +622,9 @@ fn mutate(rng: &mut Rng, text: &mut String) -> &'static str {
 fn literal_block(text: &str) -> Option<String> {
     if text.is_empty()
         || text.contains(['\r', '\u{feff}', '\u{85}', '\u{2028}', '\u{2029}'])
-        || text.chars().any(|c| c.is_control() && c != '\n' && c != '\t')
+        || text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t')
     {
         return None;
     }
@@ -582,7 +667,11 @@ fn manifest(rng: &mut Rng, data: &[(&str, String)]) -> String {
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n",
     );
     for (k, v) in data {
-        let block = if rng.chance(80) { literal_block(v) } else { None };
+        let block = if rng.chance(80) {
+            literal_block(v)
+        } else {
+            None
+        };
         match block {
             Some(b) => out.push_str(&format!("  {k}: {b}")),
             None => out.push_str(&format!(
@@ -601,7 +690,11 @@ fn fuzz_cases(seed: u64, n: usize) -> Vec<(String, String)> {
         &[("mapRoles", ROLES_FLOW), ("mapAccounts", ACCOUNTS)],
         &[("mapRoles", ROLES_SSO), ("mapUsers", USERS)],
         &[("mapUsers", USERS), ("mapAccounts", ACCOUNTS)],
-        &[("mapRoles", ROLES), ("mapUsers", USERS), ("mapAccounts", ACCOUNTS)],
+        &[
+            ("mapRoles", ROLES),
+            ("mapUsers", USERS),
+            ("mapAccounts", ACCOUNTS),
+        ],
     ];
     (0..n)
         .map(|i| {
@@ -624,8 +717,8 @@ fn visible(s: &str) -> String {
     let mut out = String::new();
     for c in s.chars() {
         match c {
-            '\t' => out.push_str("→"),
-            '\r' => out.push_str("␍"),
+            '\t' => out.push('→'),
+            '\r' => out.push('␍'),
             '\n' => out.push_str("↵\n"),
             '\u{feff}' => out.push_str("<BOM>"),
             c if c.is_ascii() && !c.is_control() => out.push(c),
@@ -662,7 +755,11 @@ fn known_divergence(data: &BTreeMap<String, String>, sim: bool) -> Option<&'stat
         return Some("two byte order marks at the start of a value");
     }
     if sim {
-        let lone_cr = |v: &str| v.as_bytes().windows(2).any(|w| w[0] == b'\r' && w[1] != b'\n');
+        let lone_cr = |v: &str| {
+            v.as_bytes()
+                .windows(2)
+                .any(|w| w[0] == b'\r' && w[1] != b'\n')
+        };
         if values().any(|v| lone_cr(v) && v.contains(['\'', '"'])) {
             // yaml-rust2 refuses a quoted scalar continued on a less indented line.
             return Some("eks-sim: quoted scalar broken by a lone CR");

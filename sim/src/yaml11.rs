@@ -332,7 +332,8 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
                 // invalid UTF-8).
                 "binary" => {
                     use base64::Engine as _;
-                    let compact: String = text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+                    let compact: String =
+                        text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
                     return base64::engine::general_purpose::STANDARD
                         .decode(compact.as_bytes())
                         .map(|b| Value::String(String::from_utf8_lossy(&b).into_owned()))
@@ -713,7 +714,8 @@ mod libyaml {
         }
 
         fn blankz(&self, k: usize) -> bool {
-            self.at(k).is_none_or(|c| is_blank(c) || is_break(c) || c == '\0')
+            self.at(k)
+                .is_none_or(|c| is_blank(c) || is_break(c) || c == '\0')
         }
 
         fn offset(&self) -> usize {
@@ -851,7 +853,12 @@ mod libyaml {
                         && self.at(1) == Some(c)
                         && self.at(2) == Some(c)
                         && self.blankz(3)));
-            if marker && c == '-' && self.started && !self.content && self.out.document_cut.is_none() {
+            if marker
+                && c == '-'
+                && self.started
+                && !self.content
+                && self.out.document_cut.is_none()
+            {
                 // `---` twice: the first document is empty (null).
                 self.out.document_cut = Some(self.offset());
                 return false;
@@ -898,9 +905,13 @@ mod libyaml {
                 let line_end = self.text[start..]
                     .find(['\r', '\n', '\u{85}', '\u{2028}', '\u{2029}'])
                     .map_or(self.text.len(), |e| start + e);
-                let mut words = self.text[start + 1..line_end].split([' ', '\t']).filter(|w| !w.is_empty());
+                let mut words = self.text[start + 1..line_end]
+                    .split([' ', '\t'])
+                    .filter(|w| !w.is_empty());
                 match (words.next(), words.next()) {
-                    (Some("YAML"), Some(v)) if v != "1.1" => return self.fail(INCOMPATIBLE_VERSION),
+                    (Some("YAML"), Some(v)) if v != "1.1" => {
+                        return self.fail(INCOMPATIBLE_VERSION);
+                    }
                     (Some("YAML" | "TAG"), _) => {}
                     _ => return self.fail(UNKNOWN_DIRECTIVE),
                 }

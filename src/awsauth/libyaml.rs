@@ -92,7 +92,8 @@ impl<'a> Scanner<'a> {
     }
 
     fn blankz(&self, k: usize) -> bool {
-        self.at(k).is_none_or(|c| is_blank(c) || is_break(c) || c == '\0')
+        self.at(k)
+            .is_none_or(|c| is_blank(c) || is_break(c) || c == '\0')
     }
 
     fn offset(&self) -> usize {
@@ -277,7 +278,9 @@ impl<'a> Scanner<'a> {
             let line_end = self.text[start..]
                 .find(['\r', '\n', '\u{85}', '\u{2028}', '\u{2029}'])
                 .map_or(self.text.len(), |e| start + e);
-            let mut words = self.text[start + 1..line_end].split([' ', '\t']).filter(|w| !w.is_empty());
+            let mut words = self.text[start + 1..line_end]
+                .split([' ', '\t'])
+                .filter(|w| !w.is_empty());
             match (words.next(), words.next()) {
                 (Some("YAML"), Some(v)) if v != "1.1" => return self.fail(INCOMPATIBLE_VERSION),
                 (Some("YAML" | "TAG"), _) => {}
@@ -687,7 +690,10 @@ mod tests {
         // Verified against go-yaml v2.4.0 (tools/awsauth-oracle): these all load.
         assert_eq!(err("- userarn: x\n  username:\talice\n"), None);
         assert_eq!(err("- rolearn: x\n  groups:\t\n    - a\n"), None);
-        assert_eq!(err("- rolearn: x\n  groups:\n    - system:\tmasters\n"), None);
+        assert_eq!(
+            err("- rolearn: x\n  groups:\n    - system:\tmasters\n"),
+            None
+        );
         assert_eq!(err("- a: b\tc\n- d: \"\te\"\n"), None);
         assert_eq!(err("- a: b # \tc\n"), None);
     }
@@ -698,7 +704,10 @@ mod tests {
         assert_eq!(err("- \"a\"\n\tb: c\n"), Some((2, 1, TAB_CANNOT_START)));
         assert_eq!(err("? a\n:\tb\n"), Some((2, 2, TAB_CANNOT_START)));
         // A plain scalar continued on a line indented with a tab.
-        assert_eq!(err("- a: b\n\tc: d\n"), Some((2, 1, TAB_VIOLATES_INDENTATION)));
+        assert_eq!(
+            err("- a: b\n\tc: d\n"),
+            Some((2, 1, TAB_VIOLATES_INDENTATION))
+        );
         // A CRLF file with a stray tab: `\r` alone is a line break to libyaml.
         assert_eq!(
             err("- userarn: a\r\n  username: a\r\t\n- userarn: b\r\n"),
@@ -728,7 +737,10 @@ mod tests {
     #[test]
     fn directives() {
         assert_eq!(err("%FOO\n- a\n"), Some((1, 1, UNKNOWN_DIRECTIVE)));
-        assert_eq!(err("%YAML 1.2\n---\n- a\n"), Some((1, 1, INCOMPATIBLE_VERSION)));
+        assert_eq!(
+            err("%YAML 1.2\n---\n- a\n"),
+            Some((1, 1, INCOMPATIBLE_VERSION))
+        );
         let text = "- rolearn: a\n%YAML 1.1\n---\n  username: b\n";
         let s = scan(text);
         assert_eq!(s.error, None);

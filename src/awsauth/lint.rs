@@ -484,7 +484,8 @@ fn folded_scalars(cx: &mut Ctx<'_>, key: &str, text: &str, node: &super::yaml::N
                         "if {item:?} is a list item of its own, indent `- {item}` exactly like the item above it"
                     )
                 } else if cont.contains(": ") {
-                    "if this line is a key of the entry, indent it exactly like the keys above it".to_string()
+                    "if this line is a key of the entry, indent it exactly like the keys above it"
+                        .to_string()
                 } else {
                     "put the whole value on one line, quoted".to_string()
                 };
@@ -529,7 +530,9 @@ fn tabs(cx: &mut Ctx<'_>, key: &str, text: &str) {
             super::libyaml::TAB_IN_BLOCK_INDENTATION => {
                 "a tab in the indentation of a block scalar"
             }
-            _ => "a tab where a token may start (line start, after `- `, `? ` or a complex key's `:`)",
+            _ => {
+                "a tab where a token may start (line start, after `- `, `? ` or a complex key's `:`)"
+            }
         };
         cx.at(
             "AA002",

@@ -9,8 +9,8 @@
 //! any scalar (so an unquoted account id still loads). This module reproduces those steps on a
 //! positioned tree so that every loss can be pointed at.
 
-use super::model::{Section, SectionState, SsoMatcher};
 use super::libyaml;
+use super::model::{Section, SectionState, SsoMatcher};
 use super::yaml::{self, Node, NodeKind, Pos, Resolved, Style};
 
 /// A struct field of `RoleMapping` / `UserMapping` / `SSOARNMatcher`.
