@@ -616,7 +616,8 @@ pub fn scan(text: &str) -> Scan {
 pub const BOM_PLACEHOLDER: char = '\u{E000}';
 
 /// The text a YAML 1.2 parser should read to see what libyaml sees, when it differs:
-/// comments that start right after a token become blanks; NEL, LS and PS become line breaks
+/// tabs that only separate tokens become spaces; a lone CR becomes a line feed; comments that
+/// start right after a token become blanks; NEL, LS and PS become line breaks
 /// (`\r\n`, ` \r\n`: same byte length); a byte order mark after the first character becomes
 /// [`BOM_PLACEHOLDER`] (same length); the text ends where go-yaml stops reading. Byte offsets
 /// of what is kept stay where they were.
