@@ -510,16 +510,20 @@ mod tests {
 
     #[test]
     fn libyaml_tab_rule() {
+        // Checked against go-yaml v2.4.0 (tools/awsauth-oracle).
         for bad in [
-            "a:\tb\n",
             "- \ta: b\n",
             "-\ta: b\n",
             "\ta: b\n",
             "- a: b\n\tc: d\n",
-            "a: b\n  \t\n",
             "a: |\n  x\n\ty\n",
         ] {
             assert!(yaml_to_json(bad).is_err(), "{bad:?}");
+        }
+        // A tab after a simple key's `:` is skipped (no simple key may start there), and a
+        // tab-only line after a complete value is blank.
+        for good in ["a:\tb\n", "a: b\n  \t\n"] {
+            assert!(yaml_to_json(good).is_ok(), "{good:?}");
         }
         for good in [
             "a: b\t# c\n",
@@ -537,8 +541,14 @@ mod tests {
                 yaml_to_json(good)
             );
         }
+        // go-yaml v2 loads this one (`y` is the YAML 1.1 boolean true).
         assert_eq!(
-            yaml_to_json("- rolearn: x\n  username:\ty\n").expect_err("tab"),
+            yaml_to_json("- rolearn: x\n  username:\ty\n").expect("tab after key"),
+            serde_json::from_str::<Value>(r#"[{"rolearn": "x", "username": true}]"#)
+                .expect("json")
+        );
+        assert_eq!(
+            yaml_to_json("- rolearn: x\n-\ty\n").expect_err("tab after dash"),
             "yaml: line 2: found character that cannot start any token"
         );
     }
