@@ -267,6 +267,11 @@ impl MarkedEventReceiver for Builder {
                 let is_key = matches!(self.stack.last(), Some(Frame::Map(_, None, _)));
                 let resolved = match resolved {
                     Ok(Value::Null) => Ok(Value::Null),
+                    // go-yaml keeps a scalar's text for a string target, except that it
+                    // decodes !!binary first.
+                    Ok(v @ Value::String(_)) if self.raw_strings && is_binary(tag.as_ref()) => {
+                        Ok(v)
+                    }
                     Ok(_) | Err(_) if self.raw_strings => Ok(Value::String(text.clone())),
                     Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
                     other => other,
@@ -302,6 +307,12 @@ impl MarkedEventReceiver for Builder {
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart => {}
         }
     }
+}
+
+fn is_binary(tag: Option<&Tag>) -> bool {
+    tag.is_some_and(|t| {
+        (t.handle == "!!" || t.handle == "tag:yaml.org,2002:") && t.suffix == "binary"
+    })
 }
 
 /// The JSON object key a scalar becomes (sigs.k8s.io/yaml stringifies non-string keys).
@@ -875,6 +886,12 @@ mod libyaml {
             }
             if marker && c == '-' {
                 self.started = true;
+            }
+            if marker && c == '%' && self.started && self.out.document_cut.is_none() {
+                // A directive after `---`: the (empty) first document is over.
+                self.out.document_cut = Some(self.offset());
+                self.fetch(c, first);
+                return false;
             }
             if marker && self.content {
                 // The first document is over: go-yaml peeks this token (a directive is checked

@@ -239,6 +239,12 @@ impl<'a> Scanner<'a> {
         if marker && c == '-' {
             self.started = true;
         }
+        if marker && c == '%' && self.started && self.out.document_cut.is_none() {
+            // A directive after `---`: the (empty) first document is over.
+            self.out.document_cut = Some(self.offset());
+            self.fetch(c, first);
+            return false;
+        }
         if marker && self.content {
             // The first document is over: go-yaml peeks this token (a directive is checked
             // while it is scanned) and reads no further.

@@ -223,7 +223,17 @@ fn check_convertible(node: &Node) -> Result<(), yaml::YamlError> {
         },
         NodeKind::Seq(items) => items.iter().try_for_each(check_convertible),
         NodeKind::Map(pairs) => {
-            for (k, v) in pairs {
+            // go-yaml decodes a duplicate key's values in order into one Go map entry: only
+            // the last value reaches JSON (an earlier `.inf` is no error).
+            let same_key = |a: &Node, b: &Node| {
+                matches!(a.kind, NodeKind::Scalar { .. })
+                    && matches!(b.kind, NodeKind::Scalar { .. })
+                    && !a.is_merge_key()
+                    && yaml::resolve(a).ok() == yaml::resolve(b).ok()
+                    && key_string(a) == key_string(b)
+            };
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                let replaced = pairs[i + 1..].iter().any(|(later, _)| same_key(k, later));
                 if k.is_merge_key() {
                     let ok = match &v.kind {
                         NodeKind::Map(_) => true,
@@ -257,7 +267,47 @@ fn check_convertible(node: &Node) -> Result<(), yaml::YamlError> {
                         }
                     }
                 }
-                check_convertible(v)?;
+                if replaced {
+                    check_keys_only(v)?;
+                } else {
+                    check_convertible(v)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What go-yaml itself refuses while decoding a value that is later replaced: collection keys
+/// and bad merges (non-finite floats only fail later, in json.Marshal).
+fn check_keys_only(node: &Node) -> Result<(), yaml::YamlError> {
+    match &node.kind {
+        NodeKind::Scalar { .. } => yaml::resolve(node).map(|_| ()),
+        NodeKind::Seq(items) => items.iter().try_for_each(check_keys_only),
+        NodeKind::Map(pairs) => {
+            for (k, v) in pairs {
+                if k.is_merge_key() {
+                    let ok = match &v.kind {
+                        NodeKind::Map(_) => true,
+                        NodeKind::Seq(items) => {
+                            items.iter().all(|i| matches!(i.kind, NodeKind::Map(_)))
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        return Err(yaml::YamlError {
+                            message: "map merge requires map or sequence of maps as the value"
+                                .into(),
+                            pos: v.pos,
+                        });
+                    }
+                } else if matches!(k.kind, NodeKind::Seq(_) | NodeKind::Map(_)) {
+                    return Err(yaml::YamlError {
+                        message: "invalid map key".into(),
+                        pos: k.pos,
+                    });
+                }
+                check_keys_only(v)?;
             }
             Ok(())
         }
