@@ -65,7 +65,23 @@ pub fn yaml_to_json(text: &str) -> Result<Value, String> {
     if let Some(err) = builder.error {
         return Err(err);
     }
-    Ok(builder.root.unwrap_or(Value::Null))
+    let root = builder.root.unwrap_or(Value::Null);
+    if let Some(err) = non_finite(&root) {
+        return Err(err.to_string());
+    }
+    Ok(root)
+}
+
+/// Marks a non-finite float value until the document is complete.
+const NON_FINITE: &str = "\u{0}\u{fffe}non-finite:";
+
+fn non_finite(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => s.strip_prefix(NON_FINITE),
+        Value::Array(items) => items.iter().find_map(non_finite),
+        Value::Object(map) => map.values().find_map(non_finite),
+        _ => None,
+    }
 }
 
 /// What yaml-rust2 must read to see what go-yaml v2 sees (see [`libyaml`]), or go-yaml's
@@ -274,6 +290,11 @@ impl MarkedEventReceiver for Builder {
                     }
                     Ok(_) | Err(_) if self.raw_strings => Ok(Value::String(text.clone())),
                     Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
+                    // json.Marshal fails only if the value is still there at the end (a later
+                    // duplicate key replaces it): marked now, checked in `yaml_to_json`.
+                    Err(e) if e.starts_with("json: unsupported value") => {
+                        Ok(Value::String(format!("{NON_FINITE}{e}")))
+                    }
                     other => other,
                 };
                 match resolved {
@@ -555,8 +576,7 @@ mod tests {
         // go-yaml v2 loads this one (`y` is the YAML 1.1 boolean true).
         assert_eq!(
             yaml_to_json("- rolearn: x\n  username:\ty\n").expect("tab after key"),
-            serde_json::from_str::<Value>(r#"[{"rolearn": "x", "username": true}]"#)
-                .expect("json")
+            serde_json::from_str::<Value>(r#"[{"rolearn": "x", "username": true}]"#).expect("json")
         );
         assert_eq!(
             yaml_to_json("- rolearn: x\n-\ty\n").expect_err("tab after dash"),
@@ -677,6 +697,7 @@ mod libyaml {
     pub const DOCUMENT_END_FIRST: &str = "did not find expected node content";
     pub const UNKNOWN_DIRECTIVE: &str = "found unknown directive name";
     pub const INCOMPATIBLE_VERSION: &str = "found incompatible YAML document";
+    pub const ANCHOR_END: &str = "did not find expected alphabetic or numeric character";
 
     /// What libyaml sees in a text that a YAML 1.2 parser may not.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -875,6 +896,16 @@ mod libyaml {
                         && self.at(2) == Some(c)
                         && self.blankz(3)));
             if marker
+                && c == '.'
+                && self.started
+                && !self.content
+                && self.out.document_cut.is_none()
+            {
+                // `---` then `...`: the first document is empty (null) and over.
+                self.out.document_cut = Some(self.offset());
+                return false;
+            }
+            if marker
                 && c == '-'
                 && self.started
                 && !self.content
@@ -935,7 +966,10 @@ mod libyaml {
                 let mut words = self.text[start + 1..line_end]
                     .split([' ', '\t'])
                     .filter(|w| !w.is_empty());
-                match (words.next(), words.next()) {
+                match (
+                    words.next(),
+                    words.next().map(|v| v.split('#').next().unwrap_or(v)),
+                ) {
                     (Some("YAML"), Some(v)) if v != "1.1" => {
                         return self.fail(INCOMPATIBLE_VERSION);
                     }
@@ -950,6 +984,11 @@ mod libyaml {
                 self.simple_key_allowed = false;
                 while self.at(0).is_some_and(|c| !is_break(c)) {
                     self.skip();
+                }
+                // The directive scanner eats its line break itself: the next line does not start
+                // with "simple key allowed" (a tab there is skipped).
+                if self.at(0).is_some() {
+                    self.skip_break();
                 }
                 return true;
             }
@@ -1040,6 +1079,15 @@ mod libyaml {
                         .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                     {
                         self.skip();
+                    }
+                    // An anchor or alias name ends at a blank or an indicator.
+                    if !(self.blankz(0)
+                        || matches!(
+                            self.at(0),
+                            Some('?' | ':' | ',' | ']' | '}' | '%' | '@' | '`')
+                        ))
+                    {
+                        return self.fail(ANCHOR_END);
                     }
                 }
                 '!' => {
@@ -1176,8 +1224,13 @@ mod libyaml {
                 self.skip();
             }
             if self.at(0) == Some('#') {
+                let start = self.offset();
+                let tight = self.i > 0 && !is_blank(self.chars[self.i - 1].1);
                 while self.at(0).is_some_and(|c| !is_break(c)) {
                     self.skip();
+                }
+                if tight {
+                    self.out.tight_comments.push((start, self.offset()));
                 }
             }
             if self.at(0).is_some_and(|c| !is_break(c)) {

@@ -34,6 +34,7 @@ pub const TAB_IN_BLOCK_INDENTATION: &str =
 pub const DOCUMENT_END_FIRST: &str = "did not find expected node content";
 pub const UNKNOWN_DIRECTIVE: &str = "found unknown directive name";
 pub const INCOMPATIBLE_VERSION: &str = "found incompatible YAML document";
+pub const ANCHOR_END: &str = "did not find expected alphabetic or numeric character";
 
 /// What libyaml sees in a text that a YAML 1.2 parser may not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -231,6 +232,11 @@ impl<'a> Scanner<'a> {
                     && self.at(1) == Some(c)
                     && self.at(2) == Some(c)
                     && self.blankz(3)));
+        if marker && c == '.' && self.started && !self.content && self.out.document_cut.is_none() {
+            // `---` then `...`: the first document is empty (null) and over.
+            self.out.document_cut = Some(self.offset());
+            return false;
+        }
         if marker && c == '-' && self.started && !self.content && self.out.document_cut.is_none() {
             // `---` twice: the first document is empty (null).
             self.out.document_cut = Some(self.offset());
@@ -287,7 +293,10 @@ impl<'a> Scanner<'a> {
             let mut words = self.text[start + 1..line_end]
                 .split([' ', '\t'])
                 .filter(|w| !w.is_empty());
-            match (words.next(), words.next()) {
+            match (
+                words.next(),
+                words.next().map(|v| v.split('#').next().unwrap_or(v)),
+            ) {
                 (Some("YAML"), Some(v)) if v != "1.1" => return self.fail(INCOMPATIBLE_VERSION),
                 (Some("YAML" | "TAG"), _) => {}
                 _ => return self.fail(UNKNOWN_DIRECTIVE),
@@ -300,6 +309,11 @@ impl<'a> Scanner<'a> {
             self.simple_key_allowed = false;
             while self.at(0).is_some_and(|c| !is_break(c)) {
                 self.skip();
+            }
+            // The directive scanner eats its line break itself: the next line does not start
+            // with "simple key allowed" (a tab there is skipped).
+            if self.at(0).is_some() {
+                self.skip_break();
             }
             return true;
         }
@@ -390,6 +404,15 @@ impl<'a> Scanner<'a> {
                     .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                 {
                     self.skip();
+                }
+                // An anchor or alias name ends at a blank or an indicator.
+                if !(self.blankz(0)
+                    || matches!(
+                        self.at(0),
+                        Some('?' | ':' | ',' | ']' | '}' | '%' | '@' | '`')
+                    ))
+                {
+                    return self.fail(ANCHOR_END);
                 }
             }
             '!' => {
@@ -526,8 +549,13 @@ impl<'a> Scanner<'a> {
             self.skip();
         }
         if self.at(0) == Some('#') {
+            let start = self.offset();
+            let tight = self.i > 0 && !is_blank(self.chars[self.i - 1].1);
             while self.at(0).is_some_and(|c| !is_break(c)) {
                 self.skip();
+            }
+            if tight {
+                self.out.tight_comments.push((start, self.offset()));
             }
         }
         if self.at(0).is_some_and(|c| !is_break(c)) {
