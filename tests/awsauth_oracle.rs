@@ -756,16 +756,22 @@ fn known_divergence(data: &BTreeMap<String, String>, sim: bool) -> Option<&'stat
     }
     let bad_binary = |v: &str| {
         v.match_indices("!!binary").any(|(i, _)| {
-            let payload = v[i + 8..].lines().next().unwrap_or("").trim();
-            !(payload.len() % 4 == 0
-                && payload
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='))
+            let mut lines = v[i + 8..].lines();
+            let payload = lines.next().unwrap_or("").trim();
+            // A payload continued on the next line folds whatever is there into the base64.
+            let continued = lines
+                .next()
+                .is_some_and(|n| n.starts_with(' ') && !n.trim().is_empty());
+            continued
+                || !(payload.len() % 4 == 0
+                    && payload
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='))
         })
     };
     if data.get("mapAccounts").is_some_and(|v| bad_binary(v)) {
         // go-yaml fails, but keeps the items decoded before it and zero values after it.
-        return Some("invalid !!binary in mapAccounts");
+        return Some("invalid or continued !!binary in mapAccounts");
     }
     if sim {
         let lone_cr = |v: &str| {

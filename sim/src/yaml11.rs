@@ -714,6 +714,9 @@ mod libyaml {
         /// Byte offsets of tabs libyaml skips as mere separation between tokens (some YAML 1.2
         /// parsers refuse a tab after `key:`; a space there means the same to libyaml).
         pub separator_tabs: Vec<usize>,
+        /// Byte offsets of `\'` escapes in double-quoted scalars (libyaml: an apostrophe; not a
+        /// YAML 1.2 escape).
+        pub quote_escapes: Vec<usize>,
     }
 
     struct Scanner<'a> {
@@ -963,6 +966,13 @@ mod libyaml {
                 let line_end = self.text[start..]
                     .find(['\r', '\n', '\u{85}', '\u{2028}', '\u{2029}'])
                     .map_or(self.text.len(), |e| start + e);
+                let line = &self.text[start..line_end];
+                if let Some(h) = line.find('#')
+                    && h > 0
+                    && !line[..h].ends_with([' ', '\t'])
+                {
+                    self.out.tight_comments.push((start + h, line_end));
+                }
                 let mut words = self.text[start + 1..line_end]
                     .split([' ', '\t'])
                     .filter(|w| !w.is_empty());
@@ -1132,6 +1142,10 @@ mod libyaml {
                     return;
                 }
                 if q == '"' && c == '\\' {
+                    if self.at(1) == Some('\'') {
+                        let at = self.offset();
+                        self.out.quote_escapes.push(at);
+                    }
                     self.skip();
                     if self.at(0).is_some_and(is_break) {
                         self.skip_break();
@@ -1329,7 +1343,8 @@ mod libyaml {
     /// start right after a token become blanks; NEL, LS and PS become line breaks
     /// (`\r\n`, ` \r\n`: same byte length); a byte order mark after the first character becomes
     /// [`BOM_PLACEHOLDER`] (same length); the text ends where go-yaml stops reading. Byte offsets
-    /// of what is kept stay where they were.
+    /// of what is kept stay where they were, except after a `\'` escape (libyaml's apostrophe in
+    /// double quotes), which becomes `'`.
     pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         let odd_breaks = text.contains(['\u{85}', '\u{2028}', '\u{2029}']);
         let inner_bom = text
@@ -1348,6 +1363,7 @@ mod libyaml {
             && !odd_breaks
             && !inner_bom
             && !lone_cr
+            && scan.quote_escapes.is_empty()
         {
             return None;
         }
@@ -1381,6 +1397,12 @@ mod libyaml {
         }
         if let Some(cut) = scan.document_cut {
             out.truncate(cut);
+        }
+        // `\'` -> `'`: one byte shorter, so this comes last (columns after it on that line shift).
+        for &at in scan.quote_escapes.iter().rev() {
+            if at + 2 <= out.len() {
+                out.replace_range(at..at + 2, "'");
+            }
         }
         Some(out)
     }

@@ -51,6 +51,9 @@ pub struct Scan {
     /// Byte offsets of tabs libyaml skips as mere separation between tokens (some YAML 1.2
     /// parsers refuse a tab after `key:`; a space there means the same to libyaml).
     pub separator_tabs: Vec<usize>,
+    /// Byte offsets of `\'` escapes in double-quoted scalars (libyaml: an apostrophe; not a
+    /// YAML 1.2 escape).
+    pub quote_escapes: Vec<usize>,
 }
 
 struct Scanner<'a> {
@@ -290,6 +293,13 @@ impl<'a> Scanner<'a> {
             let line_end = self.text[start..]
                 .find(['\r', '\n', '\u{85}', '\u{2028}', '\u{2029}'])
                 .map_or(self.text.len(), |e| start + e);
+            let line = &self.text[start..line_end];
+            if let Some(h) = line.find('#')
+                && h > 0
+                && !line[..h].ends_with([' ', '\t'])
+            {
+                self.out.tight_comments.push((start + h, line_end));
+            }
             let mut words = self.text[start + 1..line_end]
                 .split([' ', '\t'])
                 .filter(|w| !w.is_empty());
@@ -457,6 +467,10 @@ impl<'a> Scanner<'a> {
                 return;
             }
             if q == '"' && c == '\\' {
+                if self.at(1) == Some('\'') {
+                    let at = self.offset();
+                    self.out.quote_escapes.push(at);
+                }
                 self.skip();
                 if self.at(0).is_some_and(is_break) {
                     self.skip_break();
@@ -654,7 +668,8 @@ pub const BOM_PLACEHOLDER: char = '\u{E000}';
 /// start right after a token become blanks; NEL, LS and PS become line breaks
 /// (`\r\n`, ` \r\n`: same byte length); a byte order mark after the first character becomes
 /// [`BOM_PLACEHOLDER`] (same length); the text ends where go-yaml stops reading. Byte offsets
-/// of what is kept stay where they were.
+/// of what is kept stay where they were, except after a `\'` escape (libyaml's apostrophe in
+/// double quotes), which becomes `'`.
 pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
     let odd_breaks = text.contains(['\u{85}', '\u{2028}', '\u{2029}']);
     let inner_bom = text
@@ -673,6 +688,7 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         && !odd_breaks
         && !inner_bom
         && !lone_cr
+        && scan.quote_escapes.is_empty()
     {
         return None;
     }
@@ -706,6 +722,12 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
     }
     if let Some(cut) = scan.document_cut {
         out.truncate(cut);
+    }
+    // `\'` -> `'`: one byte shorter, so this comes last (columns after it on that line shift).
+    for &at in scan.quote_escapes.iter().rev() {
+        if at + 2 <= out.len() {
+            out.replace_range(at..at + 2, "'");
+        }
     }
     Some(out)
 }
@@ -798,6 +820,21 @@ mod tests {
         assert_eq!(cut("a: b\nc: d\n"), (None, None));
         assert_eq!(cut("- a\n---\n\t- b\n"), (None, None));
         assert_eq!(cut("---\n---\t\n- a\n"), (None, Some(4)));
+    }
+
+    #[test]
+    fn what_libyaml_accepts_and_yaml_1_2_does_not() {
+        // Each verified with go-yaml v2.4.0 (tools/awsauth-oracle).
+        let seen = |text: &str| as_libyaml_sees_it(text, &scan(text));
+        // `\'` in double quotes is an apostrophe.
+        assert_eq!(seen("- \"a\\'b\"\n").as_deref(), Some("- \"a'b\"\n"));
+        // A directive's comment needs no blank; the next line does not allow a simple key.
+        assert_eq!(err("%YAML 1.1# c\n---\n- a\n"), None);
+        assert_eq!(err("%YAML 1.1\r\t\n---\n- a\n"), None);
+        // An anchor name must end at a blank or an indicator.
+        assert_eq!(err("- &base\u{200b}\"x\"\n"), Some((1, 8, ANCHOR_END)));
+        // `---` then `...`: an empty first document, nothing else is read.
+        assert_eq!(scan("---\t\n...\n-\tx\n").document_cut, Some(5));
     }
 
     #[test]
