@@ -534,12 +534,25 @@ fn tabs(cx: &mut Ctx<'_>, key: &str, text: &str) {
                 "a tab where a token may start (line start, after `- `, `? ` or a complex key's `:`)"
             }
         };
+        // A lone CR right before the tab: go-yaml broke the line there.
+        let after_cr = text.as_bytes().get(e.pos.offset.wrapping_sub(1)) == Some(&b'\r');
+        let (why, fix) = if after_cr {
+            (
+                "a tab right after a stray carriage return (`\\r` is a line break to go-yaml, so the tab starts a new line)",
+                "remove the stray `\\r` and the tab (save the file with one kind of line ending)",
+            )
+        } else {
+            (
+                why,
+                "replace the tab with spaces, aligned with the sibling keys",
+            )
+        };
         cx.at(
             "AA002",
             key,
             e.pos,
             format!("{why}: go-yaml v2 stops with \"{}\"", e.message),
-            Some("replace the tab with spaces, aligned with the sibling keys".into()),
+            Some(fix.into()),
         );
     }
 }
