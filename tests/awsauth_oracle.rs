@@ -763,7 +763,7 @@ fn known_divergence(data: &BTreeMap<String, String>, sim: bool) -> Option<&'stat
                 .next()
                 .is_some_and(|n| n.starts_with(' ') && !n.trim().is_empty());
             continued
-                || !(payload.len() % 4 == 0
+                || !(payload.len().is_multiple_of(4)
                     && payload
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'='))
