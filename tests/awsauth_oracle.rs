@@ -786,7 +786,7 @@ fn known_divergence(data: &BTreeMap<String, String>, sim: bool) -> Option<&'stat
         let empty_block = |v: &str| {
             let lines: Vec<&str> = v.lines().collect();
             lines.iter().enumerate().any(|(i, l)| {
-                let t = l.trim_end();
+                let t = l.split(" #").next().unwrap_or(l).trim_end();
                 let indent = |l: &str| l.len() - l.trim_start().len();
                 (t.ends_with(" >") || t.ends_with(" |") || t == ">" || t == "|")
                     && lines

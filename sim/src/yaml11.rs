@@ -698,6 +698,10 @@ mod libyaml {
     pub const UNKNOWN_DIRECTIVE: &str = "found unknown directive name";
     pub const INCOMPATIBLE_VERSION: &str = "found incompatible YAML document";
     pub const ANCHOR_END: &str = "did not find expected alphabetic or numeric character";
+    pub const CANNOT_START: &str = "found character that cannot start any token";
+    pub const ENTRY_NOT_ALLOWED: &str = "block sequence entries are not allowed in this context";
+    pub const KEY_NOT_ALLOWED: &str = "mapping keys are not allowed in this context";
+    pub const VALUE_NOT_ALLOWED: &str = "mapping values are not allowed in this context";
 
     /// What libyaml sees in a text that a YAML 1.2 parser may not.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -823,6 +827,16 @@ mod libyaml {
             }
         }
 
+        /// A possible simple key that a `:` here would complete (same line, within 1024 chars).
+        fn valid_key(&self) -> bool {
+            let (line, i) = (self.line, self.i);
+            self.simple_keys
+                .last()
+                .copied()
+                .flatten()
+                .is_some_and(|(l, _, ki)| l == line && ki + 1024 >= i)
+        }
+
         fn save_simple_key(&mut self) {
             if self.simple_key_allowed
                 && let Some(k) = self.simple_keys.last_mut()
@@ -941,7 +955,7 @@ mod libyaml {
             let root_done = !marker
                 && self.flow == 0
                 && ((self.block_root && self.indent < 0)
-                    || (self.root_scalar && !(c == ':' && self.blankz(1))));
+                    || (self.root_scalar && !(c == ':' && self.blankz(1) && self.valid_key())));
             self.root_scalar = false;
             if root_done && self.out.document_cut.is_none() {
                 self.out.document_cut = Some(self.offset());
@@ -1043,6 +1057,9 @@ mod libyaml {
                 }
                 '-' if self.blankz(1) => {
                     if self.flow == 0 {
+                        if !self.simple_key_allowed {
+                            return self.fail(ENTRY_NOT_ALLOWED);
+                        }
                         self.roll_indent(self.column);
                     }
                     self.remove_simple_key();
@@ -1051,6 +1068,9 @@ mod libyaml {
                 }
                 '?' if self.flow > 0 || self.blankz(1) => {
                     if self.flow == 0 {
+                        if !self.simple_key_allowed {
+                            return self.fail(KEY_NOT_ALLOWED);
+                        }
                         self.roll_indent(self.column);
                     }
                     self.remove_simple_key();
@@ -1073,6 +1093,9 @@ mod libyaml {
                         }
                         None => {
                             if self.flow == 0 {
+                                if !self.simple_key_allowed {
+                                    return self.fail(VALUE_NOT_ALLOWED);
+                                }
                                 self.roll_indent(self.column);
                             }
                             self.simple_key_allowed = self.flow == 0;
@@ -1118,7 +1141,10 @@ mod libyaml {
                     self.quoted(c);
                 }
                 '\t' => return self.fail(TAB_CANNOT_START),
-                c if self.blankz(0) || matches!(c, '@' | '`') => return false,
+                // No plain scalar starts with these (`|`/`>` only start block scalars in block
+                // context, `%` directives only at column 0).
+                '@' | '`' | '|' | '>' | '%' => return self.fail(CANNOT_START),
+                _ if self.blankz(0) => return false,
                 _ => {
                     self.save_simple_key();
                     self.simple_key_allowed = false;

@@ -521,7 +521,9 @@ fn article(word: &str) -> String {
 
 fn tabs(cx: &mut Ctx<'_>, key: &str, text: &str) {
     if let Some(e) = super::libyaml::scan(text).error
-        && e.message != super::libyaml::DOCUMENT_END_FIRST
+        && text
+            .get(e.pos.offset..)
+            .is_some_and(|t| t.starts_with('\t'))
     {
         let why = match e.message {
             super::libyaml::TAB_VIOLATES_INDENTATION => {
