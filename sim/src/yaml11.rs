@@ -22,6 +22,7 @@ pub const NOT_A_LIST_MAP: &str = "yaml: unmarshal errors: cannot unmarshal !!map
 /// error.
 pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text_in = text;
     let (text, restore_bom) = libyaml_view(text)?;
     let mut builder = Builder {
         raw_strings: true,
@@ -30,6 +31,7 @@ pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
     };
     let mut parser = Parser::new_from_str(&text);
     parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -55,6 +57,7 @@ pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
 pub fn yaml_to_json(text: &str) -> Result<Value, String> {
     // libyaml skips a byte order mark at the start of the stream.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let text_in = text;
     let (text, restore_bom) = libyaml_view(text)?;
     let mut builder = Builder {
         restore_bom,
@@ -62,6 +65,7 @@ pub fn yaml_to_json(text: &str) -> Result<Value, String> {
     };
     let mut parser = Parser::new_from_str(&text);
     parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -95,6 +99,14 @@ pub fn libyaml_view(text: &str) -> Result<(String, bool), String> {
         Some(t) => (t, true),
         None => (text.to_string(), false),
     })
+}
+
+/// The structural error libyaml raised that yaml-rust2 may not see (checked after it parsed).
+fn libyaml_late_error(text: &str) -> Result<(), String> {
+    match libyaml::scan(text).late_error {
+        Some(e) => Err(format!("yaml: line {}: {}", e.pos.line, e.message)),
+        None => Ok(()),
+    }
 }
 
 /// go-yaml's error shape: `yaml: line N: <what>`.
@@ -721,6 +733,9 @@ mod libyaml {
         /// Byte offsets of `\'` escapes in double-quoted scalars (libyaml: an apostrophe; not a
         /// YAML 1.2 escape).
         pub quote_escapes: Vec<usize>,
+        /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
+        /// point better): reported only when the YAML 1.2 parser accepts the text.
+        pub late_error: Option<ScanError>,
     }
 
     struct Scanner<'a> {
@@ -798,6 +813,14 @@ mod libyaml {
             }
             self.line += 1;
             self.column = 0;
+        }
+
+        fn fail_late(&mut self, message: &'static str) -> bool {
+            self.out.late_error = Some(ScanError {
+                pos: self.pos(),
+                message,
+            });
+            false
         }
 
         fn fail(&mut self, message: &'static str) -> bool {
@@ -1058,7 +1081,7 @@ mod libyaml {
                 '-' if self.blankz(1) => {
                     if self.flow == 0 {
                         if !self.simple_key_allowed {
-                            return self.fail(ENTRY_NOT_ALLOWED);
+                            return self.fail_late(ENTRY_NOT_ALLOWED);
                         }
                         self.roll_indent(self.column);
                     }
@@ -1069,7 +1092,7 @@ mod libyaml {
                 '?' if self.flow > 0 || self.blankz(1) => {
                     if self.flow == 0 {
                         if !self.simple_key_allowed {
-                            return self.fail(KEY_NOT_ALLOWED);
+                            return self.fail_late(KEY_NOT_ALLOWED);
                         }
                         self.roll_indent(self.column);
                     }
@@ -1094,7 +1117,7 @@ mod libyaml {
                         None => {
                             if self.flow == 0 {
                                 if !self.simple_key_allowed {
-                                    return self.fail(VALUE_NOT_ALLOWED);
+                                    return self.fail_late(VALUE_NOT_ALLOWED);
                                 }
                                 self.roll_indent(self.column);
                             }

@@ -58,6 +58,9 @@ pub struct Scan {
     /// Byte offsets of `\'` escapes in double-quoted scalars (libyaml: an apostrophe; not a
     /// YAML 1.2 escape).
     pub quote_escapes: Vec<usize>,
+    /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
+    /// point better): reported only when the YAML 1.2 parser accepts the text.
+    pub late_error: Option<ScanError>,
 }
 
 struct Scanner<'a> {
@@ -135,6 +138,14 @@ impl<'a> Scanner<'a> {
         }
         self.line += 1;
         self.column = 0;
+    }
+
+    fn fail_late(&mut self, message: &'static str) -> bool {
+        self.out.late_error = Some(ScanError {
+            pos: self.pos(),
+            message,
+        });
+        false
     }
 
     fn fail(&mut self, message: &'static str) -> bool {
@@ -383,7 +394,7 @@ impl<'a> Scanner<'a> {
             '-' if self.blankz(1) => {
                 if self.flow == 0 {
                     if !self.simple_key_allowed {
-                        return self.fail(ENTRY_NOT_ALLOWED);
+                        return self.fail_late(ENTRY_NOT_ALLOWED);
                     }
                     self.roll_indent(self.column);
                 }
@@ -394,7 +405,7 @@ impl<'a> Scanner<'a> {
             '?' if self.flow > 0 || self.blankz(1) => {
                 if self.flow == 0 {
                     if !self.simple_key_allowed {
-                        return self.fail(KEY_NOT_ALLOWED);
+                        return self.fail_late(KEY_NOT_ALLOWED);
                     }
                     self.roll_indent(self.column);
                 }
@@ -419,7 +430,7 @@ impl<'a> Scanner<'a> {
                     None => {
                         if self.flow == 0 {
                             if !self.simple_key_allowed {
-                                return self.fail(VALUE_NOT_ALLOWED);
+                                return self.fail_late(VALUE_NOT_ALLOWED);
                             }
                             self.roll_indent(self.column);
                         }

@@ -672,7 +672,14 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
         return load;
     }
     let seen = libyaml::as_libyaml_sees_it(text, &scan);
-    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some()) {
+    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some())
+        .and_then(|d| match &scan.late_error {
+            None => Ok(d),
+            Some(e) => Err(yaml::YamlError {
+                message: e.message.into(),
+                pos: e.pos,
+            }),
+        }) {
         Ok(d) => d,
         Err(e) => {
             let mut load = empty_load(section, SectionState::Lost);
@@ -752,7 +759,14 @@ fn load_accounts(text: &str) -> SectionLoad {
         return load;
     }
     let seen = libyaml::as_libyaml_sees_it(text, &scan);
-    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some()) {
+    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some())
+        .and_then(|d| match &scan.late_error {
+            None => Ok(d),
+            Some(e) => Err(yaml::YamlError {
+                message: e.message.into(),
+                pos: e.pos,
+            }),
+        }) {
         Ok(d) => d,
         Err(e) => {
             let mut load = empty_load(Section::MapAccounts, SectionState::Lost);
