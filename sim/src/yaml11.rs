@@ -371,7 +371,18 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
     if let Some(tag) = tag {
         if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
             match tag.suffix.as_str() {
-                "str" | "timestamp" => return Ok(Value::String(text.to_string())),
+                "str" => return Ok(Value::String(text.to_string())),
+                // go-yaml's resolve checks the tag: a timestamp stays its text (interface{}),
+                // anything else fails "cannot decode !!str `admin` as a !!timestamp".
+                "timestamp" => {
+                    if is_go_timestamp(text) {
+                        return Ok(Value::String(text.to_string()));
+                    }
+                    return Err(format!(
+                        "cannot decode !!{} `{text}` as a !!timestamp",
+                        type_name(&resolve_plain(text))
+                    ));
+                }
                 // go-yaml decodes base64 into the bytes (a Go string; JSON writes U+FFFD for
                 // invalid UTF-8).
                 "binary" => {
@@ -383,7 +394,15 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
                         .map(|b| Value::String(String::from_utf8_lossy(&b).into_owned()))
                         .map_err(|_| "!!binary value contains invalid base64 data".to_string());
                 }
-                "null" => return Ok(Value::Null),
+                "null" => {
+                    return match resolve_plain(text) {
+                        Some(Value::Null) => Ok(Value::Null),
+                        other => Err(format!(
+                            "cannot decode !!{} `{text}` as a !!null",
+                            type_name(&other)
+                        )),
+                    };
+                }
                 _ => {
                     return Ok(
                         resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
@@ -414,6 +433,107 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
         return Err(format!("json: unsupported value: {text}"));
     }
     Ok(resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string())))
+}
+
+/// go-yaml v2's `parseTimestamp` (resolve.go): the text starts with a 4-digit year and `-`, and
+/// Go's `time.Parse` accepts it with one of `2006-1-2T15:4:5.999999999Z07:00`,
+/// `2006-1-2t15:4:5.999999999Z07:00`, `2006-1-2 15:4:5.999999999` or `2006-1-2`.
+fn is_go_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let year: u32 = s[..4].parse().unwrap_or(0);
+    // Go's getnum: one digit, or two when the second is a digit.
+    fn num(b: &[u8], i: &mut usize) -> Option<u32> {
+        let d0 = *b.get(*i).filter(|c| c.is_ascii_digit())?;
+        *i += 1;
+        let mut v = u32::from(d0 - b'0');
+        if let Some(d1) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            v = v * 10 + u32::from(d1 - b'0');
+            *i += 1;
+        }
+        Some(v)
+    }
+    let mut i = 5;
+    let Some(month) = num(b, &mut i) else {
+        return false;
+    };
+    if b.get(i) != Some(&b'-') {
+        return false;
+    }
+    i += 1;
+    let Some(day) = num(b, &mut i) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day < 1 || day > days {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let zoned = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return false,
+    };
+    i += 1;
+    for (k, max) in [(0, 23), (1, 59), (2, 59)] {
+        if k > 0 {
+            if b.get(i) != Some(&b':') {
+                return false;
+            }
+            i += 1;
+        }
+        match num(b, &mut i) {
+            Some(v) if v <= max => {}
+            _ => return false,
+        }
+    }
+    // Fractional seconds: `.` or `,` then 1..9 digits (optional).
+    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start > 9 {
+            return false;
+        }
+    }
+    if !zoned {
+        return i == b.len();
+    }
+    let rest = &b[i..];
+    if rest == b"Z" {
+        return true;
+    }
+    rest.len() == 6
+        && matches!(rest[0], b'+' | b'-')
+        && rest[1..3].iter().all(u8::is_ascii_digit)
+        && rest[3] == b':'
+        && rest[4..6].iter().all(u8::is_ascii_digit)
+        && (rest[1] - b'0') * 10 + (rest[2] - b'0') < 24
+        && (rest[4] - b'0') * 10 + (rest[5] - b'0') < 60
+}
+
+/// go-yaml's short name of what a scalar resolves to (for its "cannot decode" message).
+fn type_name(v: &Option<Value>) -> &'static str {
+    match v {
+        None | Some(Value::String(_)) => "str",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "bool",
+        Some(Value::Number(n)) if n.is_f64() => "float",
+        Some(_) => "int",
+    }
 }
 
 fn resolve_plain(text: &str) -> Option<Value> {
@@ -733,6 +853,11 @@ mod libyaml {
         /// Byte offsets of `\'` escapes in double-quoted scalars (libyaml: an apostrophe; not a
         /// YAML 1.2 escape).
         pub quote_escapes: Vec<usize>,
+        /// Byte offsets where an anchor or alias name ends at an indicator with no blank before
+        /// it (`&g:x`, `&g?x`): libyaml's names are only `[0-9A-Za-z_-]`, YAML 1.2 names run to
+        /// the next blank. A space is put there; `true` when the indicator is a `:` in flow
+        /// context, which libyaml takes as a value indicator, so a space goes after it too.
+        pub anchor_ends: Vec<(usize, bool)>,
         /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
         /// point better): reported only when the YAML 1.2 parser accepts the text.
         pub late_error: Option<ScanError>,
@@ -1145,6 +1270,11 @@ mod libyaml {
                     {
                         return self.fail(ANCHOR_END);
                     }
+                    if !self.blankz(0) {
+                        let colon_in_flow =
+                            self.flow > 0 && self.at(0) == Some(':') && !self.blankz(1);
+                        self.out.anchor_ends.push((self.offset(), colon_in_flow));
+                    }
                 }
                 '!' => {
                     self.save_simple_key();
@@ -1413,6 +1543,7 @@ mod libyaml {
             && !inner_bom
             && !lone_cr
             && scan.quote_escapes.is_empty()
+            && scan.anchor_ends.is_empty()
         {
             return None;
         }
@@ -1447,10 +1578,21 @@ mod libyaml {
         if let Some(cut) = scan.document_cut {
             out.truncate(cut);
         }
-        // `\'` -> `'`: one byte shorter, so this comes last (columns after it on that line shift).
-        for &at in scan.quote_escapes.iter().rev() {
-            if at + 2 <= out.len() {
+        // `\'` -> `'` (one byte shorter) and a space after an anchor name (one longer) change
+        // lengths, so they come last, from the end (columns after them on that line shift).
+        let mut edits: Vec<(usize, u8)> = scan.quote_escapes.iter().map(|&at| (at, 0)).collect();
+        for &(at, colon) in &scan.anchor_ends {
+            edits.push((at, 1));
+            if colon {
+                edits.push((at + 1, 1));
+            }
+        }
+        edits.sort_unstable();
+        for &(at, kind) in edits.iter().rev() {
+            if kind == 0 && at + 2 <= out.len() {
                 out.replace_range(at..at + 2, "'");
+            } else if kind == 1 && at <= out.len() && out.is_char_boundary(at) {
+                out.insert(at, ' ');
             }
         }
         Some(out)

@@ -58,6 +58,11 @@ pub struct Scan {
     /// Byte offsets of `\'` escapes in double-quoted scalars (libyaml: an apostrophe; not a
     /// YAML 1.2 escape).
     pub quote_escapes: Vec<usize>,
+    /// Byte offsets where an anchor or alias name ends at an indicator with no blank before
+    /// it (`&g:x`, `&g?x`): libyaml's names are only `[0-9A-Za-z_-]`, YAML 1.2 names run to
+    /// the next blank. A space is put there; `true` when the indicator is a `:` in flow
+    /// context, which libyaml takes as a value indicator, so a space goes after it too.
+    pub anchor_ends: Vec<(usize, bool)>,
     /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
     /// point better): reported only when the YAML 1.2 parser accepts the text.
     pub late_error: Option<ScanError>,
@@ -458,6 +463,10 @@ impl<'a> Scanner<'a> {
                 {
                     return self.fail(ANCHOR_END);
                 }
+                if !self.blankz(0) {
+                    let colon_in_flow = self.flow > 0 && self.at(0) == Some(':') && !self.blankz(1);
+                    self.out.anchor_ends.push((self.offset(), colon_in_flow));
+                }
             }
             '!' => {
                 self.save_simple_key();
@@ -726,6 +735,7 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         && !inner_bom
         && !lone_cr
         && scan.quote_escapes.is_empty()
+        && scan.anchor_ends.is_empty()
     {
         return None;
     }
@@ -760,10 +770,21 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
     if let Some(cut) = scan.document_cut {
         out.truncate(cut);
     }
-    // `\'` -> `'`: one byte shorter, so this comes last (columns after it on that line shift).
-    for &at in scan.quote_escapes.iter().rev() {
-        if at + 2 <= out.len() {
+    // `\'` -> `'` (one byte shorter) and a space after an anchor name (one longer) change
+    // lengths, so they come last, from the end (columns after them on that line shift).
+    let mut edits: Vec<(usize, u8)> = scan.quote_escapes.iter().map(|&at| (at, 0)).collect();
+    for &(at, colon) in &scan.anchor_ends {
+        edits.push((at, 1));
+        if colon {
+            edits.push((at + 1, 1));
+        }
+    }
+    edits.sort_unstable();
+    for &(at, kind) in edits.iter().rev() {
+        if kind == 0 && at + 2 <= out.len() {
             out.replace_range(at..at + 2, "'");
+        } else if kind == 1 && at <= out.len() && out.is_char_boundary(at) {
+            out.insert(at, ' ');
         }
     }
     Some(out)

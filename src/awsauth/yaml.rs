@@ -481,7 +481,7 @@ pub fn resolve_plain(s: &str) -> Resolved {
             return Resolved::Int(i);
         }
         if is_yaml_style_float(&plain)
-            && let Ok(f) = plain.parse::<f64>()
+            && let Some(f) = go_parse_float(&plain)
         {
             return Resolved::Float(f);
         }
@@ -489,11 +489,108 @@ pub fn resolve_plain(s: &str) -> Resolved {
     }
     if first == '.'
         && is_yaml_style_float(s)
-        && let Ok(f) = s.parse::<f64>()
+        && let Some(f) = go_parse_float(s)
     {
         return Resolved::Float(f);
     }
     Resolved::Str
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for the forms `yamlStyleFloat` lets through: it fails with
+/// `ErrRange` when the value overflows (`1e400`), and go-yaml then keeps the scalar a string.
+/// Underflow (`1e-400`) is not an error: it is 0.
+fn go_parse_float(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// go-yaml v2's `parseTimestamp` (resolve.go): the text starts with a 4-digit year and `-`, and
+/// Go's `time.Parse` accepts it with one of `2006-1-2T15:4:5.999999999Z07:00`,
+/// `2006-1-2t15:4:5.999999999Z07:00`, `2006-1-2 15:4:5.999999999` or `2006-1-2`.
+pub fn go_parse_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let year: u32 = s[..4].parse().unwrap_or(0);
+    // Go's getnum: one digit, or two when the second is a digit.
+    fn num(b: &[u8], i: &mut usize) -> Option<u32> {
+        let d0 = *b.get(*i).filter(|c| c.is_ascii_digit())?;
+        *i += 1;
+        let mut v = u32::from(d0 - b'0');
+        if let Some(d1) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            v = v * 10 + u32::from(d1 - b'0');
+            *i += 1;
+        }
+        Some(v)
+    }
+    let mut i = 5;
+    let Some(month) = num(b, &mut i) else {
+        return false;
+    };
+    if b.get(i) != Some(&b'-') {
+        return false;
+    }
+    i += 1;
+    let Some(day) = num(b, &mut i) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day < 1 || day > days {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let zoned = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return false,
+    };
+    i += 1;
+    for (k, max) in [(0, 23), (1, 59), (2, 59)] {
+        if k > 0 {
+            if b.get(i) != Some(&b':') {
+                return false;
+            }
+            i += 1;
+        }
+        match num(b, &mut i) {
+            Some(v) if v <= max => {}
+            _ => return false,
+        }
+    }
+    // Fractional seconds: `.` or `,` then 1..9 digits (optional).
+    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start > 9 {
+            return false;
+        }
+    }
+    if !zoned {
+        return i == b.len();
+    }
+    let rest = &b[i..];
+    if rest == b"Z" {
+        return true;
+    }
+    rest.len() == 6
+        && matches!(rest[0], b'+' | b'-')
+        && rest[1..3].iter().all(u8::is_ascii_digit)
+        && rest[3] == b':'
+        && rest[4..6].iter().all(u8::is_ascii_digit)
+        && (rest[1] - b'0') * 10 + (rest[2] - b'0') < 24
+        && (rest[4] - b'0') * 10 + (rest[5] - b'0') < 60
 }
 
 /// Resolve any scalar node: quoted and block scalars are strings; explicit tags are honoured.
@@ -511,7 +608,25 @@ pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
             }
         }
         Some("!") | Some("!!str") | Some("!!binary") => Ok(Resolved::Str),
-        Some("!!null") => Ok(Resolved::Null),
+        // go-yaml's resolve (resolve.go) checks every resolvable tag: `!!null x` and
+        // `!!timestamp admin` fail with "cannot decode !!str `x` as a !!null".
+        Some("!!null") => match resolve_plain(value) {
+            Resolved::Null => Ok(Resolved::Null),
+            other => Err(cannot_decode(value, &other, "!!null", node.pos)),
+        },
+        Some("!!timestamp") => {
+            if go_parse_timestamp(value) {
+                // go-yaml gives a timestamp to an interface{} as its text.
+                Ok(Resolved::Str)
+            } else {
+                Err(cannot_decode(
+                    value,
+                    &resolve_plain(value),
+                    "!!timestamp",
+                    node.pos,
+                ))
+            }
+        }
         Some(t @ ("!!bool" | "!!int" | "!!float")) => {
             let implicit = resolve_plain(value);
             let ok = matches!(
@@ -523,13 +638,21 @@ pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
             if ok {
                 Ok(implicit)
             } else {
-                Err(YamlError {
-                    message: format!("cannot decode !!str `{value}` as a {t}"),
-                    pos: node.pos,
-                })
+                Err(cannot_decode(value, &implicit, t, node.pos))
             }
         }
         Some(_) => Ok(Resolved::Str),
+    }
+}
+
+/// go-yaml's "cannot decode !!<resolved> `<value>` as a <tag>".
+fn cannot_decode(value: &str, resolved: &Resolved, tag: &str, pos: Pos) -> YamlError {
+    YamlError {
+        message: format!(
+            "cannot decode !!{} `{value}` as a {tag}",
+            resolved.type_name()
+        ),
+        pos,
     }
 }
 
