@@ -858,6 +858,10 @@ mod libyaml {
         /// the next blank. A space is put there; `true` when the indicator is a `:` in flow
         /// context, which libyaml takes as a value indicator, so a space goes after it too.
         pub anchor_ends: Vec<(usize, bool)>,
+        /// Byte offsets of a plain scalar `-` right before `,`, `]` or `}` in flow context
+        /// (`[a, -]`): libyaml reads the scalar `-`, YAML 1.2 needs a safe character after a
+        /// leading `-`. It is quoted (`"-"`, the same string).
+        pub flow_dashes: Vec<usize>,
         /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
         /// point better): reported only when the YAML 1.2 parser accepts the text.
         pub late_error: Option<ScanError>,
@@ -1348,6 +1352,12 @@ mod libyaml {
         /// yaml_parser_scan_plain_scalar.
         fn plain(&mut self) -> bool {
             let indent = self.indent + 1;
+            if self.flow > 0
+                && self.at(0) == Some('-')
+                && matches!(self.at(1), Some(',' | ']' | '}'))
+            {
+                self.out.flow_dashes.push(self.offset());
+            }
             let mut leading_blanks = false;
             loop {
                 if self.column == 0
@@ -1544,6 +1554,7 @@ mod libyaml {
             && !lone_cr
             && scan.quote_escapes.is_empty()
             && scan.anchor_ends.is_empty()
+            && scan.flow_dashes.is_empty()
         {
             return None;
         }
@@ -1587,12 +1598,15 @@ mod libyaml {
                 edits.push((at + 1, 1));
             }
         }
+        edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
         edits.sort_unstable();
         for &(at, kind) in edits.iter().rev() {
             if kind == 0 && at + 2 <= out.len() {
                 out.replace_range(at..at + 2, "'");
             } else if kind == 1 && at <= out.len() && out.is_char_boundary(at) {
                 out.insert(at, ' ');
+            } else if kind == 2 && out.get(at..at + 1) == Some("-") {
+                out.replace_range(at..at + 1, "\"-\"");
             }
         }
         Some(out)

@@ -63,6 +63,10 @@ pub struct Scan {
     /// the next blank. A space is put there; `true` when the indicator is a `:` in flow
     /// context, which libyaml takes as a value indicator, so a space goes after it too.
     pub anchor_ends: Vec<(usize, bool)>,
+    /// Byte offsets of a plain scalar `-` right before `,`, `]` or `}` in flow context
+    /// (`[a, -]`): libyaml reads the scalar `-`, YAML 1.2 needs a safe character after a
+    /// leading `-`. It is quoted (`"-"`, the same string).
+    pub flow_dashes: Vec<usize>,
     /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
     /// point better): reported only when the YAML 1.2 parser accepts the text.
     pub late_error: Option<ScanError>,
@@ -540,6 +544,9 @@ impl<'a> Scanner<'a> {
     /// yaml_parser_scan_plain_scalar.
     fn plain(&mut self) -> bool {
         let indent = self.indent + 1;
+        if self.flow > 0 && self.at(0) == Some('-') && matches!(self.at(1), Some(',' | ']' | '}')) {
+            self.out.flow_dashes.push(self.offset());
+        }
         let mut leading_blanks = false;
         loop {
             if self.column == 0
@@ -736,6 +743,7 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         && !lone_cr
         && scan.quote_escapes.is_empty()
         && scan.anchor_ends.is_empty()
+        && scan.flow_dashes.is_empty()
     {
         return None;
     }
@@ -779,12 +787,15 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
             edits.push((at + 1, 1));
         }
     }
+    edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
     edits.sort_unstable();
     for &(at, kind) in edits.iter().rev() {
         if kind == 0 && at + 2 <= out.len() {
             out.replace_range(at..at + 2, "'");
         } else if kind == 1 && at <= out.len() && out.is_char_boundary(at) {
             out.insert(at, ' ');
+        } else if kind == 2 && out.get(at..at + 1) == Some("-") {
+            out.replace_range(at..at + 1, "\"-\"");
         }
     }
     Some(out)
@@ -893,6 +904,21 @@ mod tests {
         assert_eq!(err("- &base\u{200b}\"x\"\n"), Some((1, 8, ANCHOR_END)));
         // `---` then `...`: an empty first document, nothing else is read.
         assert_eq!(scan("---\t\n...\n-\tx\n").document_cut, Some(5));
+        // Anchor names are [0-9A-Za-z_-]: `&g:x [..]` is anchor `g` on the plain ":x [..]".
+        assert_eq!(
+            seen("groups: &g:x [system:masters]\n").as_deref(),
+            Some("groups: &g :x [system:masters]\n")
+        );
+        assert_eq!(seen("a: &g?x\n").as_deref(), Some("a: &g ?x\n"));
+        // In flow context `:` after the name is a value indicator.
+        assert_eq!(seen("[&g:x]\n").as_deref(), Some("[&g : x]\n"));
+        // A lone `-` before `,`/`]`/`}` in flow context is the plain scalar `-`.
+        assert_eq!(
+            seen("g: [system:masters, -]\n").as_deref(),
+            Some("g: [system:masters, \"-\"]\n")
+        );
+        assert_eq!(seen("g: [-, a]\n").as_deref(), Some("g: [\"-\", a]\n"));
+        assert_eq!(seen("g: [-a, a]\n"), None);
     }
 
     #[test]

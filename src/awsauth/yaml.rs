@@ -741,6 +741,47 @@ mod tests {
     }
 
     #[test]
+    fn null_timestamp_tags_and_float_overflow_follow_go_yaml_resolve() {
+        let first = |text: &str| {
+            let root = parse_first(text).expect("parses").root.expect("root");
+            let NodeKind::Map(pairs) = root.kind else {
+                panic!("mapping expected")
+            };
+            resolve(&pairs[0].1)
+        };
+        assert_eq!(first("a: !!null ~\n"), Ok(Resolved::Null));
+        assert_eq!(first("a: !!null\n"), Ok(Resolved::Null));
+        let e = first("a: !!null x\n").expect_err("go-yaml fails");
+        assert_eq!(e.message, "cannot decode !!str `x` as a !!null");
+        let e = first("a: !!timestamp admin\n").expect_err("go-yaml fails");
+        assert_eq!(e.message, "cannot decode !!str `admin` as a !!timestamp");
+        assert!(first("a: !!timestamp 12\n").is_err());
+        assert_eq!(first("a: !!timestamp 2001-12-14\n"), Ok(Resolved::Str));
+        for ok in [
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14T21:59:43Z",
+            "2001-1-2 3:4:5",
+            "2001-12-14 21:59:43.123456789",
+            "2000-02-29",
+        ] {
+            assert!(go_parse_timestamp(ok), "{ok}");
+        }
+        for bad in [
+            "2001-13-01",
+            "2001-02-29",
+            "01-12-14",
+            "2001-12-14x",
+            "2001-12-14T25:00:00Z",
+        ] {
+            assert!(!go_parse_timestamp(bad), "{bad}");
+        }
+        // strconv.ParseFloat fails on overflow (not underflow): the scalar stays a string.
+        assert_eq!(resolve_plain("1e400"), Resolved::Str);
+        assert_eq!(resolve_plain("-1e999"), Resolved::Str);
+        assert_eq!(resolve_plain("1e-400"), Resolved::Float(0.0));
+    }
+
+    #[test]
     fn positions_are_reported_per_node() {
         let doc = parse_first("a: 1\nb:\n  - x\n").expect("parses");
         let root = doc.root.expect("root");
