@@ -88,6 +88,16 @@ pub struct Document {
     pub extra_document: Option<Pos>,
 }
 
+/// How deep the product reads nested collections. go-yaml v2 reads up to 10,000 levels
+/// (`max_flow_level`, `max_indents` in scannerc.go; encoding/json then stops at 10,000 too), but
+/// the tree walkers here recurse, and 10,000 levels overflow a 2 MiB thread stack (measured:
+/// 500 flow levels fit in a debug build, 1,000 do not). granit-parser's own default is 255.
+/// Deeper input is reported as a section the product cannot read, saying it cannot tell.
+pub const MAX_DEPTH: usize = 400;
+
+/// go-yaml v2's own nesting limit, named in the message for input deeper than [`MAX_DEPTH`].
+pub const GO_YAML_MAX_DEPTH: usize = 10_000;
+
 /// Upper bound on nodes produced by alias expansion (go-yaml refuses "excessive aliasing").
 const MAX_NODES: usize = 2_000_000;
 
@@ -101,6 +111,16 @@ fn pos_of(text: &str, m: &granit_parser::Marker) -> Pos {
 }
 
 fn scan_error(text: &str, e: &ScanError) -> YamlError {
+    if matches!(e.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+        return YamlError {
+            message: format!(
+                "collections nested deeper than {MAX_DEPTH} levels: eks-breakglass cannot read \
+                 this deep and cannot tell whether the authenticator (which reads up to \
+                 {GO_YAML_MAX_DEPTH} levels) loads this section; flatten it"
+            ),
+            pos: pos_of(text, e.marker()),
+        };
+    }
     YamlError {
         message: e.info(),
         pos: pos_of(text, e.marker()),
@@ -218,7 +238,13 @@ fn parse_documents(
     first_only: bool,
     restore_bom: bool,
 ) -> Result<Vec<(Option<Node>, Pos)>, YamlError> {
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str_with_options(
+        text,
+        granit_parser::options! {
+            flow_nesting_limit: MAX_DEPTH,
+            block_nesting_limit: MAX_DEPTH,
+        },
+    );
     let mut b = Builder {
         text,
         restore_bom,
@@ -779,6 +805,26 @@ mod tests {
         assert_eq!(resolve_plain("1e400"), Resolved::Str);
         assert_eq!(resolve_plain("-1e999"), Resolved::Str);
         assert_eq!(resolve_plain("1e-400"), Resolved::Float(0.0));
+    }
+
+    /// Deep input must not overflow the stack (this runs on a test thread's 2 MiB stack): up
+    /// to [`MAX_DEPTH`] it is read, deeper it is refused with a message that says the product
+    /// cannot tell.
+    #[test]
+    fn deep_nesting_is_read_or_refused_without_overflowing_the_stack() {
+        let flow = |n: usize| format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
+        assert!(parse_first(&flow(MAX_DEPTH - 1)).is_ok());
+        for n in [MAX_DEPTH + 1, 20_000] {
+            let e = parse_first(&flow(n)).expect_err("too deep");
+            assert!(e.message.contains("cannot tell"), "{}", e.message);
+        }
+        let mut block = String::new();
+        for i in 0..20_000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("k:\n");
+        }
+        let e = parse_first(&block).expect_err("too deep");
+        assert!(e.message.contains("cannot tell"), "{}", e.message);
     }
 
     #[test]
