@@ -35,6 +35,25 @@ fn oracle_bin() -> PathBuf {
          golang-k8s-sigs-yaml-dev, and installs them when run as root)",
         p.display()
     );
+    // A binary built from another main.go would judge by other rules: refuse it.
+    let built = Command::new(&p).arg("-version").output().expect("oracle -version");
+    let built = String::from_utf8_lossy(&built.stdout).trim().to_string();
+    let src = Command::new("sha256sum")
+        .arg(common::root().join("tools/awsauth-oracle/main.go"))
+        .output()
+        .expect("sha256sum");
+    let src = String::from_utf8_lossy(&src.stdout);
+    let want = format!(
+        "awsauth-oracle main.go sha256:{}",
+        src.split_whitespace().next().unwrap_or("")
+    );
+    assert_eq!(
+        built,
+        want,
+        "the aws-auth oracle {} was not built from tools/awsauth-oracle/main.go as it is now: \
+         rebuild it with tools/awsauth-oracle/build.sh",
+        p.display()
+    );
     p
 }
 

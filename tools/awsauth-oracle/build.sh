@@ -22,6 +22,10 @@ fi
 
 out=target/awsauth-oracle
 mkdir -p "$out/gocache"
-GO111MODULE=off GOPROXY=off GOPATH=/usr/share/gocode GOCACHE="$PWD/$out/gocache" \
-  go build -o "$out/awsauth-oracle" ./tools/awsauth-oracle
+# The binary carries the SHA-256 of its main.go (`awsauth-oracle -version`); the tests refuse a
+# binary whose hash is not that of the main.go in the tree, so a stale oracle cannot be used.
+hash=$(sha256sum tools/awsauth-oracle/main.go | cut -d' ' -f1)
+# GOFLAGS is cleared: an inherited -mod=... or -modfile=... would break GOPATH mode.
+GOFLAGS= GO111MODULE=off GOPROXY=off GOPATH=/usr/share/gocode GOCACHE="$PWD/$out/gocache" \
+  go build -ldflags "-X main.sourceHash=$hash" -o "$out/awsauth-oracle" ./tools/awsauth-oracle
 echo "$PWD/$out/awsauth-oracle"

@@ -416,9 +416,18 @@ func answer(req request) verdict {
 	return parseMap(req.Data)
 }
 
+// sourceHash is the SHA-256 of main.go, set by build.sh (-ldflags -X), so that the tests can
+// refuse a binary built from an older main.go.
+var sourceHash = "unknown"
+
 func main() {
 	jsonl := flag.Bool("jsonl", false, "read one JSON request per line, write one verdict per line")
+	version := flag.Bool("version", false, "print the SHA-256 of the main.go this binary was built from")
 	flag.Parse()
+	if *version {
+		fmt.Println("awsauth-oracle main.go sha256:" + sourceHash)
+		return
+	}
 	out := bufio.NewWriter(os.Stdout)
 	defer out.Flush()
 	enc := json.NewEncoder(out)
