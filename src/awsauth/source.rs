@@ -274,6 +274,19 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
     // (same byte length here); LS and PS stay in the text *and* break the line, which no YAML
     // 1.2 reading can mirror: such a manifest is refused rather than misread.
     let mut text = text;
+    if !is_json && let Some((line, rest)) = bad_document_separator(&text) {
+        // kubectl splits a YAML stream with apimachinery's YAMLReader before any YAML parser
+        // sees it (on the text as read: NEL is not a line break to it); it refuses a `---` line with anything but a comment after it.
+        return Err(InputError::NotYaml {
+            origin: origin_s,
+            line,
+            column: 4,
+            message: format!(
+                "invalid Yaml document separator: {rest} (kubectl allows only a comment after \
+                 `---`; put the content on the next line)"
+            ),
+        });
+    }
     if !is_json {
         if let Some((offset, c)) = text
             .char_indices()
@@ -574,4 +587,37 @@ fn from_eksctl(origin: &str, text: &str, obj: &Node) -> AwsAuthDocument {
         });
     }
     doc
+}
+
+/// apimachinery's `YAMLReader.Read` (k8s.io/apimachinery/pkg/util/yaml/decoder.go), which
+/// kubectl reads YAML manifests with: a line that starts with `---` ends a document only if
+/// what follows, trimmed, is empty or a comment; anything else is "invalid Yaml document
+/// separator". Returns the 1-based line and the trimmed rest.
+fn bad_document_separator(text: &str) -> Option<(usize, String)> {
+    text.split('\n').enumerate().find_map(|(i, line)| {
+        let rest = line.strip_prefix("---")?.trim();
+        (!rest.is_empty() && !rest.starts_with('#')).then(|| (i + 1, rest.to_string()))
+    })
+}
+
+#[cfg(test)]
+mod separator_tests {
+    use super::bad_document_separator;
+
+    #[test]
+    fn kubectl_refuses_content_on_a_separator_line() {
+        assert_eq!(
+            bad_document_separator("a: 1\n--- b: 2\n"),
+            Some((2, "b: 2".to_string()))
+        );
+        assert_eq!(
+            bad_document_separator("---foo\n"),
+            Some((1, "foo".to_string()))
+        );
+        assert_eq!(
+            bad_document_separator("--- # c\r\n---\t\n---\na: 1\n"),
+            None
+        );
+        assert_eq!(bad_document_separator(" --- b\n"), None);
+    }
 }

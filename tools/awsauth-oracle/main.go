@@ -334,35 +334,46 @@ type configMap struct {
 	Data map[string]string `json:"data"`
 }
 
-// splitDocuments splits a YAML stream as apimachinery's YAMLReader does for kubectl: a line
-// starting with "---" followed only by blanks or a comment ends a document.
-func splitDocuments(b []byte) [][]byte {
+// splitDocuments splits a YAML stream as apimachinery's YAMLReader (util/yaml/decoder.go) does
+// for kubectl: a line starting with "---" ends a document when what follows, trimmed, is empty
+// or a comment; anything else after it is an error ("invalid Yaml document separator").
+func splitDocuments(b []byte) ([][]byte, error) {
 	var docs [][]byte
 	var cur bytes.Buffer
 	for _, line := range bytes.SplitAfter(b, []byte("\n")) {
 		if bytes.HasPrefix(line, []byte("---")) {
 			rest := strings.TrimSpace(string(line[3:]))
-			if rest == "" || strings.HasPrefix(rest, "#") {
-				if cur.Len() > 0 {
-					docs = append(docs, append([]byte(nil), cur.Bytes()...))
-					cur.Reset()
-				}
-				continue
+			if rest != "" && !strings.HasPrefix(rest, "#") {
+				return nil, fmt.Errorf("invalid Yaml document separator: %s", rest)
 			}
+			if cur.Len() > 0 {
+				docs = append(docs, append([]byte(nil), cur.Bytes()...))
+				cur.Reset()
+			}
+			continue
 		}
 		cur.Write(line)
 	}
 	if cur.Len() > 0 {
 		docs = append(docs, cur.Bytes())
 	}
-	return docs
+	return docs, nil
 }
 
 // decodeManifest finds the aws-auth ConfigMap in a manifest (a ConfigMap, possibly inside a
 // `kind: List`, as `kubectl get -o yaml` prints it) and returns its data map as the API server
 // would store it.
 func decodeManifest(b []byte) (map[string]string, error) {
-	for _, doc := range splitDocuments(b) {
+	// kubectl's YAMLOrJSONDecoder reads a stream that starts with '{' as JSON, without the
+	// YAML document splitting.
+	docs := [][]byte{b}
+	if t := bytes.TrimLeftFunc(b, unicode.IsSpace); len(t) == 0 || t[0] != '{' {
+		var err error
+		if docs, err = splitDocuments(b); err != nil {
+			return nil, err
+		}
+	}
+	for _, doc := range docs {
 		j, err := toJSON(doc)
 		if err != nil {
 			return nil, err
