@@ -36,7 +36,10 @@ fn oracle_bin() -> PathBuf {
         p.display()
     );
     // A binary built from another main.go would judge by other rules: refuse it.
-    let built = Command::new(&p).arg("-version").output().expect("oracle -version");
+    let built = Command::new(&p)
+        .arg("-version")
+        .output()
+        .expect("oracle -version");
     let built = String::from_utf8_lossy(&built.stdout).trim().to_string();
     let src = Command::new("sha256sum")
         .arg(common::root().join("tools/awsauth-oracle/main.go"))
