@@ -724,6 +724,22 @@ mod tests {
     }
 
     #[test]
+    fn mapaccounts_fails_where_go_yaml_resolve_fails() {
+        // go-yaml's resolve fails before it looks at the []string target (oracle:
+        // "cannot decode !!str `x` as a !!null", "!!binary value contains invalid base64 data").
+        for text in [
+            "- 111122223333\n- !!binary x\n",
+            "- 111122223333\n- !!null x\n",
+            "- !!timestamp 111122223333\n",
+        ] {
+            let m = AwsAuth::load(&data(&[("mapAccounts", text)]));
+            assert_eq!(m.sections["mapAccounts"].status, "error", "{text}");
+        }
+        let m = AwsAuth::load(&data(&[("mapAccounts", "- .inf\n- !!binary MTIz\n")]));
+        assert_eq!(m.accounts, vec![".inf".to_string(), "123".to_string()]);
+    }
+
+    #[test]
     fn mapaccounts_null_item_is_empty_string_and_nested_list_is_skipped() {
         // tests/fixtures/aws-auth/mapaccounts-bad.yaml
         let text = "- \"1234\"\n- [111122223333]\n- ~\n- \"111122223333\"\n";

@@ -300,7 +300,13 @@ impl MarkedEventReceiver for Builder {
                     Ok(v @ Value::String(_)) if self.raw_strings && is_binary(tag.as_ref()) => {
                         Ok(v)
                     }
-                    Ok(_) | Err(_) if self.raw_strings => Ok(Value::String(text.clone())),
+                    Ok(_) if self.raw_strings => Ok(Value::String(text.clone())),
+                    // go-yaml's resolve fails before it looks at the target (`!!null x`, an
+                    // invalid `!!binary`); only the JSON stage's non-finite floats do not
+                    // concern a string target.
+                    Err(e) if self.raw_strings && e.starts_with("json: unsupported value") => {
+                        Ok(Value::String(text.clone()))
+                    }
                     Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
                     // json.Marshal fails only if the value is still there at the end (a later
                     // duplicate key replaces it): marked now, checked in `yaml_to_json`.
