@@ -3,8 +3,10 @@
 #
 # - a Python venv in .venv with the pinned moto[server] and awscli (scripts/requirements-test.txt),
 #   created or refreshed when missing or when the pins change;
+# - the aws-auth oracle (tools/awsauth-oracle/build.sh: Debian's golang-go and YAML libraries);
 # - cargo fmt --check, clippy with warnings denied, and the whole workspace's tests (unit,
-#   integration against moto + eks-sim, property tests).
+#   integration against moto + eks-sim, property tests, the oracle differential with
+#   ORACLE_CASES fuzz cases, 5,000 unless set).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +18,11 @@ if [ ! -x "$venv/bin/moto_server" ] || [ ! -x "$venv/bin/aws" ] || ! cmp -s "$re
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"
   cp "$req" "$venv/.requirements"
 fi
+
+# The aws-auth oracle (tests/awsauth_oracle.rs): built from Debian's Go packages, installed
+# when missing (as root); GOPATH mode, no module download. See docs/ground-truth.md.
+echo "==> building the aws-auth oracle (tools/awsauth-oracle)"
+tools/awsauth-oracle/build.sh >/dev/null
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check

@@ -27,7 +27,8 @@ fn data_of(path: &std::path::Path) -> Option<BTreeMap<String, String>> {
         .collect()
 }
 
-/// What the product says the authenticator loads: entries not shadowed by a later duplicate.
+/// What the product says the authenticator holds: entries not shadowed by a later duplicate
+/// (roles by lower-cased ARN, users by the exact ARN).
 fn product_view(w: &World, path: &std::path::Path) -> Value {
     let out = w
         .product()
@@ -58,6 +59,7 @@ fn product_view(w: &World, path: &std::path::Path) -> Value {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|e| !shadowed(e))
         .map(|e| json!([e["arn"], e["username"], e["groups"]]))
         .collect();
     roles.sort_by_key(Value::to_string);

@@ -348,6 +348,9 @@ impl AwsAuth {
                 continue;
             }
             status.loaded += 1;
+            // saveMap keys users by the ARN as written: an exact duplicate replaces the earlier
+            // one (case variants stay side by side).
+            out.users.retain(|u| u.userarn != userarn);
             out.users.push(UserMapping {
                 userarn,
                 username: string_field(&obj, "username"),
@@ -718,6 +721,22 @@ mod tests {
             ("from-a", vec!["ga".to_string()])
         );
         assert_eq!(role(&m, "arn:aws:iam::111122223333:role/n").username, "own");
+    }
+
+    #[test]
+    fn mapaccounts_fails_where_go_yaml_resolve_fails() {
+        // go-yaml's resolve fails before it looks at the []string target (oracle:
+        // "cannot decode !!str `x` as a !!null", "!!binary value contains invalid base64 data").
+        for text in [
+            "- 111122223333\n- !!binary x\n",
+            "- 111122223333\n- !!null x\n",
+            "- !!timestamp 111122223333\n",
+        ] {
+            let m = AwsAuth::load(&data(&[("mapAccounts", text)]));
+            assert_eq!(m.sections["mapAccounts"].status, "error", "{text}");
+        }
+        let m = AwsAuth::load(&data(&[("mapAccounts", "- .inf\n- !!binary MTIz\n")]));
+        assert_eq!(m.accounts, vec![".inf".to_string(), "123".to_string()]);
     }
 
     #[test]

@@ -22,13 +22,16 @@ pub const NOT_A_LIST_MAP: &str = "yaml: unmarshal errors: cannot unmarshal !!map
 /// error.
 pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    libyaml_tabs(text)?;
+    let text_in = text;
+    let (text, restore_bom) = libyaml_view(text)?;
     let mut builder = Builder {
         raw_strings: true,
+        restore_bom,
         ..Builder::default()
     };
-    let mut parser = Parser::new_from_str(text);
+    let mut parser = Parser::new_from_str(&text);
     parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
         return Err(err);
     }
@@ -54,192 +57,56 @@ pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
 pub fn yaml_to_json(text: &str) -> Result<Value, String> {
     // libyaml skips a byte order mark at the start of the stream.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    libyaml_tabs(text)?;
-    let mut builder = Builder::default();
-    let mut parser = Parser::new_from_str(text);
+    let text_in = text;
+    let (text, restore_bom) = libyaml_view(text)?;
+    let mut builder = Builder {
+        restore_bom,
+        ..Builder::default()
+    };
+    let mut parser = Parser::new_from_str(&text);
     parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
         return Err(err);
     }
-    Ok(builder.root.unwrap_or(Value::Null))
+    let root = builder.root.unwrap_or(Value::Null);
+    if let Some(err) = non_finite(&root) {
+        return Err(err.to_string());
+    }
+    Ok(root)
 }
 
-/// libyaml's tab rule, which go-yaml v2 inherits and yaml-rust2 (YAML 1.2) does not have:
-/// while looking for the next token, libyaml skips a tab only in flow context or where a simple
-/// key is not allowed. In block context a simple key is allowed at the start of a line and
-/// after the indicators `-`, `?` and `:`, so a tab there is "found character that cannot start
-/// any token" (`username:\tx`, `-\tx`, a tab in the indentation). Inside a block scalar, a tab
-/// in the indentation is "found a tab character where an indentation space is expected".
-/// Quoted scalars, comments and text after a scalar on the same line are not affected.
-pub fn libyaml_tabs(text: &str) -> Result<(), String> {
-    let b: Vec<char> = text.chars().collect();
-    let n = b.len();
-    let blank_or_end = |i: usize| i >= n || matches!(b[i], ' ' | '\t' | '\n' | '\r');
-    let (mut i, mut line, mut flow, mut simple_key_allowed) = (0usize, 1usize, 0usize, true);
-    let mut line_start = 0usize;
-    let cannot_start = |line: usize| {
-        Err(format!(
-            "yaml: line {line}: found character that cannot start any token"
-        ))
-    };
-    while i < n {
-        // Whitespace before a token.
-        while i < n && (b[i] == ' ' || (b[i] == '\t' && (flow > 0 || !simple_key_allowed))) {
-            i += 1;
-        }
-        if i >= n {
-            break;
-        }
-        let c = b[i];
-        if c == '\t' {
-            return cannot_start(line);
-        }
-        if c == '#' {
-            while i < n && b[i] != '\n' {
-                i += 1;
-            }
-            continue;
-        }
-        if c == '\n' || c == '\r' {
-            if c == '\r' && i + 1 < n && b[i + 1] == '\n' {
-                i += 1;
-            }
-            i += 1;
-            line += 1;
-            line_start = i;
-            if flow == 0 {
-                simple_key_allowed = true;
-            }
-            continue;
-        }
-        if i == line_start
-            && i + 3 <= n
-            && (b[i..i + 3] == ['-', '-', '-'] || b[i..i + 3] == ['.', '.', '.'])
-            && blank_or_end(i + 3)
-        {
-            i += 3;
-            simple_key_allowed = false;
-            continue;
-        }
-        match c {
-            '-' | '?' if flow == 0 && blank_or_end(i + 1) => {
-                i += 1;
-                simple_key_allowed = true;
-            }
-            ':' if blank_or_end(i + 1) || flow > 0 => {
-                i += 1;
-                simple_key_allowed = flow == 0;
-            }
-            '[' | '{' => {
-                flow += 1;
-                i += 1;
-                simple_key_allowed = true;
-            }
-            ']' | '}' => {
-                flow = flow.saturating_sub(1);
-                i += 1;
-                simple_key_allowed = false;
-            }
-            ',' if flow > 0 => {
-                i += 1;
-                simple_key_allowed = true;
-            }
-            '\'' | '"' => {
-                i += 1;
-                while i < n {
-                    if b[i] == '\n' {
-                        line += 1;
-                        line_start = i + 1;
-                    }
-                    if c == '"' && b[i] == '\\' {
-                        i += 2;
-                        continue;
-                    }
-                    if b[i] == c {
-                        if c == '\'' && i + 1 < n && b[i + 1] == '\'' {
-                            i += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    i += 1;
-                }
-                i += 1;
-                simple_key_allowed = false;
-            }
-            '|' | '>' if flow == 0 => {
-                // The block scalar's parent indentation: the column of the key on this line.
-                let mut key_col = 0;
-                let mut k = line_start;
-                while k < i
-                    && (b[k] == ' ' || ((b[k] == '-' || b[k] == '?') && blank_or_end(k + 1)))
-                {
-                    k += 1;
-                }
-                if k < i {
-                    key_col = k - line_start;
-                }
-                while i < n && b[i] != '\n' {
-                    i += 1;
-                }
-                // Content lines: empty, or indented more than the parent.
-                let mut block_indent: Option<usize> = None;
-                while i < n {
-                    let start = i + 1;
-                    let mut j = start;
-                    let mut spaces = 0;
-                    while j < n && b[j] == ' ' {
-                        j += 1;
-                        spaces += 1;
-                    }
-                    let empty = j >= n
-                        || b[j] == '\n'
-                        || (b[j] == '\t'
-                            && b[j..]
-                                .iter()
-                                .take_while(|ch| **ch != '\n')
-                                .all(|ch| ch.is_whitespace()));
-                    if !empty && spaces <= key_col && b[j] != '\t' {
-                        break;
-                    }
-                    if !empty && b[j] == '\t' && block_indent.is_none_or(|bi| spaces < bi) {
-                        return Err(format!(
-                            "yaml: line {}: found a tab character where an indentation space is expected",
-                            line + 1
-                        ));
-                    }
-                    if !empty && block_indent.is_none() {
-                        block_indent = Some(spaces);
-                    }
-                    i = start;
-                    line += 1;
-                    line_start = i;
-                    while i < n && b[i] != '\n' {
-                        i += 1;
-                    }
-                }
-                simple_key_allowed = true;
-            }
-            _ => {
-                // Anchors, aliases, tags and plain scalars: up to a blank (then `: `, ` #`, or
-                // the end of the line), or a flow indicator in flow context.
-                while i < n && b[i] != '\n' && b[i] != '\r' {
-                    if (b[i] == ' ' || b[i] == '\t') && i + 1 < n && b[i + 1] == '#' {
-                        break;
-                    }
-                    if b[i] == ':' && (blank_or_end(i + 1) || flow > 0) {
-                        break;
-                    }
-                    if flow > 0 && matches!(b[i], ',' | '[' | ']' | '{' | '}') {
-                        break;
-                    }
-                    i += 1;
-                }
-                simple_key_allowed = false;
-            }
-        }
+/// Marks a non-finite float value until the document is complete.
+const NON_FINITE: &str = "\u{0}\u{fffe}non-finite:";
+
+fn non_finite(v: &Value) -> Option<&str> {
+    match v {
+        Value::String(s) => s.strip_prefix(NON_FINITE),
+        Value::Array(items) => items.iter().find_map(non_finite),
+        Value::Object(map) => map.values().find_map(non_finite),
+        _ => None,
     }
-    Ok(())
+}
+
+/// What yaml-rust2 must read to see what go-yaml v2 sees (see [`libyaml`]), or go-yaml's
+/// scanner error. The flag says whether byte order marks were set aside (to be given back).
+pub fn libyaml_view(text: &str) -> Result<(String, bool), String> {
+    let scan = libyaml::scan(text);
+    if let Some(e) = scan.error {
+        return Err(format!("yaml: line {}: {}", e.pos.line, e.message));
+    }
+    Ok(match libyaml::as_libyaml_sees_it(text, &scan) {
+        Some(t) => (t, true),
+        None => (text.to_string(), false),
+    })
+}
+
+/// The structural error libyaml raised that yaml-rust2 may not see (checked after it parsed).
+fn libyaml_late_error(text: &str) -> Result<(), String> {
+    match libyaml::scan(text).late_error {
+        Some(e) => Err(format!("yaml: line {}: {}", e.pos.line, e.message)),
+        None => Ok(()),
+    }
 }
 
 /// go-yaml's error shape: `yaml: line N: <what>`.
@@ -333,6 +200,8 @@ struct Builder {
     done: bool,
     /// go-yaml decoding into a `string`: a non-null scalar keeps its original text.
     raw_strings: bool,
+    /// Give back the byte order marks `libyaml_view` set aside.
+    restore_bom: bool,
 }
 
 impl Builder {
@@ -415,14 +284,35 @@ impl MarkedEventReceiver for Builder {
                 None => self.fail(format!("yaml: line {}: unknown anchor", mark.line())),
             },
             Event::Scalar(text, style, anchor, tag) => {
+                let text = if self.restore_bom {
+                    text.replace(libyaml::BOM_PLACEHOLDER, "\u{feff}")
+                } else {
+                    text
+                };
                 let resolved = resolve_scalar(&text, style, tag.as_ref());
                 // An infinite or NaN key is fine: sigs.k8s.io/yaml formats float keys itself
                 // (`.inf`, `-.inf`, `.nan`); only such a value has no JSON form.
                 let is_key = matches!(self.stack.last(), Some(Frame::Map(_, None, _)));
                 let resolved = match resolved {
                     Ok(Value::Null) => Ok(Value::Null),
-                    Ok(_) | Err(_) if self.raw_strings => Ok(Value::String(text.clone())),
+                    // go-yaml keeps a scalar's text for a string target, except that it
+                    // decodes !!binary first.
+                    Ok(v @ Value::String(_)) if self.raw_strings && is_binary(tag.as_ref()) => {
+                        Ok(v)
+                    }
+                    Ok(_) if self.raw_strings => Ok(Value::String(text.clone())),
+                    // go-yaml's resolve fails before it looks at the target (`!!null x`, an
+                    // invalid `!!binary`); only the JSON stage's non-finite floats do not
+                    // concern a string target.
+                    Err(e) if self.raw_strings && e.starts_with("json: unsupported value") => {
+                        Ok(Value::String(text.clone()))
+                    }
                     Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
+                    // json.Marshal fails only if the value is still there at the end (a later
+                    // duplicate key replaces it): marked now, checked in `yaml_to_json`.
+                    Err(e) if e.starts_with("json: unsupported value") => {
+                        Ok(Value::String(format!("{NON_FINITE}{e}")))
+                    }
                     other => other,
                 };
                 match resolved {
@@ -458,6 +348,12 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
+fn is_binary(tag: Option<&Tag>) -> bool {
+    tag.is_some_and(|t| {
+        (t.handle == "!!" || t.handle == "tag:yaml.org,2002:") && t.suffix == "binary"
+    })
+}
+
 /// The JSON object key a scalar becomes (sigs.k8s.io/yaml stringifies non-string keys).
 fn scalar_key(v: &Value) -> Option<String> {
     match v {
@@ -481,8 +377,38 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
     if let Some(tag) = tag {
         if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
             match tag.suffix.as_str() {
-                "str" | "binary" | "timestamp" => return Ok(Value::String(text.to_string())),
-                "null" => return Ok(Value::Null),
+                "str" => return Ok(Value::String(text.to_string())),
+                // go-yaml's resolve checks the tag: a timestamp stays its text (interface{}),
+                // anything else fails "cannot decode !!str `admin` as a !!timestamp".
+                "timestamp" => {
+                    if is_go_timestamp(text) {
+                        return Ok(Value::String(text.to_string()));
+                    }
+                    return Err(format!(
+                        "cannot decode !!{} `{text}` as a !!timestamp",
+                        type_name(&resolve_plain(text))
+                    ));
+                }
+                // go-yaml decodes base64 into the bytes (a Go string; JSON writes U+FFFD for
+                // invalid UTF-8).
+                "binary" => {
+                    use base64::Engine as _;
+                    let compact: String =
+                        text.chars().filter(|c| !matches!(c, '\n' | '\r')).collect();
+                    return base64::engine::general_purpose::STANDARD
+                        .decode(compact.as_bytes())
+                        .map(|b| Value::String(String::from_utf8_lossy(&b).into_owned()))
+                        .map_err(|_| "!!binary value contains invalid base64 data".to_string());
+                }
+                "null" => {
+                    return match resolve_plain(text) {
+                        Some(Value::Null) => Ok(Value::Null),
+                        other => Err(format!(
+                            "cannot decode !!{} `{text}` as a !!null",
+                            type_name(&other)
+                        )),
+                    };
+                }
                 _ => {
                     return Ok(
                         resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
@@ -513,6 +439,107 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
         return Err(format!("json: unsupported value: {text}"));
     }
     Ok(resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string())))
+}
+
+/// go-yaml v2's `parseTimestamp` (resolve.go): the text starts with a 4-digit year and `-`, and
+/// Go's `time.Parse` accepts it with one of `2006-1-2T15:4:5.999999999Z07:00`,
+/// `2006-1-2t15:4:5.999999999Z07:00`, `2006-1-2 15:4:5.999999999` or `2006-1-2`.
+fn is_go_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let year: u32 = s[..4].parse().unwrap_or(0);
+    // Go's getnum: one digit, or two when the second is a digit.
+    fn num(b: &[u8], i: &mut usize) -> Option<u32> {
+        let d0 = *b.get(*i).filter(|c| c.is_ascii_digit())?;
+        *i += 1;
+        let mut v = u32::from(d0 - b'0');
+        if let Some(d1) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            v = v * 10 + u32::from(d1 - b'0');
+            *i += 1;
+        }
+        Some(v)
+    }
+    let mut i = 5;
+    let Some(month) = num(b, &mut i) else {
+        return false;
+    };
+    if b.get(i) != Some(&b'-') {
+        return false;
+    }
+    i += 1;
+    let Some(day) = num(b, &mut i) else {
+        return false;
+    };
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day < 1 || day > days {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let zoned = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return false,
+    };
+    i += 1;
+    for (k, max) in [(0, 23), (1, 59), (2, 59)] {
+        if k > 0 {
+            if b.get(i) != Some(&b':') {
+                return false;
+            }
+            i += 1;
+        }
+        match num(b, &mut i) {
+            Some(v) if v <= max => {}
+            _ => return false,
+        }
+    }
+    // Fractional seconds: `.` or `,` then 1..9 digits (optional).
+    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start > 9 {
+            return false;
+        }
+    }
+    if !zoned {
+        return i == b.len();
+    }
+    let rest = &b[i..];
+    if rest == b"Z" {
+        return true;
+    }
+    rest.len() == 6
+        && matches!(rest[0], b'+' | b'-')
+        && rest[1..3].iter().all(u8::is_ascii_digit)
+        && rest[3] == b':'
+        && rest[4..6].iter().all(u8::is_ascii_digit)
+        && (rest[1] - b'0') * 10 + (rest[2] - b'0') < 24
+        && (rest[4] - b'0') * 10 + (rest[5] - b'0') < 60
+}
+
+/// go-yaml's short name of what a scalar resolves to (for its "cannot decode" message).
+fn type_name(v: &Option<Value>) -> &'static str {
+    match v {
+        None | Some(Value::String(_)) => "str",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "bool",
+        Some(Value::Number(n)) if n.is_f64() => "float",
+        Some(_) => "int",
+    }
 }
 
 fn resolve_plain(text: &str) -> Option<Value> {
@@ -653,16 +680,20 @@ mod tests {
 
     #[test]
     fn libyaml_tab_rule() {
+        // Checked against go-yaml v2.4.0 (tools/awsauth-oracle).
         for bad in [
-            "a:\tb\n",
             "- \ta: b\n",
             "-\ta: b\n",
             "\ta: b\n",
             "- a: b\n\tc: d\n",
-            "a: b\n  \t\n",
             "a: |\n  x\n\ty\n",
         ] {
             assert!(yaml_to_json(bad).is_err(), "{bad:?}");
+        }
+        // A tab after a simple key's `:` is skipped (no simple key may start there), and a
+        // tab-only line after a complete value is blank.
+        for good in ["a:\tb\n", "a: b\n  \t\n"] {
+            assert!(yaml_to_json(good).is_ok(), "{good:?}");
         }
         for good in [
             "a: b\t# c\n",
@@ -680,8 +711,13 @@ mod tests {
                 yaml_to_json(good)
             );
         }
+        // go-yaml v2 loads this one (`y` is the YAML 1.1 boolean true).
         assert_eq!(
-            yaml_to_json("- rolearn: x\n  username:\ty\n").expect_err("tab"),
+            yaml_to_json("- rolearn: x\n  username:\ty\n").expect("tab after key"),
+            serde_json::from_str::<Value>(r#"[{"rolearn": "x", "username": true}]"#).expect("json")
+        );
+        assert_eq!(
+            yaml_to_json("- rolearn: x\n-\ty\n").expect_err("tab after dash"),
             "yaml: line 2: found character that cannot start any token"
         );
     }
@@ -765,5 +801,820 @@ mod tests {
             yaml_to_json("a: &x [1, 2]\nb: *x\n").expect("alias"),
             json!({"a": [1, 2], "b": [1, 2]})
         );
+    }
+}
+
+/// libyaml's scanner rules that a YAML 1.2 parser (yaml-rust2) does not have: where a tab is
+/// refused, `\r`/NEL/LS/PS as line breaks, comments right after a token, directives, and that
+/// go-yaml reads nothing after the first document's root node. A replay of go-yaml v2.4.0's
+/// scannerc.go state (flow level, indentation stack, "simple key allowed"), kept honest by the
+/// differential test against the real library (tests/awsauth_oracle.rs, tools/awsauth-oracle).
+#[allow(dead_code)]
+mod libyaml {
+
+    /// A position: 1-based line and column (characters), byte offset.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+    pub struct Pos {
+        pub line: usize,
+        pub column: usize,
+        pub offset: usize,
+    }
+
+    /// A scanner error libyaml raises and a YAML 1.2 parser does not.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct ScanError {
+        pub pos: Pos,
+        /// go-yaml's wording (without the `yaml: line N:` prefix).
+        pub message: &'static str,
+    }
+
+    pub const TAB_CANNOT_START: &str = "found character that cannot start any token";
+    pub const TAB_VIOLATES_INDENTATION: &str = "found a tab character that violates indentation";
+    pub const TAB_IN_BLOCK_INDENTATION: &str =
+        "found a tab character where an indentation space is expected";
+    pub const DOCUMENT_END_FIRST: &str = "did not find expected node content";
+    pub const UNKNOWN_DIRECTIVE: &str = "found unknown directive name";
+    pub const INCOMPATIBLE_VERSION: &str = "found incompatible YAML document";
+    pub const ANCHOR_END: &str = "did not find expected alphabetic or numeric character";
+    pub const CANNOT_START: &str = "found character that cannot start any token";
+    pub const ENTRY_NOT_ALLOWED: &str = "block sequence entries are not allowed in this context";
+    pub const KEY_NOT_ALLOWED: &str = "mapping keys are not allowed in this context";
+    pub const VALUE_NOT_ALLOWED: &str = "mapping values are not allowed in this context";
+
+    /// What libyaml sees in a text that a YAML 1.2 parser may not.
+    #[derive(Debug, Clone, Default, PartialEq, Eq)]
+    pub struct Scan {
+        pub error: Option<ScanError>,
+        /// Byte ranges of comments that start right after a token with no blank before the `#`
+        /// (libyaml: a comment; YAML 1.2: an error or part of a scalar).
+        pub tight_comments: Vec<(usize, usize)>,
+        /// The text has line breaks other than `\n` and `\r\n` (a lone `\r`, NEL, LS, PS).
+        pub unusual_breaks: bool,
+        /// A `%` directive after content: libyaml ends the first document there (go-yaml reads
+        /// only the first), where YAML 1.2 wants a `...` first.
+        pub document_cut: Option<usize>,
+        /// Byte offsets of tabs libyaml skips as mere separation between tokens (some YAML 1.2
+        /// parsers refuse a tab after `key:`; a space there means the same to libyaml).
+        pub separator_tabs: Vec<usize>,
+        /// Byte offsets of `\'` escapes in double-quoted scalars (libyaml: an apostrophe; not a
+        /// YAML 1.2 escape).
+        pub quote_escapes: Vec<usize>,
+        /// Byte offsets where an anchor or alias name ends at an indicator with no blank before
+        /// it (`&g:x`, `&g?x`): libyaml's names are only `[0-9A-Za-z_-]`, YAML 1.2 names run to
+        /// the next blank. A space is put there; `true` when the indicator is a `:` in flow
+        /// context, which libyaml takes as a value indicator, so a space goes after it too.
+        pub anchor_ends: Vec<(usize, bool)>,
+        /// Byte offsets of a plain scalar `-` right before `,`, `]` or `}` in flow context
+        /// (`[a, -]`): libyaml reads the scalar `-`, YAML 1.2 needs a safe character after a
+        /// leading `-`. It is quoted (`"-"`, the same string).
+        pub flow_dashes: Vec<usize>,
+        /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
+        /// point better): reported only when the YAML 1.2 parser accepts the text.
+        pub late_error: Option<ScanError>,
+    }
+
+    struct Scanner<'a> {
+        text: &'a str,
+        chars: Vec<(usize, char)>,
+        i: usize,
+        line: usize,
+        column: usize,
+        flow: usize,
+        simple_key_allowed: bool,
+        indent: i64,
+        indents: Vec<i64>,
+        /// One possible simple key per flow level: (line, column, char index).
+        simple_keys: Vec<Option<(usize, usize, usize)>>,
+        tokens: usize,
+        /// A block collection was opened at the document level (the root is one).
+        block_root: bool,
+        /// The last token completed a scalar or flow collection at the document level: the root,
+        /// unless a `:` follows and makes it a key.
+        root_scalar: bool,
+        /// Something other than directives and `---` was scanned.
+        content: bool,
+        last_plain: bool,
+        /// A `---` was scanned.
+        started: bool,
+        out: Scan,
+    }
+
+    fn is_break(c: char) -> bool {
+        matches!(c, '\r' | '\n' | '\u{85}' | '\u{2028}' | '\u{2029}')
+    }
+
+    fn is_blank(c: char) -> bool {
+        c == ' ' || c == '\t'
+    }
+
+    impl<'a> Scanner<'a> {
+        fn at(&self, k: usize) -> Option<char> {
+            self.chars.get(self.i + k).map(|(_, c)| *c)
+        }
+
+        fn blankz(&self, k: usize) -> bool {
+            self.at(k)
+                .is_none_or(|c| is_blank(c) || is_break(c) || c == '\0')
+        }
+
+        fn offset(&self) -> usize {
+            self.chars.get(self.i).map_or(self.text.len(), |(o, _)| *o)
+        }
+
+        fn pos(&self) -> Pos {
+            Pos {
+                line: self.line,
+                column: self.column + 1,
+                offset: self.offset(),
+            }
+        }
+
+        fn skip(&mut self) {
+            self.i += 1;
+            self.column += 1;
+        }
+
+        /// Consume one line break (`\r\n` counts as one).
+        fn skip_break(&mut self) {
+            match self.at(0) {
+                Some('\r') if self.at(1) == Some('\n') => self.i += 2,
+                Some(c) => {
+                    if c != '\n' {
+                        self.out.unusual_breaks = true;
+                    }
+                    self.i += 1;
+                }
+                None => {}
+            }
+            self.line += 1;
+            self.column = 0;
+        }
+
+        fn fail_late(&mut self, message: &'static str) -> bool {
+            self.out.late_error = Some(ScanError {
+                pos: self.pos(),
+                message,
+            });
+            false
+        }
+
+        fn fail(&mut self, message: &'static str) -> bool {
+            self.out.error = Some(ScanError {
+                pos: self.pos(),
+                message,
+            });
+            false
+        }
+
+        fn roll_indent(&mut self, column: usize) {
+            if self.flow == 0 && self.indent < column as i64 {
+                if self.indent < 0 {
+                    self.block_root = true;
+                }
+                self.indents.push(self.indent);
+                self.indent = column as i64;
+            }
+        }
+
+        fn unroll_indent(&mut self, column: i64) {
+            if self.flow > 0 {
+                return;
+            }
+            while self.indent > column {
+                self.indent = self.indents.pop().unwrap_or(-1);
+            }
+        }
+
+        /// A possible simple key that a `:` here would complete (same line, within 1024 chars).
+        fn valid_key(&self) -> bool {
+            let (line, i) = (self.line, self.i);
+            self.simple_keys
+                .last()
+                .copied()
+                .flatten()
+                .is_some_and(|(l, _, ki)| l == line && ki + 1024 >= i)
+        }
+
+        fn save_simple_key(&mut self) {
+            if self.simple_key_allowed
+                && let Some(k) = self.simple_keys.last_mut()
+            {
+                *k = Some((self.line, self.column, self.i));
+            }
+        }
+
+        fn remove_simple_key(&mut self) {
+            if let Some(k) = self.simple_keys.last_mut() {
+                *k = None;
+            }
+        }
+
+        /// yaml_parser_scan_to_next_token.
+        fn scan_to_next_token(&mut self) {
+            loop {
+                while let Some(c) = self.at(0) {
+                    if c == ' ' || ((self.flow > 0 || !self.simple_key_allowed) && c == '\t') {
+                        if c == '\t' {
+                            let at = self.offset();
+                            self.out.separator_tabs.push(at);
+                        }
+                        self.skip();
+                    } else {
+                        break;
+                    }
+                }
+                if self.at(0) == Some('#') {
+                    let start = self.offset();
+                    let tight = self.i > 0 && {
+                        let prev = self.chars[self.i - 1].1;
+                        !is_blank(prev) && !is_break(prev) && prev != '\u{feff}'
+                    };
+                    while self.at(0).is_some_and(|c| !is_break(c)) {
+                        self.skip();
+                    }
+                    if tight {
+                        self.out.tight_comments.push((start, self.offset()));
+                    }
+                }
+                match self.at(0) {
+                    Some(c) if is_break(c) => {
+                        self.skip_break();
+                        if self.flow == 0 {
+                            self.simple_key_allowed = true;
+                        }
+                    }
+                    _ => return,
+                }
+            }
+        }
+
+        /// yaml_parser_fetch_next_token, reduced to its effect on the state. Returns false to stop.
+        fn next_token(&mut self) -> bool {
+            self.scan_to_next_token();
+            // Stale simple keys: a key must end on its line and within 1024 characters.
+            let (line, i) = (self.line, self.i);
+            for k in self.simple_keys.iter_mut() {
+                if k.is_some_and(|(l, _, ki)| l < line || ki + 1024 < i) {
+                    *k = None;
+                }
+            }
+            self.unroll_indent(self.column as i64);
+            let Some(c) = self.at(0) else {
+                return false;
+            };
+            let first = self.tokens == 0;
+            self.tokens += 1;
+            let marker = self.column == 0
+                && (c == '%'
+                    || ((c == '-' || c == '.')
+                        && self.at(1) == Some(c)
+                        && self.at(2) == Some(c)
+                        && self.blankz(3)));
+            if marker
+                && c == '.'
+                && self.started
+                && !self.content
+                && self.out.document_cut.is_none()
+            {
+                // `---` then `...`: the first document is empty (null) and over.
+                self.out.document_cut = Some(self.offset());
+                return false;
+            }
+            if marker
+                && c == '-'
+                && self.started
+                && !self.content
+                && self.out.document_cut.is_none()
+            {
+                // `---` twice: the first document is empty (null).
+                self.out.document_cut = Some(self.offset());
+                return false;
+            }
+            if marker && c == '-' {
+                self.started = true;
+            }
+            if marker && c == '%' && self.started && self.out.document_cut.is_none() {
+                // A directive after `---`: the (empty) first document is over.
+                self.out.document_cut = Some(self.offset());
+                self.fetch(c, first);
+                return false;
+            }
+            if marker && self.content {
+                // The first document is over: go-yaml peeks this token (a directive is checked
+                // while it is scanned) and reads no further.
+                if c == '%' {
+                    self.fetch(c, first);
+                }
+                return false;
+            }
+            // go-yaml's Unmarshal stops once the root node is complete: the parser peeks one token
+            // for the document's implicit end and never scans the rest (a YAML 1.2 parser does,
+            // and refuses it).
+            let root_done = !marker
+                && self.flow == 0
+                && ((self.block_root && self.indent < 0)
+                    || (self.root_scalar && !(c == ':' && self.blankz(1) && self.valid_key())));
+            self.root_scalar = false;
+            if root_done && self.out.document_cut.is_none() {
+                self.out.document_cut = Some(self.offset());
+            }
+            if !marker {
+                self.content = true;
+            }
+            let go_on = self.fetch(c, first);
+            let top = self.flow == 0 && self.indent < 0;
+            if top && (matches!(c, '\'' | '"' | '|' | '>' | '*' | ']' | '}') || self.last_plain) {
+                self.root_scalar = true;
+            }
+            go_on && !root_done
+        }
+
+        /// One token: its effect on the state. Returns false to stop.
+        fn fetch(&mut self, c: char, first: bool) -> bool {
+            self.last_plain = false;
+            if self.column == 0 && c == '%' {
+                // A directive: libyaml knows YAML (version 1.1 only, says go-yaml) and TAG.
+                let start = self.offset();
+                let line_end = self.text[start..]
+                    .find(['\r', '\n', '\u{85}', '\u{2028}', '\u{2029}'])
+                    .map_or(self.text.len(), |e| start + e);
+                let line = &self.text[start..line_end];
+                if let Some(h) = line.find('#')
+                    && h > 0
+                    && !line[..h].ends_with([' ', '\t'])
+                {
+                    self.out.tight_comments.push((start + h, line_end));
+                }
+                let mut words = self.text[start + 1..line_end]
+                    .split([' ', '\t'])
+                    .filter(|w| !w.is_empty());
+                match (
+                    words.next(),
+                    words.next().map(|v| v.split('#').next().unwrap_or(v)),
+                ) {
+                    (Some("YAML"), Some(v)) if v != "1.1" => {
+                        return self.fail(INCOMPATIBLE_VERSION);
+                    }
+                    (Some("YAML" | "TAG"), _) => {}
+                    _ => return self.fail(UNKNOWN_DIRECTIVE),
+                }
+                if self.content && self.out.document_cut.is_none() {
+                    self.out.document_cut = Some(start);
+                }
+                self.unroll_indent(-1);
+                self.remove_simple_key();
+                self.simple_key_allowed = false;
+                while self.at(0).is_some_and(|c| !is_break(c)) {
+                    self.skip();
+                }
+                // The directive scanner eats its line break itself: the next line does not start
+                // with "simple key allowed" (a tab there is skipped).
+                if self.at(0).is_some() {
+                    self.skip_break();
+                }
+                return true;
+            }
+            if self.column == 0
+                && (self.at(0) == Some('-') || self.at(0) == Some('.'))
+                && self.at(1) == Some(c)
+                && self.at(2) == Some(c)
+                && self.blankz(3)
+            {
+                if c == '.' && first {
+                    return self.fail(DOCUMENT_END_FIRST);
+                }
+                self.unroll_indent(-1);
+                self.remove_simple_key();
+                self.simple_key_allowed = false;
+                for _ in 0..3 {
+                    self.skip();
+                }
+                return true;
+            }
+            match c {
+                '[' | '{' => {
+                    self.save_simple_key();
+                    self.flow += 1;
+                    self.simple_keys.push(None);
+                    self.simple_key_allowed = true;
+                    self.skip();
+                }
+                ']' | '}' => {
+                    self.remove_simple_key();
+                    if self.flow > 0 {
+                        self.flow -= 1;
+                        self.simple_keys.pop();
+                    }
+                    self.simple_key_allowed = false;
+                    self.skip();
+                }
+                ',' if self.flow > 0 => {
+                    self.remove_simple_key();
+                    self.simple_key_allowed = true;
+                    self.skip();
+                }
+                '-' if self.blankz(1) => {
+                    if self.flow == 0 {
+                        if !self.simple_key_allowed {
+                            return self.fail_late(ENTRY_NOT_ALLOWED);
+                        }
+                        self.roll_indent(self.column);
+                    }
+                    self.remove_simple_key();
+                    self.simple_key_allowed = true;
+                    self.skip();
+                }
+                '?' if self.flow > 0 || self.blankz(1) => {
+                    if self.flow == 0 {
+                        if !self.simple_key_allowed {
+                            return self.fail_late(KEY_NOT_ALLOWED);
+                        }
+                        self.roll_indent(self.column);
+                    }
+                    self.remove_simple_key();
+                    self.simple_key_allowed = self.flow == 0;
+                    self.skip();
+                }
+                ':' if self.flow > 0 || self.blankz(1) => {
+                    let (line, i) = (self.line, self.i);
+                    let key = self
+                        .simple_keys
+                        .last()
+                        .copied()
+                        .flatten()
+                        .filter(|(l, _, ki)| *l == line && ki + 1024 >= i);
+                    match key {
+                        Some((_, column, _)) => {
+                            self.roll_indent(column);
+                            self.remove_simple_key();
+                            self.simple_key_allowed = false;
+                        }
+                        None => {
+                            if self.flow == 0 {
+                                if !self.simple_key_allowed {
+                                    return self.fail_late(VALUE_NOT_ALLOWED);
+                                }
+                                self.roll_indent(self.column);
+                            }
+                            self.simple_key_allowed = self.flow == 0;
+                        }
+                    }
+                    self.skip();
+                }
+                '*' | '&' => {
+                    self.save_simple_key();
+                    self.simple_key_allowed = false;
+                    self.skip();
+                    while self
+                        .at(0)
+                        .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    {
+                        self.skip();
+                    }
+                    // An anchor or alias name ends at a blank or an indicator.
+                    if !(self.blankz(0)
+                        || matches!(
+                            self.at(0),
+                            Some('?' | ':' | ',' | ']' | '}' | '%' | '@' | '`')
+                        ))
+                    {
+                        return self.fail(ANCHOR_END);
+                    }
+                    if !self.blankz(0) {
+                        let colon_in_flow =
+                            self.flow > 0 && self.at(0) == Some(':') && !self.blankz(1);
+                        self.out.anchor_ends.push((self.offset(), colon_in_flow));
+                    }
+                }
+                '!' => {
+                    self.save_simple_key();
+                    self.simple_key_allowed = false;
+                    while !self.blankz(0) {
+                        self.skip();
+                    }
+                }
+                '|' | '>' if self.flow == 0 => {
+                    self.remove_simple_key();
+                    self.simple_key_allowed = true;
+                    return self.block_scalar();
+                }
+                '\'' | '"' => {
+                    self.save_simple_key();
+                    self.simple_key_allowed = false;
+                    self.quoted(c);
+                }
+                '\t' => return self.fail(TAB_CANNOT_START),
+                // No plain scalar starts with these (`|`/`>` only start block scalars in block
+                // context, `%` directives only at column 0).
+                '@' | '`' | '|' | '>' | '%' => return self.fail(CANNOT_START),
+                _ if self.blankz(0) => return false,
+                _ => {
+                    self.save_simple_key();
+                    self.simple_key_allowed = false;
+                    self.last_plain = true;
+                    return self.plain();
+                }
+            }
+            true
+        }
+
+        fn quoted(&mut self, q: char) {
+            self.skip();
+            while let Some(c) = self.at(0) {
+                if q == '\'' && c == '\'' {
+                    if self.at(1) == Some('\'') {
+                        self.skip();
+                        self.skip();
+                        continue;
+                    }
+                    self.skip();
+                    return;
+                }
+                if q == '"' && c == '\\' {
+                    if self.at(1) == Some('\'') {
+                        let at = self.offset();
+                        self.out.quote_escapes.push(at);
+                    }
+                    self.skip();
+                    if self.at(0).is_some_and(is_break) {
+                        self.skip_break();
+                    } else {
+                        self.skip();
+                    }
+                    continue;
+                }
+                if q == '"' && c == '"' {
+                    self.skip();
+                    return;
+                }
+                if is_break(c) {
+                    self.skip_break();
+                } else {
+                    self.skip();
+                }
+            }
+        }
+
+        /// yaml_parser_scan_plain_scalar.
+        fn plain(&mut self) -> bool {
+            let indent = self.indent + 1;
+            if self.flow > 0
+                && self.at(0) == Some('-')
+                && matches!(self.at(1), Some(',' | ']' | '}'))
+            {
+                self.out.flow_dashes.push(self.offset());
+            }
+            let mut leading_blanks = false;
+            loop {
+                if self.column == 0
+                    && matches!(
+                        (self.at(0), self.at(1), self.at(2)),
+                        (Some('-'), Some('-'), Some('-')) | (Some('.'), Some('.'), Some('.'))
+                    )
+                    && self.blankz(3)
+                {
+                    break;
+                }
+                if self.at(0) == Some('#') {
+                    break;
+                }
+                while !self.blankz(0) {
+                    let c = self.at(0).unwrap_or(' ');
+                    if (c == ':' && self.blankz(1))
+                        || (self.flow > 0 && matches!(c, ',' | '?' | '[' | ']' | '{' | '}'))
+                    {
+                        break;
+                    }
+                    leading_blanks = false;
+                    self.skip();
+                }
+                let Some(c) = self.at(0) else { break };
+                if !(is_blank(c) || is_break(c)) {
+                    break;
+                }
+                while let Some(c) = self.at(0) {
+                    if is_blank(c) {
+                        if leading_blanks && (self.column as i64) < indent && c == '\t' {
+                            return self.fail(TAB_VIOLATES_INDENTATION);
+                        }
+                        self.skip();
+                    } else if is_break(c) {
+                        self.skip_break();
+                        leading_blanks = true;
+                    } else {
+                        break;
+                    }
+                }
+                if self.flow == 0 && (self.column as i64) < indent {
+                    break;
+                }
+            }
+            if leading_blanks {
+                self.simple_key_allowed = true;
+            }
+            true
+        }
+
+        /// yaml_parser_scan_block_scalar, for its indentation rules.
+        fn block_scalar(&mut self) -> bool {
+            self.skip();
+            let mut increment: i64 = 0;
+            for _ in 0..2 {
+                match self.at(0) {
+                    Some('+' | '-') => self.skip(),
+                    Some(d @ '1'..='9') => {
+                        increment = i64::from(d as u8 - b'0');
+                        self.skip();
+                    }
+                    _ => {}
+                }
+            }
+            while self.at(0).is_some_and(is_blank) {
+                self.skip();
+            }
+            if self.at(0) == Some('#') {
+                let start = self.offset();
+                let tight = self.i > 0 && !is_blank(self.chars[self.i - 1].1);
+                while self.at(0).is_some_and(|c| !is_break(c)) {
+                    self.skip();
+                }
+                if tight {
+                    self.out.tight_comments.push((start, self.offset()));
+                }
+            }
+            if self.at(0).is_some_and(|c| !is_break(c)) {
+                // "did not find expected comment or line break": not ours to report.
+                return false;
+            }
+            if self.at(0).is_some() {
+                self.skip_break();
+            }
+            let mut indent: i64 = if increment > 0 {
+                if self.indent >= 0 {
+                    self.indent + increment
+                } else {
+                    increment
+                }
+            } else {
+                0
+            };
+            if !self.block_breaks(&mut indent) {
+                return false;
+            }
+            while self.column as i64 == indent && self.at(0).is_some() {
+                while self.at(0).is_some_and(|c| !is_break(c)) {
+                    self.skip();
+                }
+                if self.at(0).is_none() {
+                    break;
+                }
+                self.skip_break();
+                if !self.block_breaks(&mut indent) {
+                    return false;
+                }
+            }
+            true
+        }
+
+        /// yaml_parser_scan_block_scalar_breaks.
+        fn block_breaks(&mut self, indent: &mut i64) -> bool {
+            let mut max_indent: i64 = 0;
+            loop {
+                while (*indent == 0 || (self.column as i64) < *indent) && self.at(0) == Some(' ') {
+                    self.skip();
+                }
+                if self.column as i64 > max_indent {
+                    max_indent = self.column as i64;
+                }
+                if (*indent == 0 || (self.column as i64) < *indent) && self.at(0) == Some('\t') {
+                    return self.fail(TAB_IN_BLOCK_INDENTATION);
+                }
+                match self.at(0) {
+                    Some(c) if is_break(c) => self.skip_break(),
+                    _ => break,
+                }
+            }
+            if *indent == 0 {
+                *indent = max_indent.max(self.indent + 1).max(1);
+            }
+            true
+        }
+    }
+
+    /// Replay libyaml's scanner over `text` (one aws-auth data value).
+    pub fn scan(text: &str) -> Scan {
+        // libyaml's reader drops a byte order mark at the start of the stream.
+        let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let skipped = text.len() - body.len();
+        let mut s = Scanner {
+            text,
+            chars: body.char_indices().map(|(o, c)| (o + skipped, c)).collect(),
+            i: 0,
+            line: 1,
+            column: 0,
+            flow: 0,
+            simple_key_allowed: true,
+            indent: -1,
+            indents: Vec::new(),
+            simple_keys: vec![None],
+            tokens: 0,
+            block_root: false,
+            root_scalar: false,
+            content: false,
+            last_plain: false,
+            started: false,
+            out: Scan::default(),
+        };
+        while s.next_token() {}
+        s.out
+    }
+
+    /// The placeholder for a byte order mark inside the text (libyaml: an ordinary character; YAML
+    /// 1.2 parsers skip it), given back by `yaml::parse_first_with`.
+    pub const BOM_PLACEHOLDER: char = '\u{E000}';
+
+    /// The text a YAML 1.2 parser should read to see what libyaml sees, when it differs:
+    /// tabs that only separate tokens become spaces; a lone CR becomes a line feed; comments that
+    /// start right after a token become blanks; NEL, LS and PS become line breaks
+    /// (`\r\n`, ` \r\n`: same byte length); a byte order mark after the first character becomes
+    /// [`BOM_PLACEHOLDER`] (same length); the text ends where go-yaml stops reading. Byte offsets
+    /// of what is kept stay where they were, except after a `\'` escape (libyaml's apostrophe in
+    /// double quotes), which becomes `'`.
+    pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
+        let odd_breaks = text.contains(['\u{85}', '\u{2028}', '\u{2029}']);
+        let inner_bom = text
+            .strip_prefix('\u{feff}')
+            .unwrap_or(text)
+            .contains('\u{feff}')
+            && !text.contains(BOM_PLACEHOLDER);
+        let lone_cr = text
+            .as_bytes()
+            .windows(2)
+            .any(|w| w[0] == b'\r' && w[1] != b'\n')
+            || text.ends_with('\r');
+        if scan.tight_comments.is_empty()
+            && scan.document_cut.is_none()
+            && scan.separator_tabs.is_empty()
+            && !odd_breaks
+            && !inner_bom
+            && !lone_cr
+            && scan.quote_escapes.is_empty()
+            && scan.anchor_ends.is_empty()
+            && scan.flow_dashes.is_empty()
+        {
+            return None;
+        }
+        let mut out = text.to_string();
+        for &at in &scan.separator_tabs {
+            out.replace_range(at..at + 1, " ");
+        }
+        if lone_cr {
+            // A lone CR is a line break to libyaml, like LF (same byte length).
+            let mut bytes = std::mem::take(&mut out).into_bytes();
+            for i in 0..bytes.len() {
+                if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+                    bytes[i] = b'\n';
+                }
+            }
+            out = String::from_utf8(bytes).unwrap_or_default();
+        }
+        for &(start, end) in scan.tight_comments.iter().rev() {
+            let blanks = " ".repeat(end - start);
+            out.replace_range(start..end, &blanks);
+        }
+        if odd_breaks {
+            out = out
+                .replace('\u{85}', "\r\n")
+                .replace(['\u{2028}', '\u{2029}'], " \r\n");
+        }
+        if inner_bom {
+            let lead = if out.starts_with('\u{feff}') { 3 } else { 0 };
+            let rest = out[lead..].replace('\u{feff}', &BOM_PLACEHOLDER.to_string());
+            out.replace_range(lead.., &rest);
+        }
+        if let Some(cut) = scan.document_cut {
+            out.truncate(cut);
+        }
+        // `\'` -> `'` (one byte shorter) and a space after an anchor name (one longer) change
+        // lengths, so they come last, from the end (columns after them on that line shift).
+        let mut edits: Vec<(usize, u8)> = scan.quote_escapes.iter().map(|&at| (at, 0)).collect();
+        for &(at, colon) in &scan.anchor_ends {
+            edits.push((at, 1));
+            if colon {
+                edits.push((at + 1, 1));
+            }
+        }
+        edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
+        edits.sort_unstable();
+        for &(at, kind) in edits.iter().rev() {
+            if kind == 0 && at + 2 <= out.len() {
+                out.replace_range(at..at + 2, "'");
+            } else if kind == 1 && at <= out.len() && out.is_char_boundary(at) {
+                out.insert(at, ' ');
+            } else if kind == 2 && out.get(at..at + 1) == Some("-") {
+                out.replace_range(at..at + 1, "\"-\"");
+            }
+        }
+        Some(out)
     }
 }

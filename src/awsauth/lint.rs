@@ -67,7 +67,7 @@ macro_rules! rules {
 
 rules! {
     "AA001" Error "section-lost" "a mapRoles/mapUsers/mapAccounts value is not valid YAML (or cannot become JSON): every entry of that section is lost";
-    "AA002" Error "tab-indentation" "a tab where go-yaml v2 accepts only spaces (indentation, or right after `- `, `? `, `key:`): the section is lost";
+    "AA002" Error "tab-indentation" "a tab where go-yaml v2 (libyaml's scanner) refuses it: in indentation, where a token may start (line start, right after `- ` or `? `) or at the start of a line after a lone CR; a tab after `key:` or inside a value is accepted. The section is lost";
     "AA003" Error "unquoted-template" "an unquoted {{...}} template starts a YAML flow mapping (`invalid map key`); the section is lost";
     "AA004" Error "section-not-a-list" "the section is valid YAML but not a list: zero entries";
     "AA005" Error "entry-dropped" "an entry fails the authenticator's validation (no rolearn/sso, both, empty userarn, bad sso fields, not a mapping) and is dropped";
@@ -93,7 +93,7 @@ rules! {
     "AA025" Info "empty-section" "a section is present but empty (\"\", '', two backquotes): treated as absent";
     "AA026" Warning "sso-matcher" "an sso: matcher entry: the authenticator's SSO matching is feature-gated off by default (uncertain on EKS)";
     "AA027" Warning "arn-in-wrong-section" "a user ARN in mapRoles or a role ARN in mapUsers: it matches, but belongs in the other section";
-    "AA028" Warning "extra-document" "a `---` document separator: the authenticator reads only the first document of the value";
+    "AA028" Warning "extra-document" "the authenticator (go-yaml v2) stops reading the value early: a `---` or `%` directive starts a second document, or content follows the first document's complete root node; everything after it is ignored";
     "AA029" Warning "duplicate-entry-key" "a key is given twice in one entry (or in two spellings): the values are applied in order, usually the later wins";
     "AA030" Warning "unknown-placeholder" "a {{...}} placeholder the authenticator does not know stays literal";
     "AA031" Warning "empty-username" "an entry without a username";
@@ -101,6 +101,7 @@ rules! {
     "AA033" Info "eksctl-mapping-skipped" "an eksctl identity mapping that is not an aws-auth entry";
     "AA034" Warning "account-item-not-scalar" "a mapAccounts item that is a list or mapping is skipped";
     "AA035" Info "userid-ignored" "userid is only used by the authenticator's DynamicFile backend, not by aws-auth";
+    "AA036" Warning "folded-plain-scalar" "an unquoted value continued on the next line, or holding ` - `: YAML folds it into one value (`- system:masters` then ` - ledger-ops` one space deeper is the single group \"system:masters - ledger-ops\"), where a list item or a key was meant";
 }
 
 pub fn rule(code: &str) -> Option<&'static Rule> {
@@ -432,14 +433,89 @@ fn section(cx: &mut Ctx<'_>, load: &SectionLoad) {
             "AA028",
             key,
             pos,
-            format!("{key} holds a second YAML document: everything from here on is ignored"),
-            Some("remove the `---` line".into()),
+            format!(
+                "{key}: go-yaml stops reading here (a second document, or text after the complete first one): everything from here on is ignored"
+            ),
+            Some("remove it, or indent it into the list it belongs to".into()),
         );
+    }
+    if let Some(root) = &load.root {
+        folded_scalars(cx, key, text, root);
     }
     if load.section == Section::MapAccounts {
         accounts(cx, load);
     } else {
         entries(cx, load);
+    }
+}
+
+/// AA036: a plain scalar that YAML folded from several lines, or that holds ` - ` — the shape
+/// of a list item or key that lost its place (a mis-indented `- item`, a `key: value` indented
+/// too deep). It loads, as one value nobody meant.
+fn folded_scalars(cx: &mut Ctx<'_>, key: &str, text: &str, node: &super::yaml::Node) {
+    use super::yaml::{NodeKind, Style};
+    match &node.kind {
+        NodeKind::Seq(items) => {
+            for i in items.iter().filter(|i| !i.alias) {
+                folded_scalars(cx, key, text, i);
+            }
+        }
+        NodeKind::Map(pairs) => {
+            for (k, v) in pairs.iter().filter(|(k, v)| !k.alias && !v.alias) {
+                folded_scalars(cx, key, text, k);
+                folded_scalars(cx, key, text, v);
+            }
+        }
+        NodeKind::Scalar { value, style } => {
+            if *style != Style::Plain || node.alias {
+                return;
+            }
+            let Some(rest) = text.get(node.pos.offset..) else {
+                return;
+            };
+            let first_line = rest.split(['\n', '\r']).next().unwrap_or("").trim_end();
+            let spans_lines = !first_line.is_empty()
+                && value.len() > first_line.len()
+                && value.starts_with(first_line);
+            if spans_lines {
+                let next_start = node.pos.offset + rest.find(['\n', '\r']).unwrap_or(0);
+                let next_text = text[next_start..].trim_start_matches(['\n', '\r']);
+                let next_off = text.len() - next_text.len();
+                let cont = next_text
+                    .split(['\n', '\r'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_start_matches([' ', '\t']);
+                let at = super::parse::pos_at(text, next_off + next_text.find(cont).unwrap_or(0));
+                let fix = if let Some(item) = cont.strip_prefix("- ") {
+                    format!(
+                        "if {item:?} is a list item of its own, indent `- {item}` exactly like the item above it"
+                    )
+                } else if cont.contains(": ") {
+                    "if this line is a key of the entry, indent it exactly like the keys above it"
+                        .to_string()
+                } else {
+                    "put the whole value on one line, quoted".to_string()
+                };
+                cx.at(
+                    "AA036",
+                    key,
+                    at,
+                    format!(
+                        "this line continues the value above (YAML folds the lines): the authenticator reads the single value {value:?}"
+                    ),
+                    Some(fix),
+                );
+            } else if value.contains(" - ") {
+                cx.at(
+                    "AA036",
+                    key,
+                    node.pos,
+                    format!("the value {value:?} holds ` - `: it is one value, not a list"),
+                    Some("if these are list items, put each `- item` on its own line".into()),
+                );
+            }
+        }
     }
 }
 
@@ -452,13 +528,41 @@ fn article(word: &str) -> String {
 }
 
 fn tabs(cx: &mut Ctx<'_>, key: &str, text: &str) {
-    if let Some(inner) = super::parse::libyaml_tab_error(text) {
+    if let Some(e) = super::libyaml::scan(text).error
+        && text
+            .get(e.pos.offset..)
+            .is_some_and(|t| t.starts_with('\t'))
+    {
+        let why = match e.message {
+            super::libyaml::TAB_VIOLATES_INDENTATION => {
+                "a tab in the indentation of a continuation line"
+            }
+            super::libyaml::TAB_IN_BLOCK_INDENTATION => {
+                "a tab in the indentation of a block scalar"
+            }
+            _ => {
+                "a tab where a token may start (line start, after `- `, `? ` or a complex key's `:`)"
+            }
+        };
+        // A lone CR right before the tab: go-yaml broke the line there.
+        let after_cr = text.as_bytes().get(e.pos.offset.wrapping_sub(1)) == Some(&b'\r');
+        let (why, fix) = if after_cr {
+            (
+                "a tab right after a stray carriage return (`\\r` is a line break to go-yaml, so the tab starts a new line)",
+                "remove the stray `\\r` and the tab (save the file with one kind of line ending)",
+            )
+        } else {
+            (
+                why,
+                "replace the tab with spaces, aligned with the sibling keys",
+            )
+        };
         cx.at(
             "AA002",
             key,
-            inner,
-            "tab character where YAML (go-yaml v2) allows only spaces".into(),
-            Some("replace the tab with spaces, aligned with the sibling keys".into()),
+            e.pos,
+            format!("{why}: go-yaml v2 stops with \"{}\"", e.message),
+            Some(fix.into()),
         );
     }
 }

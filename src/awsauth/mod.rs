@@ -15,6 +15,7 @@
 pub mod access;
 pub mod diff;
 pub mod effective;
+pub mod libyaml;
 pub mod lint;
 pub mod matcher;
 pub mod model;

@@ -9,6 +9,7 @@
 //! any scalar (so an unquoted account id still loads). This module reproduces those steps on a
 //! positioned tree so that every loss can be pointed at.
 
+use super::libyaml;
 use super::model::{Section, SectionState, SsoMatcher};
 use super::yaml::{self, Node, NodeKind, Pos, Resolved, Style};
 
@@ -181,88 +182,6 @@ pub struct SectionLoad {
     pub root: Option<Node>,
 }
 
-/// Where libyaml (and so go-yaml v2) stops on a tab that YAML 1.2 parsers accept.
-///
-/// libyaml only skips a tab as whitespace where a simple key is not allowed: in flow context or
-/// after a scalar. At the start of a line (indentation) and right after a block indicator
-/// (`- `, `? `, `key: `) a tab "cannot start any token", and the whole section fails. This is a
-/// line-level approximation of that scanner rule; block scalars and flow/quoted text are skipped.
-pub fn libyaml_tab_error(text: &str) -> Option<Pos> {
-    if !text.contains('\t') {
-        return None;
-    }
-    let mut block_scalar_indent: Option<usize> = None;
-    let mut offset = 0;
-    for (i, raw) in text.split_inclusive('\n').enumerate() {
-        let line = raw.trim_end_matches(['\n', '\r']);
-        let line_offset = offset;
-        offset += raw.len();
-        let b = line.as_bytes();
-        let indent = b.iter().take_while(|c| **c == b' ').count();
-        if let Some(bi) = block_scalar_indent {
-            if line.trim().is_empty() || indent > bi {
-                continue;
-            }
-            block_scalar_indent = None;
-        }
-        if !line.contains('\t') {
-            // Still track block scalars started on this line.
-            if line.trim_end().ends_with(['|', '>']) || line.contains(": |") || line.contains(": >")
-            {
-                block_scalar_indent = Some(indent);
-            }
-            continue;
-        }
-        let blank_or_end = |k: usize| matches!(b.get(k), None | Some(b' ' | b'\t'));
-        let mut j = 0;
-        loop {
-            while j < b.len() && b[j] == b' ' {
-                j += 1;
-            }
-            let Some(&c) = b.get(j) else { break };
-            if c == b'\t' {
-                return Some(Pos {
-                    line: i + 1,
-                    column: line[..j].chars().count() + 1,
-                    offset: line_offset + j,
-                });
-            }
-            if matches!(c, b'-' | b'?' | b':') && blank_or_end(j + 1) {
-                j += 1;
-                continue;
-            }
-            if matches!(c, b'|' | b'>') {
-                block_scalar_indent = Some(indent);
-                break;
-            }
-            if matches!(
-                c,
-                b'"' | b'\'' | b'[' | b'{' | b'#' | b'&' | b'*' | b'!' | b'%' | b'@' | b'`'
-            ) {
-                break;
-            }
-            // A plain scalar: it is a key when `: ` follows; otherwise the line's value.
-            let mut k = j;
-            let mut key_end = None;
-            while k < b.len() {
-                if b[k] == b':' && blank_or_end(k + 1) {
-                    key_end = Some(k);
-                    break;
-                }
-                if b[k] == b'#' && k > j && matches!(b[k - 1], b' ' | b'\t') {
-                    break;
-                }
-                k += 1;
-            }
-            match key_end {
-                Some(k) => j = k + 1,
-                None => break,
-            }
-        }
-    }
-    None
-}
-
 /// `isSkippable`: empty after trimming, `""`, `''` or two backquotes.
 pub fn is_skippable(text: &str) -> bool {
     let t = text.trim();
@@ -304,7 +223,17 @@ fn check_convertible(node: &Node) -> Result<(), yaml::YamlError> {
         },
         NodeKind::Seq(items) => items.iter().try_for_each(check_convertible),
         NodeKind::Map(pairs) => {
-            for (k, v) in pairs {
+            // go-yaml decodes a duplicate key's values in order into one Go map entry: only
+            // the last value reaches JSON (an earlier `.inf` is no error).
+            let same_key = |a: &Node, b: &Node| {
+                matches!(a.kind, NodeKind::Scalar { .. })
+                    && matches!(b.kind, NodeKind::Scalar { .. })
+                    && !a.is_merge_key()
+                    && yaml::resolve(a).ok() == yaml::resolve(b).ok()
+                    && key_string(a) == key_string(b)
+            };
+            for (i, (k, v)) in pairs.iter().enumerate() {
+                let replaced = pairs[i + 1..].iter().any(|(later, _)| same_key(k, later));
                 if k.is_merge_key() {
                     let ok = match &v.kind {
                         NodeKind::Map(_) => true,
@@ -338,7 +267,47 @@ fn check_convertible(node: &Node) -> Result<(), yaml::YamlError> {
                         }
                     }
                 }
-                check_convertible(v)?;
+                if replaced {
+                    check_keys_only(v)?;
+                } else {
+                    check_convertible(v)?;
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What go-yaml itself refuses while decoding a value that is later replaced: collection keys
+/// and bad merges (non-finite floats only fail later, in json.Marshal).
+fn check_keys_only(node: &Node) -> Result<(), yaml::YamlError> {
+    match &node.kind {
+        NodeKind::Scalar { .. } => yaml::resolve(node).map(|_| ()),
+        NodeKind::Seq(items) => items.iter().try_for_each(check_keys_only),
+        NodeKind::Map(pairs) => {
+            for (k, v) in pairs {
+                if k.is_merge_key() {
+                    let ok = match &v.kind {
+                        NodeKind::Map(_) => true,
+                        NodeKind::Seq(items) => {
+                            items.iter().all(|i| matches!(i.kind, NodeKind::Map(_)))
+                        }
+                        _ => false,
+                    };
+                    if !ok {
+                        return Err(yaml::YamlError {
+                            message: "map merge requires map or sequence of maps as the value"
+                                .into(),
+                            pos: v.pos,
+                        });
+                    }
+                } else if matches!(k.kind, NodeKind::Seq(_) | NodeKind::Map(_)) {
+                    return Err(yaml::YamlError {
+                        message: "invalid map key".into(),
+                        pos: k.pos,
+                    });
+                }
+                check_keys_only(v)?;
             }
             Ok(())
         }
@@ -692,16 +661,25 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
         }
         return load;
     }
-    if let Some(pos) = libyaml_tab_error(text) {
+    let scan = libyaml::scan(text);
+    if let Some(e) = scan.error {
         let mut load = empty_load(section, SectionState::Lost);
         load.error = Some(SectionError {
-            message: "found a tab character where YAML expects indentation or a token".into(),
-            pos,
+            message: e.message.into(),
+            pos: e.pos,
             json: false,
         });
         return load;
     }
-    let doc = match yaml::parse_first(text) {
+    let seen = libyaml::as_libyaml_sees_it(text, &scan);
+    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some())
+        .and_then(|d| match &scan.late_error {
+            None => Ok(d),
+            Some(e) => Err(yaml::YamlError {
+                message: e.message.into(),
+                pos: e.pos,
+            }),
+        }) {
         Ok(d) => d,
         Err(e) => {
             let mut load = empty_load(section, SectionState::Lost);
@@ -714,7 +692,9 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
         }
     };
     let mut load = empty_load(section, SectionState::Loaded);
-    load.extra_document = doc.extra_document;
+    load.extra_document = doc
+        .extra_document
+        .or_else(|| scan.document_cut.map(|cut| pos_at(text, cut)));
     let Some(root) = doc.root else {
         return load;
     };
@@ -725,6 +705,13 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
             pos: e.pos,
             json: false,
         });
+        load.root = Some(root);
+        return load;
+    }
+    if matches!(root.kind, NodeKind::Scalar { .. })
+        && yaml::resolve(&root).ok() == Some(Resolved::Null)
+    {
+        // JSON `null` into a slice: no error, nothing decoded (`---` alone, `~`, `null`).
         load.root = Some(root);
         return load;
     }
@@ -761,16 +748,25 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
 }
 
 fn load_accounts(text: &str) -> SectionLoad {
-    if let Some(pos) = libyaml_tab_error(text) {
+    let scan = libyaml::scan(text);
+    if let Some(e) = scan.error {
         let mut load = empty_load(Section::MapAccounts, SectionState::Lost);
         load.error = Some(SectionError {
-            message: "found a tab character where YAML expects indentation or a token".into(),
-            pos,
+            message: e.message.into(),
+            pos: e.pos,
             json: false,
         });
         return load;
     }
-    let doc = match yaml::parse_first(text) {
+    let seen = libyaml::as_libyaml_sees_it(text, &scan);
+    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some())
+        .and_then(|d| match &scan.late_error {
+            None => Ok(d),
+            Some(e) => Err(yaml::YamlError {
+                message: e.message.into(),
+                pos: e.pos,
+            }),
+        }) {
         Ok(d) => d,
         Err(e) => {
             let mut load = empty_load(Section::MapAccounts, SectionState::Lost);
@@ -783,7 +779,9 @@ fn load_accounts(text: &str) -> SectionLoad {
         }
     };
     let mut load = empty_load(Section::MapAccounts, SectionState::Loaded);
-    load.extra_document = doc.extra_document;
+    load.extra_document = doc
+        .extra_document
+        .or_else(|| scan.document_cut.map(|cut| pos_at(text, cut)));
     let Some(root) = doc.root else {
         return load;
     };
@@ -1059,19 +1057,13 @@ mod tests {
     }
 
     #[test]
-    fn tabs_where_libyaml_refuses_them() {
-        assert_eq!(
-            libyaml_tab_error("- a: b\n\tc: d\n").map(|p| p.line),
-            Some(2)
-        );
-        assert_eq!(
-            libyaml_tab_error("- username:\tbob\n").map(|p| p.column),
-            Some(12)
-        );
-        assert_eq!(libyaml_tab_error("-\tx\n").map(|p| p.column), Some(2));
-        assert_eq!(libyaml_tab_error("- a: b\tc\n- d: \"\te\"\n"), None);
-        assert_eq!(libyaml_tab_error("- a: b # \tc\n"), None);
+    fn tabs_as_go_yaml_reads_them() {
+        // go-yaml v2 skips a tab after a simple key's `:`: the entry loads.
         let l = load_section(Section::MapRoles, Some("- rolearn: x\n  username:\tbob\n"));
+        assert_eq!(l.state, SectionState::Loaded);
+        assert_eq!(l.entries[0].decoded.username, "bob");
+        // A tab in the indentation of a continuation line loses the section.
+        let l = load_section(Section::MapRoles, Some("- rolearn: x\n\tusername: bob\n"));
         assert_eq!(l.state, SectionState::Lost);
     }
 

@@ -23,6 +23,15 @@ pub enum InputError {
         column: usize,
         message: String,
     },
+    #[error(
+        "{origin}:{line}:{column}: a Unicode line separator ({which}): kubectl and the authenticator (YAML 1.1) read it as a line break that keeps the character, which this tool cannot reproduce exactly; replace it with a normal line break or remove it"
+    )]
+    LineSeparator {
+        origin: String,
+        line: usize,
+        column: usize,
+        which: &'static str,
+    },
     #[error("{origin}: not a ConfigMap (found {found}); expected kind: ConfigMap named aws-auth")]
     NotConfigMap { origin: String, found: String },
     #[error(
@@ -307,6 +316,41 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
         return Err(InputError::Empty { origin: origin_s });
     }
     let is_json = text.trim_start().starts_with('{');
+    // kubectl decodes a YAML manifest with go-yaml v2 (libyaml), for which NEL, LS and PS are
+    // line breaks (YAML 1.2 parsers take them as content). NEL becomes a plain line break there
+    // (same byte length here); LS and PS stay in the text *and* break the line, which no YAML
+    // 1.2 reading can mirror: such a manifest is refused rather than misread.
+    let mut text = text;
+    if !is_json && let Some((line, rest)) = bad_document_separator(&text) {
+        // kubectl splits a YAML stream with apimachinery's YAMLReader before any YAML parser
+        // sees it (on the text as read: NEL is not a line break to it); it refuses a `---` line with anything but a comment after it.
+        return Err(InputError::NotYaml {
+            origin: origin_s,
+            line,
+            column: 4,
+            message: format!(
+                "invalid Yaml document separator: {rest} (kubectl allows only a comment after \
+                 `---`; put the content on the next line)"
+            ),
+        });
+    }
+    if !is_json {
+        if let Some((offset, c)) = text
+            .char_indices()
+            .find(|(_, c)| matches!(c, '\u{2028}' | '\u{2029}'))
+        {
+            let before = &text[..offset];
+            return Err(InputError::LineSeparator {
+                origin: origin_s,
+                line: before.matches('\n').count() + 1,
+                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
+                which: if c == '\u{2028}' { "U+2028" } else { "U+2029" },
+            });
+        }
+        if text.contains('\u{85}') {
+            text = text.replace('\u{85}', "\r\n");
+        }
+    }
     let docs = match yaml::parse_all(&text) {
         Ok(d) => d,
         Err(e) => {
@@ -625,6 +669,39 @@ fn from_eksctl(origin: &str, text: &str, obj: &Node) -> AwsAuthDocument {
         });
     }
     doc
+}
+
+/// apimachinery's `YAMLReader.Read` (k8s.io/apimachinery/pkg/util/yaml/decoder.go), which
+/// kubectl reads YAML manifests with: a line that starts with `---` ends a document only if
+/// what follows, trimmed, is empty or a comment; anything else is "invalid Yaml document
+/// separator". Returns the 1-based line and the trimmed rest.
+fn bad_document_separator(text: &str) -> Option<(usize, String)> {
+    text.split('\n').enumerate().find_map(|(i, line)| {
+        let rest = line.strip_prefix("---")?.trim();
+        (!rest.is_empty() && !rest.starts_with('#')).then(|| (i + 1, rest.to_string()))
+    })
+}
+
+#[cfg(test)]
+mod separator_tests {
+    use super::bad_document_separator;
+
+    #[test]
+    fn kubectl_refuses_content_on_a_separator_line() {
+        assert_eq!(
+            bad_document_separator("a: 1\n--- b: 2\n"),
+            Some((2, "b: 2".to_string()))
+        );
+        assert_eq!(
+            bad_document_separator("---foo\n"),
+            Some((1, "foo".to_string()))
+        );
+        assert_eq!(
+            bad_document_separator("--- # c\r\n---\t\n---\na: 1\n"),
+            None
+        );
+        assert_eq!(bad_document_separator(" --- b\n"), None);
+    }
 }
 
 #[cfg(test)]

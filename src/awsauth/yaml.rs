@@ -88,6 +88,16 @@ pub struct Document {
     pub extra_document: Option<Pos>,
 }
 
+/// How deep the product reads nested collections. go-yaml v2 reads up to 10,000 levels
+/// (`max_flow_level`, `max_indents` in scannerc.go; encoding/json then stops at 10,000 too), but
+/// the tree walkers here recurse, and 10,000 levels overflow a 2 MiB thread stack (measured:
+/// 500 flow levels fit in a debug build, 1,000 do not). granit-parser's own default is 255.
+/// Deeper input is reported as a section the product cannot read, saying it cannot tell.
+pub const MAX_DEPTH: usize = 400;
+
+/// go-yaml v2's own nesting limit, named in the message for input deeper than [`MAX_DEPTH`].
+pub const GO_YAML_MAX_DEPTH: usize = 10_000;
+
 /// Upper bound on nodes produced by alias expansion (go-yaml refuses "excessive aliasing").
 const MAX_NODES: usize = 2_000_000;
 
@@ -101,6 +111,16 @@ fn pos_of(text: &str, m: &granit_parser::Marker) -> Pos {
 }
 
 fn scan_error(text: &str, e: &ScanError) -> YamlError {
+    if matches!(e.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+        return YamlError {
+            message: format!(
+                "collections nested deeper than {MAX_DEPTH} levels: eks-breakglass cannot read \
+                 this deep and cannot tell whether the authenticator (which reads up to \
+                 {GO_YAML_MAX_DEPTH} levels) loads this section; flatten it"
+            ),
+            pos: pos_of(text, e.marker()),
+        };
+    }
     YamlError {
         message: e.info(),
         pos: pos_of(text, e.marker()),
@@ -114,6 +134,8 @@ enum Frame {
 
 struct Builder<'t> {
     text: &'t str,
+    /// Give back the byte order marks `libyaml::as_libyaml_sees_it` set aside.
+    restore_bom: bool,
     stack: Vec<(Frame, usize)>,
     anchors: HashMap<usize, Node>,
     produced: usize,
@@ -168,10 +190,27 @@ fn tag_text(tag: &Option<std::borrow::Cow<'_, granit_parser::Tag>>) -> Option<Bo
     })
 }
 
+/// go-yaml's `!!binary`: standard base64 (line breaks ignored); the bytes become a Go string,
+/// which encoding/json writes with U+FFFD for invalid UTF-8.
+fn decode_binary(value: &str) -> Option<String> {
+    use base64::Engine as _;
+    let compact: String = value.chars().filter(|c| *c != '\n' && *c != '\r').collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact.as_bytes())
+        .ok()?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
 /// Parse the first document of `text`. Errors are syntax errors (the authenticator would fail
 /// the whole section on them).
 pub fn parse_first(text: &str) -> Result<Document, YamlError> {
-    let mut docs = parse_documents(text, true)?;
+    parse_first_with(text, false)
+}
+
+/// [`parse_first`] of a text prepared by `libyaml::as_libyaml_sees_it` (`restore_bom`: turn its
+/// placeholders back into byte order marks inside scalars).
+pub fn parse_first_with(text: &str, restore_bom: bool) -> Result<Document, YamlError> {
+    let mut docs = parse_documents(text, true, restore_bom)?;
     let extra = docs.get(1).map(|d| d.1);
     let root = if docs.is_empty() {
         None
@@ -186,7 +225,7 @@ pub fn parse_first(text: &str) -> Result<Document, YamlError> {
 
 /// Parse every document of a stream (for manifests holding several objects).
 pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
-    Ok(parse_documents(text, false)?
+    Ok(parse_documents(text, false, false)?
         .into_iter()
         .filter_map(|(n, _)| n)
         .collect())
@@ -194,10 +233,21 @@ pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
 
 /// Returns (root, position of the document start) per document. With `first_only`, parsing
 /// stops after the first document; the start of a second one is still reported.
-fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Pos)>, YamlError> {
-    let mut parser = Parser::new_from_str(text);
+fn parse_documents(
+    text: &str,
+    first_only: bool,
+    restore_bom: bool,
+) -> Result<Vec<(Option<Node>, Pos)>, YamlError> {
+    let mut parser = Parser::new_from_str_with_options(
+        text,
+        granit_parser::options! {
+            flow_nesting_limit: MAX_DEPTH,
+            block_nesting_limit: MAX_DEPTH,
+        },
+    );
     let mut b = Builder {
         text,
+        restore_bom,
         stack: Vec::new(),
         anchors: HashMap::new(),
         produced: 0,
@@ -262,13 +312,22 @@ fn parse_documents(text: &str, first_only: bool) -> Result<Vec<(Option<Node>, Po
                     ScalarStyle::Literal => Style::Literal,
                     _ => Style::Folded,
                 };
+                let tag = tag_text(&tag);
+                let mut value = value.into_owned();
+                if b.restore_bom {
+                    value = value.replace(super::libyaml::BOM_PLACEHOLDER, "\u{feff}");
+                }
+                if tag.as_deref() == Some("!!binary") {
+                    // go-yaml decodes !!binary (base64) into the bytes it holds.
+                    value = decode_binary(&value).ok_or_else(|| YamlError {
+                        message: "!!binary value contains invalid base64 data".into(),
+                        pos: start,
+                    })?;
+                }
                 let node = Node {
-                    kind: NodeKind::Scalar {
-                        value: value.into_owned(),
-                        style,
-                    },
+                    kind: NodeKind::Scalar { value, style },
                     pos: start,
-                    tag: tag_text(&tag),
+                    tag,
                     flow: false,
                     alias: false,
                 };
@@ -448,7 +507,7 @@ pub fn resolve_plain(s: &str) -> Resolved {
             return Resolved::Int(i);
         }
         if is_yaml_style_float(&plain)
-            && let Ok(f) = plain.parse::<f64>()
+            && let Some(f) = go_parse_float(&plain)
         {
             return Resolved::Float(f);
         }
@@ -456,11 +515,108 @@ pub fn resolve_plain(s: &str) -> Resolved {
     }
     if first == '.'
         && is_yaml_style_float(s)
-        && let Ok(f) = s.parse::<f64>()
+        && let Some(f) = go_parse_float(s)
     {
         return Resolved::Float(f);
     }
     Resolved::Str
+}
+
+/// Go's `strconv.ParseFloat(s, 64)` for the forms `yamlStyleFloat` lets through: it fails with
+/// `ErrRange` when the value overflows (`1e400`), and go-yaml then keeps the scalar a string.
+/// Underflow (`1e-400`) is not an error: it is 0.
+fn go_parse_float(s: &str) -> Option<f64> {
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+/// go-yaml v2's `parseTimestamp` (resolve.go): the text starts with a 4-digit year and `-`, and
+/// Go's `time.Parse` accepts it with one of `2006-1-2T15:4:5.999999999Z07:00`,
+/// `2006-1-2t15:4:5.999999999Z07:00`, `2006-1-2 15:4:5.999999999` or `2006-1-2`.
+pub fn go_parse_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 5 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let year: u32 = s[..4].parse().unwrap_or(0);
+    // Go's getnum: one digit, or two when the second is a digit.
+    fn num(b: &[u8], i: &mut usize) -> Option<u32> {
+        let d0 = *b.get(*i).filter(|c| c.is_ascii_digit())?;
+        *i += 1;
+        let mut v = u32::from(d0 - b'0');
+        if let Some(d1) = b.get(*i).filter(|c| c.is_ascii_digit()) {
+            v = v * 10 + u32::from(d1 - b'0');
+            *i += 1;
+        }
+        Some(v)
+    }
+    let mut i = 5;
+    let Some(month) = num(b, &mut i) else {
+        return false;
+    };
+    if b.get(i) != Some(&b'-') {
+        return false;
+    }
+    i += 1;
+    let Some(day) = num(b, &mut i) else {
+        return false;
+    };
+    let leap = year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400));
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day < 1 || day > days {
+        return false;
+    }
+    if i == b.len() {
+        return true;
+    }
+    let zoned = match b[i] {
+        b'T' | b't' => true,
+        b' ' => false,
+        _ => return false,
+    };
+    i += 1;
+    for (k, max) in [(0, 23), (1, 59), (2, 59)] {
+        if k > 0 {
+            if b.get(i) != Some(&b':') {
+                return false;
+            }
+            i += 1;
+        }
+        match num(b, &mut i) {
+            Some(v) if v <= max => {}
+            _ => return false,
+        }
+    }
+    // Fractional seconds: `.` or `,` then 1..9 digits (optional).
+    if matches!(b.get(i), Some(b'.' | b',')) && b.get(i + 1).is_some_and(u8::is_ascii_digit) {
+        let start = i + 1;
+        i = start;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i - start > 9 {
+            return false;
+        }
+    }
+    if !zoned {
+        return i == b.len();
+    }
+    let rest = &b[i..];
+    if rest == b"Z" {
+        return true;
+    }
+    rest.len() == 6
+        && matches!(rest[0], b'+' | b'-')
+        && rest[1..3].iter().all(u8::is_ascii_digit)
+        && rest[3] == b':'
+        && rest[4..6].iter().all(u8::is_ascii_digit)
+        && (rest[1] - b'0') * 10 + (rest[2] - b'0') < 24
+        && (rest[4] - b'0') * 10 + (rest[5] - b'0') < 60
 }
 
 /// Resolve any scalar node: quoted and block scalars are strings; explicit tags are honoured.
@@ -478,7 +634,25 @@ pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
             }
         }
         Some("!") | Some("!!str") | Some("!!binary") => Ok(Resolved::Str),
-        Some("!!null") => Ok(Resolved::Null),
+        // go-yaml's resolve (resolve.go) checks every resolvable tag: `!!null x` and
+        // `!!timestamp admin` fail with "cannot decode !!str `x` as a !!null".
+        Some("!!null") => match resolve_plain(value) {
+            Resolved::Null => Ok(Resolved::Null),
+            other => Err(cannot_decode(value, &other, "!!null", node.pos)),
+        },
+        Some("!!timestamp") => {
+            if go_parse_timestamp(value) {
+                // go-yaml gives a timestamp to an interface{} as its text.
+                Ok(Resolved::Str)
+            } else {
+                Err(cannot_decode(
+                    value,
+                    &resolve_plain(value),
+                    "!!timestamp",
+                    node.pos,
+                ))
+            }
+        }
         Some(t @ ("!!bool" | "!!int" | "!!float")) => {
             let implicit = resolve_plain(value);
             let ok = matches!(
@@ -490,13 +664,21 @@ pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
             if ok {
                 Ok(implicit)
             } else {
-                Err(YamlError {
-                    message: format!("cannot decode !!str `{value}` as a {t}"),
-                    pos: node.pos,
-                })
+                Err(cannot_decode(value, &implicit, t, node.pos))
             }
         }
         Some(_) => Ok(Resolved::Str),
+    }
+}
+
+/// go-yaml's "cannot decode !!<resolved> `<value>` as a <tag>".
+fn cannot_decode(value: &str, resolved: &Resolved, tag: &str, pos: Pos) -> YamlError {
+    YamlError {
+        message: format!(
+            "cannot decode !!{} `{value}` as a {tag}",
+            resolved.type_name()
+        ),
+        pos,
     }
 }
 
@@ -582,6 +764,67 @@ mod tests {
         assert_eq!(resolve_plain("2001-12-14"), Resolved::Str);
         assert_eq!(resolve_plain("12:30"), Resolved::Str);
         assert_eq!(resolve_plain("system:masters"), Resolved::Str);
+    }
+
+    #[test]
+    fn null_timestamp_tags_and_float_overflow_follow_go_yaml_resolve() {
+        let first = |text: &str| {
+            let root = parse_first(text).expect("parses").root.expect("root");
+            let NodeKind::Map(pairs) = root.kind else {
+                panic!("mapping expected")
+            };
+            resolve(&pairs[0].1)
+        };
+        assert_eq!(first("a: !!null ~\n"), Ok(Resolved::Null));
+        assert_eq!(first("a: !!null\n"), Ok(Resolved::Null));
+        let e = first("a: !!null x\n").expect_err("go-yaml fails");
+        assert_eq!(e.message, "cannot decode !!str `x` as a !!null");
+        let e = first("a: !!timestamp admin\n").expect_err("go-yaml fails");
+        assert_eq!(e.message, "cannot decode !!str `admin` as a !!timestamp");
+        assert!(first("a: !!timestamp 12\n").is_err());
+        assert_eq!(first("a: !!timestamp 2001-12-14\n"), Ok(Resolved::Str));
+        for ok in [
+            "2001-12-14t21:59:43.10-05:00",
+            "2001-12-14T21:59:43Z",
+            "2001-1-2 3:4:5",
+            "2001-12-14 21:59:43.123456789",
+            "2000-02-29",
+        ] {
+            assert!(go_parse_timestamp(ok), "{ok}");
+        }
+        for bad in [
+            "2001-13-01",
+            "2001-02-29",
+            "01-12-14",
+            "2001-12-14x",
+            "2001-12-14T25:00:00Z",
+        ] {
+            assert!(!go_parse_timestamp(bad), "{bad}");
+        }
+        // strconv.ParseFloat fails on overflow (not underflow): the scalar stays a string.
+        assert_eq!(resolve_plain("1e400"), Resolved::Str);
+        assert_eq!(resolve_plain("-1e999"), Resolved::Str);
+        assert_eq!(resolve_plain("1e-400"), Resolved::Float(0.0));
+    }
+
+    /// Deep input must not overflow the stack (this runs on a test thread's 2 MiB stack): up
+    /// to [`MAX_DEPTH`] it is read, deeper it is refused with a message that says the product
+    /// cannot tell.
+    #[test]
+    fn deep_nesting_is_read_or_refused_without_overflowing_the_stack() {
+        let flow = |n: usize| format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
+        assert!(parse_first(&flow(MAX_DEPTH - 1)).is_ok());
+        for n in [MAX_DEPTH + 1, 20_000] {
+            let e = parse_first(&flow(n)).expect_err("too deep");
+            assert!(e.message.contains("cannot tell"), "{}", e.message);
+        }
+        let mut block = String::new();
+        for i in 0..20_000 {
+            block.push_str(&" ".repeat(i));
+            block.push_str("k:\n");
+        }
+        let e = parse_first(&block).expect_err("too deep");
+        assert!(e.message.contains("cannot tell"), "{}", e.message);
     }
 
     #[test]
