@@ -842,8 +842,33 @@ fn known_divergence(
         if let Some(k) = found("eks-sim: empty block scalar", with(&|_, v| empty_block(v))) {
             return Some(k);
         }
+        // yaml-rust2 keeps the flow level in a u8: deeper than 255 it refuses what go-yaml
+        // (limit 10,000) loads. The sim is stricter there (says lost), never kinder.
+        if let Some(k) = found(
+            "eks-sim: flow nesting deeper than 255",
+            with(&|_, v| flow_depth(v) > 255),
+        ) {
+            return Some(k);
+        }
     }
     None
+}
+
+/// The deepest nesting of flow collections (`[`/`{`) in a text, counted without regard to
+/// quotes: an over-estimate, used only to name the sim's u8 flow-level limit.
+fn flow_depth(v: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for c in v.chars() {
+        match c {
+            '[' | '{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// A comparable view without the named sections (their state and what they hold).
