@@ -1,0 +1,125 @@
+//! Review of issue 13: the product against AWS rules it still gets wrong. Each test is a
+//! failing reproduction; the AWS behaviour it expects is cited beside it.
+
+mod common;
+use common::world;
+
+use eks_breakglass::recovery::trust::{Caller, TrustDecision, evaluate};
+use serde_json::Value;
+use world::{World, text};
+
+const ADMIN_POLICY: &str = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy";
+
+fn creator_json(w: &World, cluster: &str) -> (i32, Value, String) {
+    let out = w
+        .product()
+        .args(["creator", "--cluster", cluster, "--output", "json"])
+        .output()
+        .expect("run creator");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no JSON report ({e}); stderr: {stderr}"));
+    (out.status.code().unwrap_or(-1), report, stderr)
+}
+
+const PEOPLE: &str = r#"
+region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+      path: /admins/
+operator: oncall
+"#;
+
+/// On API_AND_CONFIG_MAP the creator's admin IS its access entry's policy. Someone
+/// disassociated AmazonEKSClusterAdminPolicy from it (the entry stays, empty): becoming the
+/// creator now signs you in with no permission at all, so it cannot repair aws-auth. The
+/// product still calls the creator "usable" and proposes assume-creator (exit 0).
+#[test]
+fn review_a_creator_entry_without_the_admin_policy_is_not_a_way_back_in() {
+    let w = World::start_yaml(&format!(
+        "{PEOPLE}clusters:\n  - name: prod\n    createdAt: -10d\n    authenticationMode: API_AND_CONFIG_MAP\n    creator: {{user: platform-admin}}\n"
+    ));
+    let creator = format!("arn:aws:iam::{}:user/admins/platform-admin", w.account());
+    w.aws(&[
+        "eks",
+        "disassociate-access-policy",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &creator,
+        "--policy-arn",
+        ADMIN_POLICY,
+    ]);
+    let (code, r, err) = creator_json(&w, "prod");
+    assert_eq!(r["creator_entry"]["cluster_admin"], false, "{r:#}");
+    assert_ne!(
+        code, 0,
+        "the creator has no admin policy any more, yet it is proposed as usable: {r:#}\n{err}"
+    );
+    assert!(
+        r["verdict"]["next_command"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("grant"),
+        "{r:#}"
+    );
+}
+
+/// EKS binds an access entry to the principal's unique id: "If you don't delete the access
+/// entry and ever recreate the IAM principal, even if it has the same ARN, the access entry
+/// won't work" (EKS API reference, AccessEntry.principalArn). The operator was deleted and
+/// recreated; its old entry (with AmazonEKSClusterAdminPolicy) is still listed. `grant` sees
+/// "already exists, already associated", plans nothing, and the recreated operator stays
+/// locked out; the stale entry should be detected (the principal is younger than the entry)
+/// and replaced, with consent.
+#[test]
+fn review_grant_does_not_keep_a_stale_entry_of_a_recreated_principal() {
+    let w = World::start_yaml(
+        "region: us-east-1\niam:\n  users:\n    - name: rehired\noperator: rehired\nclusters:\n  - name: prod\n    createdAt: -10d\n    authenticationMode: API_AND_CONFIG_MAP\n    creator: {user: rehired, deleted: true, recreated: true}\n",
+    );
+    let out = w
+        .product()
+        .args([
+            "grant",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--wait",
+            "10",
+            "--journal-dir",
+        ])
+        .arg(w.path("run"))
+        .output()
+        .expect("grant");
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "grant left the recreated operator locked out:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("authenticated"), "{stdout}");
+}
+
+fn user() -> Caller {
+    Caller {
+        arn: "arn:aws:iam::111122223333:user/oncall".into(),
+        account: "111122223333".into(),
+        user_id: "AIDAONCALL".into(),
+    }
+}
+
+/// `Deny` + `NotPrincipal` naming the user but not its account: AWS "might deny access to the
+/// entire account containing the principal … you must also specify the account ARN of the
+/// not-denied principal" (IAM User Guide, "AWS JSON policy elements: NotPrincipal"). The
+/// product judges the user exempt and the role "allowed"; it can only be "uncertain".
+#[test]
+fn review_notprincipal_without_the_account_is_not_read_as_allowed() {
+    let p = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"},
+        {"Sid":"OnlyOncall","Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::111122223333:user/oncall"},"Action":"sts:AssumeRole"}]}"#;
+    let e = evaluate(p, &user());
+    assert_ne!(e.decision, TrustDecision::Allowed, "{e:#?}");
+    assert!(!e.lets_in(), "{e:#?}");
+}
