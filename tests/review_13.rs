@@ -123,3 +123,62 @@ fn review_notprincipal_without_the_account_is_not_read_as_allowed() {
     assert_ne!(e.decision, TrustDecision::Allowed, "{e:#?}");
     assert!(!e.lets_in(), "{e:#?}");
 }
+
+/// An operator's run dies (kill -9, a closed laptop, or Ctrl-C, which the product answers
+/// "interrupted while waiting; the switch goes on in EKS") while EKS is still switching the
+/// cluster to API_AND_CONFIG_MAP. Re-running `recover`, as the product itself says to, fails at
+/// once with `ResourceInUseException: Cannot update cluster config while another update is in
+/// progress` (EKS's refusal while an update runs) and tells the operator to "continue" with
+/// the very same command. Expected: the re-run sees the update in progress (DescribeCluster
+/// status UPDATING / ListUpdates) and waits for it instead of starting a second one.
+#[test]
+fn review_a_rerun_after_a_killed_run_waits_for_the_switch_in_progress() {
+    let w = World::start_yaml(
+        "region: us-east-1\nupdateDelaySeconds: 15\niam:\n  users:\n    - name: oncall\n  roles:\n    - name: terraform-deployer\n      path: /ci/\noperator: oncall\nclusters:\n  - name: legacy\n    createdAt: -120d\n    creator: {role: terraform-deployer, session: terraform, deleted: true}\n    authenticationMode: CONFIG_MAP\n    awsAuth:\n      mapUsers: |\n        - userarn: arn:aws:iam::123456789012:user/oncall\n            username: oncall\n",
+    );
+    let run1 = w.path("run1");
+    let run1 = run1.to_str().expect("path");
+    let child = w.spawn(
+        &[
+            "recover",
+            "--cluster",
+            "legacy",
+            "--yes",
+            "--allow-auth-mode-change",
+            "--journal-dir",
+            run1,
+        ],
+        &[],
+    );
+    let start = std::time::Instant::now();
+    while w.calls("eks", "UpdateClusterConfig").is_empty() {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the switch never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    world::signal(&child, "KILL");
+    let _ = world::finish(child);
+    assert_eq!(w.auth_mode("legacy"), "CONFIG_MAP", "the switch is still running");
+    let out = w
+        .product()
+        .args([
+            "recover",
+            "--cluster",
+            "legacy",
+            "--yes",
+            "--allow-auth-mode-change",
+            "--journal-dir",
+        ])
+        .arg(w.path("run2"))
+        .output()
+        .expect("recover again");
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the re-run did not wait for the update in progress:\n{stdout}\n{stderr}"
+    );
+}
