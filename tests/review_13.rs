@@ -182,3 +182,43 @@ fn review_a_rerun_after_a_killed_run_waits_for_the_switch_in_progress() {
         "the re-run did not wait for the update in progress:\n{stdout}\n{stderr}"
     );
 }
+
+/// `Deny … "Bool": {"aws:MultiFactorAuthPresent": "false"}` (no IfExists) does not deny a
+/// caller using long-term access keys: for them the key is absent, and a Bool condition on an
+/// absent key does not match ("aws:MultiFactorAuthPresent … is not present when … called with
+/// long-term credentials … use BoolIfExists" — IAM User Guide, AWS global condition context
+/// keys). eks-sim's STS agrees and lets the operator's long-term key assume the role. The
+/// product reads the Deny as "MFA required" and refuses to assume the creator role without
+/// an MFA device the operator may not have: the fastest way back in is blocked by the tool.
+#[test]
+fn review_a_bool_mfa_deny_without_ifexists_does_not_block_a_long_term_key() {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"},{"Sid":"NoMfaNoEntry","Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    let w = World::start_yaml(&format!(
+        "region: us-east-1\niam:\n  users:\n    - name: oncall\n  roles:\n    - name: deployer\n      trustPolicy: '{trust}'\noperator: oncall\nclusters:\n  - name: prod\n    createdAt: -10d\n    creator: {{role: deployer, session: terraform}}\n"
+    ));
+    // AWS (the sim's STS) lets the long-term key in without MFA.
+    let sts = w.aws(&[
+        "sts",
+        "assume-role",
+        "--role-arn",
+        "arn:aws:iam::123456789012:role/deployer",
+        "--role-session-name",
+        "probe",
+    ]);
+    assert!(sts["Credentials"]["AccessKeyId"].is_string(), "{sts}");
+    let (code, r, err) = creator_json(&w, "prod");
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    let out = w
+        .product()
+        .args(["assume-creator", "--cluster", "prod", "--yes", "--journal-dir"])
+        .arg(w.path("run"))
+        .output()
+        .expect("assume-creator");
+    assert!(
+        out.status.success(),
+        "the product refused what AWS allows: trust judged {:#}\n{}\n{}",
+        r["status"]["trust"],
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
