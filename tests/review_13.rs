@@ -222,3 +222,43 @@ fn review_a_bool_mfa_deny_without_ifexists_does_not_block_a_long_term_key() {
         text(&out.stderr)
     );
 }
+
+/// A trust policy with no Allow for the caller and a Deny "unless MFA"
+/// (`BoolIfExists aws:MultiFactorAuthPresent false`, the documented idiom). The evaluation
+/// drops the Deny when no Allow matches ("not trusted", the Deny not even mentioned), so
+/// `assume-creator` widens the role's trust (UpdateAssumeRolePolicy) for a caller without MFA,
+/// then AssumeRole is refused by the Deny, and the refusal is retried as "IAM propagation".
+/// Expected: the Deny is reported and the run refuses before changing IAM without
+/// --mfa-serial (as it does for --require-mfa).
+#[test]
+fn review_a_deny_unless_mfa_is_not_forgotten_when_no_allow_matches() {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"},{"Sid":"MfaOnly","Effect":"Deny","Principal":{"AWS":"*"},"Action":"sts:AssumeRole","Condition":{"BoolIfExists":{"aws:MultiFactorAuthPresent":"false"}}}]}"#;
+    let w = World::start_yaml(&format!(
+        "region: us-east-1\niam:\n  users:\n    - name: oncall\n  roles:\n    - name: deployer\n      trustPolicy: '{trust}'\noperator: oncall\nclusters:\n  - name: prod\n    createdAt: -10d\n    creator: {{role: deployer, session: terraform}}\n"
+    ));
+    let (_, r, _) = creator_json(&w, "prod");
+    let judged = r["status"]["trust"].to_string();
+    let out = w
+        .product()
+        .args([
+            "assume-creator",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--wait",
+            "10",
+            "--journal-dir",
+        ])
+        .arg(w.path("run"))
+        .output()
+        .expect("assume-creator");
+    let updates = w.calls("iam", "UpdateAssumeRolePolicy").len();
+    assert_eq!(
+        updates,
+        0,
+        "the trust was widened for a caller the Deny refuses anyway (judged {judged}):\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(judged.contains("MfaOnly"), "the Deny is not reported: {judged}");
+}
