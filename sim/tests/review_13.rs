@@ -264,3 +264,47 @@ fn review_cloudtrail_events_are_not_visible_the_moment_they_happen_by_default() 
         "CreateCluster of 'fresh' is in LookupEvents the instant it happened: {ev}"
     );
 }
+
+/// "You can assign one or more access policies to access entries of type STANDARD. Amazon EKS
+/// automatically grants the other types of access entries the permissions required" (EKS User
+/// Guide, "Associate access policies with access entries"). The sim associates
+/// AmazonEKSClusterAdminPolicy with an EC2_LINUX (node role) entry, so a `grant` that keeps an
+/// existing entry of the grantee and associates admin with it passes here and fails in AWS.
+#[test]
+fn review_access_policies_only_go_to_standard_entries() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    let node = "arn:aws:iam::123456789012:role/hop";
+    run(
+        &sim,
+        &[
+            "eks",
+            "create-access-entry",
+            "--cluster-name",
+            "api",
+            "--principal-arn",
+            node,
+            "--type",
+            "EC2_LINUX",
+        ],
+    );
+    let (ok, out, _) = aws(
+        &[
+            "eks",
+            "associate-access-policy",
+            "--cluster-name",
+            "api",
+            "--principal-arn",
+            node,
+            "--policy-arn",
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "--access-scope",
+            "type=cluster",
+        ],
+        &sim.env(),
+    );
+    assert!(
+        !ok,
+        "EKS refuses access policies on an EC2_LINUX entry; the sim associated it: {out}"
+    );
+}
