@@ -161,7 +161,11 @@ fn review_a_rerun_after_a_killed_run_waits_for_the_switch_in_progress() {
     std::thread::sleep(std::time::Duration::from_secs(1));
     world::signal(&child, "KILL");
     let _ = world::finish(child);
-    assert_eq!(w.auth_mode("legacy"), "CONFIG_MAP", "the switch is still running");
+    assert_eq!(
+        w.auth_mode("legacy"),
+        "CONFIG_MAP",
+        "the switch is still running"
+    );
     let out = w
         .product()
         .args([
@@ -210,7 +214,13 @@ fn review_a_bool_mfa_deny_without_ifexists_does_not_block_a_long_term_key() {
     assert_eq!(code, 0, "{r:#}\n{err}");
     let out = w
         .product()
-        .args(["assume-creator", "--cluster", "prod", "--yes", "--journal-dir"])
+        .args([
+            "assume-creator",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--journal-dir",
+        ])
         .arg(w.path("run"))
         .output()
         .expect("assume-creator");
@@ -260,5 +270,8 @@ fn review_a_deny_unless_mfa_is_not_forgotten_when_no_allow_matches() {
         text(&out.stdout),
         text(&out.stderr)
     );
-    assert!(judged.contains("MfaOnly"), "the Deny is not reported: {judged}");
+    assert!(
+        judged.contains("MfaOnly"),
+        "the Deny is not reported: {judged}"
+    );
 }

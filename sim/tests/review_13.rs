@@ -89,7 +89,10 @@ fn review_trust_naming_a_recreated_user_does_not_let_the_new_user_in() {
     run(&sim, &["iam", "delete-user", "--user-name", "temp"]);
     run(&sim, &["iam", "create-user", "--user-name", "temp"]);
     let k = run(&sim, &["iam", "create-access-key", "--user-name", "temp"]);
-    let key = k["AccessKey"]["AccessKeyId"].as_str().expect("key").to_string();
+    let key = k["AccessKey"]["AccessKeyId"]
+        .as_str()
+        .expect("key")
+        .to_string();
     let secret = k["AccessKey"]["SecretAccessKey"]
         .as_str()
         .expect("secret")
