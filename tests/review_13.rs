@@ -275,3 +275,48 @@ fn review_a_deny_unless_mfa_is_not_forgotten_when_no_allow_matches() {
         "the Deny is not reported: {judged}"
     );
 }
+
+/// AmazonEKSClusterAdminPolicy associated with a *namespace* scope (say `default`) gives
+/// admin in that namespace only: not kube-system, where aws-auth lives (EKS User Guide,
+/// "Associate access policies with access entries": the access scope is `cluster` or
+/// `namespace`). `grant` compares policy ARNs only: it reports "AmazonEKSClusterAdminPolicy is
+/// already associated", changes nothing, and the operator still cannot read or repair aws-auth.
+#[test]
+fn review_grant_does_not_take_a_namespace_scoped_admin_policy_for_cluster_admin() {
+    let w = World::start_yaml(&format!(
+        "{PEOPLE}clusters:\n  - name: prod\n    createdAt: -10d\n    authenticationMode: API_AND_CONFIG_MAP\n    creator: {{user: platform-admin}}\n"
+    ));
+    let me = format!("arn:aws:iam::{}:user/oncall", w.account());
+    w.aws(&[
+        "eks",
+        "create-access-entry",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &me,
+    ]);
+    w.aws(&[
+        "eks",
+        "associate-access-policy",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &me,
+        "--policy-arn",
+        ADMIN_POLICY,
+        "--access-scope",
+        "type=namespace,namespaces=default",
+    ]);
+    let out = w
+        .product()
+        .args(["grant", "--cluster", "prod", "--yes", "--output", "json"])
+        .output()
+        .expect("grant");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let steps = v["plan"]["steps"].as_array().map_or(0, Vec::len);
+    assert!(
+        steps > 0,
+        "a namespace-scoped admin policy was taken for cluster admin; nothing planned: {v:#}\n{}",
+        text(&out.stderr)
+    );
+}
