@@ -320,3 +320,38 @@ fn review_grant_does_not_take_a_namespace_scoped_admin_policy_for_cluster_admin(
         text(&out.stderr)
     );
 }
+
+/// `assume-creator --duration 7200` for a role whose MaxSessionDuration is the default 3600:
+/// AWS refuses the AssumeRole ("The requested DurationSeconds exceeds the MaxSessionDuration
+/// set for this role.", STS API reference, AssumeRole DurationSeconds), and the sim does too.
+/// The role's MaxSessionDuration is known before any change (GetRole), yet the run first
+/// widens the role's trust (UpdateAssumeRolePolicy), then fails: a mutation that could not
+/// succeed, against "everything written is computed, validated … before the first mutation".
+#[test]
+fn review_a_duration_above_max_session_duration_is_refused_before_changing_iam() {
+    let w = World::start_yaml(
+        "region: us-east-1\niam:\n  users:\n    - name: oncall\n  roles:\n    - name: deployer\n      trust: {service: [ec2.amazonaws.com]}\noperator: oncall\nclusters:\n  - name: prod\n    createdAt: -10d\n    creator: {role: deployer, session: terraform}\n",
+    );
+    let out = w
+        .product()
+        .args([
+            "assume-creator",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--duration",
+            "7200",
+            "--journal-dir",
+        ])
+        .arg(w.path("run"))
+        .output()
+        .expect("assume-creator");
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert_eq!(
+        w.calls("iam", "UpdateAssumeRolePolicy").len(),
+        0,
+        "the trust was changed for an AssumeRole that could not succeed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
