@@ -17,7 +17,7 @@ use crate::recovery::creator::{self, AwsSources, Creator, CreatorSource, FindOpt
 use crate::recovery::getin::{self, Facts, GetInOptions, Route};
 use crate::recovery::plan::Interrupt;
 use crate::recovery::principal::PrincipalStatus;
-use crate::recovery::trust::Caller;
+use crate::recovery::trust::{Caller, TrustCondition};
 use aws_credential_types::Credentials;
 use base64::Engine as _;
 use clap::Args;
@@ -191,6 +191,34 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
                 "the creator role's trust policy requires MFA",
                 Some("pass --mfa-serial ARN --token-code CODE".to_string()),
             ));
+        }
+        // No Allow names the caller, but a Deny refuses sessions without MFA: a trust
+        // statement added for the caller would be defeated by it, so refuse before changing IAM.
+        Route::PatchTrust { .. } if args.mfa_serial.is_none() && !g.dry_run => {
+            if let Some(t) = status.as_ref().and_then(|s| s.trust.as_ref()).filter(|t| {
+                t.conditions
+                    .iter()
+                    .any(|c| matches!(c, TrustCondition::Mfa { .. }))
+            }) {
+                return Err(AppError::usage(
+                    format!(
+                        "the creator role's trust policy has a Deny ({}) for sessions without MFA: \
+                         a trust statement added for you would not beat it",
+                        t.statement.as_deref().unwrap_or("?")
+                    ),
+                    Some("pass --mfa-serial ARN --token-code CODE".to_string()),
+                ));
+            }
+            if args.require_mfa {
+                return Err(AppError::usage(
+                    "--require-mfa makes the trust statement this run adds admit MFA sessions only, \
+                     and no MFA device was given: the AssumeRole after it would be refused",
+                    Some(
+                        "pass --mfa-serial ARN --token-code CODE as well (or drop --require-mfa)"
+                            .to_string(),
+                    ),
+                ));
+            }
         }
         // The statement (or role) --require-mfa adds admits MFA sessions only: assuming it
         // without MFA would be refused by AWS after the change, so refuse before it.
