@@ -181,6 +181,12 @@ impl<'a> AwsRunner<'a> {
                         .insert((cluster.clone(), principal_arn.clone()), existing);
                 }
             }
+            Action::DeleteAccessEntry {
+                cluster,
+                principal_arn,
+            } => {
+                access::delete_access_entry(self.ctx, cluster, principal_arn).await?;
+            }
             Action::AssociateAccessPolicy {
                 cluster,
                 principal_arn,
