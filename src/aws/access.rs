@@ -290,6 +290,33 @@ pub async fn describe_update(
     })
 }
 
+/// The id of an update of `cluster` still in progress (ListUpdates + DescribeUpdate), newest
+/// first. A run killed while EKS switched the authentication mode leaves that update running,
+/// and EKS refuses another one meanwhile ("ResourceInUseException: Cannot update cluster config
+/// while another update is in progress"): a re-run joins it instead.
+pub async fn update_in_progress(
+    ctx: &AwsContext,
+    cluster: &str,
+) -> Result<Option<String>, AwsError> {
+    let mut ids = Vec::new();
+    let mut pages = ctx
+        .eks()
+        .list_updates()
+        .name(cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("eks:ListUpdates", cluster, e))?;
+        ids.extend(page.update_ids().iter().cloned());
+    }
+    for id in ids.iter().rev() {
+        if describe_update(ctx, cluster, id).await? == UpdateState::InProgress {
+            return Ok(Some(id.clone()));
+        }
+    }
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
