@@ -259,6 +259,17 @@ fn principal_matches(principal: &Value, caller: &Caller) -> Option<PrincipalMatc
     best
 }
 
+/// True when a principal element names `account` itself (`arn:…:iam::A:root` or `"A"`).
+fn names_account(principal: &Value, account: &str) -> bool {
+    principal.get("AWS").is_some_and(|aws| {
+        as_list(aws).iter().any(|p| {
+            let p = p.trim();
+            p == account
+                || matches!(PrincipalArn::parse(p), Ok(PrincipalArn::Root { account: a, .. }) if a == account)
+        })
+    })
+}
+
 /// How one condition key/operator pair came out for the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
@@ -525,8 +536,14 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
                 continue;
             }
             // "Deny everyone except …": exempt only when the caller is named exactly (a
-            // session must be named by its session ARN too, which this check cannot see).
-            if principal_matches(np, caller) == Some(PrincipalMatch::Exact) {
+            // session must be named by its session ARN too, which this check cannot see) AND
+            // its account is named too: "When you use NotPrincipal, you must also specify the
+            // account ARN of the not-denied principal. Otherwise, the policy might deny access
+            // to the entire account containing the principal" (IAM User Guide, "AWS JSON
+            // policy elements: NotPrincipal"). Anything else is uncertain.
+            if principal_matches(np, caller) == Some(PrincipalMatch::Exact)
+                && names_account(np, &caller.account)
+            {
                 continue;
             }
             if uncertain.is_none() {
@@ -966,7 +983,17 @@ mod tests {
             {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
             {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/oncall"}, "Action": "sts:AssumeRole"}
         ]));
-        assert_eq!(evaluate(&np_me, &user()).decision, TrustDecision::Allowed);
+        // Naming the user without its account may deny the whole account (IAM User Guide,
+        // NotPrincipal): uncertain. Naming both exempts the caller.
+        assert_eq!(evaluate(&np_me, &user()).decision, TrustDecision::Uncertain);
+        let np_me_and_account = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:user/oncall", "arn:aws:iam::111122223333:root"]}, "Action": "sts:AssumeRole"}
+        ]));
+        assert_eq!(
+            evaluate(&np_me_and_account, &user()).decision,
+            TrustDecision::Allowed
+        );
         // Without an Allow for the caller, a possible Deny changes nothing: not trusted.
         let none = policy(json!([
             {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
