@@ -163,11 +163,27 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
                         }
                     }
                     "CreateUser" => sim.iam.principal_created(&param("UserName")),
-                    "CreateRole" => sim.iam.principal_created(&param("RoleName")),
+                    "CreateRole" => {
+                        sim.iam.principal_created(&param("RoleName"));
+                        iamrules::bind_trust(
+                            &sim.moto,
+                            &sim.iam,
+                            &param("RoleName"),
+                            &param("AssumeRolePolicyDocument"),
+                        )
+                        .await;
+                    }
                     "UpdateAssumeRolePolicy" => {
                         if let Some(p) = previous_trust {
                             sim.iam.trust_changed(&param("RoleName"), p);
                         }
+                        iamrules::bind_trust(
+                            &sim.moto,
+                            &sim.iam,
+                            &param("RoleName"),
+                            &param("PolicyDocument"),
+                        )
+                        .await;
                     }
                     _ => {}
                 }
@@ -246,6 +262,30 @@ async fn gate(
         }
     };
     sim.check_key(&key)?;
+    if key.federated && (service == "iam" || (service == "sts" && action != "GetCallerIdentity")) {
+        // GetFederationToken credentials "cannot call IAM API operations" nor "AWS STS API
+        // operations except GetCallerIdentity" (IAM User Guide, "Compare AWS STS credentials").
+        return Err((
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: {service}:{action} (federation credentials)",
+                key.identity.arn
+            ),
+        ));
+    }
+    if key.session_without_mfa && service == "iam" {
+        // "You cannot call any IAM API operations unless MFA authentication information is
+        // included in the request" (STS API reference, GetSessionToken). The text is ours.
+        return Err((
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: iam:{action}: GetSessionToken credentials without MFA cannot call IAM",
+                key.identity.arn
+            ),
+        ));
+    }
     if service != "sts" || action != "AssumeRole" {
         return Ok(());
     }
@@ -310,6 +350,7 @@ async fn gate(
         mfa,
         duration_seconds: param("DurationSeconds").and_then(|d| d.parse().ok()),
         max_session_duration: max,
+        trust_ids: sim.iam.trust_bindings(role_name),
     };
     iamrules::evaluate_trust(&policy, &r)?;
     iamrules::check_duration(&r)
@@ -428,7 +469,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         throttle: Mutex::new(throttle),
         cloudtrail_pages: Mutex::new((
             sc.cloudtrail.scan_per_page,
-            (sc.cloudtrail.delivery_delay_seconds.unwrap_or(0.0).max(0.0) * 1000.0) as i64,
+            (sc.cloudtrail
+                .delivery_delay_seconds
+                .unwrap_or(scenario::DEFAULT_DELIVERY_DELAY_SECONDS)
+                .max(0.0)
+                * 1000.0) as i64,
         )),
         calls: Mutex::new(Vec::new()),
         auth_log: Mutex::new(Vec::new()),
