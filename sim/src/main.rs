@@ -188,6 +188,11 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
                     _ => {}
                 }
             }
+            let body = if action == "GetRole" && (200..300).contains(&status) {
+                trust_with_ids(&sim, &param("RoleName"), body).await
+            } else {
+                body
+            };
             sim.record_call(&service, &action, None, status, None);
             let mut r = http::response(status, "text/xml", body);
             for (k, v) in &headers {
@@ -205,6 +210,49 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
             http::response(502, "text/plain", e)
         }
     }
+}
+
+/// GetRole as IAM answers it: a trust principal that no longer is the principal the policy was
+/// written for (deleted, or recreated with a new unique id) shows as the unique id IAM stored
+/// ("the role trust policy … shows the principal's unique ID instead of the ARN": IAM User
+/// Guide, role trust policy examples).
+async fn trust_with_ids(sim: &state::SharedSim, role: &str, body: bytes::Bytes) -> bytes::Bytes {
+    let bound = sim.iam.trust_bindings(role);
+    if bound.is_empty() {
+        return body;
+    }
+    let xml = String::from_utf8_lossy(&body).into_owned();
+    let (open, close) = ("<AssumeRolePolicyDocument>", "</AssumeRolePolicyDocument>");
+    let Some(start) = xml.find(open).map(|i| i + open.len()) else {
+        return body;
+    };
+    let Some(end) = xml[start..].find(close).map(|i| i + start) else {
+        return body;
+    };
+    let Some(raw) = moto::xml_tag(&xml, "AssumeRolePolicyDocument") else {
+        return body;
+    };
+    let mut policy = percent_encoding::percent_decode_str(&raw)
+        .decode_utf8_lossy()
+        .into_owned();
+    let mut changed = false;
+    for arn in iamrules::principal_arns(&policy) {
+        let Some(id) = bound.get(&arn.to_ascii_lowercase()) else {
+            continue;
+        };
+        let now = sim.moto.principal(&arn).await.ok().flatten().map(|p| p.1);
+        if now.as_deref() != Some(id.as_str()) {
+            policy = policy.replace(&format!("\"{arn}\""), &format!("\"{id}\""));
+            changed = true;
+        }
+    }
+    if !changed {
+        return body;
+    }
+    let encoded =
+        percent_encoding::utf8_percent_encode(&policy, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    bytes::Bytes::from(format!("{}{encoded}{}", &xml[..start], &xml[end..]))
 }
 
 /// A role's trust policy (decoded) and MaxSessionDuration, from moto.

@@ -311,3 +311,36 @@ fn review_access_policies_only_go_to_standard_entries() {
         "EKS refuses access policies on an EC2_LINUX entry; the sim associated it: {out}"
     );
 }
+
+/// GetRole shows a trust principal that was deleted (or recreated) as the unique id IAM stored
+/// when the policy was written, not as its ARN (IAM User Guide, role trust policy examples).
+#[test]
+fn get_role_shows_a_deleted_trust_principal_as_its_unique_id() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    let u = run(&sim, &["iam", "create-user", "--user-name", "gone"]);
+    let id = u["User"]["UserId"].as_str().expect("id").to_string();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/gone"},"Action":"sts:AssumeRole"}]}"#;
+    run(
+        &sim,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "trusts-gone",
+            "--assume-role-policy-document",
+            trust,
+        ],
+    );
+    let before = run(&sim, &["iam", "get-role", "--role-name", "trusts-gone"]);
+    let doc = before["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(doc.contains("user/gone"), "{doc}");
+    run(&sim, &["iam", "delete-user", "--user-name", "gone"]);
+    let after = run(&sim, &["iam", "get-role", "--role-name", "trusts-gone"]);
+    let doc = after["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(
+        doc.contains(&id),
+        "the deleted user shows as its id {id}: {doc}"
+    );
+    assert!(!doc.contains("user/gone"), "{doc}");
+}
