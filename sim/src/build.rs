@@ -177,6 +177,7 @@ async fn create_role(
         )
         .await?;
     let id = xml_tag(&xml, "RoleId").ok_or("CreateRole: no RoleId")?;
+    crate::iamrules::bind_trust(&sim.moto, &sim.iam, name, trust).await;
     Ok(RoleOut {
         arn: xml_tag(&xml, "Arn").ok_or("CreateRole: no Arn")?,
         role_id: id.clone(),

@@ -549,7 +549,23 @@ async fn dispatch(
                 "cluster" | "namespace" => {}
                 other => return Err(bad(format!("Invalid access scope type {other}"))),
             }
-            let key = find_entry(c, p)?.principal_arn.clone();
+            let entry = find_entry(c, p)?;
+            // "You can assign one or more access policies to access entries of type STANDARD.
+            // Amazon EKS automatically grants the other types of access entries the permissions
+            // required" (EKS User Guide, "Associate access policies with access entries");
+            // EKS Auto Mode's `EC2` entries take AmazonEKSAutoNodePolicy (EKS User Guide,
+            // "Create node class access entry"). The message is ours.
+            if entry.entry_type != "STANDARD" && entry.entry_type != "EC2" {
+                return Err((
+                    400,
+                    "InvalidRequestException",
+                    format!(
+                        "Access policies can only be associated with access entries of type STANDARD; the access entry for {} is of type {}.",
+                        entry.principal_arn, entry.entry_type
+                    ),
+                ));
+            }
+            let key = entry.principal_arn.clone();
             let e = c
                 .access_entries
                 .get_mut(&key)

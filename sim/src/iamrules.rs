@@ -104,6 +104,12 @@ pub struct Changes {
 pub struct IamRules {
     pub propagation: Mutex<Propagation>,
     changes: Mutex<Changes>,
+    /// Lower-cased role name → (lower-cased user/role ARN named in its trust policy → that
+    /// principal's unique id when the policy was written). IAM stores a trust principal as its
+    /// unique id: "if you delete and recreate a user or role referenced in a trust policy's
+    /// Principal element, you must edit the role to replace the ARN" (IAM User Guide, role
+    /// trust policy examples); a recreated principal with the same ARN is not let in.
+    bindings: Mutex<HashMap<String, HashMap<String, String>>>,
     /// Every wait the world imposed: (what, start, length). `GET /_sim/imposed-waits` adds
     /// them up (overlaps counted once) so drills can print the tool's own time beside them.
     imposed: Mutex<Vec<(String, Instant, Duration)>>,
@@ -127,7 +133,25 @@ impl IamRules {
             propagation: Mutex::new(p),
             changes: Mutex::new(Changes::default()),
             imposed: Mutex::new(Vec::new()),
+            bindings: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Records the unique ids a trust policy's principals had when it was written (merged:
+    /// a trust still propagating keeps its own).
+    pub fn bind_trust(&self, role: &str, ids: HashMap<String, String>) {
+        lock(&self.bindings)
+            .entry(role.to_ascii_lowercase())
+            .or_default()
+            .extend(ids);
+    }
+
+    /// The ids bound for `role`'s trust principals.
+    pub fn trust_bindings(&self, role: &str) -> HashMap<String, String> {
+        lock(&self.bindings)
+            .get(&role.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Records a wait the world imposes from now on (a propagation, an EKS update).
@@ -285,6 +309,45 @@ pub struct AssumeRequest<'a> {
     pub mfa: bool,
     pub duration_seconds: Option<u64>,
     pub max_session_duration: u64,
+    /// The trust's principal ARNs (lower-cased) bound to unique ids when it was written.
+    pub trust_ids: HashMap<String, String>,
+}
+
+/// The IAM user and role ARNs a trust policy names (Principal and NotPrincipal `AWS`).
+pub fn principal_arns(policy: &str) -> Vec<String> {
+    let Ok(doc) = serde_json::from_str::<Value>(policy) else {
+        return Vec::new();
+    };
+    let statements: Vec<&Value> = match doc.get("Statement") {
+        Some(Value::Array(a)) => a.iter().collect(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => return Vec::new(),
+    };
+    statements
+        .iter()
+        .flat_map(|s| ["Principal", "NotPrincipal"].map(|k| s.get(k).and_then(|p| p.get("AWS"))))
+        .flatten()
+        .flat_map(strings)
+        .filter(|a| a.starts_with("arn:") && (a.contains(":user/") || a.contains(":role/")))
+        .collect()
+}
+
+/// Binds `policy`'s principals to their current unique ids (see [`IamRules::bind_trust`]).
+pub async fn bind_trust(moto: &crate::moto::Moto, rules: &IamRules, role: &str, policy: &str) {
+    let mut ids = HashMap::new();
+    for arn in principal_arns(policy) {
+        if let Ok(Some((_, id))) = moto.principal(&arn).await {
+            ids.insert(arn.to_ascii_lowercase(), id);
+        }
+    }
+    rules.bind_trust(role, ids);
+}
+
+/// `p` (a principal ARN from a trust policy) still names the principal it was written for.
+fn bound_to_caller(p: &str, r: &AssumeRequest<'_>) -> bool {
+    r.trust_ids
+        .get(&p.to_ascii_lowercase())
+        .is_none_or(|id| *id == r.caller.principal_id)
 }
 
 /// Checks DurationSeconds: role chaining caps it at one hour, the role at MaxSessionDuration.
@@ -389,10 +452,34 @@ fn names_caller(principal: &Value, r: &AssumeRequest<'_>) -> bool {
         p == "*"
             || p == id.account
             || p == format!("arn:{}:iam::{}:root", id.partition, id.account)
-            || p == id.principal_arn
-            || p == id.arn
+            || ((p == id.principal_arn || p == id.arn) && bound_to_caller(p, r))
             || p == id.principal_id
     })
+}
+
+/// Whether a `NotPrincipal` element exempts the caller from its Deny. AWS checks every
+/// principal the request carries: the account, then the user, or the account, the role and
+/// the session, which are identified by the session ARN; all of them must be listed, or the
+/// Deny applies ("you must also specify the account ARN of the not-denied principal … we
+/// strongly recommend that you include the ARN for the user's account, or include both the
+/// ARN for the role and the ARN for the account containing that role" and a role session is
+/// named by its session ARN: IAM User Guide, "AWS JSON policy elements: NotPrincipal").
+fn not_principal_exempts(np: &Value, r: &AssumeRequest<'_>) -> bool {
+    let Some(aws) = np.get("AWS") else {
+        return false;
+    };
+    let listed = strings(aws);
+    let id = r.caller;
+    let has = |want: &str| listed.iter().any(|p| p == want && bound_to_caller(p, r));
+    let account =
+        has(&id.account) || has(&format!("arn:{}:iam::{}:root", id.partition, id.account));
+    match id.kind {
+        PrincipalKind::IamUser => account && (has(&id.principal_arn) || has(&id.principal_id)),
+        PrincipalKind::AssumedRole => {
+            let role = has(&id.principal_arn) || has(&id.canonical_arn) || has(&id.principal_id);
+            account && role && has(&id.arn)
+        }
+    }
 }
 
 /// The value of a condition key for this request, `None` when absent.
@@ -494,7 +581,7 @@ pub fn evaluate_trust(policy: &str, r: &AssumeRequest<'_>) -> Result<(), Refusal
             .is_some_and(|e| e == "Deny");
         let applies = match (s.get("Principal"), s.get("NotPrincipal")) {
             (Some(p), _) => names_caller(p, r),
-            (None, Some(np)) => !names_caller(np, r),
+            (None, Some(np)) => !not_principal_exempts(np, r),
             (None, None) => false,
         };
         if !applies || !conditions_hold(s, r, deny) {
@@ -554,6 +641,7 @@ mod tests {
             mfa,
             duration_seconds: None,
             max_session_duration: 3600,
+            trust_ids: HashMap::new(),
         }
     }
 

@@ -163,15 +163,36 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
                         }
                     }
                     "CreateUser" => sim.iam.principal_created(&param("UserName")),
-                    "CreateRole" => sim.iam.principal_created(&param("RoleName")),
+                    "CreateRole" => {
+                        sim.iam.principal_created(&param("RoleName"));
+                        iamrules::bind_trust(
+                            &sim.moto,
+                            &sim.iam,
+                            &param("RoleName"),
+                            &param("AssumeRolePolicyDocument"),
+                        )
+                        .await;
+                    }
                     "UpdateAssumeRolePolicy" => {
                         if let Some(p) = previous_trust {
                             sim.iam.trust_changed(&param("RoleName"), p);
                         }
+                        iamrules::bind_trust(
+                            &sim.moto,
+                            &sim.iam,
+                            &param("RoleName"),
+                            &param("PolicyDocument"),
+                        )
+                        .await;
                     }
                     _ => {}
                 }
             }
+            let body = if action == "GetRole" && (200..300).contains(&status) {
+                trust_with_ids(&sim, &param("RoleName"), body).await
+            } else {
+                body
+            };
             sim.record_call(&service, &action, None, status, None);
             let mut r = http::response(status, "text/xml", body);
             for (k, v) in &headers {
@@ -189,6 +210,49 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
             http::response(502, "text/plain", e)
         }
     }
+}
+
+/// GetRole as IAM answers it: a trust principal that no longer is the principal the policy was
+/// written for (deleted, or recreated with a new unique id) shows as the unique id IAM stored
+/// ("the role trust policy … shows the principal's unique ID instead of the ARN": IAM User
+/// Guide, role trust policy examples).
+async fn trust_with_ids(sim: &state::SharedSim, role: &str, body: bytes::Bytes) -> bytes::Bytes {
+    let bound = sim.iam.trust_bindings(role);
+    if bound.is_empty() {
+        return body;
+    }
+    let xml = String::from_utf8_lossy(&body).into_owned();
+    let (open, close) = ("<AssumeRolePolicyDocument>", "</AssumeRolePolicyDocument>");
+    let Some(start) = xml.find(open).map(|i| i + open.len()) else {
+        return body;
+    };
+    let Some(end) = xml[start..].find(close).map(|i| i + start) else {
+        return body;
+    };
+    let Some(raw) = moto::xml_tag(&xml, "AssumeRolePolicyDocument") else {
+        return body;
+    };
+    let mut policy = percent_encoding::percent_decode_str(&raw)
+        .decode_utf8_lossy()
+        .into_owned();
+    let mut changed = false;
+    for arn in iamrules::principal_arns(&policy) {
+        let Some(id) = bound.get(&arn.to_ascii_lowercase()) else {
+            continue;
+        };
+        let now = sim.moto.principal(&arn).await.ok().flatten().map(|p| p.1);
+        if now.as_deref() != Some(id.as_str()) {
+            policy = policy.replace(&format!("\"{arn}\""), &format!("\"{id}\""));
+            changed = true;
+        }
+    }
+    if !changed {
+        return body;
+    }
+    let encoded =
+        percent_encoding::utf8_percent_encode(&policy, percent_encoding::NON_ALPHANUMERIC)
+            .to_string();
+    bytes::Bytes::from(format!("{}{encoded}{}", &xml[..start], &xml[end..]))
 }
 
 /// A role's trust policy (decoded) and MaxSessionDuration, from moto.
@@ -246,6 +310,30 @@ async fn gate(
         }
     };
     sim.check_key(&key)?;
+    if key.federated && (service == "iam" || (service == "sts" && action != "GetCallerIdentity")) {
+        // GetFederationToken credentials "cannot call IAM API operations" nor "AWS STS API
+        // operations except GetCallerIdentity" (IAM User Guide, "Compare AWS STS credentials").
+        return Err((
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: {service}:{action} (federation credentials)",
+                key.identity.arn
+            ),
+        ));
+    }
+    if key.session_without_mfa && service == "iam" {
+        // "You cannot call any IAM API operations unless MFA authentication information is
+        // included in the request" (STS API reference, GetSessionToken). The text is ours.
+        return Err((
+            403,
+            "AccessDenied",
+            format!(
+                "User: {} is not authorized to perform: iam:{action}: GetSessionToken credentials without MFA cannot call IAM",
+                key.identity.arn
+            ),
+        ));
+    }
     if service != "sts" || action != "AssumeRole" {
         return Ok(());
     }
@@ -310,6 +398,7 @@ async fn gate(
         mfa,
         duration_seconds: param("DurationSeconds").and_then(|d| d.parse().ok()),
         max_session_duration: max,
+        trust_ids: sim.iam.trust_bindings(role_name),
     };
     iamrules::evaluate_trust(&policy, &r)?;
     iamrules::check_duration(&r)
@@ -428,7 +517,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         throttle: Mutex::new(throttle),
         cloudtrail_pages: Mutex::new((
             sc.cloudtrail.scan_per_page,
-            (sc.cloudtrail.delivery_delay_seconds.unwrap_or(0.0).max(0.0) * 1000.0) as i64,
+            (sc.cloudtrail
+                .delivery_delay_seconds
+                .unwrap_or(scenario::DEFAULT_DELIVERY_DELAY_SECONDS)
+                .max(0.0)
+                * 1000.0) as i64,
         )),
         calls: Mutex::new(Vec::new()),
         auth_log: Mutex::new(Vec::new()),

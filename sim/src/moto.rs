@@ -38,6 +38,10 @@ pub struct KnownKey {
     pub parent_key: Option<String>,
     /// Temporary credentials: when STS said they expire.
     pub expiration: Option<chrono::DateTime<chrono::Utc>>,
+    /// GetSessionToken credentials made with SerialNumber + TokenCode.
+    pub session_mfa: bool,
+    /// GetFederationToken credentials: the federated user's ARN and id (`ACCOUNT:name`).
+    pub federated: Option<(String, String)>,
 }
 
 fn expiration_of(xml: &str) -> Option<chrono::DateTime<chrono::Utc>> {
@@ -56,6 +60,13 @@ pub struct KeyInfo {
     pub expiration: Option<chrono::DateTime<chrono::Utc>>,
     /// Long-term key: the user it belongs to.
     pub user_name: Option<String>,
+    /// GetSessionToken credentials made without MFA: IAM refuses them ("You cannot call any IAM
+    /// API operations unless MFA authentication information is included in the request", STS
+    /// API reference, GetSessionToken).
+    pub session_without_mfa: bool,
+    /// GetFederationToken credentials: no IAM call, no STS call but GetCallerIdentity (IAM
+    /// User Guide, "Compare AWS STS credentials").
+    pub federated: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -273,7 +284,7 @@ impl Moto {
                         )
                     })
             }
-            "GetSessionToken" => xml_tag(xml, "AccessKeyId")
+            "GetSessionToken" | "GetFederationToken" => xml_tag(xml, "AccessKeyId")
                 .zip(xml_tag(xml, "SecretAccessKey"))
                 .map(|(id, secret)| {
                     (
@@ -283,6 +294,12 @@ impl Moto {
                             session_token: xml_tag(xml, "SessionToken"),
                             parent_key: auth.and_then(header_access_key).map(|s| s.to_string()),
                             expiration: expiration_of(xml),
+                            session_mfa: action == "GetSessionToken"
+                                && param("SerialNumber").is_some()
+                                && param("TokenCode").is_some(),
+                            federated: (action == "GetFederationToken")
+                                .then(|| xml_tag(xml, "Arn").zip(xml_tag(xml, "FederatedUserId")))
+                                .flatten(),
                             ..Default::default()
                         },
                     )
@@ -609,6 +626,8 @@ impl Moto {
                 session_token: k.session_token,
                 expiration: k.expiration,
                 user_name: None,
+                session_without_mfa: false,
+                federated: false,
             });
         }
         if let Some(parent) = &k.parent_key {
@@ -618,12 +637,24 @@ impl Moto {
             let p = Box::pin(self.resolve_uncached(parent, depth + 1)).await?;
             let mut identity = p.identity;
             identity.access_key_id = akid.to_string();
+            if let Some((arn, id)) = &k.federated {
+                // A federated user is its own principal (`arn:…:sts::A:federated-user/NAME`):
+                // nothing made for the IAM user behind it (access entry, aws-auth, trust)
+                // names it.
+                identity.arn = arn.clone();
+                identity.canonical_arn = arn.clone();
+                identity.principal_arn = arn.clone();
+                identity.principal_id = id.clone();
+                identity.user_id = id.clone();
+            }
             return Ok(KeyInfo {
                 identity,
                 secret: k.secret,
                 session_token: k.session_token,
                 expiration: k.expiration,
                 user_name: None,
+                session_without_mfa: k.federated.is_none() && !k.session_mfa,
+                federated: k.federated.is_some(),
             });
         }
         let Some(user) = &k.user_name else {
@@ -688,6 +719,8 @@ impl Moto {
             session_token: None,
             expiration: None,
             user_name: Some(user.clone()),
+            session_without_mfa: false,
+            federated: false,
         })
     }
 }

@@ -277,6 +277,11 @@ fn ninety() -> u32 {
     90
 }
 
+/// CloudTrail "typically delivers events within an average of about 5 minutes of an API call;
+/// this time is not guaranteed" (CloudTrail User Guide, "How CloudTrail works"): a world shows
+/// an event in LookupEvents 5 minutes after it happened unless the scenario says otherwise.
+pub const DEFAULT_DELIVERY_DELAY_SECONDS: f64 = 300.0;
+
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CloudTrailSpec {
@@ -284,7 +289,8 @@ pub struct CloudTrailSpec {
     /// LookupEvents examines at most this many candidates per page (short and empty pages
     /// with a NextToken, as CloudTrail answers); default: full pages.
     pub scan_per_page: Option<usize>,
-    /// Events show up in LookupEvents this long after they happened (default 0).
+    /// Events show up in LookupEvents this long after they happened (default
+    /// [`DEFAULT_DELIVERY_DELAY_SECONDS`]; a test that needs events at once sets 0).
     pub delivery_delay_seconds: Option<f64>,
     pub noise: Option<NoiseSpec>,
     pub trail: Option<TrailConfig>,

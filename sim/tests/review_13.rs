@@ -121,7 +121,9 @@ fn review_trust_naming_a_recreated_user_does_not_let_the_new_user_in() {
     assert!(err.contains("AccessDenied"), "{err}");
 }
 
-/// Credentials from GetFederationToken cannot call STS operations other than
+/// Credentials from GetFederationToken can call GetCallerIdentity (so the product's advice
+/// "federated-user credentials with the same name carry the same ARN" is testable) but no
+/// other STS operation. Credentials from GetFederationToken cannot call STS operations other than
 /// GetCallerIdentity (IAM User Guide, "Compare AWS STS credentials": GetFederationToken
 /// "Cannot call … AWS STS API operations except GetCallerIdentity"). The sim lets a federated
 /// user assume a role that trusts the account.
@@ -141,7 +143,14 @@ fn review_federated_user_credentials_cannot_assume_a_role() {
         ],
     );
     let (k, s, t) = creds(&fed);
-    eventually(|| aws_as(&sim, &k, &s, Some(&t), &["sts", "get-caller-identity"]).0);
+    // GetCallerIdentity is the one STS call federation credentials may make (and EKS tokens
+    // are presigned GetCallerIdentity): the sim does not know these credentials at all.
+    std::thread::sleep(Duration::from_secs(2));
+    let (ok, _, err) = aws_as(&sim, &k, &s, Some(&t), &["sts", "get-caller-identity"]);
+    assert!(
+        ok,
+        "AWS accepts GetFederationToken credentials for GetCallerIdentity; the sim refuses them: {err}"
+    );
     let (ok, out, _) = aws_as(
         &sim,
         &k,
@@ -218,4 +227,120 @@ fn review_notprincipal_naming_the_role_but_not_the_session_still_denies() {
         !ok,
         "the session arn:aws:sts::123456789012:assumed-role/hop/unlisted is not in NotPrincipal: AWS denies; the sim answered: {out}"
     );
+}
+
+/// CloudTrail does not show an event the moment it happens: "CloudTrail typically delivers
+/// events within an average of about 5 minutes of an API call; this time is not guaranteed"
+/// (CloudTrail FAQ / User Guide, "How CloudTrail works"). The rule exists
+/// (`cloudtrail.deliveryDelaySeconds`) but defaults to 0, so every world — drills included —
+/// shows a CreateCluster in LookupEvents immediately, and a "who created this cluster a minute
+/// ago" flow passes here that finds nothing in AWS.
+#[test]
+fn review_cloudtrail_events_are_not_visible_the_moment_they_happen_by_default() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    run(
+        &sim,
+        &[
+            "eks",
+            "create-cluster",
+            "--name",
+            "fresh",
+            "--role-arn",
+            "arn:aws:iam::123456789012:role/open-role",
+            "--resources-vpc-config",
+            "subnetIds=subnet-1,subnet-2",
+        ],
+    );
+    let ev = run(
+        &sim,
+        &[
+            "cloudtrail",
+            "lookup-events",
+            "--lookup-attributes",
+            "AttributeKey=ResourceName,AttributeValue=fresh",
+        ],
+    );
+    let n = ev["Events"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        n, 0,
+        "CreateCluster of 'fresh' is in LookupEvents the instant it happened: {ev}"
+    );
+}
+
+/// "You can assign one or more access policies to access entries of type STANDARD. Amazon EKS
+/// automatically grants the other types of access entries the permissions required" (EKS User
+/// Guide, "Associate access policies with access entries"). The sim associates
+/// AmazonEKSClusterAdminPolicy with an EC2_LINUX (node role) entry, so a `grant` that keeps an
+/// existing entry of the grantee and associates admin with it passes here and fails in AWS.
+#[test]
+fn review_access_policies_only_go_to_standard_entries() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    let node = "arn:aws:iam::123456789012:role/hop";
+    run(
+        &sim,
+        &[
+            "eks",
+            "create-access-entry",
+            "--cluster-name",
+            "api",
+            "--principal-arn",
+            node,
+            "--type",
+            "EC2_LINUX",
+        ],
+    );
+    let (ok, out, _) = aws(
+        &[
+            "eks",
+            "associate-access-policy",
+            "--cluster-name",
+            "api",
+            "--principal-arn",
+            node,
+            "--policy-arn",
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy",
+            "--access-scope",
+            "type=cluster",
+        ],
+        &sim.env(),
+    );
+    assert!(
+        !ok,
+        "EKS refuses access policies on an EC2_LINUX entry; the sim associated it: {out}"
+    );
+}
+
+/// GetRole shows a trust principal that was deleted (or recreated) as the unique id IAM stored
+/// when the policy was written, not as its ARN (IAM User Guide, role trust policy examples).
+#[test]
+fn get_role_shows_a_deleted_trust_principal_as_its_unique_id() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    let u = run(&sim, &["iam", "create-user", "--user-name", "gone"]);
+    let id = u["User"]["UserId"].as_str().expect("id").to_string();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/gone"},"Action":"sts:AssumeRole"}]}"#;
+    run(
+        &sim,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "trusts-gone",
+            "--assume-role-policy-document",
+            trust,
+        ],
+    );
+    let before = run(&sim, &["iam", "get-role", "--role-name", "trusts-gone"]);
+    let doc = before["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(doc.contains("user/gone"), "{doc}");
+    run(&sim, &["iam", "delete-user", "--user-name", "gone"]);
+    let after = run(&sim, &["iam", "get-role", "--role-name", "trusts-gone"]);
+    let doc = after["Role"]["AssumeRolePolicyDocument"].to_string();
+    assert!(
+        doc.contains(&id),
+        "the deleted user shows as its id {id}: {doc}"
+    );
+    assert!(!doc.contains("user/gone"), "{doc}");
 }

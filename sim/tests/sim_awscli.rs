@@ -341,7 +341,9 @@ fn awscli_eks_and_cloudtrail() {
     );
     assert!(err.contains("InvalidLookupAttributesException"), "{err}");
 
-    // A CreateCluster made through the sim is recorded with the caller's identity and user agent.
+    // A CreateCluster made through the sim is recorded with the caller's identity and user agent
+    // (shown at once: this test sets CloudTrail's delivery delay to 0).
+    sim.admin("PUT", "cloudtrail/pages", r#"{"deliveryDelaySeconds": 0}"#);
     run(
         &sim,
         &[

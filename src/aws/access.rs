@@ -22,6 +22,11 @@ pub struct AccessEntry {
     pub entry_type: Option<String>,
     pub username: Option<String>,
     pub kubernetes_groups: Vec<String>,
+    /// When EKS made the entry. An entry older than its principal's CreateDate was made for an
+    /// earlier principal of the same ARN: EKS binds entries to the unique id, so it no longer
+    /// lets anyone in ("if you … recreate the IAM principal, even if it has the same ARN, the
+    /// access entry won't work", EKS API reference, AccessEntry.principalArn).
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// DescribeAccessEntry; `None` when there is no entry for the principal.
@@ -43,6 +48,7 @@ pub async fn describe_access_entry(
             entry_type: e.r#type().map(str::to_string),
             username: e.username().map(str::to_string),
             kubernetes_groups: e.kubernetes_groups().to_vec(),
+            created_at: e.created_at().and_then(crate::aws::eks::to_chrono),
         })),
         Err(e) => {
             let err = AwsError::from_sdk("eks:DescribeAccessEntry", principal_arn, e);
@@ -108,13 +114,27 @@ pub async fn delete_access_entry(
     }
 }
 
-/// The policy ARNs associated with an entry.
+/// The policy ARNs associated with an entry **with cluster scope**. A policy associated with a
+/// namespace scope grants its rights in those namespaces only (EKS User Guide, "Associate
+/// access policies with access entries"): AmazonEKSClusterAdminPolicy on `default` cannot read
+/// or repair kube-system/aws-auth, so it is not "already associated" for anything here.
 pub async fn associated_policies(
     ctx: &AwsContext,
     cluster: &str,
     principal_arn: &str,
 ) -> Result<Vec<String>, AwsError> {
-    let mut out = Vec::new();
+    Ok(associated_policies_by_scope(ctx, cluster, principal_arn)
+        .await?
+        .0)
+}
+
+/// The policy ARNs associated with an entry: (cluster-scoped, namespace-scoped).
+pub async fn associated_policies_by_scope(
+    ctx: &AwsContext,
+    cluster: &str,
+    principal_arn: &str,
+) -> Result<(Vec<String>, Vec<String>), AwsError> {
+    let (mut cluster_wide, mut namespaced) = (Vec::new(), Vec::new());
     let mut pages = ctx
         .eks()
         .list_associated_access_policies()
@@ -126,13 +146,23 @@ pub async fn associated_policies(
         let page = page.map_err(|e| {
             AwsError::from_sdk("eks:ListAssociatedAccessPolicies", principal_arn, e)
         })?;
-        out.extend(
-            page.associated_access_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn().map(str::to_string)),
-        );
+        for p in page.associated_access_policies() {
+            let Some(arn) = p.policy_arn() else { continue };
+            if cluster_scoped(p) {
+                cluster_wide.push(arn.to_string());
+            } else {
+                namespaced.push(arn.to_string());
+            }
+        }
     }
-    Ok(out)
+    Ok((cluster_wide, namespaced))
+}
+
+/// True when an association's access scope is the whole cluster.
+pub fn cluster_scoped(p: &aws_sdk_eks::types::AssociatedAccessPolicy) -> bool {
+    p.access_scope()
+        .and_then(|s| s.r#type())
+        .is_some_and(|t| *t == AccessScopeType::Cluster)
 }
 
 /// AssociateAccessPolicy with cluster scope (idempotent on EKS's side).
@@ -258,6 +288,33 @@ pub async fn describe_update(
         }
         _ => UpdateState::InProgress,
     })
+}
+
+/// The id of an update of `cluster` still in progress (ListUpdates + DescribeUpdate), newest
+/// first. A run killed while EKS switched the authentication mode leaves that update running,
+/// and EKS refuses another one meanwhile ("ResourceInUseException: Cannot update cluster config
+/// while another update is in progress"): a re-run joins it instead.
+pub async fn update_in_progress(
+    ctx: &AwsContext,
+    cluster: &str,
+) -> Result<Option<String>, AwsError> {
+    let mut ids = Vec::new();
+    let mut pages = ctx
+        .eks()
+        .list_updates()
+        .name(cluster)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| AwsError::from_sdk("eks:ListUpdates", cluster, e))?;
+        ids.extend(page.update_ids().iter().cloned());
+    }
+    for id in ids.iter().rev() {
+        if describe_update(ctx, cluster, id).await? == UpdateState::InProgress {
+            return Ok(Some(id.clone()));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use super::{AwsContext, AwsError};
 use crate::aws::eks::to_chrono;
 use crate::recovery::creator::AccessEntryRecord;
 
-/// Every access entry of `cluster`, described; policies are listed for `STANDARD` entries only
-/// (node and Fargate entries cannot carry access policies).
+/// Every access entry of `cluster`, described; policies (cluster-scoped ones) are listed for
+/// `STANDARD` entries only (node and Fargate entries cannot carry access policies).
 pub async fn access_entries(
     ctx: &AwsContext,
     cluster: &str,
@@ -48,9 +48,12 @@ pub async fn access_entries(
             while let Some(page) = pp.next().await {
                 let page = page
                     .map_err(|e| AwsError::from_sdk("eks:ListAssociatedAccessPolicies", &arn, e))?;
+                // Cluster-scoped associations only: a namespace-scoped admin policy is no
+                // admin of the cluster (see `access::associated_policies`).
                 policies.extend(
                     page.associated_access_policies()
                         .iter()
+                        .filter(|p| crate::aws::access::cluster_scoped(p))
                         .filter_map(|p| p.policy_arn().map(str::to_string)),
                 );
             }

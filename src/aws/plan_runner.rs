@@ -76,6 +76,37 @@ impl<'a> AwsRunner<'a> {
         self.keys.retain(|k| k.access_key_id != key_id);
     }
 
+    /// UpdateClusterConfig of the authentication mode. When EKS refuses it because an update
+    /// is already running (a killed earlier run's switch, most likely), wait for that update;
+    /// then the mode is `to` already (done) or the switch is asked again, once.
+    async fn switch_auth_mode(
+        &self,
+        cluster: &str,
+        to: &str,
+        facts: &mut BTreeMap<String, String>,
+    ) -> Result<String, AwsError> {
+        match access::update_auth_mode(self.ctx, cluster, to).await {
+            Ok(id) => Ok(id),
+            Err(e) if e.code.as_deref() == Some("ResourceInUseException") => {
+                let Some(running) = access::update_in_progress(self.ctx, cluster).await? else {
+                    return Err(e);
+                };
+                facts.insert("joined_update_id".into(), running.clone());
+                let how = self.wait_for_update(cluster, &running).await?;
+                if how != "successful" {
+                    return Ok(running);
+                }
+                let now = eks::describe_cluster(self.ctx, cluster).await?;
+                if now.effective_auth_mode().as_str() == to {
+                    Ok(running)
+                } else {
+                    access::update_auth_mode(self.ctx, cluster, to).await
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     async fn wait_for_update(
         &self,
         cluster: &str,
@@ -165,7 +196,7 @@ impl<'a> AwsRunner<'a> {
                 document,
             } => iam_write::put_role_policy(self.ctx, role_name, policy_name, document).await?,
             Action::SwitchAuthMode { cluster, to, .. } => {
-                let id = access::update_auth_mode(self.ctx, cluster, to).await?;
+                let id = self.switch_auth_mode(cluster, to, &mut facts).await?;
                 facts.insert("update_id".into(), id.clone());
                 let how = self.wait_for_update(cluster, &id).await?;
                 facts.insert("update_status".into(), how.into());
@@ -191,6 +222,12 @@ impl<'a> AwsRunner<'a> {
                     self.adopted
                         .insert((cluster.clone(), principal_arn.clone()), existing);
                 }
+            }
+            Action::DeleteAccessEntry {
+                cluster,
+                principal_arn,
+            } => {
+                access::delete_access_entry(self.ctx, cluster, principal_arn).await?;
             }
             Action::AssociateAccessPolicy {
                 cluster,

@@ -17,7 +17,7 @@ use crate::recovery::creator::{self, AwsSources, Creator, CreatorSource, FindOpt
 use crate::recovery::getin::{self, Facts, GetInOptions, Route};
 use crate::recovery::plan::Interrupt;
 use crate::recovery::principal::PrincipalStatus;
-use crate::recovery::trust::Caller;
+use crate::recovery::trust::{Caller, TrustCondition};
 use aws_credential_types::Credentials;
 use base64::Engine as _;
 use clap::Args;
@@ -130,15 +130,40 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     // What the route needs besides the report: the exact trust document, the key ids.
     let is_role = creator.arn.contains(":role/");
     let name = creator.name.clone().unwrap_or_default();
-    let trust_document = if is_role && !name.is_empty() {
+    // `Err(())`: GetRole was refused, the role is unknown (not "deleted").
+    let role = if is_role && !name.is_empty() {
         match iam::get_role(&ctx, &name).await {
-            Ok(r) => r.and_then(|r| r.trust_policy),
-            Err(e) if e.kind == AwsErrorKind::AccessDenied => None,
+            Ok(r) => Ok(r),
+            Err(e) if e.kind == AwsErrorKind::AccessDenied => Err(()),
             Err(e) => return Err(e.into()),
         }
     } else {
-        None
+        Ok(None)
     };
+    // STS refuses a DurationSeconds above the role's MaxSessionDuration ("The requested
+    // DurationSeconds exceeds the MaxSessionDuration set for this role", STS API reference,
+    // AssumeRole): known from GetRole now, so refused before any change. A role this run
+    // recreates gets IAM's default, 3600 s.
+    if let (Some(d), true) = (args.duration, is_role) {
+        let max = match &role {
+            Ok(Some(r)) => r.max_session_duration.map(i64::from),
+            Ok(None) => Some(3600),
+            Err(()) => None,
+        };
+        if let Some(max) = max.filter(|m| i64::try_from(d).unwrap_or(i64::MAX) > *m) {
+            return Err(AppError::usage(
+                format!(
+                    "--duration {d} is above the MaxSessionDuration of {} ({max} s): AssumeRole \
+                     would be refused",
+                    creator.arn
+                ),
+                Some(format!(
+                    "pass --duration {max} or less (or raise the role's MaxSessionDuration)"
+                )),
+            ));
+        }
+    }
+    let trust_document = role.ok().flatten().and_then(|r| r.trust_policy);
     let keys: Option<Vec<String>> = if !is_role && !name.is_empty() {
         match iam::list_access_keys(&ctx, &name).await {
             Ok(k) => Some(k.into_iter().map(|k| k.access_key_id).collect()),
@@ -215,6 +240,34 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
                 "the creator role's trust policy requires MFA",
                 Some("pass --mfa-serial ARN --token-code CODE".to_string()),
             ));
+        }
+        // No Allow names the caller, but a Deny refuses sessions without MFA: a trust
+        // statement added for the caller would be defeated by it, so refuse before changing IAM.
+        Route::PatchTrust { .. } if args.mfa_serial.is_none() && !g.dry_run => {
+            if let Some(t) = status.as_ref().and_then(|s| s.trust.as_ref()).filter(|t| {
+                t.conditions
+                    .iter()
+                    .any(|c| matches!(c, TrustCondition::Mfa { .. }))
+            }) {
+                return Err(AppError::usage(
+                    format!(
+                        "the creator role's trust policy has a Deny ({}) for sessions without MFA: \
+                         a trust statement added for you would not beat it",
+                        t.statement.as_deref().unwrap_or("?")
+                    ),
+                    Some("pass --mfa-serial ARN --token-code CODE".to_string()),
+                ));
+            }
+            if args.require_mfa {
+                return Err(AppError::usage(
+                    "--require-mfa makes the trust statement this run adds admit MFA sessions only, \
+                     and no MFA device was given: the AssumeRole after it would be refused",
+                    Some(
+                        "pass --mfa-serial ARN --token-code CODE as well (or drop --require-mfa)"
+                            .to_string(),
+                    ),
+                ));
+            }
         }
         // The statement (or role) --require-mfa adds admits MFA sessions only: assuming it
         // without MFA would be refused by AWS after the change, so refuse before it.

@@ -66,6 +66,44 @@ pub async fn resolve_principal(ctx: &AwsContext, arn: &str) -> Result<String, Ap
     }
 }
 
+/// Why an existing entry is stale: it was made before its principal (CreateDate), so the
+/// principal was deleted and recreated since. EKS binds an entry to the principal's unique id
+/// ("if you don't delete the access entry and ever recreate the IAM principal, even if it has
+/// the same ARN, the access entry won't work": EKS API reference, AccessEntry.principalArn);
+/// the AccessEntry shape carries no principal id, so the dates are the evidence.
+pub(crate) async fn stale_entry(
+    ctx: &AwsContext,
+    principal: &str,
+    entry: &access::AccessEntry,
+) -> Result<Option<String>, AppError> {
+    let Some(entry_made) = entry.created_at else {
+        return Ok(None);
+    };
+    let created = match PrincipalArn::parse(principal) {
+        Ok(PrincipalArn::User { name, .. }) => {
+            iam::get_user(ctx, &name).await?.and_then(|u| u.created)
+        }
+        Ok(PrincipalArn::Role { name, .. }) => {
+            iam::get_role(ctx, &name).await?.and_then(|r| r.created)
+        }
+        _ => None,
+    };
+    Ok(created.filter(|c| *c > entry_made).map(|c| {
+        format!(
+            "the access entry for {principal} was made {} but the principal was created {}: it \
+             was deleted and recreated since, and EKS binds an entry to the principal's unique \
+             id, so this entry lets nobody in (groups it had: {})",
+            entry_made.to_rfc3339(),
+            c.to_rfc3339(),
+            if entry.kubernetes_groups.is_empty() {
+                "none".to_string()
+            } else {
+                entry.kubernetes_groups.join(", ")
+            }
+        )
+    }))
+}
+
 pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
     if let Some(p) = &args.principal {
         PrincipalArn::parse(p).map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
@@ -86,17 +124,19 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
         ),
     };
     let mode = facts.effective_auth_mode();
-    let (entry_exists, associated) = if mode.allows_access_entries() {
-        match access::describe_access_entry(&ctx, &facts.name, &principal).await? {
-            Some(_) => (
-                true,
-                access::associated_policies(&ctx, &facts.name, &principal).await?,
-            ),
-            None => (false, Vec::new()),
-        }
-    } else {
-        (false, Vec::new())
-    };
+    let (entry_exists, (associated, namespace_scoped), stale_entry) =
+        if mode.allows_access_entries() {
+            match access::describe_access_entry(&ctx, &facts.name, &principal).await? {
+                Some(entry) => (
+                    true,
+                    access::associated_policies_by_scope(&ctx, &facts.name, &principal).await?,
+                    stale_entry(&ctx, &principal, &entry).await?,
+                ),
+                None => (false, Default::default(), None),
+            }
+        } else {
+            (false, Default::default(), None)
+        };
     let mut plan = getin::grant_plan(&GrantFacts {
         cluster: facts.name.clone(),
         region: ctx.region.clone(),
@@ -105,6 +145,8 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
         principal_arn: principal.clone(),
         entry_exists,
         associated,
+        namespace_scoped,
+        stale_entry,
     });
     if let Some(n) = getin::session_scope_note(
         &caller.arn,

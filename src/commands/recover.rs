@@ -1299,16 +1299,19 @@ async fn getin_plan(
         PathKind::AlreadyIn => Ok((Plan::new("recover", &cluster.name, &ctx.region), None)),
         PathKind::AccessEntry => {
             let mode = cluster.effective_auth_mode();
-            let (entry_exists, associated) = if mode.allows_access_entries() {
+            let (entry_exists, (associated, namespace_scoped), stale_entry) = if mode
+                .allows_access_entries()
+            {
                 match access::describe_access_entry(ctx, &cluster.name, operator).await? {
-                    Some(_) => (
+                    Some(entry) => (
                         true,
-                        access::associated_policies(ctx, &cluster.name, operator).await?,
+                        access::associated_policies_by_scope(ctx, &cluster.name, operator).await?,
+                        super::grant::stale_entry(ctx, operator, &entry).await?,
                     ),
-                    None => (false, Vec::new()),
+                    None => (false, Default::default(), None),
                 }
             } else {
-                (false, Vec::new())
+                (false, Default::default(), None)
             };
             let mut plan = getin::grant_plan(&GrantFacts {
                 cluster: cluster.name.clone(),
@@ -1318,6 +1321,8 @@ async fn getin_plan(
                 principal_arn: operator.to_string(),
                 entry_exists,
                 associated,
+                namespace_scoped,
+                stale_entry,
             });
             plan.then.clear();
             plan.notes.push(

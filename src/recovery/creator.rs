@@ -88,6 +88,15 @@ pub const ACCESS_ENTRY_TOLERANCE: TimeDelta = TimeDelta::seconds(60);
 /// The policy EKS associates with the creator's access entry.
 pub const CLUSTER_ADMIN_POLICY: &str = "AmazonEKSClusterAdminPolicy";
 
+/// `arn:<partition>:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`, compared as an
+/// ARN (any partition), not as a name suffix.
+pub fn is_cluster_admin_policy(arn: &str) -> bool {
+    arn.starts_with("arn:")
+        && arn
+            .split_once(":eks::aws:cluster-access-policy/")
+            .is_some_and(|(_, name)| name == CLUSTER_ADMIN_POLICY)
+}
+
 /// Where the answer came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -398,7 +407,8 @@ pub struct AccessEntryRecord {
     pub created_at: Option<DateTime<Utc>>,
     /// `STANDARD`, `EC2_LINUX`, …
     pub entry_type: Option<String>,
-    /// Associated access policy ARNs.
+    /// Access policy ARNs associated with cluster scope (a namespace-scoped association is
+    /// not listed: it gives no cluster-wide rights).
     pub policies: Vec<String>,
 }
 
@@ -696,19 +706,28 @@ pub async fn find_creator_with<S: CreatorSources>(
         opts.caller.as_ref(),
     );
     if let (Some(entry), Some(c)) = (&report.creator_entry, &report.creator)
-        && entry.exists == Some(false)
+        && (entry.exists == Some(false) || entry.cluster_admin == Some(false))
         && report.verdict.outcome == Outcome::Usable
         && !report.status.as_ref().is_some_and(|s| s.caller_is_creator)
     {
         let rf = region_flag(facts);
+        let what = if entry.exists == Some(false) {
+            format!("no access entry for {} exists any more", c.arn)
+        } else {
+            // The entry stays but lost its cluster-scoped admin policy: the creator signs in
+            // with only what the entry still grants, which cannot repair aws-auth.
+            format!(
+                "the access entry for {} no longer has {CLUSTER_ADMIN_POLICY} with cluster scope",
+                c.arn
+            )
+        };
         report.verdict = Verdict {
             outcome: Outcome::Unusable,
             exit_code: exit::CREATOR_UNUSABLE,
             reason: format!(
                 "the cluster is in {} mode, where the creator's admin is its access entry, and \
-                 no access entry for {} exists any more: becoming the creator would not get you in",
+                 {what}: becoming the creator would not get you in as admin",
                 facts.effective_auth_mode().as_str(),
-                c.arn
             ),
             next_command: Some(format!("eks-breakglass grant --cluster {}{rf}", facts.name)),
             next_steps: vec![
@@ -750,7 +769,7 @@ async fn creator_entry<S: CreatorSources>(
         .find(|e| e.principal_arn.eq_ignore_ascii_case(&creator.arn));
     Ok(Some(match found {
         Some(e) => {
-            let admin = e.policies.iter().any(|p| p.ends_with(CLUSTER_ADMIN_POLICY));
+            let admin = e.policies.iter().any(|p| is_cluster_admin_policy(p));
             CreatorEntry {
                 exists: Some(true),
                 cluster_admin: Some(admin),
@@ -1126,7 +1145,7 @@ async fn from_access_entries<S: CreatorSources>(
     let mut matching: Vec<(&AccessEntryRecord, TimeDelta)> = entries
         .iter()
         .filter(|e| e.entry_type.as_deref().is_none_or(|t| t == "STANDARD"))
-        .filter(|e| e.policies.iter().any(|p| p.ends_with(CLUSTER_ADMIN_POLICY)))
+        .filter(|e| e.policies.iter().any(|p| is_cluster_admin_policy(p)))
         .filter_map(|e| {
             let d = (e.created_at? - created).abs();
             (d <= ACCESS_ENTRY_TOLERANCE).then_some((e, d))

@@ -526,8 +526,13 @@ pub struct GrantFacts {
     /// The principal to grant (IAM user or role ARN with path).
     pub principal_arn: String,
     pub entry_exists: bool,
-    /// Policies already associated with the existing entry.
+    /// Policies already associated with the existing entry, with cluster scope.
     pub associated: Vec<String>,
+    /// Policies associated with the existing entry with a namespace scope only.
+    pub namespace_scoped: Vec<String>,
+    /// The existing entry was made before its principal (deleted and recreated since, same
+    /// ARN): EKS bound it to the old unique id, so it lets nobody in. Why, to show.
+    pub stale_entry: Option<String>,
 }
 
 /// The plan of `grant`: (mode switch), access entry, admin policy.
@@ -559,7 +564,23 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
         );
         step.consent = Some(AUTH_MODE_CONSENT.into());
     }
-    if f.entry_exists {
+    let stale = f.entry_exists && f.stale_entry.is_some();
+    if let (true, Some(why)) = (f.entry_exists, &f.stale_entry) {
+        // Never adopt a stale entry: it looks granted and lets nobody in. Deleted, then made
+        // again (bound to the principal as it is now), with the cluster-scoped policies it had.
+        plan.push(
+            format!("delete the stale access entry for {}", f.principal_arn),
+            why.clone(),
+            Action::DeleteAccessEntry {
+                cluster: f.cluster.clone(),
+                principal_arn: f.principal_arn.clone(),
+            },
+            Undo::Irreversible {
+                reason: "the deleted entry was bound to a principal that no longer exists and let nobody in; it cannot be made again for that principal".into(),
+            },
+        );
+    }
+    if f.entry_exists && !stale {
         plan.notes.push(format!(
             "an access entry for {} already exists; it is kept as is",
             f.principal_arn
@@ -578,14 +599,55 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
             },
         );
     }
-    if f.associated.iter().any(|p| p == &policy) {
+    if stale {
+        for other in f.associated.iter().filter(|p| **p != policy) {
+            plan.push(
+                format!("associate {other} with cluster scope again"),
+                "the stale entry had it; the new entry keeps what the old one granted",
+                Action::AssociateAccessPolicy {
+                    cluster: f.cluster.clone(),
+                    principal_arn: f.principal_arn.clone(),
+                    policy_arn: other.clone(),
+                },
+                Undo::DisassociateAccessPolicy {
+                    cluster: f.cluster.clone(),
+                    principal_arn: f.principal_arn.clone(),
+                    policy_arn: other.clone(),
+                },
+            );
+        }
+        if !f.namespace_scoped.is_empty() {
+            plan.notes.push(format!(
+                "the stale entry also had namespace-scoped policies ({}): this run does not \
+                 associate them again",
+                f.namespace_scoped.join(", ")
+            ));
+        }
+    }
+    if !stale && f.associated.iter().any(|p| p == &policy) {
         plan.notes
             .push("AmazonEKSClusterAdminPolicy is already associated".into());
     } else {
-        let undo = Undo::DisassociateAccessPolicy {
-            cluster: f.cluster.clone(),
-            principal_arn: f.principal_arn.clone(),
-            policy_arn: policy.clone(),
+        let undo = if !stale && f.namespace_scoped.iter().any(|p| p == &policy) {
+            // Associating with cluster scope replaces the namespace scope; disassociating
+            // would then remove the namespace-scoped rights the entry had before this run.
+            plan.notes.push(
+                "AmazonEKSClusterAdminPolicy is associated with a namespace scope only, which \
+                 cannot reach kube-system/aws-auth: this run widens it to the cluster"
+                    .into(),
+            );
+            Undo::Irreversible {
+                reason: "the policy was associated with a namespace scope before this run; \
+                         undo cannot restore that scope (re-associate it with \
+                         `aws eks associate-access-policy --access-scope type=namespace,…`)"
+                    .into(),
+            }
+        } else {
+            Undo::DisassociateAccessPolicy {
+                cluster: f.cluster.clone(),
+                principal_arn: f.principal_arn.clone(),
+                policy_arn: policy.clone(),
+            }
         };
         plan.push(
             "associate AmazonEKSClusterAdminPolicy with cluster scope",
@@ -842,6 +904,8 @@ mod tests {
             principal_arn: OPERATOR.into(),
             entry_exists: false,
             associated: vec![],
+            namespace_scoped: vec![],
+            stale_entry: None,
         };
         let p = grant_plan(&f);
         assert_eq!(p.steps.len(), 3);
@@ -873,5 +937,31 @@ mod tests {
         f.associated =
             vec!["arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy".into()];
         assert!(grant_plan(&f).is_empty());
+
+        // A stale entry (principal recreated) is deleted and made again, never adopted.
+        f.stale_entry = Some("made before the principal".into());
+        let p = grant_plan(&f);
+        assert!(matches!(
+            p.steps[0].action,
+            Action::DeleteAccessEntry { .. }
+        ));
+        assert!(matches!(
+            p.steps[1].action,
+            Action::CreateAccessEntry { .. }
+        ));
+        assert!(matches!(
+            p.steps[2].action,
+            Action::AssociateAccessPolicy { .. }
+        ));
+        assert_eq!(p.steps.len(), 3);
+
+        // A namespace-scoped admin policy is no cluster admin.
+        f.stale_entry = None;
+        f.associated = vec![];
+        f.namespace_scoped =
+            vec!["arn:aws-cn:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy".into()];
+        let p = grant_plan(&f);
+        assert_eq!(p.steps.len(), 1);
+        assert!(!p.steps[0].undo.is_reversible());
     }
 }

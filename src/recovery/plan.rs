@@ -134,6 +134,11 @@ pub enum Action {
         cluster: String,
         principal_arn: String,
     },
+    /// `eks:DeleteAccessEntry` (a stale entry: its principal was recreated since).
+    DeleteAccessEntry {
+        cluster: String,
+        principal_arn: String,
+    },
     /// `eks:AssociateAccessPolicy` with cluster scope.
     AssociateAccessPolicy {
         cluster: String,
@@ -207,6 +212,13 @@ impl Action {
                     ("principalArn", principal_arn),
                     ("type", "STANDARD"),
                 ],
+            ),
+            Action::DeleteAccessEntry {
+                cluster,
+                principal_arn,
+            } => AwsCall::new(
+                "eks:DeleteAccessEntry",
+                &[("clusterName", cluster), ("principalArn", principal_arn)],
             ),
             Action::AssociateAccessPolicy {
                 cluster,

@@ -267,6 +267,17 @@ fn principal_matches(principal: &Value, caller: &Caller) -> Option<PrincipalMatc
     best
 }
 
+/// True when a principal element names `account` itself (`arn:…:iam::A:root` or `"A"`).
+fn names_account(principal: &Value, account: &str) -> bool {
+    principal.get("AWS").is_some_and(|aws| {
+        as_list(aws).iter().any(|p| {
+            let p = p.trim();
+            p == account
+                || matches!(PrincipalArn::parse(p), Ok(PrincipalArn::Root { account: a, .. }) if a == account)
+        })
+    })
+}
+
 /// How one condition key/operator pair came out for the caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {
@@ -303,6 +314,16 @@ fn key_value(key_lower: &str, caller: &Caller) -> Option<String> {
         },
         _ => None,
     }
+}
+
+/// True when the caller presumably signs with an IAM user's long-term access key (the
+/// request then carries no `aws:MultiFactorAuthPresent`). GetCallerIdentity cannot tell a
+/// user's GetSessionToken session from its long-term key; the evaluation notes that case.
+fn long_term_key(caller: &Caller) -> bool {
+    matches!(
+        PrincipalArn::parse(&caller.arn),
+        Ok(PrincipalArn::User { .. })
+    )
 }
 
 /// IAM's condition glob: `*` and `?`, case-sensitive (StringLike, ArnLike).
@@ -375,6 +396,15 @@ fn evaluate_condition(
         "aws:multifactorauthpresent" => {
             let wants = |b: &str| values.iter().any(|v| v.eq_ignore_ascii_case(b));
             if deny {
+                // A caller signing with an IAM user's long-term access key has no
+                // aws:MultiFactorAuthPresent at all. A plain operator on an absent key does
+                // not match (IAM User Guide, "Condition operators": "If the key … is not
+                // present in the request context, the values do not match and the condition
+                // is false"), so `Deny … Bool … false` spares that caller; only
+                // `BoolIfExists` (true when the key is absent) catches it.
+                if op == "Bool" && long_term_key(caller) {
+                    return Outcome::Fails;
+                }
                 // `Deny … Bool(IfExists) aws:MultiFactorAuthPresent false`: applies unless
                 // the caller signs in with MFA.
                 if base_op == "Bool" && wants("false") && !wants("true") {
@@ -457,6 +487,17 @@ fn conditions_of(stmt: &Value, caller: &Caller, deny: bool) -> Vec<Outcome> {
     out
 }
 
+/// A statement with a plain `Bool` (not `BoolIfExists`) on `aws:MultiFactorAuthPresent`.
+fn plain_bool_mfa(stmt: &Value) -> bool {
+    stmt.get("Condition")
+        .and_then(|c| c.get("Bool"))
+        .and_then(Value::as_object)
+        .is_some_and(|keys| {
+            keys.keys()
+                .any(|k| k.eq_ignore_ascii_case("aws:MultiFactorAuthPresent"))
+        })
+}
+
 fn statement_label(stmt: &Value, idx: usize) -> String {
     stmt.get("Sid")
         .and_then(Value::as_str)
@@ -503,8 +544,14 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
                 continue;
             }
             // "Deny everyone except …": exempt only when the caller is named exactly (a
-            // session must be named by its session ARN too, which this check cannot see).
-            if principal_matches(np, caller) == Some(PrincipalMatch::Exact) {
+            // session must be named by its session ARN too, which this check cannot see) AND
+            // its account is named too: "When you use NotPrincipal, you must also specify the
+            // account ARN of the not-denied principal. Otherwise, the policy might deny access
+            // to the entire account containing the principal" (IAM User Guide, "AWS JSON
+            // policy elements: NotPrincipal"). Anything else is uncertain.
+            if principal_matches(np, caller) == Some(PrincipalMatch::Exact)
+                && names_account(np, &caller.account)
+            {
                 continue;
             }
             if uncertain.is_none() {
@@ -528,6 +575,13 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
             m
         };
         let outcomes = conditions_of(stmt, caller, is_deny);
+        if is_deny && long_term_key(caller) && plain_bool_mfa(stmt) {
+            notes.push(format!(
+                "statement {label} denies sessions without MFA (Bool, not BoolIfExists): it does \
+                 not apply to a long-term access key, but it does to GetSessionToken credentials \
+                 obtained without MFA"
+            ));
+        }
         if outcomes.contains(&Outcome::Fails) {
             continue;
         }
@@ -635,13 +689,41 @@ pub fn evaluate_value(doc: &Value, caller: &Caller) -> TrustEvaluation {
                 None => b,
             }
         }
-        (None, None) => TrustEvaluation {
-            decision: TrustDecision::NotTrusted,
-            principal_match: None,
-            statement: None,
-            conditions: Vec::new(),
-            notes: Vec::new(),
-        },
+        // No Allow names the caller, but a Deny still does: a trust statement added for the
+        // caller would not beat it, so it is reported (its label and what avoids it).
+        (None, None) => {
+            let mut e = TrustEvaluation {
+                decision: TrustDecision::NotTrusted,
+                principal_match: None,
+                statement: None,
+                conditions: Vec::new(),
+                notes: Vec::new(),
+            };
+            if let Some((label, c)) = deny_without_mfa.first() {
+                e.statement = Some(label.clone());
+                e.conditions.push(c.clone());
+                e.notes.push(format!(
+                    "no statement lets you in, and Deny statement {label} refuses sessions without \
+                     MFA: a trust statement added for you works only with --mfa-serial and \
+                     --token-code"
+                ));
+            }
+            if let Some((label, conditions)) = uncertain {
+                if e.statement.is_none() {
+                    e.statement = Some(label.clone());
+                }
+                e.notes.push(format!(
+                    "no statement lets you in, and Deny statement {label} may refuse you even \
+                     after a trust statement is added, when: {}",
+                    conditions
+                        .iter()
+                        .map(TrustCondition::describe)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ));
+            }
+            e
+        }
     };
     match result.principal_match {
         Some(PrincipalMatch::Account) if result.lets_in() => result.notes.push(format!(
@@ -1123,13 +1205,57 @@ mod tests {
             {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
             {"Effect": "Deny", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:user/oncall"}, "Action": "sts:AssumeRole"}
         ]));
-        assert_eq!(evaluate(&np_me, &user()).decision, TrustDecision::Allowed);
+        // Naming the user without its account may deny the whole account (IAM User Guide,
+        // NotPrincipal): uncertain. Naming both exempts the caller.
+        assert_eq!(evaluate(&np_me, &user()).decision, TrustDecision::Uncertain);
+        let np_me_and_account = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:user/oncall", "arn:aws:iam::111122223333:root"]}, "Action": "sts:AssumeRole"}
+        ]));
+        assert_eq!(
+            evaluate(&np_me_and_account, &user()).decision,
+            TrustDecision::Allowed
+        );
         // Without an Allow for the caller, a possible Deny changes nothing: not trusted.
         let none = policy(json!([
             {"Effect": "Deny", "Principal": "*", "Action": "sts:AssumeRole",
              "Condition": {"NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}
         ]));
         assert_eq!(evaluate(&none, &user()).decision, TrustDecision::NotTrusted);
+    }
+
+    /// A plain `Bool` on an absent key does not match: a long-term key escapes the Deny, a
+    /// role session (the key present, false) does not.
+    #[test]
+    fn a_plain_bool_mfa_deny_spares_long_term_keys_only() {
+        let p = policy(json!([
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
+            {"Sid": "NoMfa", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}
+        ]));
+        let e = evaluate(&p, &user());
+        assert_eq!(e.decision, TrustDecision::Allowed, "{e:?}");
+        assert!(
+            e.notes.iter().any(|n| n.contains("GetSessionToken")),
+            "{e:?}"
+        );
+        let e = evaluate(&p, &session());
+        assert_eq!(e.decision, TrustDecision::AllowedWithConditions, "{e:?}");
+        assert!(matches!(e.conditions[0], TrustCondition::Mfa { .. }));
+    }
+
+    /// No Allow for the caller, a Deny unless MFA: the Deny is still reported.
+    #[test]
+    fn a_deny_without_mfa_is_reported_when_nothing_allows() {
+        let p = policy(json!([
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"},
+            {"Sid": "MfaOnly", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+             "Condition": {"BoolIfExists": {"aws:MultiFactorAuthPresent": "false"}}}
+        ]));
+        let e = evaluate(&p, &user());
+        assert_eq!(e.decision, TrustDecision::NotTrusted, "{e:?}");
+        assert_eq!(e.statement.as_deref(), Some("MfaOnly"));
+        assert!(matches!(e.conditions[0], TrustCondition::Mfa { .. }));
     }
 
     #[test]
