@@ -41,6 +41,8 @@ pub struct AwsRunner<'a> {
     /// Access entries this run found existing (409) and adopted: (cluster, principal) → the
     /// policies they had then.
     adopted: BTreeMap<(String, String), Vec<String>>,
+    /// Access entries this run created: (cluster, principal) → the entry's ARN.
+    created_entries: BTreeMap<(String, String), String>,
 }
 
 impl<'a> AwsRunner<'a> {
@@ -63,6 +65,7 @@ impl<'a> AwsRunner<'a> {
             confirmed_keys: Vec::new(),
             kube: BTreeMap::new(),
             adopted: BTreeMap::new(),
+            created_entries: BTreeMap::new(),
         }
     }
 
@@ -174,7 +177,16 @@ impl<'a> AwsRunner<'a> {
                 cluster,
                 principal_arn,
             } => {
-                if !access::create_access_entry(self.ctx, cluster, principal_arn).await? {
+                let created = access::create_access_entry(self.ctx, cluster, principal_arn).await?;
+                if let Some(entry) = created.as_ref().filter(|a| !a.is_empty()) {
+                    facts.insert("entry_arn".into(), entry.clone());
+                    self.created_entries
+                        .insert((cluster.clone(), principal_arn.clone()), entry.clone());
+                    if let Undo::DeleteAccessEntry { entry_arn, .. } = &mut undo {
+                        *entry_arn = Some(entry.clone());
+                    }
+                }
+                if created.is_none() {
                     // 409 ResourceInUseException: the entry exists (EKS makes the creator's
                     // at the CONFIG_MAP -> API_AND_CONFIG_MAP switch, or someone else made
                     // it). Adopt it: the run goes on, and undo leaves it (and the policies
@@ -210,7 +222,14 @@ impl<'a> AwsRunner<'a> {
                     };
                 } else {
                     access::associate_cluster_policy(self.ctx, cluster, principal_arn, policy_arn)
-                        .await?
+                        .await?;
+                    if let (Some(ours), Undo::DisassociateAccessPolicy { entry_arn, .. }) = (
+                        self.created_entries
+                            .get(&(cluster.clone(), principal_arn.clone())),
+                        &mut undo,
+                    ) {
+                        *entry_arn = Some(ours.clone());
+                    }
                 }
             }
             Action::TagResource { resource_arn, tags } => {
@@ -745,7 +764,15 @@ impl<'a> AwsRunner<'a> {
             Undo::DeleteAccessEntry {
                 cluster,
                 principal_arn,
+                entry_arn,
             } => {
+                if let Some(ours) = entry_arn
+                    && let Some(gone) = self
+                        .check_entry_is_ours(cluster, principal_arn, ours, "eks:DeleteAccessEntry")
+                        .await?
+                {
+                    return Ok(gone);
+                }
                 let changed = access::delete_access_entry(self.ctx, cluster, principal_arn).await?;
                 done(
                     changed,
@@ -757,7 +784,20 @@ impl<'a> AwsRunner<'a> {
                 cluster,
                 principal_arn,
                 policy_arn,
+                entry_arn,
             } => {
+                if let Some(ours) = entry_arn
+                    && let Some(gone) = self
+                        .check_entry_is_ours(
+                            cluster,
+                            principal_arn,
+                            ours,
+                            "eks:DisassociateAccessPolicy",
+                        )
+                        .await?
+                {
+                    return Ok(gone);
+                }
                 let changed =
                     access::disassociate_policy(self.ctx, cluster, principal_arn, policy_arn)
                         .await?;
@@ -923,6 +963,43 @@ pub fn step_error(e: &AwsError) -> StepError {
         denied_action: (e.kind == AwsErrorKind::AccessDenied).then(|| e.action.clone()),
         hint: e.hint.clone(),
         maybe_changed: e.kind == AwsErrorKind::Unreachable,
+    }
+}
+
+impl AwsRunner<'_> {
+    /// `None` when the live access entry of `principal_arn` is the one this run created (ARN
+    /// `ours`); `Some(already clean)` when there is none; an error naming both when another
+    /// entry (deleted and made again by someone) stands there — it is not the run's to touch.
+    async fn check_entry_is_ours(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        ours: &str,
+        call: &str,
+    ) -> Result<Option<Undone>, AwsError> {
+        let Some(live) = access::describe_access_entry(self.ctx, cluster, principal_arn).await?
+        else {
+            return Ok(Some(Undone::AlreadyClean(format!(
+                "the access entry of {principal_arn} on {cluster} was already gone"
+            ))));
+        };
+        if live.entry_arn.as_deref() == Some(ours) {
+            return Ok(None);
+        }
+        Err(AwsError::new(
+            call,
+            AwsErrorKind::InvalidInput,
+            format!(
+                "the access entry of {principal_arn} on {cluster} is not the one this run created (someone deleted it and made another): it is left as is.\ncreated by this run: {ours}\nthere now: {} (created {}, username {}, groups [{}])",
+                live.entry_arn.as_deref().unwrap_or("(no ARN)"),
+                live.created_at.as_deref().unwrap_or("?"),
+                live.username.as_deref().unwrap_or("-"),
+                live.kubernetes_groups.join(", ")
+            ),
+        )
+        .with_hint(format!(
+            "if it must go anyway: `aws eks delete-access-entry --cluster-name {cluster} --principal-arn {principal_arn}`"
+        )))
     }
 }
 

@@ -553,6 +553,7 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
             Undo::DeleteAccessEntry {
                 cluster: f.cluster.clone(),
                 principal_arn: f.principal_arn.clone(),
+                entry_arn: None,
             },
         );
     }
@@ -564,6 +565,7 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
             cluster: f.cluster.clone(),
             principal_arn: f.principal_arn.clone(),
             policy_arn: policy.clone(),
+            entry_arn: None,
         };
         plan.push(
             "associate AmazonEKSClusterAdminPolicy with cluster scope",

@@ -922,6 +922,7 @@ mod tests {
         let entry = Undo::DeleteAccessEntry {
             cluster: "c".into(),
             principal_arn: "p".into(),
+            entry_arn: None,
         };
         let records = vec![
             rec(

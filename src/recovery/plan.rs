@@ -317,12 +317,20 @@ pub enum Undo {
     DeleteAccessEntry {
         cluster: String,
         principal_arn: String,
+        /// The ARN of the entry the run created (set when it was made): a different entry for
+        /// the same principal (deleted and created again by someone) is not the run's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry_arn: Option<String>,
     },
     /// Disassociate a policy from an entry that existed before the run.
     DisassociateAccessPolicy {
         cluster: String,
         principal_arn: String,
         policy_arn: String,
+        /// The ARN of the entry the policy was associated with, when the run created that
+        /// entry: another entry for the same principal is someone else's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry_arn: Option<String>,
     },
     /// Put tags back as they were: remove the keys the run added (`eks:UntagResource`) and
     /// set the previous values of the keys it changed (`eks:TagResource`).
@@ -399,6 +407,7 @@ impl Undo {
             Undo::DeleteAccessEntry {
                 cluster,
                 principal_arn,
+                ..
             } => format!("delete the access entry of {principal_arn} on {cluster}"),
             Undo::DisassociateAccessPolicy {
                 principal_arn,
@@ -475,6 +484,7 @@ impl Undo {
             Undo::DeleteAccessEntry {
                 cluster,
                 principal_arn,
+                ..
             } => AwsCall::new(
                 "eks:DeleteAccessEntry",
                 &[("clusterName", cluster), ("principalArn", principal_arn)],
@@ -483,6 +493,7 @@ impl Undo {
                 cluster,
                 principal_arn,
                 policy_arn,
+                ..
             } => AwsCall::new(
                 "eks:DisassociateAccessPolicy",
                 &[
