@@ -406,6 +406,14 @@ pub const COMMANDS: &[CommandPolicy] = &[
                 "remove the creator tags `record` added",
             ),
             p(
+                "eks:ListTagsForResource",
+                "rollback of `record`: which creator tags are still as the run wrote them",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "rollback: is the access entry still the one the run created (its ARN)",
+            ),
+            p(
                 "eks:TagResource",
                 "put back creator tags `record` overwrote",
             ),

@@ -811,6 +811,45 @@ impl<'a> AwsRunner<'a> {
                 resource_arn,
                 remove,
                 previous,
+                written,
+            } if !written.is_empty() => {
+                // Only the tags still as the run wrote them are the run's to put back; a value
+                // someone changed since is theirs now and stays (said below).
+                let Some(live) = super::eks_tags::list_tags(self.ctx, resource_arn).await? else {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "{resource_arn} no longer exists"
+                    )));
+                };
+                let plan =
+                    crate::recovery::record::tags_to_restore(&live, remove, previous, written);
+                if !plan.untag.is_empty() {
+                    super::eks_tags::untag_resource(self.ctx, resource_arn, &plan.untag).await?;
+                }
+                if !plan.retag.is_empty() {
+                    super::eks_tags::tag_resource(self.ctx, resource_arn, &plan.retag).await?;
+                }
+                let mut msg = if plan.untag.is_empty() && plan.retag.is_empty() {
+                    format!("nothing of the run's left to put back on {resource_arn}")
+                } else {
+                    format!("put the run's tags of {resource_arn} back as they were")
+                };
+                if !plan.changed.is_empty() {
+                    msg.push_str(&format!(
+                        "; LEFT AS IS, changed by someone since the run: {}",
+                        plan.changed.join("; ")
+                    ));
+                }
+                if plan.untag.is_empty() && plan.retag.is_empty() && plan.changed.is_empty() {
+                    Undone::AlreadyClean(msg)
+                } else {
+                    Undone::Reversed(msg)
+                }
+            }
+            Undo::RestoreTags {
+                resource_arn,
+                remove,
+                previous,
+                ..
             } => {
                 let mut exists = true;
                 if !remove.is_empty() {

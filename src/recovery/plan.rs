@@ -338,6 +338,10 @@ pub enum Undo {
         resource_arn: String,
         remove: Vec<String>,
         previous: BTreeMap<String, String>,
+        /// The tags the run wrote: a tag whose value is no longer this one was changed by
+        /// someone after the run and is left as it is (empty in older journals).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        written: BTreeMap<String, String>,
     },
     /// Put a ConfigMap back as saved in `previous_file` (data, labels, annotations), over
     /// whatever is live now; `None` means it did not exist: delete it.
@@ -418,6 +422,7 @@ impl Undo {
                 resource_arn,
                 remove,
                 previous,
+                ..
             } => {
                 let mut parts = Vec::new();
                 if !remove.is_empty() {
@@ -506,6 +511,7 @@ impl Undo {
                 resource_arn,
                 remove,
                 previous,
+                ..
             } => {
                 let action = if remove.is_empty() {
                     "eks:TagResource"
