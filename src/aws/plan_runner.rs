@@ -719,6 +719,52 @@ impl<'a> AwsRunner<'a> {
                     )));
                 };
                 self.owned("user", user_name, unique_id.as_deref(), &user.user_id)?;
+                // The same user, but not everything on it is the run's: a key or policy someone
+                // gave it since would go with it. Only what the journal recorded may.
+                let Some((keys, inline, attached)) =
+                    iam_write::user_attachments(self.ctx, user_name).await?
+                else {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "user {user_name} was already gone"
+                    )));
+                };
+                let ours = self.journaled_keys(user_name);
+                let mut foreign: Vec<String> = keys
+                    .iter()
+                    .filter(|k| !ours.contains(*k) && !self.confirmed_keys.contains(*k))
+                    .map(|k| format!("access key {k}"))
+                    .collect();
+                foreign.extend(inline.iter().map(|p| format!("inline policy {p}")));
+                foreign.extend(attached.iter().map(|p| format!("attached policy {p}")));
+                if !foreign.is_empty() {
+                    let mut how: Vec<String> = keys
+                        .iter()
+                        .filter(|k| !ours.contains(*k) && !self.confirmed_keys.contains(*k))
+                        .map(|k| format!("aws iam delete-access-key --user-name {user_name} --access-key-id {k}"))
+                        .collect();
+                    how.extend(inline.iter().map(|p| {
+                        format!(
+                            "aws iam delete-user-policy --user-name {user_name} --policy-name {p}"
+                        )
+                    }));
+                    how.extend(attached.iter().map(|p| {
+                        format!(
+                            "aws iam detach-user-policy --user-name {user_name} --policy-arn {p}"
+                        )
+                    }));
+                    return Err(AwsError::new(
+                        "iam:DeleteUser",
+                        AwsErrorKind::InvalidInput,
+                        format!(
+                            "user {user_name} (recreated by this run) now carries what this run's journal never recorded: {}; deleting the user would delete them too, so it is left as is",
+                            foreign.join(", ")
+                        ),
+                    )
+                    .with_hint(format!(
+                        "ask who added them; if they must go, remove them by hand ({}), then run cleanup again",
+                        how.join("; ")
+                    )));
+                }
                 let changed = iam_write::delete_user_with_attachments(self.ctx, user_name).await?;
                 done(
                     changed,
@@ -881,6 +927,28 @@ impl<'a> AwsRunner<'a> {
 }
 
 impl AwsRunner<'_> {
+    /// The access keys of `user` that this run's journal records (created by it).
+    fn journaled_keys(&self, user: &str) -> Vec<String> {
+        let records = journal::read_records(&self.journal_dir).unwrap_or_default();
+        let mut out = Vec::new();
+        for r in &records {
+            if let journal::Event::StepDone {
+                undo:
+                    Undo::DeleteAccessKey {
+                        user_name,
+                        access_key_id: Some(id),
+                        ..
+                    },
+                ..
+            } = &r.event
+                && user_name == user
+            {
+                out.push(id.clone());
+            }
+        }
+        out
+    }
+
     /// A saved file of the run, as text, checked against the journal's digest.
     fn saved_text(&self, file: &str, action: &str) -> Result<String, AwsError> {
         journal::read_saved(&self.journal_dir, file)
