@@ -728,7 +728,7 @@ impl<'a> AwsRunner<'a> {
                         "user {user_name} was already gone"
                     )));
                 };
-                let ours = self.journaled_keys(user_name);
+                let (ours, cut_off) = self.journaled_keys(user_name);
                 let mut foreign: Vec<String> = keys
                     .iter()
                     .filter(|k| !ours.contains(*k) && !self.confirmed_keys.contains(*k))
@@ -752,16 +752,21 @@ impl<'a> AwsRunner<'a> {
                             "aws iam detach-user-policy --user-name {user_name} --policy-arn {p}"
                         )
                     }));
+                    let why = if cut_off {
+                        " (the run was cut off while IAM created a key for it, so it cannot tell which key is the run's)"
+                    } else {
+                        ""
+                    };
                     return Err(AwsError::new(
                         "iam:DeleteUser",
                         AwsErrorKind::InvalidInput,
                         format!(
-                            "user {user_name} (recreated by this run) now carries what this run's journal never recorded: {}; deleting the user would delete them too, so it is left as is",
+                            "user {user_name} (recreated by this run) carries what this run's journal never recorded: {}{why}; deleting the user would delete them too, so it is left as is",
                             foreign.join(", ")
                         ),
                     )
                     .with_hint(format!(
-                        "ask who added them; if they must go, remove them by hand ({}), then run cleanup again",
+                        "if a key is the run's, run cleanup again with `--delete-key ID`; anything else is someone else's: ask who added it, and if it must go, remove it by hand ({}), then run cleanup again",
                         how.join("; ")
                     )));
                 }
@@ -927,9 +932,27 @@ impl<'a> AwsRunner<'a> {
 }
 
 impl AwsRunner<'_> {
-    /// The access keys of `user` that this run's journal records (created by it).
-    fn journaled_keys(&self, user: &str) -> Vec<String> {
+    /// The access keys of `user` that this run's journal records (created by it), and whether
+    /// a key step on that user was cut off before IAM's answer was journaled.
+    fn journaled_keys(&self, user: &str) -> (Vec<String>, bool) {
         let records = journal::read_records(&self.journal_dir).unwrap_or_default();
+        let started: Vec<u32> = records
+            .iter()
+            .filter_map(|r| match &r.event {
+                journal::Event::StepStarted {
+                    step,
+                    undo: Undo::DeleteAccessKey { user_name, .. },
+                    ..
+                } if user_name == user => Some(*step),
+                _ => None,
+            })
+            .collect();
+        let cut_off = started.iter().any(|s| {
+            !records.iter().any(|r| {
+                matches!(&r.event, journal::Event::StepDone { step, .. } if step == s)
+                    || matches!(&r.event, journal::Event::StepFailed { step, error } if step == s && !error.maybe_changed)
+            })
+        });
         let mut out = Vec::new();
         for r in &records {
             if let journal::Event::StepDone {
@@ -946,7 +969,7 @@ impl AwsRunner<'_> {
                 out.push(id.clone());
             }
         }
-        out
+        (out, cut_off)
     }
 
     /// A saved file of the run, as text, checked against the journal's digest.
