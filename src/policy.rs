@@ -360,19 +360,11 @@ pub const COMMANDS: &[CommandPolicy] = &[
             ),
             p(
                 "iam:ListUserPolicies",
-                "a recreated user's inline policies, before deleting it",
-            ),
-            p(
-                "iam:DeleteUserPolicy",
-                "delete a recreated user's inline policies (IAM refuses DeleteUser before)",
+                "a recreated user's inline policies: any (someone else's) stops its deletion",
             ),
             p(
                 "iam:ListAttachedUserPolicies",
-                "a recreated user's managed policies",
-            ),
-            p(
-                "iam:DetachUserPolicy",
-                "detach a recreated user's managed policies (same reason)",
+                "a recreated user's managed policies: any (someone else's) stops its deletion",
             ),
             p(
                 "iam:DeleteLoginProfile",
