@@ -360,19 +360,11 @@ pub const COMMANDS: &[CommandPolicy] = &[
             ),
             p(
                 "iam:ListUserPolicies",
-                "a recreated user's inline policies, before deleting it",
-            ),
-            p(
-                "iam:DeleteUserPolicy",
-                "delete a recreated user's inline policies (IAM refuses DeleteUser before)",
+                "a recreated user's inline policies: any (someone else's) stops its deletion",
             ),
             p(
                 "iam:ListAttachedUserPolicies",
-                "a recreated user's managed policies",
-            ),
-            p(
-                "iam:DetachUserPolicy",
-                "detach a recreated user's managed policies (same reason)",
+                "a recreated user's managed policies: any (someone else's) stops its deletion",
             ),
             p(
                 "iam:DeleteLoginProfile",
@@ -404,6 +396,14 @@ pub const COMMANDS: &[CommandPolicy] = &[
             p(
                 "eks:UntagResource",
                 "remove the creator tags `record` added",
+            ),
+            p(
+                "eks:ListTagsForResource",
+                "rollback of `record`: which creator tags are still as the run wrote them",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "rollback: is the access entry still the one the run created (its ARN)",
             ),
             p(
                 "eks:TagResource",

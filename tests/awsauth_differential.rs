@@ -178,7 +178,9 @@ fn product_and_sim_load_the_same_mappings() {
         // deeper than 255, which go-yaml loads: the product is checked on these fixtures
         // against the Go oracle (tests/awsauth_oracle.rs), the sim only on its other sections.
         if data.values().any(|v| flow_depth(v) > 255) {
-            eprintln!("{name}: flow nesting deeper than eks-sim's 255 levels; compared with the oracle only");
+            eprintln!(
+                "{name}: flow nesting deeper than eks-sim's 255 levels; compared with the oracle only"
+            );
             continue;
         }
         let ours = product_view(&w, &path);

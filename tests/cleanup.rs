@@ -51,15 +51,38 @@ fn sigkill_after_iam_created_a_key_but_before_the_journal_knew_then_cleanup_rest
         ]
     );
 
+    // The key's id never reached the journal. The user is provably the run's (its unique id
+    // was journaled), but that does not make every key on it the run's: a colleague may have
+    // given it one (review finding 6). So cleanup refuses, naming the key and --delete-key;
+    // no key is ever "found by comparing". (This test used to expect the user deleted with the
+    // unrecorded key, unasked.)
+    let key = w.access_keys("ex-employee").remove(0);
     let c = w
         .product()
         .args(["cleanup", "--journal", jd.to_str().unwrap(), "--yes"])
         .output()
         .unwrap();
+    let all = format!("{}{}", text(&c.stdout), text(&c.stderr));
+    assert!(!c.status.success(), "{all}");
+    assert!(
+        all.contains(&key) && all.contains("--delete-key") && all.contains("cannot tell which key"),
+        "{all}"
+    );
+    assert_eq!(w.access_keys("ex-employee"), vec![key.clone()]);
+    let c = w
+        .product()
+        .args([
+            "cleanup",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+            "--delete-key",
+            &key,
+        ])
+        .output()
+        .unwrap();
     let out = text(&c.stdout);
     assert!(c.status.success(), "{out}{}", text(&c.stderr));
-    // The key's id never reached the journal, but the user is provably the run's (its unique
-    // id was journaled): deleting it takes the key with it. No key is ever "found by comparing".
     assert!(!out.contains("found by comparing"), "{out}");
     assert!(out.contains("deleted user ex-employee"), "{out}");
     assert_eq!(w.iam_snapshot(), before);

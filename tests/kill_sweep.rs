@@ -248,7 +248,22 @@ fn cleanup_after_a_successful_recover_keeps_the_fix_and_the_rollback_shows_what_
     assert!(out.contains("puts back: lint: 2 error(s)"), "{out}");
     assert!(out.contains("1 person entry(ies) in force"), "{out}");
     assert_eq!(d.aws_auth_data(), fixed, "a dry run changes nothing");
+    // That version does not map the operator: the rollback locks them out again, so it says
+    // so by name and needs --force (review finding 9; this test used to expect --yes alone).
+    assert!(out.contains(&d.w.operator()), "{out}");
     let c = cleanup(&d, &dir, &["--rollback"]);
+    assert_eq!(c.status.code(), Some(2), "{}", text(&c.stderr));
+    assert!(
+        text(&c.stderr).contains(&d.w.operator()),
+        "{}",
+        text(&c.stderr)
+    );
+    assert_eq!(
+        d.aws_auth_data(),
+        fixed,
+        "a refused rollback changes nothing"
+    );
+    let c = cleanup(&d, &dir, &["--rollback", "--force"]);
     assert!(c.status.success(), "{}", text(&c.stderr));
     assert_eq!(d.aws_auth_data(), broken);
 }

@@ -530,9 +530,22 @@ fn every_command_uses_exactly_its_policy() {
         "AttachRolePolicy",
         &[("RoleName", "gone-deployer"), ("PolicyArn", &managed)],
     );
-    for j in [&a_key, &a_trust, &a_role, &a_user] {
+    for j in [&a_key, &a_trust, &a_role] {
         r.expect("cleanup", &["cleanup", "--journal", j, "--yes"], &[0]);
     }
+    // The recreated user now carries policies the run never gave it: cleanup refuses to delete
+    // it with them (review finding 6; this test used to expect them deleted), the operator
+    // removes them by hand as the hint says, and cleanup then deletes the user.
+    r.expect("cleanup", &["cleanup", "--journal", &a_user, "--yes"], &[1]);
+    w.iam(
+        "DeleteUserPolicy",
+        &[("UserName", "ex-employee"), ("PolicyName", "inline")],
+    );
+    w.iam(
+        "DetachUserPolicy",
+        &[("UserName", "ex-employee"), ("PolicyArn", &managed)],
+    );
+    r.expect("cleanup", &["cleanup", "--journal", &a_user, "--yes"], &[0]);
     // Access entries and tags are a run's result: only a rollback reverses them.
     for j in [&g_entry, &g_switch, &rec_user, &rec_role] {
         r.expect(

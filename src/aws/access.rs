@@ -22,6 +22,9 @@ pub struct AccessEntry {
     pub entry_type: Option<String>,
     pub username: Option<String>,
     pub kubernetes_groups: Vec<String>,
+    /// The entry's own ARN: it ends in an id EKS makes per creation, so an entry deleted and
+    /// created again for the same principal has another ARN — the entry's identity.
+    pub entry_arn: Option<String>,
     /// When EKS made the entry. An entry older than its principal's CreateDate was made for an
     /// earlier principal of the same ARN: EKS binds entries to the unique id, so it no longer
     /// lets anyone in ("if you … recreate the IAM principal, even if it has the same ARN, the
@@ -48,6 +51,7 @@ pub async fn describe_access_entry(
             entry_type: e.r#type().map(str::to_string),
             username: e.username().map(str::to_string),
             kubernetes_groups: e.kubernetes_groups().to_vec(),
+            entry_arn: e.access_entry_arn().map(str::to_string),
             created_at: e.created_at().and_then(crate::aws::eks::to_chrono),
         })),
         Err(e) => {
@@ -61,12 +65,13 @@ pub async fn describe_access_entry(
     }
 }
 
-/// CreateAccessEntry of type STANDARD. `Ok(false)` when the entry already exists.
+/// CreateAccessEntry of type STANDARD: `Ok(Some(entry ARN))` when made (the ARN may be empty if
+/// EKS did not say it), `Ok(None)` when the entry already exists.
 pub async fn create_access_entry(
     ctx: &AwsContext,
     cluster: &str,
     principal_arn: &str,
-) -> Result<bool, AwsError> {
+) -> Result<Option<String>, AwsError> {
     match ctx
         .eks()
         .create_access_entry()
@@ -76,11 +81,16 @@ pub async fn create_access_entry(
         .send()
         .await
     {
-        Ok(_) => Ok(true),
+        Ok(o) => Ok(Some(
+            o.access_entry()
+                .and_then(|e| e.access_entry_arn())
+                .unwrap_or_default()
+                .to_string(),
+        )),
         Err(e) => {
             let err = AwsError::from_sdk("eks:CreateAccessEntry", principal_arn, e);
             if err.code.as_deref() == Some("ResourceInUseException") {
-                Ok(false)
+                Ok(None)
             } else {
                 Err(err)
             }

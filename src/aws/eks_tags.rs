@@ -48,3 +48,31 @@ pub async fn untag_resource(
         }
     }
 }
+
+/// ListTagsForResource. `Ok(None)` when the resource is gone.
+pub async fn list_tags(
+    ctx: &AwsContext,
+    resource_arn: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    match ctx
+        .eks()
+        .list_tags_for_resource()
+        .resource_arn(resource_arn)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(Some(
+            o.tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+        )),
+        Err(e) => {
+            let err = AwsError::from_sdk("eks:ListTagsForResource", resource_arn, e);
+            if err.kind == AwsErrorKind::NotFound {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}

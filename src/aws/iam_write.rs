@@ -243,6 +243,42 @@ pub async fn delete_role_with_policies(ctx: &AwsContext, role: &str) -> Result<b
 
 /// Deletes a user with its access keys, inline and attached policies and login profile.
 /// `Ok(false)` when it is gone.
+/// A user's access keys, inline policy names and attached policy ARNs; `None` when the user is
+/// gone. What `delete_user_with_attachments` would delete, to be checked first.
+pub async fn user_attachments(
+    ctx: &AwsContext,
+    user: &str,
+) -> Result<Option<(Vec<String>, Vec<String>, Vec<String>)>, AwsError> {
+    let iam = ctx.iam();
+    let Some(keys) = access_key_ids(ctx, user).await? else {
+        return Ok(None);
+    };
+    let inline = match iam.list_user_policies().user_name(user).send().await {
+        Ok(o) => o.policy_names().to_vec(),
+        Err(e) => {
+            let err = AwsError::from_sdk("iam:ListUserPolicies", user, e);
+            return if gone(&err) { Ok(None) } else { Err(err) };
+        }
+    };
+    let attached = match iam
+        .list_attached_user_policies()
+        .user_name(user)
+        .send()
+        .await
+    {
+        Ok(o) => o
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect(),
+        Err(e) => {
+            let err = AwsError::from_sdk("iam:ListAttachedUserPolicies", user, e);
+            return if gone(&err) { Ok(None) } else { Err(err) };
+        }
+    };
+    Ok(Some((keys, inline, attached)))
+}
+
 pub async fn delete_user_with_attachments(ctx: &AwsContext, user: &str) -> Result<bool, AwsError> {
     let iam = ctx.iam();
     let Some(keys) = access_key_ids(ctx, user).await? else {

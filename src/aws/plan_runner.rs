@@ -41,6 +41,8 @@ pub struct AwsRunner<'a> {
     /// Access entries this run found existing (409) and adopted: (cluster, principal) → the
     /// policies they had then.
     adopted: BTreeMap<(String, String), Vec<String>>,
+    /// Access entries this run created: (cluster, principal) → the entry's ARN.
+    created_entries: BTreeMap<(String, String), String>,
 }
 
 impl<'a> AwsRunner<'a> {
@@ -63,6 +65,7 @@ impl<'a> AwsRunner<'a> {
             confirmed_keys: Vec::new(),
             kube: BTreeMap::new(),
             adopted: BTreeMap::new(),
+            created_entries: BTreeMap::new(),
         }
     }
 
@@ -205,7 +208,16 @@ impl<'a> AwsRunner<'a> {
                 cluster,
                 principal_arn,
             } => {
-                if !access::create_access_entry(self.ctx, cluster, principal_arn).await? {
+                let created = access::create_access_entry(self.ctx, cluster, principal_arn).await?;
+                if let Some(entry) = created.as_ref().filter(|a| !a.is_empty()) {
+                    facts.insert("entry_arn".into(), entry.clone());
+                    self.created_entries
+                        .insert((cluster.clone(), principal_arn.clone()), entry.clone());
+                    if let Undo::DeleteAccessEntry { entry_arn, .. } = &mut undo {
+                        *entry_arn = Some(entry.clone());
+                    }
+                }
+                if created.is_none() {
                     // 409 ResourceInUseException: the entry exists (EKS makes the creator's
                     // at the CONFIG_MAP -> API_AND_CONFIG_MAP switch, or someone else made
                     // it). Adopt it: the run goes on, and undo leaves it (and the policies
@@ -247,7 +259,14 @@ impl<'a> AwsRunner<'a> {
                     };
                 } else {
                     access::associate_cluster_policy(self.ctx, cluster, principal_arn, policy_arn)
-                        .await?
+                        .await?;
+                    if let (Some(ours), Undo::DisassociateAccessPolicy { entry_arn, .. }) = (
+                        self.created_entries
+                            .get(&(cluster.clone(), principal_arn.clone())),
+                        &mut undo,
+                    ) {
+                        *entry_arn = Some(ours.clone());
+                    }
                 }
             }
             Action::TagResource { resource_arn, tags } => {
@@ -737,6 +756,57 @@ impl<'a> AwsRunner<'a> {
                     )));
                 };
                 self.owned("user", user_name, unique_id.as_deref(), &user.user_id)?;
+                // The same user, but not everything on it is the run's: a key or policy someone
+                // gave it since would go with it. Only what the journal recorded may.
+                let Some((keys, inline, attached)) =
+                    iam_write::user_attachments(self.ctx, user_name).await?
+                else {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "user {user_name} was already gone"
+                    )));
+                };
+                let (ours, cut_off) = self.journaled_keys(user_name);
+                let mut foreign: Vec<String> = keys
+                    .iter()
+                    .filter(|k| !ours.contains(*k) && !self.confirmed_keys.contains(*k))
+                    .map(|k| format!("access key {k}"))
+                    .collect();
+                foreign.extend(inline.iter().map(|p| format!("inline policy {p}")));
+                foreign.extend(attached.iter().map(|p| format!("attached policy {p}")));
+                if !foreign.is_empty() {
+                    let mut how: Vec<String> = keys
+                        .iter()
+                        .filter(|k| !ours.contains(*k) && !self.confirmed_keys.contains(*k))
+                        .map(|k| format!("aws iam delete-access-key --user-name {user_name} --access-key-id {k}"))
+                        .collect();
+                    how.extend(inline.iter().map(|p| {
+                        format!(
+                            "aws iam delete-user-policy --user-name {user_name} --policy-name {p}"
+                        )
+                    }));
+                    how.extend(attached.iter().map(|p| {
+                        format!(
+                            "aws iam detach-user-policy --user-name {user_name} --policy-arn {p}"
+                        )
+                    }));
+                    let why = if cut_off {
+                        " (the run was cut off while IAM created a key for it, so it cannot tell which key is the run's)"
+                    } else {
+                        ""
+                    };
+                    return Err(AwsError::new(
+                        "iam:DeleteUser",
+                        AwsErrorKind::InvalidInput,
+                        format!(
+                            "user {user_name} (recreated by this run) carries what this run's journal never recorded: {}{why}; deleting the user would delete them too, so it is left as is",
+                            foreign.join(", ")
+                        ),
+                    )
+                    .with_hint(format!(
+                        "if a key is the run's, run cleanup again with `--delete-key ID`; anything else is someone else's: ask who added it, and if it must go, remove it by hand ({}), then run cleanup again",
+                        how.join("; ")
+                    )));
+                }
                 let changed = iam_write::delete_user_with_attachments(self.ctx, user_name).await?;
                 done(
                     changed,
@@ -782,7 +852,15 @@ impl<'a> AwsRunner<'a> {
             Undo::DeleteAccessEntry {
                 cluster,
                 principal_arn,
+                entry_arn,
             } => {
+                if let Some(ours) = entry_arn
+                    && let Some(gone) = self
+                        .check_entry_is_ours(cluster, principal_arn, ours, "eks:DeleteAccessEntry")
+                        .await?
+                {
+                    return Ok(gone);
+                }
                 let changed = access::delete_access_entry(self.ctx, cluster, principal_arn).await?;
                 done(
                     changed,
@@ -794,7 +872,20 @@ impl<'a> AwsRunner<'a> {
                 cluster,
                 principal_arn,
                 policy_arn,
+                entry_arn,
             } => {
+                if let Some(ours) = entry_arn
+                    && let Some(gone) = self
+                        .check_entry_is_ours(
+                            cluster,
+                            principal_arn,
+                            ours,
+                            "eks:DisassociateAccessPolicy",
+                        )
+                        .await?
+                {
+                    return Ok(gone);
+                }
                 let changed =
                     access::disassociate_policy(self.ctx, cluster, principal_arn, policy_arn)
                         .await?;
@@ -808,6 +899,45 @@ impl<'a> AwsRunner<'a> {
                 resource_arn,
                 remove,
                 previous,
+                written,
+            } if !written.is_empty() => {
+                // Only the tags still as the run wrote them are the run's to put back; a value
+                // someone changed since is theirs now and stays (said below).
+                let Some(live) = super::eks_tags::list_tags(self.ctx, resource_arn).await? else {
+                    return Ok(Undone::AlreadyClean(format!(
+                        "{resource_arn} no longer exists"
+                    )));
+                };
+                let plan =
+                    crate::recovery::record::tags_to_restore(&live, remove, previous, written);
+                if !plan.untag.is_empty() {
+                    super::eks_tags::untag_resource(self.ctx, resource_arn, &plan.untag).await?;
+                }
+                if !plan.retag.is_empty() {
+                    super::eks_tags::tag_resource(self.ctx, resource_arn, &plan.retag).await?;
+                }
+                let mut msg = if plan.untag.is_empty() && plan.retag.is_empty() {
+                    format!("nothing of the run's left to put back on {resource_arn}")
+                } else {
+                    format!("put the run's tags of {resource_arn} back as they were")
+                };
+                if !plan.changed.is_empty() {
+                    msg.push_str(&format!(
+                        "; LEFT AS IS, changed by someone since the run: {}",
+                        plan.changed.join("; ")
+                    ));
+                }
+                if plan.untag.is_empty() && plan.retag.is_empty() && plan.changed.is_empty() {
+                    Undone::AlreadyClean(msg)
+                } else {
+                    Undone::Reversed(msg)
+                }
+            }
+            Undo::RestoreTags {
+                resource_arn,
+                remove,
+                previous,
+                ..
             } => {
                 let mut exists = true;
                 if !remove.is_empty() {
@@ -839,6 +969,46 @@ impl<'a> AwsRunner<'a> {
 }
 
 impl AwsRunner<'_> {
+    /// The access keys of `user` that this run's journal records (created by it), and whether
+    /// a key step on that user was cut off before IAM's answer was journaled.
+    fn journaled_keys(&self, user: &str) -> (Vec<String>, bool) {
+        let records = journal::read_records(&self.journal_dir).unwrap_or_default();
+        let started: Vec<u32> = records
+            .iter()
+            .filter_map(|r| match &r.event {
+                journal::Event::StepStarted {
+                    step,
+                    undo: Undo::DeleteAccessKey { user_name, .. },
+                    ..
+                } if user_name == user => Some(*step),
+                _ => None,
+            })
+            .collect();
+        let cut_off = started.iter().any(|s| {
+            !records.iter().any(|r| {
+                matches!(&r.event, journal::Event::StepDone { step, .. } if step == s)
+                    || matches!(&r.event, journal::Event::StepFailed { step, error } if step == s && !error.maybe_changed)
+            })
+        });
+        let mut out = Vec::new();
+        for r in &records {
+            if let journal::Event::StepDone {
+                undo:
+                    Undo::DeleteAccessKey {
+                        user_name,
+                        access_key_id: Some(id),
+                        ..
+                    },
+                ..
+            } = &r.event
+                && user_name == user
+            {
+                out.push(id.clone());
+            }
+        }
+        (out, cut_off)
+    }
+
     /// A saved file of the run, as text, checked against the journal's digest.
     fn saved_text(&self, file: &str, action: &str) -> Result<String, AwsError> {
         journal::read_saved(&self.journal_dir, file)
@@ -960,6 +1130,43 @@ pub fn step_error(e: &AwsError) -> StepError {
         denied_action: (e.kind == AwsErrorKind::AccessDenied).then(|| e.action.clone()),
         hint: e.hint.clone(),
         maybe_changed: e.kind == AwsErrorKind::Unreachable,
+    }
+}
+
+impl AwsRunner<'_> {
+    /// `None` when the live access entry of `principal_arn` is the one this run created (ARN
+    /// `ours`); `Some(already clean)` when there is none; an error naming both when another
+    /// entry (deleted and made again by someone) stands there — it is not the run's to touch.
+    async fn check_entry_is_ours(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        ours: &str,
+        call: &str,
+    ) -> Result<Option<Undone>, AwsError> {
+        let Some(live) = access::describe_access_entry(self.ctx, cluster, principal_arn).await?
+        else {
+            return Ok(Some(Undone::AlreadyClean(format!(
+                "the access entry of {principal_arn} on {cluster} was already gone"
+            ))));
+        };
+        if live.entry_arn.as_deref() == Some(ours) {
+            return Ok(None);
+        }
+        Err(AwsError::new(
+            call,
+            AwsErrorKind::InvalidInput,
+            format!(
+                "the access entry of {principal_arn} on {cluster} is not the one this run created (someone deleted it and made another): it is left as is.\ncreated by this run: {ours}\nthere now: {} (created {}, username {}, groups [{}])",
+                live.entry_arn.as_deref().unwrap_or("(no ARN)"),
+                live.created_at.map_or_else(|| "?".to_string(), |t| t.to_rfc3339()),
+                live.username.as_deref().unwrap_or("-"),
+                live.kubernetes_groups.join(", ")
+            ),
+        )
+        .with_hint(format!(
+            "if it must go anyway: `aws eks delete-access-entry --cluster-name {cluster} --principal-arn {principal_arn}`"
+        )))
     }
 }
 

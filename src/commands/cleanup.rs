@@ -33,7 +33,8 @@ eks-breakglass cleanup --journal DIR --rollback --dry-run\n\n\
 cleanup removes what the run made only to get in (temporary access keys, its trust statements,\n\
 recreated users and roles) and keeps what it fixed (the restored aws-auth, access entries).\n\
 cleanup --rollback also reverses the run's result: it puts the earlier aws-auth back (refused\n\
-when that version lets no person in, unless --force) and deletes the access entries it made.\n\
+when that version lets no person in, or not you, unless --force) and deletes the access\n\
+entries it made (only while they are the very entries it made).\n\
 An authentication-mode switch cannot be undone and is only listed."
 )]
 pub struct CleanupArgs {
@@ -44,7 +45,7 @@ pub struct CleanupArgs {
     /// and policy associations it made, put tags back (default: only temporary things go)
     #[arg(long)]
     pub rollback: bool,
-    /// With --rollback: restore an earlier aws-auth even when it lets no person in
+    /// With --rollback: restore an earlier aws-auth even when it lets no person in, or not you
     #[arg(long, requires = "rollback")]
     pub force: bool,
     /// An access key you identified as the run's when the journal could not record its id
@@ -71,6 +72,10 @@ pub struct CleanupArgs {
 struct Judged {
     step: u32,
     verdict: Result<RollbackVerdict, String>,
+    /// The saved aws-auth itself (to predict who gets in with it).
+    object: Option<crate::recovery::restore::AwsAuthObject>,
+    /// Whether the operator running the rollback gets in with it (`Err`: cannot tell).
+    caller: Option<Result<rollback::CallerVerdict, String>>,
 }
 
 /// Judges every aws-auth restore of the rollback (the saved file, checked against the journal).
@@ -81,16 +86,21 @@ fn judge_restores(dir: &Path, undos: &[Applied]) -> Vec<Judged> {
             Undo::RestoreConfigMap {
                 previous_file: Some(f),
                 ..
-            } => Some(Judged {
-                step: a.step,
-                verdict: journal::read_saved(dir, f)
+            } => {
+                let object = journal::read_saved(dir, f)
                     .map_err(|e| e.to_string())
                     .and_then(|b| {
                         serde_json::from_slice::<k8s_openapi::api::core::v1::ConfigMap>(&b)
                             .map_err(|e| format!("{f} is not a ConfigMap: {e}"))
                     })
-                    .map(|cm| rollback::judge(&crate::aws::cluster_api::object_of(&cm))),
-            }),
+                    .map(|cm| crate::aws::cluster_api::object_of(&cm));
+                Some(Judged {
+                    step: a.step,
+                    verdict: object.as_ref().map(rollback::judge).map_err(Clone::clone),
+                    object: object.ok(),
+                    caller: None,
+                })
+            }
             _ => None,
         })
         .collect()
@@ -165,7 +175,29 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
             ),
         ));
     }
-    let judged = judge_restores(&dir, &pending);
+    let mut judged = judge_restores(&dir, &pending);
+    // Predict, before anything is shown or applied, whether the operator running the rollback
+    // gets in with the aws-auth it puts back (the authenticator's lookup on the saved version),
+    // as the identity the cleanup acts as.
+    if judged.iter().any(|j| j.object.is_some()) {
+        let caller = crate::aws::sts::caller_identity(&ctx)
+            .await
+            .map_err(|e| format!("cannot tell who you are (sts:GetCallerIdentity): {e}"));
+        for j in &mut judged {
+            if let Some(obj) = &j.object {
+                j.caller = Some(caller.as_ref().map_err(Clone::clone).map(|c| {
+                    rollback::caller_verdict(
+                        obj,
+                        &crate::awsauth::CallerIdentity {
+                            arn: c.arn.clone(),
+                            account: c.account.clone(),
+                            ..Default::default()
+                        },
+                    )
+                }));
+            }
+        }
+    }
     let left_json = |kept: &[Applied]| {
         serde_json::json!({
             "left_as_is": irreversible.iter().map(|(s, w)| serde_json::json!({"step": s, "what": w})).collect::<Vec<_>>(),
@@ -214,6 +246,31 @@ pub async fn run(g: &Globals, args: &CleanupArgs) -> Result<u8, AppError> {
             ),
             Some(format!(
                 "remove only the temporary things with `eks-breakglass cleanup --journal {}` (no --rollback); or, if that is really what you want, add --force",
+                dir.display()
+            )),
+        ));
+    }
+    let locked_self: Vec<String> = judged
+        .iter()
+        .filter_map(|j| match &j.caller {
+            Some(Ok(v)) if v.gets_in_as.is_none() => {
+                Some(format!("step {}: {}", j.step, v.describe()))
+            }
+            Some(Err(e)) => Some(format!(
+                "step {}: cannot predict whether you get in with it: {e}",
+                j.step
+            )),
+            _ => None,
+        })
+        .collect();
+    if !locked_self.is_empty() && !args.force {
+        return Err(AppError::usage(
+            format!(
+                "the rollback would lock you out again ({}); nothing was changed",
+                locked_self.join("; ")
+            ),
+            Some(format!(
+                "remove only the temporary things with `eks-breakglass cleanup --journal {}` (no --rollback); or, if you accept losing your own access, add --force",
                 dir.display()
             )),
         ));
@@ -345,6 +402,7 @@ fn show_undo_plan(
                 "restores": judged.iter().map(|j| serde_json::json!({
                     "step": j.step,
                     "verdict": j.verdict.as_ref().ok(),
+                    "caller": j.caller.as_ref().and_then(|c| c.as_ref().ok()),
                     "error": j.verdict.as_ref().err(),
                 })).collect::<Vec<_>>(),
             })
@@ -374,6 +432,13 @@ fn show_undo_plan(
             match &j.verdict {
                 Ok(v) => out.push_str(&format!("    puts back: {}\n", v.describe())),
                 Err(e) => out.push_str(&format!("    puts back: cannot be judged: {e}\n")),
+            }
+            match &j.caller {
+                Some(Ok(v)) => out.push_str(&format!("    {}\n", v.describe())),
+                Some(Err(e)) => out.push_str(&format!(
+                    "    whether you get in with it: cannot tell ({e})\n"
+                )),
+                None => {}
             }
         }
     }

@@ -596,6 +596,7 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
             Undo::DeleteAccessEntry {
                 cluster: f.cluster.clone(),
                 principal_arn: f.principal_arn.clone(),
+                entry_arn: None,
             },
         );
     }
@@ -613,6 +614,7 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
                     cluster: f.cluster.clone(),
                     principal_arn: f.principal_arn.clone(),
                     policy_arn: other.clone(),
+                    entry_arn: None,
                 },
             );
         }
@@ -647,6 +649,7 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
                 cluster: f.cluster.clone(),
                 principal_arn: f.principal_arn.clone(),
                 policy_arn: policy.clone(),
+                entry_arn: None,
             }
         };
         plan.push(

@@ -329,12 +329,20 @@ pub enum Undo {
     DeleteAccessEntry {
         cluster: String,
         principal_arn: String,
+        /// The ARN of the entry the run created (set when it was made): a different entry for
+        /// the same principal (deleted and created again by someone) is not the run's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry_arn: Option<String>,
     },
     /// Disassociate a policy from an entry that existed before the run.
     DisassociateAccessPolicy {
         cluster: String,
         principal_arn: String,
         policy_arn: String,
+        /// The ARN of the entry the policy was associated with, when the run created that
+        /// entry: another entry for the same principal is someone else's.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        entry_arn: Option<String>,
     },
     /// Put tags back as they were: remove the keys the run added (`eks:UntagResource`) and
     /// set the previous values of the keys it changed (`eks:TagResource`).
@@ -342,6 +350,10 @@ pub enum Undo {
         resource_arn: String,
         remove: Vec<String>,
         previous: BTreeMap<String, String>,
+        /// The tags the run wrote: a tag whose value is no longer this one was changed by
+        /// someone after the run and is left as it is (empty in older journals).
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        written: BTreeMap<String, String>,
     },
     /// Put a ConfigMap back as saved in `previous_file` (data, labels, annotations), over
     /// whatever is live now; `None` means it did not exist: delete it.
@@ -411,6 +423,7 @@ impl Undo {
             Undo::DeleteAccessEntry {
                 cluster,
                 principal_arn,
+                ..
             } => format!("delete the access entry of {principal_arn} on {cluster}"),
             Undo::DisassociateAccessPolicy {
                 principal_arn,
@@ -421,6 +434,7 @@ impl Undo {
                 resource_arn,
                 remove,
                 previous,
+                ..
             } => {
                 let mut parts = Vec::new();
                 if !remove.is_empty() {
@@ -487,6 +501,7 @@ impl Undo {
             Undo::DeleteAccessEntry {
                 cluster,
                 principal_arn,
+                ..
             } => AwsCall::new(
                 "eks:DeleteAccessEntry",
                 &[("clusterName", cluster), ("principalArn", principal_arn)],
@@ -495,6 +510,7 @@ impl Undo {
                 cluster,
                 principal_arn,
                 policy_arn,
+                ..
             } => AwsCall::new(
                 "eks:DisassociateAccessPolicy",
                 &[
@@ -507,6 +523,7 @@ impl Undo {
                 resource_arn,
                 remove,
                 previous,
+                ..
             } => {
                 let action = if remove.is_empty() {
                     "eks:TagResource"

@@ -93,12 +93,13 @@ pub fn record_plan(f: &RecordFacts<'_>) -> Plan {
         why,
         Action::TagResource {
             resource_arn: f.cluster_arn.to_string(),
-            tags,
+            tags: tags.clone(),
         },
         Undo::RestoreTags {
             resource_arn: f.cluster_arn.to_string(),
             remove,
             previous,
+            written: tags,
         },
     );
     plan.then
@@ -106,11 +107,80 @@ pub fn record_plan(f: &RecordFacts<'_>) -> Plan {
     plan
 }
 
+/// What a rollback of `record` does with the live tags.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct TagRestore {
+    /// Keys the run added, still as it wrote them: removed.
+    pub untag: Vec<String>,
+    /// Keys the run overwrote, still as it wrote them: their earlier values back.
+    pub retag: BTreeMap<String, String>,
+    /// Keys someone changed (or removed) after the run, for people: left as they are.
+    pub changed: Vec<String>,
+}
+
+/// Compares the live tags with what the run wrote: only untouched ones are the run's to put
+/// back; one already back as before is skipped quietly (a second rollback).
+pub fn tags_to_restore(
+    live: &BTreeMap<String, String>,
+    remove: &[String],
+    previous: &BTreeMap<String, String>,
+    written: &BTreeMap<String, String>,
+) -> TagRestore {
+    let mut out = TagRestore::default();
+    for (key, ours) in written {
+        let now = live.get(key);
+        let before = previous.get(key);
+        let added = remove.contains(key);
+        if now == Some(ours) {
+            if added {
+                out.untag.push(key.clone());
+            } else if let Some(b) = before {
+                out.retag.insert(key.clone(), b.clone());
+            }
+        } else if (added && now.is_none()) || (before.is_some() && now == before) {
+            // Already as before the run.
+        } else {
+            out.changed.push(match now {
+                Some(v) => format!("{key}={v} (the run wrote {ours})"),
+                None => format!("{key} removed (the run wrote {ours})"),
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::recovery::creator::{CreatorSource, TAG_CREATOR_ARN, TAG_CREATOR_ID};
     use crate::recovery::event::CreatorKind;
+
+    #[test]
+    fn a_tag_changed_since_the_run_is_left_and_said() {
+        let m = |p: &[(&str, &str)]| -> BTreeMap<String, String> {
+            p.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let written = m(&[("a", "run"), ("b", "run"), ("c", "run")]);
+        let previous = m(&[("b", "old")]);
+        let remove = vec!["a".to_string(), "c".to_string()];
+        let live = m(&[("a", "run"), ("b", "run"), ("c", "colleague")]);
+        let r = tags_to_restore(&live, &remove, &previous, &written);
+        assert_eq!(r.untag, vec!["a".to_string()]);
+        assert_eq!(r.retag, m(&[("b", "old")]));
+        assert_eq!(r.changed.len(), 1);
+        assert!(r.changed[0].contains("c=colleague"));
+        // Once put back, a second rollback has nothing to do and nothing to say.
+        let again = tags_to_restore(
+            &m(&[("b", "old"), ("c", "colleague")]),
+            &remove,
+            &previous,
+            &written,
+        );
+        assert_eq!((again.untag.len(), again.retag.len()), (0, 0));
+        assert_eq!(again.changed.len(), 1);
+    }
 
     fn creator() -> Creator {
         let mut c = Creator::from_arn(

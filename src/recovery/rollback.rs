@@ -40,6 +40,54 @@ impl RollbackVerdict {
     }
 }
 
+/// Whether the operator running the rollback gets in through the aws-auth it puts back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallerVerdict {
+    pub caller_arn: String,
+    /// `Some(username)` when aws-auth maps the caller (the authenticator's lookup).
+    pub gets_in_as: Option<String>,
+    /// Why not, for people (when `gets_in_as` is `None`).
+    pub why_not: Option<String>,
+}
+
+impl CallerVerdict {
+    pub fn describe(&self) -> String {
+        match (&self.gets_in_as, &self.why_not) {
+            (Some(u), _) => format!("you ({}) get in through it as {u}", self.caller_arn),
+            (None, why) => format!(
+                "YOU ({}) would be locked out by it{} (access entries are not counted)",
+                self.caller_arn,
+                why.as_deref().map(|w| format!(": {w}")).unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// Predicts, with the authenticator's own lookup on the effective mapping, whether `caller`
+/// (the operator running the rollback) gets in through the aws-auth `obj` puts back.
+pub fn caller_verdict(obj: &AwsAuthObject, caller: &awsauth::CallerIdentity) -> CallerVerdict {
+    let analysis = awsauth::analyze(&obj.document("aws-auth"), &Default::default());
+    let (gets_in_as, why_not) = match awsauth::match_identity(&analysis.effective, caller) {
+        awsauth::MatchOutcome::Mapped { username, .. } => (Some(username), None),
+        awsauth::MatchOutcome::TemplateError { reason, .. } => (
+            None,
+            Some(format!(
+                "the entry that matches you fails to render: {reason}"
+            )),
+        ),
+        awsauth::MatchOutcome::InvalidIdentity { reason } => (None, Some(reason)),
+        awsauth::MatchOutcome::NotMapped { canonical_arn } => (
+            None,
+            Some(format!("no entry in force maps {canonical_arn}")),
+        ),
+    };
+    CallerVerdict {
+        caller_arn: caller.arn.clone(),
+        gets_in_as,
+        why_not,
+    }
+}
+
 const NODE_GROUPS: &[&str] = &[
     "system:bootstrappers",
     "system:nodes",
@@ -81,6 +129,30 @@ mod tests {
             data: [("mapRoles".to_string(), roles.to_string())].into(),
             ..AwsAuthObject::default()
         }
+    }
+
+    #[test]
+    fn the_caller_is_told_whether_the_restored_version_lets_them_in() {
+        let good = obj(
+            "- rolearn: arn:aws:iam::111122223333:role/admin\n  username: a\n  groups: [system:masters]\n",
+        );
+        let admin = awsauth::CallerIdentity {
+            arn: "arn:aws:sts::111122223333:assumed-role/admin/s".into(),
+            account: "111122223333".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            caller_verdict(&good, &admin).gets_in_as.as_deref(),
+            Some("a")
+        );
+        let oncall = awsauth::CallerIdentity {
+            arn: "arn:aws:iam::111122223333:user/oncall".into(),
+            account: "111122223333".into(),
+            ..Default::default()
+        };
+        let v = caller_verdict(&good, &oncall);
+        assert!(v.gets_in_as.is_none(), "{v:?}");
+        assert!(v.describe().contains("user/oncall") && v.describe().contains("locked out"));
     }
 
     #[test]
