@@ -97,7 +97,15 @@ fn from_git(dir: &Path) -> Option<SourceInfo> {
     let describe = git(dir, &["describe", "--tags", "--always", "--abbrev=12"]).unwrap_or_default();
     let commit_date = git(dir, &["log", "-1", "--format=%cI", "HEAD"]).unwrap_or_default();
     let mut watch = Vec::new();
-    let mut paths = vec!["HEAD".to_string(), "packed-refs".into(), "refs/tags".into()];
+    // refs/heads as a whole: a commit on a branch whose ref git had packed (`git gc`,
+    // `pack-refs`) writes a new loose ref there and touches neither HEAD nor packed-refs.
+    // `--git-path` resolves each name in a linked worktree (HEAD its own, refs in commondir).
+    let mut paths = vec![
+        "HEAD".to_string(),
+        "packed-refs".into(),
+        "refs/heads".into(),
+        "refs/tags".into(),
+    ];
     if let Some(head_ref) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
         paths.push(head_ref);
     }
