@@ -129,14 +129,17 @@ print("" if d is None else (json.dumps(d) if isinstance(d, (dict, list)) else d)
 awsq() {
   local action="$1"
   shift
-  if [ -n "$own_calls" ]; then echo "$action" >>"$own_calls"; else own_calls_pending+=("$action"); fi
+  # (Called in $(…), a subshell: the calls before the run directory exists are recorded by
+  # the caller, in own_calls_pending.)
+  [ -z "$own_calls" ] || echo "$action" >>"$own_calls"
   "$AWS_CLI" "${region_args[@]}" --output json "$@"
 }
 
 echo "region: $region; profile: ${profile:-default}"
+own_calls_pending+=(sts:GetCallerIdentity)
 caller_arn="$(awsq sts:GetCallerIdentity sts get-caller-identity | json_get Arn)"
-caller_account="$(echo "$caller_arn" | cut -d: -f5)"
 echo "caller: $caller_arn"
+own_calls_pending+=(eks:DescribeCluster)
 describe="$(awsq eks:DescribeCluster eks describe-cluster --name "$cluster")"
 cluster_arn="$(echo "$describe" | json_get cluster.arn)"
 tag="$(echo "$describe" | json_get cluster.tags | "$PYTHON" -c 'import json,sys
