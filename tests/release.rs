@@ -137,6 +137,35 @@ fn man_dir_that_cannot_be_created_is_a_clear_error() {
 }
 
 #[test]
+fn man_dir_naming_a_file_is_refused_with_a_different_path_in_the_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pages");
+    std::fs::write(&file, "x").unwrap();
+    for dry in [true, false] {
+        let mut cmd = common::product();
+        cmd.arg("man");
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.arg("--dir").arg(&file).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "dry-run {dry}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is not a directory"), "{err}");
+        let hint = err
+            .lines()
+            .find(|l| l.contains("hint:"))
+            .unwrap_or_default()
+            .to_string();
+        assert!(!hint.is_empty(), "{err}");
+        assert!(
+            !hint.contains(&format!("--dir {}", file.display())),
+            "the hint repeats the bad path: {hint}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    }
+}
+
+#[test]
 fn version_names_the_commit_this_checkout_was_built_from() {
     let out = common::product()
         .args(["--output", "json", "version"])
