@@ -26,7 +26,10 @@ RUN cargo build --release --locked -p eks-breakglass \
 # nonroot user, tzdata, and nothing else: no shell, no package manager.
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/ /
-USER nonroot:nonroot
+# Numeric: a pod with runAsNonRoot: true (docs/container.md) can only verify a numeric USER;
+# with a name the kubelet refuses to start the container ("image has non-numeric user
+# (nonroot), cannot verify user is non-root"). 65532 is distroless's nonroot.
+USER 65532:65532
 ENV HOME=/home/nonroot
 ENTRYPOINT ["/usr/local/bin/eks-breakglass"]
 CMD ["audit", "--help"]

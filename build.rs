@@ -44,6 +44,7 @@ fn main() {
         ("EKS_BREAKGLASS_DESCRIBE", src.describe),
         ("EKS_BREAKGLASS_COMMIT_DATE", src.commit_date),
         ("EKS_BREAKGLASS_SOURCE", src.source.to_string()),
+        ("EKS_BREAKGLASS_DIRTY", src.dirty.to_string()),
         ("EKS_BREAKGLASS_TARGET", var("TARGET")),
         ("EKS_BREAKGLASS_PROFILE", var("PROFILE")),
         ("EKS_BREAKGLASS_RUSTC", rustc_version),

@@ -25,6 +25,9 @@ pub struct SourceInfo {
     pub commit_date: String,
     /// Where it came from: "git", "crate" (`.cargo_vcs_info.json`) or "unknown".
     pub source: &'static str,
+    /// Built from a tree whose build inputs (src/, build/, build.rs, Cargo.toml, Cargo.lock)
+    /// differ from the commit (git), or a tarball packaged from such a tree (`"dirty": true`).
+    pub dirty: bool,
     /// Files whose change must re-run the build script (git HEAD, the branch ref, tags).
     pub watch: Vec<PathBuf>,
 }
@@ -36,6 +39,7 @@ impl SourceInfo {
             describe: String::new(),
             commit_date: String::new(),
             source: "unknown",
+            dirty: false,
             watch: Vec::new(),
         }
     }
@@ -69,6 +73,7 @@ fn from_vcs_info(dir: &Path) -> Option<SourceInfo> {
         describe: String::new(),
         commit_date: String::new(),
         source: "crate",
+        dirty: text.contains("\"dirty\": true") || text.contains("\"dirty\":true"),
         watch: Vec::new(),
     })
 }
@@ -97,7 +102,15 @@ fn from_git(dir: &Path) -> Option<SourceInfo> {
     let describe = git(dir, &["describe", "--tags", "--always", "--abbrev=12"]).unwrap_or_default();
     let commit_date = git(dir, &["log", "-1", "--format=%cI", "HEAD"]).unwrap_or_default();
     let mut watch = Vec::new();
-    let mut paths = vec!["HEAD".to_string(), "packed-refs".into(), "refs/tags".into()];
+    // refs/heads as a whole: a commit on a branch whose ref git had packed (`git gc`,
+    // `pack-refs`) writes a new loose ref there and touches neither HEAD nor packed-refs.
+    // `--git-path` resolves each name in a linked worktree (HEAD its own, refs in commondir).
+    let mut paths = vec![
+        "HEAD".to_string(),
+        "packed-refs".into(),
+        "refs/heads".into(),
+        "refs/tags".into(),
+    ];
     if let Some(head_ref) = git(dir, &["symbolic-ref", "-q", "HEAD"]) {
         paths.push(head_ref);
     }
@@ -113,11 +126,34 @@ fn from_git(dir: &Path) -> Option<SourceInfo> {
             }
         }
     }
+    // Dirty only for what the binary is built from (untracked files do not count). Cheap:
+    // git compares stat data with the index. The inputs and the index are watched so that an
+    // edit (or `git add`/commit) re-runs this and the marker follows.
+    let inputs = ["src", "build", "build.rs", "Cargo.toml", "Cargo.lock"];
+    let mut status = vec!["status", "--porcelain", "--untracked-files=no", "--"];
+    status.extend(inputs);
+    let dirty = git(dir, &status).is_some_and(|s| !s.is_empty());
+    for input in inputs {
+        let path = dir.join(input);
+        if path.exists() {
+            watch.push(path);
+        }
+    }
+    if let Some(index) = git(
+        dir,
+        &["rev-parse", "--path-format=absolute", "--git-path", "index"],
+    ) {
+        let index = PathBuf::from(index);
+        if index.exists() {
+            watch.push(index);
+        }
+    }
     Some(SourceInfo {
         commit,
         describe,
         commit_date,
         source: "git",
+        dirty,
         watch,
     })
 }

@@ -18,8 +18,12 @@
 #   restore    `eks-breakglass aws-auth restore --from <snapshots> --exact --yes`: the cluster
 #              ends as it started; auth mode and access entries are compared with the start
 #
-# It refuses (exit 2, nothing called or changed) without --i-understand, and (after two
-# read-only calls) when the cluster lacks the tag. Tag a cluster you can lose:
+# It refuses (exit 2, nothing called or changed) without --i-understand, when AWS_PROFILE and
+# AWS_DEFAULT_PROFILE (or AWS_REGION and AWS_DEFAULT_REGION) disagree, and (after two read-only
+# calls, before writing anything) when the cluster lacks the tag. The region and profile it
+# resolves are passed explicitly (--region, --profile) to the AWS CLI and to eks-breakglass, so
+# the cluster whose tag is read is the one acted on. Killed (SIGTERM, SIGHUP, Ctrl-C) it
+# reports FAILED, with the way back when aws-auth may still be broken. Tag a cluster you can lose:
 #   aws eks tag-resource --resource-arn <cluster ARN> --tags eks-breakglass/acceptance=disposable
 #
 # For a meaningful run the caller should be mapped in aws-auth (mapUsers or mapRoles) and not be
@@ -92,18 +96,83 @@ for tool in "$EKS_BREAKGLASS" "$AWS_CLI" "$KUBECTL" "$PYTHON"; do
   command -v "$tool" >/dev/null 2>&1 || die_usage "$tool is not installed (or not on PATH)"
 done
 
+# One region and one identity, resolved here and passed explicitly (--region, --profile) to
+# every tool: the AWS CLI v1 ignores AWS_REGION and botocore prefers AWS_DEFAULT_PROFILE over
+# AWS_PROFILE, while the product reads AWS_REGION and AWS_PROFILE; left to themselves, the tag
+# check and the product could address different clusters. Ambiguity is refused, not guessed.
+if [ -n "${AWS_PROFILE:-}" ] && [ -n "${AWS_DEFAULT_PROFILE:-}" ] && [ "$AWS_PROFILE" != "$AWS_DEFAULT_PROFILE" ]; then
+  die_usage "AWS_PROFILE ($AWS_PROFILE) and AWS_DEFAULT_PROFILE ($AWS_DEFAULT_PROFILE) disagree: the AWS CLI and eks-breakglass would act as different identities. Unset one of them; nothing was called or changed."
+fi
+profile="${AWS_PROFILE:-${AWS_DEFAULT_PROFILE:-}}"
+if [ -z "$region" ]; then
+  if [ -n "${AWS_REGION:-}" ] && [ -n "${AWS_DEFAULT_REGION:-}" ] && [ "$AWS_REGION" != "$AWS_DEFAULT_REGION" ]; then
+    die_usage "AWS_REGION ($AWS_REGION) and AWS_DEFAULT_REGION ($AWS_DEFAULT_REGION) disagree: the AWS CLI and eks-breakglass would act in different regions. Pass --region or unset one; nothing was called or changed."
+  fi
+  region="${AWS_REGION:-${AWS_DEFAULT_REGION:-}}"
+  if [ -z "$region" ]; then
+    region="$("$AWS_CLI" configure get region ${profile:+--profile "$profile"} 2>/dev/null || true)"
+  fi
+fi
+[ -n "$region" ] || die_usage "no AWS region: pass --region REGION (or set AWS_REGION); nothing was called or changed"
+region_args=(--region "$region")
+[ -n "$profile" ] && region_args+=(--profile "$profile")
+
+# Nothing is written before the tag check passes: the script's own AWS calls are kept in
+# memory until the run directory exists.
+own_calls_pending=()
+own_calls=""
+json_get() { "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    d = d.get(k) if isinstance(d, dict) else None
+print("" if d is None else (json.dumps(d) if isinstance(d, (dict, list)) else d))' "$1"; }
+# The AWS CLI, for the reads the product does not print (tags, access entries).
+awsq() {
+  local action="$1"
+  shift
+  # (Called in $(…), a subshell: the calls before the run directory exists are recorded by
+  # the caller, in own_calls_pending.)
+  [ -z "$own_calls" ] || echo "$action" >>"$own_calls"
+  "$AWS_CLI" "${region_args[@]}" --output json "$@"
+}
+
+echo "region: $region; profile: ${profile:-default}"
+own_calls_pending+=(sts:GetCallerIdentity)
+caller_arn="$(awsq sts:GetCallerIdentity sts get-caller-identity | json_get Arn)"
+echo "caller: $caller_arn"
+own_calls_pending+=(eks:DescribeCluster)
+describe="$(awsq eks:DescribeCluster eks describe-cluster --name "$cluster")"
+cluster_arn="$(echo "$describe" | json_get cluster.arn)"
+tag="$(echo "$describe" | json_get cluster.tags | "$PYTHON" -c 'import json,sys
+t = sys.stdin.read().strip()
+print((json.loads(t) if t else {}).get("eks-breakglass/acceptance", ""))')"
+if [ "$tag" != disposable ]; then
+  cat >&2 <<EOF
+aws-acceptance: refusing: cluster '$cluster' ($cluster_arn, region $region, profile ${profile:-default}) is not tagged
+eks-breakglass/acceptance=disposable (found: '${tag:-no such tag}'). Nothing was changed.
+If, and only if, this cluster may be broken and repaired, tag it:
+  aws eks tag-resource --resource-arn $cluster_arn --tags eks-breakglass/acceptance=disposable
+EOF
+  exit 2
+fi
+case "$cluster_arn" in
+  "arn:"*":eks:$region:"*":cluster/$cluster") ;;
+  *) die_usage "the tagged cluster's ARN ($cluster_arn) is not cluster '$cluster' in $region; nothing was changed" ;;
+esac
+
+# The tag check passed: only now the run directory. A new one is created private; an existing
+# one is used as it is (its mode is the user's business; files written in it are 0600).
 if [ -z "$run_dir" ]; then
   run_dir="$PWD/aws-acceptance-$(date -u +%Y%m%dT%H%M%SZ)-$cluster"
 fi
-mkdir -p "$run_dir" "$run_dir/calls"
-chmod 700 "$run_dir"
+if [ ! -e "$run_dir" ]; then
+  (umask 077 && mkdir -p "$run_dir")
+fi
+umask 077
+mkdir -p "$run_dir/calls"
 run_dir="$(cd "$run_dir" && pwd)"
 # Everything the product writes (journals, kubeconfig) stays in the run directory.
 export XDG_STATE_HOME="$run_dir/state"
 kubeconfig="$run_dir/kubeconfig"
-
-region_args=()
-[ -n "$region" ] && region_args=(--region "$region")
 
 # ---------------------------------------------------------------------------------------------
 # Bookkeeping: phases with timings, the script's own AWS calls, the product's call logs.
@@ -111,7 +180,7 @@ region_args=()
 timings="$run_dir/timings.tsv"
 own_calls="$run_dir/calls/00-script.txt"
 : >"$timings"
-: >"$own_calls"
+printf '%s\n' "${own_calls_pending[@]}" >"$own_calls"
 phase_name=""
 phase_start=0
 now_ms() { "$PYTHON" -c 'import time; print(int(time.time() * 1000))'; }
@@ -136,24 +205,32 @@ ebg() {
   echo "\$ eks-breakglass $*" >&2
   "$EKS_BREAKGLASS" "${region_args[@]}" --call-log "$log" "$@"
 }
-# The AWS CLI, for the reads the product does not print (tags, access entries).
-awsq() {
-  local action="$1"
-  shift
-  echo "$action" >>"$own_calls"
-  "$AWS_CLI" "${region_args[@]}" --output json "$@"
-}
 kube() { "$KUBECTL" --kubeconfig "$kubeconfig" --request-timeout=30s "$@"; }
-json_get() { "$PYTHON" -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."):
-    d = d.get(k) if isinstance(d, dict) else None
-print("" if d is None else (json.dumps(d) if isinstance(d, (dict, list)) else d))' "$1"; }
 
 broken=false
 result="FAILED"
 failed_step=""
+# PASSED needs the last line of the script to have run: a signal (CI timeout, a dropped SSH
+# session, Ctrl-C) can end the run with $? = 0 in the EXIT trap.
+finished=false
+killed=""
+# The script's own stdout/stderr: a signal can arrive while a step's output is redirected to a
+# file (recover.json), and the report must still reach the terminal.
+exec 3>&1 4>&2
+on_signal() {
+  killed="$1"
+  exit "$2"
+}
+trap 'on_signal SIGTERM 143' TERM
+trap 'on_signal SIGHUP 129' HUP
+trap 'on_signal SIGINT 130' INT
 report() {
   local rc=$?
+  exec 1>&3 2>&4
+  if [ "$finished" != true ] && [ "$rc" -eq 0 ]; then rc=1; fi
+  if [ -n "$killed" ]; then
+    echo "aws-acceptance: killed by $killed" >&2
+  fi
   if [ -n "$phase_name" ]; then
     failed_step="$phase_name"
     end_phase "failed (exit $rc)"
@@ -200,7 +277,7 @@ print(f"- all: {sum(grand.values())} calls, " + ", ".join(f"{a} {n}" for a, n in
 EOF
   if [ "$rc" -ne 0 ]; then
     echo
-    echo "FAILED at: ${failed_step:-preflight} (exit $rc). Logs and call logs: $run_dir"
+    echo "FAILED at: ${failed_step:-preflight} (exit $rc${killed:+, killed by $killed}). Logs and call logs: $run_dir"
     if [ "$broken" = true ]; then
       cat <<EOF
 The cluster's aws-auth may still be broken. Put it back with an identity that can get in
@@ -217,24 +294,6 @@ trap report EXIT
 
 # ---------------------------------------------------------------------------------------------
 begin preflight "who you are, the cluster, its tag, its aws-auth (read-only)"
-caller_arn="$(awsq sts:GetCallerIdentity sts get-caller-identity | json_get Arn)"
-echo "caller: $caller_arn"
-describe="$(awsq eks:DescribeCluster eks describe-cluster --name "$cluster")"
-cluster_arn="$(echo "$describe" | json_get cluster.arn)"
-tag="$(echo "$describe" | json_get cluster.tags | "$PYTHON" -c 'import json,sys
-t = sys.stdin.read().strip()
-print((json.loads(t) if t else {}).get("eks-breakglass/acceptance", ""))')"
-if [ "$tag" != disposable ]; then
-  phase_name=""
-  cat >&2 <<EOF
-aws-acceptance: refusing: cluster '$cluster' ($cluster_arn) is not tagged
-eks-breakglass/acceptance=disposable (found: '${tag:-no such tag}'). Nothing was changed.
-If, and only if, this cluster may be broken and repaired, tag it:
-  aws eks tag-resource --resource-arn $cluster_arn --tags eks-breakglass/acceptance=disposable
-EOF
-  trap - EXIT
-  exit 2
-fi
 auth_mode_before="$(echo "$describe" | json_get cluster.accessConfig.authenticationMode)"
 echo "tag eks-breakglass/acceptance=disposable: present; authentication mode: ${auth_mode_before:-CONFIG_MAP}"
 entries_before="[]"
@@ -435,3 +494,4 @@ if d.get("text"):
     sys.exit("aws-auth differs from the snapshot after the restore:\n" + d["text"])
 print("aws-auth is the snapshot again, byte for byte in its mappings")' "$run_dir/restore-diff.json"
 end_phase ok
+finished=true

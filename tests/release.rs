@@ -137,6 +137,35 @@ fn man_dir_that_cannot_be_created_is_a_clear_error() {
 }
 
 #[test]
+fn man_dir_naming_a_file_is_refused_with_a_different_path_in_the_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pages");
+    std::fs::write(&file, "x").unwrap();
+    for dry in [true, false] {
+        let mut cmd = common::product();
+        cmd.arg("man");
+        if dry {
+            cmd.arg("--dry-run");
+        }
+        let out = cmd.arg("--dir").arg(&file).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "dry-run {dry}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("is not a directory"), "{err}");
+        let hint = err
+            .lines()
+            .find(|l| l.contains("hint:"))
+            .unwrap_or_default()
+            .to_string();
+        assert!(!hint.is_empty(), "{err}");
+        assert!(
+            !hint.contains(&format!("--dir {}", file.display())),
+            "the hint repeats the bad path: {hint}"
+        );
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+    }
+}
+
+#[test]
 fn version_names_the_commit_this_checkout_was_built_from() {
     let out = common::product()
         .args(["--output", "json", "version"])
@@ -190,6 +219,38 @@ fn build_info_from_a_crate_tarball_uses_its_vcs_info() {
     assert_eq!(i.source, "crate");
     assert_eq!(i.commit, "0123456789abcdef0123456789abcdef01234567");
     assert_eq!(i.describe, "");
+    assert!(i.dirty, "{i:?}");
+}
+
+#[test]
+fn build_info_is_dirty_when_a_build_input_differs_from_the_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(d)
+            .args(["-c", "user.name=r", "-c", "user.email=r@example.com"])
+            .args(args)
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    std::fs::create_dir(d.join("src")).unwrap();
+    std::fs::write(d.join("Cargo.toml"), "[package]\n").unwrap();
+    std::fs::write(d.join("src/main.rs"), "fn main() {}\n").unwrap();
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "one"]);
+    // An untracked file outside the inputs is not dirt.
+    std::fs::write(d.join("notes.txt"), "x").unwrap();
+    assert!(!info::collect(d).dirty);
+    std::fs::write(d.join("src/main.rs"), "fn main() { println!(); }\n").unwrap();
+    let i = info::collect(d);
+    assert!(i.dirty, "{i:?}");
+    assert!(i.watch.contains(&d.join("src")), "{i:?}");
 }
 
 #[test]

@@ -61,19 +61,113 @@ fn date_of_commit() -> String {
     d.get(..10).unwrap_or_default().to_string()
 }
 
+/// Checks every target before anything is written (and in --dry-run, which writes nothing):
+/// `dir` is a directory or can be created under a writable directory, and no page path is
+/// taken by something that is not a regular file. A failure here leaves the disk untouched,
+/// and --dry-run predicts it.
+fn check_targets(dir: &Path, pages: &[Page]) -> Result<(), AppError> {
+    let elsewhere = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .join("man");
+    match std::fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => {
+            return Err(AppError::usage(
+                format!("--dir {} exists and is not a directory", dir.display()),
+                Some(format!(
+                    "name a directory (created if missing), e.g. --dir {}",
+                    elsewhere.display()
+                )),
+            ));
+        }
+        Ok(m) => {
+            if m.permissions().readonly() {
+                return Err(AppError::failed(
+                    format!("cannot write into {}: it is read-only", dir.display()),
+                    Some("choose a directory you can write to with --dir".to_string()),
+                ));
+            }
+            for p in pages {
+                let path = dir.join(&p.file_name);
+                if let Ok(pm) = std::fs::symlink_metadata(&path)
+                    && !pm.is_file()
+                {
+                    return Err(AppError::failed(
+                        format!(
+                            "cannot write the page {}: something that is not a regular file (a directory or a link) has its name",
+                            path.display()
+                        ),
+                        Some(format!(
+                            "move {} out of the way, or choose another --dir",
+                            path.display()
+                        )),
+                    ));
+                }
+            }
+        }
+        Err(_) => {
+            // Created on the real run: its nearest existing ancestor must be a writable directory.
+            let mut up = dir.parent();
+            while let Some(a) = up {
+                let a = if a.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    a
+                };
+                if let Ok(m) = std::fs::metadata(a) {
+                    if !m.is_dir() || m.permissions().readonly() {
+                        return Err(AppError::failed(
+                            format!(
+                                "cannot create {}: {} is not a writable directory",
+                                dir.display(),
+                                a.display()
+                            ),
+                            Some("choose a directory you can write to with --dir".to_string()),
+                        ));
+                    }
+                    break;
+                }
+                up = a.parent();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes every page atomically (a temporary file in `dir`, renamed over the page). The
+/// temporary files are all written first; only then are they renamed, so a write failure
+/// (disk full) leaves no page behind.
 fn write_pages(dir: &Path, pages: &[Page]) -> Result<(), AppError> {
-    let hint = || {
-        Some(format!(
-            "choose a directory you can write to: --dir {}",
-            dir.display()
-        ))
-    };
+    let hint = || Some("choose a directory you can write to with --dir".to_string());
     std::fs::create_dir_all(dir)
         .map_err(|e| AppError::failed(format!("cannot create {}: {e}", dir.display()), hint()))?;
+    let mut staged = Vec::with_capacity(pages.len());
     for p in pages {
-        let path = dir.join(&p.file_name);
-        std::fs::write(&path, &p.roff).map_err(|e| {
-            AppError::failed(format!("cannot write {}: {e}", path.display()), hint())
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{}.", p.file_name))
+            .tempfile_in(dir)
+            .map_err(|e| {
+                AppError::failed(format!("cannot write in {}: {e}", dir.display()), hint())
+            })?;
+        tmp.write_all(&p.roff)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| {
+                AppError::failed(format!("cannot write in {}: {e}", dir.display()), hint())
+            })?;
+        // Pages are readable by everyone, like the rest of /usr/share/man.
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644)).map_err(
+            |e| AppError::failed(format!("cannot write in {}: {e}", dir.display()), hint()),
+        )?;
+        staged.push((tmp, dir.join(&p.file_name)));
+    }
+    for (tmp, path) in staged {
+        tmp.persist(&path).map_err(|e| {
+            AppError::failed(
+                format!("cannot write {}: {}", path.display(), e.error),
+                hint(),
+            )
         })?;
     }
     Ok(())
@@ -85,7 +179,8 @@ pub fn run(g: &Globals, args: &ManArgs) -> Result<u8, AppError> {
     let io = |e: std::io::Error| AppError::failed(format!("cannot write to stdout: {e}"), None);
     match &args.dir {
         Some(dir) => {
-            // --dry-run: the list of what would be written, and nothing written.
+            // --dry-run: the same checks, the list of what would be written, nothing written.
+            check_targets(dir, &pages)?;
             if !g.dry_run {
                 write_pages(dir, &pages)?;
             }

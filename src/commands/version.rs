@@ -32,6 +32,9 @@ pub struct BuildInfo {
     /// Where the commit came from: "git", "crate" (a crates.io tarball's .cargo_vcs_info.json)
     /// or "unknown".
     pub source: &'static str,
+    /// Built with uncommitted changes to its sources (src/, build/, build.rs, Cargo.toml,
+    /// Cargo.lock): the commit alone does not reproduce it.
+    pub dirty: bool,
     pub target: &'static str,
     pub profile: &'static str,
     pub rustc: &'static str,
@@ -48,6 +51,7 @@ pub fn build_info() -> BuildInfo {
         describe: env!("EKS_BREAKGLASS_DESCRIBE"),
         commit_date: env!("EKS_BREAKGLASS_COMMIT_DATE"),
         source: env!("EKS_BREAKGLASS_SOURCE"),
+        dirty: matches!(env!("EKS_BREAKGLASS_DIRTY").as_bytes(), b"true"),
         target: env!("EKS_BREAKGLASS_TARGET"),
         profile: env!("EKS_BREAKGLASS_PROFILE"),
         rustc: env!("EKS_BREAKGLASS_RUSTC"),
@@ -63,6 +67,11 @@ pub fn render_text(b: &BuildInfo) -> String {
         // `describe` says more than the hash only when a tag is behind it.
         (_, false) if !b.commit.starts_with(b.describe) => format!("{} ({})", b.commit, b.describe),
         _ => b.commit.to_string(),
+    };
+    let commit = if b.dirty {
+        format!("{commit}, dirty (built with uncommitted changes)")
+    } else {
+        commit
     };
     let mut s = format!("{} {}\n", b.name, b.version);
     s.push_str(&format!("commit:      {commit}\n"));
@@ -108,6 +117,7 @@ mod tests {
             describe,
             commit_date: "",
             source,
+            dirty: false,
             target: "x86_64-unknown-linux-musl",
             profile: "release",
             rustc: "rustc 1.95.0",
@@ -130,5 +140,11 @@ mod tests {
         let t = render_text(&info("unknown", ""));
         assert!(t.contains("commit:      unknown (built without git metadata)\n"));
         assert!(t.contains("target:      x86_64-unknown-linux-musl\n"));
+        assert!(!t.contains("dirty"));
+        let mut d = info("git", "0123456789ab");
+        d.dirty = true;
+        assert!(render_text(&d).contains(
+            "commit:      0123456789abcdef0123456789abcdef01234567, dirty (built with uncommitted changes)\n"
+        ));
     }
 }
