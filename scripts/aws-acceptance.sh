@@ -390,6 +390,9 @@ if not hit:
 
 section, s, e = hit
 lines = data[section].split("\n")
+# Identities the break unmaps: putting them back is new access as far as the broken aws-auth
+# says, so recover asks for a consent that names each (--allow-access-gain).
+removed = []
 if mode == "seed":
     # The line after `- rolearn|userarn:` sits at two spaces; one less breaks the section.
     second = s + 1
@@ -398,6 +401,7 @@ if mode == "seed":
     lines[second] = lines[second][1:]
     print(f"{section}: line {second + 1} de-indented by one space: {lines[second]!r}", file=sys.stderr)
 else:
+    removed.append(entry_arn(lines, s, e)[1])
     del lines[s:e]
     print(f"{section}: entry at line {s + 1} removed", file=sys.stderr)
 data[section] = "\n".join(lines)
@@ -406,11 +410,14 @@ if roles and not (section == "mapRoles" and mode == "seed"):
     lines, items = entries(roles)
     for s2, e2 in reversed(items):
         if is_node(lines, s2, e2):
+            removed.append(entry_arn(lines, s2, e2)[1])
             del lines[s2:e2]
             print(f"mapRoles: node role entry at line {s2 + 1} removed", file=sys.stderr)
     data["mapRoles"] = "\n".join(lines)
 cm["data"] = data
 json.dump(cm, open(dst, "w"), indent=2)
+with open(dst + ".unmapped", "w") as f:
+    f.write("".join(a + "\n" for a in removed if a))
 EOF
 broken=true
 if ! kube replace -f "$run_dir/aws-auth.broken.json" >"$run_dir/break.out" 2>&1; then
@@ -435,6 +442,11 @@ end_phase ok
 begin recover "eks-breakglass recover --from the snapshot (the runbook's one command)"
 recover_args=(recover --cluster "$cluster" --from "$snap_file" --yes --journal-dir "$run_dir/recover")
 [ "$allow_mode_change" = true ] && recover_args+=(--allow-auth-mode-change)
+# The kit itself unmapped these identities: name each in the access-gain consent (a snapshot
+# that maps someone the live aws-auth does not is new access, and `--yes` alone never allows it).
+while IFS= read -r arn; do
+  [ -n "$arn" ] && recover_args+=(--allow-access-gain "$arn")
+done <"$run_dir/aws-auth.broken.json.unmapped"
 ebg "${recover_args[@]}" --output json >"$run_dir/recover.json"
 way_in="$("$PYTHON" -c 'import json,sys
 d = json.load(open(sys.argv[1]))
