@@ -181,6 +181,10 @@ pub const COMMANDS: &[CommandPolicy] = &[
                 "with --from s3://…: the snapshots of the cluster",
             ),
             p("s3:GetObject", "with --from s3://…: read the snapshot"),
+            p(
+                "iam:GetRole",
+                "who gets in afterwards: a role principal's real ARN, with the path STS hides",
+            ),
             API_ROLE,
         ],
     },
@@ -296,6 +300,10 @@ pub const COMMANDS: &[CommandPolicy] = &[
                 "only with --allow-auth-mode-change: CONFIG_MAP -> API_AND_CONFIG_MAP (one-way)",
             ),
             p("eks:DescribeUpdate", "wait for that mode switch to finish"),
+            p(
+                "eks:DeleteAccessEntry",
+                "a stale entry (its principal was deleted and recreated): deleted, then created again",
+            ),
             p("eks:CreateAccessEntry", "create the STANDARD access entry"),
             p(
                 "eks:AssociateAccessPolicy",

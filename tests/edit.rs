@@ -114,9 +114,12 @@ fn a_correct_edit_is_applied_with_a_backup_and_undone_by_cleanup() {
     assert_eq!(saved["data"], aw::good_data());
     let out =
         e.w.product()
+            // The creator runs it; the rollback's self-lockout check counts aws-auth entries
+            // only (not the creator's implicit admin), so it asks for --force here.
             .args([
                 "cleanup",
                 "--rollback",
+                "--force",
                 "--journal",
                 dir.to_str().unwrap(),
                 "--yes",

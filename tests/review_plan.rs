@@ -773,7 +773,7 @@ def read_for(t, until=None):
                 return True
     return None
 out = {}
-out["plan_prompt"] = bool(read_for(90, b"accepted: "))
+out["plan_prompt"] = bool(read_for(90, b"is accepted"))
 os.write(fd, b"yes\n")
 out["allow_prompt"] = bool(read_for(90, b"Type 'allow'"))
 os.write(fd, b"\x03")
@@ -871,7 +871,7 @@ def read_for(t, until=None):
                 return True
     return None
 out = {}
-out["plan_prompt"] = bool(read_for(90, b"accepted: "))
+out["plan_prompt"] = bool(read_for(90, b"is accepted"))
 os.write(fd, b"yes\n")
 out["allow_prompt"] = bool(read_for(90, b"Type 'allow'"))
 os.kill(pid, signal.SIGTERM)
