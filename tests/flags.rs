@@ -27,13 +27,14 @@ fn profile_files(dir: &Path, name: &str, key: &str, secret: &str) -> (PathBuf, P
 /// verify tokens signed with it).
 fn new_key(w: &World, user: &str) -> (String, String) {
     let k = w.aws(&["iam", "create-access-key", "--user-name", user]);
-    (
-        k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string(),
-        k["AccessKey"]["SecretAccessKey"]
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
+    let key = k["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string();
+    let secret = k["AccessKey"]["SecretAccessKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A new key takes effect only after IAM's propagation delay: wait for it, as a user would.
+    w.wait_for_key(&key, &secret);
+    (key, secret)
 }
 
 /// kubectl `auth whoami` through a context, with the operator's keys exported in its

@@ -635,8 +635,17 @@ fn role_arn_is_the_identity_used_and_a_version_that_locks_it_out_fails_verificat
         "{stdout}"
     );
     assert!(stderr.contains("verification failed"), "{stderr}");
+    // The hint is the run's undo command (`plan_ui::cleanup_command`: journal, then the run's
+    // --profile if any), with --rollback.
     assert!(
-        stderr.contains(&format!("cleanup --rollback --journal {}", jd.display())),
+        stderr
+            .lines()
+            .any(|l| l.contains("to put the previous version back")
+                && l.contains(&format!(
+                    "eks-breakglass cleanup --journal {}",
+                    jd.display()
+                ))
+                && l.contains("--rollback")),
         "{stderr}"
     );
     // oncall (mapped now) undoes it with its own identity.

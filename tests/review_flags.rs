@@ -310,6 +310,11 @@ updateDelaySeconds: 1
 "#,
     );
     let k = w.aws(&["iam", "create-access-key", "--user-name", "platform-admin"]);
+    // A new key takes effect only after IAM's propagation delay: wait for it, as a user would.
+    w.wait_for_key(
+        k["AccessKey"]["AccessKeyId"].as_str().unwrap(),
+        k["AccessKey"]["SecretAccessKey"].as_str().unwrap(),
+    );
     let creds = w.path("aws-credentials");
     std::fs::write(
         &creds,

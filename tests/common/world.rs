@@ -239,6 +239,37 @@ impl World {
         body
     }
 
+    /// Waits until a just-created access key is accepted (IAM is eventually consistent: the sim
+    /// refuses a new key with `InvalidClientTokenId` until its propagation delay has passed, as
+    /// AWS does), as a user would: `sts get-caller-identity` with that key, retried for up to
+    /// 10 s. Panics with the last error if it never is.
+    pub fn wait_for_key(&self, key: &str, secret: &str) {
+        let start = Instant::now();
+        loop {
+            let out = Command::new(super::venv_bin("aws"))
+                .args(["sts", "get-caller-identity", "--output", "json"])
+                .env_remove("AWS_ENDPOINT_URL")
+                .env_remove("AWS_SESSION_TOKEN")
+                .env_remove("AWS_PROFILE")
+                .envs(self.env.iter().cloned())
+                .env("AWS_ACCESS_KEY_ID", key)
+                .env("AWS_SECRET_ACCESS_KEY", secret)
+                .env("AWS_CONFIG_FILE", "/dev/null")
+                .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+                .output()
+                .expect("cannot run aws");
+            if out.status.success() {
+                return;
+            }
+            let err = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "access key {key} still not accepted after 10 s: {err}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
     /// The IAM/STS endpoint the product uses: the sim's pass-through to moto (it learns the
     /// secrets of keys and sessions created through it, to authenticate them later).
     pub fn iam_url(&self) -> String {
