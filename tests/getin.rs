@@ -127,7 +127,7 @@ fn untrusting_role_gets_one_statement_that_cleanup_restores_byte_for_byte() {
     assert_eq!(w.raw_trust("locked-deployer"), before);
     assert!(!jd.exists());
 
-    let serial = enable_mfa(&w, "oncall");
+    let serial = w.enable_mfa("oncall");
     let out = assume(
         &w,
         "by-locked-role",
@@ -541,7 +541,7 @@ fn a_role_that_asks_for_mfa_is_assumed_with_it_and_handed_over_by_file() {
         "{}",
         text(&not_mine.stderr)
     );
-    enable_mfa(&w, "oncall");
+    w.enable_mfa("oncall");
 
     let file = w.path("creds");
     let out = w
@@ -582,39 +582,4 @@ fn a_role_that_asks_for_mfa_is_assumed_with_it_and_handed_over_by_file() {
         "{kubeconfig}"
     );
     assert!(!kubeconfig.contains("--role-arn"), "{kubeconfig}");
-}
-
-/// Gives `user` a virtual MFA device (through the sim's IAM endpoint, as AWS would need it:
-/// STS checks that an AssumeRole's SerialNumber is the caller's device). Returns its serial.
-fn enable_mfa(w: &World, user: &str) -> String {
-    let dir = w.path("mfa");
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = dir.join(format!("{user}.png"));
-    let d = w.aws(&[
-        "iam",
-        "create-virtual-mfa-device",
-        "--virtual-mfa-device-name",
-        user,
-        "--outfile",
-        png.to_str().unwrap(),
-        "--bootstrap-method",
-        "QRCodePNG",
-    ]);
-    let serial = d["VirtualMFADevice"]["SerialNumber"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    w.aws(&[
-        "iam",
-        "enable-mfa-device",
-        "--user-name",
-        user,
-        "--serial-number",
-        &serial,
-        "--authentication-code1",
-        "123456",
-        "--authentication-code2",
-        "654321",
-    ]);
-    serial
 }

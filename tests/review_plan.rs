@@ -464,6 +464,8 @@ fn recover_from_an_eksctl_config_of_another_cluster_is_refused_before_any_change
 #[test]
 fn recover_through_an_mfa_creator_role_sends_the_one_time_code_once() {
     let w = common::world::World::start("getin");
+    // STS checks that the SerialNumber is the caller's device (as AWS does).
+    w.enable_mfa("oncall");
     let log = w.path("calls.jsonl");
     let dir = w.path("run");
     let out = w

@@ -416,17 +416,29 @@ impl Moto {
         params.extend(
             url::form_urlencoded::parse(&req.body).map(|(k, v)| (k.into_owned(), v.into_owned())),
         );
+        // The code is consumed by the first call that presents it (reserved atomically, so two
+        // concurrent calls cannot both pass) and given back only if moto refused the call.
         let mfa = mfa_code(&params, req.header("authorization"));
         if let Some(m) = &mfa
-            && lock(&self.used_mfa_codes).contains(m)
+            && !lock(&self.used_mfa_codes).insert(m.clone())
         {
             return Ok(mfa_reused());
         }
-        let (status, headers, body) = self.send(out).await?;
-        if (200..300).contains(&status) {
-            if let Some(m) = mfa {
-                lock(&self.used_mfa_codes).insert(m);
+        let release = || {
+            if let Some(m) = &mfa {
+                lock(&self.used_mfa_codes).remove(m);
             }
+        };
+        let (status, headers, body) = match self.send(out).await {
+            Ok(r) => r,
+            Err(e) => {
+                release();
+                return Err(e);
+            }
+        };
+        if !(200..300).contains(&status) {
+            release();
+        } else {
             self.observe(
                 &params,
                 req.header("authorization"),

@@ -533,6 +533,38 @@ fn kubectl_through_exec_plugin() {
 fn an_mfa_code_is_accepted_once() {
     let moto = Moto::start();
     let sim = Sim::start(&scenario("incident.yaml"), &moto);
+    // The device must be one of the caller's (the operator, oncall): STS refuses any other
+    // serial with the same message, so enable it first (IAM calls: they consume no STS code).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let png = dir.path().join("qr.png");
+    run(
+        &sim,
+        &[
+            "iam",
+            "create-virtual-mfa-device",
+            "--virtual-mfa-device-name",
+            "oncall",
+            "--outfile",
+            png.to_str().unwrap_or_default(),
+            "--bootstrap-method",
+            "QRCodePNG",
+        ],
+    );
+    run(
+        &sim,
+        &[
+            "iam",
+            "enable-mfa-device",
+            "--user-name",
+            "oncall",
+            "--serial-number",
+            "arn:aws:iam::123456789012:mfa/oncall",
+            "--authentication-code1",
+            "123456",
+            "--authentication-code2",
+            "654321",
+        ],
+    );
     let assume = [
         "sts",
         "assume-role",

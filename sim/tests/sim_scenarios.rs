@@ -105,11 +105,22 @@ fn deleted_creator_in_api_mode() {
         key["AccessKey"]["AccessKeyId"].as_str().expect("k"),
         key["AccessKey"]["SecretAccessKey"].as_str().expect("s"),
     );
-    assert_eq!(
-        sim.whoami("staging", &aws_token("staging", k, s, None)).0,
-        401
-    );
-    assert!(sim.last_auth_reason("staging").contains("not mapped"));
+    // The new user and key are refused by STS (InvalidClientTokenId) until IAM propagation
+    // (1 s in the harness) has passed; wait that out so the refusal judged is the cluster's.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let reason = loop {
+        assert_eq!(
+            sim.whoami("staging", &aws_token("staging", k, s, None)).0,
+            401
+        );
+        let reason = sim.last_auth_reason("staging");
+        if !reason.contains("InvalidClientTokenId") || std::time::Instant::now() > deadline {
+            break reason;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    };
+    // The old entry is bound to the deleted user's unique id: the new user is not mapped.
+    assert!(reason.contains("not mapped"), "{reason}");
 }
 
 #[test]

@@ -239,6 +239,41 @@ impl World {
         body
     }
 
+    /// Gives `user` a virtual MFA device (through the sim's IAM endpoint, as AWS would need it:
+    /// STS checks that an AssumeRole's SerialNumber is the caller's device). Returns its serial.
+    pub fn enable_mfa(&self, user: &str) -> String {
+        let dir = self.path("mfa");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = dir.join(format!("{user}.png"));
+        let d = self.aws(&[
+            "iam",
+            "create-virtual-mfa-device",
+            "--virtual-mfa-device-name",
+            user,
+            "--outfile",
+            png.to_str().unwrap(),
+            "--bootstrap-method",
+            "QRCodePNG",
+        ]);
+        let serial = d["VirtualMFADevice"]["SerialNumber"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        self.aws(&[
+            "iam",
+            "enable-mfa-device",
+            "--user-name",
+            user,
+            "--serial-number",
+            &serial,
+            "--authentication-code1",
+            "123456",
+            "--authentication-code2",
+            "654321",
+        ]);
+        serial
+    }
+
     /// Waits until a just-created access key is accepted (IAM is eventually consistent: the sim
     /// refuses a new key with `InvalidClientTokenId` until its propagation delay has passed, as
     /// AWS does), as a user would: `sts get-caller-identity` with that key, retried for up to
