@@ -166,31 +166,10 @@ fn as_list(v: &Value) -> Vec<String> {
     }
 }
 
-/// IAM's `*` / `?` glob, case-insensitive (actions are case-insensitive).
+/// IAM's `*` / `?` glob, case-insensitive (actions are case-insensitive): the condition glob
+/// on lower-cased text.
 fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_ascii_lowercase().chars().collect();
-    let t: Vec<char> = text.to_ascii_lowercase().chars().collect();
-    let (mut pi, mut ti, mut star, mut mark) = (0usize, 0usize, None, 0usize);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    glob_case(&pattern.to_ascii_lowercase(), &text.to_ascii_lowercase())
 }
 
 fn action_matches(stmt: &Value) -> bool {
