@@ -16,4 +16,5 @@ pub mod exit;
 pub mod k8s;
 pub mod kubeconfig;
 pub mod policy;
+pub mod ports;
 pub mod recovery;

@@ -24,6 +24,9 @@ pub mod s3trail;
 pub mod sts;
 pub mod token;
 
+/// The error type lives with the ports (the domain matches on its kind); re-exported here so
+/// adapters keep writing `aws::AwsError`.
+pub use crate::ports::error::{AwsError, AwsErrorKind};
 pub use context::AwsContext;
 
 use aws_smithy_runtime_api::client::result::SdkError;
@@ -31,86 +34,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use std::error::Error as StdError;
 use std::fmt;
 
-/// What kind of failure AWS (or the way to it) reported.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AwsErrorKind {
-    /// The caller lacks an IAM permission.
-    AccessDenied,
-    /// No credentials could be found.
-    NoCredentials,
-    /// Credentials were found but are expired or invalid.
-    BadCredentials,
-    /// The named resource does not exist.
-    NotFound,
-    /// AWS throttled us beyond what retries absorbed.
-    Throttled,
-    /// AWS refused the request's parameters.
-    InvalidInput,
-    /// The request never got an answer (DNS, TLS, timeout, connection refused).
-    Unreachable,
-    /// Anything else AWS said.
-    Service,
-}
-
-/// An AWS call that failed, with the IAM action it needed and a hint that names the fix.
-#[derive(Debug)]
-pub struct AwsError {
-    /// IAM action, e.g. `eks:DescribeCluster`.
-    pub action: String,
-    pub kind: AwsErrorKind,
-    /// AWS's error code, when it gave one.
-    pub code: Option<String>,
-    pub message: String,
-    pub hint: Option<String>,
-    source: Option<Box<dyn StdError + Send + Sync>>,
-}
-
-impl fmt::Display for AwsError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            AwsErrorKind::AccessDenied => {
-                write!(f, "access denied: {} ({})", self.action, self.message)
-            }
-            // Pseudo-actions ("credentials", "configuration") are not IAM actions: just say it.
-            _ if !self.action.contains(':') || self.kind == AwsErrorKind::NotFound => {
-                write!(f, "{}", self.message)
-            }
-            _ => write!(f, "{} failed: {}", self.action, self.message),
-        }
-    }
-}
-
-impl StdError for AwsError {
-    fn source(&self) -> Option<&(dyn StdError + 'static)> {
-        self.source
-            .as_deref()
-            .map(|e| e as &(dyn StdError + 'static))
-    }
-}
-
 impl AwsError {
-    pub fn new(action: &str, kind: AwsErrorKind, message: impl Into<String>) -> Self {
-        AwsError {
-            action: action.to_string(),
-            kind,
-            code: None,
-            message: message.into(),
-            hint: None,
-            source: None,
-        }
-    }
-
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    /// True when the error comes from what the user typed rather than from AWS's state.
-    pub fn is_usage(&self) -> bool {
-        matches!(self.kind, AwsErrorKind::InvalidInput)
-    }
-
     /// Classifies an SDK error for `action` on `resource` (an ARN or name, for the message).
     pub fn from_sdk<E, R>(action: &str, resource: &str, err: SdkError<E, R>) -> Self
     where

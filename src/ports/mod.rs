@@ -1,0 +1,8 @@
+//! Ports: the small traits through which the use cases (`workflow/`) and the domain
+//! (`recovery/`) ask the world for facts, so that their decisions are tested with in-memory
+//! fakes and the adapters (`aws/`, `k8s`) are the only code that talks to the network.
+//!
+//! One file per capability. Traits use `async fn` with generics (no `dyn`): every use case runs
+//! on the current-thread runtime, so the futures need not be `Send`.
+
+pub mod error;
