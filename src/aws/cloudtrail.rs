@@ -9,7 +9,7 @@
 //! operator knows why the tool is quiet.
 
 use super::{AwsContext, AwsError, AwsErrorKind};
-use crate::recovery::creator::LookupPage;
+use crate::ports::creator_sources::LookupPage;
 use aws_sdk_cloudtrail::config::retry::RetryConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use chrono::{DateTime, Utc};

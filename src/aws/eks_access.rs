@@ -6,7 +6,7 @@
 
 use super::{AwsContext, AwsError};
 use crate::aws::eks::to_chrono;
-use crate::recovery::creator::AccessEntryRecord;
+use crate::ports::creator_sources::AccessEntryRecord;
 
 /// Every access entry of `cluster`, described; policies (cluster-scoped ones) are listed for
 /// `STANDARD` entries only (node and Fargate entries cannot carry access policies).

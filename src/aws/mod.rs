@@ -9,6 +9,7 @@ pub mod calls;
 pub mod cloudtrail;
 pub mod cluster_api;
 pub mod context;
+pub mod creator_sources;
 pub mod eks;
 pub mod eks_access;
 pub mod eks_nodes;

@@ -9,7 +9,7 @@
 //! only when those do not hold the cluster's CreateCluster.
 
 use super::{AwsContext, AwsError, AwsErrorKind};
-use crate::recovery::creator::TrailScan;
+use crate::ports::creator_sources::TrailScan;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeDelta, TimeZone, Utc};
 use serde_json::Value;
 use std::io::Read as _;

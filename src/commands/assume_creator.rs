@@ -7,13 +7,14 @@
 //! unless it is kept (explicitly, or because it was handed over).
 
 use super::plan_ui::{self, Spinner, Verification};
+use crate::aws::creator_sources::AwsSources;
 use crate::aws::{AwsContext, AwsErrorKind, eks, iam, sts};
 use crate::cli::Globals;
 use crate::cluster::ClusterFacts;
 use crate::error::AppError;
 use crate::exit;
 use crate::kubeconfig::{self, ContextEntry};
-use crate::recovery::creator::{self, AwsSources, Creator, CreatorSource, FindOptions};
+use crate::recovery::creator::{self, Creator, CreatorSource, FindOptions};
 use crate::recovery::getin::{self, Facts, GetInOptions, Route};
 use crate::recovery::plan::Interrupt;
 use crate::recovery::principal::PrincipalStatus;
@@ -95,7 +96,7 @@ async fn creator_report(
         caller: Some(caller.clone()),
         ..FindOptions::default()
     };
-    let report = creator::find_creator(ctx, facts, &opts).await?;
+    let report = crate::aws::creator_sources::find_creator(ctx, facts, &opts).await?;
     match report.creator {
         Some(c) => Ok((c, report.status)),
         None => Err(AppError::Failed {

@@ -673,7 +673,7 @@ async fn deep_search(
             check_status: false,
             now: chrono::Utc::now(),
         };
-        creator::find_creator(ctx, facts, &opts).await?
+        crate::aws::creator_sources::find_creator(ctx, facts, &opts).await?
     };
     match report.creator {
         Some(c) => check_creator(shared, ctx, account, c).await,

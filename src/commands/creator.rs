@@ -6,7 +6,7 @@
 
 use crate::aws::{self, AwsContext, AwsErrorKind};
 use crate::error::AppError;
-use crate::recovery::creator::{self, AttemptOutcome, CreatorReport, FindOptions, Outcome};
+use crate::recovery::creator::{AttemptOutcome, CreatorReport, FindOptions, Outcome};
 use crate::recovery::principal::PrincipalState;
 use crate::recovery::trust::{Caller, TrustCondition, TrustDecision};
 use clap::Args;
@@ -64,7 +64,7 @@ pub async fn run(g: &crate::cli::Globals, args: &CreatorArgs) -> Result<u8, AppE
         caller,
         ..FindOptions::default()
     };
-    let report = creator::find_creator(&ctx, &facts, &opts).await?;
+    let report = crate::aws::creator_sources::find_creator(&ctx, &facts, &opts).await?;
     if g.json() {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| AppError::failed(format!("cannot render JSON: {e}"), None))?;

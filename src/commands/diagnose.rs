@@ -14,7 +14,7 @@ use crate::cluster::ClusterFacts;
 use crate::error::AppError;
 use crate::exit;
 use crate::k8s::{ApiTarget, KubeClient, KubeError};
-use crate::recovery::creator::{self, CreatorReport, FindOptions};
+use crate::recovery::creator::{CreatorReport, FindOptions};
 use crate::recovery::diagnosis::{self, CallerAccess, CreatorFacts, RecoveryPath, Situation};
 use crate::recovery::recover;
 use crate::recovery::trust::Caller;
@@ -318,7 +318,7 @@ pub async fn triage(
     let ((tcp, tcp_detail, tcp_ms), (access, tls, doc, doc_detail), creator_res, roles_res) = tokio::join!(
         probe_tcp(&target.server),
         caller_access(ctx, &facts, &target),
-        creator::find_creator(ctx, &facts, &opts),
+        crate::aws::creator_sources::find_creator(ctx, &facts, &opts),
         eks_nodes::node_roles(ctx, &facts.name),
     );
     let (node_roles, node_roles_error) = match roles_res {

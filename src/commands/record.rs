@@ -8,7 +8,7 @@ use crate::aws::{AwsContext, eks, sts};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
-use crate::recovery::creator::{self, FindOptions};
+use crate::recovery::creator::FindOptions;
 use crate::recovery::record::{RecordFacts, record_plan};
 use clap::Args;
 use std::path::PathBuf;
@@ -54,7 +54,7 @@ pub async fn run(g: &Globals, args: &RecordArgs) -> Result<u8, AppError> {
         check_status: false,
         now: chrono::Utc::now(),
     };
-    let report = creator::find_creator(&ctx, &facts, &opts).await?;
+    let report = crate::aws::creator_sources::find_creator(&ctx, &facts, &opts).await?;
     let Some(found) = report.creator.as_ref() else {
         let tried: Vec<String> = report
             .attempts

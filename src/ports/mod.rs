@@ -5,4 +5,5 @@
 //! One file per capability. Traits use `async fn` with generics (no `dyn`): every use case runs
 //! on the current-thread runtime, so the futures need not be `Send`.
 
+pub mod creator_sources;
 pub mod error;

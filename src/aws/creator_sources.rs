@@ -1,0 +1,86 @@
+//! The SDK adapter behind the [`CreatorSources`] port: CloudTrail (paced), the trail's S3 logs,
+//! EKS access entries and IAM reads. No decision here: the search is `recovery::creator`.
+
+use super::AwsContext;
+use crate::cluster::ClusterFacts;
+use crate::ports::creator_sources::{AccessEntryRecord, CreatorSources, LookupPage, TrailScan};
+use crate::ports::error::AwsError;
+use crate::recovery::creator::{CreatorReport, FindOptions, Window, find_creator_with};
+use crate::recovery::principal::{AccessKeyInfo, IamRoleRecord, IamUserRecord};
+use chrono::{DateTime, Utc};
+
+/// Finds the creator with the real AWS adapters. See [`crate::recovery::creator::find_creator_with`].
+pub async fn find_creator(
+    ctx: &AwsContext,
+    facts: &ClusterFacts,
+    opts: &FindOptions,
+) -> Result<CreatorReport, AwsError> {
+    let mut sources = AwsSources::new(ctx);
+    find_creator_with(&mut sources, facts, opts).await
+}
+
+/// The real adapters behind [`CreatorSources`].
+pub struct AwsSources<'a> {
+    ctx: &'a AwsContext,
+    pacer: crate::aws::cloudtrail::Pacer,
+}
+
+impl<'a> AwsSources<'a> {
+    pub fn new(ctx: &'a AwsContext) -> Self {
+        AwsSources {
+            ctx,
+            pacer: crate::aws::cloudtrail::Pacer::default(),
+        }
+    }
+}
+
+impl CreatorSources for AwsSources<'_> {
+    async fn lookup_create_cluster(
+        &mut self,
+        window: Window,
+        next_token: Option<String>,
+    ) -> Result<LookupPage, AwsError> {
+        crate::aws::cloudtrail::lookup_create_cluster(
+            self.ctx,
+            &mut self.pacer,
+            window.start,
+            window.end,
+            next_token,
+        )
+        .await
+    }
+
+    async fn trail_records(
+        &mut self,
+        bucket: Option<&str>,
+        account: &str,
+        region: &str,
+        cluster: &str,
+        created_at: DateTime<Utc>,
+    ) -> Result<TrailScan, AwsError> {
+        crate::aws::s3trail::create_cluster_records(
+            self.ctx, bucket, account, region, cluster, created_at,
+        )
+        .await
+    }
+
+    async fn access_entries(&mut self, cluster: &str) -> Result<Vec<AccessEntryRecord>, AwsError> {
+        crate::aws::eks_access::access_entries(self.ctx, cluster).await
+    }
+
+    async fn get_user(&mut self, name: &str) -> Result<Option<IamUserRecord>, AwsError> {
+        crate::aws::iam::get_user(self.ctx, name).await
+    }
+
+    async fn get_role(&mut self, name: &str) -> Result<Option<IamRoleRecord>, AwsError> {
+        crate::aws::iam::get_role(self.ctx, name).await
+    }
+
+    async fn list_access_keys(&mut self, user: &str) -> Result<Vec<AccessKeyInfo>, AwsError> {
+        crate::aws::iam::list_access_keys(self.ctx, user).await
+    }
+
+    async fn list_mfa_devices(&mut self, user: &str) -> Result<Vec<String>, AwsError> {
+        crate::aws::iam::list_mfa_devices(self.ctx, user).await
+    }
+}
