@@ -2,8 +2,12 @@
 //!
 //! Only subcommands that work are listed; each lives in its own file under `commands/`.
 
+use crate::cluster::ClusterFacts;
 use crate::commands;
+use crate::error::AppError;
+use crate::k8s::ApiTarget;
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
 
 /// Get back into a locked-out Amazon EKS cluster — and keep it from happening again.
 #[derive(Parser, Debug)]
@@ -282,6 +286,50 @@ impl Globals {
                 "use --output text or --output json with `{command}`"
             )),
         ))
+    }
+}
+
+/// How to reach the API server when DescribeCluster's endpoint is not reachable from here.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TargetArgs {
+    /// The API server URL to use instead of the cluster's endpoint (a tunnel or bastion, e.g. https://127.0.0.1:8443)
+    #[arg(long, value_name = "URL")]
+    pub api_server: Option<String>,
+    /// The name to check the API server's certificate against (the endpoint's host, through a tunnel)
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+    /// The cluster CA (PEM) instead of DescribeCluster's
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+}
+
+impl TargetArgs {
+    /// The API target for `facts`, with the overrides applied.
+    pub fn target(&self, facts: &ClusterFacts) -> Result<ApiTarget, AppError> {
+        let server = self
+            .api_server
+            .clone()
+            .or_else(|| facts.endpoint.clone())
+            .ok_or_else(|| {
+                AppError::failed(
+                    format!("cluster {} has no API endpoint yet", facts.name),
+                    Some("wait until the cluster is ACTIVE, or pass --api-server URL".to_string()),
+                )
+            })?;
+        let ca_pem = match &self.ca_file {
+            Some(p) => Some(std::fs::read(p).map_err(|e| {
+                AppError::usage(
+                    format!("cannot read the CA file {}: {e}", p.display()),
+                    Some("pass a PEM file with the cluster CA".to_string()),
+                )
+            })?),
+            None => facts.ca_pem.clone(),
+        };
+        Ok(ApiTarget {
+            server,
+            ca_pem,
+            tls_server_name: self.tls_server_name.clone(),
+        })
     }
 }
 

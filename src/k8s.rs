@@ -12,15 +12,8 @@ use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
 use serde::Serialize;
 
-/// Where the API server is and how to trust it.
-#[derive(Debug, Clone)]
-pub struct ApiTarget {
-    pub server: String,
-    /// PEM bundle of the cluster CA.
-    pub ca_pem: Option<Vec<u8>>,
-    /// The name to check the server certificate against, for tunnels (`--tls-server-name`).
-    pub tls_server_name: Option<String>,
-}
+/// The target is a port type (the triage decides on it without this adapter).
+pub use crate::ports::triage::ApiTarget;
 
 /// What went wrong talking to the API server.
 #[derive(Debug, thiserror::Error)]

@@ -18,3 +18,5 @@ pub mod kubeconfig;
 pub mod policy;
 pub mod ports;
 pub mod recovery;
+pub mod ui;
+pub mod workflow;

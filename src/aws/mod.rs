@@ -24,6 +24,7 @@ pub mod s3_objects;
 pub mod s3trail;
 pub mod sts;
 pub mod token;
+pub mod triage_sources;
 
 /// The error type lives with the ports (the domain matches on its kind); re-exported here so
 /// adapters keep writing `aws::AwsError`.

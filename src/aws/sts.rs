@@ -2,16 +2,10 @@
 
 use super::{AwsContext, AwsError};
 use aws_credential_types::Credentials;
-use serde::Serialize;
 use std::time::Duration;
 
-/// The answer of GetCallerIdentity.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct CallerIdentity {
-    pub account: String,
-    pub arn: String,
-    pub user_id: String,
-}
+/// A port type (the triage reads it without this adapter).
+pub use crate::ports::triage::CallerIdentity;
 
 pub async fn caller_identity(ctx: &AwsContext) -> Result<CallerIdentity, AwsError> {
     let out = ctx

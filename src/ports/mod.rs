@@ -7,3 +7,4 @@
 
 pub mod creator_sources;
 pub mod error;
+pub mod triage;

@@ -1,0 +1,5 @@
+//! Use cases: each takes its ports (`crate::ports`) and plain options, decides, and returns a
+//! report that a command renders. No printing, no SDK: decisions are tested with in-memory fakes
+//! of the ports, and the integration tests in `tests/` remain the end-to-end proof.
+
+pub mod triage;
