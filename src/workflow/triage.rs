@@ -251,3 +251,6 @@ fn host_of(server: &str) -> String {
         .and_then(|u| u.host().map(str::to_string))
         .unwrap_or_else(|| server.to_string())
 }
+
+#[cfg(test)]
+mod tests;
