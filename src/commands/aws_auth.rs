@@ -5,15 +5,21 @@
 
 use crate::aws::{AwsContext, eks, token};
 use crate::awsauth::{
-    self, Analysis, AwsAuthDocument, ClusterFacts, EffectiveMapping, Finding, Mark, NeverReason,
-    NodeRoleFact, NodeRoleKind, RULES, RenderOptions, SectionState, Severity,
+    self, AwsAuthDocument, ClusterFacts, NodeRoleFact, NodeRoleKind, RULES, RenderOptions,
 };
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::k8s::{ApiTarget, KubeClient};
+use crate::ui::awsauth::{sarif, show_text, table};
+use crate::ui::input::read_doc;
 use clap::{Args, Subcommand, ValueEnum};
-use std::io::{Read, Write};
+use std::io::Write;
+
+// merge: aws_auth_write/aws_auth_edit (16c) and recover (16b) import these from here; they
+// live in `ui::awsauth` and `ui::input` now — point those imports there and delete this.
+pub use crate::ui::awsauth::{diff_text, format_finding, format_finding_shifted};
+pub use crate::ui::input::{input_error, read_input};
 use std::time::SystemTime;
 
 #[derive(Subcommand, Debug)]
@@ -194,82 +200,6 @@ pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
     }
 }
 
-/// The most an input file may hold. Kubernetes limits a ConfigMap's data to 1 MiB; a manifest
-/// adds metadata (annotations are limited to 256 KiB), so anything over 2 MiB cannot be an
-/// aws-auth the API server would have stored — and is refused without being read.
-pub(crate) const INPUT_LIMIT: u64 = 2 * 1024 * 1024;
-
-fn too_large(what: &str, size: Option<u64>) -> AppError {
-    let size = size.map_or_else(|| "more than 2 MiB".to_string(), |n| format!("{n} bytes"));
-    AppError::usage(
-        format!(
-            "{what} is {size}: larger than any aws-auth ConfigMap (Kubernetes limits a ConfigMap's data to 1 MiB)"
-        ),
-        Some("give the aws-auth ConfigMap itself (`kubectl -n kube-system get configmap aws-auth -o yaml`), not a bundle or a log".into()),
-    )
-}
-
-pub(crate) fn read_input(path: &str) -> Result<Vec<u8>, AppError> {
-    let read_err = |e: std::io::Error| {
-        AppError::usage(
-            format!("cannot read {path}: {e}"),
-            Some("give the path of an aws-auth ConfigMap manifest, or - for stdin".into()),
-        )
-    };
-    let mut buf = Vec::new();
-    if path == "-" {
-        // Read one byte past the limit at most: a 50 MB pipe is refused, not buffered.
-        std::io::stdin()
-            .take(INPUT_LIMIT + 1)
-            .read_to_end(&mut buf)
-            .map_err(|e| AppError::usage(format!("cannot read stdin: {e}"), None))?;
-        if buf.len() as u64 > INPUT_LIMIT {
-            return Err(too_large("stdin", None));
-        }
-    } else {
-        let file = std::fs::File::open(path).map_err(read_err)?;
-        if let Ok(meta) = file.metadata()
-            && meta.is_file()
-            && meta.len() > INPUT_LIMIT
-        {
-            return Err(too_large(path, Some(meta.len())));
-        }
-        file.take(INPUT_LIMIT + 1)
-            .read_to_end(&mut buf)
-            .map_err(read_err)?;
-        if buf.len() as u64 > INPUT_LIMIT {
-            return Err(too_large(path, None));
-        }
-    }
-    Ok(buf)
-}
-
-pub(crate) fn input_error(e: awsauth::InputError) -> AppError {
-    let hint = match &e {
-        awsauth::InputError::WrongName { .. } => {
-            Some("export it with: kubectl -n kube-system get configmap aws-auth -o yaml".into())
-        }
-        awsauth::InputError::TooLarge { .. } => {
-            Some("split it, or check that this is the aws-auth the cluster holds".into())
-        }
-        awsauth::InputError::Empty { .. } | awsauth::InputError::Binary { .. } => {
-            Some("give a ConfigMap manifest in YAML or JSON".into())
-        }
-        _ => Some(
-            "expected a ConfigMap named aws-auth (YAML or JSON), kubectl get -o yaml output, or an eksctl ClusterConfig".into(),
-        ),
-    };
-    AppError::usage(e.to_string(), hint)
-}
-
-fn read_doc(path: &str) -> Result<AwsAuthDocument, AppError> {
-    let bytes = read_input(path)?;
-    let origin = if path == "-" { "<stdin>" } else { path };
-    let doc = awsauth::read_document(origin, &bytes).map_err(input_error)?;
-    // Over 1 MiB of data (as the API server counts it) is refused by read_document.
-    Ok(doc)
-}
-
 /// The live aws-auth: DescribeCluster for the endpoint and CA, a token made locally, a GET.
 pub async fn read_live(g: &Globals, cluster: &str) -> Result<AwsAuthDocument, AppError> {
     let ctx = AwsContext::load(&g.aws_options()).await?;
@@ -325,142 +255,6 @@ fn json_string<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
     serde_json::to_string_pretty(v)
         .map(|s| s + "\n")
         .map_err(|e| AppError::failed(format!("cannot encode JSON: {e}"), None))
-}
-
-// ------------------------------------------------------------------------------------------
-// lint
-
-/// One diagnostic in rustc's layout.
-pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
-    format_finding_shifted(doc, f, 0)
-}
-
-/// [`format_finding`] for a file that shows the document `offset` lines further down (the
-/// reopened file of `aws-auth edit`, under its comment block): the numbers are that file's.
-pub fn format_finding_shifted(doc: &AwsAuthDocument, f: &Finding, offset: usize) -> String {
-    let mut s = format!("{}[{}]: {}\n", f.severity, f.code, f.message);
-    let shown_line = f.line + offset;
-    let width = shown_line.to_string().len();
-    let pad = " ".repeat(width);
-    // A live ConfigMap has no file: point into the data value instead.
-    let live = doc.format == awsauth::SourceFormat::Live;
-    let (origin, line_text) = match (&f.section, live) {
-        (Some(section), true) => (
-            format!("{}/{section}", doc.origin),
-            doc.value_line_text(section, f.line),
-        ),
-        _ => (doc.origin.clone(), doc.line_text(f.line)),
-    };
-    s.push_str(&format!("{pad}--> {origin}:{shown_line}:{}\n", f.column));
-    if let Some(text) = line_text {
-        let shown: String = text.replace('\t', "→");
-        let caret_pad = " ".repeat(f.column.saturating_sub(1));
-        s.push_str(&format!(
-            "{pad} |\n{shown_line} | {shown}\n{pad} | {caret_pad}^\n"
-        ));
-    }
-    if let Some(fix) = &f.fix {
-        s.push_str(&format!("{pad} = fix: {fix}\n"));
-    }
-    s
-}
-
-/// The SARIF 2.1.0 log. Files that could not be read make the invocation unsuccessful
-/// (`executionSuccessful: false`, one error notification each), so the log never reads as
-/// a clean run.
-fn sarif(results: &[(AwsAuthDocument, Analysis)], failures: &[String]) -> serde_json::Value {
-    let rules: Vec<serde_json::Value> = RULES
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "id": r.code,
-                "name": r.name,
-                "shortDescription": {"text": r.summary},
-                "defaultConfiguration": {"level": level(r.severity)},
-            })
-        })
-        .collect();
-    let mut out = Vec::new();
-    for (doc, a) in results {
-        for f in &a.findings {
-            let text = match &f.fix {
-                Some(fix) => format!("{} Fix: {fix}", f.message),
-                None => f.message.clone(),
-            };
-            out.push(serde_json::json!({
-                "ruleId": f.code,
-                "level": level(f.severity),
-                "message": {"text": text},
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": sarif_artifact(doc),
-                        "region": {"startLine": f.line, "startColumn": f.column},
-                    }
-                }],
-            }));
-        }
-    }
-    serde_json::json!({
-        "version": "2.1.0",
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "eks-breakglass",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://github.com/eks-breakglass/eks-breakglass",
-                "rules": rules,
-            }},
-            "invocations": [{
-                "executionSuccessful": failures.is_empty(),
-                "toolExecutionNotifications": failures
-                    .iter()
-                    .map(|f| serde_json::json!({"level": "error", "message": {"text": f}}))
-                    .collect::<Vec<_>>(),
-            }],
-            "results": out,
-        }],
-    })
-}
-
-/// SARIF's `artifactLocation` for a document. The schema wants `uri` to be an RFC 3986 URI
-/// reference and code scanning resolves a relative one against the checkout: so a relative
-/// path is kept relative, percent-encoded (spaces, non-ASCII, `:`), and an absolute one becomes
-/// a `file://` URI. Input that is not a file (stdin, a live ConfigMap) gets no `uri` but a
-/// description: a made-up path would send a reader to a file that does not exist.
-fn sarif_artifact(doc: &AwsAuthDocument) -> serde_json::Value {
-    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    const PATH: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~')
-        .remove(b'/');
-    let not_a_file = match doc.format {
-        awsauth::SourceFormat::Live | awsauth::SourceFormat::DataMap => Some(format!(
-            "live ConfigMap kube-system/aws-auth ({})",
-            doc.origin
-        )),
-        _ if doc.origin == "<stdin>" => Some("standard input".to_string()),
-        _ => None,
-    };
-    if let Some(text) = not_a_file {
-        return serde_json::json!({"description": {"text": text}});
-    }
-    let encoded = utf8_percent_encode(&doc.origin, PATH).to_string();
-    let uri = if doc.origin.starts_with('/') {
-        format!("file://{encoded}")
-    } else {
-        encoded
-    };
-    serde_json::json!({"uri": uri})
-}
-
-fn level(s: Severity) -> &'static str {
-    match s {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "note",
-    }
 }
 
 fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, AppError> {
@@ -577,119 +371,6 @@ fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, 
 // ------------------------------------------------------------------------------------------
 // show
 
-fn mark_text(m: &Mark) -> String {
-    match m {
-        Mark::NeverMatches { reason } => format!(
-            "never matches ({})",
-            match reason {
-                NeverReason::Path => "path in role ARN",
-                NeverReason::SsoPath => "aws-reserved SSO path",
-                NeverReason::AssumedRole => "assumed-role ARN",
-                NeverReason::Malformed => "malformed ARN",
-                NeverReason::Wildcard => "wildcard",
-                NeverReason::SsoMatcherDisabled => "sso matcher feature-gated off",
-                NeverReason::UserWithEc2Template => "{{EC2PrivateDNSName}} in a user",
-            }
-        ),
-        Mark::ShadowedBy { line } => format!("shadowed by line {line}"),
-        Mark::Nondeterministic { lines } => format!(
-            "nondeterministic (case variant at line {})",
-            lines
-                .iter()
-                .map(usize::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    }
-}
-
-fn table(rows: &[Vec<String>]) -> String {
-    let cols = rows.first().map(|r| r.len()).unwrap_or(0);
-    let widths: Vec<usize> = (0..cols)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, cell)| {
-                if i + 1 == cols {
-                    cell.clone()
-                } else {
-                    format!("{cell:<w$}", w = widths[i])
-                }
-            })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-fn state_text(s: SectionState) -> &'static str {
-    match s {
-        SectionState::Absent => "absent",
-        SectionState::Loaded => "loaded",
-        SectionState::Lost => "LOST (not valid YAML: no entry loads)",
-        SectionState::NotAList => "LOST (not a list: no entry loads)",
-    }
-}
-
-pub fn show_text(m: &EffectiveMapping) -> String {
-    let mut rows = vec![vec![
-        "SECTION".to_string(),
-        "LINE".into(),
-        "ARN".into(),
-        "USERNAME".into(),
-        "GROUPS".into(),
-        "MARKS".into(),
-    ]];
-    for r in &m.roles {
-        let arn = if r.arn.is_empty() {
-            format!("sso:{}", r.key)
-        } else {
-            r.arn.clone()
-        };
-        rows.push(vec![
-            "mapRoles".into(),
-            r.line.to_string(),
-            arn,
-            r.username.clone(),
-            r.groups.join(","),
-            r.marks.iter().map(mark_text).collect::<Vec<_>>().join("; "),
-        ]);
-    }
-    for u in &m.users {
-        rows.push(vec![
-            "mapUsers".into(),
-            u.line.to_string(),
-            u.arn.clone(),
-            u.username.clone(),
-            u.groups.join(","),
-            u.marks.iter().map(mark_text).collect::<Vec<_>>().join("; "),
-        ]);
-    }
-    for acc in &m.accounts {
-        rows.push(vec![
-            "mapAccounts".into(),
-            acc.line.to_string(),
-            format!("account {}", acc.account),
-            "(caller's ARN)".into(),
-            String::new(),
-            String::new(),
-        ]);
-    }
-    let mut out = table(&rows);
-    out.push_str(&format!(
-        "\nmapRoles: {}; mapUsers: {}; mapAccounts: {}\n",
-        state_text(m.sections.map_roles),
-        state_text(m.sections.map_users),
-        state_text(m.sections.map_accounts)
-    ));
-    out
-}
-
 fn show(g: &Globals, a: &ShowArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
     let analysis = awsauth::analyze(&doc, &ClusterFacts::default());
     if g.json() {
@@ -792,49 +473,6 @@ fn render(a: &RenderArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
         RenderOptions { clean: a.clean },
     ))?;
     Ok(exit::OK)
-}
-
-fn diff_entry_text(e: &awsauth::diff::DiffEntry) -> String {
-    format!("{} → {} [{}]", e.arn, e.username, e.groups.join(", "))
-}
-
-/// The mapping-level diff for people: `+`/`-`/`~` per principal, `!` per section state change.
-pub fn diff_text(d: &awsauth::MappingDiff) -> String {
-    let mut out = String::new();
-    for s in &d.sections {
-        out.push_str(&format!(
-            "! {}: {} → {}\n",
-            s.section,
-            state_text(s.old),
-            state_text(s.new)
-        ));
-    }
-    for (name, ed) in [("role", &d.roles), ("user", &d.users)] {
-        for e in &ed.added {
-            out.push_str(&format!("+ {name} {}\n", diff_entry_text(e)));
-        }
-        for e in &ed.removed {
-            out.push_str(&format!("- {name} {}\n", diff_entry_text(e)));
-        }
-        for c in &ed.changed {
-            out.push_str(&format!(
-                "~ {name} {}\n    was {}\n    now {}\n",
-                c.new.arn,
-                diff_entry_text(&c.old),
-                diff_entry_text(&c.new)
-            ));
-        }
-    }
-    for acc in &d.accounts_added {
-        out.push_str(&format!("+ account {acc}\n"));
-    }
-    for acc in &d.accounts_removed {
-        out.push_str(&format!("- account {acc}\n"));
-    }
-    if d.is_empty() {
-        out.push_str("no change in effective mappings\n");
-    }
-    out
 }
 
 fn diff(g: &Globals, old: AwsAuthDocument, new: AwsAuthDocument) -> Result<u8, AppError> {

@@ -1,3 +1,6 @@
 //! Presentation shared by several commands: reports rendered as text for people.
 
+pub mod awsauth;
+pub mod creator;
+pub mod input;
 pub mod triage;

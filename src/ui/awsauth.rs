@@ -1,0 +1,297 @@
+//! aws-auth for people and tools: diagnostics in rustc's layout (an editor or a CI log points
+//! straight at the line), SARIF for code scanning, the effective-mapping table, the access diff.
+//! Shared by `aws-auth lint/show/diff` and the write side (restore, edit), which show the same.
+
+use crate::awsauth::{
+    self, Analysis, AwsAuthDocument, EffectiveMapping, Finding, Mark, NeverReason, RULES,
+    SectionState, Severity,
+};
+
+/// One diagnostic in rustc's layout.
+pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
+    format_finding_shifted(doc, f, 0)
+}
+
+/// [`format_finding`] for a file that shows the document `offset` lines further down (the
+/// reopened file of `aws-auth edit`, under its comment block): the numbers are that file's.
+pub fn format_finding_shifted(doc: &AwsAuthDocument, f: &Finding, offset: usize) -> String {
+    let mut s = format!("{}[{}]: {}\n", f.severity, f.code, f.message);
+    let shown_line = f.line + offset;
+    let width = shown_line.to_string().len();
+    let pad = " ".repeat(width);
+    // A live ConfigMap has no file: point into the data value instead.
+    let live = doc.format == awsauth::SourceFormat::Live;
+    let (origin, line_text) = match (&f.section, live) {
+        (Some(section), true) => (
+            format!("{}/{section}", doc.origin),
+            doc.value_line_text(section, f.line),
+        ),
+        _ => (doc.origin.clone(), doc.line_text(f.line)),
+    };
+    s.push_str(&format!("{pad}--> {origin}:{shown_line}:{}\n", f.column));
+    if let Some(text) = line_text {
+        let shown: String = text.replace('\t', "→");
+        let caret_pad = " ".repeat(f.column.saturating_sub(1));
+        s.push_str(&format!(
+            "{pad} |\n{shown_line} | {shown}\n{pad} | {caret_pad}^\n"
+        ));
+    }
+    if let Some(fix) = &f.fix {
+        s.push_str(&format!("{pad} = fix: {fix}\n"));
+    }
+    s
+}
+
+/// The SARIF 2.1.0 log. Files that could not be read make the invocation unsuccessful
+/// (`executionSuccessful: false`, one error notification each), so the log never reads as
+/// a clean run.
+pub fn sarif(results: &[(AwsAuthDocument, Analysis)], failures: &[String]) -> serde_json::Value {
+    let rules: Vec<serde_json::Value> = RULES
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "defaultConfiguration": {"level": level(r.severity)},
+            })
+        })
+        .collect();
+    let mut out = Vec::new();
+    for (doc, a) in results {
+        for f in &a.findings {
+            let text = match &f.fix {
+                Some(fix) => format!("{} Fix: {fix}", f.message),
+                None => f.message.clone(),
+            };
+            out.push(serde_json::json!({
+                "ruleId": f.code,
+                "level": level(f.severity),
+                "message": {"text": text},
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": sarif_artifact(doc),
+                        "region": {"startLine": f.line, "startColumn": f.column},
+                    }
+                }],
+            }));
+        }
+    }
+    serde_json::json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "eks-breakglass",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/eks-breakglass/eks-breakglass",
+                "rules": rules,
+            }},
+            "invocations": [{
+                "executionSuccessful": failures.is_empty(),
+                "toolExecutionNotifications": failures
+                    .iter()
+                    .map(|f| serde_json::json!({"level": "error", "message": {"text": f}}))
+                    .collect::<Vec<_>>(),
+            }],
+            "results": out,
+        }],
+    })
+}
+
+/// SARIF's `artifactLocation` for a document. The schema wants `uri` to be an RFC 3986 URI
+/// reference and code scanning resolves a relative one against the checkout: so a relative
+/// path is kept relative, percent-encoded (spaces, non-ASCII, `:`), and an absolute one becomes
+/// a `file://` URI. Input that is not a file (stdin, a live ConfigMap) gets no `uri` but a
+/// description: a made-up path would send a reader to a file that does not exist.
+fn sarif_artifact(doc: &AwsAuthDocument) -> serde_json::Value {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const PATH: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    let not_a_file = match doc.format {
+        awsauth::SourceFormat::Live | awsauth::SourceFormat::DataMap => Some(format!(
+            "live ConfigMap kube-system/aws-auth ({})",
+            doc.origin
+        )),
+        _ if doc.origin == "<stdin>" => Some("standard input".to_string()),
+        _ => None,
+    };
+    if let Some(text) = not_a_file {
+        return serde_json::json!({"description": {"text": text}});
+    }
+    let encoded = utf8_percent_encode(&doc.origin, PATH).to_string();
+    let uri = if doc.origin.starts_with('/') {
+        format!("file://{encoded}")
+    } else {
+        encoded
+    };
+    serde_json::json!({"uri": uri})
+}
+
+pub fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+pub fn mark_text(m: &Mark) -> String {
+    match m {
+        Mark::NeverMatches { reason } => format!(
+            "never matches ({})",
+            match reason {
+                NeverReason::Path => "path in role ARN",
+                NeverReason::SsoPath => "aws-reserved SSO path",
+                NeverReason::AssumedRole => "assumed-role ARN",
+                NeverReason::Malformed => "malformed ARN",
+                NeverReason::Wildcard => "wildcard",
+                NeverReason::SsoMatcherDisabled => "sso matcher feature-gated off",
+                NeverReason::UserWithEc2Template => "{{EC2PrivateDNSName}} in a user",
+            }
+        ),
+        Mark::ShadowedBy { line } => format!("shadowed by line {line}"),
+        Mark::Nondeterministic { lines } => format!(
+            "nondeterministic (case variant at line {})",
+            lines
+                .iter()
+                .map(usize::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+pub fn table(rows: &[Vec<String>]) -> String {
+    let cols = rows.first().map(|r| r.len()).unwrap_or(0);
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i + 1 == cols {
+                    cell.clone()
+                } else {
+                    format!("{cell:<w$}", w = widths[i])
+                }
+            })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+pub fn state_text(s: SectionState) -> &'static str {
+    match s {
+        SectionState::Absent => "absent",
+        SectionState::Loaded => "loaded",
+        SectionState::Lost => "LOST (not valid YAML: no entry loads)",
+        SectionState::NotAList => "LOST (not a list: no entry loads)",
+    }
+}
+
+pub fn show_text(m: &EffectiveMapping) -> String {
+    let mut rows = vec![vec![
+        "SECTION".to_string(),
+        "LINE".into(),
+        "ARN".into(),
+        "USERNAME".into(),
+        "GROUPS".into(),
+        "MARKS".into(),
+    ]];
+    for r in &m.roles {
+        let arn = if r.arn.is_empty() {
+            format!("sso:{}", r.key)
+        } else {
+            r.arn.clone()
+        };
+        rows.push(vec![
+            "mapRoles".into(),
+            r.line.to_string(),
+            arn,
+            r.username.clone(),
+            r.groups.join(","),
+            r.marks.iter().map(mark_text).collect::<Vec<_>>().join("; "),
+        ]);
+    }
+    for u in &m.users {
+        rows.push(vec![
+            "mapUsers".into(),
+            u.line.to_string(),
+            u.arn.clone(),
+            u.username.clone(),
+            u.groups.join(","),
+            u.marks.iter().map(mark_text).collect::<Vec<_>>().join("; "),
+        ]);
+    }
+    for acc in &m.accounts {
+        rows.push(vec![
+            "mapAccounts".into(),
+            acc.line.to_string(),
+            format!("account {}", acc.account),
+            "(caller's ARN)".into(),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    let mut out = table(&rows);
+    out.push_str(&format!(
+        "\nmapRoles: {}; mapUsers: {}; mapAccounts: {}\n",
+        state_text(m.sections.map_roles),
+        state_text(m.sections.map_users),
+        state_text(m.sections.map_accounts)
+    ));
+    out
+}
+
+pub fn diff_entry_text(e: &awsauth::diff::DiffEntry) -> String {
+    format!("{} → {} [{}]", e.arn, e.username, e.groups.join(", "))
+}
+
+/// The mapping-level diff for people: `+`/`-`/`~` per principal, `!` per section state change.
+pub fn diff_text(d: &awsauth::MappingDiff) -> String {
+    let mut out = String::new();
+    for s in &d.sections {
+        out.push_str(&format!(
+            "! {}: {} → {}\n",
+            s.section,
+            state_text(s.old),
+            state_text(s.new)
+        ));
+    }
+    for (name, ed) in [("role", &d.roles), ("user", &d.users)] {
+        for e in &ed.added {
+            out.push_str(&format!("+ {name} {}\n", diff_entry_text(e)));
+        }
+        for e in &ed.removed {
+            out.push_str(&format!("- {name} {}\n", diff_entry_text(e)));
+        }
+        for c in &ed.changed {
+            out.push_str(&format!(
+                "~ {name} {}\n    was {}\n    now {}\n",
+                c.new.arn,
+                diff_entry_text(&c.old),
+                diff_entry_text(&c.new)
+            ));
+        }
+    }
+    for acc in &d.accounts_added {
+        out.push_str(&format!("+ account {acc}\n"));
+    }
+    for acc in &d.accounts_removed {
+        out.push_str(&format!("- account {acc}\n"));
+    }
+    if d.is_empty() {
+        out.push_str("no change in effective mappings\n");
+    }
+    out
+}
