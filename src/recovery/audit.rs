@@ -18,6 +18,7 @@ use super::creator::{CLUSTER_ADMIN_POLICY, Creator, CreatorSource};
 use super::event::CreatorKind;
 use super::principal::PrincipalState;
 use crate::cluster::ClusterFacts;
+use crate::ports::error::AwsError;
 use serde::Serialize;
 
 /// How sure a finding is that something is wrong.
@@ -567,6 +568,31 @@ pub fn summarize(items: &[Assessment], errors: usize) -> Summary {
         accounts: accounts.len(),
         regions: regions.len(),
         errors,
+    }
+}
+
+/// An account or region that could not be listed, or a cluster that could not be described.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditError {
+    pub account: String,
+    pub region: String,
+    pub cluster: Option<String>,
+    pub action: String,
+    pub message: String,
+}
+
+impl AuditError {
+    pub fn new(account: &str, region: &str, cluster: Option<&str>, e: &AwsError) -> AuditError {
+        AuditError {
+            account: account.to_string(),
+            region: region.to_string(),
+            cluster: cluster.map(str::to_string),
+            action: e.action.clone(),
+            message: match &e.hint {
+                Some(h) => format!("{e} ({h})"),
+                None => e.to_string(),
+            },
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Presentation shared by several commands: reports rendered as text for people.
 
+pub mod audit;
 pub mod awsauth;
 pub mod creator;
 pub mod input;
