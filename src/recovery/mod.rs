@@ -4,7 +4,8 @@
 //! in. This module finds it ([`creator`]), reads the CloudTrail record it came from ([`event`]),
 //! judges whether it is still the same principal ([`principal`]) and whether the caller may
 //! become it ([`trust`]). It knows nothing of clap or printing and never calls the SDK: AWS is
-//! reached through the adapters in `crate::aws`, behind a trait the tests replace.
+//! reached through the ports in `crate::ports` (implemented by `crate::aws`), which the tests
+//! replace with in-memory fakes. See docs/architecture.md.
 
 pub mod audit;
 pub mod creator;
