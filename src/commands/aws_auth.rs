@@ -11,8 +11,9 @@ use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::k8s::{ApiTarget, KubeClient};
-use crate::ui::awsauth::{sarif, show_text, table};
+use crate::ui::awsauth::{lint_json, lint_text, sarif, show_text, table};
 use crate::ui::input::read_doc;
+use crate::workflow::inspect;
 use clap::{Args, Subcommand, ValueEnum};
 use std::io::Write;
 
@@ -258,114 +259,42 @@ fn json_string<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
 }
 
 fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, AppError> {
-    let facts = a.facts.facts();
-    let mut results = Vec::new();
-    // Files that could not be read: never reported as linted (a CI gate reading `errors: 0`
-    // or an empty SARIF log would take an unread file for a clean one).
-    let mut bad: Vec<AppError> = Vec::new();
-    if let Some(doc) = live {
-        let analysis = awsauth::analyze(&doc, &facts);
-        results.push((doc, analysis));
-    }
-    for path in &a.files {
-        match read_doc(path) {
-            Ok(doc) => {
-                let analysis = awsauth::analyze(&doc, &facts);
-                results.push((doc, analysis));
+    let files = a
+        .files
+        .iter()
+        .map(|path| {
+            let doc = read_doc(path);
+            if let Err(e) = &doc
+                && a.files.len() > 1
+            {
+                eprintln!("error: {e}");
             }
-            Err(e) => {
-                if a.files.len() > 1 {
-                    eprintln!("error: {e}");
-                }
-                bad.push(e);
-            }
-        }
-    }
+            doc
+        })
+        .collect();
+    let mut report = inspect::lint(live, files, &a.facts.facts(), a.deny_warnings);
     let sarif_out = a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
     // Nothing was linted: only the error (as JSON, by main, with -o json).
-    if results.is_empty() && a.files.len() == 1 && !sarif_out && !bad.is_empty() {
-        return Err(bad.remove(0));
+    if !sarif_out && let Some(e) = report.only_error() {
+        return Err(e);
     }
-    let errors: usize = results.iter().map(|(_, r)| r.errors()).sum();
-    let warnings: usize = results.iter().map(|(_, r)| r.warnings()).sum();
-    // What ends the command when a file could not be read: that error for one file, exit 2
-    // after the others' results for several.
-    let failure = match bad.len() {
-        0 => None,
-        1 if a.files.len() == 1 => Some(bad[0].to_string()),
-        n => Some(format!("{n} of {} files could not be read", a.files.len())),
-    };
     if sarif_out {
-        let failures: Vec<String> = bad.iter().map(ToString::to_string).collect();
-        write_out(&json_string(&sarif(&results, &failures))?)?;
+        let failures: Vec<String> = report.unread.iter().map(ToString::to_string).collect();
+        write_out(&json_string(&sarif(&report.results, &failures))?)?;
     } else if g.json() {
-        let files: Vec<serde_json::Value> = results
-            .iter()
-            .map(|(doc, r)| {
-                serde_json::json!({
-                    "file": doc.origin,
-                    "format": doc.format,
-                    "errors": r.errors(),
-                    "warnings": r.warnings(),
-                    "findings": r.findings,
-                    "effective": r.effective,
-                })
-            })
-            .collect();
-        let mut doc = serde_json::json!({
-            "errors": errors,
-            "warnings": warnings,
-            "files": files,
-        });
+        let mut doc = lint_json(&report);
         // One document: the read errors go into it.
-        if let Some(message) = &failure {
-            let e = AppError::usage(
-                message.clone(),
-                Some(
-                    bad.iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-            );
-            let e = e.into_result(&mut doc);
+        if let Some(message) = report.failure() {
+            let causes: Vec<String> = report.unread.iter().map(ToString::to_string).collect();
+            let e = AppError::usage(message, Some(causes.join("; "))).into_result(&mut doc);
             write_out(&json_string(&doc)?)?;
             return Err(e);
         }
         write_out(&json_string(&doc)?)?;
     } else {
-        let mut out = String::new();
-        for (doc, r) in &results {
-            for f in &r.findings {
-                out.push_str(&format_finding(doc, f));
-                out.push('\n');
-            }
-            let m = &r.effective;
-            out.push_str(&format!(
-                "{}: {} error{}, {} warning{} ({} role, {} user, {} account entries loaded)\n",
-                doc.origin,
-                r.errors(),
-                if r.errors() == 1 { "" } else { "s" },
-                r.warnings(),
-                if r.warnings() == 1 { "" } else { "s" },
-                m.roles.len(),
-                m.users.len(),
-                m.accounts.len()
-            ));
-        }
-        write_out(&out)?;
+        write_out(&lint_text(&report.results))?;
     }
-    if !bad.is_empty() {
-        if a.files.len() == 1 {
-            return Err(bad.remove(0));
-        }
-        return Ok(exit::USAGE);
-    }
-    if errors > 0 || (a.deny_warnings && warnings > 0) {
-        Ok(exit::FINDINGS)
-    } else {
-        Ok(exit::OK)
-    }
+    report.exit()
 }
 
 // ------------------------------------------------------------------------------------------

@@ -295,3 +295,50 @@ pub fn diff_text(d: &awsauth::MappingDiff) -> String {
     }
     out
 }
+
+/// `aws-auth lint` for people: each finding in rustc's layout, then one summary line per input.
+pub fn lint_text(results: &[(AwsAuthDocument, Analysis)]) -> String {
+    let mut out = String::new();
+    for (doc, r) in results {
+        for f in &r.findings {
+            out.push_str(&format_finding(doc, f));
+            out.push('\n');
+        }
+        let m = &r.effective;
+        out.push_str(&format!(
+            "{}: {} error{}, {} warning{} ({} role, {} user, {} account entries loaded)\n",
+            doc.origin,
+            r.errors(),
+            if r.errors() == 1 { "" } else { "s" },
+            r.warnings(),
+            if r.warnings() == 1 { "" } else { "s" },
+            m.roles.len(),
+            m.users.len(),
+            m.accounts.len()
+        ));
+    }
+    out
+}
+
+/// `aws-auth lint --output json`: totals, then each input's findings and effective mapping.
+pub fn lint_json(r: &crate::workflow::inspect::LintReport) -> serde_json::Value {
+    let files: Vec<serde_json::Value> = r
+        .results
+        .iter()
+        .map(|(doc, a)| {
+            serde_json::json!({
+                "file": doc.origin,
+                "format": doc.format,
+                "errors": a.errors(),
+                "warnings": a.warnings(),
+                "findings": a.findings,
+                "effective": a.effective,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "errors": r.errors,
+        "warnings": r.warnings,
+        "files": files,
+    })
+}
