@@ -11,7 +11,7 @@ use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::k8s::{ApiTarget, KubeClient};
-use crate::ui::awsauth::{lint_json, lint_text, sarif, show_text, table};
+use crate::ui::awsauth::{lint_json, lint_text, salvage_text, sarif, show_text, table};
 use crate::ui::input::read_doc;
 use crate::workflow::inspect;
 use clap::{Args, Subcommand, ValueEnum};
@@ -326,73 +326,26 @@ fn show(g: &Globals, a: &ShowArgs, doc: AwsAuthDocument) -> Result<u8, AppError>
 // salvage, render, diff, rules
 
 fn salvage(g: &Globals, a: &SalvageArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
-    let s = awsauth::salvage_with(
-        &doc,
-        &awsauth::SalvageOptions {
-            clean: a.clean,
-            fix_arns: a.salvage_fix_arns.clone(),
-            verbatim: false,
-        },
-    );
-    if !s.report.unused_fixes.is_empty() {
-        return Err(AppError::usage(
-            format!(
-                "--salvage-fix-arns {}: no role entry with a path has that ARN",
-                s.report.unused_fixes.join(", ")
-            ),
-            Some("give the ARN exactly as aws-auth writes it, path included".to_string()),
-        ));
-    }
-    // Who the salvaged version lets in, compared with what the input grants now and with
-    // what it writes (a salvage that changes no ARN).
-    let now = awsauth::analyze(&doc, &awsauth::ClusterFacts::default()).effective;
-    let as_written = awsauth::salvage_verbatim(&doc);
-    let mapping_of = |text: &str| {
-        awsauth::read_document("salvaged", text.as_bytes())
-            .map(|d| awsauth::analyze(&d, &awsauth::ClusterFacts::default()).effective)
-            .unwrap_or_default()
-    };
-    let access = awsauth::access_diff(
-        &now,
-        &mapping_of(&as_written.manifest),
-        &mapping_of(&s.manifest),
-        &[],
-        &[],
-    );
-    write_out(&s.manifest)?;
+    let out = inspect::salvage(&doc, a.clean, &a.salvage_fix_arns)?;
+    write_out(&out.salvaged.manifest)?;
     if g.json() {
-        let mut v = serde_json::to_value(&s.report)
+        let mut v = serde_json::to_value(&out.salvaged.report)
             .map_err(|e| AppError::failed(format!("cannot encode the report: {e}"), None))?;
         if let Some(o) = v.as_object_mut() {
             o.insert(
                 "access".into(),
-                serde_json::to_value(&access).unwrap_or_default(),
+                serde_json::to_value(&out.access).unwrap_or_default(),
             );
         }
         eprint!("{}", json_string(&v)?);
     } else {
-        let mut out = String::new();
-        for (title, items) in [
-            ("recovered", &s.report.recovered),
-            ("changed", &s.report.changed),
-            ("lost", &s.report.lost),
-        ] {
-            out.push_str(&format!("{title} ({}):\n", items.len()));
-            for i in items {
-                out.push_str(&format!("  {} line {}: {}\n", i.section, i.line, i.message));
-            }
-        }
-        out.push_str(&format!(
-            "access, compared with what the input grants now: {}\n",
-            access.summary()
-        ));
-        for l in access.lines() {
-            out.push_str(&format!("  {l}\n"));
-        }
-        eprint!("{out}");
+        eprint!("{}", salvage_text(&out.salvaged.report, &out.access));
     }
     Ok(exit::OK)
 }
+
+// ------------------------------------------------------------------------------------------
+// render
 
 fn render(a: &RenderArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
     let loads = awsauth::load(&doc);

@@ -342,3 +342,26 @@ pub fn lint_json(r: &crate::workflow::inspect::LintReport) -> serde_json::Value 
         "files": files,
     })
 }
+
+/// `aws-auth salvage`'s report for people (on stderr: stdout holds the manifest).
+pub fn salvage_text(report: &awsauth::SalvageReport, access: &awsauth::AccessDiff) -> String {
+    let mut out = String::new();
+    for (title, items) in [
+        ("recovered", &report.recovered),
+        ("changed", &report.changed),
+        ("lost", &report.lost),
+    ] {
+        out.push_str(&format!("{title} ({}):\n", items.len()));
+        for i in items {
+            out.push_str(&format!("  {} line {}: {}\n", i.section, i.line, i.message));
+        }
+    }
+    out.push_str(&format!(
+        "access, compared with what the input grants now: {}\n",
+        access.summary()
+    ));
+    for l in access.lines() {
+        out.push_str(&format!("  {l}\n"));
+    }
+    out
+}

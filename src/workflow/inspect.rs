@@ -1,4 +1,5 @@
-//! The read side of aws-auth: `aws-auth lint` over files (and the live ConfigMap), judged.
+//! The read side of aws-auth: `aws-auth lint` over files (and the live ConfigMap), judged;
+//! `aws-auth salvage` with who it would let in.
 //!
 //! Decided here, not in the command: every input is analysed the way the authenticator reads it;
 //! a file that could not be read is never counted as linted (a CI gate reading `errors: 0`, or an
@@ -87,6 +88,60 @@ impl LintReport {
             Ok(exit::OK)
         }
     }
+}
+
+/// What `aws-auth salvage` gives: the repaired ConfigMap, and who it lets in compared with what
+/// the input grants now and with what it writes unchanged.
+#[derive(Debug)]
+pub struct SalvageOutcome {
+    pub salvaged: awsauth::Salvaged,
+    pub access: awsauth::AccessDiff,
+}
+
+/// Salvages `doc`; refuses `fix_arns` that match no role entry with a path (a typo would
+/// otherwise be silently ignored).
+pub fn salvage(
+    doc: &AwsAuthDocument,
+    clean: bool,
+    fix_arns: &[String],
+) -> Result<SalvageOutcome, AppError> {
+    let s = awsauth::salvage_with(
+        doc,
+        &awsauth::SalvageOptions {
+            clean,
+            fix_arns: fix_arns.to_vec(),
+            verbatim: false,
+        },
+    );
+    if !s.report.unused_fixes.is_empty() {
+        return Err(AppError::usage(
+            format!(
+                "--salvage-fix-arns {}: no role entry with a path has that ARN",
+                s.report.unused_fixes.join(", ")
+            ),
+            Some("give the ARN exactly as aws-auth writes it, path included".to_string()),
+        ));
+    }
+    // Who the salvaged version lets in, compared with what the input grants now and with
+    // what it writes (a salvage that changes no ARN).
+    let now = awsauth::analyze(doc, &ClusterFacts::default()).effective;
+    let as_written = awsauth::salvage_verbatim(doc);
+    let mapping_of = |text: &str| {
+        awsauth::read_document("salvaged", text.as_bytes())
+            .map(|d| awsauth::analyze(&d, &ClusterFacts::default()).effective)
+            .unwrap_or_default()
+    };
+    let access = awsauth::access_diff(
+        &now,
+        &mapping_of(&as_written.manifest),
+        &mapping_of(&s.manifest),
+        &[],
+        &[],
+    );
+    Ok(SalvageOutcome {
+        salvaged: s,
+        access,
+    })
 }
 
 #[cfg(test)]
