@@ -366,5 +366,40 @@ pub enum Command {
     Man(commands::man::ManArgs),
     /// Lint, show, salvage, render and diff aws-auth exactly as EKS's authenticator reads it
     #[command(subcommand, name = "aws-auth")]
-    AwsAuth(commands::aws_auth::AwsAuthCommand),
+    AwsAuth(AwsAuthCommand),
+}
+
+/// `aws-auth` subcommands: the read side (`commands::aws_auth`) and the write side
+/// (`commands::aws_auth_write`, `_edit`, `_snapshot`), routed by `commands::run`.
+#[derive(Subcommand, Debug)]
+pub enum AwsAuthCommand {
+    /// Check aws-auth files the way EKS's authenticator reads them
+    #[command(
+        after_help = "Examples:\n  eks-breakglass aws-auth lint aws-auth.yaml\n  \
+kubectl -n kube-system get configmap aws-auth -o yaml | eks-breakglass aws-auth lint -\n  \
+eks-breakglass aws-auth lint -o sarif --deny-warnings manifests/aws-auth.yaml > aws-auth.sarif\n\n\
+Exit codes: 0 clean, 2 bad input (not YAML, not a ConfigMap, another ConfigMap, binary, empty),\n\
+3 errors found (or warnings, with --deny-warnings). `eks-breakglass aws-auth rules` lists the codes."
+    )]
+    Lint(commands::aws_auth::LintArgs),
+    /// Show the mappings the authenticator would load (ARN, username, groups, line, marks)
+    Show(commands::aws_auth::ShowArgs),
+    /// Recover what a broken aws-auth still holds: repaired ConfigMap on stdout, report on stderr
+    #[command(
+        after_help = "Salvage never invents an entry: every entry of the output comes from the\n\
+input, and the output lints without errors. Entries it had to leave out are listed as lost."
+    )]
+    Salvage(commands::aws_auth::SalvageArgs),
+    /// Print the canonical YAML of an aws-auth (readable sections rewritten, everything else kept)
+    Render(commands::aws_auth::RenderArgs),
+    /// Compare two aws-auth versions: who gained, lost or changed access, then a text diff
+    Diff(commands::aws_auth::DiffArgs),
+    /// List the lint rules (code, severity, meaning)
+    Rules,
+    /// Restore a known-good aws-auth (file, snapshot, eksctl config, salvage, rebuild): backed up, diffed, verified
+    Restore(commands::aws_auth_write::RestoreArgs),
+    /// A safe `kubectl edit` of aws-auth: lint on save, findings in the reopened file, backup, undo
+    Edit(commands::aws_auth_edit::EditArgs),
+    /// Keep a canonical, git-friendly copy of aws-auth (directory or S3) that `restore --from` reads
+    Snapshot(commands::aws_auth_snapshot::SnapshotArgs),
 }

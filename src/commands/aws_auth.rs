@@ -14,7 +14,7 @@ use crate::k8s::{ApiTarget, KubeClient};
 use crate::ui::awsauth::{lint_json, lint_text, salvage_text, sarif, show_text, table};
 use crate::ui::input::read_doc;
 use crate::workflow::inspect;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, ValueEnum};
 use std::io::Write;
 
 // merge: aws_auth_write/aws_auth_edit (16c) and recover (16b) import these from here; they
@@ -22,39 +22,6 @@ use std::io::Write;
 pub use crate::ui::awsauth::{diff_text, format_finding, format_finding_shifted};
 pub use crate::ui::input::{input_error, read_input};
 use std::time::SystemTime;
-
-#[derive(Subcommand, Debug)]
-pub enum AwsAuthCommand {
-    /// Check aws-auth files the way EKS's authenticator reads them
-    #[command(
-        after_help = "Examples:\n  eks-breakglass aws-auth lint aws-auth.yaml\n  \
-kubectl -n kube-system get configmap aws-auth -o yaml | eks-breakglass aws-auth lint -\n  \
-eks-breakglass aws-auth lint -o sarif --deny-warnings manifests/aws-auth.yaml > aws-auth.sarif\n\n\
-Exit codes: 0 clean, 2 bad input (not YAML, not a ConfigMap, another ConfigMap, binary, empty),\n\
-3 errors found (or warnings, with --deny-warnings). `eks-breakglass aws-auth rules` lists the codes."
-    )]
-    Lint(LintArgs),
-    /// Show the mappings the authenticator would load (ARN, username, groups, line, marks)
-    Show(ShowArgs),
-    /// Recover what a broken aws-auth still holds: repaired ConfigMap on stdout, report on stderr
-    #[command(
-        after_help = "Salvage never invents an entry: every entry of the output comes from the\n\
-input, and the output lints without errors. Entries it had to leave out are listed as lost."
-    )]
-    Salvage(SalvageArgs),
-    /// Print the canonical YAML of an aws-auth (readable sections rewritten, everything else kept)
-    Render(RenderArgs),
-    /// Compare two aws-auth versions: who gained, lost or changed access, then a text diff
-    Diff(DiffArgs),
-    /// List the lint rules (code, severity, meaning)
-    Rules,
-    /// Restore a known-good aws-auth (file, snapshot, eksctl config, salvage, rebuild): backed up, diffed, verified
-    Restore(super::aws_auth_write::RestoreArgs),
-    /// A safe `kubectl edit` of aws-auth: lint on save, findings in the reopened file, backup, undo
-    Edit(super::aws_auth_edit::EditArgs),
-    /// Keep a canonical, git-friendly copy of aws-auth (directory or S3) that `restore --from` reads
-    Snapshot(super::aws_auth_snapshot::SnapshotArgs),
-}
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct FactsArgs {
@@ -169,36 +136,43 @@ pub struct DiffArgs {
     pub cluster: Option<String>,
 }
 
-pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
-    match cmd {
-        AwsAuthCommand::Lint(a) => {
-            let live = match &a.cluster {
-                Some(c) => Some(read_live(g, c).await?),
-                None => None,
-            };
-            lint(g, a, live)
+/// `aws-auth lint`: files (and `--cluster`'s live ConfigMap).
+pub async fn run_lint(g: &Globals, a: &LintArgs) -> Result<u8, AppError> {
+    let live = match &a.cluster {
+        Some(c) => Some(read_live(g, c).await?),
+        None => None,
+    };
+    lint(g, a, live)
+}
+
+/// `aws-auth show`.
+pub async fn run_show(g: &Globals, a: &ShowArgs) -> Result<u8, AppError> {
+    show(g, a, source(g, &a.file, &a.cluster).await?)
+}
+
+/// `aws-auth salvage`.
+pub async fn run_salvage(g: &Globals, a: &SalvageArgs) -> Result<u8, AppError> {
+    salvage(g, a, source(g, &a.file, &a.cluster).await?)
+}
+
+/// `aws-auth render`.
+pub async fn run_render(g: &Globals, a: &RenderArgs) -> Result<u8, AppError> {
+    render(a, source(g, &a.file, &a.cluster).await?)
+}
+
+/// `aws-auth diff OLD NEW`, or `diff FILE --cluster NAME` (live first).
+pub async fn run_diff(g: &Globals, a: &DiffArgs) -> Result<u8, AppError> {
+    let (old, new) = match (&a.cluster, &a.new) {
+        (Some(c), _) => (read_live(g, c).await?, read_doc(&a.old)?),
+        (None, Some(n)) => (read_doc(&a.old)?, read_doc(n)?),
+        (None, None) => {
+            return Err(AppError::usage(
+                "give OLD and NEW files, or FILE --cluster NAME",
+                None,
+            ));
         }
-        AwsAuthCommand::Show(a) => show(g, a, source(g, &a.file, &a.cluster).await?),
-        AwsAuthCommand::Salvage(a) => salvage(g, a, source(g, &a.file, &a.cluster).await?),
-        AwsAuthCommand::Render(a) => render(a, source(g, &a.file, &a.cluster).await?),
-        AwsAuthCommand::Diff(a) => {
-            let (old, new) = match (&a.cluster, &a.new) {
-                (Some(c), _) => (read_live(g, c).await?, read_doc(&a.old)?),
-                (None, Some(n)) => (read_doc(&a.old)?, read_doc(n)?),
-                (None, None) => {
-                    return Err(AppError::usage(
-                        "give OLD and NEW files, or FILE --cluster NAME",
-                        None,
-                    ));
-                }
-            };
-            diff(g, old, new)
-        }
-        AwsAuthCommand::Rules => rules(g),
-        AwsAuthCommand::Restore(a) => super::aws_auth_write::restore(g, a).await,
-        AwsAuthCommand::Edit(a) => super::aws_auth_edit::run(g, a).await,
-        AwsAuthCommand::Snapshot(a) => super::aws_auth_snapshot::run(g, a).await,
-    }
+    };
+    diff(g, old, new)
 }
 
 /// The live aws-auth: DescribeCluster for the endpoint and CA, a token made locally, a GET.
@@ -386,7 +360,8 @@ fn diff(g: &Globals, old: AwsAuthDocument, new: AwsAuthDocument) -> Result<u8, A
     Ok(exit::OK)
 }
 
-fn rules(g: &Globals) -> Result<u8, AppError> {
+/// `aws-auth rules`.
+pub fn rules(g: &Globals) -> Result<u8, AppError> {
     if g.json() {
         write_out(&json_string(&RULES)?)?;
     } else {

@@ -20,7 +20,7 @@ pub mod recover;
 pub mod token;
 pub mod version;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{AwsAuthCommand, Cli, Command};
 use crate::error::AppError;
 
 /// Writes `text` to standard output. A closed stdout (EPIPE: the reader of `… | head` went
@@ -45,7 +45,7 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
     let g = &cli.globals;
     let name = match &cli.command {
         Command::Audit(_) => "audit",
-        Command::AwsAuth(aws_auth::AwsAuthCommand::Lint(_)) => "aws-auth lint",
+        Command::AwsAuth(AwsAuthCommand::Lint(_)) => "aws-auth lint",
         _ => "this command",
     };
     g.check_output(name)?;
@@ -61,7 +61,17 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Creator(a) => creator::run(g, a).await,
         Command::Diagnose(a) => diagnose::run(g, a).await,
         Command::Recover(a) => recover::run(g, a).await,
-        Command::AwsAuth(c) => aws_auth::run(g, c).await,
+        Command::AwsAuth(c) => match c {
+            AwsAuthCommand::Lint(a) => aws_auth::run_lint(g, a).await,
+            AwsAuthCommand::Show(a) => aws_auth::run_show(g, a).await,
+            AwsAuthCommand::Salvage(a) => aws_auth::run_salvage(g, a).await,
+            AwsAuthCommand::Render(a) => aws_auth::run_render(g, a).await,
+            AwsAuthCommand::Diff(a) => aws_auth::run_diff(g, a).await,
+            AwsAuthCommand::Rules => aws_auth::rules(g),
+            AwsAuthCommand::Restore(a) => aws_auth_write::restore(g, a).await,
+            AwsAuthCommand::Edit(a) => aws_auth_edit::run(g, a).await,
+            AwsAuthCommand::Snapshot(a) => aws_auth_snapshot::run(g, a).await,
+        },
         Command::Record(a) => record::run(g, a).await,
         Command::Audit(a) => audit::run(g, a).await,
         Command::Policy(a) => policy::run(g, a).await,

@@ -1,6 +1,6 @@
 //! `record`: find the cluster's creator and write it on the cluster's tags, so that it is still
 //! known when CloudTrail has forgotten (after 90 days). Thin: creator discovery is
-//! [`crate::recovery::creator::find_creator`], the plan is [`crate::recovery::record`], and the
+//! [`crate::aws::creator_sources::find_creator`], the plan is [`crate::recovery::record`], and the
 //! change goes through the same confirm/journal/apply path as every mutation.
 
 use super::plan_ui::{self, Spinner};

@@ -242,4 +242,28 @@ mod tests {
         assert!(r.errors > 0);
         assert_eq!(r.exit().unwrap(), exit::FINDINGS);
     }
+
+    /// A `--salvage-fix-arns` that matches no role entry with a path is refused, not ignored;
+    /// a real one is applied and the access change is computed.
+    #[test]
+    fn salvage_refuses_a_fix_for_no_entry() {
+        let with_path = doc(
+            "path.yaml",
+            "- rolearn: arn:aws:iam::111122223333:role/team/admin\n  username: admin\n  groups:\n    - system:masters\n",
+        );
+        let e = salvage(
+            &with_path,
+            false,
+            &["arn:aws:iam::111122223333:role/team/typo".to_string()],
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("no role entry with a path has that ARN"),
+            "{e}"
+        );
+        let out = salvage(&with_path, false, &[]).unwrap();
+        assert!(out.salvaged.report.unused_fixes.is_empty());
+        assert!(out.salvaged.manifest.contains("role/team/admin"));
+    }
 }
