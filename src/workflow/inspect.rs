@@ -262,8 +262,14 @@ mod tests {
                 .contains("no role entry with a path has that ARN"),
             "{e}"
         );
-        let out = salvage(&with_path, false, &[]).unwrap();
+        // The ARN as aws-auth writes it is a real fix: accepted.
+        let out = salvage(
+            &with_path,
+            false,
+            &["arn:aws:iam::111122223333:role/team/admin".to_string()],
+        )
+        .unwrap();
         assert!(out.salvaged.report.unused_fixes.is_empty());
-        assert!(out.salvaged.manifest.contains("role/team/admin"));
+        assert!(out.salvaged.manifest.contains("username: admin"));
     }
 }
