@@ -494,3 +494,82 @@ async fn describe_cluster_refused_is_an_error_naming_the_action() {
         .unwrap_err();
     assert!(e.to_string().contains("eks:DescribeCluster"), "{e}");
 }
+
+// ---- review (session 3, 16a): what `diagnose` tells the on-call engineer to run next ----
+
+/// A private-only cluster reached through a tunnel (`diagnose --api-server … --tls-server-name …`):
+/// the "Next:" line and the `recover` paths are the commands the operator copies at 3 a.m. They
+/// drop the tunnel flags, so the `recover` they name goes to the private endpoint that the
+/// triage just showed is unreachable from here (its own note says to pass --api-server).
+/// `creator`'s verdict, by contrast, carries the flags its next command needs (`--region`).
+#[tokio::test]
+async fn review_s3_next_command_keeps_the_tunnel_flags() {
+    let mut w = World::locked_out(AuthMode::ConfigMap);
+    w.facts.endpoint_public_access = Some(false);
+    w.facts.endpoint_private_access = Some(true);
+    let tunnel = "https://127.0.0.1:8443";
+    let host = "ABCD.gr7.eu-west-1.eks.amazonaws.com";
+    let opts = TriageOptions {
+        cluster: "prod",
+        api_server: Some(tunnel),
+        now: now(),
+    };
+    let t = triage(&w, &mut Trail::created_by_alice(true), &opts, |_f| {
+        Ok(ApiTarget {
+            server: tunnel.into(),
+            ca_pem: None,
+            tls_server_name: Some(host.into()),
+        })
+    })
+    .await
+    .unwrap();
+    let text = crate::ui::triage::render(&t);
+    let next = text
+        .lines()
+        .find(|l| l.starts_with("Next: "))
+        .unwrap_or_else(|| panic!("no Next line in:\n{text}"));
+    assert!(
+        next.contains(&format!("--api-server {tunnel}")) && next.contains(host),
+        "the Next command drops the tunnel diagnose was run through: {next}"
+    );
+    for p in t.paths.iter().filter(|p| p.command.contains(" recover ")) {
+        assert!(
+            p.command.contains("--api-server"),
+            "path '{}' runs: {}",
+            p.title,
+            p.command
+        );
+    }
+}
+
+/// `diagnose --region eu-west-1` (the region given as a flag, not in the environment): the
+/// "Next:" line names `recover --cluster prod` without the region, so copied as shown it runs
+/// against the default region's cluster of that name (another cluster, or not found), while
+/// `creator`'s verdict in the same report says `--region eu-west-1`.
+#[tokio::test]
+async fn review_s3_next_command_keeps_the_region() {
+    let t = run(
+        &World::locked_out(AuthMode::ConfigMap),
+        &mut Trail::created_by_alice(true),
+        None,
+    )
+    .await;
+    let creator_next = t
+        .creator
+        .as_ref()
+        .and_then(|r| r.verdict.next_command.clone())
+        .unwrap_or_default();
+    assert!(
+        creator_next.contains("--region eu-west-1"),
+        "{creator_next}"
+    );
+    let text = crate::ui::triage::render(&t);
+    let next = text
+        .lines()
+        .find(|l| l.starts_with("Next: "))
+        .unwrap_or_else(|| panic!("no Next line in:\n{text}"));
+    assert!(
+        next.contains("--region eu-west-1"),
+        "creator's verdict says `{creator_next}` but diagnose says `{next}`"
+    );
+}
