@@ -573,3 +573,69 @@ async fn review_s3_next_command_keeps_the_region() {
         "creator's verdict says `{creator_next}` but diagnose says `{next}`"
     );
 }
+
+/// The world of [`World`], except that eks:ListNodegroups is refused — as the real adapter
+/// (`aws::eks_nodes::node_roles`) returns it for an on-call role without that permission.
+struct NodeRolesDenied(World);
+
+impl TriageSources for NodeRolesDenied {
+    async fn caller_identity(&self) -> Result<CallerIdentity, AwsError> {
+        self.0.caller_identity().await
+    }
+    async fn describe_cluster(&self, cluster: &str) -> Result<ClusterFacts, AwsError> {
+        self.0.describe_cluster(cluster).await
+    }
+    async fn probe_tcp(&self, server: &str) -> TcpProbe {
+        self.0.probe_tcp(server).await
+    }
+    async fn caller_access(&self, facts: &ClusterFacts, target: &ApiTarget) -> ApiAccess {
+        self.0.caller_access(facts, target).await
+    }
+    async fn node_roles(&self, cluster: &str) -> Result<Vec<NodeRoleFact>, AwsError> {
+        Err(AwsError::new(
+            "eks:ListNodegroups",
+            AwsErrorKind::AccessDenied,
+            format!("not authorized to list the node groups of {cluster}"),
+        ))
+    }
+}
+
+/// Node roles not listable (eks:ListNodegroups denied): aws-auth's health is then judged without
+/// the node-role check, so "node role not mapped (its nodes go NotReady)" can never show. The
+/// report knows (`node_roles_error`), but `diagnose`'s text never says it, so an aws-auth that
+/// dropped the node role reads as "0 error(s)" with no hint that this was not checked.
+#[tokio::test]
+async fn review_s3_unlisted_node_roles_are_said_in_the_text() {
+    let mut w = World::locked_out(AuthMode::ConfigMap);
+    w.access = CallerAccess::Authenticated {
+        username: "admin".into(),
+        groups: vec!["system:masters".into()],
+        can_read_aws_auth: true,
+    };
+    // A valid aws-auth that maps an admin but not the node role.
+    w.aws_auth = Some(vec![(
+        "mapRoles".into(),
+        format!(
+            "- rolearn: arn:aws:iam::{ACCOUNT}:role/admin\n  username: admin\n  groups:\n    - system:masters\n"
+        ),
+    )]);
+    let opts = TriageOptions {
+        cluster: "prod",
+        api_server: None,
+        now: now(),
+    };
+    let t = triage(
+        &NodeRolesDenied(w),
+        &mut Trail::created_by_alice(true),
+        &opts,
+        target_of,
+    )
+    .await
+    .unwrap();
+    assert!(t.node_roles_error.is_some());
+    let text = crate::ui::triage::render(&t);
+    assert!(
+        text.contains("eks:ListNodegroups"),
+        "the refusal to list node roles is not in diagnose's text:\n{text}"
+    );
+}
