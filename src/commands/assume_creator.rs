@@ -22,7 +22,7 @@ use aws_credential_types::Credentials;
 use base64::Engine as _;
 use clap::Args;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Args, Debug)]
 #[command(
@@ -600,8 +600,8 @@ async fn acquire(
     .await
 }
 
-/// Credentials as the creator on `route` (the key the run created, or an AssumeRole), retried
-/// while IAM propagates, for at most `wait`. Shared with `recover`.
+/// Credentials as the creator on `route`, through the IAM port (see
+/// [`crate::ports::iam::Iam::acquire_credentials`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn acquire_credentials(
     ctx: &AwsContext,
@@ -613,77 +613,21 @@ pub async fn acquire_credentials(
     interrupt: &Interrupt,
     spinner: &Spinner,
 ) -> Result<Credentials, AppError> {
-    let start = Instant::now();
-    let deadline = start + wait;
-    let mut attempt = 0u32;
-    // Only what this run changed (a trust statement, a new key, user or role) needs time to
-    // propagate; a refusal of AssumeRole on a trust policy left as is, is AWS's answer.
-    let propagating = !matches!(route, Route::AssumeRole { .. });
-    loop {
-        attempt += 1;
-        let result = match route {
-            Route::AlreadyCreator => return Ok(ctx.credentials().await?),
-            Route::AssumeRole { role_arn, .. }
-            | Route::PatchTrust { role_arn, .. }
-            | Route::RecreateRole { role_arn, .. } => {
-                sts::assume_role(
-                    ctx,
-                    role_arn,
-                    &sts::session_name_for_operator(),
-                    duration,
-                    mfa,
-                )
-                .await
-            }
-            Route::TemporaryKey { .. } | Route::RecreateUser { .. } => {
-                let Some(c) = created_key.clone() else {
-                    return Err(AppError::failed("the run created no access key", None));
-                };
-                // A new key is usable once STS accepts it.
-                sts::caller_identity(&ctx.with_credentials(c.clone()))
-                    .await
-                    .map(|_| c)
-            }
-            Route::KeyLimit { .. } | Route::Instructions { .. } => {
-                return Err(AppError::failed(
-                    "no credentials can be obtained on this route",
-                    None,
-                ));
-            }
-        };
-        match result {
-            Ok(c) => return Ok(c),
-            Err(e) if !propagating && e.kind == AwsErrorKind::AccessDenied => {
-                return Err(e
-                    .with_hint(
-                        "this run changed nothing in IAM, so this is a refusal, not propagation: \
-                         the trust policy (a Deny, or a condition such as MFA or an external id) \
-                         or your own IAM policy refuses sts:AssumeRole; run `eks-breakglass creator` \
-                         to see the trust verdict, or use `eks-breakglass grant`"
-                    )
-                    .into());
-            }
-            Err(e)
-                if matches!(
-                    e.kind,
-                    AwsErrorKind::AccessDenied | AwsErrorKind::BadCredentials
-                ) && Instant::now() < deadline =>
-            {
-                spinner.set(&format!(
-                    "waiting for IAM to propagate ({}; attempt {attempt}, {}s of at most {}s)…",
-                    e.action,
-                    start.elapsed().as_secs(),
-                    wait.as_secs()
-                ));
-                let pause = crate::aws::ratelimit::poll_pause(start.elapsed());
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = interrupt.wait() => return Err(AppError::Interrupted),
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let mfa = mfa.map(|m| crate::ports::iam::Mfa {
+        serial: m.serial.clone(),
+        code: m.code.clone(),
+    });
+    crate::ports::iam::Iam::acquire_credentials(
+        ctx,
+        route,
+        created_key,
+        mfa.as_ref(),
+        duration,
+        wait,
+        interrupt,
+        &|m: &str| spinner.set(m),
+    )
+    .await
 }
 
 /// Environment of kubectl's `token` exec plugin.
