@@ -36,6 +36,9 @@ pub trait Ui {
     fn show_plan(&self, plan: &Plan, extra: Vec<(&str, serde_json::Value)>);
     /// `--dry-run` stops here; `--yes` goes on; a terminal is asked; otherwise exit 4.
     fn confirm(&self, changes: usize) -> Result<Decision, AppError>;
+    /// From now on Ctrl-C, SIGTERM and SIGHUP set the returned flag instead of ending the
+    /// process (the run undoes what it did).
+    fn catch_interrupt(&self) -> Interrupt;
     /// Progress while waiting (a spinner in a terminal); `progress_done` clears it.
     fn progress(&self, message: &str);
     fn progress_done(&self);

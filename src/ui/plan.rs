@@ -7,6 +7,9 @@
 
 use crate::aws::plan_runner::AwsRunner;
 use crate::aws::AwsContext;
+use crate::commands::aws_auth_write; // merge: 16c
+use crate::ports::ui::{Consent, Ui};
+use crate::recovery::restore::Prepared;
 use crate::cli::Globals;
 use crate::cluster::ClusterFacts;
 use crate::error::AppError;
@@ -616,6 +619,106 @@ impl Run<'_> {
             status: status.to_string(),
         });
         Ok(lines)
+    }
+}
+
+/// The terminal implementation of the [`Ui`] port: text on stdout (stderr when stdout is
+/// JSON), questions on stderr, answers from stdin, a spinner while waiting.
+pub struct TerminalUi<'a> {
+    pub g: &'a Globals,
+    pub spinner: &'a Spinner,
+}
+
+impl Ui for TerminalUi<'_> {
+    fn say(&self, text: &str) {
+        if self.g.json() {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+
+    fn notice(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    fn block(&self, text: &str) -> Result<(), AppError> {
+        if self.g.json() {
+            eprint!("{text}");
+            Ok(())
+        } else {
+            crate::commands::out(text)
+        }
+    }
+
+    fn show_plan(&self, plan: &Plan, extra: Vec<(&str, serde_json::Value)>) {
+        show_plan_with(self.g, plan, extra);
+    }
+
+    fn confirm(&self, changes: usize) -> Result<Decision, AppError> {
+        confirm(self.g, changes)
+    }
+
+    fn catch_interrupt(&self) -> Interrupt {
+        catch_interrupt()
+    }
+
+    fn progress(&self, message: &str) {
+        self.spinner.set(message);
+    }
+
+    fn progress_done(&self) {
+        self.spinner.done();
+    }
+
+    fn access_gate(&self, p: &Prepared, allowed: &[String]) -> Result<(), AppError> {
+        let gate = aws_auth_write::AccessGate::On {
+            allowed: allowed.to_vec(),
+        };
+        aws_auth_write::access_gate(self.g, p, &gate, "")
+    }
+
+    fn access_gate_pending(
+        &self,
+        p: &Prepared,
+        allowed: &[String],
+    ) -> Result<Vec<(String, String)>, AppError> {
+        let gate = aws_auth_write::AccessGate::On {
+            allowed: allowed.to_vec(),
+        };
+        aws_auth_write::access_gate_pending(self.g, p, &gate, "")
+    }
+
+    async fn ask_access_gain(
+        &self,
+        gains: &[(String, String)],
+        interrupt: &Interrupt,
+    ) -> Result<Consent, AppError> {
+        ask_access_gain(gains);
+        match read_answer_interruptible(interrupt).await? {
+            Typed::Stopped => Ok(Consent::Stopped),
+            Typed::Line(a) if a.trim() == "allow" => Ok(Consent::Given),
+            Typed::Line(_) => Err(access_gain_refusal(gains, "")),
+        }
+    }
+
+    async fn confirm_write(&self, interrupt: &Interrupt) -> Result<Consent, AppError> {
+        if self.g.yes {
+            return Ok(Consent::Given);
+        }
+        if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+            return confirm(self.g, 1).map(|_| Consent::Given);
+        }
+        eprint!("\nWrite this aws-auth? Only 'yes' is accepted: ");
+        let _ = std::io::stderr().flush();
+        match read_answer_interruptible(interrupt).await? {
+            Typed::Stopped => Ok(Consent::Stopped),
+            Typed::Line(a) if a.trim() == "yes" => Ok(Consent::Given),
+            Typed::Line(_) => Err(AppError::failed(
+                "not confirmed: aws-auth was not written",
+                Some("re-run and answer 'yes', or pass --yes".to_string()),
+            )),
+        }
     }
 }
 

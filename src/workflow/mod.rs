@@ -2,3 +2,5 @@
 //! returns a report that the command renders. Workflows never print and never touch the
 //! network themselves, so every route they can take is unit-tested with in-memory ports.
 
+pub mod getin;
+pub mod recover;
