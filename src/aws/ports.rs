@@ -55,7 +55,11 @@ impl Iam for AwsContext {
         Ok(iam::get_role(self, name).await?.map(|r| r.arn))
     }
 
-    async fn assume_role(&self, role_arn: &str, mfa: Option<&Mfa>) -> Result<Credentials, AppError> {
+    async fn assume_role(
+        &self,
+        role_arn: &str,
+        mfa: Option<&Mfa>,
+    ) -> Result<Credentials, AppError> {
         Ok(sts::assume_role(
             self,
             role_arn,
@@ -360,4 +364,3 @@ pub async fn verify_at(
         }
     }
 }
-

@@ -19,7 +19,7 @@ use crate::recovery::recover::{self, IncidentReport};
 use crate::recovery::restore;
 use crate::ui::plan::{Spinner, TerminalUi};
 use crate::workflow::recover::{
-    self as flow, BACKUP_FILE, Finished, Options, REPORT_MD, Situation, Tunnel,
+    self as flow, BACKUP_FILE, CreatorFound, Finished, Options, REPORT_MD, Situation, Tunnel,
 };
 use chrono::Utc;
 use clap::{Args, ValueEnum};
@@ -130,7 +130,13 @@ pub struct RecoverArgs {
 fn read_from(
     g: &Globals,
     args: &RecoverArgs,
-) -> Result<Option<(restore::Candidate, Option<crate::awsauth::source::ClusterRef>)>, AppError> {
+) -> Result<
+    Option<(
+        restore::Candidate,
+        Option<crate::awsauth::source::ClusterRef>,
+    )>,
+    AppError,
+> {
     let Some(f) = &args.from else {
         return Ok(None);
     };
@@ -164,7 +170,18 @@ fn situation(t: &Triage) -> Situation {
         access: t.access.clone(),
         aws_auth_readable: t.aws_auth.readable,
         aws_auth_errors: t.aws_auth.errors,
-        creator: t.creator.clone(),
+        creator: match &t.creator {
+            None => CreatorFound::Unknown,
+            Some(r) => match &r.creator {
+                Some(c) => CreatorFound::Found {
+                    creator: c.clone(),
+                    status: r.status.clone(),
+                },
+                None => CreatorFound::NotFound {
+                    reason: r.verdict.reason.clone(),
+                },
+            },
+        },
         node_roles: t.node_roles.clone(),
         paths: t.paths.clone(),
     }

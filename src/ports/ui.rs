@@ -61,5 +61,8 @@ pub trait Ui {
     ) -> impl Future<Output = Result<Consent, AppError>>;
     /// Asks to write the aws-auth just shown (`--yes` answers; a terminal is asked; otherwise
     /// exit 4).
-    fn confirm_write(&self, interrupt: &Interrupt) -> impl Future<Output = Result<Consent, AppError>>;
+    fn confirm_write(
+        &self,
+        interrupt: &Interrupt,
+    ) -> impl Future<Output = Result<Consent, AppError>>;
 }

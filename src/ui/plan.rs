@@ -5,18 +5,18 @@
 //! `recover`) behave the same way at the moments that matter: before the first change, while
 //! waiting on AWS, and when the operator presses Ctrl-C.
 
-use crate::aws::plan_runner::AwsRunner;
 use crate::aws::AwsContext;
-use crate::commands::aws_auth_write; // merge: 16c
-use crate::ports::ui::{Consent, Ui};
-use crate::recovery::restore::Prepared;
+use crate::aws::plan_runner::AwsRunner;
 use crate::cli::Globals;
 use crate::cluster::ClusterFacts;
+use crate::commands::aws_auth_write; // merge: 16c
 use crate::error::AppError;
 use crate::k8s::ApiTarget;
+use crate::ports::ui::{Consent, Ui};
 use crate::recovery::journal::Event;
 use crate::recovery::journal::{self, Journal, JournalError};
 use crate::recovery::plan::{self, Applied, Interrupt, Outcome, Plan, UndoReport, Undone};
+use crate::recovery::restore::Prepared;
 use aws_credential_types::Credentials;
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};

@@ -32,11 +32,12 @@ use crate::ports::eks_access::EksAccess;
 use crate::ports::iam::{Iam, Mfa};
 use crate::ports::kube::{Kube, LiveAwsAuth, ReadError, Verification};
 use crate::ports::ui::{Consent, Decision, Ui};
-use crate::recovery::creator::CreatorReport;
+use crate::recovery::creator::Creator;
 use crate::recovery::diagnosis::{self, CallerAccess, MODE_CONSENT, PathKind, RecoveryPath};
 use crate::recovery::getin::{self, GetInOptions, Route};
 use crate::recovery::journal::{Event, Journal};
 use crate::recovery::plan::{self, Action, Applied, Interrupt, Outcome, Plan, SavedState, Undo};
+use crate::recovery::principal::PrincipalStatus;
 use crate::recovery::recover::{
     self, Check, IncidentReport, Prediction, TimelineEntry, node_role_mapped,
 };
@@ -46,6 +47,9 @@ use aws_credential_types::Credentials;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+#[cfg(test)]
+mod tests;
 
 /// The file the live aws-auth is saved to before it is replaced (the name `aws-auth restore`
 /// uses too).
@@ -64,17 +68,30 @@ pub struct Situation {
     pub access: CallerAccess,
     pub aws_auth_readable: bool,
     pub aws_auth_errors: usize,
-    pub creator: Option<CreatorReport>,
+    pub creator: CreatorFound,
     pub node_roles: Vec<crate::awsauth::lint::NodeRoleFact>,
     pub paths: Vec<RecoveryPath>,
 }
 
+/// The cluster's creator, as triage found it.
+#[derive(Debug, Clone)]
+pub enum CreatorFound {
+    /// The search itself failed.
+    Unknown,
+    /// Searched and not found: why.
+    NotFound { reason: String },
+    Found {
+        creator: Creator,
+        status: Option<PrincipalStatus>,
+    },
+}
+
 impl Situation {
     fn creator_arn(&self) -> Option<&str> {
-        self.creator
-            .as_ref()
-            .and_then(|r| r.creator.as_ref())
-            .map(|c| c.arn.as_str())
+        match &self.creator {
+            CreatorFound::Found { creator, .. } => Some(creator.arn.as_str()),
+            _ => None,
+        }
     }
 }
 
@@ -393,7 +410,8 @@ where
             ui.say(&write_block(getin_steps + 1, read_as, p, preds));
         }
         (LiveRead::Unknown { why }, _) => {
-            plan.notes.push(unknown_write_note(why, getin_steps, &admins));
+            plan.notes
+                .push(unknown_write_note(why, getin_steps, &admins));
         }
         _ => {}
     }
@@ -448,7 +466,8 @@ where
         },
     };
     let v = world.verify(&creds, o.wait, &interrupt).await;
-    run.rec.event(format!("logged in as {who}: {}", v.describe()));
+    run.rec
+        .event(format!("logged in as {who}: {}", v.describe()));
     run.note(format!("get-in verification as {who}: {}", v.describe()));
     match &v {
         Verification::Authenticated { .. } => {}
@@ -477,8 +496,11 @@ where
         Ok(l) => l,
         Err(ReadError::Connect(e) | ReadError::Read(e)) => return Err(run.fail(e).await),
     };
-    let prepared = match recover::prepare(live.as_ref().map(|l| &l.object), o.from_candidate(), &choice)
-    {
+    let prepared = match recover::prepare(
+        live.as_ref().map(|l| &l.object),
+        o.from_candidate(),
+        &choice,
+    ) {
         Ok(p) => p,
         Err(why) => {
             let e = refused_candidate(o, &why);
@@ -531,7 +553,13 @@ where
             }
         }
     }
-    let step = write_step(&plan, getin_steps, o, live.as_ref(), &world.configmap_json(&prepared.object));
+    let step = write_step(
+        &plan,
+        getin_steps,
+        o,
+        live.as_ref(),
+        &world.configmap_json(&prepared.object),
+    );
     if live.is_some() {
         run.rec.report.backups.push(BACKUP_FILE.into());
     }
@@ -1173,28 +1201,31 @@ async fn getin_plan(
             Ok((plan, None))
         }
         PathKind::BecomeCreator | PathKind::RecreateCreator => {
-            let report = t.creator.as_ref().ok_or_else(|| {
-                AppError::failed(
-                    "the creator is unknown",
-                    Some(format!(
-                        "run `eks-breakglass creator --cluster {}`",
-                        cluster.name
-                    )),
-                )
-            })?;
-            let creator = report.creator.as_ref().ok_or_else(|| {
-                AppError::failed(
-                    format!(
-                        "the creator of {} could not be found: {}",
-                        cluster.name, report.verdict.reason
-                    ),
-                    Some(format!(
-                        "use `eks-breakglass recover --cluster {} --via access-entry`",
-                        cluster.name
-                    )),
-                )
-            })?;
-            let route = getin_flow::creator_route(aws, creator, report.status.as_ref()).await?;
+            let (creator, status) = match &t.creator {
+                CreatorFound::Found { creator, status } => (creator, status),
+                CreatorFound::Unknown => {
+                    return Err(AppError::failed(
+                        "the creator is unknown",
+                        Some(format!(
+                            "run `eks-breakglass creator --cluster {}`",
+                            cluster.name
+                        )),
+                    ));
+                }
+                CreatorFound::NotFound { reason } => {
+                    return Err(AppError::failed(
+                        format!(
+                            "the creator of {} could not be found: {reason}",
+                            cluster.name
+                        ),
+                        Some(format!(
+                            "use `eks-breakglass recover --cluster {} --via access-entry`",
+                            cluster.name
+                        )),
+                    ));
+                }
+            };
+            let route = getin_flow::creator_route(aws, creator, status.as_ref()).await?;
             let mut plan = getin::assume_creator_plan(
                 &route,
                 &cluster.name,
@@ -1334,7 +1365,10 @@ async fn verify_all<A: Iam, W: Session + Kube, U: Ui>(
             let v = world.verify(&c, w, &interrupt).await;
             run.rec
                 .event(format!("verified as the operator: {}", v.describe()));
-            run.rec.report.checks.push(operator_check(&t.caller_arn, &v));
+            run.rec
+                .report
+                .checks
+                .push(operator_check(&t.caller_arn, &v));
         }
         Err(e) => run.rec.report.checks.push(Check {
             identity: t.caller_arn.clone(),
@@ -1353,7 +1387,8 @@ async fn verify_all<A: Iam, W: Session + Kube, U: Ui>(
                 error: format!("cannot assume {role}: {e}"),
             },
         };
-        run.rec.event(format!("verified as {role}: {}", v.describe()));
+        run.rec
+            .event(format!("verified as {role}: {}", v.describe()));
         run.rec.report.identities.push(format!("verify-as: {role}"));
         run.rec.report.checks.push(Check {
             identity: role.clone(),
