@@ -124,7 +124,7 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         user_id: me.user_id.clone(),
     };
     let facts = eks::describe_cluster(&ctx, &args.cluster).await?;
-    let operator = super::grant::resolve_principal(&ctx, &me.arn).await?;
+    let operator = crate::workflow::getin::resolve_principal(&ctx, &me.arn).await?;
     let (creator, status) = creator_report(&ctx, &facts, &caller, args.creator.as_deref()).await?;
 
     // What the route needs besides the report: the exact trust document, the key ids.

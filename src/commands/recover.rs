@@ -15,12 +15,9 @@ use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::ports::iam::Mfa;
-use crate::recovery::recover::{self, IncidentReport};
 use crate::recovery::restore;
 use crate::ui::plan::{Spinner, TerminalUi};
-use crate::workflow::recover::{
-    self as flow, BACKUP_FILE, CreatorFound, Finished, Options, REPORT_MD, Situation, Tunnel,
-};
+use crate::workflow::recover::{self as flow, CreatorFound, Finished, Options, Situation, Tunnel};
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -152,9 +149,7 @@ fn read_from(
         Some(&args.cluster),
         region.as_deref(),
     )?;
-    if let Err(why) = recover::prepare(None, Some(c.clone()), &recover::WriteChoice::default()) {
-        return Err(flow::bad_file(f, &why));
-    }
+    flow::check_from(f, &c)?;
     let written_for = crate::awsauth::read_document("--from", &bytes)
         .ok()
         .and_then(|d| d.written_for);
@@ -197,22 +192,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     let ctx = AwsContext::load(&g.aws_options()).await?;
     let from = match (from, &args.from) {
         (Some((c, written_for)), Some(f)) => {
-            let origin = f.display().to_string();
-            if let Err(e) = restore::check_written_for(
-                &origin,
-                written_for.as_ref(),
-                &args.cluster,
-                Some(&ctx.region),
-            ) {
-                return Err(AppError::usage(
-                    e.to_string(),
-                    Some(format!(
-                        "give the aws-auth (or the eksctl ClusterConfig) of {} itself, not {}",
-                        args.cluster,
-                        f.display()
-                    )),
-                ));
-            }
+            flow::check_from_cluster(f, written_for.as_ref(), &args.cluster, &ctx.region)?;
             Some((f.clone(), c))
         }
         _ => None,
@@ -281,42 +261,9 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         super::out(&format!("{doc}\n"))?;
         return error.map_or(Ok(exit::OK), Err);
     }
-    super::out(&format!("\n{}\n", summary(&done.report)))?;
+    super::out(&format!(
+        "\n{}\n",
+        crate::ui::recover::summary(&done.report)
+    ))?;
     done.error.map_or(Ok(exit::OK), Err)
-}
-
-fn summary(r: &IncidentReport) -> String {
-    let mut s = format!(
-        "Recover of {}: {} in {:.1} s\n",
-        r.cluster,
-        r.status.to_uppercase(),
-        (r.finished_at - r.started_at).num_milliseconds() as f64 / 1000.0
-    );
-    for c in &r.checks {
-        s.push_str(&format!(
-            "  {} {}: {}\n",
-            if c.ok { "ok  " } else { "FAIL" },
-            c.identity,
-            c.detail
-        ));
-    }
-    for l in &r.cleaned_up {
-        s.push_str(&format!("  cleanup: {l}\n"));
-    }
-    s.push_str(&format!(
-        "AWS calls: {} ({})\n",
-        r.aws_calls_total,
-        r.aws_calls
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-    s.push_str(&format!("Report:  {}/{}\n", r.journal_dir, REPORT_MD));
-    s.push_str(&format!("Backup:  {}/{}\n", r.journal_dir, BACKUP_FILE));
-    s.push_str(&format!(
-        "Undo:    {} --rollback   (puts the earlier aws-auth back; plain cleanup keeps the fix)\n",
-        r.undo_command
-    ));
-    s
 }

@@ -3,3 +3,4 @@
 //! terminal implementation of [`crate::ports::ui::Ui`] do, through here.
 
 pub mod plan;
+pub mod recover;

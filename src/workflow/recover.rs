@@ -180,8 +180,37 @@ pub fn check_map_admin(map_admin: &[String]) -> Result<(), AppError> {
     Ok(())
 }
 
+/// A `--from` file is checked before anything else (and in --dry-run): a file that would be
+/// refused after getting in is refused now.
+pub fn check_from(f: &Path, c: &Candidate) -> Result<(), AppError> {
+    recover::prepare(None, Some(c.clone()), &recover::WriteChoice::default())
+        .map(|_| ())
+        .map_err(|why| bad_file(f, &why))
+}
+
+/// The cluster (and region) an eksctl ClusterConfig `--from` names must be this one; the
+/// region may come from the profile, so this is checked once it is known (still before any
+/// change).
+pub fn check_from_cluster(
+    f: &Path,
+    written_for: Option<&crate::awsauth::source::ClusterRef>,
+    cluster: &str,
+    region: &str,
+) -> Result<(), AppError> {
+    restore::check_written_for(&f.display().to_string(), written_for, cluster, Some(region))
+        .map_err(|e| {
+            AppError::usage(
+                e.to_string(),
+                Some(format!(
+                    "give the aws-auth (or the eksctl ClusterConfig) of {cluster} itself, not {}",
+                    f.display()
+                )),
+            )
+        })
+}
+
 /// A --from file that would be refused: said before anything else runs.
-pub fn bad_file(f: &Path, why: &str) -> AppError {
+fn bad_file(f: &Path, why: &str) -> AppError {
     AppError::usage(
         format!("{}: {why}; nothing was changed", f.display()),
         Some(format!(
