@@ -169,8 +169,8 @@ fn situation(t: &Triage) -> Situation {
             None => CreatorFound::Unknown,
             Some(r) => match &r.creator {
                 Some(c) => CreatorFound::Found {
-                    creator: c.clone(),
-                    status: r.status.clone(),
+                    creator: Box::new(c.clone()),
+                    status: r.status.clone().map(Box::new),
                 },
                 None => CreatorFound::NotFound {
                     reason: r.verdict.reason.clone(),

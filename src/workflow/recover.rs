@@ -81,8 +81,8 @@ pub enum CreatorFound {
     /// Searched and not found: why.
     NotFound { reason: String },
     Found {
-        creator: Creator,
-        status: Option<PrincipalStatus>,
+        creator: Box<Creator>,
+        status: Option<Box<PrincipalStatus>>,
     },
 }
 
@@ -132,10 +132,10 @@ pub struct Options {
 }
 
 impl Options {
-    fn from_file(&self) -> Option<&Path> {
+    fn file(&self) -> Option<&Path> {
         self.from.as_ref().map(|(f, _)| f.as_path())
     }
-    fn from_candidate(&self) -> Option<Candidate> {
+    fn candidate(&self) -> Option<Candidate> {
         self.from.as_ref().map(|(_, c)| c.clone())
     }
 }
@@ -291,7 +291,7 @@ pub fn continue_command(o: &Options, path: Option<&RecoveryPath>) -> String {
     if let Some(r) = &o.region {
         s.push_str(&format!(" --region {r}"));
     }
-    if let Some(f) = o.from_file() {
+    if let Some(f) = o.file() {
         s.push_str(&format!(" --from {}", f.display()));
     }
     if let Some(v) = o.via {
@@ -424,7 +424,7 @@ where
     let planned: Option<(Prepared, Vec<Prediction>)> = match &before {
         LiveRead::Known { live, .. } => {
             let live_obj = live.as_ref().map(|l| &l.object);
-            let p = recover::prepare(live_obj, o.from_candidate(), &choice)
+            let p = recover::prepare(live_obj, o.candidate(), &choice)
                 .map_err(|why| refused_candidate(o, &why))?;
             let preds = predictions(&p, &whos);
             Some((p, preds))
@@ -527,7 +527,7 @@ where
     };
     let prepared = match recover::prepare(
         live.as_ref().map(|l| &l.object),
-        o.from_candidate(),
+        o.candidate(),
         &choice,
     ) {
         Ok(p) => p,
@@ -675,7 +675,7 @@ fn push_write_step(plan: &mut Plan, t: &Situation, o: &Options, before: &LiveRea
         format!(
             "restore kube-system/aws-auth of {}: {}",
             o.cluster,
-            match (o.from_file(), before) {
+            match (o.file(), before) {
                 (Some(f), _) => format!("from {}", f.display()),
                 (None, LiveRead::Known { live: None, .. }) =>
                     "a rebuild (there is no aws-auth): node and Fargate roles, plus each --map-admin".into(),
@@ -1130,7 +1130,7 @@ fn lockout_gate(ui: &impl Ui, o: &Options, preds: &[Prediction]) -> Result<(), A
 fn refused_candidate(o: &Options, why: &str) -> AppError {
     AppError::failed(
         format!("nothing written: {why}"),
-        Some(match o.from_file() {
+        Some(match o.file() {
             Some(f) => format!(
                 "check {} with `eks-breakglass aws-auth lint {}`, fix it, and run recover again",
                 f.display(),
@@ -1143,7 +1143,7 @@ fn refused_candidate(o: &Options, why: &str) -> AppError {
 
 /// The next command after a refused write: never the same command again.
 fn next_after_refusal(o: &Options) -> String {
-    match o.from_file() {
+    match o.file() {
         Some(f) => format!(
             "eks-breakglass aws-auth lint {}   # fix what it reports, then run recover again",
             f.display()
@@ -1254,7 +1254,7 @@ async fn getin_plan(
                     ));
                 }
             };
-            let route = getin_flow::creator_route(aws, creator, status.as_ref()).await?;
+            let route = getin_flow::creator_route(aws, creator, status.as_deref()).await?;
             let mut plan = getin::assume_creator_plan(
                 &route,
                 &cluster.name,

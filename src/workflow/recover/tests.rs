@@ -501,8 +501,8 @@ fn with_creator(t: &mut Situation, arn: &str, state: PrincipalState, trust: Opti
         notes: vec![],
     });
     t.creator = CreatorFound::Found {
-        creator: Creator::from_arn(arn, None, CreatorSource::Cloudtrail),
-        status: Some(status),
+        creator: Box::new(Creator::from_arn(arn, None, CreatorSource::Cloudtrail)),
+        status: Some(Box::new(status)),
     };
 }
 
