@@ -382,6 +382,71 @@ where
     W: Session + Kube,
     U: Ui,
 {
+    let (p, rec) = plan_incident(aws, world, ui, t, o).await?;
+    if ui.confirm(p.plan.steps.len())? == Decision::DryRun {
+        return Ok(Finished::DryRun);
+    }
+    let mut run = start(world, ui, o, t, &p, rec)?;
+    // Phase 1: get in.
+    let (creds, who) = get_in(aws, &mut run, t, &p).await?;
+    // Phase 2: the aws-auth write, as the identity that got in.
+    let (prepared, preds) = write_aws_auth(&mut run, t, &p, &creds, &who).await?;
+    // Verification by doing.
+    verify_all(aws, &mut run, t, &creds, &prepared.object, &preds).await;
+    let error = finish(&mut run).await?;
+    Ok(Finished::Done(Box::new(RecoverReport {
+        report: run.rec.report,
+        plan: p.plan,
+        access: prepared.access,
+        predicted: preds,
+        error,
+    })))
+}
+
+/// The plan and what was learnt making it (shown, consents before any change given).
+struct Planned {
+    path: RecoveryPath,
+    operator: String,
+    /// `--map-admin`, with `me` resolved.
+    admins: Vec<String>,
+    plan: Plan,
+    /// The creator route, when the way in goes through the creator.
+    route: Option<Route>,
+    getin_steps: usize,
+    /// The write computed before any change, when aws-auth could be read without one.
+    shown: Option<(Prepared, Vec<Prediction>)>,
+    /// The identities whose access after the write is predicted.
+    whos: Vec<recover::Who>,
+    /// The creator role's session assumed to read aws-auth (reused to get in).
+    assumed_before: Option<Credentials>,
+}
+
+fn write_choice<'a>(
+    t: &'a Situation,
+    o: &'a Options,
+    admins: &'a [String],
+) -> recover::WriteChoice<'a> {
+    recover::WriteChoice {
+        node_roles: &t.node_roles,
+        fix_arns: &o.salvage_fix_arns,
+        admins,
+    }
+}
+
+/// Everything before the confirmation: the way in, its plan, the aws-auth write when it can
+/// be known without a change, the plan shown, and the consents asked before any change.
+async fn plan_incident<A, W, U>(
+    aws: &A,
+    world: &W,
+    ui: &U,
+    t: &Situation,
+    o: &Options,
+) -> Result<(Planned, Record), AppError>
+where
+    A: Iam + EksAccess,
+    W: Session + Kube,
+    U: Ui,
+{
     let mut rec = new_record(o, world.region());
     rec.event_at(o.started, format!("recover of {} started", o.cluster));
     rec.report.operator = t.caller_arn.clone();
@@ -394,11 +459,7 @@ where
     mode_consent_gate(t, o, &path)?;
     let operator = getin_flow::resolve_principal(aws, &t.caller_arn).await?;
     let admins = admins(&o.map_admin, &operator);
-    let choice = recover::WriteChoice {
-        node_roles: &t.node_roles,
-        fix_arns: &o.salvage_fix_arns,
-        admins: &admins,
-    };
+    let choice = write_choice(t, o, &admins);
 
     // The get-in part of the plan.
     let (mut plan, route) = getin_plan(aws, world, t, &path, &operator, o).await?;
@@ -450,25 +511,47 @@ where
         lockout_gate(ui, o, preds)?;
         ui.access_gate(p, &o.allow_access_gain)?;
     }
-    if ui.confirm(plan.steps.len())? == Decision::DryRun {
-        return Ok(Finished::DryRun);
-    }
+    Ok((
+        Planned {
+            path,
+            operator,
+            admins,
+            plan,
+            route,
+            getin_steps,
+            shown: planned,
+            whos,
+            assumed_before,
+        },
+        rec,
+    ))
+}
+
+/// The confirmed run starts: its directory and journal, and from here on Ctrl-C, SIGTERM and
+/// SIGHUP undo the run (before, they end the process).
+fn start<'w, W: Session + Kube, U: Ui>(
+    world: &'w W,
+    ui: &'w U,
+    o: &'w Options,
+    t: &Situation,
+    p: &Planned,
+    mut rec: Record,
+) -> Result<Run<'w, W, U>, AppError> {
     let dir = run_dir(o.journal_dir.as_deref(), "recover", &o.cluster)?;
-    let journal = start_journal(&dir, &plan, &t.caller_arn, world.profile())?;
+    let journal = start_journal(&dir, &p.plan, &t.caller_arn, world.profile())?;
     rec.report.journal_dir = dir.display().to_string();
     rec.report.undo_command = undo_command(&dir, &o.tunnel, world.profile());
-    rec.report.next_command = Some(continue_command(o, Some(&path)));
+    rec.report.next_command = Some(continue_command(o, Some(&p.path)));
     ui.notice(&format!("journal: {}", dir.display()));
     rec.event(format!(
         "plan confirmed: {} change(s), way in: {}",
-        plan.steps.len(),
-        path.title
+        p.plan.steps.len(),
+        p.path.title
     ));
 
-    // Ctrl-C, SIGTERM and SIGHUP undo the run from here on (before, they end the process).
     let interrupt = ui.catch_interrupt();
     let runner = world.runner(dir.clone(), interrupt.clone());
-    let mut run = Run {
+    Ok(Run {
         world,
         ui,
         o,
@@ -478,15 +561,24 @@ where
         runner,
         applied: Vec::new(),
         rec,
-    };
+    })
+}
 
-    // Phase 1: get in.
-    let mut sub = plan.clone();
-    sub.steps.truncate(getin_steps);
+/// Phase 1: the get-in steps, then credentials of the identity that got in, proven by logging
+/// in; returns them and who it is (for people).
+async fn get_in<A: Iam, W: Session + Kube, U: Ui>(
+    aws: &A,
+    run: &mut Run<'_, W, U>,
+    t: &Situation,
+    p: &Planned,
+) -> Result<(Credentials, String), AppError> {
+    let (world, o) = (run.world, run.o);
+    let mut sub = p.plan.clone();
+    sub.steps.truncate(p.getin_steps);
     run.apply(&sub).await?;
-    let (creds, who) = match route.as_ref() {
-        None => (world.credentials().await?, format!("you ({operator})")),
-        Some(r) => match creator_credentials(aws, &mut run, r, assumed_before).await {
+    let (creds, who) = match p.route.as_ref() {
+        None => (world.credentials().await?, format!("you ({})", p.operator)),
+        Some(r) => match creator_credentials(aws, run, r, p.assumed_before.clone()).await {
             Ok(c) => (
                 c,
                 format!("the creator {}", t.creator_arn().unwrap_or_default()),
@@ -494,7 +586,7 @@ where
             Err(e) => return Err(run.fail(e).await),
         },
     };
-    let v = world.verify(&creds, o.wait, &interrupt).await;
+    let v = world.verify(&creds, o.wait, &run.interrupt).await;
     run.rec
         .event(format!("logged in as {who}: {}", v.describe()));
     run.note(format!("get-in verification as {who}: {}", v.describe()));
@@ -504,7 +596,7 @@ where
         Verification::Refused { .. } => {
             let e = AppError::failed(
                 format!("could not get in as {who}: {}", v.describe()),
-                Some(refused_hint(&path, &o.cluster)),
+                Some(refused_hint(&p.path, &o.cluster)),
             );
             return Err(run.fail(e).await);
         }
@@ -518,18 +610,28 @@ where
         .identities
         .push(format!("get-in: {who} — {}", v.describe()));
     run.runner.act_as(creds.clone());
+    Ok((creds, who))
+}
 
-    // Phase 2: the aws-auth write, as the identity that got in: read the live object, prepare
-    // the new one with the restore engine, then the compare-and-swap step.
-    let live = match world.read_aws_auth(&creds).await {
+/// Phase 2: read the live aws-auth as the identity that got in, prepare the new one with the
+/// restore engine (shown and asked again unless it is the one shown before the confirmation),
+/// then the compare-and-swap write.
+async fn write_aws_auth<W: Session + Kube, U: Ui>(
+    run: &mut Run<'_, W, U>,
+    t: &Situation,
+    p: &Planned,
+    creds: &Credentials,
+    who: &str,
+) -> Result<(Prepared, Vec<Prediction>), AppError> {
+    let (world, ui, o) = (run.world, run.ui, run.o);
+    let interrupt = run.interrupt.clone();
+    let choice = write_choice(t, o, &p.admins);
+    let live = match world.read_aws_auth(creds).await {
         Ok(l) => l,
         Err(ReadError::Connect(e) | ReadError::Read(e)) => return Err(run.fail(e).await),
     };
-    let prepared = match recover::prepare(
-        live.as_ref().map(|l| &l.object),
-        o.candidate(),
-        &choice,
-    ) {
+    let prepared = match recover::prepare(live.as_ref().map(|l| &l.object), o.candidate(), &choice)
+    {
         Ok(p) => p,
         Err(why) => {
             let e = refused_candidate(o, &why);
@@ -537,7 +639,7 @@ where
             return Err(run.fail(e).await);
         }
     };
-    let preds = predictions(&prepared, &whos);
+    let preds = predictions(&prepared, &p.whos);
     run.rec.event(format!(
         "new aws-auth prepared: {}; access: {}{}",
         diff_summary(&prepared.diff),
@@ -550,11 +652,11 @@ where
     ));
     run.note(candidate_note(&prepared, &preds));
     // What was shown before the confirmation still holds, or the operator sees the new one.
-    if !same_as_shown(planned.as_ref(), &prepared, &preds) {
-        if planned.is_some() {
+    if !same_as_shown(p.shown.as_ref(), &prepared, &preds) {
+        if p.shown.is_some() {
             ui.say("\nkube-system/aws-auth changed after the plan was shown; the write now is:");
         }
-        let block = write_block(getin_steps + 1, &format!("as {who}"), &prepared, &preds);
+        let block = write_block(p.getin_steps + 1, &format!("as {who}"), &prepared, &preds);
         if let Err(e) = ui.block(&format!("{block}\n")) {
             return Err(run.output_failed(e).await);
         }
@@ -567,7 +669,7 @@ where
                     // operator decides whether it is meant (the file itself lints clean).
                     AppError::AccessGainNotAllowed(_) => format!(
                         "{} --yes {}   # only if these gains are meant; otherwise fix the source",
-                        continue_command(o, Some(&path)),
+                        continue_command(o, Some(&p.path)),
                         prepared
                             .access
                             .unconsented(&o.allow_access_gain)
@@ -583,8 +685,8 @@ where
         }
     }
     let step = write_step(
-        &plan,
-        getin_steps,
+        &p.plan,
+        p.getin_steps,
         o,
         live.as_ref(),
         &world.configmap_json(&prepared.object),
@@ -593,13 +695,20 @@ where
         run.rec.report.backups.push(BACKUP_FILE.into());
     }
     run.rec.report.backups.push(WRITTEN_FILE.into());
-    let mut sub = plan.clone();
+    let mut sub = p.plan.clone();
     sub.steps = vec![step];
     run.apply(&sub).await?;
+    Ok((prepared, preds))
+}
 
-    // Verification by doing.
-    verify_all(aws, &mut run, t, &creds, &prepared.object, &preds).await;
-    if interrupt.is_set() {
+/// The end of a run that wrote aws-auth: temporary credentials go (also when Ctrl-C came
+/// while proving access: the write is the fix and stays), the status and the report. The
+/// error is set when a check failed.
+async fn finish<W: Session + Kube, U: Ui>(
+    run: &mut Run<'_, W, U>,
+) -> Result<Option<AppError>, AppError> {
+    let (ui, o) = (run.ui, run.o);
+    if run.interrupt.is_set() {
         // Ctrl-C/SIGTERM/SIGHUP while proving access: the temporary credentials go as
         // promised; the aws-auth write is the fix and stays (a rollback is asked by name).
         run.rec
@@ -646,13 +755,7 @@ where
             )),
         )
     });
-    Ok(Finished::Done(Box::new(RecoverReport {
-        report: run.rec.report,
-        plan,
-        access: prepared.access,
-        predicted: preds,
-        error,
-    })))
+    Ok(error)
 }
 
 /// `--map-admin` with `me` resolved to the operator's principal.
