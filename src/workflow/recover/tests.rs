@@ -1189,6 +1189,101 @@ impl Session for InterruptAfterWrite {
     }
 }
 
+#[tokio::test]
+async fn a_creator_that_cannot_be_become_or_found_stops_before_the_plan_with_the_access_entry_way()
+{
+    let tmp = tempfile::tempdir().unwrap();
+    let aws = aws();
+    let (world, ui) = (FakeWorld::default(), FakeUi::default());
+    // The root user created the cluster: no IAM change makes you root.
+    let mut t = situation(PathKind::BecomeCreator);
+    with_creator(
+        &mut t,
+        "arn:aws:iam::123456789012:root",
+        PrincipalState::Root,
+        None,
+    );
+    let e = recover(&aws, &world, &ui, &t, &options(tmp.path()))
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot become the creator"), "{e}");
+    assert!(e.hint().unwrap_or_default().contains("--via access-entry"));
+    // Not found by triage.
+    t.creator = CreatorFound::NotFound {
+        reason: "no CreateCluster event".into(),
+    };
+    let e = recover(&aws, &world, &ui, &t, &options(tmp.path()))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("could not be found: no CreateCluster event"),
+        "{e}"
+    );
+    assert_eq!(ui.plans.get(), 0);
+    assert!(world.log().is_empty());
+}
+
+#[tokio::test]
+async fn a_creator_role_that_needs_mfa_is_read_only_after_getting_in_when_no_code_is_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut aws = aws();
+    aws.assumable.insert(CREATOR_ROLE.into());
+    let (world, ui) = (FakeWorld::default(), FakeUi::default());
+    world
+        .readers
+        .borrow_mut()
+        .insert(format!("ASIA-{CREATOR_ROLE}"));
+    let mut t = situation(PathKind::BecomeCreator);
+    with_creator(&mut t, CREATOR_ROLE, PrincipalState::Alive, None);
+    if let CreatorFound::Found {
+        status: Some(s), ..
+    } = &mut t.creator
+    {
+        s.trust = Some(TrustEvaluation {
+            decision: TrustDecision::AllowedWithConditions,
+            principal_match: Some(PrincipalMatch::Account),
+            statement: None,
+            conditions: vec![crate::recovery::trust::TrustCondition::Mfa {
+                key: "aws:MultiFactorAuthPresent".into(),
+                requirement: "true".into(),
+            }],
+            notes: vec![],
+        });
+    }
+    let r = done(recover(&aws, &world, &ui, &t, &options(tmp.path())).await);
+    assert_eq!(r.report.status, "recovered");
+    // Not assumed before the plan (it would need the code), so computed after getting in.
+    assert!(aws.assumed.borrow().is_empty());
+    assert!(
+        ui.text().contains("needs MFA (--mfa-serial, --token-code)"),
+        "{}",
+        ui.text()
+    );
+    assert_eq!(*aws.acquired.borrow(), ["AssumeRole"]);
+}
+
+#[tokio::test]
+async fn no_automatic_way_in_names_the_ways_there_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (aws, world, ui) = (aws(), FakeWorld::default(), FakeUi::default());
+    let mut t = situation(PathKind::Manual);
+    t.paths[0].automatic = false;
+    let e = recover(&aws, &world, &ui, &t, &options(tmp.path()))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("recover cannot get into prod"),
+        "{e}"
+    );
+    assert!(
+        e.hint()
+            .unwrap_or_default()
+            .contains("Manual — eks-breakglass")
+    );
+    assert!(world.log().is_empty());
+}
+
 #[test]
 fn the_continue_command_repeats_the_flags_that_matter() {
     let tmp = tempfile::tempdir().unwrap();
