@@ -1308,3 +1308,4 @@ fn map_admin_takes_me_roles_and_users_only() {
     let e = check_map_admin(&["arn:aws:s3:::bucket".into()]).unwrap_err();
     assert!(e.to_string().contains("not an IAM role or user ARN"));
 }
+mod review_s3;
