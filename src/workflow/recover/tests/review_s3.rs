@@ -284,3 +284,85 @@ async fn review_an_mfa_only_creator_role_without_a_code_is_refused_before_the_ru
         "the plan was confirmed and a run started for a way in that STS refuses: {said}"
     );
 }
+
+/// STS/IAM as the real adapter behaves while a new key propagates: Ctrl-C (or SIGTERM/SIGHUP)
+/// during the wait ends `acquire_credentials` with `AppError::Interrupted`
+/// (aws/ports.rs: `_ = interrupt.wait() => return Err(AppError::Interrupted)`).
+struct CtrlCWhileKeyPropagates(FakeAws);
+
+impl Iam for CtrlCWhileKeyPropagates {
+    async fn role_trust_policy(&self, name: &str) -> Result<Option<String>, AppError> {
+        self.0.role_trust_policy(name).await
+    }
+    async fn access_key_ids(&self, name: &str) -> Option<Vec<String>> {
+        self.0.access_key_ids(name).await
+    }
+    async fn user_created(&self, name: &str) -> Result<Option<DateTime<Utc>>, AppError> {
+        self.0.user_created(name).await
+    }
+    async fn role_created(&self, name: &str) -> Result<Option<DateTime<Utc>>, AppError> {
+        self.0.role_created(name).await
+    }
+    async fn role_arn(&self, name: &str) -> Result<Option<String>, AppError> {
+        self.0.role_arn(name).await
+    }
+    async fn assume_role(
+        &self,
+        role_arn: &str,
+        mfa: Option<&Mfa>,
+    ) -> Result<Credentials, AppError> {
+        self.0.assume_role(role_arn, mfa).await
+    }
+    async fn acquire_credentials(
+        &self,
+        _route: &Route,
+        _created_key: Option<Credentials>,
+        _mfa: Option<&Mfa>,
+        _duration: Option<Duration>,
+        _wait: Duration,
+        interrupt: &Interrupt,
+        _progress: &impl Fn(&str),
+    ) -> Result<Credentials, AppError> {
+        interrupt.trigger();
+        Err(AppError::Interrupted)
+    }
+}
+
+impl EksAccess for CtrlCWhileKeyPropagates {
+    async fn has_access_entry(&self, cluster: &str, principal: &str) -> Result<bool, AppError> {
+        self.0.has_access_entry(cluster, principal).await
+    }
+    async fn access_entry(
+        &self,
+        cluster: &str,
+        principal: &str,
+    ) -> Result<Option<AccessEntryFacts>, AppError> {
+        self.0.access_entry(cluster, principal).await
+    }
+}
+
+/// Ctrl-C while the run waits for its new key to propagate is handled as a FAILURE
+/// (`get_in`: `Err(e) => run.fail(e)`): the run ends "failed" with exit 1 instead of
+/// "interrupted" (130), and with --keep the temporary key the run just created STAYS — while the
+/// same Ctrl-C a second earlier (during the step) or later (at the login check) undoes
+/// everything (`interrupted()` → undo_all). (Kept from main's recover.rs by the move.)
+#[tokio::test]
+async fn review_ctrl_c_while_the_new_key_propagates_undoes_the_run_like_any_other_ctrl_c() {
+    let tmp = tempfile::tempdir().unwrap();
+    let aws = CtrlCWhileKeyPropagates(aws());
+    let (world, ui) = (FakeWorld::default(), FakeUi::default());
+    let mut t = situation(PathKind::BecomeCreator);
+    with_creator(&mut t, CREATOR_USER, PrincipalState::Alive, None);
+    let mut o = options(tmp.path());
+    o.keep = true;
+    let e = run(&aws, &world, &ui, &t, &o).await.unwrap_err();
+    let report = report_file(&o);
+    assert!(
+        world.log().iter().any(|l| l == "undo: DeleteAccessKey"),
+        "Ctrl-C left the temporary key in place: log {:?}; error {e}; report status {}",
+        world.log(),
+        report["status"]
+    );
+    assert!(matches!(e, AppError::Interrupted), "exit is not 130: {e}");
+    assert_eq!(report["status"], "interrupted");
+}
