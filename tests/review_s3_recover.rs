@@ -3,6 +3,9 @@
 //! under ~250 lines"; "src/ui/ — presentation helpers"; "Workflows never print; they talk to
 //! the user only through a ports::ui port (prompt / progress / notice sink)" (/work/arch16.md).
 
+mod common;
+
+use common::world::{World, text};
 use std::path::Path;
 
 fn source(rel: &str) -> String {
@@ -45,5 +48,48 @@ fn review_ui_imports_no_command_and_decides_no_consent() {
     assert!(
         offending.is_empty(),
         "src/ui/plan.rs reaches into commands for decisions: {offending:#?}"
+    );
+}
+
+/// The unit test `a_creator_role_that_needs_mfa_is_read_only_after_getting_in_when_no_code_is_given`
+/// says recover RECOVERS through an MFA-only creator role without a code: its FakeAws never
+/// refuses AssumeRole. STS does ("If the role being assumed requires MFA and if the TokenCode
+/// value is missing or expired, the AssumeRole call returns an 'access denied' error", STS API
+/// reference, AssumeRoleRequest.TokenCode), and so does the sim. `assume-creator` refuses this
+/// before any change, naming --mfa-serial (tests/getin.rs); recover confirms the plan, opens a
+/// run, and fails at get-in without naming the flags.
+#[test]
+fn review_recover_through_an_mfa_only_creator_role_without_a_code_is_refused_before_the_run() {
+    let w = World::start("getin");
+    let dir = w.path("run");
+    let out = w
+        .product()
+        .args([
+            "recover",
+            "--cluster",
+            "by-mfa-role",
+            "--via",
+            "creator",
+            "--yes",
+            "--wait",
+            "3",
+            "--journal-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .expect("run recover");
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        !out.status.success(),
+        "recovered without MFA?\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stderr.contains("--mfa-serial"),
+        "the refusal does not name --mfa-serial/--token-code (exit {:?}):\n{stderr}",
+        out.status.code()
+    );
+    assert!(
+        !dir.exists(),
+        "a run was started for a way in STS refuses:\n{stderr}"
     );
 }
