@@ -93,3 +93,21 @@ fn review_recover_through_an_mfa_only_creator_role_without_a_code_is_refused_bef
         "a run was started for a way in STS refuses:\n{stderr}"
     );
 }
+
+/// The workflow talks to people only through `ports::ui`, yet workflow/recover.rs imports the
+/// presentation module for file I/O it does itself: `crate::ui::plan::{run_dir, start_journal,
+/// journal_io, undo_lines, cleanup_command}` (creating the run directory and journal), and
+/// writes the report with `crate::kubeconfig::write_private_atomic` — no port, so the unit
+/// tests write real files and cannot fake a full disk or a torn journal.
+#[test]
+fn review_the_recover_workflow_imports_no_presentation_module() {
+    let wf = source("src/workflow/recover.rs");
+    let offending: Vec<&str> = wf
+        .lines()
+        .filter(|l| l.contains("crate::ui::") || l.contains("crate::kubeconfig::"))
+        .collect();
+    assert!(
+        offending.is_empty(),
+        "workflow/recover.rs reaches past its ports: {offending:#?}"
+    );
+}

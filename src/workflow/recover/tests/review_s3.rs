@@ -366,3 +366,42 @@ async fn review_ctrl_c_while_the_new_key_propagates_undoes_the_run_like_any_othe
     assert!(matches!(e, AppError::Interrupted), "exit is not 130: {e}");
     assert_eq!(report["status"], "interrupted");
 }
+
+/// `--dry-run` has two sources of truth: `Options::dry_run` relaxes the refusals (the lock-out
+/// gate and the auth-mode consent only SAY what a real run refuses), while whether the run then
+/// stops is the ui port's decision (`ui.confirm` returning `Decision::DryRun`). A Ui that
+/// confirms (the ConfirmingUi of the route tests does) turns a dry run into a real run with the
+/// refusals off: here it writes an aws-auth after which nobody but the node role gets in,
+/// without --force.
+#[tokio::test]
+async fn review_a_dry_run_is_the_workflows_decision_and_never_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let aws = aws();
+    let world = FakeWorld {
+        in_after_write: BTreeSet::new(),
+        ..FakeWorld::default()
+    };
+    world.readers.borrow_mut().insert("AKIA-OPERATOR".into());
+    // No aws-auth: the rebuild maps only the node role, nobody gets in.
+    *world.aws_auth.borrow_mut() = None;
+    let ui = ConfirmingUi(FakeUi {
+        dry_run: true,
+        ..FakeUi::default()
+    });
+    let mut t = situation(PathKind::AlreadyIn);
+    t.access = CallerAccess::Authenticated {
+        username: "oncall".into(),
+        groups: vec![],
+        can_read_aws_auth: true,
+    };
+    let mut o = options(tmp.path());
+    o.dry_run = true;
+    let r = run(&aws, &world, &ui, &t, &o).await;
+    assert!(
+        world.log().is_empty(),
+        "--dry-run wrote (lock-out refusal skipped, no --force): {:?}",
+        world.log()
+    );
+    assert!(matches!(r, Ok(Finished::DryRun)));
+    assert!(!tmp.path().join("run").exists());
+}
