@@ -19,6 +19,7 @@ pub mod iam_write;
 pub mod organizations;
 pub mod partition;
 pub mod plan_runner;
+pub mod ports;
 pub mod ratelimit;
 pub mod s3_objects;
 pub mod s3trail;

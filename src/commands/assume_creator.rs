@@ -18,12 +18,13 @@ use crate::recovery::creator::{self, Creator, CreatorSource, FindOptions};
 use crate::recovery::getin::{self, Facts, GetInOptions, Route};
 use crate::recovery::plan::Interrupt;
 use crate::recovery::principal::PrincipalStatus;
-use crate::recovery::trust::{Caller, TrustCondition};
+use crate::recovery::trust::Caller;
+use crate::workflow::getin as getin_flow;
 use aws_credential_types::Credentials;
 use base64::Engine as _;
 use clap::Args;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[derive(Args, Debug)]
 #[command(
@@ -125,7 +126,7 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         user_id: me.user_id.clone(),
     };
     let facts = eks::describe_cluster(&ctx, &args.cluster).await?;
-    let operator = super::grant::resolve_principal(&ctx, &me.arn).await?;
+    let operator = crate::workflow::getin::resolve_principal(&ctx, &me.arn).await?;
     let (creator, status) = creator_report(&ctx, &facts, &caller, args.creator.as_deref()).await?;
 
     // What the route needs besides the report: the exact trust document, the key ids.
@@ -145,25 +146,16 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     // DurationSeconds exceeds the MaxSessionDuration set for this role", STS API reference,
     // AssumeRole): known from GetRole now, so refused before any change. A role this run
     // recreates gets IAM's default, 3600 s.
-    if let (Some(d), true) = (args.duration, is_role) {
-        let max = match &role {
-            Ok(Some(r)) => r.max_session_duration.map(i64::from),
-            Ok(None) => Some(3600),
-            Err(()) => None,
-        };
-        if let Some(max) = max.filter(|m| i64::try_from(d).unwrap_or(i64::MAX) > *m) {
-            return Err(AppError::usage(
-                format!(
-                    "--duration {d} is above the MaxSessionDuration of {} ({max} s): AssumeRole \
-                     would be refused",
-                    creator.arn
-                ),
-                Some(format!(
-                    "pass --duration {max} or less (or raise the role's MaxSessionDuration)"
-                )),
-            ));
-        }
-    }
+    getin_flow::check_duration(
+        args.duration,
+        is_role,
+        &creator.arn,
+        match &role {
+            Ok(Some(r)) => Ok(r.max_session_duration),
+            Ok(None) => Ok(Some(3600)),
+            Err(()) => Err(()),
+        },
+    )?;
     let trust_document = role.ok().flatten().and_then(|r| r.trust_policy);
     let keys: Option<Vec<String>> = if !is_role && !name.is_empty() {
         match iam::list_access_keys(&ctx, &name).await {
@@ -195,11 +187,6 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
     match &route {
         Route::Instructions { why, steps } => return instructions(g, &facts, why, steps),
         Route::KeyLimit { user_name, keys } => {
-            let why = format!(
-                "user {user_name} already has {} access keys ({}), the most IAM allows; a temporary key cannot be added",
-                keys.len(),
-                keys.join(", ")
-            );
             // A key an earlier break-glass run kept is the one to remove: say which, and how.
             let ours = match &args.journal_dir {
                 Some(_) => Vec::new(),
@@ -207,99 +194,28 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
                     .map(|base| crate::recovery::journal::run_keys(&base, user_name))
                     .unwrap_or_default(),
             };
-            let mut steps: Vec<String> = ours
-                .iter()
-                .filter(|(id, _)| keys.contains(id))
-                .map(|(id, dir)| {
-                    format!(
-                        "{id} was created by an earlier eks-breakglass run and kept: remove it with `eks-breakglass cleanup --journal {}`, then re-run",
-                        dir.display()
-                    )
-                })
-                .collect();
-            let others: Vec<&String> = keys
-                .iter()
-                .filter(|k| !ours.iter().any(|(id, _)| id == *k))
-                .collect();
-            if !others.is_empty() {
-                steps.push(format!(
-                    "{} {} not made by eks-breakglass (no run under the state directory made it): delete or deactivate one only after checking its last use (`aws iam get-access-key-last-used --access-key-id ID`), then re-run",
-                    others.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
-                    if others.len() == 1 { "is" } else { "are" }
-                ));
-            }
-            steps.push(format!(
-                "or use `eks-breakglass grant --cluster {}`",
-                facts.name
-            ));
+            let (why, steps) = getin_flow::key_limit(user_name, keys, &ours, &facts.name);
             return instructions(g, &facts, &why, &steps);
-        }
-        Route::AssumeRole {
-            mfa_required: true, ..
-        } if args.mfa_serial.is_none() && !g.dry_run => {
-            return Err(AppError::usage(
-                "the creator role's trust policy requires MFA",
-                Some("pass --mfa-serial ARN --token-code CODE".to_string()),
-            ));
-        }
-        // No Allow names the caller, but a Deny refuses sessions without MFA: a trust
-        // statement added for the caller would be defeated by it, so refuse before changing IAM.
-        Route::PatchTrust { .. } if args.mfa_serial.is_none() && !g.dry_run => {
-            if let Some(t) = status.as_ref().and_then(|s| s.trust.as_ref()).filter(|t| {
-                t.conditions
-                    .iter()
-                    .any(|c| matches!(c, TrustCondition::Mfa { .. }))
-            }) {
-                return Err(AppError::usage(
-                    format!(
-                        "the creator role's trust policy has a Deny ({}) for sessions without MFA: \
-                         a trust statement added for you would not beat it",
-                        t.statement.as_deref().unwrap_or("?")
-                    ),
-                    Some("pass --mfa-serial ARN --token-code CODE".to_string()),
-                ));
-            }
-            if args.require_mfa {
-                return Err(AppError::usage(
-                    "--require-mfa makes the trust statement this run adds admit MFA sessions only, \
-                     and no MFA device was given: the AssumeRole after it would be refused",
-                    Some(
-                        "pass --mfa-serial ARN --token-code CODE as well (or drop --require-mfa)"
-                            .to_string(),
-                    ),
-                ));
-            }
-        }
-        // The statement (or role) --require-mfa adds admits MFA sessions only: assuming it
-        // without MFA would be refused by AWS after the change, so refuse before it.
-        Route::PatchTrust { .. } | Route::RecreateRole { .. }
-            if args.require_mfa && args.mfa_serial.is_none() && !g.dry_run =>
-        {
-            return Err(AppError::usage(
-                "--require-mfa makes the trust statement this run adds admit MFA sessions only, \
-                 and no MFA device was given: the AssumeRole after it would be refused",
-                Some(
-                    "pass --mfa-serial ARN --token-code CODE as well (or drop --require-mfa)"
-                        .to_string(),
-                ),
-            ));
         }
         _ => {}
     }
+    getin_flow::refuse_before_change(
+        &route,
+        status.as_ref(),
+        args.mfa_serial.is_some(),
+        args.require_mfa,
+        g.dry_run,
+    )?;
     let key_route = matches!(
         route,
         Route::TemporaryKey { .. } | Route::RecreateUser { .. }
     );
-    // A kept key nobody has the secret of is a live credential no one can use or rotate.
-    if args.keep && key_route && args.credentials_file.is_none() && !args.print_env {
-        return Err(AppError::usage(
-            "--keep keeps the temporary access key after the run, but without --credentials-file nobody would ever have its secret: a live key that no one can use",
-            Some(
-                "add --credentials-file FILE (one profile section, written 0600, the rest of the file kept), or drop --keep"
-                    .to_string(),
-            ),
-        ));
-    }
+    getin_flow::check_handover(
+        args.keep,
+        key_route,
+        args.credentials_file.is_some(),
+        args.print_env,
+    )?;
     // The hand-over file is checked before anything is created: a key made for a file that
     // cannot be written would be a live credential whose secret nobody has.
     if let Some(path) = &args.credentials_file {
@@ -601,8 +517,8 @@ async fn acquire(
     .await
 }
 
-/// Credentials as the creator on `route` (the key the run created, or an AssumeRole), retried
-/// while IAM propagates, for at most `wait`. Shared with `recover`.
+/// Credentials as the creator on `route`, through the IAM port (see
+/// [`crate::ports::iam::Iam::acquire_credentials`]).
 #[allow(clippy::too_many_arguments)]
 pub async fn acquire_credentials(
     ctx: &AwsContext,
@@ -614,77 +530,21 @@ pub async fn acquire_credentials(
     interrupt: &Interrupt,
     spinner: &Spinner,
 ) -> Result<Credentials, AppError> {
-    let start = Instant::now();
-    let deadline = start + wait;
-    let mut attempt = 0u32;
-    // Only what this run changed (a trust statement, a new key, user or role) needs time to
-    // propagate; a refusal of AssumeRole on a trust policy left as is, is AWS's answer.
-    let propagating = !matches!(route, Route::AssumeRole { .. });
-    loop {
-        attempt += 1;
-        let result = match route {
-            Route::AlreadyCreator => return Ok(ctx.credentials().await?),
-            Route::AssumeRole { role_arn, .. }
-            | Route::PatchTrust { role_arn, .. }
-            | Route::RecreateRole { role_arn, .. } => {
-                sts::assume_role(
-                    ctx,
-                    role_arn,
-                    &sts::session_name_for_operator(),
-                    duration,
-                    mfa,
-                )
-                .await
-            }
-            Route::TemporaryKey { .. } | Route::RecreateUser { .. } => {
-                let Some(c) = created_key.clone() else {
-                    return Err(AppError::failed("the run created no access key", None));
-                };
-                // A new key is usable once STS accepts it.
-                sts::caller_identity(&ctx.with_credentials(c.clone()))
-                    .await
-                    .map(|_| c)
-            }
-            Route::KeyLimit { .. } | Route::Instructions { .. } => {
-                return Err(AppError::failed(
-                    "no credentials can be obtained on this route",
-                    None,
-                ));
-            }
-        };
-        match result {
-            Ok(c) => return Ok(c),
-            Err(e) if !propagating && e.kind == AwsErrorKind::AccessDenied => {
-                return Err(e
-                    .with_hint(
-                        "this run changed nothing in IAM, so this is a refusal, not propagation: \
-                         the trust policy (a Deny, or a condition such as MFA or an external id) \
-                         or your own IAM policy refuses sts:AssumeRole; run `eks-breakglass creator` \
-                         to see the trust verdict, or use `eks-breakglass grant`"
-                    )
-                    .into());
-            }
-            Err(e)
-                if matches!(
-                    e.kind,
-                    AwsErrorKind::AccessDenied | AwsErrorKind::BadCredentials
-                ) && Instant::now() < deadline =>
-            {
-                spinner.set(&format!(
-                    "waiting for IAM to propagate ({}; attempt {attempt}, {}s of at most {}s)…",
-                    e.action,
-                    start.elapsed().as_secs(),
-                    wait.as_secs()
-                ));
-                let pause = crate::aws::ratelimit::poll_pause(start.elapsed());
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = interrupt.wait() => return Err(AppError::Interrupted),
-                }
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let mfa = mfa.map(|m| crate::ports::iam::Mfa {
+        serial: m.serial.clone(),
+        code: m.code.clone(),
+    });
+    crate::ports::iam::Iam::acquire_credentials(
+        ctx,
+        route,
+        created_key,
+        mfa.as_ref(),
+        duration,
+        wait,
+        interrupt,
+        &|m: &str| spinner.set(m),
+    )
+    .await
 }
 
 /// Environment of kubectl's `token` exec plugin.

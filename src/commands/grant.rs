@@ -6,11 +6,12 @@
 
 use super::plan_ui::{self, Spinner, Verification};
 use crate::arn::PrincipalArn;
-use crate::aws::{AwsContext, access, eks, iam, sts};
+use crate::aws::{AwsContext, eks, sts};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
-use crate::recovery::getin::{self, AUTH_MODE_CONSENT, GrantFacts};
+use crate::recovery::getin::{self, AUTH_MODE_CONSENT};
+use crate::workflow::getin as getin_flow;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -39,69 +40,10 @@ pub struct GrantArgs {
     pub wait: u64,
 }
 
-/// The IAM principal behind an ARN: a user as is, a session resolved to its role's real ARN
-/// (with the path STS does not show) through GetRole.
+/// The IAM principal behind an ARN; moved to [`crate::workflow::getin::resolve_principal`]
+/// (kept here for the callers not yet pointed there).
 pub async fn resolve_principal(ctx: &AwsContext, arn: &str) -> Result<String, AppError> {
-    let parsed =
-        PrincipalArn::parse(arn).map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
-    match parsed {
-        PrincipalArn::User { .. } => Ok(parsed.to_string()),
-        PrincipalArn::Role { ref name, .. } => match iam::get_role(ctx, name).await? {
-            Some(r) => Ok(r.arn),
-            None => Err(AppError::usage(format!("role {arn} does not exist"), None)),
-        },
-        PrincipalArn::AssumedRole { ref role_name, .. } => {
-            match iam::get_role(ctx, role_name).await? {
-                Some(r) => Ok(r.arn),
-                None => Err(AppError::failed(
-                    format!("the role behind the session {arn} no longer exists"),
-                    Some("pass --principal ARN".to_string()),
-                )),
-            }
-        }
-        PrincipalArn::Root { .. } | PrincipalArn::FederatedUser { .. } => Err(AppError::usage(
-            format!("{arn} cannot have an access entry (only IAM users and roles can)"),
-            Some("pass --principal with an IAM user or role ARN".to_string()),
-        )),
-    }
-}
-
-/// Why an existing entry is stale: it was made before its principal (CreateDate), so the
-/// principal was deleted and recreated since. EKS binds an entry to the principal's unique id
-/// ("if you don't delete the access entry and ever recreate the IAM principal, even if it has
-/// the same ARN, the access entry won't work": EKS API reference, AccessEntry.principalArn);
-/// the AccessEntry shape carries no principal id, so the dates are the evidence.
-pub(crate) async fn stale_entry(
-    ctx: &AwsContext,
-    principal: &str,
-    entry: &access::AccessEntry,
-) -> Result<Option<String>, AppError> {
-    let Some(entry_made) = entry.created_at else {
-        return Ok(None);
-    };
-    let created = match PrincipalArn::parse(principal) {
-        Ok(PrincipalArn::User { name, .. }) => {
-            iam::get_user(ctx, &name).await?.and_then(|u| u.created)
-        }
-        Ok(PrincipalArn::Role { name, .. }) => {
-            iam::get_role(ctx, &name).await?.and_then(|r| r.created)
-        }
-        _ => None,
-    };
-    Ok(created.filter(|c| *c > entry_made).map(|c| {
-        format!(
-            "the access entry for {principal} was made {} but the principal was created {}: it \
-             was deleted and recreated since, and EKS binds an entry to the principal's unique \
-             id, so this entry lets nobody in (groups it had: {})",
-            entry_made.to_rfc3339(),
-            c.to_rfc3339(),
-            if entry.kubernetes_groups.is_empty() {
-                "none".to_string()
-            } else {
-                entry.kubernetes_groups.join(", ")
-            }
-        )
-    }))
+    getin_flow::resolve_principal(ctx, arn).await
 }
 
 pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
@@ -123,31 +65,9 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
             resolve_principal(&ctx, &caller.arn).await.ok(),
         ),
     };
-    let mode = facts.effective_auth_mode();
-    let (entry_exists, (associated, namespace_scoped), stale_entry) =
-        if mode.allows_access_entries() {
-            match access::describe_access_entry(&ctx, &facts.name, &principal).await? {
-                Some(entry) => (
-                    true,
-                    access::associated_policies_by_scope(&ctx, &facts.name, &principal).await?,
-                    stale_entry(&ctx, &principal, &entry).await?,
-                ),
-                None => (false, Default::default(), None),
-            }
-        } else {
-            (false, Default::default(), None)
-        };
-    let mut plan = getin::grant_plan(&GrantFacts {
-        cluster: facts.name.clone(),
-        region: ctx.region.clone(),
-        partition: ctx.partition().to_string(),
-        auth_mode: mode,
-        principal_arn: principal.clone(),
-        entry_exists,
-        associated,
-        namespace_scoped,
-        stale_entry,
-    });
+    let mut plan = getin::grant_plan(
+        &getin_flow::grant_facts(&ctx, &facts, &ctx.region, ctx.partition(), &principal).await?,
+    );
     if let Some(n) = getin::session_scope_note(
         &caller.arn,
         &principal,

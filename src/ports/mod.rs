@@ -5,6 +5,11 @@
 //! One file per capability. Traits use `async fn` with generics (no `dyn`): every use case runs
 //! on the current-thread runtime, so the futures need not be `Send`.
 
+pub mod cluster;
 pub mod creator_sources;
+pub mod eks_access;
 pub mod error;
+pub mod iam;
+pub mod kube;
 pub mod triage;
+pub mod ui;

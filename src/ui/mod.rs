@@ -4,4 +4,6 @@ pub mod audit;
 pub mod awsauth;
 pub mod creator;
 pub mod input;
+pub mod plan;
+pub mod recover;
 pub mod triage;
