@@ -16,4 +16,7 @@ pub mod exit;
 pub mod k8s;
 pub mod kubeconfig;
 pub mod policy;
+pub mod ports;
 pub mod recovery;
+pub mod ui;
+pub mod workflow;

@@ -8,6 +8,7 @@ pub mod access;
 pub mod calls;
 pub mod cloudtrail;
 pub mod cluster_api;
+pub mod configmap;
 pub mod context;
 pub mod eks;
 pub mod eks_access;

@@ -8,12 +8,16 @@
 //! `restore`: diff, plan, backup in the journal, compare-and-swap, verification, undo.
 
 use super::aws_auth::format_finding_shifted;
-use super::aws_auth_write::{self, ApiArgs, Session, WriteArgs};
+use crate::aws::configmap::Session;
 use crate::awsauth::{self, RenderOptions};
 use crate::cli::Globals;
+use crate::cli::{ApiArgs, WriteArgs};
 use crate::error::AppError;
 use crate::exit;
+use crate::ports::configmap::AwsAuthCluster as _;
 use crate::recovery::restore::{self, AwsAuthObject, Candidate};
+use crate::ui::write::TermUi;
+use crate::workflow::restore as wf;
 use clap::Args;
 use std::io::Write as _;
 
@@ -127,18 +131,18 @@ enum Edited {
 }
 
 pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
-    aws_auth_write::check_verify_as(&a.write.verify_as)?;
-    let s = Session::open(g, &a.cluster, &a.api).await?;
+    wf::check_verify_as(&a.write.verify_as)?;
+    let s = Session::open(g, a.api.access(&a.cluster)).await?;
     let live = s.read_live().await?;
     let node_roles = s.node_roles().await?;
     let original = match &live {
         Some(cm) => {
-            let doc = aws_auth_write::live_document(&a.cluster, cm)?;
+            let doc = wf::live_document(&a.cluster, cm)?;
             awsauth::render(&doc, &awsauth::load(&doc), RenderOptions { clean: true })
         }
         None => "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    []\n".to_string(),
     };
-    let live_obj = live.as_ref().map(crate::aws::cluster_api::object_of);
+    let live_obj = live.as_ref().map(|l| l.object.clone());
     let file = tempfile::Builder::new()
         .prefix("aws-auth-")
         .suffix(".yaml")
@@ -265,15 +269,16 @@ pub async fn run(g: &Globals, a: &EditArgs) -> Result<u8, AppError> {
         };
         restore::prepare(live, candidate, &node_roles, exact, false)
     };
-    aws_auth_write::write(
+    wf::write(
         g,
         &s,
+        &TermUi::new(g),
         "aws-auth edit",
         live,
         make,
-        &a.write,
+        &a.write.options(),
         a.force,
-        aws_auth_write::AccessGate::Off,
+        wf::AccessGate::Off,
     )
     .await
 }

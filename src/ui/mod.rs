@@ -1,0 +1,3 @@
+//! Presentation shared by several commands (adapters of the ui ports).
+
+pub mod write;

@@ -1,0 +1,4 @@
+//! The use cases: each takes its ports and plain options and returns what the command prints.
+
+pub mod cleanup;
+pub mod restore;
