@@ -24,6 +24,7 @@ pub mod s3_objects;
 pub mod s3trail;
 pub mod sts;
 pub mod token;
+pub mod undo;
 
 pub use context::AwsContext;
 
