@@ -1157,3 +1157,6 @@ async fn verify_role<C: AwsAuthCluster, U: WriteUi>(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
+
+#[cfg(test)]
+mod tests;
