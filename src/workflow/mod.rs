@@ -2,3 +2,6 @@
 
 pub mod cleanup;
 pub mod restore;
+
+#[cfg(test)]
+pub(crate) mod fake_ui;

@@ -421,3 +421,6 @@ pub fn run_dir_of(explicit: Option<&Path>) -> Result<PathBuf, AppError> {
         None => journal::latest_run(&journal::default_runs_dir()?)?,
     })
 }
+
+#[cfg(test)]
+mod tests;

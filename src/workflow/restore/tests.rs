@@ -6,6 +6,7 @@ use super::*;
 use crate::awsauth::NodeRoleFact;
 use crate::ports::configmap::LoginError;
 use crate::recovery::plan::{Done, Interrupt, Runner, Step, StepError, Undone};
+use crate::workflow::fake_ui::FakeUi;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
@@ -207,69 +208,6 @@ impl Runner for FakeRunner<'_> {
     }
     async fn undo(&mut self, _undo: &Undo) -> Result<Undone, StepError> {
         Ok(Undone::AlreadyClean("nothing".into()))
-    }
-}
-
-/// The operator: `decision` at the confirmation, `terminal` to be asked for an access gain,
-/// `allow` typed when asked.
-struct FakeUi {
-    out: RefCell<String>,
-    err: RefCell<String>,
-    decision: Decision,
-    terminal: bool,
-    allow: bool,
-    plans: Cell<u32>,
-    confirms: Cell<u32>,
-}
-
-impl FakeUi {
-    fn new(decision: Decision) -> FakeUi {
-        FakeUi {
-            out: RefCell::default(),
-            err: RefCell::default(),
-            decision,
-            terminal: false,
-            allow: false,
-            plans: Cell::new(0),
-            confirms: Cell::new(0),
-        }
-    }
-}
-
-impl WriteUi for FakeUi {
-    fn out(&self, text: &str) {
-        self.out.borrow_mut().push_str(text);
-    }
-    fn err(&self, text: &str) {
-        self.err.borrow_mut().push_str(text);
-    }
-    fn show_plan(&self, plan: &Plan, _extra: Vec<(&str, serde_json::Value)>) {
-        self.plans.set(self.plans.get() + 1);
-        self.out.borrow_mut().push_str(&plan.render());
-    }
-    fn confirm(&self, _changes: usize) -> Result<Decision, AppError> {
-        self.confirms.set(self.confirms.get() + 1);
-        Ok(self.decision)
-    }
-    fn access_gain_askable(&self, gains: &[(String, String)], hint: &str) -> Result<(), AppError> {
-        if self.terminal {
-            Ok(())
-        } else {
-            Err(crate::commands::plan_ui::access_gain_refusal(gains, hint))
-        }
-    }
-    fn confirm_access_gain(&self, gains: &[(String, String)], hint: &str) -> Result<(), AppError> {
-        self.access_gain_askable(gains, hint)?;
-        if self.allow {
-            Ok(())
-        } else {
-            Err(crate::commands::plan_ui::access_gain_refusal(gains, hint))
-        }
-    }
-    fn status(&self, _msg: &str) {}
-    fn status_done(&self) {}
-    fn catch_interrupt(&self) -> Interrupt {
-        Interrupt::new()
     }
 }
 
