@@ -130,3 +130,10 @@ pub trait WriteUi {
     /// Ctrl-C, SIGTERM and SIGHUP set the returned flag instead of killing the process.
     fn catch_interrupt(&self) -> Interrupt;
 }
+
+/// The operator's text editor (`aws-auth edit`).
+pub trait Editor {
+    /// Opens `text` in the editor and returns the file as saved. Called again to reopen the
+    /// file with the findings (the same file each time, as `kubectl edit` does).
+    fn edit(&self, text: &str) -> Result<String, AppError>;
+}
