@@ -219,3 +219,108 @@ mod tests {
         assert_eq!(strip_header(&format!("{block}{body}")), body);
     }
 }
+
+#[cfg(test)]
+mod flow_tests {
+    //! The editing loop with a fake editor (the saves it returns, in order) and the fake
+    //! cluster of the restore tests.
+    use super::*;
+    use crate::ports::configmap::Decision;
+    use crate::workflow::fake_ui::FakeUi;
+    use crate::workflow::restore::tests::{DEV, FakeCluster, OPS, roles, yes};
+    use std::cell::RefCell;
+
+    /// Returns the given saves in order, and remembers what it was shown.
+    struct FakeEditor {
+        saves: RefCell<Vec<String>>,
+        shown: RefCell<Vec<String>>,
+    }
+
+    impl FakeEditor {
+        fn saving(saves: &[String]) -> FakeEditor {
+            FakeEditor {
+                saves: RefCell::new(saves.iter().rev().cloned().collect()),
+                shown: RefCell::default(),
+            }
+        }
+    }
+
+    impl Editor for FakeEditor {
+        fn edit(&self, text: &str) -> Result<String, AppError> {
+            self.shown.borrow_mut().push(text.to_string());
+            Ok(self
+                .saves
+                .borrow_mut()
+                .pop()
+                .unwrap_or_else(|| text.to_string()))
+        }
+    }
+
+    fn yaml(map_roles: &str) -> String {
+        let indented: String = map_roles.lines().map(|l| format!("    {l}\n")).collect();
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n{indented}"
+        )
+    }
+
+    async fn run(c: &FakeCluster, ui: &FakeUi, editor: &FakeEditor) -> Result<u8, AppError> {
+        let dir = tempfile::tempdir().unwrap();
+        let w = WriteOptions {
+            journal_dir: Some(dir.path().join("run")),
+            ..Default::default()
+        };
+        let req = EditRequest {
+            cluster: "prod".into(),
+            ..Default::default()
+        };
+        edit(&yes(), c, ui, editor, &req, &w).await
+    }
+
+    #[tokio::test]
+    async fn a_save_with_lint_errors_is_reopened_with_them_and_never_written() {
+        let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
+        let ui = FakeUi::new(Decision::Apply);
+        let bad = yaml(&format!(
+            "- rolearn: {DEV}\n  username: dev\n  groups: system:masters\n"
+        ));
+        // Saved with an error, then saved again unchanged: cancelled with the errors.
+        let editor = FakeEditor::saving(&[bad.clone(), bad]);
+        assert_eq!(run(&c, &ui, &editor).await.unwrap(), exit::FINDINGS);
+        assert!(c.written.borrow().is_empty());
+        let shown = editor.shown.borrow();
+        assert_eq!(shown.len(), 2);
+        assert!(shown[1].starts_with(HEADER) && shown[1].contains("lint error(s)"));
+        assert!(
+            ui.out
+                .borrow()
+                .contains("Edit cancelled: the errors remain")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_valid_edit_is_written_without_an_access_gain_gate() {
+        let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
+        let ui = FakeUi::new(Decision::Apply);
+        let good = yaml(&format!(
+            "- rolearn: {OPS}\n  username: ops\n  groups:\n  - system:masters\n- rolearn: {DEV}\n  username: dev\n  groups:\n  - system:masters\n"
+        ));
+        let editor = FakeEditor::saving(&[good]);
+        assert_eq!(
+            run(&c, &ui, &editor).await.unwrap(),
+            exit::OK,
+            "{}",
+            ui.err.borrow()
+        );
+        assert_eq!(c.written.borrow().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unchanged_or_emptied_file_cancels() {
+        let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
+        let ui = FakeUi::new(Decision::Apply);
+        let editor = FakeEditor::saving(&[String::new()]);
+        assert_eq!(run(&c, &ui, &editor).await.unwrap(), exit::OK);
+        assert!(c.written.borrow().is_empty());
+        assert!(ui.out.borrow().contains("Edit cancelled, no changes made."));
+    }
+}

@@ -1159,4 +1159,4 @@ async fn verify_role<C: AwsAuthCluster, U: WriteUi>(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -10,11 +10,11 @@ use crate::workflow::fake_ui::FakeUi;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-const OPS: &str = "arn:aws:iam::123456789012:role/ops";
-const DEV: &str = "arn:aws:iam::123456789012:role/dev";
+pub(crate) const OPS: &str = "arn:aws:iam::123456789012:role/ops";
+pub(crate) const DEV: &str = "arn:aws:iam::123456789012:role/dev";
 const CALLER: &str = "arn:aws:sts::123456789012:assumed-role/ops/me";
 
-fn roles(entries: &[(&str, &str)]) -> AwsAuthObject {
+pub(crate) fn roles(entries: &[(&str, &str)]) -> AwsAuthObject {
     let mut text = String::new();
     for (arn, group) in entries {
         text.push_str(&format!(
@@ -46,9 +46,9 @@ fn object_of_manifest(json: &str) -> AwsAuthObject {
 /// A cluster with one aws-auth and a caller; `concurrent` is written by "someone else" just
 /// before this run's write (a failed compare-and-swap).
 #[derive(Default)]
-struct FakeCluster {
+pub(crate) struct FakeCluster {
     live: RefCell<Option<(AwsAuthObject, u32)>>,
-    written: RefCell<Vec<AwsAuthObject>>,
+    pub(crate) written: RefCell<Vec<AwsAuthObject>>,
     concurrent: RefCell<Option<AwsAuthObject>>,
     /// What SelfSubjectReview answers for a --verify-as role (absent: as the live mapping says).
     role_answers: HashMap<String, Result<LoggedIn, LoginError>>,
@@ -58,7 +58,7 @@ struct FakeCluster {
 }
 
 impl FakeCluster {
-    fn with(live: Option<AwsAuthObject>) -> FakeCluster {
+    pub(crate) fn with(live: Option<AwsAuthObject>) -> FakeCluster {
         FakeCluster {
             live: RefCell::new(live.map(|o| (o, 1))),
             ..Default::default()
@@ -170,7 +170,7 @@ impl AwsAuthCluster for FakeCluster {
 }
 
 /// Writes as the API server would: a compare-and-swap on the resourceVersion.
-struct FakeRunner<'a> {
+pub(crate) struct FakeRunner<'a> {
     c: &'a FakeCluster,
     dir: PathBuf,
 }
@@ -251,7 +251,7 @@ async fn restore_with(
     }
 }
 
-fn yes() -> Globals {
+pub(crate) fn yes() -> Globals {
     Globals {
         yes: true,
         ..Default::default()
