@@ -223,6 +223,7 @@ pub fn refusal(plan: &CleanupPlan, dir: &Path, force: bool) -> Result<(), AppErr
 }
 
 /// The whole cleanup of the run in `dir` (`held`: its journal, locked; `None` in a dry run).
+#[allow(clippy::too_many_arguments)]
 pub async fn cleanup<W: UndoWorld, U: WriteUi>(
     g: &Globals,
     world: &W,

@@ -211,16 +211,18 @@ async fn plain_cleanup_removes_the_scaffolding_and_keeps_the_result() {
     let ui = FakeUi::new(Decision::Apply);
     let code = clean(&yes(), &world, &ui, &dir, CleanupOptions::default()).await;
     assert_eq!(code.unwrap(), exit::OK);
-    let undone = world.undone.borrow();
-    assert_eq!(undone.len(), 1);
-    assert!(matches!(undone[0], Undo::DeleteAccessKey { .. }));
-    let out = ui.out.borrow();
-    assert!(
-        out.contains("step 2 stays (the run's result, kept)"),
-        "{out}"
-    );
-    assert!(out.contains("! step 3: left as is: ") && out.contains("EKS cannot switch back"));
-    assert!(out.contains("--rollback"));
+    {
+        let undone = world.undone.borrow();
+        assert_eq!(undone.len(), 1);
+        assert!(matches!(undone[0], Undo::DeleteAccessKey { .. }));
+        let out = ui.out.borrow();
+        assert!(
+            out.contains("step 2 stays (the run's result, kept)"),
+            "{out}"
+        );
+        assert!(out.contains("! step 3: left as is: ") && out.contains("EKS cannot switch back"));
+        assert!(out.contains("--rollback"));
+    }
     // The journal says it is clean: a second cleanup has nothing to do.
     let ui2 = FakeUi::new(Decision::Apply);
     let code = clean(&yes(), &world, &ui2, &dir, CleanupOptions::default()).await;

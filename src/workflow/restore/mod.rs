@@ -311,6 +311,7 @@ pub fn salvage<U: WriteUi>(
 /// `aws-auth restore` once the candidate is made: prepared against the live object (and again
 /// after a 409 — a salvage made again from the version then in the cluster), the access gain
 /// gated by `--allow-access-gain`, then [`write`].
+#[allow(clippy::too_many_arguments)]
 pub async fn restore<C: AwsAuthCluster, U: WriteUi>(
     g: &Globals,
     cluster: &C,
