@@ -537,3 +537,5 @@ fn flags_that_cannot_apply_to_the_source_are_refused_before_anything_is_read() {
     assert!(check_verify_as(&["arn:aws:iam::123456789012:user/u".into()]).is_err());
     assert!(check_verify_as(&[DEV.into()]).is_ok());
 }
+
+mod review;

@@ -1,0 +1,53 @@
+//! Review (issue 16c): decisions the write engine leaves to its `WriteUi` port. The plan says
+//! workflows decide and ui only renders/prompts; the safety rules "--dry-run changes nothing"
+//! and "--yes alone never approves an access gain" are read from `Globals` by the TERMINAL
+//! adapter (`plan_ui::confirm`, `plan_ui::access_gain_askable`), not by `workflow::restore`.
+//! Any other adapter of the port (16b's ui port for recover, a future API front end, a fake)
+//! that only prompts then writes in a dry run, or approves a gain under --yes. The existing
+//! test `new_access_with_yes_alone_is_refused_and_nothing_written` passes only because its
+//! FakeUi has no terminal: it passes identically with `yes: false`, so it asserts nothing
+//! about --yes.
+
+use super::*;
+
+/// A dry run writes nothing, whatever the operator's port answers to the confirmation
+/// (an adapter that only prompts, and a person who typed "yes").
+#[tokio::test]
+async fn a_dry_run_writes_nothing_even_when_the_ui_port_answers_apply() {
+    let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters"), (DEV, "viewers")])));
+    // No access gain involved: only a loss, so no consent question either.
+    let new = roles(&[(OPS, "system:masters")]);
+    let ui = FakeUi::new(Decision::Apply);
+    let g = Globals {
+        dry_run: true,
+        ..Default::default()
+    };
+    let run = restore_with(&g, &c, &ui, &new, &[], &[]).await;
+    assert!(
+        c.written.borrow().is_empty(),
+        "--dry-run wrote aws-auth: the workflow never checks g.dry_run before applying; result {:?}",
+        run.result
+    );
+    assert!(!run.journal.exists(), "--dry-run created a run directory");
+}
+
+/// --yes alone never approves NEW access: the workflow must refuse it itself, even when the
+/// operator's port has a terminal and would accept a typed consent.
+#[tokio::test]
+async fn yes_never_approves_a_gain_even_when_the_ui_port_could_ask() {
+    let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
+    let new = roles(&[(OPS, "system:masters"), (DEV, "system:masters")]);
+    let mut ui = FakeUi::new(Decision::Apply);
+    ui.terminal = true;
+    ui.allow = true;
+    let run = restore_with(&yes(), &c, &ui, &new, &[], &[]).await;
+    assert!(
+        matches!(run.result, Err(AppError::AccessGainNotAllowed(_))),
+        "--yes with no --allow-access-gain {DEV} got {:?}",
+        run.result
+    );
+    assert!(
+        c.written.borrow().is_empty(),
+        "--yes alone approved system:masters for {DEV}"
+    );
+}
