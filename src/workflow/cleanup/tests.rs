@@ -366,3 +366,5 @@ fn a_journal_killed_before_its_first_record_has_nothing_to_undo() {
     let records = journal::read_records(&dir).unwrap();
     assert_eq!(run_of(&dir, &records).unwrap(), None);
 }
+
+mod review;
