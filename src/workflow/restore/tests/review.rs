@@ -51,3 +51,24 @@ async fn yes_never_approves_a_gain_even_when_the_ui_port_could_ask() {
         "--yes alone approved system:masters for {DEV}"
     );
 }
+
+/// The fake cluster is kinder than the real one: its `whoami` (the operator's own login after
+/// the write) always answers "ops [system:masters]", whatever aws-auth now says — while
+/// `whoami_as` does consult the live mapping. A write that drops the operator's only mapping
+/// (no access entry in this fake world, not the creator) is then "verified" and reported
+/// Applied (exit 0); against a real API server step 2 of the verification gets a 401 and the
+/// run fails with the rollback hint. No workflow test can therefore see the self-lockout path.
+#[tokio::test]
+async fn a_write_that_drops_the_operator_fails_verification_as_a_real_cluster_would() {
+    let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
+    // The operator (assumed-role/ops/me) is mapped only through OPS; the new version maps DEV.
+    let new = roles(&[(DEV, "system:masters")]);
+    let ui = FakeUi::new(Decision::Apply);
+    let run = restore_with(&yes(), &c, &ui, &new, &[DEV], &[]).await;
+    assert_eq!(c.written.borrow().len(), 1);
+    assert!(
+        run.result.is_err(),
+        "the operator lost their only mapping, yet verification passed (fake whoami ignores aws-auth):\n{}",
+        ui.out.borrow()
+    );
+}
