@@ -72,3 +72,24 @@ async fn a_write_that_drops_the_operator_fails_verification_as_a_real_cluster_wo
         ui.out.borrow()
     );
 }
+
+/// A consent must name the identity that gains. `--allow-access-gain` naming ONE session of a
+/// role (alice's assumed-role session) is normalised with `canonical_role_arn` to the role
+/// itself, so it approves system:masters for the whole role — every session, i.e. everyone who
+/// can assume it. `--admin-role` and `--map-admin` refuse a session ARN for exactly that reason
+/// (`refuse_session_arn`: "then EVERYONE who can assume … gets system:masters"); the consent
+/// flag silently accepts it.
+#[tokio::test]
+async fn a_consent_naming_one_session_does_not_approve_the_whole_role() {
+    let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
+    let new = roles(&[(OPS, "system:masters"), (DEV, "system:masters")]);
+    let ui = FakeUi::new(Decision::Apply);
+    let alice = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+    let run = restore_with(&yes(), &c, &ui, &new, &[alice], &[]).await;
+    assert!(
+        c.written.borrow().is_empty(),
+        "--allow-access-gain {alice} approved system:masters for the whole role {DEV}; result {:?}",
+        run.result
+    );
+    assert!(run.result.is_err());
+}
