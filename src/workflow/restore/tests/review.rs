@@ -93,3 +93,98 @@ async fn a_consent_naming_one_session_does_not_approve_the_whole_role() {
     );
     assert!(run.result.is_err());
 }
+
+/// An operator UI that keeps the `predictions` shown with each plan.
+struct PredUi {
+    inner: FakeUi,
+    predictions: RefCell<Vec<serde_json::Value>>,
+}
+
+impl WriteUi for PredUi {
+    fn out(&self, text: &str) {
+        self.inner.out(text)
+    }
+    fn err(&self, text: &str) {
+        self.inner.err(text)
+    }
+    fn show_plan(&self, plan: &Plan, extra: Vec<(&str, serde_json::Value)>) {
+        for (k, v) in &extra {
+            if *k == "predictions" {
+                self.predictions.borrow_mut().push(v.clone());
+            }
+        }
+        self.inner.show_plan(plan, extra)
+    }
+    fn confirm(&self, changes: usize) -> Result<Decision, AppError> {
+        self.inner.confirm(changes)
+    }
+    fn access_gain_askable(&self, g: &[(String, String)], h: &str) -> Result<(), AppError> {
+        self.inner.access_gain_askable(g, h)
+    }
+    fn confirm_access_gain(&self, g: &[(String, String)], h: &str) -> Result<(), AppError> {
+        self.inner.confirm_access_gain(g, h)
+    }
+    fn status(&self, m: &str) {
+        self.inner.status(m)
+    }
+    fn status_done(&self) {
+        self.inner.status_done()
+    }
+    fn catch_interrupt(&self) -> Interrupt {
+        self.inner.catch_interrupt()
+    }
+}
+
+/// After a 409 the new version is made again against what is now in the cluster, re-diffed and
+/// (at a terminal) confirmed again — but the "who gets in" prediction is computed once, before
+/// the loop, and the plan of attempt 2 carries the FIRST prediction. Here a colleague removed
+/// the operator's role from mapRoles meanwhile; the restore (a source with mapUsers only, so
+/// the live mapRoles is kept) is rebased onto that, and will lock the operator out, yet the
+/// plan confirmed for attempt 2 still predicts "operator gets in".
+#[tokio::test]
+async fn the_plan_after_a_409_predicts_who_gets_in_with_the_rebased_version() {
+    let before = roles(&[(OPS, "system:masters"), (DEV, "viewers")]);
+    let c = FakeCluster::with(Some(before));
+    *c.concurrent.borrow_mut() = Some(roles(&[(DEV, "viewers")]));
+    let mut new = AwsAuthObject::default();
+    new.data.insert(
+        "mapUsers".into(),
+        "- userarn: arn:aws:iam::123456789012:user/alice\n  username: alice\n  groups:\n  - viewers\n"
+            .into(),
+    );
+    let ui = PredUi {
+        inner: FakeUi::new(Decision::Apply),
+        predictions: RefCell::default(),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let req = RestoreRequest {
+        cluster: "prod".into(),
+        from: "known-good.yaml".into(),
+        allow_access_gain: vec!["arn:aws:iam::123456789012:user/alice".into()],
+        ..Default::default()
+    };
+    let w = WriteOptions {
+        journal_dir: Some(dir.path().join("run")),
+        ..Default::default()
+    };
+    let live = c.read_live().await.unwrap();
+    let _ = restore(&yes(), &c, &ui, &req, live, Vec::new(), candidate(&new), &w).await;
+    let preds = ui.predictions.borrow();
+    assert!(preds.len() >= 2, "no second plan after the 409: {}", ui.inner.err.borrow());
+    let operator = |p: &serde_json::Value| {
+        p.as_array()
+            .and_then(|a| a.iter().find(|x| x["role"] == "operator"))
+            .map(|x| x["gets_in"].clone())
+    };
+    assert_eq!(operator(&preds[0]), Some(serde_json::json!(true)));
+    // The premise: what was written after the 409 no longer maps the operator's role.
+    let written = c.written.borrow();
+    assert_eq!(written.len(), 1);
+    assert!(!written[0].data["mapRoles"].contains("role/ops"));
+    assert_ne!(
+        operator(&preds[1]),
+        Some(serde_json::json!(true)),
+        "the plan of attempt 2 (rebased on a mapRoles without {OPS}) still predicts the operator gets in: {}",
+        preds[1]
+    );
+}
