@@ -403,3 +403,57 @@ input, and the output lints without errors. Entries it had to leave out are list
     /// Keep a canonical, git-friendly copy of aws-auth (directory or S3) that `restore --from` reads
     Snapshot(commands::aws_auth_snapshot::SnapshotArgs),
 }
+
+/// How to reach the API server (shared by `aws-auth restore`, `edit` and `snapshot`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct ApiArgs {
+    /// Talk to the cluster as this IAM role, assumed from your credentials first (e.g. the creator's role)
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// API server URL to use instead of DescribeCluster's endpoint (a tunnel or bastion to a private endpoint)
+    #[arg(long, value_name = "URL")]
+    pub api_server: Option<String>,
+    /// Cluster CA bundle (PEM) to use instead of DescribeCluster's
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Name to check the server certificate against (the endpoint's host name, through a tunnel)
+    #[arg(long, value_name = "NAME")]
+    pub tls_server_name: Option<String>,
+}
+
+impl ApiArgs {
+    pub fn access(&self, cluster: &str) -> crate::aws::cluster_api::KubeAccess {
+        crate::aws::cluster_api::KubeAccess {
+            cluster: cluster.to_string(),
+            api_server: self.api_server.clone(),
+            ca_file: self.ca_file.as_ref().map(|p| p.display().to_string()),
+            tls_server_name: self.tls_server_name.clone(),
+            role_arn: self.role_arn.clone(),
+        }
+    }
+}
+
+/// What every aws-auth write (`restore`, `edit`) takes on top of the API access.
+#[derive(Args, Debug, Clone, Default)]
+pub struct WriteArgs {
+    /// After the write, assume this role and prove it gets in as the new aws-auth maps it;
+    /// refused: the verification fails (exit 1) (repeatable)
+    #[arg(long = "verify-as", value_name = "ROLE_ARN", value_parser = crate::arn::role_arn_value)]
+    pub verify_as: Vec<String>,
+    /// The run directory for the journal and backups (default: a new one under the state directory)
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<std::path::PathBuf>,
+    /// How long to retry authenticating during verification, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
+}
+
+impl WriteArgs {
+    pub fn options(&self) -> crate::workflow::restore::WriteOptions {
+        crate::workflow::restore::WriteOptions {
+            verify_as: self.verify_as.clone(),
+            journal_dir: self.journal_dir.clone(),
+            wait: std::time::Duration::from_secs(self.wait),
+        }
+    }
+}

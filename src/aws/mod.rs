@@ -8,6 +8,7 @@ pub mod access;
 pub mod calls;
 pub mod cloudtrail;
 pub mod cluster_api;
+pub mod configmap;
 pub mod context;
 pub mod creator_sources;
 pub mod eks;
@@ -26,6 +27,7 @@ pub mod s3trail;
 pub mod sts;
 pub mod token;
 pub mod triage_sources;
+pub mod undo;
 
 /// The error type lives with the ports (the domain matches on its kind); re-exported here so
 /// adapters keep writing `aws::AwsError`.

@@ -5,14 +5,17 @@
 //! canonical rendering (stable, diffable), the metadata says when, by whom, from which
 //! resourceVersion, how it linted, and the creator recorded on the cluster's tags.
 
-use super::aws_auth_write::{self, ApiArgs, Session};
+use crate::aws::configmap::Session;
 use crate::aws::s3_objects;
 use crate::awsauth::{self, ClusterFacts, RenderOptions};
+use crate::cli::ApiArgs;
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
+use crate::ports::configmap::AwsAuthCluster as _;
 use crate::recovery::creator;
 use crate::recovery::snapshot::{self, LintSummary, SnapshotMeta};
+use crate::workflow::restore as wf;
 use clap::Args;
 use std::path::Path;
 
@@ -54,7 +57,7 @@ fn write_local(root: &Path, rel: &str, content: &str) -> Result<(), AppError> {
 }
 
 pub async fn run(g: &Globals, a: &SnapshotArgs) -> Result<u8, AppError> {
-    let s = Session::open(g, &a.cluster, &a.api).await?;
+    let s = Session::open(g, a.api.access(&a.cluster)).await?;
     let cm = s.read_live().await?.ok_or_else(|| {
         AppError::failed(
             format!(
@@ -64,7 +67,7 @@ pub async fn run(g: &Globals, a: &SnapshotArgs) -> Result<u8, AppError> {
             None,
         )
     })?;
-    let doc = aws_auth_write::live_document(&a.cluster, &cm)?;
+    let doc = wf::live_document(&a.cluster, &cm)?;
     let analysis = awsauth::analyze(&doc, &ClusterFacts::default());
     let yaml = awsauth::render(&doc, &analysis.loads, RenderOptions { clean: true });
     let now = chrono::Utc::now();
@@ -78,7 +81,7 @@ pub async fn run(g: &Globals, a: &SnapshotArgs) -> Result<u8, AppError> {
         region: s.conn.facts.region.clone(),
         taken_at: now,
         taken_by: s.caller.arn.clone(),
-        resource_version: cm.metadata.resource_version.clone(),
+        resource_version: cm.resource_version.clone(),
         lint: LintSummary {
             errors: analysis.errors(),
             warnings: analysis.warnings(),

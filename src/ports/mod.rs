@@ -6,6 +6,7 @@
 //! on the current-thread runtime, so the futures need not be `Send`.
 
 pub mod cluster;
+pub mod configmap;
 pub mod creator_sources;
 pub mod eks_access;
 pub mod error;
@@ -13,3 +14,4 @@ pub mod iam;
 pub mod kube;
 pub mod triage;
 pub mod ui;
+pub mod undo;

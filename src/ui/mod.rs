@@ -7,3 +7,4 @@ pub mod input;
 pub mod plan;
 pub mod recover;
 pub mod triage;
+pub mod write;

@@ -2,7 +2,13 @@
 //! report that a command renders. No printing, no SDK: decisions are tested with in-memory fakes
 //! of the ports, and the integration tests in `tests/` remain the end-to-end proof.
 
+pub mod cleanup;
+pub mod edit;
 pub mod getin;
 pub mod inspect;
 pub mod recover;
+pub mod restore;
 pub mod triage;
+
+#[cfg(test)]
+pub(crate) mod fake_ui;
