@@ -16,4 +16,6 @@ pub mod exit;
 pub mod k8s;
 pub mod kubeconfig;
 pub mod policy;
+pub mod ports;
 pub mod recovery;
+pub mod workflow;

@@ -17,6 +17,7 @@ pub mod iam;
 pub mod iam_write;
 pub mod organizations;
 pub mod partition;
+pub mod migrate_adapter;
 pub mod plan_runner;
 pub mod ratelimit;
 pub mod s3_objects;

@@ -11,6 +11,7 @@ pub mod creator;
 pub mod diagnosis;
 pub mod event;
 pub mod getin;
+pub mod migrate;
 pub mod journal;
 pub mod plan;
 pub mod principal;
