@@ -315,12 +315,22 @@ fn undo_before_the_api_switch_removes_exactly_the_entries_migrate_made() {
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("Undo the entries: eks-breakglass cleanup --journal"), "{out}");
+    assert!(
+        out.contains("Undo the entries: eks-breakglass cleanup --journal")
+            && out.contains("--rollback"),
+        "{out}"
+    );
     assert!(entries(&w, c).len() >= 8, "{:?}", entries(&w, c));
 
     let out = w
         .product()
-        .args(["cleanup", "--journal", journal.to_str().unwrap(), "--yes"])
+        .args([
+            "cleanup",
+            "--journal",
+            journal.to_str().unwrap(),
+            "--rollback",
+            "--yes",
+        ])
         .output()
         .unwrap();
     let (o, e) = (text(&out.stdout), text(&out.stderr));

@@ -24,7 +24,7 @@ eks-breakglass migrate --cluster prod --allow-auth-mode-change API_AND_CONFIG_MA
 # 3. stage two, separately, once stage one verified: stop reading aws-auth (one-way)\n  \
 eks-breakglass migrate --cluster prod --switch-to-api --allow-auth-mode-change API\n\n\
 aws-auth is never written or deleted. Undo stage one's entries (not the mode switch, which EKS\n\
-cannot reverse) with `eks-breakglass cleanup --journal DIR`; the command prints it.")]
+cannot reverse) with `eks-breakglass cleanup --journal DIR --rollback`; the command prints it.")]
 pub struct MigrateArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]
@@ -128,7 +128,9 @@ pub async fn run(g: &Globals, args: &MigrateArgs) -> Result<u8, AppError> {
         }
         r.end(false, "applied").await?;
     }
-    let undo = run.as_ref().map(plan_ui::Run::cleanup_command);
+    let undo = run
+        .as_ref()
+        .map(|r| format!("{} --rollback", r.cleanup_command()));
     let report = report.map_err(port)?;
     let result = if report.ok() {
         Ok(exit::OK)
