@@ -125,7 +125,7 @@ impl<'a> AwsMigrateWorld<'a> {
         KubeClient::new(target, &tok.token).map_err(|e| kube_port_error(&e))
     }
 
-    async fn login_with(&self, creds: &Credentials) -> Login {
+    async fn login_with<F: Fn(&Login) -> bool>(&self, creds: &Credentials, settled: F) -> Login {
         let (target, f) = match self.target().await {
             Ok(t) => t,
             Err(e) => return Login::Failed(e.message),
@@ -142,11 +142,14 @@ impl<'a> AwsMigrateWorld<'a> {
                         .can_i("update", "configmaps", Some("kube-system"))
                         .await
                         .unwrap_or(false);
-                    return Login::In {
+                    let login = Login::In {
                         username: who.username,
                         groups: who.groups,
                         admin,
                     };
+                    if settled(&login) || start.elapsed() >= self.wait {
+                        return login;
+                    }
                 }
                 Err(KubeError::Unauthorized) if start.elapsed() < self.wait => {}
                 Err(KubeError::Unauthorized) => return Login::Refused,
@@ -235,7 +238,7 @@ impl MigrateWorld for AwsMigrateWorld<'_> {
         Ok(out)
     }
 
-    async fn login(&self, who: &LoginAs) -> Login {
+    async fn login<F: Fn(&Login) -> bool>(&self, who: &LoginAs, settled: F) -> Login {
         let creds = match who {
             LoginAs::Operator => match self.ctx.credentials().await {
                 Ok(c) => c,
@@ -255,6 +258,6 @@ impl MigrateWorld for AwsMigrateWorld<'_> {
                 }
             }
         };
-        self.login_with(&creds).await
+        self.login_with(&creds, settled).await
     }
 }

@@ -91,6 +91,12 @@ pub trait MigrateWorld {
     fn node_roles(&self) -> impl Future<Output = Result<Vec<NodeRoleFact>, PortError>>;
     /// Every access entry (API modes only).
     fn access_entries(&self) -> impl Future<Output = Result<Vec<LiveEntry>, PortError>>;
-    /// Logs in to the cluster as `who`, retrying 401s while entries propagate.
-    fn login(&self, who: &LoginAs) -> impl Future<Output = Login>;
+    /// Logs in to the cluster as `who`, retrying while entries propagate: after a 401, and
+    /// after an answer `settled` does not accept (e.g. one aws-auth gave, not the new entry),
+    /// until the wait runs out; then the last answer.
+    fn login<F: Fn(&Login) -> bool>(
+        &self,
+        who: &LoginAs,
+        settled: F,
+    ) -> impl Future<Output = Login>;
 }

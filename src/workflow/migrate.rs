@@ -305,6 +305,29 @@ fn entry_of<'a>(t: &'a Translation, arn: &str) -> Option<&'a EntrySpec> {
     })
 }
 
+/// Groups only aws-auth (or the creator's implicit admin) can give: an access entry may not
+/// name a `system:` group, so a login that shows one was not answered by the STANDARD entry.
+fn aws_auth_groups(groups: &[String]) -> Vec<&str> {
+    groups
+        .iter()
+        .map(String::as_str)
+        .filter(|g| {
+            *g != "system:authenticated"
+                && m::RESERVED_PREFIXES.iter().any(|p| g.starts_with(p))
+        })
+        .collect()
+}
+
+/// Whether a login is the entry's answer (or a final one): what verification waits for.
+fn settled(want: Option<&EntrySpec>, login: &Login) -> bool {
+    match (login, want) {
+        (Login::In { groups, .. }, Some(e)) if e.entry_type == m::EntryType::Standard => {
+            aws_auth_groups(groups).is_empty()
+        }
+        _ => true,
+    }
+}
+
 /// Judges a login against the entry the translation made for that identity.
 pub fn judge_login(who: &str, want: Option<&EntrySpec>, partition: &str, login: &Login) -> LoginCheck {
     let (ok, detail) = match (login, want) {
@@ -317,6 +340,17 @@ pub fn judge_login(who: &str, want: Option<&EntrySpec>, partition: &str, login: 
                 groups.join(", ")
             ),
         ),
+        (Login::In { username, groups, .. }, Some(e))
+            if e.entry_type == m::EntryType::Standard && !aws_auth_groups(groups).is_empty() =>
+        {
+            (
+                false,
+                format!(
+                    "got in as {username}, but with [{}], which only aws-auth gives: its access entry did not answer (not in effect yet: retry with a longer --wait)",
+                    aws_auth_groups(groups).join(", ")
+                ),
+            )
+        }
         (Login::In { username, groups, admin }, Some(e)) => {
             let mut missing = Vec::new();
             let template = e
@@ -363,18 +397,22 @@ pub async fn verify<W: MigrateWorld>(
         checks: compare(&p.translation, &live),
         logins: Vec::new(),
     };
-    let operator = w.login(&LoginAs::Operator).await;
+    let want = entry_of(&p.translation, &p.cluster.caller_arn);
+    let operator = w.login(&LoginAs::Operator, |l| settled(want, l)).await;
     report.logins.push(judge_login(
         &format!("the operator ({})", p.cluster.caller_arn),
-        entry_of(&p.translation, &p.cluster.caller_arn),
+        want,
         &p.cluster.partition,
         &operator,
     ));
     for role in &o.verify_as {
-        let login = w.login(&LoginAs::Role(role.clone())).await;
+        let want = entry_of(&p.translation, role);
+        let login = w
+            .login(&LoginAs::Role(role.clone()), |l| settled(want, l))
+            .await;
         report.logins.push(judge_login(
             role,
-            entry_of(&p.translation, role),
+            want,
             &p.cluster.partition,
             &login,
         ));

@@ -19,6 +19,10 @@ struct Fake {
     nodes: Vec<NodeRoleFact>,
     entries: Vec<LiveEntry>,
     logins: BTreeMap<String, Login>,
+    /// What a login answers first (aws-auth, before the entry takes effect).
+    early: BTreeMap<String, Login>,
+    /// Whether the login waits (true) or the wait already ran out (false).
+    waits: bool,
     asked: RefCell<Vec<String>>,
 }
 
@@ -45,6 +49,8 @@ impl Fake {
             }],
             entries: Vec::new(),
             logins: BTreeMap::new(),
+            early: BTreeMap::new(),
+            waits: true,
             asked: RefCell::new(Vec::new()),
         }
     }
@@ -88,11 +94,22 @@ impl MigrateWorld for Fake {
         }
         Ok(self.entries.clone())
     }
-    async fn login(&self, who: &LoginAs) -> Login {
+    async fn login<F: Fn(&Login) -> bool>(&self, who: &LoginAs, settled: F) -> Login {
         let key = match who {
             LoginAs::Operator => "operator".to_string(),
             LoginAs::Role(r) => r.clone(),
         };
+        // The first answer (aws-auth's, while the entry propagates) when there is one that
+        // `settled` refuses, then the entry's.
+        if let Some(early) = self.early.get(&key)
+            && !settled(early)
+            && self.waits
+        {
+            return self.logins.get(&key).cloned().unwrap_or(Login::Refused);
+        }
+        if let Some(early) = self.early.get(&key) {
+            return early.clone();
+        }
         self.logins.get(&key).cloned().unwrap_or(Login::Refused)
     }
 }
@@ -286,4 +303,35 @@ fn no_aws_auth_and_api_mode_are_refused() {
     let w = Fake::new("API", &roles());
     let p = run(prepare(&w, &opts(&[]))).expect("prepare");
     assert!(p.refusals.contains(&Refusal::AlreadyApi));
+}
+
+#[test]
+fn a_login_aws_auth_answered_does_not_prove_the_entry() {
+    let mut w = Fake::new("API_AND_CONFIG_MAP", &roles());
+    w.caller = format!("arn:aws:sts::{A}:assumed-role/admin/oncall");
+    let p = run(prepare(&w, &opts(&[]))).expect("prepare");
+    // aws-auth answers first (system:masters: no entry can give that group), then the entry.
+    w.early.insert(
+        "operator".into(),
+        Login::In {
+            username: "admin".into(),
+            groups: vec!["system:masters".into(), "system:authenticated".into()],
+            admin: true,
+        },
+    );
+    w.logins.insert(
+        "operator".into(),
+        Login::In {
+            username: "admin".into(),
+            groups: vec!["system:authenticated".into()],
+            admin: true,
+        },
+    );
+    let r = run(verify(&w, &p, &MigrateOptions::default())).expect("verify");
+    assert!(r.logins[0].ok, "waited for the entry's answer: {:?}", r.logins[0]);
+    // The wait ran out with aws-auth still answering: not proven.
+    w.waits = false;
+    let r = run(verify(&w, &p, &MigrateOptions::default())).expect("verify");
+    assert!(!r.logins[0].ok, "{:?}", r.logins[0]);
+    assert!(r.logins[0].detail.contains("only aws-auth gives"), "{}", r.logins[0].detail);
 }
