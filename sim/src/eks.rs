@@ -258,10 +258,12 @@ fn with_token(mut v: Value, next: Option<String>) -> Value {
     v
 }
 
-fn is_reserved(name: &str) -> bool {
+/// The reserved prefix `name` starts with ("can't start with system:, eks:, aws:, amazon:, or
+/// iam:", EKS User Guide, "Create access entries").
+fn reserved_prefix(name: &str) -> Option<&'static str> {
     ["system:", "eks:", "aws:", "amazon:", "iam:"]
-        .iter()
-        .any(|p| name.starts_with(p))
+        .into_iter()
+        .find(|p| name.starts_with(p))
 }
 
 fn string_list(v: &Value, key: &str) -> Result<Option<Vec<String>>, (u16, &'static str, String)> {
@@ -284,17 +286,30 @@ fn check_entry_names(
     username: Option<&str>,
     groups: &[String],
 ) -> Result<(), (u16, &'static str, String)> {
+    // EKS's texts, as users report them: "InvalidParameterException: The username must not
+    // begin with system:" (aws-ia/terraform-aws-eks-blueprints#2004) and "The kubernetes group
+    // name system:masters is invalid, it cannot start with system:"
+    // (terraform-aws-modules/terraform-aws-eks#2915, aws/karpenter-provider-aws#7558).
     if let Some(u) = username
-        && is_reserved(u)
+        && let Some(p) = reserved_prefix(u)
+    {
+        return Err(bad(format!("The username must not begin with {p}")));
+    }
+    // "If you add either {{SessionName}} or {{SessionNameRaw}} to your username, the username
+    // must include a colon before {{SessionName}}" (EKS User Guide, "Create access entries").
+    // The rule is documented; EKS's wording of the refusal is not known to us.
+    if let Some(u) = username
+        && let Some(i) = u.find("{{SessionName")
+        && !u[..i].contains(':')
     {
         return Err(bad(format!(
-            "The username {u} is not valid. Usernames can't start with system:, eks:, aws:, amazon:, or iam:."
+            "The username {u} is invalid: it must include a colon before {{{{SessionName}}}}"
         )));
     }
     for g in groups {
-        if is_reserved(g) {
+        if let Some(p) = reserved_prefix(g) {
             return Err(bad(format!(
-                "The kubernetesGroup {g} is not valid. Kubernetes group names can't start with system:, eks:, aws:, amazon:, or iam:."
+                "The kubernetes group name {g} is invalid, it cannot start with {p}"
             )));
         }
     }
