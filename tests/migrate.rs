@@ -135,13 +135,13 @@ fn aws_auth(w: &World, cluster: &str) -> Value {
 }
 
 fn entries(w: &World, cluster: &str) -> Vec<String> {
-    let mut v: Vec<String> = w.aws(&["eks", "list-access-entries", "--cluster-name", cluster])
-        ["accessEntries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e.as_str().unwrap().to_string())
-        .collect();
+    let mut v: Vec<String> =
+        w.aws(&["eks", "list-access-entries", "--cluster-name", cluster])["accessEntries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_str().unwrap().to_string())
+            .collect();
     v.sort();
     v
 }
@@ -164,7 +164,10 @@ fn same_access(who: &str, before: &Seen, after: &Seen, username_may_change: bool
         non_system(&after.groups),
         "{who}: groups {before:?} -> {after:?}"
     );
-    assert_eq!(before.admin, after.admin, "{who}: admin {before:?} -> {after:?}");
+    assert_eq!(
+        before.admin, after.admin,
+        "{who}: admin {before:?} -> {after:?}"
+    );
     if before.groups.iter().any(|g| g == "system:nodes") {
         assert!(
             after.groups.iter().any(|g| g == "system:nodes"),
@@ -220,7 +223,10 @@ fn migrate_keeps_everyone_in_leaves_aws_auth_alone_and_names_what_it_cannot_tran
     // Without the consent naming the mode: refused, nothing changed.
     let (code, out, err) = migrate(&w, &["--cluster", c, "--yes"]);
     assert_eq!(code, 2, "{out}\n{err}");
-    assert!(err.contains("--allow-auth-mode-change API_AND_CONFIG_MAP"), "{err}");
+    assert!(
+        err.contains("--allow-auth-mode-change API_AND_CONFIG_MAP"),
+        "{err}"
+    );
     assert_eq!(w.auth_mode(c), "CONFIG_MAP");
 
     // Stage one.
@@ -247,14 +253,19 @@ fn migrate_keeps_everyone_in_leaves_aws_auth_alone_and_names_what_it_cannot_tran
     assert!(out.contains("Next, separately"), "{out}");
     // The creator's entry (made by EKS at the switch) was adopted, not a 409 failure.
     let journal_text = std::fs::read_to_string(journal.join("journal.jsonl")).unwrap();
-    assert!(journal_text.contains("\"adopted\":\"true\""), "{journal_text}");
+    assert!(
+        journal_text.contains("\"adopted\":\"true\""),
+        "{journal_text}"
+    );
     let made = entries(&w, c);
     for p in [
         arn("role/ci/deployer"),
         arn("role/eks-node-role"),
         arn("role/self-managed-node-role"),
         arn("role/eks-fargate-pod-execution"),
-        arn("role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Developers_0123456789abcdef"),
+        arn(
+            "role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Developers_0123456789abcdef",
+        ),
         arn("role/dev-admin"),
         arn("user/oncall"),
         arn("user/team/dev/alice"),
@@ -265,7 +276,10 @@ fn migrate_keeps_everyone_in_leaves_aws_auth_alone_and_names_what_it_cannot_tran
 
     // Stage two, separately: API. aws-auth is no longer read; everyone still gets in.
     let (code, out, err) = migrate(&w, &["--cluster", c, "--switch-to-api", "--yes"]);
-    assert_eq!(code, 2, "the API switch needs its own consent: {out}\n{err}");
+    assert_eq!(
+        code, 2,
+        "the API switch needs its own consent: {out}\n{err}"
+    );
     assert!(err.contains("--allow-auth-mode-change API"), "{err}");
     let (code, out, err) = migrate(
         &w,
@@ -279,7 +293,10 @@ fn migrate_keeps_everyone_in_leaves_aws_auth_alone_and_names_what_it_cannot_tran
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
-    assert!(out.contains("210987654321"), "the switch names who loses access: {out}");
+    assert!(
+        out.contains("210987654321"),
+        "the switch names who loses access: {out}"
+    );
     assert_eq!(w.auth_mode(c), "API");
     let after = everyone_settled(&w, c, |m| m.values().all(Option::is_some));
     for (who, seen) in &before {

@@ -726,13 +726,24 @@ fn entries_refuse_what_only_aws_auth_accepts() {
     );
     let sso = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admins_0123456789abcdef";
     let sso_full = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admins_0123456789abcdef";
-    let err = fails(&sim, &create_entry(sso_full, &["--kubernetes-groups", "system:masters"]));
+    let err = fails(
+        &sim,
+        &create_entry(sso_full, &["--kubernetes-groups", "system:masters"]),
+    );
     assert!(
-        err.contains("The kubernetes group name system:masters is invalid, it cannot start with system:"),
+        err.contains(
+            "The kubernetes group name system:masters is invalid, it cannot start with system:"
+        ),
         "{err}"
     );
-    let err = fails(&sim, &create_entry(sso_full, &["--username", "system:admin"]));
-    assert!(err.contains("The username must not begin with system:"), "{err}");
+    let err = fails(
+        &sim,
+        &create_entry(sso_full, &["--username", "system:admin"]),
+    );
+    assert!(
+        err.contains("The username must not begin with system:"),
+        "{err}"
+    );
     let err = fails(
         &sim,
         &create_entry(sso_full, &["--username", "admin{{SessionName}}"]),
@@ -743,12 +754,21 @@ fn entries_refuse_what_only_aws_auth_accepts() {
         err.contains("InvalidParameterException") && err.contains("invalid principal"),
         "the path-less SSO ARN is no principal: {err}"
     );
-    assert!(entries(&sim, "api1").iter().all(|e| !e.contains("AWSReservedSSO")));
+    assert!(
+        entries(&sim, "api1")
+            .iter()
+            .all(|e| !e.contains("AWSReservedSSO"))
+    );
     let e = run(
         &sim,
         &create_entry(
             sso_full,
-            &["--username", "admin:{{SessionName}}", "--kubernetes-groups", "admins"],
+            &[
+                "--username",
+                "admin:{{SessionName}}",
+                "--kubernetes-groups",
+                "admins",
+            ],
         ),
     );
     assert_eq!(e["accessEntry"]["username"], "admin:{{SessionName}}");

@@ -211,8 +211,8 @@ impl MigrateWorld for AwsMigrateWorld<'_> {
             .into_paginator()
             .send();
         while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| AwsError::from_sdk("eks:ListAccessEntries", &self.cluster, e))?;
+            let page =
+                page.map_err(|e| AwsError::from_sdk("eks:ListAccessEntries", &self.cluster, e))?;
             arns.extend(page.access_entries().iter().cloned());
         }
         let mut out = Vec::new();
@@ -250,9 +250,7 @@ impl MigrateWorld for AwsMigrateWorld<'_> {
                 {
                     Ok(c) => c,
                     Err(e) if e.kind == AwsErrorKind::AccessDenied => {
-                        return Login::Failed(format!(
-                            "cannot assume {arn} to log in as it: {e}"
-                        ));
+                        return Login::Failed(format!("cannot assume {arn} to log in as it: {e}"));
                     }
                     Err(e) => return Login::Failed(e.to_string()),
                 }

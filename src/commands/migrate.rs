@@ -77,7 +77,12 @@ pub async fn run(g: &Globals, args: &MigrateArgs) -> Result<u8, AppError> {
     if !g.json() {
         print!("{}", p.translation.render());
         for c in &p.checks {
-            println!("  check {} ({}): {}", c.principal_arn, c.source, c.check.describe());
+            println!(
+                "  check {} ({}): {}",
+                c.principal_arn,
+                c.source,
+                c.check.describe()
+            );
         }
         println!();
     }
@@ -85,9 +90,18 @@ pub async fn run(g: &Globals, args: &MigrateArgs) -> Result<u8, AppError> {
         g,
         &p.plan,
         vec![
-            ("translation", serde_json::to_value(&p.translation).unwrap_or_default()),
-            ("checks", serde_json::to_value(&p.checks).unwrap_or_default()),
-            ("refusals", serde_json::to_value(&p.refusals).unwrap_or_default()),
+            (
+                "translation",
+                serde_json::to_value(&p.translation).unwrap_or_default(),
+            ),
+            (
+                "checks",
+                serde_json::to_value(&p.checks).unwrap_or_default(),
+            ),
+            (
+                "refusals",
+                serde_json::to_value(&p.refusals).unwrap_or_default(),
+            ),
         ],
     );
     if g.dry_run {
@@ -138,8 +152,12 @@ pub async fn run(g: &Globals, args: &MigrateArgs) -> Result<u8, AppError> {
         Err(AppError::failed(
             "verification found identities that do not get what aws-auth gave them (above); the changes stay in place",
             Some(match &undo {
-                Some(u) if !args.switch_to_api => format!("fix the entries and re-run, or undo the entries with `{u}`"),
-                _ => format!("fix the entries (`aws eks describe-access-entry --cluster-name {cluster} --principal-arn ARN`) and re-run"),
+                Some(u) if !args.switch_to_api => {
+                    format!("fix the entries and re-run, or undo the entries with `{u}`")
+                }
+                _ => format!(
+                    "fix the entries (`aws eks describe-access-entry --cluster-name {cluster} --principal-arn ARN`) and re-run"
+                ),
             }),
         ))
     };

@@ -151,7 +151,9 @@ impl Row {
             Outcome::Create { .. } => "create",
             Outcome::EksManaged { .. } => "EKS-managed",
             Outcome::Adopt { .. } => "adopt",
-            Outcome::AccessGain { consented: true, .. } => "create (access gain, consented)",
+            Outcome::AccessGain {
+                consented: true, ..
+            } => "create (access gain, consented)",
             Outcome::AccessGain { .. } => "NOT created: access gain",
             Outcome::NotTranslated => "CANNOT TRANSLATE",
             Outcome::Ignored => "ignored",
@@ -627,9 +629,7 @@ pub fn translate(f: &MigrateFacts) -> Translation {
             .cloned()
             .flatten()
         else {
-            row.reason = Some(format!(
-                "IAM has no such user (GetUser: NoSuchEntity): nobody gets in with this line today, and EKS refuses an entry for a principal that does not exist"
-            ));
+            row.reason = Some("IAM has no such user (GetUser: NoSuchEntity): nobody gets in with this line today, and EKS refuses an entry for a principal that does not exist".to_string());
             rows.push(row);
             continue;
         };
@@ -662,7 +662,7 @@ pub fn translate(f: &MigrateFacts) -> Translation {
         .existing
         .unwrap_or_default()
         .iter()
-        .filter(|e| !mapped_arns.iter().any(|m| *m == e.principal_arn))
+        .filter(|e| !mapped_arns.contains(&e.principal_arn))
         .cloned()
         .collect();
     Translation {
@@ -753,7 +753,11 @@ pub fn plan(t: &Translation, cluster: &str, region: &str, mode: &str) -> Plan {
             _ => continue,
         };
         let s = p.push(
-            format!("create the {} access entry of {}", e.entry_type.as_str(), e.principal_arn),
+            format!(
+                "create the {} access entry of {}",
+                e.entry_type.as_str(),
+                e.principal_arn
+            ),
             why,
             Action::CreateTypedAccessEntry {
                 cluster: cluster.into(),
@@ -771,7 +775,11 @@ pub fn plan(t: &Translation, cluster: &str, region: &str, mode: &str) -> Plan {
         s.consent = consent.clone();
         for pol in &e.policies {
             let s = p.push(
-                format!("associate {} with {} (cluster scope)", short_policy(pol), e.principal_arn),
+                format!(
+                    "associate {} with {} (cluster scope)",
+                    short_policy(pol),
+                    e.principal_arn
+                ),
                 "aws-auth gives it system:masters, which an entry may not name",
                 Action::AssociateAccessPolicy {
                     cluster: cluster.into(),
@@ -799,7 +807,8 @@ pub fn plan(t: &Translation, cluster: &str, region: &str, mode: &str) -> Plan {
 pub fn switch_plan(t: &Translation, cluster: &str, region: &str) -> Plan {
     let mut p = Plan::new("migrate", cluster, region);
     p.notes.push(
-        "after this switch EKS reads no aws-auth at all (it stays in the cluster, unchanged)".into(),
+        "after this switch EKS reads no aws-auth at all (it stays in the cluster, unchanged)"
+            .into(),
     );
     for r in t.untranslated() {
         p.notes.push(format!(
@@ -867,7 +876,9 @@ pub fn check_entry(wanted: &EntrySpec, live: Option<&LiveEntry>) -> Check {
         .into_iter()
         .partition(|d| d.starts_with("username "));
     if !losses.is_empty() {
-        Check::Differs { differences: losses }
+        Check::Differs {
+            differences: losses,
+        }
     } else if let Some(n) = names.into_iter().next() {
         Check::UsernameDiffers { note: n }
     } else {

@@ -14,9 +14,7 @@
 
 use crate::awsauth::principal::{ArnShape, canonicalize_caller, classify};
 use crate::awsauth::{AwsAuthDocument, ClusterFacts, analyze};
-use crate::ports::migrate::{
-    ClusterView, Login, LoginAs, MigrateWorld, PortError, PrincipalKind,
-};
+use crate::ports::migrate::{ClusterView, Login, LoginAs, MigrateWorld, PortError, PrincipalKind};
 use crate::recovery::migrate::{
     self as m, Check, EntrySpec, GAIN_CONSENT, LiveEntry, MODE_CONSENT, Resolved, Translation,
 };
@@ -59,36 +57,60 @@ impl Refusal {
         match self {
             Refusal::NoAwsAuth => (
                 format!("{cluster} has no kube-system/aws-auth: there is nothing to migrate"),
-                format!("give identities access with access entries directly (`eks-breakglass grant --cluster {cluster} --principal ARN`)"),
+                format!(
+                    "give identities access with access entries directly (`eks-breakglass grant --cluster {cluster} --principal ARN`)"
+                ),
             ),
             Refusal::AlreadyApi => (
                 format!("{cluster} is in API mode already: EKS reads no aws-auth"),
                 "nothing to migrate; `eks-breakglass audit` lists its access entries".into(),
             ),
             Refusal::StageOneFirst => (
-                format!("{cluster} is in CONFIG_MAP mode: its identities have no access entries yet, so switching to API would lock everyone out"),
-                format!("run stage one first: `eks-breakglass migrate --cluster {cluster} {MODE_CONSENT} API_AND_CONFIG_MAP`"),
+                format!(
+                    "{cluster} is in CONFIG_MAP mode: its identities have no access entries yet, so switching to API would lock everyone out"
+                ),
+                format!(
+                    "run stage one first: `eks-breakglass migrate --cluster {cluster} {MODE_CONSENT} API_AND_CONFIG_MAP`"
+                ),
             ),
             Refusal::ModeConsent { mode } => (
-                format!("the plan switches {cluster}'s authentication mode to {mode}, which EKS cannot undo, and that is not done without {MODE_CONSENT} {mode}"),
-                format!("re-run with {MODE_CONSENT} {mode} once you accept it (see the plan above)"),
+                format!(
+                    "the plan switches {cluster}'s authentication mode to {mode}, which EKS cannot undo, and that is not done without {MODE_CONSENT} {mode}"
+                ),
+                format!(
+                    "re-run with {MODE_CONSENT} {mode} once you accept it (see the plan above)"
+                ),
             ),
             Refusal::AccessGain { gains } => (
                 format!(
                     "the translation gives NEW access that aws-auth never gave, and --yes alone never approves that; nothing was changed. Still needing consent:\n{}",
-                    gains.iter().map(|(_, l)| format!("  {l}")).collect::<Vec<_>>().join("\n")
+                    gains
+                        .iter()
+                        .map(|(_, l)| format!("  {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 ),
                 format!(
                     "re-run with {} if this is meant, or fix the aws-auth line first",
-                    gains.iter().map(|(i, _)| format!("{GAIN_CONSENT} {i}")).collect::<Vec<_>>().join(" ")
+                    gains
+                        .iter()
+                        .map(|(i, _)| format!("{GAIN_CONSENT} {i}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 ),
             ),
             Refusal::WouldLoseAccess { identities } => (
                 format!(
                     "not switching {cluster} to API: these translated identities would lose access, because their access entry is missing or gives less than aws-auth:\n{}",
-                    identities.iter().map(|i| format!("  {i}")).collect::<Vec<_>>().join("\n")
+                    identities
+                        .iter()
+                        .map(|i| format!("  {i}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 ),
-                format!("run stage one again (`eks-breakglass migrate --cluster {cluster}`) to create what is missing, or fix the entries, then retry"),
+                format!(
+                    "run stage one again (`eks-breakglass migrate --cluster {cluster}`) to create what is missing, or fix the entries, then retry"
+                ),
             ),
         }
     }
@@ -151,14 +173,11 @@ impl VerifyReport {
                 )
             })
             .collect();
-        v.extend(self.checks.iter().map(|c| {
-            format!(
-                "{} ({}): {}",
-                c.principal_arn,
-                c.source,
-                c.check.describe()
-            )
-        }));
+        v.extend(
+            self.checks
+                .iter()
+                .map(|c| format!("{} ({}): {}", c.principal_arn, c.source, c.check.describe())),
+        );
         v
     }
 }
@@ -312,8 +331,7 @@ fn aws_auth_groups(groups: &[String]) -> Vec<&str> {
         .iter()
         .map(String::as_str)
         .filter(|g| {
-            *g != "system:authenticated"
-                && m::RESERVED_PREFIXES.iter().any(|p| g.starts_with(p))
+            *g != "system:authenticated" && m::RESERVED_PREFIXES.iter().any(|p| g.starts_with(p))
         })
         .collect()
 }
@@ -329,29 +347,50 @@ fn settled(want: Option<&EntrySpec>, login: &Login) -> bool {
 }
 
 /// Judges a login against the entry the translation made for that identity.
-pub fn judge_login(who: &str, want: Option<&EntrySpec>, partition: &str, login: &Login) -> LoginCheck {
+pub fn judge_login(
+    who: &str,
+    want: Option<&EntrySpec>,
+    partition: &str,
+    login: &Login,
+) -> LoginCheck {
     let (ok, detail) = match (login, want) {
-        (Login::Refused, _) => (false, "refused (401): this identity no longer gets in".into()),
+        (Login::Refused, _) => (
+            false,
+            "refused (401): this identity no longer gets in".into(),
+        ),
         (Login::Failed(e), _) => (false, format!("could not log in: {e}")),
-        (Login::In { username, groups, .. }, None) => (
+        (
+            Login::In {
+                username, groups, ..
+            },
+            None,
+        ) => (
             true,
             format!(
                 "got in as {username}, groups [{}] (no aws-auth line translated for it: not compared)",
                 groups.join(", ")
             ),
         ),
-        (Login::In { username, groups, .. }, Some(e))
-            if e.entry_type == m::EntryType::Standard && !aws_auth_groups(groups).is_empty() =>
-        {
-            (
-                false,
-                format!(
-                    "got in as {username}, but with [{}], which only aws-auth gives: its access entry did not answer (not in effect yet: retry with a longer --wait)",
-                    aws_auth_groups(groups).join(", ")
-                ),
-            )
-        }
-        (Login::In { username, groups, admin }, Some(e)) => {
+        (
+            Login::In {
+                username, groups, ..
+            },
+            Some(e),
+        ) if e.entry_type == m::EntryType::Standard && !aws_auth_groups(groups).is_empty() => (
+            false,
+            format!(
+                "got in as {username}, but with [{}], which only aws-auth gives: its access entry did not answer (not in effect yet: retry with a longer --wait)",
+                aws_auth_groups(groups).join(", ")
+            ),
+        ),
+        (
+            Login::In {
+                username,
+                groups,
+                admin,
+            },
+            Some(e),
+        ) => {
             let mut missing = Vec::new();
             let template = e
                 .username
@@ -371,10 +410,17 @@ pub fn judge_login(who: &str, want: Option<&EntrySpec>, partition: &str, login: 
             if missing.is_empty() {
                 (
                     true,
-                    format!("got in as {username}, groups [{}]{}", groups.join(", "), if *admin { ", cluster admin" } else { "" }),
+                    format!(
+                        "got in as {username}, groups [{}]{}",
+                        groups.join(", "),
+                        if *admin { ", cluster admin" } else { "" }
+                    ),
                 )
             } else {
-                (false, format!("got in as {username} but {}", missing.join("; ")))
+                (
+                    false,
+                    format!("got in as {username} but {}", missing.join("; ")),
+                )
             }
         }
     };
@@ -410,12 +456,9 @@ pub async fn verify<W: MigrateWorld>(
         let login = w
             .login(&LoginAs::Role(role.clone()), |l| settled(want, l))
             .await;
-        report.logins.push(judge_login(
-            role,
-            want,
-            &p.cluster.partition,
-            &login,
-        ));
+        report
+            .logins
+            .push(judge_login(role, want, &p.cluster.partition, &login));
     }
     Ok(report)
 }

@@ -27,7 +27,12 @@ fn mapping(roles: &str, users: &str, accounts: &str) -> EffectiveMapping {
 /// IAM) and `gone`, which IAM does not know.
 fn resolved(m: &EffectiveMapping) -> Resolved {
     let mut r = Resolved::new();
-    for a in m.roles.iter().map(|r| &r.arn).chain(m.users.iter().map(|u| &u.arn)) {
+    for a in m
+        .roles
+        .iter()
+        .map(|r| &r.arn)
+        .chain(m.users.iter().map(|u| &u.arn))
+    {
         let real = if a.ends_with("AWSReservedSSO_Dev_0123456789abcdef") {
             Some(arn(
                 "role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_0123456789abcdef",
@@ -90,7 +95,11 @@ fn masters_becomes_the_admin_policy_and_reserved_groups_are_named_as_lost() {
         e.policies,
         vec!["arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy".to_string()]
     );
-    assert_eq!(e.groups, vec!["viewers".to_string()], "no system: or eks: group on an entry");
+    assert_eq!(
+        e.groups,
+        vec!["viewers".to_string()],
+        "no system: or eks: group on an entry"
+    );
     assert_eq!(e.username.as_deref(), Some("admin"));
     let notes = row(&t, "role/admin").notes.join("\n");
     assert!(notes.contains("eks:odd cannot be kept"), "{notes}");
@@ -114,8 +123,15 @@ fn an_identity_center_role_gets_its_full_aws_reserved_path() {
         e.principal_arn,
         arn("role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Dev_0123456789abcdef")
     );
-    assert_eq!(e.username.as_deref(), Some("dev:{{SessionName}}"), "templated username kept");
-    assert!(r.notes.iter().any(|n| n.contains("IAM Identity Center")), "{r:?}");
+    assert_eq!(
+        e.username.as_deref(),
+        Some("dev:{{SessionName}}"),
+        "templated username kept"
+    );
+    assert!(
+        r.notes.iter().any(|n| n.contains("IAM Identity Center")),
+        "{r:?}"
+    );
 }
 
 #[test]
@@ -144,7 +160,10 @@ fn templated_usernames_are_kept_only_where_entries_allow_them() {
         assert_eq!(created(r).username, None, "{who}: EKS's default username");
         let notes = r.notes.join("\n");
         assert!(notes.contains(why), "{who}: {notes}");
-        assert!(notes.contains("default username arn:aws:sts::"), "{who}: {notes}");
+        assert!(
+            notes.contains("default username arn:aws:sts::"),
+            "{who}: {notes}"
+        );
     }
     assert_eq!(
         created(row(&t, "role/raw")).username.as_deref(),
@@ -203,10 +222,16 @@ fn node_roles_become_typed_entries_and_eks_managed_ones_are_marked() {
     ));
     let s = created(row(&t, "role/selfmanaged"));
     assert_eq!(s.entry_type, EntryType::Ec2Linux);
-    assert!(s.groups.is_empty() && s.username.is_none(), "node entries take neither");
+    assert!(
+        s.groups.is_empty() && s.username.is_none(),
+        "node entries take neither"
+    );
     let w = row(&t, "role/windows");
     assert_eq!(created(w).entry_type, EntryType::Ec2Windows);
-    assert!(w.notes.iter().any(|n| n.contains("eks:kube-proxy-windows")), "{w:?}");
+    assert!(
+        w.notes.iter().any(|n| n.contains("eks:kube-proxy-windows")),
+        "{w:?}"
+    );
 }
 
 #[test]
@@ -219,11 +244,29 @@ fn a_line_that_never_matched_is_an_access_gain_needing_consent() {
     );
     let t = translate_with(&m, &[], None, &[]);
     let r = row(&t, "role/team/ops");
-    assert!(matches!(r.outcome, Outcome::AccessGain { consented: false, .. }), "{r:?}");
-    assert!(r.reason.as_deref().unwrap_or_default().contains("never matched"));
+    assert!(
+        matches!(
+            r.outcome,
+            Outcome::AccessGain {
+                consented: false,
+                ..
+            }
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("never matched")
+    );
     assert_eq!(t.unconsented_gains().len(), 1);
     let p = plan(&t, "prod", "us-east-1", "API_AND_CONFIG_MAP");
-    assert!(p.steps.is_empty(), "nothing made without consent: {}", p.render());
+    assert!(
+        p.steps.is_empty(),
+        "nothing made without consent: {}",
+        p.render()
+    );
 
     let t = translate_with(&m, &[], None, std::slice::from_ref(&pathed));
     assert!(t.unconsented_gains().is_empty());
@@ -264,9 +307,19 @@ fn existing_entries_are_adopted_with_their_differences() {
     let Outcome::Adopt { differences, .. } = &r.outcome else {
         panic!("{r:?}")
     };
-    assert!(differences.iter().any(|d| d == "no group ops"), "{differences:?}");
-    assert!(differences.iter().any(|d| d.starts_with("username ")), "{differences:?}");
-    assert_eq!(t.other_entries.len(), 1, "the node entry no line maps is listed");
+    assert!(
+        differences.iter().any(|d| d == "no group ops"),
+        "{differences:?}"
+    );
+    assert!(
+        differences.iter().any(|d| d.starts_with("username ")),
+        "{differences:?}"
+    );
+    assert_eq!(
+        t.other_entries.len(),
+        1,
+        "the node entry no line maps is listed"
+    );
     let p = plan(&t, "prod", "us-east-1", "API_AND_CONFIG_MAP");
     assert!(p.steps.is_empty(), "an existing entry is never replaced");
 }
@@ -288,30 +341,51 @@ fn missing_principals_shadowed_lines_and_sessions_are_not_translated() {
     );
     let t = translate_with(&m, &[], None, &[]);
     assert_eq!(row(&t, "role/gone").outcome, Outcome::NotTranslated);
-    let dups: Vec<&Row> = t.rows.iter().filter(|r| r.identity.ends_with("role/dup")).collect();
+    let dups: Vec<&Row> = t
+        .rows
+        .iter()
+        .filter(|r| r.identity.ends_with("role/dup"))
+        .collect();
     assert_eq!(dups[0].outcome, Outcome::Ignored);
     assert_eq!(created(dups[1]).username.as_deref(), Some("second"));
     let s = row(&t, "assumed-role/x/y");
     assert_eq!(s.outcome, Outcome::NotTranslated);
-    assert!(s.reason.as_deref().unwrap_or_default().contains("cannot name a session"));
+    assert!(
+        s.reason
+            .as_deref()
+            .unwrap_or_default()
+            .contains("cannot name a session")
+    );
 }
 
 #[test]
 fn the_plan_switches_mode_with_consent_naming_it_and_never_writes_aws_auth() {
     let m = mapping(
-        &format!("- rolearn: {}\n  username: a\n  groups: [system:masters]\n", arn("role/a")),
-        &format!("- userarn: {}\n  username: bob\n  groups: [dev]\n", arn("user/bob")),
+        &format!(
+            "- rolearn: {}\n  username: a\n  groups: [system:masters]\n",
+            arn("role/a")
+        ),
+        &format!(
+            "- userarn: {}\n  username: bob\n  groups: [dev]\n",
+            arn("user/bob")
+        ),
         "",
     );
     let t = translate_with(&m, &[], None, &[]);
     let p = plan(&t, "prod", "us-east-1", "CONFIG_MAP");
-    assert!(matches!(&p.steps[0].action, Action::SwitchAuthMode { to, .. } if to == "API_AND_CONFIG_MAP"));
+    assert!(
+        matches!(&p.steps[0].action, Action::SwitchAuthMode { to, .. } if to == "API_AND_CONFIG_MAP")
+    );
     assert_eq!(
         p.steps[0].consent.as_deref(),
         Some("--allow-auth-mode-change API_AND_CONFIG_MAP")
     );
     assert!(!p.steps[0].undo.is_reversible());
-    assert!(p.steps.iter().all(|s| !matches!(s.action, Action::WriteConfigMap { .. })));
+    assert!(
+        p.steps
+            .iter()
+            .all(|s| !matches!(s.action, Action::WriteConfigMap { .. }))
+    );
     let kinds: Vec<String> = p.steps.iter().map(|s| s.action.call().action).collect();
     assert_eq!(
         kinds,
@@ -346,7 +420,10 @@ fn checks_and_username_templates() {
     };
     assert_eq!(check_entry(&want, Some(&live)), Check::Same);
     live.username = Some("someone".into());
-    assert!(matches!(check_entry(&want, Some(&live)), Check::UsernameDiffers { .. }));
+    assert!(matches!(
+        check_entry(&want, Some(&live)),
+        Check::UsernameDiffers { .. }
+    ));
     live.policies.clear();
     assert!(check_entry(&want, Some(&live)).loses_access());
 

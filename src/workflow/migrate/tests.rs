@@ -40,7 +40,10 @@ impl Fake {
         Fake {
             mode: mode.into(),
             caller: arn("user/oncall"),
-            aws_auth: Some(BTreeMap::from([("mapRoles".to_string(), roles.to_string())])),
+            aws_auth: Some(BTreeMap::from([(
+                "mapRoles".to_string(),
+                roles.to_string(),
+            )])),
             iam,
             nodes: vec![NodeRoleFact {
                 arn: arn("role/mng"),
@@ -90,7 +93,9 @@ impl MigrateWorld for Fake {
     async fn access_entries(&self) -> Result<Vec<LiveEntry>, PortError> {
         if self.mode == "CONFIG_MAP" {
             // As EKS answers: no access entries API in CONFIG_MAP.
-            return Err(PortError::new("The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation."));
+            return Err(PortError::new(
+                "The cluster's authentication mode must be set to one of [API, API_AND_CONFIG_MAP] to perform this operation.",
+            ));
         }
         Ok(self.entries.clone())
     }
@@ -158,8 +163,16 @@ fn config_map_cluster_needs_the_consent_naming_the_mode_and_lists_no_entries() {
     assert!(p.refusals.is_empty(), "{:?}", p.refusals);
     assert_eq!(p.plan.steps.len(), 5, "{}", p.plan.render());
     // The SSO role was resolved by name through IAM, to its aws-reserved path.
-    assert!(w.asked.borrow().contains(&"role:AWSReservedSSO_Dev_0123456789abcdef".to_string()));
-    assert!(p.plan.render().contains("role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev"));
+    assert!(
+        w.asked
+            .borrow()
+            .contains(&"role:AWSReservedSSO_Dev_0123456789abcdef".to_string())
+    );
+    assert!(
+        p.plan
+            .render()
+            .contains("role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev")
+    );
 }
 
 #[test]
@@ -187,7 +200,9 @@ fn a_role_written_with_a_path_iam_does_not_have_is_not_translated() {
         ),
     );
     let p = run(prepare(&w, &opts(&[]))).expect("prepare");
-    assert!(matches!(&p.refusals[..], [Refusal::AccessGain { gains }] if gains[0].0 == arn("role/team/ops")));
+    assert!(
+        matches!(&p.refusals[..], [Refusal::AccessGain { gains }] if gains[0].0 == arn("role/team/ops"))
+    );
     let mut o = opts(&[]);
     o.allow_access_gain = vec![arn("role/team/ops")];
     let p = run(prepare(&w, &o)).expect("prepare");
@@ -200,7 +215,11 @@ fn the_api_switch_needs_stage_one_every_entry_and_its_own_consent() {
     let mut o = opts(&["API"]);
     o.switch_to_api = true;
     let p = run(prepare(&w, &o)).expect("prepare");
-    assert!(p.refusals.contains(&Refusal::StageOneFirst), "{:?}", p.refusals);
+    assert!(
+        p.refusals.contains(&Refusal::StageOneFirst),
+        "{:?}",
+        p.refusals
+    );
 
     let mut w = Fake::new("API_AND_CONFIG_MAP", &roles());
     let p = run(prepare(&w, &o)).expect("prepare");
@@ -236,12 +255,19 @@ fn the_api_switch_needs_stage_one_every_entry_and_its_own_consent() {
     ];
     let p = run(prepare(&w, &o)).expect("prepare");
     assert!(p.refusals.is_empty(), "{:?}", p.refusals);
-    assert!(p.checks.iter().all(|c| c.check == Check::Same), "{:?}", p.checks);
+    assert!(
+        p.checks.iter().all(|c| c.check == Check::Same),
+        "{:?}",
+        p.checks
+    );
     assert_eq!(p.plan.consents(), vec!["--allow-auth-mode-change API"]);
     // Without the consent naming API: refused.
     o.mode_consent = vec!["API_AND_CONFIG_MAP".into()];
     let p = run(prepare(&w, &o)).expect("prepare");
-    assert_eq!(p.refusals, vec![Refusal::ModeConsent { mode: "API".into() }]);
+    assert_eq!(
+        p.refusals,
+        vec![Refusal::ModeConsent { mode: "API".into() }]
+    );
 }
 
 #[test]
@@ -273,7 +299,11 @@ fn verification_logs_in_and_judges_against_the_translation() {
     };
     let r = run(verify(&w, &p, &o)).expect("verify");
     assert!(!r.logins[0].ok, "{:?}", r.logins[0]);
-    assert!(r.logins[0].detail.contains("not cluster admin"), "{}", r.logins[0].detail);
+    assert!(
+        r.logins[0].detail.contains("not cluster admin"),
+        "{}",
+        r.logins[0].detail
+    );
     assert!(r.logins[1].ok, "{:?}", r.logins[1]);
     assert!(!r.ok(), "entries missing and a login short of admin");
     assert!(r.checks.iter().all(|c| c.check == Check::Missing));
@@ -328,10 +358,18 @@ fn a_login_aws_auth_answered_does_not_prove_the_entry() {
         },
     );
     let r = run(verify(&w, &p, &MigrateOptions::default())).expect("verify");
-    assert!(r.logins[0].ok, "waited for the entry's answer: {:?}", r.logins[0]);
+    assert!(
+        r.logins[0].ok,
+        "waited for the entry's answer: {:?}",
+        r.logins[0]
+    );
     // The wait ran out with aws-auth still answering: not proven.
     w.waits = false;
     let r = run(verify(&w, &p, &MigrateOptions::default())).expect("verify");
     assert!(!r.logins[0].ok, "{:?}", r.logins[0]);
-    assert!(r.logins[0].detail.contains("only aws-auth gives"), "{}", r.logins[0].detail);
+    assert!(
+        r.logins[0].detail.contains("only aws-auth gives"),
+        "{}",
+        r.logins[0].detail
+    );
 }
