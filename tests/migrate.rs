@@ -251,8 +251,17 @@ fn migrate_keeps_everyone_in_leaves_aws_auth_alone_and_names_what_it_cannot_tran
     assert_eq!(w.auth_mode(c), "API_AND_CONFIG_MAP");
     assert!(out.contains("login as the operator"), "{out}");
     assert!(out.contains("Next, separately"), "{out}");
-    // The creator's entry (made by EKS at the switch) was adopted, not a 409 failure.
+    // The entries EKS made at the switch (the creator's, the managed node group's, the Fargate
+    // profile's) were adopted, not a 409 failure.
     let journal_text = std::fs::read_to_string(journal.join("journal.jsonl")).unwrap();
+    for p in [
+        "role/ci/deployer",
+        "role/eks-node-role",
+        "role/eks-fargate-pod-execution",
+    ] {
+        let adopted = format!("the access entry for {} already existed", arn(p));
+        assert!(journal_text.contains(&adopted), "{p} adopted: {journal_text}");
+    }
     assert!(
         journal_text.contains("\"adopted\":\"true\""),
         "{journal_text}"
@@ -352,8 +361,16 @@ fn undo_before_the_api_switch_removes_exactly_the_entries_migrate_made() {
         .unwrap();
     let (o, e) = (text(&out.stdout), text(&out.stderr));
     assert!(out.status.success(), "{o}\n{e}");
-    // Only the creator's entry stays: EKS made it at the switch, migrate adopted it.
-    assert_eq!(entries(&w, c), vec![arn("role/ci/deployer")]);
+    // Only the entries EKS made at the switch stay (the creator's, the managed node group's and
+    // the Fargate profile's): migrate adopted them, so its undo leaves them alone.
+    assert_eq!(
+        entries(&w, c),
+        vec![
+            arn("role/ci/deployer"),
+            arn("role/eks-fargate-pod-execution"),
+            arn("role/eks-node-role"),
+        ]
+    );
     // The mode cannot go back, and cleanup says so.
     assert_eq!(w.auth_mode(c), "API_AND_CONFIG_MAP");
     assert!(

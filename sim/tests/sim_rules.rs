@@ -775,6 +775,44 @@ fn entries_refuse_what_only_aws_auth_accepts() {
     assert_eq!(e["accessEntry"]["principalArn"], sso_full);
 }
 
+/// At the switch from CONFIG_MAP, EKS turns the managed node group and Fargate profile roles
+/// into node access entries itself ("entries in the aws-auth ConfigMap managed by MNG and
+/// Fargate will be automatically migrated to node type access entries", aws/containers-roadmap#185).
+#[test]
+fn the_switch_makes_node_entries_for_managed_node_groups_and_fargate() {
+    let moto = Moto::start();
+    let sim = Sim::start(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrate_rules.yaml"),
+        &moto,
+    );
+    let d = switch_mode(&sim, "cm", "API_AND_CONFIG_MAP");
+    assert_eq!(d["status"], "Successful", "{d}");
+    for (role, kind, user) in [
+        ("eks-node-role", "EC2_LINUX", "system:node:{{EC2PrivateDNSName}}"),
+        (
+            "eks-fargate-pod-execution",
+            "FARGATE_LINUX",
+            "system:node:{{SessionName}}",
+        ),
+    ] {
+        let e = run(
+            &sim,
+            &[
+                "eks",
+                "describe-access-entry",
+                "--cluster-name",
+                "cm",
+                "--principal-arn",
+                &format!("arn:aws:iam::123456789012:role/{role}"),
+            ],
+        );
+        assert_eq!(e["accessEntry"]["type"], kind, "{e}");
+        assert_eq!(e["accessEntry"]["username"], user, "{e}");
+    }
+    // The creator's entry too; nothing else.
+    assert_eq!(entries(&sim, "cm").len(), 3, "{:?}", entries(&sim, "cm"));
+}
+
 fn create_entry<'a>(principal: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
     let mut a = vec![
         "eks",
