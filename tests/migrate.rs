@@ -260,7 +260,10 @@ fn migrate_keeps_everyone_in_leaves_aws_auth_alone_and_names_what_it_cannot_tran
         "role/eks-fargate-pod-execution",
     ] {
         let adopted = format!("the access entry for {} already existed", arn(p));
-        assert!(journal_text.contains(&adopted), "{p} adopted: {journal_text}");
+        assert!(
+            journal_text.contains(&adopted),
+            "{p} adopted: {journal_text}"
+        );
     }
     assert!(
         journal_text.contains("\"adopted\":\"true\""),

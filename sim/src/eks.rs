@@ -883,7 +883,10 @@ async fn node_entry_ids(
     };
     let mut out = Vec::new();
     for (arn, entry_type) in roles {
-        if out.iter().any(|(a, _, _): &(String, String, String)| *a == arn) {
+        if out
+            .iter()
+            .any(|(a, _, _): &(String, String, String)| *a == arn)
+        {
             continue;
         }
         if let Some((_, id)) = sim

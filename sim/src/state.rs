@@ -313,7 +313,10 @@ impl Cluster {
         let (username, groups) = if entry_type == "FARGATE_LINUX" {
             (
                 "system:node:{{SessionName}}",
-                vec!["system:node-proxier".to_string(), "system:nodes".to_string()],
+                vec![
+                    "system:node-proxier".to_string(),
+                    "system:nodes".to_string(),
+                ],
             )
         } else {
             (

@@ -788,7 +788,11 @@ fn the_switch_makes_node_entries_for_managed_node_groups_and_fargate() {
     let d = switch_mode(&sim, "cm", "API_AND_CONFIG_MAP");
     assert_eq!(d["status"], "Successful", "{d}");
     for (role, kind, user) in [
-        ("eks-node-role", "EC2_LINUX", "system:node:{{EC2PrivateDNSName}}"),
+        (
+            "eks-node-role",
+            "EC2_LINUX",
+            "system:node:{{EC2PrivateDNSName}}",
+        ),
         (
             "eks-fargate-pod-execution",
             "FARGATE_LINUX",
