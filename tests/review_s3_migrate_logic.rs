@@ -201,3 +201,55 @@ fn review_lost_section_is_named_in_the_table() {
         p.notes
     );
 }
+
+
+/// What an entry cannot keep (a group on a node role, a username EKS refuses) is lost at the
+/// switch to API just as surely as an untranslated line. Stage two's gate calls the entry "the
+/// same" and the API-switch plan names only untranslated lines: the operator consents to a
+/// switch whose plan does not say that the node role loses `monitoring` and that ops loses its
+/// username `system:ops` (its RBAC bindings).
+#[test]
+fn review_switch_plan_names_what_translated_identities_lose() {
+    let node = arn("role/eks-node-role");
+    let ops = arn("role/ops");
+    let roles = format!(
+        "- rolearn: {node}\n  username: system:node:{{{{EC2PrivateDNSName}}}}\n  groups: [system:bootstrappers, system:nodes, monitoring]\n\
+         - rolearn: {ops}\n  username: system:ops\n  groups: [ops]\n"
+    );
+    let m = mapping(&[("mapRoles", &roles)]);
+    let mut resolved = Resolved::new();
+    resolved.insert(node.to_ascii_lowercase(), Some(node.clone()));
+    resolved.insert(ops.to_ascii_lowercase(), Some(ops.clone()));
+    // As stage one left them: EC2_LINUX for the node role, STANDARD with [ops] for ops.
+    let live = vec![
+        LiveEntry {
+            principal_arn: node.clone(),
+            entry_type: "EC2_LINUX".into(),
+            username: Some("system:node:{{EC2PrivateDNSName}}".into()),
+            groups: vec!["system:nodes".into()],
+            policies: vec![],
+        },
+        LiveEntry {
+            principal_arn: ops.clone(),
+            entry_type: "STANDARD".into(),
+            username: Some(format!("arn:aws:sts::{A}:assumed-role/ops/{{{{SessionName}}}}")),
+            groups: vec!["ops".into()],
+            policies: vec![],
+        },
+    ];
+    let t = translate(&MigrateFacts {
+        partition: "aws",
+        mapping: &m,
+        resolved: &resolved,
+        node_roles: &[],
+        existing: Some(&live),
+        allow_access_gain: &[],
+    });
+    let p = eks_breakglass::recovery::migrate::switch_plan(&t, "prod", "eu-west-1");
+    let notes = p.notes.join("\n");
+    assert!(
+        notes.contains("monitoring") && notes.contains("system:ops"),
+        "the API-switch plan does not name what the node role (group monitoring) and ops (username system:ops) lose:\n{notes}\n\ntable:\n{}",
+        t.render()
+    );
+}
