@@ -347,6 +347,8 @@ pub enum Command {
     Creator(commands::creator::CreatorArgs),
     /// Create an EKS access entry with cluster admin for you (or --principal): planned, journaled, undoable
     Grant(commands::grant::GrantArgs),
+    /// Move off aws-auth onto EKS access entries: translate, create, verify each identity, then (separately) switch to API
+    Migrate(commands::migrate::MigrateArgs),
     /// Become the cluster's creator (assume its role, a temporary key, …) and prove it by logging in
     #[command(name = "assume-creator")]
     AssumeCreator(commands::assume_creator::AssumeCreatorArgs),

@@ -312,6 +312,54 @@ pub const COMMANDS: &[CommandPolicy] = &[
         ],
     },
     CommandPolicy {
+        command: "migrate",
+        base: &[NODE_ROLES],
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            p(
+                "iam:GetRole",
+                "each role aws-auth maps: its real ARN, with the path an access entry needs (IAM Identity Center roles: aws-reserved/sso.amazonaws.com/…)",
+            ),
+            p(
+                "iam:GetUser",
+                "each user aws-auth maps: that it exists, with its exact ARN",
+            ),
+            p(
+                "eks:ListAccessEntries",
+                "API modes: the entries that exist (adopted, never replaced) and, before the switch to API, that every translated one is there",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "each entry's type, username and groups, compared with what aws-auth gave",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "each entry's cluster-scoped policies (AmazonEKSClusterAdminPolicy for system:masters)",
+            ),
+            p(
+                "eks:UpdateClusterConfig",
+                "only with --allow-auth-mode-change MODE: CONFIG_MAP -> API_AND_CONFIG_MAP, then (--switch-to-api) -> API; both one-way",
+            ),
+            p("eks:DescribeUpdate", "wait for a mode switch to finish"),
+            p(
+                "eks:CreateAccessEntry",
+                "create the translated entries (STANDARD, EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX)",
+            ),
+            p(
+                "iam:PassRole",
+                "EKS requires it of whoever creates an EC2_LINUX or EC2_WINDOWS entry (for the node role); not an API call of its own",
+            ),
+            p(
+                "eks:AssociateAccessPolicy",
+                "AmazonEKSClusterAdminPolicy (cluster scope) where aws-auth gave system:masters",
+            ),
+            p(
+                "sts:AssumeRole",
+                "with --verify-as: log in as that role to prove it gets what aws-auth gave",
+            ),
+        ],
+    },
+    CommandPolicy {
         command: "assume-creator",
         base: &[CREATOR_DISCOVERY],
         permissions: &[

@@ -408,6 +408,12 @@ fn dry_run_changes_nothing_in_any_command_that_takes_it() {
             "kubeconfig" => &["--cluster", "mine"],
             "recover" => &["--cluster", "theirs"],
             "grant" => &["--cluster", "mine", "--allow-auth-mode-change"],
+            "migrate" => &[
+                "--cluster",
+                "mine",
+                "--allow-auth-mode-change",
+                "API_AND_CONFIG_MAP",
+            ],
             "assume-creator" => &["--cluster", "theirs"],
             "cleanup" => &[],
             "record" => &["--cluster", "mine"],

@@ -258,10 +258,12 @@ fn with_token(mut v: Value, next: Option<String>) -> Value {
     v
 }
 
-fn is_reserved(name: &str) -> bool {
+/// The reserved prefix `name` starts with ("can't start with system:, eks:, aws:, amazon:, or
+/// iam:", EKS User Guide, "Create access entries").
+fn reserved_prefix(name: &str) -> Option<&'static str> {
     ["system:", "eks:", "aws:", "amazon:", "iam:"]
-        .iter()
-        .any(|p| name.starts_with(p))
+        .into_iter()
+        .find(|p| name.starts_with(p))
 }
 
 fn string_list(v: &Value, key: &str) -> Result<Option<Vec<String>>, (u16, &'static str, String)> {
@@ -284,17 +286,30 @@ fn check_entry_names(
     username: Option<&str>,
     groups: &[String],
 ) -> Result<(), (u16, &'static str, String)> {
+    // EKS's texts, as users report them: "InvalidParameterException: The username must not
+    // begin with system:" (aws-ia/terraform-aws-eks-blueprints#2004) and "The kubernetes group
+    // name system:masters is invalid, it cannot start with system:"
+    // (terraform-aws-modules/terraform-aws-eks#2915, aws/karpenter-provider-aws#7558).
     if let Some(u) = username
-        && is_reserved(u)
+        && let Some(p) = reserved_prefix(u)
+    {
+        return Err(bad(format!("The username must not begin with {p}")));
+    }
+    // "If you add either {{SessionName}} or {{SessionNameRaw}} to your username, the username
+    // must include a colon before {{SessionName}}" (EKS User Guide, "Create access entries").
+    // The rule is documented; EKS's wording of the refusal is not known to us.
+    if let Some(u) = username
+        && let Some(i) = u.find("{{SessionName")
+        && !u[..i].contains(':')
     {
         return Err(bad(format!(
-            "The username {u} is not valid. Usernames can't start with system:, eks:, aws:, amazon:, or iam:."
+            "The username {u} is invalid: it must include a colon before {{{{SessionName}}}}"
         )));
     }
     for g in groups {
-        if is_reserved(g) {
+        if let Some(p) = reserved_prefix(g) {
             return Err(bad(format!(
-                "The kubernetesGroup {g} is not valid. Kubernetes group names can't start with system:, eks:, aws:, amazon:, or iam:."
+                "The kubernetes group name {g} is invalid, it cannot start with {p}"
             )));
         }
     }
@@ -342,6 +357,13 @@ async fn dispatch(
         let mut world = lock(&sim.world);
         return create_access_entry(sim, &mut world, &seg[1], &body, &principal, unique, now);
     }
+    // A switch away from CONFIG_MAP makes node entries for the managed node groups and Fargate
+    // profiles (see `Cluster::settle`); their roles' unique ids come from moto, outside the lock.
+    let node_entries = if action == "UpdateClusterConfig" {
+        node_entry_ids(sim, seg.get(1).map(String::as_str).unwrap_or_default()).await?
+    } else {
+        Vec::new()
+    };
     let mut world = lock(&sim.world);
     for c in world.clusters.values_mut() {
         c.settle(now);
@@ -429,7 +451,9 @@ async fn dispatch(
                 "tags": tags_json(world, &p.arn),
             }}))
         }
-        ("UpdateClusterConfig", [_, n, _]) => update_cluster_config(sim, world, n, &body, now),
+        ("UpdateClusterConfig", [_, n, _]) => {
+            update_cluster_config(sim, world, n, &body, now, &node_entries)
+        }
         ("ListUpdates", [_, n, _]) => {
             let c = world.clusters.get(*n).ok_or_else(|| cluster_not_found(n))?;
             let (page, next) = paginate(
@@ -835,12 +859,55 @@ fn create_access_entry(
     Ok(json!({"accessEntry": entry_json(sim, world, cluster, &entry)}))
 }
 
+/// The (role ARN, unique id, entry type) of every managed node group and Fargate profile role
+/// of `cluster` that IAM knows, when it is in CONFIG_MAP mode (nothing otherwise).
+async fn node_entry_ids(
+    sim: &SharedSim,
+    cluster: &str,
+) -> Result<Vec<(String, String, String)>, (u16, &'static str, String)> {
+    let roles: Vec<(String, &'static str)> = {
+        let world = lock(&sim.world);
+        match world.clusters.get(cluster) {
+            Some(c) if c.auth_mode == "CONFIG_MAP" => c
+                .nodegroups
+                .values()
+                .map(|g| (g.node_role.clone(), "EC2_LINUX"))
+                .chain(
+                    c.fargate
+                        .values()
+                        .map(|f| (f.pod_execution_role_arn.clone(), "FARGATE_LINUX")),
+                )
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    let mut out = Vec::new();
+    for (arn, entry_type) in roles {
+        if out
+            .iter()
+            .any(|(a, _, _): &(String, String, String)| *a == arn)
+        {
+            continue;
+        }
+        if let Some((_, id)) = sim
+            .moto
+            .principal(&arn)
+            .await
+            .map_err(|e| (500, "ServerException", e))?
+        {
+            out.push((arn, id, entry_type.to_string()));
+        }
+    }
+    Ok(out)
+}
+
 fn update_cluster_config(
     sim: &SharedSim,
     world: &mut World,
     name: &str,
     body: &Value,
     now: DateTime<Utc>,
+    node_entries: &[(String, String, String)],
 ) -> Res {
     let delay = *lock(&sim.update_delay);
     let failure = lock(&sim.update_failure).clone();
@@ -913,6 +980,7 @@ fn update_cluster_config(
         applied: false,
         new_mode,
         failure,
+        node_entries: node_entries.to_vec(),
     };
     c.updates.push(u.clone());
     sim.iam.impose(&format!("EKS update {update_type}"), delay);

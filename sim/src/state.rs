@@ -93,6 +93,9 @@ pub struct Update {
     pub new_mode: Option<String>,
     /// When set, the update ends `Failed` with this error (code, message) and changes nothing.
     pub failure: Option<UpdateFailure>,
+    /// A switch away from CONFIG_MAP: the node entries EKS makes for the managed node groups
+    /// and Fargate profiles — (role ARN, its unique id when the switch was asked, entry type).
+    pub node_entries: Vec<(String, String, String)>,
 }
 
 /// How an update fails (scenario `updateFailure`, `PUT /_sim/update-failure`): EKS's
@@ -213,6 +216,7 @@ impl Cluster {
     /// creator's entry beside the node roles'); a failed update changes nothing.
     pub fn settle(&mut self, now: DateTime<Utc>) {
         let mut switched_from_config_map = false;
+        let mut node_entries = Vec::new();
         for u in &mut self.updates {
             if !u.applied && now >= u.ready_at {
                 u.applied = true;
@@ -220,9 +224,21 @@ impl Cluster {
                     continue;
                 }
                 if let Some(m) = &u.new_mode {
-                    switched_from_config_map |= self.auth_mode == "CONFIG_MAP" && m != "CONFIG_MAP";
+                    if self.auth_mode == "CONFIG_MAP" && m != "CONFIG_MAP" {
+                        switched_from_config_map = true;
+                        node_entries.extend(u.node_entries.iter().cloned());
+                    }
                     self.auth_mode = m.clone();
                 }
+            }
+        }
+        // "When you switch an existing cluster authenticationMode from CONFIG_MAP to
+        // API_AND_CONFIG_MAP entries in the aws-auth ConfigMap managed by MNG and Fargate will
+        // be automatically migrated to node type access entries" (aws/containers-roadmap#185,
+        // the EKS team's announcement of access entries).
+        for (arn, id, entry_type) in node_entries {
+            if !self.access_entries.contains_key(&arn) {
+                self.add_node_entry(&arn, &id, &entry_type, now);
             }
         }
         if switched_from_config_map
@@ -281,6 +297,55 @@ impl Cluster {
                     associated_at: now,
                     modified_at: now,
                 }],
+            },
+        );
+    }
+
+    /// A node access entry EKS makes itself (managed node group: EC2_LINUX; Fargate profile:
+    /// FARGATE_LINUX), bound to the role's unique id, in effect at once.
+    pub fn add_node_entry(
+        &mut self,
+        role_arn: &str,
+        role_id: &str,
+        entry_type: &str,
+        now: DateTime<Utc>,
+    ) {
+        let (username, groups) = if entry_type == "FARGATE_LINUX" {
+            (
+                "system:node:{{SessionName}}",
+                vec![
+                    "system:node-proxier".to_string(),
+                    "system:nodes".to_string(),
+                ],
+            )
+        } else {
+            (
+                "system:node:{{EC2PrivateDNSName}}",
+                vec!["system:nodes".to_string()],
+            )
+        };
+        let arn = format!(
+            "arn:{}:eks:{}:{}:access-entry/{}/role/{}/{}",
+            self.partition,
+            self.region,
+            self.account,
+            self.name,
+            self.account,
+            random_hex(8)
+        );
+        self.access_entries.insert(
+            role_arn.to_string(),
+            AccessEntry {
+                principal_arn: role_arn.to_string(),
+                principal_id: role_id.to_string(),
+                kubernetes_groups: groups,
+                username: username.to_string(),
+                entry_type: entry_type.to_string(),
+                arn,
+                created_at: now,
+                modified_at: now,
+                propagates: false,
+                policies: Vec::new(),
             },
         );
     }

@@ -712,3 +712,120 @@ fn requests_signed_for_another_region_see_that_region_only() {
     assert!(count("us-east-1") > 0);
     assert_eq!(count("eu-west-1"), 0);
 }
+
+/// What aws-auth allows and an access entry does not: `system:` groups and usernames (refused
+/// with EKS's texts), `{{SessionName}}` without a colon before it, and an IAM Identity Center
+/// role named as aws-auth names it (without its `aws-reserved/sso.amazonaws.com/` path): EKS
+/// resolves the principal in IAM, and no role has that ARN.
+#[test]
+fn entries_refuse_what_only_aws_auth_accepts() {
+    let moto = Moto::start();
+    let sim = Sim::start(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrate_rules.yaml"),
+        &moto,
+    );
+    let sso = "arn:aws:iam::123456789012:role/AWSReservedSSO_Admins_0123456789abcdef";
+    let sso_full = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admins_0123456789abcdef";
+    let err = fails(
+        &sim,
+        &create_entry(sso_full, &["--kubernetes-groups", "system:masters"]),
+    );
+    assert!(
+        err.contains(
+            "The kubernetes group name system:masters is invalid, it cannot start with system:"
+        ),
+        "{err}"
+    );
+    let err = fails(
+        &sim,
+        &create_entry(sso_full, &["--username", "system:admin"]),
+    );
+    assert!(
+        err.contains("The username must not begin with system:"),
+        "{err}"
+    );
+    let err = fails(
+        &sim,
+        &create_entry(sso_full, &["--username", "admin{{SessionName}}"]),
+    );
+    assert!(err.contains("colon before {{SessionName}}"), "{err}");
+    let err = fails(&sim, &create_entry(sso, &[]));
+    assert!(
+        err.contains("InvalidParameterException") && err.contains("invalid principal"),
+        "the path-less SSO ARN is no principal: {err}"
+    );
+    assert!(
+        entries(&sim, "api1")
+            .iter()
+            .all(|e| !e.contains("AWSReservedSSO"))
+    );
+    let e = run(
+        &sim,
+        &create_entry(
+            sso_full,
+            &[
+                "--username",
+                "admin:{{SessionName}}",
+                "--kubernetes-groups",
+                "admins",
+            ],
+        ),
+    );
+    assert_eq!(e["accessEntry"]["username"], "admin:{{SessionName}}");
+    assert_eq!(e["accessEntry"]["principalArn"], sso_full);
+}
+
+/// At the switch from CONFIG_MAP, EKS turns the managed node group and Fargate profile roles
+/// into node access entries itself ("entries in the aws-auth ConfigMap managed by MNG and
+/// Fargate will be automatically migrated to node type access entries", aws/containers-roadmap#185).
+#[test]
+fn the_switch_makes_node_entries_for_managed_node_groups_and_fargate() {
+    let moto = Moto::start();
+    let sim = Sim::start(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/migrate_rules.yaml"),
+        &moto,
+    );
+    let d = switch_mode(&sim, "cm", "API_AND_CONFIG_MAP");
+    assert_eq!(d["status"], "Successful", "{d}");
+    for (role, kind, user) in [
+        (
+            "eks-node-role",
+            "EC2_LINUX",
+            "system:node:{{EC2PrivateDNSName}}",
+        ),
+        (
+            "eks-fargate-pod-execution",
+            "FARGATE_LINUX",
+            "system:node:{{SessionName}}",
+        ),
+    ] {
+        let e = run(
+            &sim,
+            &[
+                "eks",
+                "describe-access-entry",
+                "--cluster-name",
+                "cm",
+                "--principal-arn",
+                &format!("arn:aws:iam::123456789012:role/{role}"),
+            ],
+        );
+        assert_eq!(e["accessEntry"]["type"], kind, "{e}");
+        assert_eq!(e["accessEntry"]["username"], user, "{e}");
+    }
+    // The creator's entry too; nothing else.
+    assert_eq!(entries(&sim, "cm").len(), 3, "{:?}", entries(&sim, "cm"));
+}
+
+fn create_entry<'a>(principal: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut a = vec![
+        "eks",
+        "create-access-entry",
+        "--cluster-name",
+        "api1",
+        "--principal-arn",
+        principal,
+    ];
+    a.extend_from_slice(extra);
+    a
+}

@@ -17,6 +17,7 @@ pub mod eks_nodes;
 pub mod eks_tags;
 pub mod iam;
 pub mod iam_write;
+pub mod migrate_adapter;
 pub mod organizations;
 pub mod partition;
 pub mod plan_runner;

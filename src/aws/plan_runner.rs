@@ -235,6 +235,55 @@ impl<'a> AwsRunner<'a> {
                         .insert((cluster.clone(), principal_arn.clone()), existing);
                 }
             }
+            Action::CreateTypedAccessEntry {
+                cluster,
+                principal_arn,
+                entry_type,
+                username,
+                kubernetes_groups,
+            } => {
+                let created = super::migrate_adapter::create_typed_access_entry(
+                    self.ctx,
+                    cluster,
+                    principal_arn,
+                    entry_type,
+                    username.as_deref(),
+                    kubernetes_groups,
+                )
+                .await?;
+                match created {
+                    Some(entry) => {
+                        facts.insert("entry_arn".into(), entry.clone());
+                        self.created_entries
+                            .insert((cluster.clone(), principal_arn.clone()), entry.clone());
+                        if let Undo::DeleteAccessEntry { entry_arn, .. } = &mut undo
+                            && !entry.is_empty()
+                        {
+                            *entry_arn = Some(entry);
+                        }
+                    }
+                    None => {
+                        // 409: the entry exists (the creator's, or one EKS made for a managed
+                        // node group or Fargate profile at the switch): adopted as it is, and
+                        // undo leaves it alone.
+                        // Node entries carry no access policies.
+                        let existing = if entry_type == "STANDARD" {
+                            access::associated_policies(self.ctx, cluster, principal_arn).await?
+                        } else {
+                            Vec::new()
+                        };
+                        facts.insert("adopted".into(), "true".into());
+                        facts.insert("policies_before".into(), existing.join(","));
+                        undo = Undo::Irreversible {
+                            reason: format!(
+                                "the access entry for {principal_arn} already existed when the run reached it (not made by this run): left as is"
+                            ),
+                        };
+                        self.adopted
+                            .insert((cluster.clone(), principal_arn.clone()), existing);
+                    }
+                }
+            }
             Action::DeleteAccessEntry {
                 cluster,
                 principal_arn,

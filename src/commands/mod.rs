@@ -13,6 +13,7 @@ pub mod diagnose;
 pub mod grant;
 pub mod kubeconfig;
 pub mod man;
+pub mod migrate;
 pub mod plan_ui;
 pub mod policy;
 pub mod record;
@@ -56,6 +57,7 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Version(a) => version::run(g, a),
         Command::Man(a) => man::run(g, a),
         Command::Grant(a) => grant::run(g, a).await,
+        Command::Migrate(a) => migrate::run(g, a).await,
         Command::AssumeCreator(a) => assume_creator::run(g, a).await,
         Command::Cleanup(a) => cleanup::run(g, a).await,
         Command::Creator(a) => creator::run(g, a).await,

@@ -12,6 +12,7 @@ pub mod eks_access;
 pub mod error;
 pub mod iam;
 pub mod kube;
+pub mod migrate;
 pub mod triage;
 pub mod ui;
 pub mod undo;

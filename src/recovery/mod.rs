@@ -13,6 +13,7 @@ pub mod diagnosis;
 pub mod event;
 pub mod getin;
 pub mod journal;
+pub mod migrate;
 pub mod plan;
 pub mod principal;
 pub mod record;

@@ -134,6 +134,14 @@ pub enum Action {
         cluster: String,
         principal_arn: String,
     },
+    /// `eks:CreateAccessEntry` of any type, with a username and Kubernetes groups (`migrate`).
+    CreateTypedAccessEntry {
+        cluster: String,
+        principal_arn: String,
+        entry_type: String,
+        username: Option<String>,
+        kubernetes_groups: Vec<String>,
+    },
     /// `eks:DeleteAccessEntry` (a stale entry: its principal was recreated since).
     DeleteAccessEntry {
         cluster: String,
@@ -213,6 +221,30 @@ impl Action {
                     ("type", "STANDARD"),
                 ],
             ),
+            Action::CreateTypedAccessEntry {
+                cluster,
+                principal_arn,
+                entry_type,
+                username,
+                kubernetes_groups,
+            } => {
+                let mut call = AwsCall::new(
+                    "eks:CreateAccessEntry",
+                    &[
+                        ("clusterName", cluster),
+                        ("principalArn", principal_arn),
+                        ("type", entry_type),
+                    ],
+                );
+                if let Some(u) = username {
+                    call.params.insert("username".into(), u.clone());
+                }
+                if !kubernetes_groups.is_empty() {
+                    call.params
+                        .insert("kubernetesGroups".into(), kubernetes_groups.join(","));
+                }
+                call
+            }
             Action::DeleteAccessEntry {
                 cluster,
                 principal_arn,

@@ -6,6 +6,7 @@ pub mod cleanup;
 pub mod edit;
 pub mod getin;
 pub mod inspect;
+pub mod migrate;
 pub mod recover;
 pub mod restore;
 pub mod triage;
