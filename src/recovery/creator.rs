@@ -381,6 +381,8 @@ pub struct LookupPage {
     pub throttled: u32,
     /// Time spent waiting for the rate limit and backoff.
     pub waited: Duration,
+    /// Not asked again: the answer of an earlier run for the same closed window, this old.
+    pub reused: Option<Duration>,
 }
 
 /// What the trail's S3 logs gave.
@@ -504,6 +506,8 @@ pub struct LookupStats {
     pub calls: u32,
     pub throttled: u32,
     pub waited_ms: u64,
+    /// Pages answered by an earlier run's lookup of the same closed window (no request).
+    pub reused_pages: u32,
     pub windows: Vec<WindowStats>,
     pub match_quality: Option<MatchQuality>,
 }
@@ -623,6 +627,10 @@ pub async fn find_creator(
     opts: &FindOptions,
 ) -> Result<CreatorReport, AwsError> {
     let mut sources = AwsSources::new(ctx);
+    if let Some(c) = &opts.caller {
+        sources.cache =
+            crate::aws::cloudtrail::LookupCache::for_caller(&ctx.region, &c.arn, &c.user_id);
+    }
     find_creator_with(&mut sources, facts, opts).await
 }
 
@@ -857,6 +865,7 @@ async fn from_cloudtrail<S: CreatorSources>(
             stats.calls += page.requests;
             stats.throttled += page.throttled;
             stats.waited_ms += u64::try_from(page.waited.as_millis()).unwrap_or(u64::MAX);
+            stats.reused_pages += u32::from(page.reused.is_some());
             let mut exact = false;
             for r in &page.records {
                 if let Ok(ev) = event::parse_create_cluster(r)
@@ -899,9 +908,15 @@ async fn from_cloudtrail<S: CreatorSources>(
             source: CreatorSource::Cloudtrail,
             outcome: AttemptOutcome::Answered,
             detail: format!(
-                "CreateCluster event {} at {}",
+                "CreateCluster event {} at {}{}",
                 c.event_id.as_deref().unwrap_or("?"),
-                c.event_time.map(|t| t.to_rfc3339()).unwrap_or_default()
+                c.event_time.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                if stats.reused_pages > 0 {
+                    " (event history as a run minutes ago read it: the window is closed, \
+                     its events cannot change)"
+                } else {
+                    ""
+                }
             ),
             action: None,
         },
@@ -1626,6 +1641,8 @@ pub fn logs_insights_step(cluster: &str) -> ManualStep {
 pub struct AwsSources<'a> {
     ctx: &'a AwsContext,
     pacer: crate::aws::cloudtrail::Pacer,
+    /// LookupEvents answers of earlier runs of the same caller (none: always ask).
+    cache: Option<crate::aws::cloudtrail::LookupCache>,
 }
 
 impl<'a> AwsSources<'a> {
@@ -1633,6 +1650,7 @@ impl<'a> AwsSources<'a> {
         AwsSources {
             ctx,
             pacer: crate::aws::cloudtrail::Pacer::default(),
+            cache: None,
         }
     }
 }
@@ -1646,6 +1664,7 @@ impl CreatorSources for AwsSources<'_> {
         crate::aws::cloudtrail::lookup_create_cluster(
             self.ctx,
             &mut self.pacer,
+            self.cache.as_ref(),
             window.start,
             window.end,
             next_token,
