@@ -147,6 +147,13 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_EC2_M
 
 export KUBECONFIG="$work/kubeconfig" XDG_STATE_HOME="$work/state"
 
+# CloudTrail as strict as AWS whatever the scenario says for its own measurements (noise-100k
+# turns the throttle off to compare with awscli): LookupEvents, 2 requests/second per account
+# and Region.
+admin="$("$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["adminEndpoint"])' "$work/sim-state.json")"
+curl -fsS -X PUT -H 'Content-Type: application/json' -d '{"rate": 2, "burst": 2}' \
+  "$admin/cloudtrail/throttle" >/dev/null
+
 # An organization: the fleet drill (audit every member account through the org role).
 org="$("$venv/bin/python" -c '
 import json, sys
@@ -162,7 +169,6 @@ if [ -n "$org" ]; then
   echo
   echo "==> an AWS Organization: which clusters of the fleet would have no way back in today"
   echo "\$ eks-breakglass audit --org-role $org_role --region $org_regions --deep"
-  admin="$("$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["adminEndpoint"])' "$work/sim-state.json")"
   curl -fsS -X DELETE "$admin/imposed-waits" >/dev/null
   start=$(date +%s.%N)
   set +e
@@ -210,11 +216,18 @@ if [ -n "$consent" ]; then
   echo "==> the best way in needs $consent (a one-way change): the drill passes it"
   flags+=("$consent")
 fi
+# No kube-system/aws-auth at all (noise-100k): the rebuild maps only node and Fargate roles, and
+# recover refuses a write that lets nobody in. The runbook's answer, which the operator would
+# read in that refusal, is --map-admin me; the drill (which can look at the world) passes it.
+if ! curl -fsS "$admin/clusters/$cluster/aws-auth" | "$venv/bin/python" -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["exists"] else 1)'; then
+  echo
+  echo "==> kube-system/aws-auth does not exist: the rebuild must map you (--map-admin me, as the runbook says)"
+  flags+=(--map-admin me)
+fi
 
 echo
 echo "\$ eks-breakglass recover --cluster $cluster --yes ${flags[*]:-}"
 run_dir="$work/run"
-admin="$("$venv/bin/python" -c 'import json,sys; print(json.load(open(sys.argv[1]))["adminEndpoint"])' "$work/sim-state.json")"
 curl -fsS -X DELETE "$admin/imposed-waits" >/dev/null
 start=$(date +%s.%N)
 "$bin" recover --cluster "$cluster" --yes --journal-dir "$run_dir" "${flags[@]}"
