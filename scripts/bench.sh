@@ -10,10 +10,13 @@
 #                               ratio against the serial estimate (calls x latency); not in the default set
 #   scripts/bench.sh recover    recover on the drill scenario (sim/scenarios/incident.yaml), each run
 #                               in a fresh moto + eks-sim world with realistic IAM/EKS propagation
-#                               delays: wall time, the waits the world imposed, and the tool's own
-#                               time on top of them (target < 10 %), with the report's AWS call
-#                               counts; RECOVER_RUNS=N runs (default 3), RECOVER_SCENARIO=FILE
-#                               another scenario
+#                               delays (the sim's defaults) and auth-mode updates of
+#                               RECOVER_UPDATE_DELAY s (default 30, as the drill), right after
+#                               `diagnose` as on call (RECOVER_COLD=1: recover alone): per run and
+#                               as medians, wall time, the waits the world imposed, the tool's own
+#                               time and its ratio to the waits (target < 10 %), with the report's
+#                               AWS call counts; RECOVER_RUNS=N runs (default 3),
+#                               RECOVER_SCENARIO=FILE another scenario
 #
 # Builds the release binary first (BIN=PATH uses that binary instead); RUNS=N changes the
 # number of runs (default 25).

@@ -258,12 +258,14 @@ def audit_bench(binary, sim_bin, root, latency_ms, concurrency, clusters=200):
                 p.wait()
 
 
-def recover_once(binary, sim, venv, scenario, workdir):
-    """One fresh world (moto + eks-sim), one `recover --yes`.
+def recover_once(binary, sim, venv, scenario, workdir, update_delay, after_diagnose):
+    """One fresh world (moto + eks-sim), then what on call does: `diagnose` (unless
+    `after_diagnose` is false) and, measured, `recover --yes` (with the consent flag the best
+    way in needs, as scripts/drill.sh passes it).
     Returns (wall seconds, seconds the world imposed, report dict). The world keeps its
-    realistic IAM/EKS propagation delays; the imposed seconds come from the sim
-    (/_sim/imposed-waits, overlapping waits counted once). Everything started is stopped before
-    returning."""
+    realistic IAM/EKS propagation delays (the sim's defaults) and authentication-mode updates
+    take `update_delay` seconds; the imposed seconds come from the sim (/_sim/imposed-waits,
+    overlapping waits counted once). Everything started is stopped before returning."""
     import json
     import urllib.request
     procs = []
@@ -280,7 +282,8 @@ def recover_once(binary, sim, venv, scenario, workdir):
                 return False
         wait_for(moto_up, 30, "moto")
         state = os.path.join(workdir, "sim-state.json")
-        procs.append(subprocess.Popen([sim, "--scenario", scenario, "--moto", f"http://127.0.0.1:{port}", "--state", state],
+        procs.append(subprocess.Popen([sim, "--scenario", scenario, "--moto", f"http://127.0.0.1:{port}", "--state", state,
+                                       "--update-delay-seconds", str(update_delay)],
                                       stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "sim.log"), "w")))
         wait_for(lambda: os.path.exists(state) and os.path.getsize(state) > 0, 120, "eks-sim")
         doc = json.load(open(state))
@@ -291,13 +294,24 @@ def recover_once(binary, sim, venv, scenario, workdir):
             "AWS_EC2_METADATA_DISABLED": "true",
             "KUBECONFIG": os.path.join(workdir, "kubeconfig"), "XDG_STATE_HOME": os.path.join(workdir, "state"),
         })
-        cluster = next(iter(doc["clusters"]))
+        # The incident's cluster: the first in the operator's own account and Region (as the drill).
+        mine = [n for n, c in doc["clusters"].items()
+                if c.get("account", doc.get("account")) == doc.get("account")
+                and c.get("region", doc.get("region")) == doc.get("region")]
+        cluster = (mine or list(doc["clusters"]))[0]
+        flags = []
+        if after_diagnose:
+            diag = subprocess.run([binary, "diagnose", "--cluster", cluster, "--output", "json"],
+                                  env=env, capture_output=True, text=True)
+            paths = [p for p in json.loads(diag.stdout or "{}").get("paths", []) if p.get("automatic")]
+            if paths and paths[0].get("consent"):
+                flags.append(paths[0]["consent"])
         run_dir = os.path.join(workdir, "run")
         admin = doc["adminEndpoint"]
         urllib.request.urlopen(urllib.request.Request(f"{admin}/imposed-waits", method="DELETE"), timeout=10)
         start = time.perf_counter()
         proc = subprocess.run([binary, "recover", "--cluster", cluster, "--yes", "--journal-dir", run_dir,
-                               "--output", "json"], env=env, capture_output=True, text=True)
+                               "--output", "json", *flags], env=env, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
         waited = json.load(urllib.request.urlopen(f"{admin}/imposed-waits", timeout=10))["totalSeconds"]
         if proc.returncode != 0:
@@ -311,30 +325,40 @@ def recover_once(binary, sim, venv, scenario, workdir):
 
 
 def bench_recover(binary, sim, venv, scenario, runs, target_pct=10.0):
-    """Prints the wall time of `recover` on the drill scenario (median of `runs` fresh worlds
-    with realistic IAM/EKS propagation delays), the part of it the world imposed and the
-    tool's own part, and the report's AWS call counts; True when the tool adds less than
-    `target_pct` % on top of the unavoidable waits."""
+    """Prints, for each of `runs` fresh worlds with realistic IAM/EKS propagation delays, the
+    wall time of `recover` (run right after `diagnose`, as on call; RECOVER_COLD=1 skips it),
+    the part of it the world imposed and the tool's own part, side by side with their ratio;
+    then the medians and the report's AWS call counts. True when the median tool share is
+    under `target_pct` % of the unavoidable waits."""
     import tempfile
+    update_delay = float(os.environ.get("RECOVER_UPDATE_DELAY", "30"))
+    after_diagnose = os.environ.get("RECOVER_COLD", "") in ("", "0")
+    name = os.path.basename(scenario)
+    print(f"recover ({name}; {'after diagnose, as on call' if after_diagnose else 'cold'}; "
+          f"IAM/EKS propagation: the sim's realistic defaults; auth-mode updates {update_delay:.0f} s)")
+    print(f"  {'run':>4} {'wall s':>8} {'imposed s':>10} {'tool s':>8} {'tool/imposed':>13}")
     times, waits, report = [], [], None
-    for _ in range(runs):
+    for i in range(runs):
         with tempfile.TemporaryDirectory() as work:
-            t, w, report = recover_once(binary, sim, venv, scenario, work)
-            times.append(t)
-            waits.append(w)
+            t, w, report = recover_once(binary, sim, venv, scenario, work, update_delay, after_diagnose)
+        times.append(t)
+        waits.append(w)
+        pct = f"+{100 * (t - w) / w:.1f} %" if w > 0 else "n/a"
+        print(f"  {i + 1:>4} {t:>8.2f} {w:>10.2f} {t - w:>8.2f} {pct:>13}")
     median = statistics.median(times)
     own = statistics.median([t - w for t, w in zip(times, waits)])
     waited = statistics.median(waits)
     pct = 100 * own / waited if waited > 0 else float("inf")
     ok = pct < target_pct
     calls = ", ".join(f"{k} {v}" for k, v in report["aws_calls"].items())
-    print(f"recover ({os.path.basename(scenario)}): median {median:.2f} s (min {min(times):.2f} s, "
-          f"max {max(times):.2f} s) over {runs} fresh world(s): {waited:.2f} s imposed by the world "
-          f"(IAM/EKS propagation, EKS updates), {own:.2f} s the tool's own = +{pct:.0f} % "
+    print(f"  median {median:.2f} s (min {min(times):.2f} s, max {max(times):.2f} s): {waited:.2f} s imposed "
+          f"by the world (IAM/EKS propagation, EKS updates), {own:.2f} s the tool's own = +{pct:.1f} % "
           f"(target < {target_pct:.0f} %) {'OK' if ok else 'ABOVE TARGET'}")
     print(f"  status {report['status']}; AWS calls {report['aws_calls_total']} ({calls}); "
           f"way in: {report['path']}")
     return ok
+
+
 def write_big_aws_auth(path, roles, users):
     """An aws-auth with `roles` role and `users` user mappings, all valid."""
     lines = ["apiVersion: v1", "kind: ConfigMap", "metadata:", "  name: aws-auth",

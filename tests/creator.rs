@@ -679,3 +679,75 @@ fn a_deleted_creator_entry_is_seen_before_proposing_the_creator() {
         "{paths:#?}"
     );
 }
+
+/// On call, `diagnose` and then `recover` run within seconds and both search CloudTrail for
+/// the same `CreateCluster` window (LookupEvents: 2 requests/second per account and Region).
+/// The second run reuses the first one's answer for a window that is closed and older than the
+/// delivery delay (its events cannot change), but asks IAM again about the creator: a creator
+/// deleted in between is seen as deleted. A window that may still receive events (a cluster
+/// minutes old) is asked every time.
+#[test]
+fn a_second_run_reuses_the_cloudtrail_answer_but_never_the_creators_status() {
+    let w = World::start_yaml(&scenario(
+        "  - name: prod\n    createdAt: -20d\n    creator: {user: platform-admin}\n  - name: fresh\n    createdAt: -2m\n    creator: {user: platform-admin}\n",
+    ));
+    let creator = format!("arn:aws:iam::{}:user/admins/platform-admin", w.account());
+    let (code, r, err) = creator_json(&w, "prod", &[]);
+    assert_eq!(code, 0, "{r:#}\n{err}");
+    assert_eq!(r["creator"]["arn"], creator);
+    assert_eq!(r["status"]["state"], "alive");
+    assert_eq!(r["cloudtrail"]["calls"], 1);
+    assert_eq!(r["cloudtrail"]["reused_pages"], 0);
+    assert_eq!(w.calls("cloudtrail", "LookupEvents").len(), 1);
+
+    // The creator leaves between the two runs.
+    for k in w.access_keys("platform-admin") {
+        w.iam(
+            "DeleteAccessKey",
+            &[("UserName", "platform-admin"), ("AccessKeyId", &k)],
+        );
+    }
+    w.iam("DeleteUser", &[("UserName", "platform-admin")]);
+    let (code, r, err) = creator_json(&w, "prod", &["-v"]);
+    assert_eq!(code, 5, "{r:#}\n{err}");
+    assert_eq!(r["creator"]["arn"], creator, "the same event, read again");
+    assert_eq!(
+        r["status"]["state"], "deleted",
+        "IAM was asked again: {r:#}"
+    );
+    assert_eq!(r["cloudtrail"]["calls"], 0);
+    assert_eq!(r["cloudtrail"]["reused_pages"], 1);
+    assert!(
+        r["attempts"][0]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("its events cannot change"),
+        "{:#}",
+        r["attempts"]
+    );
+    assert!(err.contains("reusing the answer CloudTrail gave"), "{err}");
+    assert_eq!(
+        w.calls("cloudtrail", "LookupEvents").len(),
+        1,
+        "no second LookupEvents"
+    );
+
+    // A cluster two minutes old: its window is still open, every run asks.
+    w.clear_calls();
+    creator_json(&w, "fresh", &[]);
+    creator_json(&w, "fresh", &[]);
+    assert!(
+        w.calls("cloudtrail", "LookupEvents").len() >= 2,
+        "an open window was answered from an earlier run"
+    );
+    let dir = w.path("state/eks-breakglass/cloudtrail-lookups");
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    for f in std::fs::read_dir(&dir).unwrap() {
+        let m = f.unwrap().metadata().unwrap();
+        assert_eq!(m.permissions().mode() & 0o777, 0o600);
+    }
+}

@@ -355,3 +355,47 @@ fn review_a_duration_above_max_session_duration_is_refused_before_changing_iam()
         text(&out.stderr)
     );
 }
+
+/// Wait loops show progress on long waits: on a terminal, `grant` says what it is waiting for
+/// (IAM/EKS propagation of the new access entry), the attempt and the seconds so far, instead
+/// of sitting silent for the several seconds AWS takes.
+#[test]
+fn a_long_wait_for_propagation_shows_progress_on_a_terminal() {
+    use std::io::Read as _;
+    let w = World::start("getin");
+    w.admin_put("propagation", &serde_json::json!({"seconds": 3}));
+    let bin = assert_cmd::cargo::cargo_bin("eks-breakglass");
+    let line = format!(
+        "{} grant --cluster api-cluster --yes --journal-dir {}",
+        bin.display(),
+        w.path("run").display()
+    );
+    // A terminal (script(1)): the spinner draws only there.
+    let mut cmd = std::process::Command::new("script");
+    for var in common::CLEAN_ENV_REMOVE {
+        cmd.env_remove(var);
+    }
+    let mut child = cmd
+        .envs(common::CLEAN_ENV_SET.iter().copied())
+        .envs(w.env_pairs())
+        .args(["-qfec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut seen)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{seen}");
+    assert!(
+        seen.contains("waiting for propagation") && seen.contains("attempt"),
+        "no progress while waiting:\n{seen}"
+    );
+    assert!(seen.contains("authenticated"), "{seen}");
+}

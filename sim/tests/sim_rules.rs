@@ -209,6 +209,69 @@ fn the_creator_admin_is_an_access_entry_outside_config_map() {
     }
 }
 
+/// An authentication-mode update takes as long as the scenario (here: the admin knob drills
+/// use) says: InProgress, with the old mode in force, until then; Successful only after.
+#[test]
+fn an_auth_mode_update_takes_as_long_as_the_world_says() {
+    let moto = Moto::start();
+    let sim = Sim::start(fixture(), &moto);
+    let delay = Duration::from_secs(4);
+    let (st, _) = sim.admin("PUT", "update-delay", r#"{"seconds": 4}"#);
+    assert_eq!(st, 200);
+    let t0 = Instant::now();
+    let u = run(
+        &sim,
+        &[
+            "eks",
+            "update-cluster-config",
+            "--name",
+            "cm",
+            "--access-config",
+            "authenticationMode=API_AND_CONFIG_MAP",
+        ],
+    );
+    let id = u["update"]["id"].as_str().expect("update id").to_string();
+    let describe = || {
+        run(
+            &sim,
+            &["eks", "describe-update", "--name", "cm", "--update-id", &id],
+        )["update"]
+            .clone()
+    };
+    let mode = || {
+        run(&sim, &["eks", "describe-cluster", "--name", "cm"])["cluster"]["accessConfig"]
+            ["authenticationMode"]
+            .clone()
+    };
+    // Asked well before the delay is over (awscli calls are slow on a loaded machine: only
+    // answers that certainly came before the end are judged).
+    let early = describe();
+    let early_mode = mode();
+    if t0.elapsed() < delay {
+        assert_eq!(early["status"], "InProgress", "{early}");
+        assert_eq!(
+            early_mode, "CONFIG_MAP",
+            "the new mode before the update ended"
+        );
+    }
+    let deadline = t0 + Duration::from_secs(60);
+    loop {
+        let before = t0.elapsed();
+        let d = describe();
+        if d["status"] != "InProgress" {
+            assert_eq!(d["status"], "Successful", "{d}");
+            assert!(
+                t0.elapsed() >= delay,
+                "the update ended after {before:?}, before the world's {delay:?}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "update never finished");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(mode(), "API_AND_CONFIG_MAP");
+}
+
 #[test]
 fn eks_refusals_and_failed_updates() {
     let moto = Moto::start();
@@ -472,6 +535,14 @@ fn sts_rules_in_front_of_moto() {
         &sec,
         Some(&tok),
         &["eks", "describe-cluster", "--name", "cm"],
+    );
+    assert!(!ok && err.contains("ExpiredTokenException"), "{err}");
+    let (ok, _, err) = aws_as(
+        &sim,
+        &k,
+        &sec,
+        Some(&tok),
+        &["cloudtrail", "lookup-events", "--max-results", "1"],
     );
     assert!(!ok && err.contains("ExpiredTokenException"), "{err}");
     let (st, _) = sim.whoami("cm", &aws_token("cm", &k, &sec, Some(&tok)));

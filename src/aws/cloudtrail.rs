@@ -7,6 +7,15 @@
 //! requests are spaced at least [`MIN_INTERVAL`] apart (under 2/s), and a throttled request is
 //! retried after an exponential, jittered wait. Each wait is logged at info level (`-v`) so the
 //! operator knows why the tool is quiet.
+//!
+//! The limit is per account and Region, not per process: the on-call engineer runs `diagnose`
+//! and then `recover` within seconds, and both ask for the same `CreateCluster` window. An
+//! answer for a window that is closed and older than CloudTrail's delivery delay cannot change
+//! any more (event history is append-only), so [`LookupCache`] keeps such answers for
+//! [`REUSE_TTL`] in the user's state directory and the next run reuses them instead of
+//! spending the account's 2 requests/second again (and, on AWS, a LookupEvents round trip of
+//! a second or more). Only CloudTrail's historical answer is reused: who the creator is *now*
+//! (GetUser/GetRole, its unique id, its access entry) is always asked again.
 
 use super::{AwsContext, AwsError, AwsErrorKind};
 use crate::ports::creator_sources::LookupPage;
@@ -14,14 +23,16 @@ use aws_sdk_cloudtrail::config::retry::RetryConfig;
 use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use chrono::{DateTime, Utc};
 use rand::Rng as _;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Spacing between LookupEvents requests: 1.8 requests/second at most, under the 2/s limit.
 pub const MIN_INTERVAL: Duration = Duration::from_millis(550);
 /// Throttled requests are retried this many times before giving up.
 pub const MAX_THROTTLE_RETRIES: u32 = 8;
-/// First backoff after a throttle; doubles each time, capped at [`MAX_BACKOFF`].
-pub const BASE_BACKOFF: Duration = Duration::from_millis(1000);
+/// First backoff after a throttle: one refill of the 2/s token bucket (500 ms) and a margin;
+/// doubles each time, capped at [`MAX_BACKOFF`]. Jitter only lengthens it (see [`backoff`]).
+pub const BASE_BACKOFF: Duration = MIN_INTERVAL;
 pub const MAX_BACKOFF: Duration = Duration::from_secs(16);
 /// Events per page (CloudTrail's maximum).
 pub const PAGE_SIZE: i32 = 50;
@@ -66,13 +77,215 @@ impl Pacer {
     }
 }
 
-/// The wait before retry `attempt` (1-based) after a throttle: exponential, with jitter between
-/// half and all of it, so that several clients do not retry in step.
+/// The wait before retry `attempt` (1-based) after a throttle: exponential from one bucket
+/// refill ([`BASE_BACKOFF`]), plus jitter of up to half of it so that several clients do not
+/// retry in step. Never shorter than a refill: retrying sooner would only be throttled again.
 pub fn backoff(attempt: u32, jitter: f64) -> Duration {
     let exp = BASE_BACKOFF
         .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
         .min(MAX_BACKOFF);
-    exp.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
+    exp.mul_f64(1.0 + 0.5 * jitter.clamp(0.0, 1.0))
+        .min(MAX_BACKOFF)
+}
+
+/// How long a LookupEvents answer is reused: the minutes between `diagnose` and `recover` in
+/// one incident. The answers cannot change (see the module docs); the bound keeps the
+/// directory small and a run from reusing another incident's lookups.
+pub const REUSE_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// LookupEvents answers of closed windows, reused across runs of one caller (see the module
+/// docs). Files live in `$XDG_STATE_HOME/eks-breakglass/cloudtrail-lookups/` (0700 directory,
+/// 0600 files), one per request, named by the SHA-256 of who asked (caller ARN and unique id,
+/// Region) and what (window, page token). Any problem reading or writing it only means the
+/// request goes to CloudTrail.
+#[derive(Debug, Clone)]
+pub struct LookupCache {
+    dir: PathBuf,
+    scope: String,
+    ttl: Duration,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredPage {
+    scope: String,
+    start_ms: i64,
+    end_ms: i64,
+    token: Option<String>,
+    stored_at_ms: i64,
+    records: Vec<serde_json::Value>,
+    unreadable: usize,
+    next_token: Option<String>,
+}
+
+impl LookupCache {
+    /// The cache of `caller` (ARN and unique id: a recreated principal or another session is
+    /// another caller) in `region`, under the user's state directory; `None` without one.
+    pub fn for_caller(region: &str, caller_arn: &str, caller_id: &str) -> Option<LookupCache> {
+        let base = dirs::state_dir().or_else(dirs::data_local_dir)?;
+        Some(LookupCache::at(
+            &base.join("eks-breakglass").join("cloudtrail-lookups"),
+            region,
+            caller_arn,
+            caller_id,
+        ))
+    }
+
+    /// The same, in `dir`.
+    pub fn at(dir: &Path, region: &str, caller_arn: &str, caller_id: &str) -> LookupCache {
+        LookupCache {
+            dir: dir.to_path_buf(),
+            scope: format!("{region}\n{caller_arn}\n{caller_id}"),
+            ttl: REUSE_TTL,
+        }
+    }
+
+    /// Whether the answer for `[start, end]` is final at `now`: the window has closed and
+    /// CloudTrail's delivery delay has passed since, so no event can still appear in it.
+    pub fn is_final(end: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        end + crate::recovery::creator::CLOUDTRAIL_DELIVERY_DELAY <= now
+    }
+
+    fn file(&self, start: DateTime<Utc>, end: DateTime<Utc>, token: Option<&str>) -> PathBuf {
+        let key = format!(
+            "{}\n{}\n{}\n{}",
+            self.scope,
+            start.timestamp_millis(),
+            end.timestamp_millis(),
+            token.unwrap_or("")
+        );
+        self.dir.join(format!(
+            "{}.json",
+            crate::recovery::journal::sha256_hex(key.as_bytes())
+        ))
+    }
+
+    /// The directory, if it is ours to use: a real directory, not writable by others.
+    fn usable_dir(&self) -> bool {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::symlink_metadata(&self.dir)
+            .is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o022 == 0)
+    }
+
+    /// A stored answer for this request, younger than the TTL at `now`, with its age.
+    pub fn get(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        token: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Option<(LookupPage, Duration)> {
+        if !self.usable_dir() {
+            return None;
+        }
+        let path = self.file(start, end, token);
+        let meta = std::fs::symlink_metadata(&path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let doc: StoredPage = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+        if doc.scope != self.scope
+            || doc.start_ms != start.timestamp_millis()
+            || doc.end_ms != end.timestamp_millis()
+            || doc.token.as_deref() != token
+        {
+            return None;
+        }
+        let age =
+            Duration::from_millis(u64::try_from(now.timestamp_millis() - doc.stored_at_ms).ok()?);
+        if age > self.ttl {
+            return None;
+        }
+        Some((
+            LookupPage {
+                records: doc.records,
+                unreadable: doc.unreadable,
+                next_token: doc.next_token,
+                reused: Some(age),
+                ..LookupPage::default()
+            },
+            age,
+        ))
+    }
+
+    /// Stores `page` (the answer for this request) if it is final; prunes expired answers.
+    pub fn put(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        token: Option<&str>,
+        page: &LookupPage,
+        now: DateTime<Utc>,
+    ) {
+        if !Self::is_final(end, now) {
+            return;
+        }
+        if let Err(e) = self.write(start, end, token, page, now) {
+            tracing::debug!(
+                "not keeping the LookupEvents answer in {}: {e}",
+                self.dir.display()
+            );
+        }
+    }
+
+    fn write(
+        &self,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+        token: Option<&str>,
+        page: &LookupPage,
+        now: DateTime<Utc>,
+    ) -> std::io::Result<()> {
+        use std::io::Write as _;
+        use std::os::unix::fs::DirBuilderExt as _;
+        if std::fs::symlink_metadata(&self.dir).is_err() {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&self.dir)?;
+        }
+        if !self.usable_dir() {
+            return Err(std::io::Error::other(
+                "not a directory of ours (a symlink, or writable by others)",
+            ));
+        }
+        self.prune(now);
+        let doc = StoredPage {
+            scope: self.scope.clone(),
+            start_ms: start.timestamp_millis(),
+            end_ms: end.timestamp_millis(),
+            token: token.map(str::to_string),
+            stored_at_ms: now.timestamp_millis(),
+            records: page.records.clone(),
+            unreadable: page.unreadable,
+            next_token: page.next_token.clone(),
+        };
+        // A temporary file (0600) renamed into place: a reader sees a whole answer or none.
+        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
+        tmp.write_all(&serde_json::to_vec(&doc).map_err(std::io::Error::other)?)?;
+        tmp.persist(self.file(start, end, token))
+            .map_err(|e| e.error)?;
+        Ok(())
+    }
+
+    /// Removes answers older than the TTL.
+    fn prune(&self, now: DateTime<Utc>) {
+        let Ok(rd) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        let cutoff = std::time::SystemTime::from(now)
+            .checked_sub(self.ttl)
+            .unwrap_or(std::time::UNIX_EPOCH);
+        for e in rd.filter_map(Result::ok) {
+            let p = e.path();
+            if p.extension().is_some_and(|x| x == "json")
+                && e.metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t < cutoff)
+            {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+    }
 }
 
 /// The context's CloudTrail client (endpoint, credentials, call log — already registered by
@@ -91,8 +304,34 @@ fn smithy_time(t: DateTime<Utc>) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_millis(t.timestamp_millis())
 }
 
-/// One page of `EventName=CreateCluster` events in `[start, end]`, newest first.
+/// One page of `EventName=CreateCluster` events in `[start, end]`, newest first: from `cache`
+/// when it holds this answer, else from CloudTrail (and then kept in `cache` if final).
 pub async fn lookup_create_cluster(
+    ctx: &AwsContext,
+    pacer: &mut Pacer,
+    cache: Option<&LookupCache>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    next_token: Option<String>,
+) -> Result<LookupPage, AwsError> {
+    if let Some((page, age)) =
+        cache.and_then(|c| c.get(start, end, next_token.as_deref(), Utc::now()))
+    {
+        tracing::info!(
+            "LookupEvents EventName=CreateCluster {start} .. {end}: reusing the answer CloudTrail \
+             gave {:.0} s ago (the window is closed; its events cannot change)",
+            age.as_secs_f64()
+        );
+        return Ok(page);
+    }
+    let page = lookup_create_cluster_live(ctx, pacer, start, end, next_token.clone()).await?;
+    if let Some(c) = cache {
+        c.put(start, end, next_token.as_deref(), &page, Utc::now());
+    }
+    Ok(page)
+}
+
+async fn lookup_create_cluster_live(
     ctx: &AwsContext,
     pacer: &mut Pacer,
     start: DateTime<Utc>,
@@ -223,15 +462,109 @@ mod tests {
 
     #[test]
     fn backoff_grows_with_jitter_and_a_cap() {
-        assert_eq!(backoff(1, 1.0), Duration::from_secs(1));
-        assert_eq!(backoff(1, 0.0), Duration::from_millis(500));
-        assert_eq!(backoff(3, 1.0), Duration::from_secs(4));
+        // The first retry waits one refill of the 2/s bucket (and at most half as long again):
+        // never sooner, which would be throttled again, and not a second blindly.
+        assert_eq!(backoff(1, 0.0), Duration::from_millis(550));
+        assert_eq!(backoff(1, 1.0), Duration::from_millis(825));
+        assert!(backoff(1, 0.0) > Duration::from_millis(500));
+        assert_eq!(backoff(3, 0.0), Duration::from_millis(2200));
         assert_eq!(backoff(10, 1.0), MAX_BACKOFF);
         let b = backoff(2, 0.5);
         assert!(
-            b > Duration::from_secs(1) && b < Duration::from_secs(2),
+            b > Duration::from_millis(1100) && b < Duration::from_millis(1650),
             "{b:?}"
         );
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn page(arn: &str) -> LookupPage {
+        LookupPage {
+            records: vec![serde_json::json!({"userIdentity": {"arn": arn}})],
+            next_token: Some("tok-2".into()),
+            requests: 1,
+            ..LookupPage::default()
+        }
+    }
+
+    #[test]
+    fn a_closed_windows_answer_is_reused_by_the_same_caller_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("lookups");
+        let c = LookupCache::at(&base, "us-east-1", "arn:aws:iam::1:user/oncall", "AIDA1");
+        let (start, end) = (t("2026-01-01T10:00:00Z"), t("2026-01-01T10:30:00Z"));
+        let now = t("2026-01-05T00:00:00Z");
+        assert!(c.get(start, end, None, now).is_none());
+        c.put(start, end, None, &page("arn:aws:iam::1:user/creator"), now);
+        use std::os::unix::fs::PermissionsExt as _;
+        assert_eq!(
+            std::fs::metadata(&base).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
+        let f = std::fs::read_dir(&base).unwrap().next().unwrap().unwrap();
+        assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+
+        let later = now + chrono::TimeDelta::seconds(40);
+        let (p, age) = c.get(start, end, None, later).expect("reused");
+        assert_eq!(age, Duration::from_secs(40));
+        assert_eq!(p.reused, Some(age));
+        assert_eq!(p.requests, 0, "no request was sent for it");
+        assert_eq!(p.records, page("arn:aws:iam::1:user/creator").records);
+        assert_eq!(p.next_token.as_deref(), Some("tok-2"));
+        // Another page, window, Region or caller (a recreated user has a new unique id) asks.
+        assert!(c.get(start, end, Some("tok-2"), later).is_none());
+        assert!(
+            c.get(start, t("2026-01-01T10:31:00Z"), None, later)
+                .is_none()
+        );
+        for other in [
+            LookupCache::at(&base, "eu-west-1", "arn:aws:iam::1:user/oncall", "AIDA1"),
+            LookupCache::at(&base, "us-east-1", "arn:aws:iam::1:user/oncall", "AIDA2"),
+            LookupCache::at(&base, "us-east-1", "arn:aws:iam::2:user/oncall", "AIDA1"),
+        ] {
+            assert!(other.get(start, end, None, later).is_none());
+        }
+        // Past the TTL it is asked again.
+        let expired =
+            now + chrono::TimeDelta::from_std(REUSE_TTL).unwrap() + chrono::TimeDelta::seconds(1);
+        assert!(c.get(start, end, None, expired).is_none());
+    }
+
+    #[test]
+    fn a_window_that_may_still_receive_events_is_never_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("lookups");
+        let c = LookupCache::at(&base, "us-east-1", "arn:aws:iam::1:user/oncall", "AIDA1");
+        let (start, end) = (t("2026-01-01T10:00:00Z"), t("2026-01-01T10:30:00Z"));
+        // Ten minutes after the window closed CloudTrail may still deliver events into it (an
+        // empty answer now is not the final answer).
+        let soon = end + chrono::TimeDelta::minutes(10);
+        assert!(!LookupCache::is_final(end, soon));
+        c.put(start, end, None, &LookupPage::default(), soon);
+        assert!(c.get(start, end, None, soon).is_none());
+        let late = end + crate::recovery::creator::CLOUDTRAIL_DELIVERY_DELAY;
+        assert!(LookupCache::is_final(end, late));
+    }
+
+    #[test]
+    fn a_directory_writable_by_others_is_not_used() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("lookups");
+        std::fs::create_dir(&base).unwrap();
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let c = LookupCache::at(&base, "us-east-1", "arn:aws:iam::1:user/oncall", "AIDA1");
+        let (start, end) = (t("2026-01-01T10:00:00Z"), t("2026-01-01T10:30:00Z"));
+        let now = t("2026-01-05T00:00:00Z");
+        c.put(start, end, None, &page("arn:aws:iam::1:user/creator"), now);
+        assert_eq!(std::fs::read_dir(&base).unwrap().count(), 0);
+        // An answer planted there by someone else is not read either.
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o700)).unwrap();
+        c.put(start, end, None, &page("arn:aws:iam::1:user/creator"), now);
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(c.get(start, end, None, now).is_none());
     }
 
     #[tokio::test]

@@ -16,6 +16,10 @@ pub async fn find_creator(
     opts: &FindOptions,
 ) -> Result<CreatorReport, AwsError> {
     let mut sources = AwsSources::new(ctx);
+    if let Some(c) = &opts.caller {
+        sources.cache =
+            crate::aws::cloudtrail::LookupCache::for_caller(&ctx.region, &c.arn, &c.user_id);
+    }
     find_creator_with(&mut sources, facts, opts).await
 }
 
@@ -23,6 +27,8 @@ pub async fn find_creator(
 pub struct AwsSources<'a> {
     ctx: &'a AwsContext,
     pacer: crate::aws::cloudtrail::Pacer,
+    /// LookupEvents answers of earlier runs of the same caller (none: always ask).
+    cache: Option<crate::aws::cloudtrail::LookupCache>,
 }
 
 impl<'a> AwsSources<'a> {
@@ -30,6 +36,7 @@ impl<'a> AwsSources<'a> {
         AwsSources {
             ctx,
             pacer: crate::aws::cloudtrail::Pacer::default(),
+            cache: None,
         }
     }
 }
@@ -43,6 +50,7 @@ impl CreatorSources for AwsSources<'_> {
         crate::aws::cloudtrail::lookup_create_cluster(
             self.ctx,
             &mut self.pacer,
+            self.cache.as_ref(),
             window.start,
             window.end,
             next_token,

@@ -25,6 +25,8 @@ pub struct LookupPage {
     pub throttled: u32,
     /// Time spent waiting for the rate limit and backoff.
     pub waited: Duration,
+    /// Not asked again: the answer of an earlier run for the same closed window, this old.
+    pub reused: Option<Duration>,
 }
 
 /// What the trail's S3 logs gave.

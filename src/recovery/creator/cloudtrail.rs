@@ -136,6 +136,7 @@ pub(super) async fn from_cloudtrail<S: CreatorSources>(
             stats.calls += page.requests;
             stats.throttled += page.throttled;
             stats.waited_ms += u64::try_from(page.waited.as_millis()).unwrap_or(u64::MAX);
+            stats.reused_pages += u32::from(page.reused.is_some());
             let mut exact = false;
             for r in &page.records {
                 if let Ok(ev) = event::parse_create_cluster(r)
@@ -178,9 +179,15 @@ pub(super) async fn from_cloudtrail<S: CreatorSources>(
             source: CreatorSource::Cloudtrail,
             outcome: AttemptOutcome::Answered,
             detail: format!(
-                "CreateCluster event {} at {}",
+                "CreateCluster event {} at {}{}",
                 c.event_id.as_deref().unwrap_or("?"),
-                c.event_time.map(|t| t.to_rfc3339()).unwrap_or_default()
+                c.event_time.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                if stats.reused_pages > 0 {
+                    " (event history as a run minutes ago read it: the window is closed, \
+                     its events cannot change)"
+                } else {
+                    ""
+                }
             ),
             action: None,
         },

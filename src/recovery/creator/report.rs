@@ -248,6 +248,8 @@ pub struct LookupStats {
     pub calls: u32,
     pub throttled: u32,
     pub waited_ms: u64,
+    /// Pages answered by an earlier run's lookup of the same closed window (no request).
+    pub reused_pages: u32,
     pub windows: Vec<WindowStats>,
     pub match_quality: Option<MatchQuality>,
 }
