@@ -299,6 +299,9 @@ pub enum Command {
     Creator(commands::creator::CreatorArgs),
     /// Create an EKS access entry with cluster admin for you (or --principal): planned, journaled, undoable
     Grant(commands::grant::GrantArgs),
+    /// Make stale access entries (principal deleted and recreated) work again: planned, journaled, undoable
+    #[command(name = "fix-entries")]
+    FixEntries(commands::fix_entries::FixEntriesArgs),
     /// Become the cluster's creator (assume its role, a temporary key, …) and prove it by logging in
     #[command(name = "assume-creator")]
     AssumeCreator(commands::assume_creator::AssumeCreatorArgs),

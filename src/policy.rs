@@ -312,6 +312,42 @@ pub const COMMANDS: &[CommandPolicy] = &[
         ],
     },
     CommandPolicy {
+        command: "fix-entries",
+        base: &[NODE_ROLES],
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            p("eks:ListAccessEntries", "the cluster's access entries"),
+            p(
+                "eks:DescribeAccessEntry",
+                "each entry's type, username, groups and creation time",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "each entry's access policies and their scopes, to make them again",
+            ),
+            p(
+                "iam:GetUser",
+                "a user entry's principal now: CreateDate and unique id (an older entry is stale)",
+            ),
+            p(
+                "iam:GetRole",
+                "a role entry's principal now: CreateDate and unique id (an older entry is stale)",
+            ),
+            p(
+                "eks:DeleteAccessEntry",
+                "delete the stale entry (it lets nobody in)",
+            ),
+            p(
+                "eks:CreateAccessEntry",
+                "make it again, bound to the principal as it is now",
+            ),
+            p(
+                "eks:AssociateAccessPolicy",
+                "associate its policies again, with their scopes",
+            ),
+        ],
+    },
+    CommandPolicy {
         command: "assume-creator",
         base: &[CREATOR_DISCOVERY],
         permissions: &[

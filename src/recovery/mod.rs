@@ -6,6 +6,7 @@
 //! become it ([`trust`]). It knows nothing of clap or printing and never calls the SDK: AWS is
 //! reached through the adapters in `crate::aws`, behind a trait the tests replace.
 
+pub mod access_entries;
 pub mod audit;
 pub mod creator;
 pub mod diagnosis;
