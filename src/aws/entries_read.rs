@@ -272,3 +272,39 @@ pub async fn diagnose(
         error,
     }
 }
+
+/// The aws-auth mappings of `mapping` that an access entry of the cluster shadows, described
+/// (what the principal really gets). Empty outside API_AND_CONFIG_MAP (no entries in
+/// CONFIG_MAP; aws-auth not read in API) or when the entries cannot be read.
+pub async fn shadows_for(
+    ctx: &AwsContext,
+    facts: &ClusterFacts,
+    mapping: &crate::awsauth::model::EffectiveMapping,
+) -> Vec<String> {
+    let mode = facts.effective_auth_mode();
+    if mode != crate::cluster::AuthMode::ApiAndConfigMap {
+        return Vec::new();
+    }
+    match judged_entries(ctx, facts, &[]).await {
+        Ok(entries) => ae::shadowing(mode, mapping, &entries)
+            .iter()
+            .map(ae::Shadow::describe)
+            .collect(),
+        Err(e) => vec![format!(
+            "could not check which mappings access entries shadow: {e}"
+        )],
+    }
+}
+
+/// Every stale access entry of a cluster (for a live lint), judged; entries of AWS's own
+/// service-linked roles are left out.
+pub async fn stale_entries(
+    ctx: &AwsContext,
+    facts: &ClusterFacts,
+) -> Result<Vec<JudgedEntry>, AwsError> {
+    Ok(judged_entries(ctx, facts, &[])
+        .await?
+        .into_iter()
+        .filter(|j| j.is_stale() && j.aws_managed != Some("an AWS service-linked role"))
+        .collect())
+}

@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod completions;
 pub mod creator;
 pub mod diagnose;
+pub mod entries_ui;
 pub mod fix_entries;
 pub mod grant;
 pub mod kubeconfig;
