@@ -283,3 +283,78 @@ fn a_stale_entry_is_named_with_its_cause_and_the_fix_lets_the_principal_in_again
     );
     assert!(whoami(&w, &keys).is_err());
 }
+
+const LINTED: &str = r#"
+account: "123456789012"
+region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+    - name: ci-bot
+      path: /bots/
+      accessKeys: 0
+operator: oncall
+clusters:
+  - name: prod
+    createdAt: -20d
+    creator: {user: platform-admin}
+    authenticationMode: API_AND_CONFIG_MAP
+    accessEntries:
+      - principal: oncall
+        policies:
+          - {policy: AmazonEKSClusterAdminPolicy, scope: cluster}
+      - principal: ci-bot
+        kubernetesGroups: [deployers]
+    awsAuth:
+      mapUsers: |
+        - userarn: arn:aws:iam::123456789012:user/oncall
+          username: oncall
+          groups:
+            - system:masters
+cloudtrail:
+  throttle: {off: true}
+"#;
+
+#[test]
+fn a_live_lint_fails_on_a_stale_entry_and_passes_once_it_is_fixed() {
+    let w = World::start_yaml(LINTED);
+    let bot = arn("user/bots/ci-bot");
+    let lint = |w: &World| {
+        w.product()
+            .args(["aws-auth", "lint", "--cluster", "prod"])
+            .output()
+            .unwrap()
+    };
+    let out = lint(&w);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(!text(&out.stdout).contains("stale"), "{}", text(&out.stdout));
+
+    w.aws(&["iam", "delete-user", "--user-name", "ci-bot"]);
+    w.aws(&["iam", "create-user", "--user-name", "ci-bot", "--path", "/bots/"]);
+    let out = lint(&w);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains(&format!("error[stale-access-entry]: the access entry for {bot}")),
+        "{stdout}"
+    );
+    // JSON stays one document on stdout; the finding goes to stderr, the exit code says it.
+    let out = w
+        .product()
+        .args(["aws-auth", "lint", "--cluster", "prod", "--output", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let _: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert!(text(&out.stderr).contains("stale-access-entry"));
+
+    let out = w
+        .product()
+        .args(["fix-entries", "--cluster", "prod", "--yes", "--allow-access-gain", &bot])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    let out = lint(&w);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
