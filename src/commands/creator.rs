@@ -40,6 +40,11 @@ pub async fn run(g: &crate::cli::Globals, args: &CreatorArgs) -> Result<u8, AppE
     }
     let ctx = AwsContext::load(&g.aws_options()).await?;
     let facts = aws::eks::describe_cluster(&ctx, &args.cluster).await?;
+    // issue 17: without a creator admin there is no creator route: said first.
+    let route = crate::recovery::access_entries::creator_route(&facts.name, facts.bootstrap_creator_admin);
+    if !g.json() {
+        print!("{}", route.render());
+    }
     let caller = match aws::sts::caller_identity(&ctx).await {
         Ok(c) => Some(Caller {
             arn: c.arn,

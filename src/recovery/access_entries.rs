@@ -481,6 +481,20 @@ pub struct CreatorRoute {
     pub instead: Option<String>,
 }
 
+impl CreatorRoute {
+    /// The text block when the route does not exist; empty otherwise.
+    pub fn render(&self) -> String {
+        if self.exists {
+            return String::new();
+        }
+        format!(
+            "Creator route: does not exist: {}\n  go straight to {}\n",
+            self.why,
+            self.instead.as_deref().unwrap_or("the access-entry route")
+        )
+    }
+}
+
 /// `bootstrapClusterCreatorAdminPermissions` false: EKS never gave the creator admin — no
 /// implicit `system:masters`, no admin entry ("whether the cluster creator IAM principal was
 /// set as a cluster admin access entry", EKS API reference, CreateAccessConfigRequest). Such a
@@ -708,11 +722,8 @@ impl EntriesDiagnosis {
             s.push_str(&format!("  shadowed: {}\n", sh.describe()));
         }
         if !self.creator_route.exists {
-            s.push_str(&format!(
-                "\nCreator route: does not exist: {}\n  go straight to {}\n",
-                self.creator_route.why,
-                self.creator_route.instead.as_deref().unwrap_or("the access-entry route")
-            ));
+            s.push('\n');
+            s.push_str(&self.creator_route.render());
         }
         if let Some(r) = &self.reveal_creator {
             s.push_str(&format!("\n{r}\n"));
