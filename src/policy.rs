@@ -503,7 +503,24 @@ pub const COMMANDS: &[CommandPolicy] = &[
             p("s3:GetObject", "with --deep: read the trail's log files"),
             p(
                 "eks:ListAccessEntries",
-                "with --deep: the creator's access entry, as a last fallback",
+                "with --deep: the creator's access entry, as a last fallback; with --entries: every entry",
+            ),
+            p(
+                "eks:ListAccessPolicies",
+                "with --entries: the access policies EKS offers",
+            ),
+            p(
+                "eks:ListNodegroups",
+                "with --entries: node groups, whose node entries are EKS's own",
+            ),
+            p("eks:DescribeNodegroup", "with --entries: a node group's node role"),
+            p(
+                "eks:ListFargateProfiles",
+                "with --entries: Fargate profiles, whose entries are EKS's own",
+            ),
+            p(
+                "eks:DescribeFargateProfile",
+                "with --entries: a profile's pod execution role",
             ),
         ],
     },

@@ -308,3 +308,44 @@ pub async fn stale_entries(
         .filter(|j| j.is_stale() && j.aws_managed != Some("an AWS service-linked role"))
         .collect())
 }
+
+/// The access-entry findings of `audit --entries` for one cluster: CONFIG_MAP, stale entries,
+/// deleted principals, the creator as the only admin, policies EKS does not offer; and whether
+/// the break-glass role's own entry is stale. CONFIG_MAP costs no call.
+pub async fn audit_entries(
+    ctx: &AwsContext,
+    facts: &ClusterFacts,
+    creator_arn: Option<&str>,
+    breakglass_arn: Option<&str>,
+) -> Result<(Vec<ae::EntryFinding>, bool), AwsError> {
+    let mode = facts.effective_auth_mode();
+    let rf = if facts.region.is_empty() {
+        String::new()
+    } else {
+        format!(" --region {}", facts.region)
+    };
+    let entries = judged_entries(ctx, facts, &[]).await?;
+    let offered = if mode.allows_access_entries() {
+        access_policies(ctx)
+            .await
+            .ok()
+            .map(|v| v.into_iter().map(|(_, arn)| arn).collect::<Vec<_>>())
+    } else {
+        None
+    };
+    let found = ae::audit_findings(
+        &facts.name,
+        &rf,
+        mode,
+        &entries,
+        creator_arn,
+        None,
+        offered.as_deref(),
+    );
+    let breakglass_stale = breakglass_arn.is_some_and(|b| {
+        entries
+            .iter()
+            .any(|j| j.is_stale() && j.entry.principal_arn.eq_ignore_ascii_case(b))
+    });
+    Ok((found, breakglass_stale))
+}

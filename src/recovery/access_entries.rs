@@ -19,6 +19,7 @@
 //!   the same type, username, groups and policies (scopes included). That gives access to a
 //!   principal that has none today, so it is an access gain: shown, and consented by name.
 
+use super::audit::{Assessment, Finding, Level, Path};
 use super::plan::{Action, Plan, Undo};
 use crate::awsauth::model::EffectiveMapping;
 use crate::cluster::AuthMode;
@@ -550,8 +551,7 @@ pub fn reveal_creator_route(
 /// An audit finding about access entries (code, message, fix).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EntryFinding {
-    /// `error` or `warning` or `info`.
-    pub level: &'static str,
+    pub level: Level,
     pub code: &'static str,
     pub message: String,
     pub fix: Option<String>,
@@ -567,11 +567,12 @@ pub fn audit_findings(
     entries: &[JudgedEntry],
     creator_arn: Option<&str>,
     aws_auth_admins: Option<&[String]>,
+    offered_policies: Option<&[String]>,
 ) -> Vec<EntryFinding> {
     let mut out = Vec::new();
     if mode == AuthMode::ConfigMap {
         out.push(EntryFinding {
-            level: "warning",
+            level: Level::Warning,
             code: "config-map-only",
             message: "authentication mode CONFIG_MAP: access lives only in the hand-edited \
                       aws-auth ConfigMap (deprecated by AWS); one bad edit locks out everyone \
@@ -589,7 +590,7 @@ pub fn audit_findings(
         }
         if let EntryState::Stale { cause } = &j.state {
             out.push(EntryFinding {
-                level: "error",
+                level: Level::Error,
                 code: "stale-access-entry",
                 message: cause.clone(),
                 fix: Some(format!(
@@ -604,7 +605,7 @@ pub fn audit_findings(
         .filter(|j| matches!(j.state, EntryState::PrincipalDeleted) && j.aws_managed.is_none())
     {
         out.push(EntryFinding {
-            level: "warning",
+            level: Level::Warning,
             code: "access-entry-principal-deleted",
             message: format!(
                 "the access entry for {} names a principal that no longer exists: recreating \
@@ -618,6 +619,25 @@ pub fn audit_findings(
             )),
         });
     }
+    // Associations with a policy EKS does not offer (ListAccessPolicies): nothing it grants.
+    if let Some(offered) = offered_policies {
+        for j in entries {
+            for a in &j.entry.policies {
+                if !offered.iter().any(|o| o == &a.policy_arn) {
+                    out.push(EntryFinding {
+                        level: Level::Warning,
+                        code: "unknown-access-policy",
+                        message: format!(
+                            "the access entry for {} has {} associated, which ListAccessPolicies \
+                             does not offer",
+                            j.entry.principal_arn, a.policy_arn
+                        ),
+                        fix: None,
+                    });
+                }
+            }
+        }
+    }
     // Admins that can still get in: live admin entries, plus system:masters in aws-auth where
     // EKS reads it.
     let mut admins: Vec<&str> = entries
@@ -625,6 +645,9 @@ pub fn audit_findings(
         .filter(|j| j.is_cluster_admin_today())
         .map(|j| j.entry.principal_arn.as_str())
         .collect();
+    // Where EKS also reads aws-auth and it was not read, its system:masters are not counted:
+    // said in the message rather than assumed away.
+    let unread = mode.reads_aws_auth() && aws_auth_admins.is_none();
     if mode.reads_aws_auth()
         && let Some(a) = aws_auth_admins
     {
@@ -635,11 +658,17 @@ pub fn audit_findings(
         && admins.iter().all(|a| same_principal(a, creator))
     {
         out.push(EntryFinding {
-            level: "warning",
+            level: if unread { Level::Info } else { Level::Warning },
             code: "only-admin-is-creator",
             message: format!(
-                "the only cluster admin is the creator {creator}: if its entry is deleted or the \
-                 principal recreated, nobody is admin"
+                "the only cluster admin{} is the creator {creator}: if its entry is deleted or \
+                 the principal recreated, nobody is admin{}",
+                if unread { " access entry" } else { "" },
+                if unread {
+                    " (aws-auth was not read: system:masters mappings there are not counted)"
+                } else {
+                    ""
+                }
             ),
             fix: Some(format!(
                 "give a break-glass role its own admin entry: `eks-breakglass grant --cluster \
@@ -648,6 +677,35 @@ pub fn audit_findings(
         });
     }
     out
+}
+
+/// Adds the access-entry findings to an audit verdict. A break-glass entry that is stale lets
+/// nobody in: the access-entry path the audit counted does not exist, so the cluster is flagged
+/// when nothing else gets in.
+pub fn merge_into_assessment(a: &mut Assessment, found: Vec<EntryFinding>, breakglass_stale: bool) {
+    if breakglass_stale && a.path == Path::AccessEntry {
+        a.breakglass_entry = "stale".into();
+        a.path = Path::None;
+        a.flagged = true;
+        a.findings.insert(
+            0,
+            Finding {
+                level: Level::Error,
+                code: "no-breakglass-path",
+                message: "the break-glass role's access entry is stale (its role was deleted and \
+                          recreated): it lets nobody in"
+                    .into(),
+                fix: None,
+            },
+        );
+    }
+    a.findings.extend(found.into_iter().map(|f| Finding {
+        level: f.level,
+        code: f.code,
+        message: f.message,
+        fix: f.fix,
+    }));
+    a.findings.sort_by_key(|f| std::cmp::Reverse(f.level));
 }
 
 impl JudgedEntry {
@@ -867,7 +925,7 @@ mod tests {
 
     #[test]
     fn audit_flags_config_map_stale_and_creator_only_admin_but_not_managed_entries() {
-        let f = audit_findings("prod", "", AuthMode::ConfigMap, &[], None, None);
+        let f = audit_findings("prod", "", AuthMode::ConfigMap, &[], None, None, None);
         assert_eq!(f[0].code, "config-map-only");
         let creator = "arn:aws:iam::111122223333:role/creator";
         let mut only = entry(creator, 1);
@@ -879,7 +937,7 @@ mod tests {
         );
         slr.aws_managed = Some("an AWS service-linked role");
         let es = vec![judged(only, EntryState::Live), stale, slr];
-        let f = audit_findings("prod", "", AuthMode::Api, &es, Some(creator), None);
+        let f = audit_findings("prod", "", AuthMode::Api, &es, Some(creator), None, None);
         let codes: Vec<&str> = f.iter().map(|x| x.code).collect();
         assert_eq!(codes, vec!["stale-access-entry", "only-admin-is-creator"], "{f:?}");
         // Another admin (in aws-auth, read in API_AND_CONFIG_MAP) clears the creator finding.
@@ -890,8 +948,21 @@ mod tests {
             &es,
             Some(creator),
             Some(&["arn:aws:iam::111122223333:role/ops".to_string()]),
+            None,
         );
         assert!(!f.iter().any(|x| x.code == "only-admin-is-creator"));
+    }
+
+    #[test]
+    fn policies_eks_does_not_offer_are_flagged() {
+        let es = vec![judged(entry(ROLE, 1), EntryState::Live)];
+        let offered = vec![format!(
+            "arn:aws:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}"
+        )];
+        let f = audit_findings("prod", "", AuthMode::Api, &es, None, None, Some(&offered));
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].code, "unknown-access-policy");
+        assert!(f[0].message.contains("AmazonEKSViewPolicy"));
     }
 
     #[test]
