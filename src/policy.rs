@@ -162,10 +162,36 @@ pub const COMMANDS: &[CommandPolicy] = &[
     CommandPolicy {
         command: "aws-auth",
         base: &[],
-        permissions: &[p(
-            "eks:DescribeCluster",
-            "lint, show, salvage, diff with --cluster: the endpoint and CA to read kube-system/aws-auth (then Kubernetes RBAC applies)",
-        )],
+        permissions: &[
+            p(
+                "eks:DescribeCluster",
+                "lint, show, salvage, diff with --cluster: the endpoint and CA to read kube-system/aws-auth (then Kubernetes RBAC applies)",
+            ),
+            p(
+                "eks:ListAccessEntries",
+                "lint/show --cluster on a cluster with access entries: stale entries, shadowed mappings",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "lint/show --cluster: each entry's creation time, username and groups",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "lint/show --cluster: what each entry really grants",
+            ),
+            LIST_NODEGROUPS,
+            DESCRIBE_NODEGROUP,
+            LIST_FARGATE,
+            DESCRIBE_FARGATE,
+            p(
+                "iam:GetUser",
+                "lint/show --cluster: a user entry's principal now (CreateDate: stale or not)",
+            ),
+            p(
+                "iam:GetRole",
+                "lint/show --cluster: a role entry's principal now (CreateDate: stale or not)",
+            ),
+        ],
     },
     CommandPolicy {
         command: "aws-auth restore",
@@ -183,7 +209,23 @@ pub const COMMANDS: &[CommandPolicy] = &[
             p("s3:GetObject", "with --from s3://…: read the snapshot"),
             p(
                 "iam:GetRole",
-                "who gets in afterwards: a role principal's real ARN, with the path STS hides",
+                "who gets in afterwards: a role principal's real ARN, with the path STS hides; a role entry's principal now (stale or not)",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "on clusters with access entries: does the principal have one (it gets in outside aws-auth)",
+            ),
+            p(
+                "eks:ListAccessEntries",
+                "on API_AND_CONFIG_MAP clusters: which mappings an access entry shadows",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "what a shadowing entry really grants",
+            ),
+            p(
+                "iam:GetUser",
+                "a user entry's principal now (a stale entry shadows nothing)",
             ),
             API_ROLE,
         ],
