@@ -302,6 +302,9 @@ pub enum Command {
     /// Make stale access entries (principal deleted and recreated) work again: planned, journaled, undoable
     #[command(name = "fix-entries")]
     FixEntries(commands::fix_entries::FixEntriesArgs),
+    /// Reveal a CONFIG_MAP cluster's unknown creator: the one-way switch that makes EKS show its admin entry
+    #[command(name = "reveal-creator")]
+    RevealCreator(commands::reveal_creator::RevealCreatorArgs),
     /// Become the cluster's creator (assume its role, a temporary key, …) and prove it by logging in
     #[command(name = "assume-creator")]
     AssumeCreator(commands::assume_creator::AssumeCreatorArgs),

@@ -354,6 +354,30 @@ pub const COMMANDS: &[CommandPolicy] = &[
         ],
     },
     CommandPolicy {
+        command: "reveal-creator",
+        base: &[],
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            p(
+                "eks:UpdateClusterConfig",
+                "with --allow-auth-mode-change: CONFIG_MAP -> API_AND_CONFIG_MAP (one-way)",
+            ),
+            p("eks:DescribeUpdate", "wait for that mode switch to finish"),
+            p(
+                "eks:ListAccessEntries",
+                "the entries after the switch: the creator's admin entry",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "when the creator's entry was made",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "which entry holds AmazonEKSClusterAdminPolicy",
+            ),
+        ],
+    },
+    CommandPolicy {
         command: "fix-entries",
         base: &[NODE_ROLES],
         permissions: &[

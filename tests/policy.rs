@@ -614,6 +614,20 @@ fn every_command_uses_exactly_its_policy() {
         &[0],
     );
 
+    r.expect(
+        "reveal-creator",
+        &[
+            "reveal-creator",
+            "--cluster",
+            "to-reveal",
+            "--allow-auth-mode-change",
+            "--yes",
+            "--journal-dir",
+            &journal(&w, "reveal"),
+        ],
+        &[0],
+    );
+
     // The comparison, command by command.
     let mut problems = Vec::new();
     let commands: Vec<&str> = r.used.keys().copied().collect();

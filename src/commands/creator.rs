@@ -76,6 +76,10 @@ pub async fn run(g: &crate::cli::Globals, args: &CreatorArgs) -> Result<u8, AppE
         println!("{text}");
     } else {
         print!("{}", render_text(&report));
+        // issue 17: no record of the creator on a CONFIG_MAP cluster: the discovery route.
+        if let Some(r) = crate::recovery::access_entries::reveal_creator_route(&facts.name, facts.effective_auth_mode(), facts.bootstrap_creator_admin, report.creator.is_some()) {
+            println!("\n{r}");
+        }
     }
     Ok(report.verdict.exit_code)
 }

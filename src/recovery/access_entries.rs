@@ -543,9 +543,57 @@ pub fn reveal_creator_route(
          (ListAccessEntries then names it). The trade: the switch is ONE-WAY (never back to \
          CONFIG_MAP); aws-auth keeps working beside access entries, and nobody gains access by \
          it (the creator had admin already) — but the creator's admin becomes an entry that \
-         anyone with eks:DeleteAccessEntry can remove. Run: `eks-breakglass creator --cluster \
-         {cluster} --reveal --allow-auth-mode-change`"
+         anyone with eks:DeleteAccessEntry can remove. Run: `eks-breakglass reveal-creator --cluster \
+         {cluster} --allow-auth-mode-change`"
     ))
+}
+
+/// The plan of `reveal-creator`: one step, the one-way switch to API_AND_CONFIG_MAP, which makes
+/// EKS show the creator's implicit admin as an access entry.
+pub fn reveal_plan(cluster: &str, region: &str) -> Plan {
+    let mut plan = Plan::new("reveal-creator", cluster, region);
+    plan.notes.push(format!(
+        "{cluster} is in CONFIG_MAP mode and no record names its creator. At the switch EKS turns \
+         the creator's hidden admin into a visible access entry (AmazonEKSClusterAdminPolicy): \
+         ListAccessEntries then names the creator."
+    ));
+    plan.notes.push(
+        "THE TRADE: the switch is ONE-WAY (EKS never goes back to CONFIG_MAP). aws-auth keeps \
+         working beside access entries and nobody gains access (the creator was admin already), \
+         but the creator's admin becomes an entry that anyone with eks:DeleteAccessEntry can \
+         remove — and access entries then take precedence over aws-auth for the same principal"
+            .into(),
+    );
+    let step = plan.push(
+        "switch the authentication mode to API_AND_CONFIG_MAP",
+        "the creator's admin becomes a visible access entry",
+        Action::SwitchAuthMode {
+            cluster: cluster.to_string(),
+            from: "CONFIG_MAP".into(),
+            to: "API_AND_CONFIG_MAP".into(),
+        },
+        Undo::Irreversible {
+            reason: "EKS authentication mode changes are one-way; the creator's entry EKS makes \
+                     at the switch is AWS's, not this run's"
+                .into(),
+        },
+    );
+    step.consent = Some(super::getin::AUTH_MODE_CONSENT.into());
+    plan.then.push(
+        "list the access entries: the admin entry EKS made at the switch is the creator's".into(),
+    );
+    plan
+}
+
+/// The creator as the switch revealed it: the admin entries of a cluster that had none before
+/// (a CONFIG_MAP cluster has no entries, so every admin entry after the switch is EKS's entry for
+/// the creator). `None` when there is not exactly one.
+pub fn revealed_creator(entries: &[EntryView]) -> Option<&EntryView> {
+    let admins: Vec<&EntryView> = entries.iter().filter(|e| e.is_cluster_admin()).collect();
+    match admins.as_slice() {
+        [one] => Some(one),
+        _ => None,
+    }
 }
 
 /// An audit finding about access entries (code, message, fix).
@@ -971,6 +1019,22 @@ mod tests {
         assert!(!r.exists && r.instead.unwrap().contains("grant --cluster prod"));
         assert!(creator_route("prod", Some(true)).exists);
         assert!(creator_route("prod", None).exists);
+    }
+
+    #[test]
+    fn the_reveal_plan_is_one_consented_irreversible_switch_and_names_the_one_admin_entry() {
+        let p = reveal_plan("c", "us-east-1");
+        assert_eq!(p.steps.len(), 1);
+        assert_eq!(p.steps[0].consent.as_deref(), Some("--allow-auth-mode-change"));
+        assert!(matches!(p.steps[0].undo, Undo::Irreversible { .. }));
+        assert!(p.notes.iter().any(|n| n.contains("ONE-WAY")));
+        let mut admin = entry(USER, 1);
+        admin.policies.retain(|a| a.name() == CLUSTER_ADMIN_POLICY);
+        let mut other = entry(ROLE, 1);
+        other.policies.clear();
+        assert_eq!(revealed_creator(&[other.clone(), admin.clone()]).map(|e| e.principal_arn.as_str()), Some(USER));
+        assert!(revealed_creator(&[other]).is_none());
+        assert!(revealed_creator(&[admin.clone(), admin]).is_none());
     }
 
     #[test]
