@@ -579,7 +579,10 @@ pub const COMMANDS: &[CommandPolicy] = &[
                 "eks:ListNodegroups",
                 "with --entries: node groups, whose node entries are EKS's own",
             ),
-            p("eks:DescribeNodegroup", "with --entries: a node group's node role"),
+            p(
+                "eks:DescribeNodegroup",
+                "with --entries: a node group's node role",
+            ),
             p(
                 "eks:ListFargateProfiles",
                 "with --entries: Fargate profiles, whose entries are EKS's own",

@@ -87,7 +87,11 @@ fn config_map_stale_entries_and_a_creator_only_admin_are_flagged_but_eks_node_en
     let (code, c) = audit(&w, &["--entries"]);
     // Findings, but every cluster still has a way back in (legacy and creator-only: the creator).
     assert_eq!(code, Some(0), "{c:?}");
-    assert!(codes(&c["legacy"]).contains(&"config-map-only".to_string()), "{:?}", c["legacy"]);
+    assert!(
+        codes(&c["legacy"]).contains(&"config-map-only".to_string()),
+        "{:?}",
+        c["legacy"]
+    );
     let creator_only = codes(&c["creator-only"]);
     assert!(
         creator_only.contains(&"only-admin-is-creator".to_string()),
@@ -95,14 +99,18 @@ fn config_map_stale_entries_and_a_creator_only_admin_are_flagged_but_eks_node_en
     );
     // The node group's EC2_LINUX entry is EKS's: no finding names it.
     assert!(
-        !c["creator-only"]["findings"].to_string().contains("eks-node-role"),
+        !c["creator-only"]["findings"]
+            .to_string()
+            .contains("eks-node-role"),
         "{}",
         c["creator-only"]
     );
     assert_eq!(c["guarded"]["path"], "access_entry");
     assert_eq!(c["guarded"]["flagged"], false);
     assert!(
-        !codes(&c["guarded"]).iter().any(|x| x.contains("stale") || x == "only-admin-is-creator"),
+        !codes(&c["guarded"])
+            .iter()
+            .any(|x| x.contains("stale") || x == "only-admin-is-creator"),
         "another admin (breakglass) exists: {}",
         c["guarded"]
     );
@@ -128,7 +136,9 @@ fn config_map_stale_entries_and_a_creator_only_admin_are_flagged_but_eks_node_en
     assert_eq!(gc[0], "no-breakglass-path", "{gc:?}");
     assert!(gc.contains(&"stale-access-entry".to_string()), "{gc:?}");
     assert!(
-        g["findings"].to_string().contains("fix-entries --cluster guarded"),
+        g["findings"]
+            .to_string()
+            .contains("fix-entries --cluster guarded"),
         "{g}"
     );
 

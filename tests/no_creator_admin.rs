@@ -44,7 +44,9 @@ fn creator_and_diagnose_say_there_is_no_creator_route_and_go_to_the_access_entry
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("Creator route: does not exist"), "{stdout}");
     assert!(
-        stdout.contains("go straight to the access-entry route: `eks-breakglass grant --cluster prod`"),
+        stdout.contains(
+            "go straight to the access-entry route: `eks-breakglass grant --cluster prod`"
+        ),
         "{stdout}"
     );
     let out = w
@@ -64,7 +66,10 @@ fn creator_and_diagnose_say_there_is_no_creator_route_and_go_to_the_access_entry
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(5), "{stdout}{}", text(&out.stderr));
     assert!(stdout.contains("no creator route"), "{stdout}");
-    assert!(stdout.contains("eks-breakglass grant --cluster prod"), "{stdout}");
+    assert!(
+        stdout.contains("eks-breakglass grant --cluster prod"),
+        "{stdout}"
+    );
 
     // The route it points to works: the operator gets in through its own access entry.
     let out = w

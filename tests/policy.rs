@@ -578,8 +578,16 @@ fn every_command_uses_exactly_its_policy() {
     // a rollback deletes what it made.
     recreate_role(&w, "stale-bot", "/bots/");
     let stale_bot = arn("role/bots/stale-bot");
-    r.expect("aws-auth", &["aws-auth", "lint", "--cluster", "entries"], &[3]);
-    r.expect("aws-auth", &["aws-auth", "show", "--cluster", "entries"], &[0]);
+    r.expect(
+        "aws-auth",
+        &["aws-auth", "lint", "--cluster", "entries"],
+        &[3],
+    );
+    r.expect(
+        "aws-auth",
+        &["aws-auth", "show", "--cluster", "entries"],
+        &[0],
+    );
     r.expect("audit", &["audit", "--entries"], &[0, 1, 3]);
     r.expect("diagnose", &["diagnose", "--cluster", "entries"], &[0]);
     let file = journal(&w, "entries-aws-auth.yaml");
@@ -590,7 +598,15 @@ fn every_command_uses_exactly_its_policy() {
     .unwrap();
     r.expect(
         "aws-auth restore",
-        &["aws-auth", "restore", "--cluster", "entries", "--from", &file, "--dry-run"],
+        &[
+            "aws-auth",
+            "restore",
+            "--cluster",
+            "entries",
+            "--from",
+            &file,
+            "--dry-run",
+        ],
         &[0, 4],
     );
     let fix = journal(&w, "fix-entries");

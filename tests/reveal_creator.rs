@@ -50,7 +50,11 @@ fn an_unknown_creator_is_revealed_by_the_consented_one_way_switch() {
         .args(["diagnose", "--cluster", "legacy"])
         .output()
         .unwrap();
-    assert!(text(&out.stdout).contains("discovery route"), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("discovery route"),
+        "{}",
+        text(&out.stdout)
+    );
 
     // Without the consent: refused, nothing changed. A dry run shows the trade, changes nothing.
     let out = w
@@ -67,7 +71,10 @@ fn an_unknown_creator_is_revealed_by_the_consented_one_way_switch() {
         .unwrap();
     let plan = text(&out.stdout);
     assert!(out.status.success(), "{plan}{}", text(&out.stderr));
-    assert!(plan.contains("THE TRADE") && plan.contains("nothing was changed"), "{plan}");
+    assert!(
+        plan.contains("THE TRADE") && plan.contains("nothing was changed"),
+        "{plan}"
+    );
     assert_eq!(w.auth_mode("legacy"), "CONFIG_MAP");
     assert!(w.calls("eks", "UpdateClusterConfig").is_empty());
 

@@ -58,7 +58,10 @@ fn whoami_session(w: &World, role: &str, session: &str) -> WhoAmI {
         .product()
         .args(["token", "--cluster", "prod"])
         .env("AWS_ACCESS_KEY_ID", s["accessKeyId"].as_str().unwrap())
-        .env("AWS_SECRET_ACCESS_KEY", s["secretAccessKey"].as_str().unwrap())
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            s["secretAccessKey"].as_str().unwrap(),
+        )
         .env("AWS_SESSION_TOKEN", s["sessionToken"].as_str().unwrap())
         .output()
         .unwrap();
@@ -90,10 +93,7 @@ fn show_diagnose_and_restore_say_which_mapping_an_entry_shadows_and_what_it_real
     // What EKS (the sim) really does: the entry, not aws-auth's system:masters.
     let me = whoami_session(&w, "deployer", "ci");
     assert_eq!(me.username, "deployer-from-entry");
-    assert!(
-        !me.groups.contains(&"system:masters".to_string()),
-        "{me:?}"
-    );
+    assert!(!me.groups.contains(&"system:masters".to_string()), "{me:?}");
 
     let out = w
         .product()
@@ -102,10 +102,16 @@ fn show_diagnose_and_restore_say_which_mapping_an_entry_shadows_and_what_it_real
         .unwrap();
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
-    let shadowed: Vec<&str> = stdout.lines().filter(|l| l.starts_with("shadowed:")).collect();
+    let shadowed: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.starts_with("shadowed:"))
+        .collect();
     assert_eq!(shadowed.len(), 1, "only deployer has both: {stdout}");
     let line = shadowed[0];
-    assert!(line.contains("arn:aws:iam::123456789012:role/deployer"), "{line}");
+    assert!(
+        line.contains("arn:aws:iam::123456789012:role/deployer"),
+        "{line}"
+    );
     assert!(line.contains(deployer), "{line}");
     assert!(
         line.contains("really gets username deployer-from-entry; groups entry-deployers; policies AmazonEKSViewPolicy (namespaces apps)"),
@@ -140,7 +146,8 @@ fn show_diagnose_and_restore_say_which_mapping_an_entry_shadows_and_what_it_real
         .unwrap();
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("shadowed: mapRoles") && stdout.contains("really gets username deployer-from-entry"),
+        stdout.contains("shadowed: mapRoles")
+            && stdout.contains("really gets username deployer-from-entry"),
         "{stdout}{}",
         text(&out.stderr)
     );

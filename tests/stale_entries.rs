@@ -248,7 +248,10 @@ fn a_stale_entry_is_named_with_its_cause_and_the_fix_lets_the_principal_in_again
     for k in ["type", "username", "kubernetesGroups"] {
         assert_eq!(after_entry[k], before_entry[k], "{k}");
     }
-    assert_ne!(after_entry["accessEntryArn"], before_entry["accessEntryArn"]);
+    assert_ne!(
+        after_entry["accessEntryArn"],
+        before_entry["accessEntryArn"]
+    );
     assert_eq!(after_policies, before_policies);
     // diagnose has nothing stale to say any more.
     let out = w
@@ -256,7 +259,11 @@ fn a_stale_entry_is_named_with_its_cause_and_the_fix_lets_the_principal_in_again
         .args(["diagnose", "--cluster", "prod"])
         .output()
         .unwrap();
-    assert!(!text(&out.stdout).contains("STALE"), "{}", text(&out.stdout));
+    assert!(
+        !text(&out.stdout).contains("STALE"),
+        "{}",
+        text(&out.stdout)
+    );
 
     // Undo: the entry this run made is deleted; ci-bot is back to no access (as with the stale one).
     let out = w
@@ -328,15 +335,28 @@ fn a_live_lint_fails_on_a_stale_entry_and_passes_once_it_is_fixed() {
     };
     let out = lint(&w);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
-    assert!(!text(&out.stdout).contains("stale"), "{}", text(&out.stdout));
+    assert!(
+        !text(&out.stdout).contains("stale"),
+        "{}",
+        text(&out.stdout)
+    );
 
     w.aws(&["iam", "delete-user", "--user-name", "ci-bot"]);
-    w.aws(&["iam", "create-user", "--user-name", "ci-bot", "--path", "/bots/"]);
+    w.aws(&[
+        "iam",
+        "create-user",
+        "--user-name",
+        "ci-bot",
+        "--path",
+        "/bots/",
+    ]);
     let out = lint(&w);
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(3), "{stdout}{}", text(&out.stderr));
     assert!(
-        stdout.contains(&format!("error[stale-access-entry]: the access entry for {bot}")),
+        stdout.contains(&format!(
+            "error[stale-access-entry]: the access entry for {bot}"
+        )),
         "{stdout}"
     );
     // JSON stays one document on stdout; the finding goes to stderr, the exit code says it.
@@ -351,10 +371,22 @@ fn a_live_lint_fails_on_a_stale_entry_and_passes_once_it_is_fixed() {
 
     let out = w
         .product()
-        .args(["fix-entries", "--cluster", "prod", "--yes", "--allow-access-gain", &bot])
+        .args([
+            "fix-entries",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--allow-access-gain",
+            &bot,
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     let out = lint(&w);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
 }

@@ -228,8 +228,7 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
 fn backdated(sim: &state::SharedSim, body: bytes::Bytes) -> bytes::Bytes {
     let xml = String::from_utf8_lossy(&body).into_owned();
     let id = moto::xml_tag(&xml, "UserId").or_else(|| moto::xml_tag(&xml, "RoleId"));
-    let Some(when) = id.and_then(|id| state::lock(&sim.principal_created).get(&id).copied())
-    else {
+    let Some(when) = id.and_then(|id| state::lock(&sim.principal_created).get(&id).copied()) else {
         return body;
     };
     let (open, close) = ("<CreateDate>", "</CreateDate>");

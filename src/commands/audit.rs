@@ -363,7 +363,13 @@ async fn entry_findings(
     if !deep || !mode.allows_access_entries() {
         let rf = format!(" --region {}", o.facts.region);
         let found = crate::recovery::access_entries::audit_findings(
-            &o.facts.name, &rf, mode, &[], creator.as_deref(), None, None,
+            &o.facts.name,
+            &rf,
+            mode,
+            &[],
+            creator.as_deref(),
+            None,
+            None,
         );
         return (found, false);
     }
@@ -372,14 +378,18 @@ async fn entry_findings(
         .as_ref()
         .map(|s| breakglass_arn(s, ctx.partition(), account));
     shared.limits.acquire(account, &ctx.region, "eks").await;
-    match crate::aws::entries_read::audit_entries(ctx, &o.facts, creator.as_deref(), bg.as_deref()).await {
+    match crate::aws::entries_read::audit_entries(ctx, &o.facts, creator.as_deref(), bg.as_deref())
+        .await
+    {
         Ok(r) => r,
         Err(e) => (
             vec![crate::recovery::access_entries::EntryFinding {
                 level: audit::Level::Warning,
                 code: "access-entries-unreadable",
                 message: format!("the access entries could not be judged: {e}"),
-                fix: Some("see `eks-breakglass policy audit` for the permissions audit needs".into()),
+                fix: Some(
+                    "see `eks-breakglass policy audit` for the permissions audit needs".into(),
+                ),
             }],
             false,
         ),

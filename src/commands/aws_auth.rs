@@ -171,16 +171,25 @@ pub async fn run(g: &Globals, cmd: &AwsAuthCommand) -> Result<u8, AppError> {
             };
             let code = lint(g, a, live)?;
             // issue 17: stale access entries of the live cluster are findings too.
-            let machine = a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
+            let machine =
+                a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
             match &a.cluster {
-                Some(c) if super::entries_ui::lint_live_entries(g, c, machine).await? > 0 && code == exit::OK => Ok(exit::FINDINGS),
+                Some(c)
+                    if super::entries_ui::lint_live_entries(g, c, machine).await? > 0
+                        && code == exit::OK =>
+                {
+                    Ok(exit::FINDINGS)
+                }
                 _ => Ok(code),
             }
         }
         AwsAuthCommand::Show(a) => {
             let doc = source(g, &a.file, &a.cluster).await?;
             // issue 17: mappings an access entry shadows (EKS uses the entry).
-            let effective = a.cluster.as_ref().map(|_| awsauth::analyze(&doc, &ClusterFacts::default()).effective);
+            let effective = a
+                .cluster
+                .as_ref()
+                .map(|_| awsauth::analyze(&doc, &ClusterFacts::default()).effective);
             let code = show(g, a, doc)?;
             if let (Some(c), Some(m)) = (&a.cluster, &effective) {
                 super::entries_ui::show_shadows(g, c, m).await?;

@@ -700,7 +700,10 @@ pub async fn write(
         .collect();
     let mut text = format!("  after the write (predicted):\n{}", lines.join("\n"));
     // issue 17: mappings an access entry shadows (the principal really gets the entry).
-    for l in crate::aws::entries_read::shadows_for(&s.base, &s.conn.facts, &prepared.object.mapping()).await {
+    for l in
+        crate::aws::entries_read::shadows_for(&s.base, &s.conn.facts, &prepared.object.mapping())
+            .await
+    {
         text.push_str(&format!("\n    shadowed: {l}"));
     }
     if g.json() {

@@ -543,7 +543,8 @@ pub async fn run(g: &Globals, args: &DiagnoseArgs) -> Result<u8, AppError> {
     let t = triage(&ctx, &args.cluster, &args.target).await?;
     // issue 17: access entries (stale, shadowing, creator route, reveal the creator).
     let known = t.creator.as_ref().is_some_and(|r| r.creator.is_some());
-    let entries = crate::aws::entries_read::diagnose(&ctx, &t.cluster, t.target.as_ref(), known).await;
+    let entries =
+        crate::aws::entries_read::diagnose(&ctx, &t.cluster, t.target.as_ref(), known).await;
     if g.json() {
         let mut v = serde_json::to_value(&t)
             .map_err(|e| AppError::failed(format!("cannot encode JSON: {e}"), None))?;

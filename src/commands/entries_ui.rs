@@ -4,8 +4,8 @@
 //! to stderr when stdout carries one JSON/SARIF document. (Presentation only: the decisions are
 //! `recovery::access_entries`; a candidate for `src/ui/` once that exists.)
 
-use crate::awsauth::model::EffectiveMapping;
 use crate::aws::{AwsContext, eks, entries_read};
+use crate::awsauth::model::EffectiveMapping;
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::recovery::access_entries::EntryState;

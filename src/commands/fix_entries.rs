@@ -16,10 +16,12 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  eks-breakglass fix-entries --cluster prod --dry-run\n  \
+#[command(
+    after_help = "Examples:\n  eks-breakglass fix-entries --cluster prod --dry-run\n  \
 eks-breakglass fix-entries --cluster prod --allow-access-gain arn:aws:iam::123456789012:role/ci/deployer --yes\n\n\
 A stale entry (its principal was deleted and recreated with the same ARN) looks fine and answers 401.\n\
-`eks-breakglass diagnose` and `audit` name them. Undo with `eks-breakglass cleanup --journal DIR`.")]
+`eks-breakglass diagnose` and `audit` name them. Undo with `eks-breakglass cleanup --journal DIR`."
+)]
 pub struct FixEntriesArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]

@@ -16,10 +16,12 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
-#[command(after_help = "Examples:\n  eks-breakglass reveal-creator --cluster legacy --dry-run\n  \
+#[command(
+    after_help = "Examples:\n  eks-breakglass reveal-creator --cluster legacy --dry-run\n  \
 eks-breakglass reveal-creator --cluster legacy --allow-auth-mode-change --yes\n\n\
 Use it when `eks-breakglass creator` finds no record of the creator. The switch is ONE-WAY.\n\
-Then keep the creator on record: `eks-breakglass record --cluster NAME`.")]
+Then keep the creator on record: `eks-breakglass record --cluster NAME`."
+)]
 pub struct RevealCreatorArgs {
     /// Cluster name
     #[arg(long, value_name = "NAME")]
@@ -109,7 +111,9 @@ pub async fn run(g: &Globals, args: &RevealCreatorArgs) -> Result<u8, AppError> 
         match creator {
             Some(e) => println!(
                 "\nCreator (revealed by EKS's access entry, made {}): {}\nKeep it on record (the creator tags `record` writes): `aws eks tag-resource --resource-arn {} --tags eks-breakglass/creator-arn={}`",
-                e.created_at.map(|t| t.to_rfc3339()).unwrap_or_else(|| "?".into()),
+                e.created_at
+                    .map(|t| t.to_rfc3339())
+                    .unwrap_or_else(|| "?".into()),
                 e.principal_arn,
                 facts.arn,
                 e.principal_arn

@@ -61,7 +61,10 @@ pub struct Association {
 impl Association {
     /// The policy's short name (`AmazonEKSViewPolicy`).
     pub fn name(&self) -> &str {
-        self.policy_arn.rsplit('/').next().unwrap_or(&self.policy_arn)
+        self.policy_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.policy_arn)
     }
 
     fn describe(&self) -> String {
@@ -101,7 +104,9 @@ pub enum PrincipalNow {
     },
     Deleted,
     /// IAM could not be asked (refused, or not an IAM user/role): why.
-    Unknown { why: String },
+    Unknown {
+        why: String,
+    },
 }
 
 /// What an entry does today.
@@ -438,7 +443,14 @@ pub fn shadowing(
             continue;
         }
         if let Some(j) = find(&r.arn, "role") {
-            out.push(shadow("mapRoles", &r.arn, r.line, &r.username, &r.groups, j));
+            out.push(shadow(
+                "mapRoles",
+                &r.arn,
+                r.line,
+                &r.username,
+                &r.groups,
+                j,
+            ));
         }
     }
     for u in mapping.active_users() {
@@ -446,7 +458,14 @@ pub fn shadowing(
             continue;
         }
         if let Some(j) = find(&u.arn, "user") {
-            out.push(shadow("mapUsers", &u.arn, u.line, &u.username, &u.groups, j));
+            out.push(shadow(
+                "mapUsers",
+                &u.arn,
+                u.line,
+                &u.username,
+                &u.groups,
+                j,
+            ));
         }
     }
     out
@@ -810,7 +829,10 @@ impl EntriesDiagnosis {
         }
         for j in &stale {
             if let EntryState::Stale { cause } = &j.state {
-                s.push_str(&format!("  STALE entry {}: {cause}\n", j.entry.principal_arn));
+                s.push_str(&format!(
+                    "  STALE entry {}: {cause}\n",
+                    j.entry.principal_arn
+                ));
                 s.push_str(&format!(
                     "    it gave: {}\n    fix:     eks-breakglass fix-entries --cluster {cluster} --allow-access-gain {}\n",
                     grants(&j.entry),
@@ -848,7 +870,9 @@ mod tests {
     const USER: &str = "arn:aws:iam::111122223333:user/ci-bot";
 
     fn t(day: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0).single().unwrap()
+        Utc.with_ymd_and_hms(2026, 3, day, 12, 0, 0)
+            .single()
+            .unwrap()
     }
 
     fn entry(arn: &str, made: u32) -> EntryView {
@@ -867,7 +891,9 @@ mod tests {
                     },
                 },
                 Association {
-                    policy_arn: format!("arn:aws:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}"),
+                    policy_arn: format!(
+                        "arn:aws:eks::aws:cluster-access-policy/{CLUSTER_ADMIN_POLICY}"
+                    ),
                     scope: AccessScope::Cluster,
                 },
             ],
@@ -896,22 +922,34 @@ mod tests {
             panic!("{s:?}")
         };
         assert!(cause.contains(ROLE) && cause.contains("recreated") && cause.contains("deployers"));
-        assert_eq!(judge(&entry(ROLE, 6), &exists(5, "AROANEW"), None), EntryState::Live);
+        assert_eq!(
+            judge(&entry(ROLE, 6), &exists(5, "AROANEW"), None),
+            EntryState::Live
+        );
     }
 
     #[test]
     fn a_known_bound_id_that_differs_is_stale_even_with_kind_dates() {
         let s = judge(&entry(ROLE, 6), &exists(5, "AROANEW"), Some("AROAOLD"));
         assert!(matches!(s, EntryState::Stale { ref cause } if cause.contains("AROAOLD")));
-        assert_eq!(judge(&entry(ROLE, 6), &exists(5, "AROANEW"), Some("AROANEW")), EntryState::Live);
+        assert_eq!(
+            judge(&entry(ROLE, 6), &exists(5, "AROANEW"), Some("AROANEW")),
+            EntryState::Live
+        );
     }
 
     #[test]
     fn deleted_and_unknown_principals_are_not_called_live() {
-        assert_eq!(judge(&entry(ROLE, 1), &PrincipalNow::Deleted, None), EntryState::PrincipalDeleted);
+        assert_eq!(
+            judge(&entry(ROLE, 1), &PrincipalNow::Deleted, None),
+            EntryState::PrincipalDeleted
+        );
         let mut e = entry(ROLE, 1);
         e.created_at = None;
-        assert!(matches!(judge(&e, &exists(5, "X"), None), EntryState::Unknown { .. }));
+        assert!(matches!(
+            judge(&e, &exists(5, "X"), None),
+            EntryState::Unknown { .. }
+        ));
     }
 
     #[test]
@@ -930,9 +968,16 @@ mod tests {
                 kubernetes_groups: vec!["deployers".into()],
             }
         );
-        assert!(matches!(actions[2], Action::AssociateAccessPolicyScoped { namespaces, .. } if namespaces == &vec!["apps".to_string()]));
-        assert!(matches!(actions[3], Action::AssociateAccessPolicyScoped { namespaces, .. } if namespaces.is_empty()));
-        assert_eq!(plan.steps[1].consent.as_deref(), Some(&*format!("--allow-access-gain {ROLE}")));
+        assert!(
+            matches!(actions[2], Action::AssociateAccessPolicyScoped { namespaces, .. } if namespaces == &vec!["apps".to_string()])
+        );
+        assert!(
+            matches!(actions[3], Action::AssociateAccessPolicyScoped { namespaces, .. } if namespaces.is_empty())
+        );
+        assert_eq!(
+            plan.steps[1].consent.as_deref(),
+            Some(&*format!("--allow-access-gain {ROLE}"))
+        );
         assert!(matches!(plan.steps[1].undo, Undo::DeleteAccessEntry { .. }));
         assert!(plan.notes[0].starts_with("ACCESS CHANGE"));
         assert_eq!(unconsented(&[&j], &[]), vec![ROLE]);
@@ -941,13 +986,16 @@ mod tests {
 
     #[test]
     fn an_entry_shadows_the_aws_auth_mapping_of_the_same_role_ignoring_its_path() {
-        let m = effective_from_data([(
-            "mapRoles",
-            "- rolearn: arn:aws:iam::111122223333:role/deployer\n  username: old\n  groups: [system:masters]\n",
-        ), (
-            "mapUsers",
-            "- userarn: arn:aws:iam::111122223333:user/ci-bot\n  username: bot\n  groups: [x]\n- userarn: arn:aws:iam::111122223333:user/other\n  username: o\n",
-        )]);
+        let m = effective_from_data([
+            (
+                "mapRoles",
+                "- rolearn: arn:aws:iam::111122223333:role/deployer\n  username: old\n  groups: [system:masters]\n",
+            ),
+            (
+                "mapUsers",
+                "- userarn: arn:aws:iam::111122223333:user/ci-bot\n  username: bot\n  groups: [x]\n- userarn: arn:aws:iam::111122223333:user/other\n  username: o\n",
+            ),
+        ]);
         let entries = vec![
             judged(entry(ROLE, 1), EntryState::Live),
             judged(entry(USER, 1), EntryState::Stale { cause: "c".into() }),
@@ -955,7 +1003,10 @@ mod tests {
         let s = shadowing(AuthMode::ApiAndConfigMap, &m, &entries);
         assert_eq!(s.len(), 2, "{s:?}");
         assert_eq!(s[0].entry_principal, ROLE);
-        assert!(s[0].describe().contains("really gets username deployer; groups deployers"));
+        assert!(
+            s[0].describe()
+                .contains("really gets username deployer; groups deployers")
+        );
         assert!(s[1].entry_stale && s[1].describe().contains("STALE"));
         assert!(shadowing(AuthMode::Api, &m, &entries).is_empty());
         assert!(shadowing(AuthMode::ConfigMap, &m, &entries).is_empty());
@@ -963,12 +1014,18 @@ mod tests {
 
     #[test]
     fn aws_managed_entries_are_recognised() {
-        let mut e = entry("arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS", 1);
+        let mut e = entry(
+            "arn:aws:iam::111122223333:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS",
+            1,
+        );
         assert!(aws_managed(&e, &[]).is_some());
         e = entry("arn:aws:iam::111122223333:role/nodes", 1);
         e.entry_type = "EC2_LINUX".into();
         assert!(aws_managed(&e, &["arn:aws:iam::111122223333:role/nodes".into()]).is_some());
-        assert!(aws_managed(&e, &[]).is_none(), "a node entry no node group uses is the user's");
+        assert!(
+            aws_managed(&e, &[]).is_none(),
+            "a node entry no node group uses is the user's"
+        );
     }
 
     #[test]
@@ -978,16 +1035,27 @@ mod tests {
         let creator = "arn:aws:iam::111122223333:role/creator";
         let mut only = entry(creator, 1);
         only.kubernetes_groups.clear();
-        let stale = judged(entry(USER, 1), EntryState::Stale { cause: "why".into() });
+        let stale = judged(
+            entry(USER, 1),
+            EntryState::Stale {
+                cause: "why".into(),
+            },
+        );
         let mut slr = judged(
             entry("arn:aws:iam::111122223333:role/aws-service-role/x/Y", 1),
-            EntryState::Stale { cause: "slr".into() },
+            EntryState::Stale {
+                cause: "slr".into(),
+            },
         );
         slr.aws_managed = Some("an AWS service-linked role");
         let es = vec![judged(only, EntryState::Live), stale, slr];
         let f = audit_findings("prod", "", AuthMode::Api, &es, Some(creator), None, None);
         let codes: Vec<&str> = f.iter().map(|x| x.code).collect();
-        assert_eq!(codes, vec!["stale-access-entry", "only-admin-is-creator"], "{f:?}");
+        assert_eq!(
+            codes,
+            vec!["stale-access-entry", "only-admin-is-creator"],
+            "{f:?}"
+        );
         // Another admin (in aws-auth, read in API_AND_CONFIG_MAP) clears the creator finding.
         let f = audit_findings(
             "prod",
@@ -1025,21 +1093,31 @@ mod tests {
     fn the_reveal_plan_is_one_consented_irreversible_switch_and_names_the_one_admin_entry() {
         let p = reveal_plan("c", "us-east-1");
         assert_eq!(p.steps.len(), 1);
-        assert_eq!(p.steps[0].consent.as_deref(), Some("--allow-auth-mode-change"));
+        assert_eq!(
+            p.steps[0].consent.as_deref(),
+            Some("--allow-auth-mode-change")
+        );
         assert!(matches!(p.steps[0].undo, Undo::Irreversible { .. }));
         assert!(p.notes.iter().any(|n| n.contains("ONE-WAY")));
         let mut admin = entry(USER, 1);
         admin.policies.retain(|a| a.name() == CLUSTER_ADMIN_POLICY);
         let mut other = entry(ROLE, 1);
         other.policies.clear();
-        assert_eq!(revealed_creator(&[other.clone(), admin.clone()]).map(|e| e.principal_arn.as_str()), Some(USER));
+        assert_eq!(
+            revealed_creator(&[other.clone(), admin.clone()]).map(|e| e.principal_arn.as_str()),
+            Some(USER)
+        );
         assert!(revealed_creator(&[other]).is_none());
         assert!(revealed_creator(&[admin.clone(), admin]).is_none());
     }
 
     #[test]
     fn reveal_applies_to_config_map_clusters_with_no_known_creator_only() {
-        assert!(reveal_creator_route("c", AuthMode::ConfigMap, None, false).unwrap().contains("ONE-WAY"));
+        assert!(
+            reveal_creator_route("c", AuthMode::ConfigMap, None, false)
+                .unwrap()
+                .contains("ONE-WAY")
+        );
         assert!(reveal_creator_route("c", AuthMode::ConfigMap, None, true).is_none());
         assert!(reveal_creator_route("c", AuthMode::ApiAndConfigMap, None, false).is_none());
     }
