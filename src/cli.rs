@@ -349,6 +349,12 @@ pub enum Command {
     Grant(commands::grant::GrantArgs),
     /// Move off aws-auth onto EKS access entries: translate, create, verify each identity, then (separately) switch to API
     Migrate(commands::migrate::MigrateArgs),
+    /// Make stale access entries (principal deleted and recreated) work again: planned, journaled, undoable
+    #[command(name = "fix-entries")]
+    FixEntries(commands::fix_entries::FixEntriesArgs),
+    /// Reveal a CONFIG_MAP cluster's unknown creator: the one-way switch that makes EKS show its admin entry
+    #[command(name = "reveal-creator")]
+    RevealCreator(commands::reveal_creator::RevealCreatorArgs),
     /// Become the cluster's creator (assume its role, a temporary key, …) and prove it by logging in
     #[command(name = "assume-creator")]
     AssumeCreator(commands::assume_creator::AssumeCreatorArgs),

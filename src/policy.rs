@@ -162,10 +162,36 @@ pub const COMMANDS: &[CommandPolicy] = &[
     CommandPolicy {
         command: "aws-auth",
         base: &[],
-        permissions: &[p(
-            "eks:DescribeCluster",
-            "lint, show, salvage, diff with --cluster: the endpoint and CA to read kube-system/aws-auth (then Kubernetes RBAC applies)",
-        )],
+        permissions: &[
+            p(
+                "eks:DescribeCluster",
+                "lint, show, salvage, diff with --cluster: the endpoint and CA to read kube-system/aws-auth (then Kubernetes RBAC applies)",
+            ),
+            p(
+                "eks:ListAccessEntries",
+                "lint/show --cluster on a cluster with access entries: stale entries, shadowed mappings",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "lint/show --cluster: each entry's creation time, username and groups",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "lint/show --cluster: what each entry really grants",
+            ),
+            LIST_NODEGROUPS,
+            DESCRIBE_NODEGROUP,
+            LIST_FARGATE,
+            DESCRIBE_FARGATE,
+            p(
+                "iam:GetUser",
+                "lint/show --cluster: a user entry's principal now (CreateDate: stale or not)",
+            ),
+            p(
+                "iam:GetRole",
+                "lint/show --cluster: a role entry's principal now (CreateDate: stale or not)",
+            ),
+        ],
     },
     CommandPolicy {
         command: "aws-auth restore",
@@ -183,7 +209,23 @@ pub const COMMANDS: &[CommandPolicy] = &[
             p("s3:GetObject", "with --from s3://…: read the snapshot"),
             p(
                 "iam:GetRole",
-                "who gets in afterwards: a role principal's real ARN, with the path STS hides",
+                "who gets in afterwards: a role principal's real ARN, with the path STS hides; a role entry's principal now (stale or not)",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "on clusters with access entries: does the principal have one (it gets in outside aws-auth)",
+            ),
+            p(
+                "eks:ListAccessEntries",
+                "on API_AND_CONFIG_MAP clusters: which mappings an access entry shadows",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "what a shadowing entry really grants",
+            ),
+            p(
+                "iam:GetUser",
+                "a user entry's principal now (a stale entry shadows nothing)",
             ),
             API_ROLE,
         ],
@@ -360,6 +402,66 @@ pub const COMMANDS: &[CommandPolicy] = &[
         ],
     },
     CommandPolicy {
+        command: "reveal-creator",
+        base: &[],
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            p(
+                "eks:UpdateClusterConfig",
+                "with --allow-auth-mode-change: CONFIG_MAP -> API_AND_CONFIG_MAP (one-way)",
+            ),
+            p("eks:DescribeUpdate", "wait for that mode switch to finish"),
+            p(
+                "eks:ListAccessEntries",
+                "the entries after the switch: the creator's admin entry",
+            ),
+            p(
+                "eks:DescribeAccessEntry",
+                "when the creator's entry was made",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "which entry holds AmazonEKSClusterAdminPolicy",
+            ),
+        ],
+    },
+    CommandPolicy {
+        command: "fix-entries",
+        base: &[NODE_ROLES],
+        permissions: &[
+            DESCRIBE_CLUSTER,
+            p("eks:ListAccessEntries", "the cluster's access entries"),
+            p(
+                "eks:DescribeAccessEntry",
+                "each entry's type, username, groups and creation time",
+            ),
+            p(
+                "eks:ListAssociatedAccessPolicies",
+                "each entry's access policies and their scopes, to make them again",
+            ),
+            p(
+                "iam:GetUser",
+                "a user entry's principal now: CreateDate and unique id (an older entry is stale)",
+            ),
+            p(
+                "iam:GetRole",
+                "a role entry's principal now: CreateDate and unique id (an older entry is stale)",
+            ),
+            p(
+                "eks:DeleteAccessEntry",
+                "delete the stale entry (it lets nobody in)",
+            ),
+            p(
+                "eks:CreateAccessEntry",
+                "make it again, bound to the principal as it is now",
+            ),
+            p(
+                "eks:AssociateAccessPolicy",
+                "associate its policies again, with their scopes",
+            ),
+        ],
+    },
+    CommandPolicy {
         command: "assume-creator",
         base: &[CREATOR_DISCOVERY],
         permissions: &[
@@ -515,7 +617,27 @@ pub const COMMANDS: &[CommandPolicy] = &[
             p("s3:GetObject", "with --deep: read the trail's log files"),
             p(
                 "eks:ListAccessEntries",
-                "with --deep: the creator's access entry, as a last fallback",
+                "with --deep: the creator's access entry, as a last fallback; with --entries: every entry",
+            ),
+            p(
+                "eks:ListAccessPolicies",
+                "with --entries: the access policies EKS offers",
+            ),
+            p(
+                "eks:ListNodegroups",
+                "with --entries: node groups, whose node entries are EKS's own",
+            ),
+            p(
+                "eks:DescribeNodegroup",
+                "with --entries: a node group's node role",
+            ),
+            p(
+                "eks:ListFargateProfiles",
+                "with --entries: Fargate profiles, whose entries are EKS's own",
+            ),
+            p(
+                "eks:DescribeFargateProfile",
+                "with --entries: a profile's pod execution role",
             ),
         ],
     },

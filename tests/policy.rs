@@ -249,7 +249,9 @@ fn every_command_uses_exactly_its_policy() {
         &[0, 1, 3],
     );
 
-    // grant: an existing entry without admin (a role principal), and a mode switch.
+    // grant: an existing entry without admin (a role principal) that is stale (the role was
+    // deleted and recreated: the entry is deleted and made again), and a mode switch.
+    recreate_role(&w, "breakglass", "/breakglass/");
     let g_entry = journal(&w, "grant-entry");
     r.expect(
         "grant",
@@ -613,6 +615,78 @@ fn every_command_uses_exactly_its_policy() {
         &[0],
     );
 
+    // Access entries (issue 17): stale-bot is deleted and recreated, so its entry on `entries`
+    // is stale: a live lint fails on it, show names the mapping it shadows, audit --entries and
+    // diagnose find it, restore's prediction names the shadow, fix-entries makes it again and
+    // a rollback deletes what it made.
+    recreate_role(&w, "stale-bot", "/bots/");
+    let stale_bot = arn("role/bots/stale-bot");
+    r.expect(
+        "aws-auth",
+        &["aws-auth", "lint", "--cluster", "entries"],
+        &[3],
+    );
+    r.expect(
+        "aws-auth",
+        &["aws-auth", "show", "--cluster", "entries"],
+        &[0],
+    );
+    r.expect("audit", &["audit", "--entries"], &[0, 1, 3]);
+    r.expect("diagnose", &["diagnose", "--cluster", "entries"], &[0]);
+    let file = journal(&w, "entries-aws-auth.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    - rolearn: arn:aws:iam::123456789012:role/stale-bot\n      username: bot\n      groups:\n        - bots\n    - rolearn: arn:aws:iam::123456789012:role/eks-node-role\n      username: system:node:{{EC2PrivateDNSName}}\n      groups:\n        - system:bootstrappers\n        - system:nodes\n",
+    )
+    .unwrap();
+    r.expect(
+        "aws-auth restore",
+        &[
+            "aws-auth",
+            "restore",
+            "--cluster",
+            "entries",
+            "--from",
+            &file,
+            "--dry-run",
+        ],
+        &[0, 4],
+    );
+    let fix = journal(&w, "fix-entries");
+    r.expect(
+        "fix-entries",
+        &[
+            "fix-entries",
+            "--cluster",
+            "entries",
+            "--allow-access-gain",
+            &stale_bot,
+            "--yes",
+            "--journal-dir",
+            &fix,
+        ],
+        &[0],
+    );
+    r.expect(
+        "cleanup",
+        &["cleanup", "--rollback", "--journal", &fix, "--yes"],
+        &[0],
+    );
+
+    r.expect(
+        "reveal-creator",
+        &[
+            "reveal-creator",
+            "--cluster",
+            "to-reveal",
+            "--allow-auth-mode-change",
+            "--yes",
+            "--journal-dir",
+            &journal(&w, "reveal"),
+        ],
+        &[0],
+    );
+
     // The comparison, command by command.
     let mut problems = Vec::new();
     let commands: Vec<&str> = r.used.keys().copied().collect();
@@ -665,4 +739,21 @@ fn unknown_command_is_a_usage_error_naming_the_commands() {
     let err = text(&out.stderr);
     assert!(err.contains("not a command that calls AWS"), "{err}");
     assert!(err.contains("assume-creator"), "{err}");
+}
+
+/// Deletes a role and creates it again with the same path and name (a new unique id), trusting
+/// the account: what makes an access entry for it stale.
+fn recreate_role(w: &World, name: &str, path: &str) {
+    w.aws(&["iam", "delete-role", "--role-name", name]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    w.aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        name,
+        "--path",
+        path,
+        "--assume-role-policy-document",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#,
+    ]);
 }

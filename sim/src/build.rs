@@ -742,6 +742,27 @@ pub async fn build(sim: &SharedSim, sc: &Scenario) -> Result<Built, String> {
         }
     }
 
+    // The scenario's principals existed before its (backdated) clusters and their access
+    // entries: IAM shows them a day older than the oldest cluster (see `Sim::principal_created`).
+    let mut oldest = now;
+    for cs in &sc.clusters {
+        oldest = oldest.min(parse_time(&cs.created_at, now)?);
+        if let Some(r) = &cs.reused_name {
+            oldest = oldest.min(parse_time(&r.created_at, now)?);
+        }
+    }
+    {
+        let born = oldest - TimeDelta::days(1);
+        let mut m = crate::state::lock(&sim.principal_created);
+        for id in built
+            .users
+            .values()
+            .map(|u| &u.user_id)
+            .chain(built.roles.values().map(|r| &r.role_id))
+        {
+            m.insert(id.clone(), born);
+        }
+    }
     // Deletions and re-creations happen after the history that names the old principals.
     for spec in to_delete {
         if let Some(name) = spec

@@ -193,6 +193,13 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
             } else {
                 body
             };
+            let body = if matches!(action.as_str(), "GetUser" | "GetRole")
+                && (200..300).contains(&status)
+            {
+                backdated(&sim, body)
+            } else {
+                body
+            };
             sim.record_call(&service, &action, None, status, None);
             let mut r = http::response(status, "text/xml", body);
             for (k, v) in &headers {
@@ -216,6 +223,27 @@ async fn proxy(sim: state::SharedSim, req: Req) -> http::Resp {
 /// written for (deleted, or recreated with a new unique id) shows as the unique id IAM stored
 /// ("the role trust policy … shows the principal's unique ID instead of the ARN": IAM User
 /// Guide, role trust policy examples).
+/// A GetUser/GetRole answer with the CreateDate the scenario gives its principal (see
+/// `Sim::principal_created`), when the answer is about one the scenario built.
+fn backdated(sim: &state::SharedSim, body: bytes::Bytes) -> bytes::Bytes {
+    let xml = String::from_utf8_lossy(&body).into_owned();
+    let id = moto::xml_tag(&xml, "UserId").or_else(|| moto::xml_tag(&xml, "RoleId"));
+    let Some(when) = id.and_then(|id| state::lock(&sim.principal_created).get(&id).copied()) else {
+        return body;
+    };
+    let (open, close) = ("<CreateDate>", "</CreateDate>");
+    let Some(start) = xml.find(open).map(|i| i + open.len()) else {
+        return body;
+    };
+    let Some(end) = xml[start..].find(close).map(|i| i + start) else {
+        return body;
+    };
+    let mut out = xml[..start].to_string();
+    out.push_str(&when.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+    out.push_str(&xml[end..]);
+    bytes::Bytes::from(out)
+}
+
 async fn trust_with_ids(sim: &state::SharedSim, role: &str, body: bytes::Bytes) -> bytes::Bytes {
     let bound = sim.iam.trust_bindings(role);
     if bound.is_empty() {
@@ -539,6 +567,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         trails: Mutex::new(Vec::new()),
         eks_port: AtomicU16::new(0),
         state_doc: Mutex::new(Value::Null),
+        principal_created: Mutex::new(Default::default()),
     });
     let listener = TcpListener::bind(("127.0.0.1", cli.port))
         .await

@@ -487,6 +487,11 @@ pub struct Sim {
     pub eks_port: AtomicU16,
     /// The state document (also written to --state), served at /_sim/state.
     pub state_doc: Mutex<Value>,
+    /// CreateDate of the principals the scenario built, by unique id. moto stamps every
+    /// principal "now", while scenario clusters (and their access entries) are backdated; IAM
+    /// never shows a principal younger than the entries made for it. GetUser/GetRole answers
+    /// for these ids carry this date instead; a principal recreated later (new id) keeps moto's.
+    pub principal_created: Mutex<std::collections::HashMap<String, DateTime<Utc>>>,
 }
 
 pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -130,6 +130,10 @@ impl AwsAuthCluster for Session {
         logged_in(answer)
     }
 
+    async fn shadowed(&self, mapping: &crate::awsauth::EffectiveMapping) -> Vec<String> {
+        super::entries_read::shadows_for(&self.base, &self.conn.facts, mapping).await
+    }
+
     async fn has_access_entry(&self, principal: &str) -> bool {
         let facts = &self.conn.facts;
         facts.effective_auth_mode().allows_access_entries()

@@ -15,6 +15,8 @@ pub mod eks;
 pub mod eks_access;
 pub mod eks_nodes;
 pub mod eks_tags;
+pub mod entries_read;
+pub mod entries_write;
 pub mod iam;
 pub mod iam_write;
 pub mod migrate_adapter;

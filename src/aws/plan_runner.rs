@@ -318,6 +318,57 @@ impl<'a> AwsRunner<'a> {
                     }
                 }
             }
+            Action::CreateAccessEntryLike {
+                cluster,
+                principal_arn,
+                entry_type,
+                username,
+                kubernetes_groups,
+            } => {
+                let made = super::entries_write::create_entry_like(
+                    self.ctx,
+                    cluster,
+                    principal_arn,
+                    entry_type,
+                    username.as_deref(),
+                    kubernetes_groups,
+                )
+                .await?;
+                // An entry made by someone since the plan is not ours to adopt or undo.
+                let entry = made.ok_or_else(|| {
+                    already_exists("eks:CreateAccessEntry", "access entry for", principal_arn)
+                })?;
+                if !entry.is_empty() {
+                    facts.insert("entry_arn".into(), entry.clone());
+                    self.created_entries
+                        .insert((cluster.clone(), principal_arn.clone()), entry.clone());
+                    if let Undo::DeleteAccessEntry { entry_arn, .. } = &mut undo {
+                        *entry_arn = Some(entry);
+                    }
+                }
+            }
+            Action::AssociateAccessPolicyScoped {
+                cluster,
+                principal_arn,
+                policy_arn,
+                namespaces,
+            } => {
+                super::entries_write::associate_scoped(
+                    self.ctx,
+                    cluster,
+                    principal_arn,
+                    policy_arn,
+                    namespaces,
+                )
+                .await?;
+                if let (Some(ours), Undo::DisassociateAccessPolicy { entry_arn, .. }) = (
+                    self.created_entries
+                        .get(&(cluster.clone(), principal_arn.clone())),
+                    &mut undo,
+                ) {
+                    *entry_arn = Some(ours.clone());
+                }
+            }
             Action::TagResource { resource_arn, tags } => {
                 super::eks_tags::tag_resource(self.ctx, resource_arn, tags).await?
             }

@@ -87,6 +87,10 @@ pub struct AuditArgs {
     /// access to the endpoints and a mapping for you)
     #[arg(long)]
     pub aws_auth: bool,
+    /// Also judge each cluster's access entries: stale ones (principal recreated), the creator
+    /// as the only admin, policies EKS does not offer (more calls per cluster)
+    #[arg(long)]
+    pub entries: bool,
     /// Clusters assessed at once
     #[arg(long, default_value_t = 16, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -279,10 +283,16 @@ async fn gather(
     for (account, ctx, name) in clusters {
         let sem = sem.clone();
         let shared = shared.clone();
+        let entries = args.entries;
         tasks.spawn_local(async move {
             let _permit = sem.acquire().await;
             let r = observe(&shared, &ctx, &account, &name).await;
-            (account, ctx.region.clone(), name, r)
+            // issue 17: access-entry findings (CONFIG_MAP always; the rest with --entries).
+            let extra = match &r {
+                Ok(o) => Some(entry_findings(&shared, &ctx, &account, o, entries).await),
+                Err(_) => None,
+            };
+            (account, ctx.region.clone(), name, r.map(|o| (o, extra)))
         });
     }
     let mut items = Vec::new();
@@ -292,7 +302,13 @@ async fn gather(
             continue;
         };
         match r {
-            Ok(o) => items.push(audit::assess(&o)),
+            Ok((o, extra)) => {
+                let mut a = audit::assess(&o);
+                if let Some((found, stale)) = extra {
+                    crate::recovery::access_entries::merge_into_assessment(&mut a, found, stale);
+                }
+                items.push(a)
+            }
             Err(e) => errors.push(AuditError::new(&account, &region, Some(&name), &e)),
         }
     }
@@ -304,6 +320,56 @@ async fn gather(
         (&a.account, &a.region, &a.cluster).cmp(&(&b.account, &b.region, &b.cluster))
     });
     Ok((items, errors))
+}
+
+/// issue 17: the access-entry findings of one cluster; CONFIG_MAP needs no call, the rest only
+/// with `--entries`. A failure to read the entries becomes a finding, not an audit error.
+async fn entry_findings(
+    shared: &Shared,
+    ctx: &AwsContext,
+    account: &str,
+    o: &audit::Observation,
+    deep: bool,
+) -> (Vec<crate::recovery::access_entries::EntryFinding>, bool) {
+    let mode = o.facts.effective_auth_mode();
+    let creator = match &o.creator {
+        audit::CreatorObservation::Known { creator, .. } => Some(creator.arn.clone()),
+        _ => None,
+    };
+    if !deep || !mode.allows_access_entries() {
+        let rf = format!(" --region {}", o.facts.region);
+        let found = crate::recovery::access_entries::audit_findings(
+            &o.facts.name,
+            &rf,
+            mode,
+            &[],
+            creator.as_deref(),
+            None,
+            None,
+        );
+        return (found, false);
+    }
+    let bg = shared
+        .breakglass
+        .as_ref()
+        .map(|s| breakglass_arn(s, ctx.partition(), account));
+    shared.limits.acquire(account, &ctx.region, "eks").await;
+    match crate::aws::entries_read::audit_entries(ctx, &o.facts, creator.as_deref(), bg.as_deref())
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => (
+            vec![crate::recovery::access_entries::EntryFinding {
+                level: audit::Level::Warning,
+                code: "access-entries-unreadable",
+                message: format!("the access entries could not be judged: {e}"),
+                fix: Some(
+                    "see `eks-breakglass policy audit` for the permissions audit needs".into(),
+                ),
+            }],
+            false,
+        ),
+    }
 }
 
 /// Credential failures: a cluster's other checks would fail the same way, so stop there.

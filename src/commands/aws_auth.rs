@@ -142,12 +142,33 @@ pub async fn run_lint(g: &Globals, a: &LintArgs) -> Result<u8, AppError> {
         Some(c) => Some(read_live(g, c).await?),
         None => None,
     };
-    lint(g, a, live)
+    let code = lint(g, a, live)?;
+    // Stale access entries of the live cluster are findings too (issue 17).
+    let machine = a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
+    match &a.cluster {
+        Some(c)
+            if crate::ui::entries::lint_live_entries(g, c, machine).await? > 0
+                && code == exit::OK =>
+        {
+            Ok(exit::FINDINGS)
+        }
+        _ => Ok(code),
+    }
 }
 
 /// `aws-auth show`.
 pub async fn run_show(g: &Globals, a: &ShowArgs) -> Result<u8, AppError> {
-    show(g, a, source(g, &a.file, &a.cluster).await?)
+    let doc = source(g, &a.file, &a.cluster).await?;
+    // Mappings an access entry shadows (EKS uses the entry; issue 17).
+    let effective = a
+        .cluster
+        .as_ref()
+        .map(|_| awsauth::analyze(&doc, &ClusterFacts::default()).effective);
+    let code = show(g, a, doc)?;
+    if let (Some(c), Some(m)) = (&a.cluster, &effective) {
+        crate::ui::entries::show_shadows(g, c, m).await?;
+    }
+    Ok(code)
 }
 
 /// `aws-auth salvage`.

@@ -39,6 +39,12 @@ pub async fn run(g: &crate::cli::Globals, args: &CreatorArgs) -> Result<u8, AppE
     }
     let ctx = AwsContext::load(&g.aws_options()).await?;
     let facts = aws::eks::describe_cluster(&ctx, &args.cluster).await?;
+    // issue 17: without a creator admin there is no creator route: said first.
+    let route =
+        crate::recovery::access_entries::creator_route(&facts.name, facts.bootstrap_creator_admin);
+    if !g.json() {
+        print!("{}", route.render());
+    }
     let caller = match aws::sts::caller_identity(&ctx).await {
         Ok(c) => Some(Caller {
             arn: c.arn,
@@ -70,6 +76,15 @@ pub async fn run(g: &crate::cli::Globals, args: &CreatorArgs) -> Result<u8, AppE
         println!("{text}");
     } else {
         print!("{}", render_text(&report));
+        // issue 17: no record of the creator on a CONFIG_MAP cluster: the discovery route.
+        if let Some(r) = crate::recovery::access_entries::reveal_creator_route(
+            &facts.name,
+            facts.effective_auth_mode(),
+            facts.bootstrap_creator_admin,
+            report.creator.is_some(),
+        ) {
+            println!("\n{r}");
+        }
     }
     Ok(report.verdict.exit_code)
 }

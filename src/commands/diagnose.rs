@@ -47,13 +47,22 @@ pub async fn triage(
 pub async fn run(g: &Globals, args: &DiagnoseArgs) -> Result<u8, AppError> {
     let ctx = AwsContext::load(&g.aws_options()).await?;
     let t = triage(&ctx, &args.cluster, &args.target).await?;
+    // Access entries: stale ones, shadowed mappings, the creator route, revealing the creator.
+    let known = t.creator.as_ref().is_some_and(|r| r.creator.is_some());
+    let entries =
+        crate::aws::entries_read::diagnose(&ctx, &t.cluster, t.target.as_ref(), known).await;
     if g.json() {
         let mut v = serde_json::to_value(&t)
             .map_err(|e| AppError::failed(format!("cannot encode JSON: {e}"), None))?;
+        v["access_entries"] = serde_json::to_value(&entries).unwrap_or_default();
         v["aws_calls"] = serde_json::json!(ctx.calls.counts_by_service());
         println!("{v}");
     } else {
-        print!("{}", crate::ui::triage::render(&t));
+        print!(
+            "{}{}",
+            crate::ui::triage::render(&t),
+            entries.render(&t.cluster.name)
+        );
     }
     Ok(exit::OK)
 }

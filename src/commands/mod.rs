@@ -10,6 +10,7 @@ pub mod cleanup;
 pub mod completions;
 pub mod creator;
 pub mod diagnose;
+pub mod fix_entries;
 pub mod grant;
 pub mod kubeconfig;
 pub mod man;
@@ -18,6 +19,7 @@ pub mod plan_ui;
 pub mod policy;
 pub mod record;
 pub mod recover;
+pub mod reveal_creator;
 pub mod token;
 pub mod version;
 
@@ -58,6 +60,8 @@ pub async fn run(cli: Cli) -> Result<u8, AppError> {
         Command::Man(a) => man::run(g, a),
         Command::Grant(a) => grant::run(g, a).await,
         Command::Migrate(a) => migrate::run(g, a).await,
+        Command::FixEntries(a) => fix_entries::run(g, a).await,
+        Command::RevealCreator(a) => reveal_creator::run(g, a).await,
         Command::AssumeCreator(a) => assume_creator::run(g, a).await,
         Command::Cleanup(a) => cleanup::run(g, a).await,
         Command::Creator(a) => creator::run(g, a).await,

@@ -82,6 +82,12 @@ pub trait AwsAuthCluster {
 
     /// Whether `principal` has an access entry in force (the cluster's mode allows entries).
     fn has_access_entry(&self, principal: &str) -> impl Future<Output = bool>;
+    /// The mappings of `mapping` an access entry shadows, each said with what the principal
+    /// really gets from its entry (an entry wins over aws-auth for the same principal).
+    fn shadowed(
+        &self,
+        mapping: &crate::awsauth::EffectiveMapping,
+    ) -> impl Future<Output = Vec<String>>;
     /// The IAM principal behind an ARN (a session resolved to its role's ARN with path).
     fn resolve_principal(&self, arn: &str) -> impl Future<Output = Result<String, AppError>>;
 

@@ -7,6 +7,7 @@
 //! reached through the ports in `crate::ports` (implemented by `crate::aws`), which the tests
 //! replace with in-memory fakes. See docs/architecture.md.
 
+pub mod access_entries;
 pub mod audit;
 pub mod creator;
 pub mod diagnosis;

@@ -153,6 +153,22 @@ pub enum Action {
         principal_arn: String,
         policy_arn: String,
     },
+    /// `eks:CreateAccessEntry` with a given type, username and groups: a stale entry made
+    /// again as it was (`fix-entries`). `username: None` lets EKS choose its default.
+    CreateAccessEntryLike {
+        cluster: String,
+        principal_arn: String,
+        entry_type: String,
+        username: Option<String>,
+        kubernetes_groups: Vec<String>,
+    },
+    /// `eks:AssociateAccessPolicy` with cluster scope (`namespaces` empty) or these namespaces.
+    AssociateAccessPolicyScoped {
+        cluster: String,
+        principal_arn: String,
+        policy_arn: String,
+        namespaces: Vec<String>,
+    },
     /// `eks:TagResource`: set these tags on an EKS resource (the creator record of `record`).
     TagResource {
         resource_arn: String,
@@ -265,6 +281,47 @@ impl Action {
                     ("accessScope.type", "cluster"),
                 ],
             ),
+            Action::CreateAccessEntryLike {
+                cluster,
+                principal_arn,
+                entry_type,
+                username,
+                kubernetes_groups,
+            } => {
+                let groups = kubernetes_groups.join(",");
+                let mut params = vec![
+                    ("clusterName", cluster.as_str()),
+                    ("principalArn", principal_arn.as_str()),
+                    ("type", entry_type.as_str()),
+                ];
+                if let Some(u) = username {
+                    params.push(("username", u.as_str()));
+                }
+                if !kubernetes_groups.is_empty() {
+                    params.push(("kubernetesGroups", groups.as_str()));
+                }
+                AwsCall::new("eks:CreateAccessEntry", &params)
+            }
+            Action::AssociateAccessPolicyScoped {
+                cluster,
+                principal_arn,
+                policy_arn,
+                namespaces,
+            } => {
+                let ns = namespaces.join(",");
+                let mut params = vec![
+                    ("clusterName", cluster.as_str()),
+                    ("principalArn", principal_arn.as_str()),
+                    ("policyArn", policy_arn.as_str()),
+                ];
+                if namespaces.is_empty() {
+                    params.push(("accessScope.type", "cluster"));
+                } else {
+                    params.push(("accessScope.type", "namespace"));
+                    params.push(("accessScope.namespaces", ns.as_str()));
+                }
+                AwsCall::new("eks:AssociateAccessPolicy", &params)
+            }
             Action::TagResource { resource_arn, tags } => {
                 // Tag values are shown in full: they are what the operator confirms.
                 let mut call = AwsCall::new("eks:TagResource", &[("resourceArn", resource_arn)]);

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod awsauth;
 pub mod creator;
+pub mod entries;
 pub mod input;
 pub mod plan;
 pub mod recover;

@@ -54,20 +54,12 @@ pub async fn stale_entry(
         Ok(PrincipalArn::Role { name, .. }) => iam.role_created(&name).await?,
         _ => None,
     };
-    Ok(created.filter(|c| *c > entry_made).map(|c| {
-        format!(
-            "the access entry for {principal} was made {} but the principal was created {}: it \
-             was deleted and recreated since, and EKS binds an entry to the principal's unique \
-             id, so this entry lets nobody in (groups it had: {})",
-            entry_made.to_rfc3339(),
-            c.to_rfc3339(),
-            if entry.kubernetes_groups.is_empty() {
-                "none".to_string()
-            } else {
-                entry.kubernetes_groups.join(", ")
-            }
-        )
-    }))
+    Ok(crate::recovery::access_entries::stale_reason(
+        principal,
+        Some(entry_made),
+        created,
+        &entry.kubernetes_groups,
+    ))
 }
 
 /// What the grant plan starts from: the principal's entry (when the mode honours entries),

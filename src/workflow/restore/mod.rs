@@ -431,11 +431,12 @@ pub async fn write<C: AwsAuthCluster, U: WriteUi>(
             )
         })
         .collect();
-    say(
-        ui,
-        g,
-        &format!("  after the write (predicted):\n{}\n", lines.join("\n")),
-    );
+    let mut text = format!("  after the write (predicted):\n{}\n", lines.join("\n"));
+    // Mappings an access entry shadows: the principal really gets the entry (issue 17).
+    for l in c.shadowed(&prepared.object.mapping()).await {
+        text.push_str(&format!("    shadowed: {l}\n"));
+    }
+    say(ui, g, &text);
     access_gate(ui, g, &prepared, &gate, "")?;
     let interrupt = ui.catch_interrupt();
     let mut attempt = 1u32;

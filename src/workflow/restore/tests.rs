@@ -156,6 +156,9 @@ impl AwsAuthCluster for FakeCluster {
     async fn has_access_entry(&self, _principal: &str) -> bool {
         false
     }
+    async fn shadowed(&self, _mapping: &crate::awsauth::EffectiveMapping) -> Vec<String> {
+        Vec::new()
+    }
     async fn resolve_principal(&self, _arn: &str) -> Result<String, AppError> {
         Ok(OPS.into())
     }
