@@ -188,3 +188,21 @@ async fn the_plan_after_a_409_predicts_who_gets_in_with_the_rebased_version() {
         preds[1]
     );
 }
+
+/// `--at` with a FILE source is refused by the command (`commands/aws_auth_write.rs`), after it
+/// has connected to the cluster and read aws-auth, not by `RestoreRequest::source`, which
+/// refuses every other flag combination "before anything is read". A decision left in the
+/// command; the workflow's check lets it through.
+#[test]
+fn at_with_a_file_source_is_refused_by_the_request_check() {
+    let req = RestoreRequest {
+        from: "known-good.yaml".into(),
+        at: Some("2026-01-02".into()),
+        ..Default::default()
+    };
+    let got = req.source();
+    assert!(
+        got.is_err(),
+        "--at 2026-01-02 --from known-good.yaml passed the request check: {got:?}"
+    );
+}
