@@ -170,7 +170,11 @@ async fn the_plan_after_a_409_predicts_who_gets_in_with_the_rebased_version() {
     let live = c.read_live().await.unwrap();
     let _ = restore(&yes(), &c, &ui, &req, live, Vec::new(), candidate(&new), &w).await;
     let preds = ui.predictions.borrow();
-    assert!(preds.len() >= 2, "no second plan after the 409: {}", ui.inner.err.borrow());
+    assert!(
+        preds.len() >= 2,
+        "no second plan after the 409: {}",
+        ui.inner.err.borrow()
+    );
     let operator = |p: &serde_json::Value| {
         p.as_array()
             .and_then(|a| a.iter().find(|x| x["role"] == "operator"))
