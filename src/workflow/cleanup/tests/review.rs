@@ -79,5 +79,8 @@ async fn a_rollback_that_deletes_the_aws_auth_the_run_created_is_refused_without
         "the rollback deleted aws-auth (the only thing mapping {ME}) without --force; result {result:?}; plan shown:\n{}",
         ui.out.borrow()
     );
-    assert!(result.is_err(), "expected a lockout refusal, got {result:?}");
+    assert!(
+        result.is_err(),
+        "expected a lockout refusal, got {result:?}"
+    );
 }

@@ -170,7 +170,11 @@ async fn the_plan_after_a_409_predicts_who_gets_in_with_the_rebased_version() {
     let live = c.read_live().await.unwrap();
     let _ = restore(&yes(), &c, &ui, &req, live, Vec::new(), candidate(&new), &w).await;
     let preds = ui.predictions.borrow();
-    assert!(preds.len() >= 2, "no second plan after the 409: {}", ui.inner.err.borrow());
+    assert!(
+        preds.len() >= 2,
+        "no second plan after the 409: {}",
+        ui.inner.err.borrow()
+    );
     let operator = |p: &serde_json::Value| {
         p.as_array()
             .and_then(|a| a.iter().find(|x| x["role"] == "operator"))
@@ -186,5 +190,23 @@ async fn the_plan_after_a_409_predicts_who_gets_in_with_the_rebased_version() {
         Some(serde_json::json!(true)),
         "the plan of attempt 2 (rebased on a mapRoles without {OPS}) still predicts the operator gets in: {}",
         preds[1]
+    );
+}
+
+/// `--at` with a FILE source is refused by the command (`commands/aws_auth_write.rs`), after it
+/// has connected to the cluster and read aws-auth, not by `RestoreRequest::source`, which
+/// refuses every other flag combination "before anything is read". A decision left in the
+/// command; the workflow's check lets it through.
+#[test]
+fn at_with_a_file_source_is_refused_by_the_request_check() {
+    let req = RestoreRequest {
+        from: "known-good.yaml".into(),
+        at: Some("2026-01-02".into()),
+        ..Default::default()
+    };
+    let got = req.source();
+    assert!(
+        got.is_err(),
+        "--at 2026-01-02 --from known-good.yaml passed the request check: {got:?}"
     );
 }
