@@ -202,7 +202,6 @@ fn review_lost_section_is_named_in_the_table() {
     );
 }
 
-
 /// What an entry cannot keep (a group on a node role, a username EKS refuses) is lost at the
 /// switch to API just as surely as an untranslated line. Stage two's gate calls the entry "the
 /// same" and the API-switch plan names only untranslated lines: the operator consents to a
@@ -232,7 +231,9 @@ fn review_switch_plan_names_what_translated_identities_lose() {
         LiveEntry {
             principal_arn: ops.clone(),
             entry_type: "STANDARD".into(),
-            username: Some(format!("arn:aws:sts::{A}:assumed-role/ops/{{{{SessionName}}}}")),
+            username: Some(format!(
+                "arn:aws:sts::{A}:assumed-role/ops/{{{{SessionName}}}}"
+            )),
             groups: vec!["ops".into()],
             policies: vec![],
         },

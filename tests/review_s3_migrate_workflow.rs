@@ -118,7 +118,9 @@ fn review_user_path_mismatch_is_not_reported_as_no_such_user() {
             format!("arn:aws:iam::{LOCAL}:user/team/dev/alice"),
         )]),
     };
-    let p = rt().block_on(prepare(&w, &MigrateOptions::default())).unwrap();
+    let p = rt()
+        .block_on(prepare(&w, &MigrateOptions::default()))
+        .unwrap();
     let row = &p.translation.rows[0];
     assert!(matches!(row.outcome, Outcome::NotTranslated), "{row:?}");
     let why = row.reason.clone().unwrap_or_default();
