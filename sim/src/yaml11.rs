@@ -13,54 +13,91 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 pub const NOT_A_LIST_STR: &str = "yaml: unmarshal errors: cannot unmarshal !!str into []string";
 pub const NOT_A_LIST_MAP: &str = "yaml: unmarshal errors: cannot unmarshal !!map into []string";
 
+/// A `mapAccounts` text go-yaml cannot decode. `kept` is what the authenticator still holds:
+/// go-yaml's `decoder.sequence` makes the slice with one zero value per item and fills it in
+/// order, so a fatal error on an item (an invalid `!!binary`, `!!int x`) leaves the strings
+/// decoded before it followed by empty strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringListError {
+    pub message: String,
+    pub kept: Vec<String>,
+}
+
+impl From<String> for StringListError {
+    fn from(message: String) -> Self {
+        StringListError {
+            message,
+            kept: Vec::new(),
+        }
+    }
+}
+
 /// go-yaml v2 `Unmarshal` of a YAML list into `[]string` (how the authenticator reads
 /// `mapAccounts`): every non-null scalar item keeps its original text (`yes`, `0123`,
 /// `123456789012` stay as written); a null item (`~`, `null`, nothing) decodes to `""` and is
 /// kept (go-yaml sets the element to its zero value and reports success); a sequence or mapping
 /// item is a type error and is skipped (`None`). Such items are never decoded further, so what
-/// they contain (bad merges, collection keys) is no error. A document that is not a list is an
-/// error.
-pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+/// they contain (bad merges, collection keys, an invalid `!!binary`) is no error. A document
+/// that is not a list is an error.
+pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, StringListError> {
     let text_in = text;
-    let (text, restore_bom) = libyaml_view(text)?;
+    let (text, restore_bom, block_scalars) = libyaml_view(text)?;
     let mut builder = Builder {
         raw_strings: true,
         restore_bom,
+        block_scalars,
         ..Builder::default()
     };
     let mut parser = Parser::new_from_str(&text);
     parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
     libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
-        return Err(err);
+        return Err(err.into());
     }
     match builder.root.unwrap_or(Value::Null) {
         Value::Null => Ok(Vec::new()),
-        Value::Array(items) => Ok(items
-            .into_iter()
-            .map(|v| match v {
-                Value::String(s) => Some(s),
-                Value::Null => Some(String::new()),
-                _ => None,
-            })
-            .collect()),
-        Value::String(_) => {
-            Err("yaml: unmarshal errors: cannot unmarshal !!str into []string".into())
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for v in &items {
+                match v {
+                    Value::String(s) => match s.strip_prefix(FATAL) {
+                        Some(message) => {
+                            let mut kept: Vec<String> = out.into_iter().flatten().collect();
+                            let filled = kept.len();
+                            kept.extend((filled..items.len()).map(|_| String::new()));
+                            return Err(StringListError {
+                                message: message.to_string(),
+                                kept,
+                            });
+                        }
+                        None => out.push(Some(s.clone())),
+                    },
+                    Value::Null => out.push(Some(String::new())),
+                    _ => out.push(None),
+                }
+            }
+            Ok(out)
         }
-        _ => Err("yaml: unmarshal errors: cannot unmarshal !!map into []string".into()),
+        Value::String(s) => match s.strip_prefix(FATAL) {
+            Some(message) => Err(message.to_string().into()),
+            None => Err(NOT_A_LIST_STR.to_string().into()),
+        },
+        _ => Err(NOT_A_LIST_MAP.to_string().into()),
     }
 }
+
+/// Marks, in a `mapAccounts` text, a scalar go-yaml fails to decode (only an error if go-yaml
+/// decodes it: a root scalar or a list item, not what a type-errored item holds).
+const FATAL: &str = "\u{0}\u{fffe}fatal:";
 
 /// Converts YAML text to JSON. Only the first document is read (as go-yaml's `Unmarshal`).
 /// An empty document is `null`.
 pub fn yaml_to_json(text: &str) -> Result<Value, String> {
-    // libyaml skips a byte order mark at the start of the stream.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let text_in = text;
-    let (text, restore_bom) = libyaml_view(text)?;
+    let (text, restore_bom, block_scalars) = libyaml_view(text)?;
     let mut builder = Builder {
         restore_bom,
+        block_scalars,
         ..Builder::default()
     };
     let mut parser = Parser::new_from_str(&text);
@@ -89,16 +126,27 @@ fn non_finite(v: &Value) -> Option<&str> {
 }
 
 /// What yaml-rust2 must read to see what go-yaml v2 sees (see [`libyaml`]), or go-yaml's
-/// scanner error. The flag says whether byte order marks were set aside (to be given back).
-pub fn libyaml_view(text: &str) -> Result<(String, bool), String> {
-    let scan = libyaml::scan(text);
+/// scanner error. The flag says whether byte order marks were set aside (to be given back); the
+/// list holds libyaml's value of each block scalar that has no content line.
+pub fn libyaml_view(text: &str) -> Result<(String, bool, Vec<Option<String>>), String> {
+    let mut scan = libyaml::scan(text);
     if let Some(e) = scan.error {
         return Err(format!("yaml: line {}: {}", e.pos.line, e.message));
     }
-    Ok(match libyaml::as_libyaml_sees_it(text, &scan) {
+    // yaml-rust2 refuses a quoted scalar continued on a line indented less than its block;
+    // libyaml folds those blanks away whatever they are.
+    scan.indent_quoted_lines = true;
+    let (view, restore) = match libyaml::as_libyaml_sees_it(text, &scan) {
         Some(t) => (t, true),
         None => (text.to_string(), false),
-    })
+    };
+    // libyaml's reader drops one byte order mark at the start of the stream (a second one is
+    // the scanner's business, and the view has already turned it into what go-yaml sees).
+    let view = match view.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => view,
+    };
+    Ok((view, restore, std::mem::take(&mut scan.block_scalars)))
 }
 
 /// The structural error libyaml raised that yaml-rust2 may not see (checked after it parsed).
@@ -202,6 +250,11 @@ struct Builder {
     raw_strings: bool,
     /// Give back the byte order marks `libyaml_view` set aside.
     restore_bom: bool,
+    /// libyaml's value of each block scalar without content, in order (see `libyaml_view`):
+    /// yaml-rust2 reads `|` with nothing under it as "\n", libyaml as "".
+    block_scalars: Vec<Option<String>>,
+    /// Block scalars seen so far.
+    block_index: usize,
 }
 
 impl Builder {
@@ -289,6 +342,15 @@ impl MarkedEventReceiver for Builder {
                 } else {
                     text
                 };
+                let text = if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) {
+                    self.block_index += 1;
+                    match self.block_scalars.get(self.block_index - 1) {
+                        Some(Some(empty)) => empty.clone(),
+                        _ => text,
+                    }
+                } else {
+                    text
+                };
                 let resolved = resolve_scalar(&text, style, tag.as_ref());
                 // An infinite or NaN key is fine: sigs.k8s.io/yaml formats float keys itself
                 // (`.inf`, `-.inf`, `.nan`); only such a value has no JSON form.
@@ -306,6 +368,11 @@ impl MarkedEventReceiver for Builder {
                     // concern a string target.
                     Err(e) if self.raw_strings && e.starts_with("json: unsupported value") => {
                         Ok(Value::String(text.clone()))
+                    }
+                    // Decoding into `[]string`: the error counts only where go-yaml decodes
+                    // this scalar (see `yaml_string_list`).
+                    Err(e) if self.raw_strings => {
+                        Ok(Value::String(format!("{FATAL}yaml: {e}")))
                     }
                     Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
                     // json.Marshal fails only if the value is still there at the end (a later
@@ -372,6 +439,12 @@ const FALSE_WORDS: &[&str] = &[
     "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
 ];
 
+/// The floats JSON cannot hold (go-yaml resolves them; json.Marshal then fails).
+const INFINITIES: &[&str] = &[
+    ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN",
+    ".NAN",
+];
+
 /// YAML 1.1 resolution of one scalar, as go-yaml v2 does it for plain scalars.
 pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
     if let Some(tag) = tag {
@@ -409,11 +482,30 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
                         )),
                     };
                 }
-                _ => {
-                    return Ok(
-                        resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
-                    );
+                // go-yaml's resolve: the text (whatever its style) is resolved as a plain
+                // scalar and must give the tag's type (an int is a float too).
+                "float" if INFINITIES.contains(&text) => {
+                    return Err(format!("json: unsupported value: {text}"));
                 }
+                t @ ("bool" | "int" | "float") => {
+                    let implicit = resolve_plain(text);
+                    let fits = match (t, &implicit) {
+                        ("bool", Some(Value::Bool(_))) => true,
+                        ("int", Some(Value::Number(n))) => !n.is_f64(),
+                        ("float", Some(Value::Number(_))) => true,
+                        _ => false,
+                    };
+                    if !fits {
+                        return Err(format!(
+                            "cannot decode !!{} `{text}` as a !!{t}",
+                            type_name(&implicit)
+                        ));
+                    }
+                    return Ok(implicit.unwrap_or(Value::Null));
+                }
+                // Any other tag (`!!merge`, `!!seq`, a misspelt `!!sr`) is not resolvable:
+                // go-yaml keeps the text as a string.
+                _ => return Ok(Value::String(text.to_string())),
             }
         }
         return Ok(Value::String(text.to_string()));
@@ -421,21 +513,7 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
     if style != TScalarStyle::Plain {
         return Ok(Value::String(text.to_string()));
     }
-    if matches!(
-        text,
-        ".inf"
-            | ".Inf"
-            | ".INF"
-            | "+.inf"
-            | "+.Inf"
-            | "+.INF"
-            | "-.inf"
-            | "-.Inf"
-            | "-.INF"
-            | ".nan"
-            | ".NaN"
-            | ".NAN"
-    ) {
+    if INFINITIES.contains(&text) {
         return Err(format!("json: unsupported value: {text}"));
     }
     Ok(resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string())))
@@ -811,7 +889,6 @@ mod tests {
 /// differential test against the real library (tests/awsauth_oracle.rs, tools/awsauth-oracle).
 #[allow(dead_code)]
 mod libyaml {
-
     /// A position: 1-based line and column (characters), byte offset.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct Pos {
@@ -819,6 +896,7 @@ mod libyaml {
         pub column: usize,
         pub offset: usize,
     }
+
 
     /// A scanner error libyaml raises and a YAML 1.2 parser does not.
     #[derive(Debug, Clone, PartialEq, Eq)]
@@ -840,6 +918,12 @@ mod libyaml {
     pub const ENTRY_NOT_ALLOWED: &str = "block sequence entries are not allowed in this context";
     pub const KEY_NOT_ALLOWED: &str = "mapping keys are not allowed in this context";
     pub const VALUE_NOT_ALLOWED: &str = "mapping values are not allowed in this context";
+    pub const EXPECTED_KEY: &str = "did not find expected key";
+    pub const DIRECTIVE_TAIL: &str = "did not find expected comment or line break";
+    pub const FLOW_ENTRY_EXPECTED: &str = "did not find expected ',' or ']' / '}'";
+
+    /// go-yaml reads its input in chunks of this many bytes (`input_raw_buffer_size`).
+    const CHUNK: usize = 512;
 
     /// What libyaml sees in a text that a YAML 1.2 parser may not.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -871,6 +955,22 @@ mod libyaml {
         /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
         /// point better): reported only when the YAML 1.2 parser accepts the text.
         pub late_error: Option<ScanError>,
+        /// (byte offset, byte length) of characters go-yaml skips at the start of a line because
+        /// the text starts with two byte order marks (see [`Scanner::bom_skip`]); each becomes a
+        /// space.
+        pub bom_skips: Vec<(usize, usize)>,
+        /// Byte offsets of the starts of continuation lines of quoted scalars in block context,
+        /// with the column the enclosing block is indented to: libyaml never checks their
+        /// indentation (their leading blanks are folded away), some YAML 1.2 parsers want them
+        /// indented deeper than the block.
+        pub quoted_lines: Vec<(usize, i64)>,
+        /// Set by a caller whose YAML 1.2 parser wants [`Scan::quoted_lines`] indented deeper than
+        /// their block: [`as_libyaml_sees_it`] then puts spaces there (the value is the same:
+        /// leading blanks of a quoted scalar's continuation line are folded away).
+        pub indent_quoted_lines: bool,
+        /// One per block scalar, in document order: libyaml's value when it has no content line
+        /// (`""`, or the empty lines' breaks with `+`), `None` when it has content.
+        pub block_scalars: Vec<Option<String>>,
     }
 
     struct Scanner<'a> {
@@ -896,6 +996,14 @@ mod libyaml {
         last_plain: bool,
         /// A `---` was scanned.
         started: bool,
+        /// go-yaml's `is_bom` looks at the start of its decoded buffer, not at the reading
+        /// position: when the text (after the byte order mark the reader drops) starts with a
+        /// second one, every time the scanner looks for the next token at column 0 it skips one
+        /// character, whatever it is, until the buffer is refilled (input is read in 512-byte
+        /// chunks; a refill moves the unread characters to the start of the buffer).
+        bom_buffer: bool,
+        /// Columns of `?` complex keys in block context still waiting for their `:`.
+        complex_keys: Vec<usize>,
         out: Scan,
     }
 
@@ -1009,9 +1117,25 @@ mod libyaml {
             }
         }
 
+        /// Whether go-yaml's start-of-line byte order mark check fires here (see `bom_buffer`).
+        /// The buffer holds the first 512 bytes of input until the scanner asks for characters
+        /// past them (a few characters before the end of the chunk).
+        fn bom_skip(&self) -> bool {
+            self.bom_buffer
+                && self.column == 0
+                && self.i < self.chars.len()
+                && (self.text.len() <= CHUNK || self.offset() + 4 <= CHUNK)
+        }
+
         /// yaml_parser_scan_to_next_token.
         fn scan_to_next_token(&mut self) {
             loop {
+                if self.bom_skip() {
+                    let (at, c) = self.chars[self.i];
+                    self.out.bom_skips.push((at, c.len_utf8()));
+                    // `skip`: one character, even a line break, and the column moves on.
+                    self.skip();
+                }
                 while let Some(c) = self.at(0) {
                     if c == ' ' || ((self.flow > 0 || !self.simple_key_allowed) && c == '\t') {
                         if c == '\t' {
@@ -1070,22 +1194,12 @@ mod libyaml {
                         && self.at(1) == Some(c)
                         && self.at(2) == Some(c)
                         && self.blankz(3)));
-            if marker
-                && c == '.'
-                && self.started
-                && !self.content
-                && self.out.document_cut.is_none()
-            {
+            if marker && c == '.' && self.started && !self.content && self.out.document_cut.is_none() {
                 // `---` then `...`: the first document is empty (null) and over.
                 self.out.document_cut = Some(self.offset());
                 return false;
             }
-            if marker
-                && c == '-'
-                && self.started
-                && !self.content
-                && self.out.document_cut.is_none()
-            {
+            if marker && c == '-' && self.started && !self.content && self.out.document_cut.is_none() {
                 // `---` twice: the first document is empty (null).
                 self.out.document_cut = Some(self.offset());
                 return false;
@@ -1148,15 +1262,28 @@ mod libyaml {
                 let mut words = self.text[start + 1..line_end]
                     .split([' ', '\t'])
                     .filter(|w| !w.is_empty());
-                match (
-                    words.next(),
-                    words.next().map(|v| v.split('#').next().unwrap_or(v)),
-                ) {
-                    (Some("YAML"), Some(v)) if v != "1.1" => {
-                        return self.fail(INCOMPATIBLE_VERSION);
-                    }
-                    (Some("YAML" | "TAG"), _) => {}
+                let name = words.next();
+                // The parameters: a version for YAML, a handle and a prefix for TAG; after them
+                // only blanks and a comment (yaml_parser_scan_directive).
+                let params = match name {
+                    Some("YAML") => 1,
+                    Some("TAG") => 2,
                     _ => return self.fail(UNKNOWN_DIRECTIVE),
+                };
+                let mut rest: Vec<&str> = words.collect();
+                if let Some(first) = rest.first_mut() {
+                    // A version number ends at its last digit: `1.1#c` is followed by a comment.
+                    if name == Some("YAML") {
+                        if let Some(h) = first.find('#') {
+                            *first = &first[..h];
+                        }
+                    }
+                }
+                if name == Some("YAML") && rest.first().is_some_and(|v| *v != "1.1") {
+                    return self.fail(INCOMPATIBLE_VERSION);
+                }
+                if rest.len() > params && !rest[params].starts_with('#') {
+                    return self.fail(DIRECTIVE_TAIL);
                 }
                 if self.content && self.out.document_cut.is_none() {
                     self.out.document_cut = Some(start);
@@ -1229,6 +1356,7 @@ mod libyaml {
                         if !self.simple_key_allowed {
                             return self.fail_late(KEY_NOT_ALLOWED);
                         }
+                        self.complex_keys.push(self.column);
                         self.roll_indent(self.column);
                     }
                     self.remove_simple_key();
@@ -1253,6 +1381,15 @@ mod libyaml {
                             if self.flow == 0 {
                                 if !self.simple_key_allowed {
                                     return self.fail_late(VALUE_NOT_ALLOWED);
+                                }
+                                // A value with no key: the parser wants the KEY token a `?` at
+                                // this column gave (`? a` then `: b`); without one, "did not find
+                                // expected key" (YAML 1.2 parsers read an empty key).
+                                match self.complex_keys.iter().rposition(|&c| c == self.column) {
+                                    Some(k) => {
+                                        self.complex_keys.truncate(k);
+                                    }
+                                    None => return self.fail_late(EXPECTED_KEY),
                                 }
                                 self.roll_indent(self.column);
                             }
@@ -1281,8 +1418,7 @@ mod libyaml {
                         return self.fail(ANCHOR_END);
                     }
                     if !self.blankz(0) {
-                        let colon_in_flow =
-                            self.flow > 0 && self.at(0) == Some(':') && !self.blankz(1);
+                        let colon_in_flow = self.flow > 0 && self.at(0) == Some(':') && !self.blankz(1);
                         self.out.anchor_ends.push((self.offset(), colon_in_flow));
                     }
                 }
@@ -1338,6 +1474,10 @@ mod libyaml {
                     self.skip();
                     if self.at(0).is_some_and(is_break) {
                         self.skip_break();
+                        if self.flow == 0 {
+                            let at = self.offset();
+                            self.out.quoted_lines.push((at, self.indent));
+                        }
                     } else {
                         self.skip();
                     }
@@ -1349,6 +1489,10 @@ mod libyaml {
                 }
                 if is_break(c) {
                     self.skip_break();
+                    if self.flow == 0 {
+                        let at = self.offset();
+                        self.out.quoted_lines.push((at, self.indent));
+                    }
                 } else {
                     self.skip();
                 }
@@ -1358,10 +1502,7 @@ mod libyaml {
         /// yaml_parser_scan_plain_scalar.
         fn plain(&mut self) -> bool {
             let indent = self.indent + 1;
-            if self.flow > 0
-                && self.at(0) == Some('-')
-                && matches!(self.at(1), Some(',' | ']' | '}'))
-            {
+            if self.flow > 0 && self.at(0) == Some('-') && matches!(self.at(1), Some(',' | ']' | '}')) {
                 self.out.flow_dashes.push(self.offset());
             }
             let mut leading_blanks = false;
@@ -1383,6 +1524,16 @@ mod libyaml {
                     if (c == ':' && self.blankz(1))
                         || (self.flow > 0 && matches!(c, ',' | '?' | '[' | ']' | '{' | '}'))
                     {
+                        // `{groups:[a]}`: the plain scalar is `groups:` and a flow collection
+                        // follows it with no `,` between: the parser fails. (YAML 1.2 parsers may
+                        // read `groups: [a]`.)
+                        if self.flow > 0
+                            && matches!(c, '[' | '{')
+                            && self.i > 0
+                            && self.chars[self.i - 1].1 == ':'
+                        {
+                            return self.fail_late(FLOW_ENTRY_EXPECTED);
+                        }
                         break;
                     }
                     leading_blanks = false;
@@ -1418,10 +1569,16 @@ mod libyaml {
         /// yaml_parser_scan_block_scalar, for its indentation rules.
         fn block_scalar(&mut self) -> bool {
             self.skip();
+            let record = self.out.block_scalars.len();
+            self.out.block_scalars.push(None);
             let mut increment: i64 = 0;
+            let mut keep = false;
             for _ in 0..2 {
                 match self.at(0) {
-                    Some('+' | '-') => self.skip(),
+                    Some(c @ ('+' | '-')) => {
+                        keep = c == '+';
+                        self.skip();
+                    }
                     Some(d @ '1'..='9') => {
                         increment = i64::from(d as u8 - b'0');
                         self.skip();
@@ -1458,8 +1615,14 @@ mod libyaml {
             } else {
                 0
             };
+            let line = self.line;
             if !self.block_breaks(&mut indent) {
                 return false;
+            }
+            if !(self.column as i64 == indent && self.at(0).is_some()) {
+                // No content line: clip and strip give "", keep gives the empty lines' breaks.
+                let breaks = if keep { self.line - line } else { 0 };
+                self.out.block_scalars[record] = Some("\n".repeat(breaks));
             }
             while self.column as i64 == indent && self.at(0).is_some() {
                 while self.at(0).is_some_and(|c| !is_break(c)) {
@@ -1523,6 +1686,8 @@ mod libyaml {
             content: false,
             last_plain: false,
             started: false,
+            bom_buffer: body.starts_with('\u{feff}'),
+            complex_keys: Vec::new(),
             out: Scan::default(),
         };
         while s.next_token() {}
@@ -1561,6 +1726,8 @@ mod libyaml {
             && scan.quote_escapes.is_empty()
             && scan.anchor_ends.is_empty()
             && scan.flow_dashes.is_empty()
+            && scan.bom_skips.is_empty()
+            && !(scan.indent_quoted_lines && !scan.quoted_lines.is_empty())
         {
             return None;
         }
@@ -1605,7 +1772,31 @@ mod libyaml {
             }
         }
         edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
+        edits.extend(scan.bom_skips.iter().map(|&(at, _)| (at, 3)));
+        // Spaces to put at the start of a quoted scalar's continuation line.
+        let mut pads: Vec<(usize, usize)> = Vec::new();
+        if scan.indent_quoted_lines {
+            for &(at, indent) in &scan.quoted_lines {
+                let line = &text[at.min(text.len())..];
+                let blanks = line.len() - line.trim_start_matches([' ', '\t']).len();
+                let marker = (line.starts_with("---") || line.starts_with("..."))
+                    && line[3..].starts_with([' ', '\t', '\r', '\n']) | (line.len() == 3);
+                let need = indent + 1 - blanks as i64;
+                if need > 0 && !marker {
+                    pads.push((at, need as usize));
+                    edits.push((at, 4));
+                }
+            }
+        }
         edits.sort_unstable();
+        // A skipped character keeps its byte length until here (NEL, LS and PS were rewritten as
+        // line breaks of the same length).
+        let width = |at: usize| -> usize {
+            scan.bom_skips
+                .iter()
+                .find(|(o, _)| *o == at)
+                .map_or(1, |(_, w)| *w)
+        };
         for &(at, kind) in edits.iter().rev() {
             if kind == 0 && at + 2 <= out.len() {
                 out.replace_range(at..at + 2, "'");
@@ -1613,6 +1804,20 @@ mod libyaml {
                 out.insert(at, ' ');
             } else if kind == 2 && out.get(at..at + 1) == Some("-") {
                 out.replace_range(at..at + 1, "\"-\"");
+            } else if kind == 4 && at <= out.len() && out.is_char_boundary(at) {
+                let n = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
+                out.insert_str(at, &" ".repeat(n));
+            } else if kind == 3 {
+                // go-yaml skipped this character as if it were a byte order mark: the column
+                // moves on by one, like a space. Whatever came before was complete when the
+                // scanner got here (a plain scalar above ended at column 0, before the skip): a
+                // comment line says so to a YAML 1.2 parser, which would otherwise continue that
+                // scalar on a line now indented by one more.
+                let w = width(at);
+                if at + w <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(at + w) {
+                    let first = text.strip_prefix('\u{feff}').map_or(0, |_| 3);
+                    out.replace_range(at..at + w, if at > first { "#\n " } else { " " });
+                }
             }
         }
         Some(out)
