@@ -759,7 +759,10 @@ fn fixture_cases() -> Vec<(String, String)> {
     paths.sort();
     paths
         .into_iter()
-        .filter(|p| !p.to_string_lossy().contains(".expected."))
+        .filter(|p| {
+            let n = p.to_string_lossy();
+            !n.contains(".expected.") && !n.ends_with(".oracle.json")
+        })
         .filter_map(|p| {
             let text = std::fs::read_to_string(&p).ok()?;
             Some((p.file_name()?.to_string_lossy().to_string(), text))
@@ -902,6 +905,35 @@ fn start_world() -> World {
     World::start_yaml(&common::read(&common::fixture(
         "scenarios/differential.yaml",
     )))
+}
+
+/// Fixtures named after a class of disagreement fixed in issue 12 carry the oracle's verdict
+/// (`<case>.oracle.json`, written from tools/awsauth-oracle): the oracle must still say the
+/// same, so the class stays pinned to what go-yaml does even if the fixture or the oracle
+/// changes.
+#[test]
+fn fixtures_keep_the_oracle_verdict_they_were_named_for() {
+    let dir = common::fixture("aws-auth");
+    let mut pinned: Vec<(String, String, Value)> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(|e| {
+            let p = e.expect("entry").path();
+            let n = p.file_name()?.to_string_lossy().to_string();
+            let case = n.strip_suffix(".oracle.json")?.to_string();
+            let verdict: Value =
+                serde_json::from_str(&std::fs::read_to_string(&p).ok()?).expect("verdict JSON");
+            let input = std::fs::read_to_string(dir.join(format!("{case}.yaml"))).ok()?;
+            Some((case, input, verdict))
+        })
+        .collect();
+    pinned.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(pinned.len() >= 9, "only {} pinned fixtures", pinned.len());
+    let inputs: Vec<String> = pinned.iter().map(|(_, i, _)| i.clone()).collect();
+    for ((case, _, want), got) in pinned.iter().zip(oracle(&inputs)) {
+        for k in ["sections", "roles", "users", "accounts", "errors"] {
+            assert_eq!(got[k], want[k], "{case}: the oracle's {k} changed");
+        }
+    }
 }
 
 #[test]

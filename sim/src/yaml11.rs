@@ -48,8 +48,7 @@ pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, StringListErr
         block_scalars,
         ..Builder::default()
     };
-    let mut parser = Parser::new_from_str(&text);
-    parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    parse_into(&text, &mut builder)?;
     libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
         return Err(err.into());
@@ -100,8 +99,7 @@ pub fn yaml_to_json(text: &str) -> Result<Value, String> {
         block_scalars,
         ..Builder::default()
     };
-    let mut parser = Parser::new_from_str(&text);
-    parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    parse_into(&text, &mut builder)?;
     libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
         return Err(err);
@@ -147,6 +145,79 @@ pub fn libyaml_view(text: &str) -> Result<(String, bool, Vec<Option<String>>), S
         None => view,
     };
     Ok((view, restore, std::mem::take(&mut scan.block_scalars)))
+}
+
+/// go-yaml's nesting limit (`max_flow_level`, `max_indents` in scannerc.go).
+const GO_YAML_MAX_DEPTH: usize = 10_000;
+
+/// yaml-rust2 keeps its flow level in a `u8` and refuses flow collections nested deeper than
+/// that ("recursion limit exceeded"); go-yaml reads 10,000 levels.
+const YAML_RUST2_MAX_FLOW: usize = 250;
+
+/// Parse the first document of `text` into `builder`: with yaml-rust2, or, for flow nesting
+/// yaml-rust2 cannot hold, with granit-parser (limits set to go-yaml's), whose events are
+/// handed to the same builder.
+fn parse_into(text: &str, builder: &mut Builder) -> Result<(), String> {
+    if libyaml::scan(text).max_flow <= YAML_RUST2_MAX_FLOW {
+        let mut parser = Parser::new_from_str(text);
+        return parser.load(builder, false).map_err(|e| go_style(&e));
+    }
+    use granit_parser::{Event as G, ScalarStyle as S};
+    let mut parser = granit_parser::Parser::new_from_str_with_options(
+        text,
+        granit_parser::options! {
+            flow_nesting_limit: GO_YAML_MAX_DEPTH,
+            block_nesting_limit: GO_YAML_MAX_DEPTH,
+        },
+    );
+    let tag = |t: Option<std::borrow::Cow<'_, granit_parser::Tag>>| {
+        t.map(|t| {
+            let (handle, suffix) = t.parts();
+            Tag {
+                handle: handle.to_string(),
+                suffix: suffix.to_string(),
+            }
+        })
+    };
+    for next in parser.by_ref() {
+        let (ev, span) = next.map_err(|e| {
+            let line = e.marker().line();
+            if matches!(e.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+                format!("yaml: line {line}: exceeded max depth of {GO_YAML_MAX_DEPTH}")
+            } else {
+                format!("yaml: line {line}: {}", e.info())
+            }
+        })?;
+        let line = span.start.line();
+        let ev = match ev {
+            G::StreamStart => Event::StreamStart,
+            G::StreamEnd => Event::StreamEnd,
+            G::DocumentStart(..) => Event::DocumentStart,
+            G::DocumentEnd => {
+                builder.event(Event::DocumentEnd, line);
+                // go-yaml reads the first document only.
+                return Ok(());
+            }
+            G::Alias(id) => Event::Alias(id),
+            G::Scalar(v, style, anchor, t) => {
+                let style = match style {
+                    S::Plain => TScalarStyle::Plain,
+                    S::SingleQuoted => TScalarStyle::SingleQuoted,
+                    S::DoubleQuoted => TScalarStyle::DoubleQuoted,
+                    S::Literal => TScalarStyle::Literal,
+                    _ => TScalarStyle::Folded,
+                };
+                Event::Scalar(v.into_owned(), style, anchor, tag(t))
+            }
+            G::SequenceStart(_, anchor, t) => Event::SequenceStart(anchor, tag(t)),
+            G::MappingStart(_, anchor, t) => Event::MappingStart(anchor, tag(t)),
+            G::SequenceEnd => Event::SequenceEnd,
+            G::MappingEnd => Event::MappingEnd,
+            _ => continue,
+        };
+        builder.event(ev, line);
+    }
+    Ok(())
 }
 
 /// The structural error libyaml raised that yaml-rust2 may not see (checked after it parsed).
@@ -264,7 +335,7 @@ impl Builder {
         }
     }
 
-    fn insert(&mut self, node: Node, mark: Marker) {
+    fn insert(&mut self, node: Node, line: usize) {
         // Decoding into `[]string` never looks inside a mapping (it is a type error as a whole),
         // so nothing there can fail the document.
         let decoded = !self.raw_strings;
@@ -292,7 +363,7 @@ impl Builder {
                         None
                     }
                     Node::Complex(_) if decoded => {
-                        Some(format!("yaml: line {}: invalid map key", mark.line()))
+                        Some(format!("yaml: line {line}: invalid map key"))
                     }
                     // Keep the pairs aligned; the mapping is never decoded anyway.
                     Node::Complex(_) => {
@@ -316,6 +387,13 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        self.event(ev, mark.line());
+    }
+}
+
+impl Builder {
+    /// One parser event (from yaml-rust2, or from granit-parser for deep flow nesting).
+    fn event(&mut self, ev: Event, line: usize) {
         if self.error.is_some() || self.done {
             return;
         }
@@ -332,9 +410,9 @@ impl MarkedEventReceiver for Builder {
                         Some(k) => Node::Scalar(v, k),
                         None => Node::Complex(v),
                     };
-                    self.insert(node, mark);
+                    self.insert(node, line);
                 }
-                None => self.fail(format!("yaml: line {}: unknown anchor", mark.line())),
+                None => self.fail(format!("yaml: line {line}: unknown anchor")),
             },
             Event::Scalar(text, style, anchor, tag) => {
                 let text = if self.restore_bom {
@@ -388,13 +466,13 @@ impl MarkedEventReceiver for Builder {
                             self.anchors.insert(anchor, v.clone());
                         }
                         if is_merge_key(&text, style, tag.as_ref()) {
-                            self.insert(Node::MergeKey, mark);
+                            self.insert(Node::MergeKey, line);
                             return;
                         }
                         let key = scalar_key(&v).unwrap_or(text);
-                        self.insert(Node::Scalar(v, key), mark);
+                        self.insert(Node::Scalar(v, key), line);
                     }
-                    Err(e) => self.fail(format!("yaml: line {}: {e}", mark.line())),
+                    Err(e) => self.fail(format!("yaml: line {line}: {e}")),
                 }
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), anchor)),
@@ -408,7 +486,7 @@ impl MarkedEventReceiver for Builder {
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
-                self.insert(Node::Complex(v), mark);
+                self.insert(Node::Complex(v), line);
             }
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart => {}
         }
@@ -971,6 +1049,8 @@ mod libyaml {
         /// One per block scalar, in document order: libyaml's value when it has no content line
         /// (`""`, or the empty lines' breaks with `+`), `None` when it has content.
         pub block_scalars: Vec<Option<String>>,
+        /// The deepest flow collection nesting scanned.
+        pub max_flow: usize,
     }
 
     struct Scanner<'a> {
@@ -1004,6 +1084,8 @@ mod libyaml {
         bom_buffer: bool,
         /// Columns of `?` complex keys in block context still waiting for their `:`.
         complex_keys: Vec<usize>,
+        /// This token is only peeked after the root node (see [`Scanner::fail_parser`]).
+        peek_only: bool,
         out: Scan,
     }
 
@@ -1056,6 +1138,15 @@ mod libyaml {
             }
             self.line += 1;
             self.column = 0;
+        }
+
+        /// An error of libyaml's parser (not its scanner): none when the scanner only peeks the
+        /// token after a complete root node, which the parser never reads.
+        fn fail_parser(&mut self, message: &'static str) -> bool {
+            if self.peek_only {
+                return true;
+            }
+            self.fail_late(message)
         }
 
         fn fail_late(&mut self, message: &'static str) -> bool {
@@ -1235,6 +1326,7 @@ mod libyaml {
             if !marker {
                 self.content = true;
             }
+            self.peek_only = root_done;
             let go_on = self.fetch(c, first);
             let top = self.flow == 0 && self.indent < 0;
             if top && (matches!(c, '\'' | '"' | '|' | '>' | '*' | ']' | '}') || self.last_plain) {
@@ -1271,13 +1363,13 @@ mod libyaml {
                     _ => return self.fail(UNKNOWN_DIRECTIVE),
                 };
                 let mut rest: Vec<&str> = words.collect();
-                if let Some(first) = rest.first_mut() {
+                if name == Some("YAML")
+                    && let Some(first) = rest.first_mut()
+                    && let Some(h) = first.find('#')
+                {
                     // A version number ends at its last digit: `1.1#c` is followed by a comment.
-                    if name == Some("YAML") {
-                        if let Some(h) = first.find('#') {
-                            *first = &first[..h];
-                        }
-                    }
+                    *first = &first[..h];
+                    rest.truncate(1);
                 }
                 if name == Some("YAML") && rest.first().is_some_and(|v| *v != "1.1") {
                     return self.fail(INCOMPATIBLE_VERSION);
@@ -1322,6 +1414,7 @@ mod libyaml {
                 '[' | '{' => {
                     self.save_simple_key();
                     self.flow += 1;
+                    self.out.max_flow = self.out.max_flow.max(self.flow);
                     self.simple_keys.push(None);
                     self.simple_key_allowed = true;
                     self.skip();
@@ -1389,7 +1482,11 @@ mod libyaml {
                                     Some(k) => {
                                         self.complex_keys.truncate(k);
                                     }
-                                    None => return self.fail_late(EXPECTED_KEY),
+                                    None => {
+                                        if !self.fail_parser(EXPECTED_KEY) {
+                                            return false;
+                                        }
+                                    }
                                 }
                                 self.roll_indent(self.column);
                             }
@@ -1532,7 +1629,7 @@ mod libyaml {
                             && self.i > 0
                             && self.chars[self.i - 1].1 == ':'
                         {
-                            return self.fail_late(FLOW_ENTRY_EXPECTED);
+                            return self.fail_parser(FLOW_ENTRY_EXPECTED);
                         }
                         break;
                     }
@@ -1688,6 +1785,7 @@ mod libyaml {
             started: false,
             bom_buffer: body.starts_with('\u{feff}'),
             complex_keys: Vec::new(),
+            peek_only: false,
             out: Scan::default(),
         };
         while s.next_token() {}
@@ -1773,7 +1871,8 @@ mod libyaml {
         }
         edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
         edits.extend(scan.bom_skips.iter().map(|&(at, _)| (at, 3)));
-        // Spaces to put at the start of a quoted scalar's continuation line.
+        // Continuation lines of quoted scalars whose leading blanks (how many) become spaces
+        // deeper than the block.
         let mut pads: Vec<(usize, usize)> = Vec::new();
         if scan.indent_quoted_lines {
             for &(at, indent) in &scan.quoted_lines {
@@ -1781,9 +1880,9 @@ mod libyaml {
                 let blanks = line.len() - line.trim_start_matches([' ', '\t']).len();
                 let marker = (line.starts_with("---") || line.starts_with("..."))
                     && line[3..].starts_with([' ', '\t', '\r', '\n']) | (line.len() == 3);
-                let need = indent + 1 - blanks as i64;
-                if need > 0 && !marker {
-                    pads.push((at, need as usize));
+                let tabs = line[..blanks].contains('\t');
+                if (blanks as i64 <= indent || tabs) && !marker {
+                    pads.push((at, blanks));
                     edits.push((at, 4));
                 }
             }
@@ -1805,8 +1904,16 @@ mod libyaml {
             } else if kind == 2 && out.get(at..at + 1) == Some("-") {
                 out.replace_range(at..at + 1, "\"-\"");
             } else if kind == 4 && at <= out.len() && out.is_char_boundary(at) {
-                let n = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
-                out.insert_str(at, &" ".repeat(n));
+                let blanks = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
+                let indent = scan
+                    .quoted_lines
+                    .iter()
+                    .find(|(o, _)| *o == at)
+                    .map_or(0, |(_, i)| *i);
+                let width = usize::try_from(indent + 1).unwrap_or(0).max(1);
+                if at + blanks <= out.len() && out.is_char_boundary(at + blanks) {
+                    out.replace_range(at..at + blanks, &" ".repeat(width));
+                }
             } else if kind == 3 {
                 // go-yaml skipped this character as if it were a byte order mark: the column
                 // moves on by one, like a space. Whatever came before was complete when the

@@ -92,6 +92,8 @@ pub struct Scan {
     /// One per block scalar, in document order: libyaml's value when it has no content line
     /// (`""`, or the empty lines' breaks with `+`), `None` when it has content.
     pub block_scalars: Vec<Option<String>>,
+    /// The deepest flow collection nesting scanned.
+    pub max_flow: usize,
 }
 
 struct Scanner<'a> {
@@ -125,6 +127,8 @@ struct Scanner<'a> {
     bom_buffer: bool,
     /// Columns of `?` complex keys in block context still waiting for their `:`.
     complex_keys: Vec<usize>,
+    /// This token is only peeked after the root node (see [`Scanner::fail_parser`]).
+    peek_only: bool,
     out: Scan,
 }
 
@@ -177,6 +181,15 @@ impl<'a> Scanner<'a> {
         }
         self.line += 1;
         self.column = 0;
+    }
+
+    /// An error of libyaml's parser (not its scanner): none when the scanner only peeks the
+    /// token after a complete root node, which the parser never reads.
+    fn fail_parser(&mut self, message: &'static str) -> bool {
+        if self.peek_only {
+            return true;
+        }
+        self.fail_late(message)
     }
 
     fn fail_late(&mut self, message: &'static str) -> bool {
@@ -356,6 +369,7 @@ impl<'a> Scanner<'a> {
         if !marker {
             self.content = true;
         }
+        self.peek_only = root_done;
         let go_on = self.fetch(c, first);
         let top = self.flow == 0 && self.indent < 0;
         if top && (matches!(c, '\'' | '"' | '|' | '>' | '*' | ']' | '}') || self.last_plain) {
@@ -392,13 +406,13 @@ impl<'a> Scanner<'a> {
                 _ => return self.fail(UNKNOWN_DIRECTIVE),
             };
             let mut rest: Vec<&str> = words.collect();
-            if let Some(first) = rest.first_mut() {
+            if name == Some("YAML")
+                && let Some(first) = rest.first_mut()
+                && let Some(h) = first.find('#')
+            {
                 // A version number ends at its last digit: `1.1#c` is followed by a comment.
-                if name == Some("YAML") {
-                    if let Some(h) = first.find('#') {
-                        *first = &first[..h];
-                    }
-                }
+                *first = &first[..h];
+                rest.truncate(1);
             }
             if name == Some("YAML") && rest.first().is_some_and(|v| *v != "1.1") {
                 return self.fail(INCOMPATIBLE_VERSION);
@@ -443,6 +457,7 @@ impl<'a> Scanner<'a> {
             '[' | '{' => {
                 self.save_simple_key();
                 self.flow += 1;
+                self.out.max_flow = self.out.max_flow.max(self.flow);
                 self.simple_keys.push(None);
                 self.simple_key_allowed = true;
                 self.skip();
@@ -510,7 +525,11 @@ impl<'a> Scanner<'a> {
                                 Some(k) => {
                                     self.complex_keys.truncate(k);
                                 }
-                                None => return self.fail_late(EXPECTED_KEY),
+                                None => {
+                                    if !self.fail_parser(EXPECTED_KEY) {
+                                        return false;
+                                    }
+                                }
                             }
                             self.roll_indent(self.column);
                         }
@@ -653,7 +672,7 @@ impl<'a> Scanner<'a> {
                         && self.i > 0
                         && self.chars[self.i - 1].1 == ':'
                     {
-                        return self.fail_late(FLOW_ENTRY_EXPECTED);
+                        return self.fail_parser(FLOW_ENTRY_EXPECTED);
                     }
                     break;
                 }
@@ -809,6 +828,7 @@ pub fn scan(text: &str) -> Scan {
         started: false,
         bom_buffer: body.starts_with('\u{feff}'),
         complex_keys: Vec::new(),
+        peek_only: false,
         out: Scan::default(),
     };
     while s.next_token() {}
@@ -894,7 +914,8 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
     }
     edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
     edits.extend(scan.bom_skips.iter().map(|&(at, _)| (at, 3)));
-    // Spaces to put at the start of a quoted scalar's continuation line.
+    // Continuation lines of quoted scalars whose leading blanks (how many) become spaces
+    // deeper than the block.
     let mut pads: Vec<(usize, usize)> = Vec::new();
     if scan.indent_quoted_lines {
         for &(at, indent) in &scan.quoted_lines {
@@ -902,9 +923,9 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
             let blanks = line.len() - line.trim_start_matches([' ', '\t']).len();
             let marker = (line.starts_with("---") || line.starts_with("..."))
                 && line[3..].starts_with([' ', '\t', '\r', '\n']) | (line.len() == 3);
-            let need = indent + 1 - blanks as i64;
-            if need > 0 && !marker {
-                pads.push((at, need as usize));
+            let tabs = line[..blanks].contains('\t');
+            if (blanks as i64 <= indent || tabs) && !marker {
+                pads.push((at, blanks));
                 edits.push((at, 4));
             }
         }
@@ -926,8 +947,16 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         } else if kind == 2 && out.get(at..at + 1) == Some("-") {
             out.replace_range(at..at + 1, "\"-\"");
         } else if kind == 4 && at <= out.len() && out.is_char_boundary(at) {
-            let n = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
-            out.insert_str(at, &" ".repeat(n));
+            let blanks = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
+            let indent = scan
+                .quoted_lines
+                .iter()
+                .find(|(o, _)| *o == at)
+                .map_or(0, |(_, i)| *i);
+            let width = usize::try_from(indent + 1).unwrap_or(0).max(1);
+            if at + blanks <= out.len() && out.is_char_boundary(at + blanks) {
+                out.replace_range(at..at + blanks, &" ".repeat(width));
+            }
         } else if kind == 3 {
             // go-yaml skipped this character as if it were a byte order mark: the column
             // moves on by one, like a space. Whatever came before was complete when the
@@ -1068,5 +1097,55 @@ mod tests {
     fn document_end_before_any_document() {
         assert_eq!(err("...\n- a\n"), Some((1, 1, DOCUMENT_END_FIRST)));
         assert_eq!(err("- a\n...\n"), None);
+    }
+
+    #[test]
+    fn two_byte_order_marks_make_go_yaml_skip_a_character_at_each_line_start() {
+        // Verified with go-yaml v2.4.0: "did not find expected '-' indicator" (the second
+        // line's `-` is skipped), and a plain scalar above is complete before the skip.
+        let text = "\u{feff}\u{feff}- 1\n- 2\n";
+        let s = scan(text);
+        assert_eq!(s.bom_skips, vec![(3, 3), (10, 1)]);
+        assert_eq!(
+            as_libyaml_sees_it(text, &s).as_deref(),
+            Some("\u{feff} - 1\n#\n  2\n")
+        );
+        // One byte order mark is only dropped by the reader.
+        assert!(scan("\u{feff}- 1\n- 2\n").bom_skips.is_empty());
+    }
+
+    #[test]
+    fn directive_parameters_end_the_line() {
+        assert_eq!(err("%YAML 1.1 ---\n- a\n"), Some((1, 1, DIRECTIVE_TAIL)));
+        assert_eq!(err("%YAML 1.1 # c\n---\n- a\n"), None);
+        assert_eq!(err("%YAML 1.1# c\n---\n- a\n"), None);
+    }
+
+    #[test]
+    fn parser_errors_a_yaml_1_2_parser_does_not_raise() {
+        let late = |text: &str| scan(text).late_error.map(|e| e.message);
+        assert_eq!(late("a: 1\n: 2\n"), Some(EXPECTED_KEY));
+        assert_eq!(late("? a\n: 2\n"), None);
+        // Only peeked after a complete root scalar: never parsed.
+        assert_eq!(late("a\n  b\n  : c\n"), None);
+        assert_eq!(late("- {a: b, groups:[x]}\n"), Some(FLOW_ENTRY_EXPECTED));
+        assert_eq!(late("- {a: b, groups: [x]}\n"), None);
+    }
+
+    #[test]
+    fn block_scalars_without_content_and_quoted_continuations() {
+        let s = scan("- |\n- >+\n\n\n- |\n  x\n");
+        assert_eq!(
+            s.block_scalars,
+            vec![Some(String::new()), Some("\n\n".into()), None]
+        );
+        let text = "- a: 'x\r'\n";
+        let mut s = scan(text);
+        assert_eq!(s.quoted_lines, vec![(8, 2)]);
+        s.indent_quoted_lines = true;
+        assert_eq!(
+            as_libyaml_sees_it(text, &s).as_deref(),
+            Some("- a: 'x\n   '\n")
+        );
     }
 }

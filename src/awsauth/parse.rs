@@ -934,6 +934,22 @@ mod tests {
     }
 
     #[test]
+    fn a_fatal_item_error_keeps_the_accounts_decoded_before_it() {
+        // go-yaml v2.4.0 (tools/awsauth-oracle): error, accounts {"111122223333", ""}.
+        let l = load_section(
+            Section::MapAccounts,
+            Some("- \"111122223333\"\n- [!!binary x]\n- !!binary x\n- \"444455556666\"\n"),
+        );
+        assert_eq!(l.state, SectionState::Lost);
+        let got: Vec<&str> = l.accounts.iter().map(|a| a.value.as_str()).collect();
+        // The slice had four places: one filled, three zero values.
+        assert_eq!(got, ["111122223333", "", "", ""]);
+        let l = load_section(Section::MapAccounts, Some("!!int abc"));
+        assert_eq!(l.state, SectionState::Lost);
+        assert!(l.accounts.is_empty());
+    }
+
+    #[test]
     fn unquoted_accounts_keep_their_text() {
         let l = load_section(
             Section::MapAccounts,
