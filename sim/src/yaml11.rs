@@ -449,9 +449,7 @@ impl Builder {
                     }
                     // Decoding into `[]string`: the error counts only where go-yaml decodes
                     // this scalar (see `yaml_string_list`).
-                    Err(e) if self.raw_strings => {
-                        Ok(Value::String(format!("{FATAL}yaml: {e}")))
-                    }
+                    Err(e) if self.raw_strings => Ok(Value::String(format!("{FATAL}yaml: {e}"))),
                     Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
                     // json.Marshal fails only if the value is still there at the end (a later
                     // duplicate key replaces it): marked now, checked in `yaml_to_json`.
@@ -794,6 +792,41 @@ fn is_yaml_float(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn go_yaml_cases_yaml_rust2_reads_otherwise() {
+        // Each verified with go-yaml v2.4.0 (tools/awsauth-oracle).
+        // A fatal item error in []string keeps the strings before it, then zero values.
+        let e = yaml_string_list("- \"111122223333\"\n- [!!binary x]\n- !!binary x\n- \"4\"\n")
+            .expect_err("invalid base64");
+        assert_eq!(e.kept, ["111122223333", "", "", ""]);
+        // A block scalar with no content line is "".
+        assert_eq!(
+            yaml_string_list("- \"1\"\n- |\n").expect("loads"),
+            [Some("1".to_string()), Some(String::new())]
+        );
+        // Unresolvable tags keep the text; a tag the text does not resolve to fails.
+        assert_eq!(
+            yaml_to_json("- username: !!sr 5\n").expect("loads"),
+            serde_json::json!([{"username": "5"}])
+        );
+        assert!(yaml_to_json("- note: !!bool maybe\n").is_err());
+        // A quoted scalar continued at column 0 (a lone CR is a line break to libyaml).
+        assert_eq!(
+            yaml_to_json("- username: 'admin\r'\n  groups: [a]\n").expect("loads"),
+            serde_json::json!([{"username": "admin ", "groups": ["a"]}])
+        );
+        // Flow nesting deeper than yaml-rust2's u8 flow level.
+        let deep = format!("- x: {}{}\n", "[".repeat(300), "]".repeat(300));
+        assert!(yaml_to_json(&deep).is_ok());
+        // Two byte order marks: the second line's `-` is skipped.
+        assert!(yaml_string_list("\u{feff}\u{feff}- 1\n- 2\n").is_err());
+        // LS in a plain scalar's fold stays in the value.
+        assert_eq!(
+            yaml_to_json("- g: a\u{2028}    b\n").expect("loads"),
+            serde_json::json!([{"g": "a\u{2028}b"}])
+        );
+    }
     use super::*;
     use serde_json::json;
 
@@ -975,7 +1008,6 @@ mod libyaml {
         pub offset: usize,
     }
 
-
     /// A scanner error libyaml raises and a YAML 1.2 parser does not.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct ScanError {
@@ -1051,6 +1083,11 @@ mod libyaml {
         pub block_scalars: Vec<Option<String>>,
         /// The deepest flow collection nesting scanned.
         pub max_flow: usize,
+        /// Folds of a plain scalar at a single LS or PS line break: (start of the blanks before
+        /// the break, start of the next line's content). libyaml keeps the LS/PS there in place
+        /// of the space a fold gives; the text becomes that one character (the scalar is then on
+        /// one line for a YAML 1.2 parser, to which LS and PS are ordinary characters).
+        pub ls_folds: Vec<(usize, usize)>,
     }
 
     struct Scanner<'a> {
@@ -1285,12 +1322,22 @@ mod libyaml {
                         && self.at(1) == Some(c)
                         && self.at(2) == Some(c)
                         && self.blankz(3)));
-            if marker && c == '.' && self.started && !self.content && self.out.document_cut.is_none() {
+            if marker
+                && c == '.'
+                && self.started
+                && !self.content
+                && self.out.document_cut.is_none()
+            {
                 // `---` then `...`: the first document is empty (null) and over.
                 self.out.document_cut = Some(self.offset());
                 return false;
             }
-            if marker && c == '-' && self.started && !self.content && self.out.document_cut.is_none() {
+            if marker
+                && c == '-'
+                && self.started
+                && !self.content
+                && self.out.document_cut.is_none()
+            {
                 // `---` twice: the first document is empty (null).
                 self.out.document_cut = Some(self.offset());
                 return false;
@@ -1515,7 +1562,8 @@ mod libyaml {
                         return self.fail(ANCHOR_END);
                     }
                     if !self.blankz(0) {
-                        let colon_in_flow = self.flow > 0 && self.at(0) == Some(':') && !self.blankz(1);
+                        let colon_in_flow =
+                            self.flow > 0 && self.at(0) == Some(':') && !self.blankz(1);
                         self.out.anchor_ends.push((self.offset(), colon_in_flow));
                     }
                 }
@@ -1599,10 +1647,17 @@ mod libyaml {
         /// yaml_parser_scan_plain_scalar.
         fn plain(&mut self) -> bool {
             let indent = self.indent + 1;
-            if self.flow > 0 && self.at(0) == Some('-') && matches!(self.at(1), Some(',' | ']' | '}')) {
+            if self.flow > 0
+                && self.at(0) == Some('-')
+                && matches!(self.at(1), Some(',' | ']' | '}'))
+            {
                 self.out.flow_dashes.push(self.offset());
             }
             let mut leading_blanks = false;
+            // A fold whose first line break is LS or PS, with no empty line after it: libyaml puts
+            // that character in the value where another break would give a space. (start of the
+            // blanks before it, start of the next line's content)
+            let mut ls_fold: Option<(usize, usize)> = None;
             loop {
                 if self.column == 0
                     && matches!(
@@ -1633,13 +1688,21 @@ mod libyaml {
                         }
                         break;
                     }
+                    if let Some(fold) = ls_fold.take() {
+                        // The scalar goes on after the fold: it is joined here.
+                        self.out.ls_folds.push(fold);
+                    }
                     leading_blanks = false;
                     self.skip();
                 }
+                ls_fold = None;
                 let Some(c) = self.at(0) else { break };
                 if !(is_blank(c) || is_break(c)) {
                     break;
                 }
+                let blanks_start = self.offset();
+                let mut breaks = 0;
+                let mut first_break = ' ';
                 while let Some(c) = self.at(0) {
                     if is_blank(c) {
                         if leading_blanks && (self.column as i64) < indent && c == '\t' {
@@ -1647,11 +1710,18 @@ mod libyaml {
                         }
                         self.skip();
                     } else if is_break(c) {
+                        if breaks == 0 {
+                            first_break = c;
+                        }
+                        breaks += 1;
                         self.skip_break();
                         leading_blanks = true;
                     } else {
                         break;
                     }
+                }
+                if breaks == 1 && matches!(first_break, '\u{2028}' | '\u{2029}') {
+                    ls_fold = Some((blanks_start, self.offset()));
                 }
                 if self.flow == 0 && (self.column as i64) < indent {
                     break;
@@ -1825,7 +1895,7 @@ mod libyaml {
             && scan.anchor_ends.is_empty()
             && scan.flow_dashes.is_empty()
             && scan.bom_skips.is_empty()
-            && !(scan.indent_quoted_lines && !scan.quoted_lines.is_empty())
+            && (!scan.indent_quoted_lines || scan.quoted_lines.is_empty())
         {
             return None;
         }
@@ -1871,6 +1941,7 @@ mod libyaml {
         }
         edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
         edits.extend(scan.bom_skips.iter().map(|&(at, _)| (at, 3)));
+        edits.extend(scan.ls_folds.iter().map(|&(at, _)| (at, 5)));
         // Continuation lines of quoted scalars whose leading blanks (how many) become spaces
         // deeper than the block.
         let mut pads: Vec<(usize, usize)> = Vec::new();
@@ -1903,6 +1974,19 @@ mod libyaml {
                 out.insert(at, ' ');
             } else if kind == 2 && out.get(at..at + 1) == Some("-") {
                 out.replace_range(at..at + 1, "\"-\"");
+            } else if kind == 5 {
+                let end = scan
+                    .ls_folds
+                    .iter()
+                    .find(|(o, _)| *o == at)
+                    .map_or(at, |(_, e)| *e);
+                let sep = text[at..end]
+                    .chars()
+                    .find(|c| matches!(c, '\u{2028}' | '\u{2029}'))
+                    .unwrap_or('\u{2028}');
+                if end <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(end) {
+                    out.replace_range(at..end, &sep.to_string());
+                }
             } else if kind == 4 && at <= out.len() && out.is_char_boundary(at) {
                 let blanks = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
                 let indent = scan

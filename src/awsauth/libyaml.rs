@@ -94,6 +94,11 @@ pub struct Scan {
     pub block_scalars: Vec<Option<String>>,
     /// The deepest flow collection nesting scanned.
     pub max_flow: usize,
+    /// Folds of a plain scalar at a single LS or PS line break: (start of the blanks before
+    /// the break, start of the next line's content). libyaml keeps the LS/PS there in place
+    /// of the space a fold gives; the text becomes that one character (the scalar is then on
+    /// one line for a YAML 1.2 parser, to which LS and PS are ordinary characters).
+    pub ls_folds: Vec<(usize, usize)>,
 }
 
 struct Scanner<'a> {
@@ -646,6 +651,10 @@ impl<'a> Scanner<'a> {
             self.out.flow_dashes.push(self.offset());
         }
         let mut leading_blanks = false;
+        // A fold whose first line break is LS or PS, with no empty line after it: libyaml puts
+        // that character in the value where another break would give a space. (start of the
+        // blanks before it, start of the next line's content)
+        let mut ls_fold: Option<(usize, usize)> = None;
         loop {
             if self.column == 0
                 && matches!(
@@ -676,13 +685,21 @@ impl<'a> Scanner<'a> {
                     }
                     break;
                 }
+                if let Some(fold) = ls_fold.take() {
+                    // The scalar goes on after the fold: it is joined here.
+                    self.out.ls_folds.push(fold);
+                }
                 leading_blanks = false;
                 self.skip();
             }
+            ls_fold = None;
             let Some(c) = self.at(0) else { break };
             if !(is_blank(c) || is_break(c)) {
                 break;
             }
+            let blanks_start = self.offset();
+            let mut breaks = 0;
+            let mut first_break = ' ';
             while let Some(c) = self.at(0) {
                 if is_blank(c) {
                     if leading_blanks && (self.column as i64) < indent && c == '\t' {
@@ -690,11 +707,18 @@ impl<'a> Scanner<'a> {
                     }
                     self.skip();
                 } else if is_break(c) {
+                    if breaks == 0 {
+                        first_break = c;
+                    }
+                    breaks += 1;
                     self.skip_break();
                     leading_blanks = true;
                 } else {
                     break;
                 }
+            }
+            if breaks == 1 && matches!(first_break, '\u{2028}' | '\u{2029}') {
+                ls_fold = Some((blanks_start, self.offset()));
             }
             if self.flow == 0 && (self.column as i64) < indent {
                 break;
@@ -868,7 +892,7 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         && scan.anchor_ends.is_empty()
         && scan.flow_dashes.is_empty()
         && scan.bom_skips.is_empty()
-        && !(scan.indent_quoted_lines && !scan.quoted_lines.is_empty())
+        && (!scan.indent_quoted_lines || scan.quoted_lines.is_empty())
     {
         return None;
     }
@@ -914,6 +938,7 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
     }
     edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
     edits.extend(scan.bom_skips.iter().map(|&(at, _)| (at, 3)));
+    edits.extend(scan.ls_folds.iter().map(|&(at, _)| (at, 5)));
     // Continuation lines of quoted scalars whose leading blanks (how many) become spaces
     // deeper than the block.
     let mut pads: Vec<(usize, usize)> = Vec::new();
@@ -946,6 +971,19 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
             out.insert(at, ' ');
         } else if kind == 2 && out.get(at..at + 1) == Some("-") {
             out.replace_range(at..at + 1, "\"-\"");
+        } else if kind == 5 {
+            let end = scan
+                .ls_folds
+                .iter()
+                .find(|(o, _)| *o == at)
+                .map_or(at, |(_, e)| *e);
+            let sep = text[at..end]
+                .chars()
+                .find(|c| matches!(c, '\u{2028}' | '\u{2029}'))
+                .unwrap_or('\u{2028}');
+            if end <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(end) {
+                out.replace_range(at..end, &sep.to_string());
+            }
         } else if kind == 4 && at <= out.len() && out.is_char_boundary(at) {
             let blanks = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
             let indent = scan
