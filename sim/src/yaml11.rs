@@ -826,6 +826,8 @@ mod tests {
             yaml_to_json("- g: a\u{2028}    b\n").expect("loads"),
             serde_json::json!([{"g": "a\u{2028}b"}])
         );
+        // ... but a scalar folded there that turns out to be a key spans lines: an error.
+        assert!(yaml_to_json("- g: [a\u{2028}- b: c]\n").is_err());
     }
     use super::*;
     use serde_json::json;
@@ -1658,6 +1660,7 @@ mod libyaml {
             // that character in the value where another break would give a space. (start of the
             // blanks before it, start of the next line's content)
             let mut ls_fold: Option<(usize, usize)> = None;
+            let mut joined: Vec<(usize, usize)> = Vec::new();
             loop {
                 if self.column == 0
                     && matches!(
@@ -1690,7 +1693,7 @@ mod libyaml {
                     }
                     if let Some(fold) = ls_fold.take() {
                         // The scalar goes on after the fold: it is joined here.
-                        self.out.ls_folds.push(fold);
+                        joined.push(fold);
                     }
                     leading_blanks = false;
                     self.skip();
@@ -1726,6 +1729,12 @@ mod libyaml {
                 if self.flow == 0 && (self.column as i64) < indent {
                     break;
                 }
+            }
+            // A scalar followed by `:` would be a key: spanning lines, it is none to libyaml (an
+            // error follows), so it must keep its line breaks for a YAML 1.2 parser too.
+            let key = self.at(0) == Some(':') && (self.flow > 0 || self.blankz(1));
+            if !key {
+                self.out.ls_folds.extend(joined);
             }
             if leading_blanks {
                 self.simple_key_allowed = true;

@@ -655,6 +655,7 @@ impl<'a> Scanner<'a> {
         // that character in the value where another break would give a space. (start of the
         // blanks before it, start of the next line's content)
         let mut ls_fold: Option<(usize, usize)> = None;
+        let mut joined: Vec<(usize, usize)> = Vec::new();
         loop {
             if self.column == 0
                 && matches!(
@@ -687,7 +688,7 @@ impl<'a> Scanner<'a> {
                 }
                 if let Some(fold) = ls_fold.take() {
                     // The scalar goes on after the fold: it is joined here.
-                    self.out.ls_folds.push(fold);
+                    joined.push(fold);
                 }
                 leading_blanks = false;
                 self.skip();
@@ -723,6 +724,12 @@ impl<'a> Scanner<'a> {
             if self.flow == 0 && (self.column as i64) < indent {
                 break;
             }
+        }
+        // A scalar followed by `:` would be a key: spanning lines, it is none to libyaml (an
+        // error follows), so it must keep its line breaks for a YAML 1.2 parser too.
+        let key = self.at(0) == Some(':') && (self.flow > 0 || self.blankz(1));
+        if !key {
+            self.out.ls_folds.extend(joined);
         }
         if leading_blanks {
             self.simple_key_allowed = true;
