@@ -1,10 +1,11 @@
 //! Review of issue 12: cases where `aws-auth show` and the authenticator's own libraries
-//! (tools/awsauth-oracle) disagree, written so that the "known open classes" predicate of
-//! tests/awsauth_oracle.rs cannot count them away. The oracle is the verdict.
+//! (tools/awsauth-oracle) disagreed. The oracle is the verdict.
 //!
-//! The first case is the point: `known_divergence` skips the *whole* data map as soon as
-//! mapAccounts holds an invalid `!!binary` (or any value starts with two BOMs), so a real,
-//! dangerous disagreement in mapRoles next to it is counted as "known", never failed.
+//! The first case was the point of the review: the "known open classes" predicate that
+//! tests/awsauth_oracle.rs had then skipped the *whole* data map as soon as mapAccounts held an
+//! invalid `!!binary`, so a real, dangerous disagreement in mapRoles next to it was counted as
+//! "known", never failed. That predicate is gone (every disagreement fails); these stay as
+//! regression tests.
 
 use serde_json::Value;
 use std::io::Write as _;
@@ -117,8 +118,8 @@ const ADMIN_NULL_TAG: &str = "- rolearn: arn:aws:iam::111122223333:role/Admin
 #[test]
 fn invalid_binary_in_map_accounts_does_not_hide_a_map_roles_access_gain() {
     // go-yaml: "cannot decode !!str `x` as a !!null" -> mapRoles lost; the product says
-    // loaded with system:masters. With `- !!binary x` in mapAccounts, tests/awsauth_oracle.rs
-    // counts this case as the open class "invalid or continued !!binary in mapAccounts".
+    // loaded with system:masters. `- !!binary x` in mapAccounts next to it once made
+    // tests/awsauth_oracle.rs excuse the whole case.
     assert_agrees(
         "binary-swallow",
         &manifest(ADMIN_NULL_TAG, Some("- 111122223333\n- !!binary x")),

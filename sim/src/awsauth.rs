@@ -379,10 +379,13 @@ impl AwsAuth {
                     }
                 }
                 Err(e) => {
-                    let parsed =
-                        e == crate::yaml11::NOT_A_LIST_STR || e == crate::yaml11::NOT_A_LIST_MAP;
+                    let parsed = e.message == crate::yaml11::NOT_A_LIST_STR
+                        || e.message == crate::yaml11::NOT_A_LIST_MAP;
                     status.status = if parsed { "not_a_list" } else { "error" }.into();
-                    status.error = Some(e);
+                    status.error = Some(e.message);
+                    // ParseMap reports the error and still uses what go-yaml left in the
+                    // slice: the accounts decoded before the bad item, then empty strings.
+                    out.accounts.extend(e.kept);
                 }
             }
         }

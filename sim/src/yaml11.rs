@@ -13,58 +13,93 @@ use yaml_rust2::scanner::{Marker, TScalarStyle};
 pub const NOT_A_LIST_STR: &str = "yaml: unmarshal errors: cannot unmarshal !!str into []string";
 pub const NOT_A_LIST_MAP: &str = "yaml: unmarshal errors: cannot unmarshal !!map into []string";
 
+/// A `mapAccounts` text go-yaml cannot decode. `kept` is what the authenticator still holds:
+/// go-yaml's `decoder.sequence` makes the slice with one zero value per item and fills it in
+/// order, so a fatal error on an item (an invalid `!!binary`, `!!int x`) leaves the strings
+/// decoded before it followed by empty strings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StringListError {
+    pub message: String,
+    pub kept: Vec<String>,
+}
+
+impl From<String> for StringListError {
+    fn from(message: String) -> Self {
+        StringListError {
+            message,
+            kept: Vec::new(),
+        }
+    }
+}
+
 /// go-yaml v2 `Unmarshal` of a YAML list into `[]string` (how the authenticator reads
 /// `mapAccounts`): every non-null scalar item keeps its original text (`yes`, `0123`,
 /// `123456789012` stay as written); a null item (`~`, `null`, nothing) decodes to `""` and is
 /// kept (go-yaml sets the element to its zero value and reports success); a sequence or mapping
 /// item is a type error and is skipped (`None`). Such items are never decoded further, so what
-/// they contain (bad merges, collection keys) is no error. A document that is not a list is an
-/// error.
-pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, String> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+/// they contain (bad merges, collection keys, an invalid `!!binary`) is no error. A document
+/// that is not a list is an error.
+pub fn yaml_string_list(text: &str) -> Result<Vec<Option<String>>, StringListError> {
     let text_in = text;
-    let (text, restore_bom) = libyaml_view(text)?;
+    let (text, restore_bom, block_scalars) = libyaml_view(text)?;
     let mut builder = Builder {
         raw_strings: true,
         restore_bom,
+        block_scalars,
         ..Builder::default()
     };
-    let mut parser = Parser::new_from_str(&text);
-    parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    parse_into(&text, &mut builder)?;
     libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
-        return Err(err);
+        return Err(err.into());
     }
     match builder.root.unwrap_or(Value::Null) {
         Value::Null => Ok(Vec::new()),
-        Value::Array(items) => Ok(items
-            .into_iter()
-            .map(|v| match v {
-                Value::String(s) => Some(s),
-                Value::Null => Some(String::new()),
-                _ => None,
-            })
-            .collect()),
-        Value::String(_) => {
-            Err("yaml: unmarshal errors: cannot unmarshal !!str into []string".into())
+        Value::Array(items) => {
+            let mut out = Vec::new();
+            for v in &items {
+                match v {
+                    Value::String(s) => match s.strip_prefix(FATAL) {
+                        Some(message) => {
+                            let mut kept: Vec<String> = out.into_iter().flatten().collect();
+                            let filled = kept.len();
+                            kept.extend((filled..items.len()).map(|_| String::new()));
+                            return Err(StringListError {
+                                message: message.to_string(),
+                                kept,
+                            });
+                        }
+                        None => out.push(Some(s.clone())),
+                    },
+                    Value::Null => out.push(Some(String::new())),
+                    _ => out.push(None),
+                }
+            }
+            Ok(out)
         }
-        _ => Err("yaml: unmarshal errors: cannot unmarshal !!map into []string".into()),
+        Value::String(s) => match s.strip_prefix(FATAL) {
+            Some(message) => Err(message.to_string().into()),
+            None => Err(NOT_A_LIST_STR.to_string().into()),
+        },
+        _ => Err(NOT_A_LIST_MAP.to_string().into()),
     }
 }
+
+/// Marks, in a `mapAccounts` text, a scalar go-yaml fails to decode (only an error if go-yaml
+/// decodes it: a root scalar or a list item, not what a type-errored item holds).
+const FATAL: &str = "\u{0}\u{fffe}fatal:";
 
 /// Converts YAML text to JSON. Only the first document is read (as go-yaml's `Unmarshal`).
 /// An empty document is `null`.
 pub fn yaml_to_json(text: &str) -> Result<Value, String> {
-    // libyaml skips a byte order mark at the start of the stream.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let text_in = text;
-    let (text, restore_bom) = libyaml_view(text)?;
+    let (text, restore_bom, block_scalars) = libyaml_view(text)?;
     let mut builder = Builder {
         restore_bom,
+        block_scalars,
         ..Builder::default()
     };
-    let mut parser = Parser::new_from_str(&text);
-    parser.load(&mut builder, false).map_err(|e| go_style(&e))?;
+    parse_into(&text, &mut builder)?;
     libyaml_late_error(text_in)?;
     if let Some(err) = builder.error {
         return Err(err);
@@ -89,16 +124,100 @@ fn non_finite(v: &Value) -> Option<&str> {
 }
 
 /// What yaml-rust2 must read to see what go-yaml v2 sees (see [`libyaml`]), or go-yaml's
-/// scanner error. The flag says whether byte order marks were set aside (to be given back).
-pub fn libyaml_view(text: &str) -> Result<(String, bool), String> {
-    let scan = libyaml::scan(text);
+/// scanner error. The flag says whether byte order marks were set aside (to be given back); the
+/// list holds libyaml's value of each block scalar that has no content line.
+pub fn libyaml_view(text: &str) -> Result<(String, bool, Vec<Option<String>>), String> {
+    let mut scan = libyaml::scan(text);
     if let Some(e) = scan.error {
         return Err(format!("yaml: line {}: {}", e.pos.line, e.message));
     }
-    Ok(match libyaml::as_libyaml_sees_it(text, &scan) {
+    // yaml-rust2 refuses a quoted scalar continued on a line indented less than its block;
+    // libyaml folds those blanks away whatever they are.
+    scan.indent_quoted_lines = true;
+    let (view, restore) = match libyaml::as_libyaml_sees_it(text, &scan) {
         Some(t) => (t, true),
         None => (text.to_string(), false),
-    })
+    };
+    // libyaml's reader drops one byte order mark at the start of the stream (a second one is
+    // the scanner's business, and the view has already turned it into what go-yaml sees).
+    let view = match view.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => view,
+    };
+    Ok((view, restore, std::mem::take(&mut scan.block_scalars)))
+}
+
+/// go-yaml's nesting limit (`max_flow_level`, `max_indents` in scannerc.go).
+const GO_YAML_MAX_DEPTH: usize = 10_000;
+
+/// yaml-rust2 keeps its flow level in a `u8` and refuses flow collections nested deeper than
+/// that ("recursion limit exceeded"); go-yaml reads 10,000 levels.
+const YAML_RUST2_MAX_FLOW: usize = 250;
+
+/// Parse the first document of `text` into `builder`: with yaml-rust2, or, for flow nesting
+/// yaml-rust2 cannot hold, with granit-parser (limits set to go-yaml's), whose events are
+/// handed to the same builder.
+fn parse_into(text: &str, builder: &mut Builder) -> Result<(), String> {
+    if libyaml::scan(text).max_flow <= YAML_RUST2_MAX_FLOW {
+        let mut parser = Parser::new_from_str(text);
+        return parser.load(builder, false).map_err(|e| go_style(&e));
+    }
+    use granit_parser::{Event as G, ScalarStyle as S};
+    let mut parser = granit_parser::Parser::new_from_str_with_options(
+        text,
+        granit_parser::options! {
+            flow_nesting_limit: GO_YAML_MAX_DEPTH,
+            block_nesting_limit: GO_YAML_MAX_DEPTH,
+        },
+    );
+    let tag = |t: Option<std::borrow::Cow<'_, granit_parser::Tag>>| {
+        t.map(|t| {
+            let (handle, suffix) = t.parts();
+            Tag {
+                handle: handle.to_string(),
+                suffix: suffix.to_string(),
+            }
+        })
+    };
+    for next in parser.by_ref() {
+        let (ev, span) = next.map_err(|e| {
+            let line = e.marker().line();
+            if matches!(e.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
+                format!("yaml: line {line}: exceeded max depth of {GO_YAML_MAX_DEPTH}")
+            } else {
+                format!("yaml: line {line}: {}", e.info())
+            }
+        })?;
+        let line = span.start.line();
+        let ev = match ev {
+            G::StreamStart => Event::StreamStart,
+            G::StreamEnd => Event::StreamEnd,
+            G::DocumentStart(..) => Event::DocumentStart,
+            G::DocumentEnd => {
+                builder.event(Event::DocumentEnd, line);
+                // go-yaml reads the first document only.
+                return Ok(());
+            }
+            G::Alias(id) => Event::Alias(id),
+            G::Scalar(v, style, anchor, t) => {
+                let style = match style {
+                    S::Plain => TScalarStyle::Plain,
+                    S::SingleQuoted => TScalarStyle::SingleQuoted,
+                    S::DoubleQuoted => TScalarStyle::DoubleQuoted,
+                    S::Literal => TScalarStyle::Literal,
+                    _ => TScalarStyle::Folded,
+                };
+                Event::Scalar(v.into_owned(), style, anchor, tag(t))
+            }
+            G::SequenceStart(_, anchor, t) => Event::SequenceStart(anchor, tag(t)),
+            G::MappingStart(_, anchor, t) => Event::MappingStart(anchor, tag(t)),
+            G::SequenceEnd => Event::SequenceEnd,
+            G::MappingEnd => Event::MappingEnd,
+            _ => continue,
+        };
+        builder.event(ev, line);
+    }
+    Ok(())
 }
 
 /// The structural error libyaml raised that yaml-rust2 may not see (checked after it parsed).
@@ -202,6 +321,11 @@ struct Builder {
     raw_strings: bool,
     /// Give back the byte order marks `libyaml_view` set aside.
     restore_bom: bool,
+    /// libyaml's value of each block scalar without content, in order (see `libyaml_view`):
+    /// yaml-rust2 reads `|` with nothing under it as "\n", libyaml as "".
+    block_scalars: Vec<Option<String>>,
+    /// Block scalars seen so far.
+    block_index: usize,
 }
 
 impl Builder {
@@ -211,7 +335,7 @@ impl Builder {
         }
     }
 
-    fn insert(&mut self, node: Node, mark: Marker) {
+    fn insert(&mut self, node: Node, line: usize) {
         // Decoding into `[]string` never looks inside a mapping (it is a type error as a whole),
         // so nothing there can fail the document.
         let decoded = !self.raw_strings;
@@ -239,7 +363,7 @@ impl Builder {
                         None
                     }
                     Node::Complex(_) if decoded => {
-                        Some(format!("yaml: line {}: invalid map key", mark.line()))
+                        Some(format!("yaml: line {line}: invalid map key"))
                     }
                     // Keep the pairs aligned; the mapping is never decoded anyway.
                     Node::Complex(_) => {
@@ -263,6 +387,13 @@ impl Builder {
 
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
+        self.event(ev, mark.line());
+    }
+}
+
+impl Builder {
+    /// One parser event (from yaml-rust2, or from granit-parser for deep flow nesting).
+    fn event(&mut self, ev: Event, line: usize) {
         if self.error.is_some() || self.done {
             return;
         }
@@ -279,13 +410,22 @@ impl MarkedEventReceiver for Builder {
                         Some(k) => Node::Scalar(v, k),
                         None => Node::Complex(v),
                     };
-                    self.insert(node, mark);
+                    self.insert(node, line);
                 }
-                None => self.fail(format!("yaml: line {}: unknown anchor", mark.line())),
+                None => self.fail(format!("yaml: line {line}: unknown anchor")),
             },
             Event::Scalar(text, style, anchor, tag) => {
                 let text = if self.restore_bom {
                     text.replace(libyaml::BOM_PLACEHOLDER, "\u{feff}")
+                } else {
+                    text
+                };
+                let text = if matches!(style, TScalarStyle::Literal | TScalarStyle::Folded) {
+                    self.block_index += 1;
+                    match self.block_scalars.get(self.block_index - 1) {
+                        Some(Some(empty)) => empty.clone(),
+                        _ => text,
+                    }
                 } else {
                     text
                 };
@@ -307,6 +447,9 @@ impl MarkedEventReceiver for Builder {
                     Err(e) if self.raw_strings && e.starts_with("json: unsupported value") => {
                         Ok(Value::String(text.clone()))
                     }
+                    // Decoding into `[]string`: the error counts only where go-yaml decodes
+                    // this scalar (see `yaml_string_list`).
+                    Err(e) if self.raw_strings => Ok(Value::String(format!("{FATAL}yaml: {e}"))),
                     Err(_) if is_key => Ok(Value::String(text.to_ascii_lowercase())),
                     // json.Marshal fails only if the value is still there at the end (a later
                     // duplicate key replaces it): marked now, checked in `yaml_to_json`.
@@ -321,13 +464,13 @@ impl MarkedEventReceiver for Builder {
                             self.anchors.insert(anchor, v.clone());
                         }
                         if is_merge_key(&text, style, tag.as_ref()) {
-                            self.insert(Node::MergeKey, mark);
+                            self.insert(Node::MergeKey, line);
                             return;
                         }
                         let key = scalar_key(&v).unwrap_or(text);
-                        self.insert(Node::Scalar(v, key), mark);
+                        self.insert(Node::Scalar(v, key), line);
                     }
-                    Err(e) => self.fail(format!("yaml: line {}: {e}", mark.line())),
+                    Err(e) => self.fail(format!("yaml: line {line}: {e}")),
                 }
             }
             Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), anchor)),
@@ -341,7 +484,7 @@ impl MarkedEventReceiver for Builder {
                 if anchor > 0 {
                     self.anchors.insert(anchor, v.clone());
                 }
-                self.insert(Node::Complex(v), mark);
+                self.insert(Node::Complex(v), line);
             }
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentStart => {}
         }
@@ -370,6 +513,12 @@ const TRUE_WORDS: &[&str] = &[
 ];
 const FALSE_WORDS: &[&str] = &[
     "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF",
+];
+
+/// The floats JSON cannot hold (go-yaml resolves them; json.Marshal then fails).
+const INFINITIES: &[&str] = &[
+    ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN",
+    ".NAN",
 ];
 
 /// YAML 1.1 resolution of one scalar, as go-yaml v2 does it for plain scalars.
@@ -409,11 +558,30 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
                         )),
                     };
                 }
-                _ => {
-                    return Ok(
-                        resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string()))
-                    );
+                // go-yaml's resolve: the text (whatever its style) is resolved as a plain
+                // scalar and must give the tag's type (an int is a float too).
+                "float" if INFINITIES.contains(&text) => {
+                    return Err(format!("json: unsupported value: {text}"));
                 }
+                t @ ("bool" | "int" | "float") => {
+                    let implicit = resolve_plain(text);
+                    let fits = match (t, &implicit) {
+                        ("bool", Some(Value::Bool(_))) => true,
+                        ("int", Some(Value::Number(n))) => !n.is_f64(),
+                        ("float", Some(Value::Number(_))) => true,
+                        _ => false,
+                    };
+                    if !fits {
+                        return Err(format!(
+                            "cannot decode !!{} `{text}` as a !!{t}",
+                            type_name(&implicit)
+                        ));
+                    }
+                    return Ok(implicit.unwrap_or(Value::Null));
+                }
+                // Any other tag (`!!merge`, `!!seq`, a misspelt `!!sr`) is not resolvable:
+                // go-yaml keeps the text as a string.
+                _ => return Ok(Value::String(text.to_string())),
             }
         }
         return Ok(Value::String(text.to_string()));
@@ -421,21 +589,7 @@ pub fn resolve_scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Res
     if style != TScalarStyle::Plain {
         return Ok(Value::String(text.to_string()));
     }
-    if matches!(
-        text,
-        ".inf"
-            | ".Inf"
-            | ".INF"
-            | "+.inf"
-            | "+.Inf"
-            | "+.INF"
-            | "-.inf"
-            | "-.Inf"
-            | "-.INF"
-            | ".nan"
-            | ".NaN"
-            | ".NAN"
-    ) {
+    if INFINITIES.contains(&text) {
         return Err(format!("json: unsupported value: {text}"));
     }
     Ok(resolve_plain(text).unwrap_or_else(|| Value::String(text.to_string())))
@@ -638,6 +792,43 @@ fn is_yaml_float(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn go_yaml_cases_yaml_rust2_reads_otherwise() {
+        // Each verified with go-yaml v2.4.0 (tools/awsauth-oracle).
+        // A fatal item error in []string keeps the strings before it, then zero values.
+        let e = yaml_string_list("- \"111122223333\"\n- [!!binary x]\n- !!binary x\n- \"4\"\n")
+            .expect_err("invalid base64");
+        assert_eq!(e.kept, ["111122223333", "", "", ""]);
+        // A block scalar with no content line is "".
+        assert_eq!(
+            yaml_string_list("- \"1\"\n- |\n").expect("loads"),
+            [Some("1".to_string()), Some(String::new())]
+        );
+        // Unresolvable tags keep the text; a tag the text does not resolve to fails.
+        assert_eq!(
+            yaml_to_json("- username: !!sr 5\n").expect("loads"),
+            serde_json::json!([{"username": "5"}])
+        );
+        assert!(yaml_to_json("- note: !!bool maybe\n").is_err());
+        // A quoted scalar continued at column 0 (a lone CR is a line break to libyaml).
+        assert_eq!(
+            yaml_to_json("- username: 'admin\r'\n  groups: [a]\n").expect("loads"),
+            serde_json::json!([{"username": "admin ", "groups": ["a"]}])
+        );
+        // Flow nesting deeper than yaml-rust2's u8 flow level.
+        let deep = format!("- x: {}{}\n", "[".repeat(300), "]".repeat(300));
+        assert!(yaml_to_json(&deep).is_ok());
+        // Two byte order marks: the second line's `-` is skipped.
+        assert!(yaml_string_list("\u{feff}\u{feff}- 1\n- 2\n").is_err());
+        // LS in a plain scalar's fold stays in the value.
+        assert_eq!(
+            yaml_to_json("- g: a\u{2028}    b\n").expect("loads"),
+            serde_json::json!([{"g": "a\u{2028}b"}])
+        );
+        // ... but a scalar folded there that turns out to be a key spans lines: an error.
+        assert!(yaml_to_json("- g: [a\u{2028}- b: c]\n").is_err());
+    }
     use super::*;
     use serde_json::json;
 
@@ -811,7 +1002,6 @@ mod tests {
 /// differential test against the real library (tests/awsauth_oracle.rs, tools/awsauth-oracle).
 #[allow(dead_code)]
 mod libyaml {
-
     /// A position: 1-based line and column (characters), byte offset.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
     pub struct Pos {
@@ -840,6 +1030,12 @@ mod libyaml {
     pub const ENTRY_NOT_ALLOWED: &str = "block sequence entries are not allowed in this context";
     pub const KEY_NOT_ALLOWED: &str = "mapping keys are not allowed in this context";
     pub const VALUE_NOT_ALLOWED: &str = "mapping values are not allowed in this context";
+    pub const EXPECTED_KEY: &str = "did not find expected key";
+    pub const DIRECTIVE_TAIL: &str = "did not find expected comment or line break";
+    pub const FLOW_ENTRY_EXPECTED: &str = "did not find expected ',' or ']' / '}'";
+
+    /// go-yaml reads its input in chunks of this many bytes (`input_raw_buffer_size`).
+    const CHUNK: usize = 512;
 
     /// What libyaml sees in a text that a YAML 1.2 parser may not.
     #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -871,6 +1067,29 @@ mod libyaml {
         /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
         /// point better): reported only when the YAML 1.2 parser accepts the text.
         pub late_error: Option<ScanError>,
+        /// (byte offset, byte length) of characters go-yaml skips at the start of a line because
+        /// the text starts with two byte order marks (see [`Scanner::bom_skip`]); each becomes a
+        /// space.
+        pub bom_skips: Vec<(usize, usize)>,
+        /// Byte offsets of the starts of continuation lines of quoted scalars in block context,
+        /// with the column the enclosing block is indented to: libyaml never checks their
+        /// indentation (their leading blanks are folded away), some YAML 1.2 parsers want them
+        /// indented deeper than the block.
+        pub quoted_lines: Vec<(usize, i64)>,
+        /// Set by a caller whose YAML 1.2 parser wants [`Scan::quoted_lines`] indented deeper than
+        /// their block: [`as_libyaml_sees_it`] then puts spaces there (the value is the same:
+        /// leading blanks of a quoted scalar's continuation line are folded away).
+        pub indent_quoted_lines: bool,
+        /// One per block scalar, in document order: libyaml's value when it has no content line
+        /// (`""`, or the empty lines' breaks with `+`), `None` when it has content.
+        pub block_scalars: Vec<Option<String>>,
+        /// The deepest flow collection nesting scanned.
+        pub max_flow: usize,
+        /// Folds of a plain scalar at a single LS or PS line break: (start of the blanks before
+        /// the break, start of the next line's content). libyaml keeps the LS/PS there in place
+        /// of the space a fold gives; the text becomes that one character (the scalar is then on
+        /// one line for a YAML 1.2 parser, to which LS and PS are ordinary characters).
+        pub ls_folds: Vec<(usize, usize)>,
     }
 
     struct Scanner<'a> {
@@ -896,6 +1115,16 @@ mod libyaml {
         last_plain: bool,
         /// A `---` was scanned.
         started: bool,
+        /// go-yaml's `is_bom` looks at the start of its decoded buffer, not at the reading
+        /// position: when the text (after the byte order mark the reader drops) starts with a
+        /// second one, every time the scanner looks for the next token at column 0 it skips one
+        /// character, whatever it is, until the buffer is refilled (input is read in 512-byte
+        /// chunks; a refill moves the unread characters to the start of the buffer).
+        bom_buffer: bool,
+        /// Columns of `?` complex keys in block context still waiting for their `:`.
+        complex_keys: Vec<usize>,
+        /// This token is only peeked after the root node (see [`Scanner::fail_parser`]).
+        peek_only: bool,
         out: Scan,
     }
 
@@ -948,6 +1177,15 @@ mod libyaml {
             }
             self.line += 1;
             self.column = 0;
+        }
+
+        /// An error of libyaml's parser (not its scanner): none when the scanner only peeks the
+        /// token after a complete root node, which the parser never reads.
+        fn fail_parser(&mut self, message: &'static str) -> bool {
+            if self.peek_only {
+                return true;
+            }
+            self.fail_late(message)
         }
 
         fn fail_late(&mut self, message: &'static str) -> bool {
@@ -1009,9 +1247,25 @@ mod libyaml {
             }
         }
 
+        /// Whether go-yaml's start-of-line byte order mark check fires here (see `bom_buffer`).
+        /// The buffer holds the first 512 bytes of input until the scanner asks for characters
+        /// past them (a few characters before the end of the chunk).
+        fn bom_skip(&self) -> bool {
+            self.bom_buffer
+                && self.column == 0
+                && self.i < self.chars.len()
+                && (self.text.len() <= CHUNK || self.offset() + 4 <= CHUNK)
+        }
+
         /// yaml_parser_scan_to_next_token.
         fn scan_to_next_token(&mut self) {
             loop {
+                if self.bom_skip() {
+                    let (at, c) = self.chars[self.i];
+                    self.out.bom_skips.push((at, c.len_utf8()));
+                    // `skip`: one character, even a line break, and the column moves on.
+                    self.skip();
+                }
                 while let Some(c) = self.at(0) {
                     if c == ' ' || ((self.flow > 0 || !self.simple_key_allowed) && c == '\t') {
                         if c == '\t' {
@@ -1121,6 +1375,7 @@ mod libyaml {
             if !marker {
                 self.content = true;
             }
+            self.peek_only = root_done;
             let go_on = self.fetch(c, first);
             let top = self.flow == 0 && self.indent < 0;
             if top && (matches!(c, '\'' | '"' | '|' | '>' | '*' | ']' | '}') || self.last_plain) {
@@ -1148,15 +1403,28 @@ mod libyaml {
                 let mut words = self.text[start + 1..line_end]
                     .split([' ', '\t'])
                     .filter(|w| !w.is_empty());
-                match (
-                    words.next(),
-                    words.next().map(|v| v.split('#').next().unwrap_or(v)),
-                ) {
-                    (Some("YAML"), Some(v)) if v != "1.1" => {
-                        return self.fail(INCOMPATIBLE_VERSION);
-                    }
-                    (Some("YAML" | "TAG"), _) => {}
+                let name = words.next();
+                // The parameters: a version for YAML, a handle and a prefix for TAG; after them
+                // only blanks and a comment (yaml_parser_scan_directive).
+                let params = match name {
+                    Some("YAML") => 1,
+                    Some("TAG") => 2,
                     _ => return self.fail(UNKNOWN_DIRECTIVE),
+                };
+                let mut rest: Vec<&str> = words.collect();
+                if name == Some("YAML")
+                    && let Some(first) = rest.first_mut()
+                    && let Some(h) = first.find('#')
+                {
+                    // A version number ends at its last digit: `1.1#c` is followed by a comment.
+                    *first = &first[..h];
+                    rest.truncate(1);
+                }
+                if name == Some("YAML") && rest.first().is_some_and(|v| *v != "1.1") {
+                    return self.fail(INCOMPATIBLE_VERSION);
+                }
+                if rest.len() > params && !rest[params].starts_with('#') {
+                    return self.fail(DIRECTIVE_TAIL);
                 }
                 if self.content && self.out.document_cut.is_none() {
                     self.out.document_cut = Some(start);
@@ -1195,6 +1463,7 @@ mod libyaml {
                 '[' | '{' => {
                     self.save_simple_key();
                     self.flow += 1;
+                    self.out.max_flow = self.out.max_flow.max(self.flow);
                     self.simple_keys.push(None);
                     self.simple_key_allowed = true;
                     self.skip();
@@ -1229,6 +1498,7 @@ mod libyaml {
                         if !self.simple_key_allowed {
                             return self.fail_late(KEY_NOT_ALLOWED);
                         }
+                        self.complex_keys.push(self.column);
                         self.roll_indent(self.column);
                     }
                     self.remove_simple_key();
@@ -1253,6 +1523,19 @@ mod libyaml {
                             if self.flow == 0 {
                                 if !self.simple_key_allowed {
                                     return self.fail_late(VALUE_NOT_ALLOWED);
+                                }
+                                // A value with no key: the parser wants the KEY token a `?` at
+                                // this column gave (`? a` then `: b`); without one, "did not find
+                                // expected key" (YAML 1.2 parsers read an empty key).
+                                match self.complex_keys.iter().rposition(|&c| c == self.column) {
+                                    Some(k) => {
+                                        self.complex_keys.truncate(k);
+                                    }
+                                    None => {
+                                        if !self.fail_parser(EXPECTED_KEY) {
+                                            return false;
+                                        }
+                                    }
                                 }
                                 self.roll_indent(self.column);
                             }
@@ -1338,6 +1621,10 @@ mod libyaml {
                     self.skip();
                     if self.at(0).is_some_and(is_break) {
                         self.skip_break();
+                        if self.flow == 0 {
+                            let at = self.offset();
+                            self.out.quoted_lines.push((at, self.indent));
+                        }
                     } else {
                         self.skip();
                     }
@@ -1349,6 +1636,10 @@ mod libyaml {
                 }
                 if is_break(c) {
                     self.skip_break();
+                    if self.flow == 0 {
+                        let at = self.offset();
+                        self.out.quoted_lines.push((at, self.indent));
+                    }
                 } else {
                     self.skip();
                 }
@@ -1365,6 +1656,11 @@ mod libyaml {
                 self.out.flow_dashes.push(self.offset());
             }
             let mut leading_blanks = false;
+            // A fold whose first line break is LS or PS, with no empty line after it: libyaml puts
+            // that character in the value where another break would give a space. (start of the
+            // blanks before it, start of the next line's content)
+            let mut ls_fold: Option<(usize, usize)> = None;
+            let mut joined: Vec<(usize, usize)> = Vec::new();
             loop {
                 if self.column == 0
                     && matches!(
@@ -1383,15 +1679,33 @@ mod libyaml {
                     if (c == ':' && self.blankz(1))
                         || (self.flow > 0 && matches!(c, ',' | '?' | '[' | ']' | '{' | '}'))
                     {
+                        // `{groups:[a]}`: the plain scalar is `groups:` and a flow collection
+                        // follows it with no `,` between: the parser fails. (YAML 1.2 parsers may
+                        // read `groups: [a]`.)
+                        if self.flow > 0
+                            && matches!(c, '[' | '{')
+                            && self.i > 0
+                            && self.chars[self.i - 1].1 == ':'
+                        {
+                            return self.fail_parser(FLOW_ENTRY_EXPECTED);
+                        }
                         break;
+                    }
+                    if let Some(fold) = ls_fold.take() {
+                        // The scalar goes on after the fold: it is joined here.
+                        joined.push(fold);
                     }
                     leading_blanks = false;
                     self.skip();
                 }
+                ls_fold = None;
                 let Some(c) = self.at(0) else { break };
                 if !(is_blank(c) || is_break(c)) {
                     break;
                 }
+                let blanks_start = self.offset();
+                let mut breaks = 0;
+                let mut first_break = ' ';
                 while let Some(c) = self.at(0) {
                     if is_blank(c) {
                         if leading_blanks && (self.column as i64) < indent && c == '\t' {
@@ -1399,15 +1713,28 @@ mod libyaml {
                         }
                         self.skip();
                     } else if is_break(c) {
+                        if breaks == 0 {
+                            first_break = c;
+                        }
+                        breaks += 1;
                         self.skip_break();
                         leading_blanks = true;
                     } else {
                         break;
                     }
                 }
+                if breaks == 1 && matches!(first_break, '\u{2028}' | '\u{2029}') {
+                    ls_fold = Some((blanks_start, self.offset()));
+                }
                 if self.flow == 0 && (self.column as i64) < indent {
                     break;
                 }
+            }
+            // A scalar followed by `:` would be a key: spanning lines, it is none to libyaml (an
+            // error follows), so it must keep its line breaks for a YAML 1.2 parser too.
+            let key = self.at(0) == Some(':') && (self.flow > 0 || self.blankz(1));
+            if !key {
+                self.out.ls_folds.extend(joined);
             }
             if leading_blanks {
                 self.simple_key_allowed = true;
@@ -1418,10 +1745,16 @@ mod libyaml {
         /// yaml_parser_scan_block_scalar, for its indentation rules.
         fn block_scalar(&mut self) -> bool {
             self.skip();
+            let record = self.out.block_scalars.len();
+            self.out.block_scalars.push(None);
             let mut increment: i64 = 0;
+            let mut keep = false;
             for _ in 0..2 {
                 match self.at(0) {
-                    Some('+' | '-') => self.skip(),
+                    Some(c @ ('+' | '-')) => {
+                        keep = c == '+';
+                        self.skip();
+                    }
                     Some(d @ '1'..='9') => {
                         increment = i64::from(d as u8 - b'0');
                         self.skip();
@@ -1458,8 +1791,14 @@ mod libyaml {
             } else {
                 0
             };
+            let line = self.line;
             if !self.block_breaks(&mut indent) {
                 return false;
+            }
+            if !(self.column as i64 == indent && self.at(0).is_some()) {
+                // No content line: clip and strip give "", keep gives the empty lines' breaks.
+                let breaks = if keep { self.line - line } else { 0 };
+                self.out.block_scalars[record] = Some("\n".repeat(breaks));
             }
             while self.column as i64 == indent && self.at(0).is_some() {
                 while self.at(0).is_some_and(|c| !is_break(c)) {
@@ -1523,6 +1862,9 @@ mod libyaml {
             content: false,
             last_plain: false,
             started: false,
+            bom_buffer: body.starts_with('\u{feff}'),
+            complex_keys: Vec::new(),
+            peek_only: false,
             out: Scan::default(),
         };
         while s.next_token() {}
@@ -1561,6 +1903,8 @@ mod libyaml {
             && scan.quote_escapes.is_empty()
             && scan.anchor_ends.is_empty()
             && scan.flow_dashes.is_empty()
+            && scan.bom_skips.is_empty()
+            && (!scan.indent_quoted_lines || scan.quoted_lines.is_empty())
         {
             return None;
         }
@@ -1605,7 +1949,33 @@ mod libyaml {
             }
         }
         edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
+        edits.extend(scan.bom_skips.iter().map(|&(at, _)| (at, 3)));
+        edits.extend(scan.ls_folds.iter().map(|&(at, _)| (at, 5)));
+        // Continuation lines of quoted scalars whose leading blanks (how many) become spaces
+        // deeper than the block.
+        let mut pads: Vec<(usize, usize)> = Vec::new();
+        if scan.indent_quoted_lines {
+            for &(at, indent) in &scan.quoted_lines {
+                let line = &text[at.min(text.len())..];
+                let blanks = line.len() - line.trim_start_matches([' ', '\t']).len();
+                let marker = (line.starts_with("---") || line.starts_with("..."))
+                    && line[3..].starts_with([' ', '\t', '\r', '\n']) | (line.len() == 3);
+                let tabs = line[..blanks].contains('\t');
+                if (blanks as i64 <= indent || tabs) && !marker {
+                    pads.push((at, blanks));
+                    edits.push((at, 4));
+                }
+            }
+        }
         edits.sort_unstable();
+        // A skipped character keeps its byte length until here (NEL, LS and PS were rewritten as
+        // line breaks of the same length).
+        let width = |at: usize| -> usize {
+            scan.bom_skips
+                .iter()
+                .find(|(o, _)| *o == at)
+                .map_or(1, |(_, w)| *w)
+        };
         for &(at, kind) in edits.iter().rev() {
             if kind == 0 && at + 2 <= out.len() {
                 out.replace_range(at..at + 2, "'");
@@ -1613,6 +1983,41 @@ mod libyaml {
                 out.insert(at, ' ');
             } else if kind == 2 && out.get(at..at + 1) == Some("-") {
                 out.replace_range(at..at + 1, "\"-\"");
+            } else if kind == 5 {
+                let end = scan
+                    .ls_folds
+                    .iter()
+                    .find(|(o, _)| *o == at)
+                    .map_or(at, |(_, e)| *e);
+                let sep = text[at..end]
+                    .chars()
+                    .find(|c| matches!(c, '\u{2028}' | '\u{2029}'))
+                    .unwrap_or('\u{2028}');
+                if end <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(end) {
+                    out.replace_range(at..end, &sep.to_string());
+                }
+            } else if kind == 4 && at <= out.len() && out.is_char_boundary(at) {
+                let blanks = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
+                let indent = scan
+                    .quoted_lines
+                    .iter()
+                    .find(|(o, _)| *o == at)
+                    .map_or(0, |(_, i)| *i);
+                let width = usize::try_from(indent + 1).unwrap_or(0).max(1);
+                if at + blanks <= out.len() && out.is_char_boundary(at + blanks) {
+                    out.replace_range(at..at + blanks, &" ".repeat(width));
+                }
+            } else if kind == 3 {
+                // go-yaml skipped this character as if it were a byte order mark: the column
+                // moves on by one, like a space. Whatever came before was complete when the
+                // scanner got here (a plain scalar above ended at column 0, before the skip): a
+                // comment line says so to a YAML 1.2 parser, which would otherwise continue that
+                // scalar on a line now indented by one more.
+                let w = width(at);
+                if at + w <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(at + w) {
+                    let first = text.strip_prefix('\u{feff}').map_or(0, |_| 3);
+                    out.replace_range(at..at + w, if at > first { "#\n " } else { " " });
+                }
             }
         }
         Some(out)

@@ -39,6 +39,12 @@ pub const CANNOT_START: &str = "found character that cannot start any token";
 pub const ENTRY_NOT_ALLOWED: &str = "block sequence entries are not allowed in this context";
 pub const KEY_NOT_ALLOWED: &str = "mapping keys are not allowed in this context";
 pub const VALUE_NOT_ALLOWED: &str = "mapping values are not allowed in this context";
+pub const EXPECTED_KEY: &str = "did not find expected key";
+pub const DIRECTIVE_TAIL: &str = "did not find expected comment or line break";
+pub const FLOW_ENTRY_EXPECTED: &str = "did not find expected ',' or ']' / '}'";
+
+/// go-yaml reads its input in chunks of this many bytes (`input_raw_buffer_size`).
+const CHUNK: usize = 512;
 
 /// What libyaml sees in a text that a YAML 1.2 parser may not.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,6 +76,29 @@ pub struct Scan {
     /// A structural error libyaml raises where a YAML 1.2 parser would usually fail too (and
     /// point better): reported only when the YAML 1.2 parser accepts the text.
     pub late_error: Option<ScanError>,
+    /// (byte offset, byte length) of characters go-yaml skips at the start of a line because
+    /// the text starts with two byte order marks (see [`Scanner::bom_skip`]); each becomes a
+    /// space.
+    pub bom_skips: Vec<(usize, usize)>,
+    /// Byte offsets of the starts of continuation lines of quoted scalars in block context,
+    /// with the column the enclosing block is indented to: libyaml never checks their
+    /// indentation (their leading blanks are folded away), some YAML 1.2 parsers want them
+    /// indented deeper than the block.
+    pub quoted_lines: Vec<(usize, i64)>,
+    /// Set by a caller whose YAML 1.2 parser wants [`Scan::quoted_lines`] indented deeper than
+    /// their block: [`as_libyaml_sees_it`] then puts spaces there (the value is the same:
+    /// leading blanks of a quoted scalar's continuation line are folded away).
+    pub indent_quoted_lines: bool,
+    /// One per block scalar, in document order: libyaml's value when it has no content line
+    /// (`""`, or the empty lines' breaks with `+`), `None` when it has content.
+    pub block_scalars: Vec<Option<String>>,
+    /// The deepest flow collection nesting scanned.
+    pub max_flow: usize,
+    /// Folds of a plain scalar at a single LS or PS line break: (start of the blanks before
+    /// the break, start of the next line's content). libyaml keeps the LS/PS there in place
+    /// of the space a fold gives; the text becomes that one character (the scalar is then on
+    /// one line for a YAML 1.2 parser, to which LS and PS are ordinary characters).
+    pub ls_folds: Vec<(usize, usize)>,
 }
 
 struct Scanner<'a> {
@@ -95,6 +124,16 @@ struct Scanner<'a> {
     last_plain: bool,
     /// A `---` was scanned.
     started: bool,
+    /// go-yaml's `is_bom` looks at the start of its decoded buffer, not at the reading
+    /// position: when the text (after the byte order mark the reader drops) starts with a
+    /// second one, every time the scanner looks for the next token at column 0 it skips one
+    /// character, whatever it is, until the buffer is refilled (input is read in 512-byte
+    /// chunks; a refill moves the unread characters to the start of the buffer).
+    bom_buffer: bool,
+    /// Columns of `?` complex keys in block context still waiting for their `:`.
+    complex_keys: Vec<usize>,
+    /// This token is only peeked after the root node (see [`Scanner::fail_parser`]).
+    peek_only: bool,
     out: Scan,
 }
 
@@ -147,6 +186,15 @@ impl<'a> Scanner<'a> {
         }
         self.line += 1;
         self.column = 0;
+    }
+
+    /// An error of libyaml's parser (not its scanner): none when the scanner only peeks the
+    /// token after a complete root node, which the parser never reads.
+    fn fail_parser(&mut self, message: &'static str) -> bool {
+        if self.peek_only {
+            return true;
+        }
+        self.fail_late(message)
     }
 
     fn fail_late(&mut self, message: &'static str) -> bool {
@@ -208,9 +256,25 @@ impl<'a> Scanner<'a> {
         }
     }
 
+    /// Whether go-yaml's start-of-line byte order mark check fires here (see `bom_buffer`).
+    /// The buffer holds the first 512 bytes of input until the scanner asks for characters
+    /// past them (a few characters before the end of the chunk).
+    fn bom_skip(&self) -> bool {
+        self.bom_buffer
+            && self.column == 0
+            && self.i < self.chars.len()
+            && (self.text.len() <= CHUNK || self.offset() + 4 <= CHUNK)
+    }
+
     /// yaml_parser_scan_to_next_token.
     fn scan_to_next_token(&mut self) {
         loop {
+            if self.bom_skip() {
+                let (at, c) = self.chars[self.i];
+                self.out.bom_skips.push((at, c.len_utf8()));
+                // `skip`: one character, even a line break, and the column moves on.
+                self.skip();
+            }
             while let Some(c) = self.at(0) {
                 if c == ' ' || ((self.flow > 0 || !self.simple_key_allowed) && c == '\t') {
                     if c == '\t' {
@@ -310,6 +374,7 @@ impl<'a> Scanner<'a> {
         if !marker {
             self.content = true;
         }
+        self.peek_only = root_done;
         let go_on = self.fetch(c, first);
         let top = self.flow == 0 && self.indent < 0;
         if top && (matches!(c, '\'' | '"' | '|' | '>' | '*' | ']' | '}') || self.last_plain) {
@@ -337,13 +402,28 @@ impl<'a> Scanner<'a> {
             let mut words = self.text[start + 1..line_end]
                 .split([' ', '\t'])
                 .filter(|w| !w.is_empty());
-            match (
-                words.next(),
-                words.next().map(|v| v.split('#').next().unwrap_or(v)),
-            ) {
-                (Some("YAML"), Some(v)) if v != "1.1" => return self.fail(INCOMPATIBLE_VERSION),
-                (Some("YAML" | "TAG"), _) => {}
+            let name = words.next();
+            // The parameters: a version for YAML, a handle and a prefix for TAG; after them
+            // only blanks and a comment (yaml_parser_scan_directive).
+            let params = match name {
+                Some("YAML") => 1,
+                Some("TAG") => 2,
                 _ => return self.fail(UNKNOWN_DIRECTIVE),
+            };
+            let mut rest: Vec<&str> = words.collect();
+            if name == Some("YAML")
+                && let Some(first) = rest.first_mut()
+                && let Some(h) = first.find('#')
+            {
+                // A version number ends at its last digit: `1.1#c` is followed by a comment.
+                *first = &first[..h];
+                rest.truncate(1);
+            }
+            if name == Some("YAML") && rest.first().is_some_and(|v| *v != "1.1") {
+                return self.fail(INCOMPATIBLE_VERSION);
+            }
+            if rest.len() > params && !rest[params].starts_with('#') {
+                return self.fail(DIRECTIVE_TAIL);
             }
             if self.content && self.out.document_cut.is_none() {
                 self.out.document_cut = Some(start);
@@ -382,6 +462,7 @@ impl<'a> Scanner<'a> {
             '[' | '{' => {
                 self.save_simple_key();
                 self.flow += 1;
+                self.out.max_flow = self.out.max_flow.max(self.flow);
                 self.simple_keys.push(None);
                 self.simple_key_allowed = true;
                 self.skip();
@@ -416,6 +497,7 @@ impl<'a> Scanner<'a> {
                     if !self.simple_key_allowed {
                         return self.fail_late(KEY_NOT_ALLOWED);
                     }
+                    self.complex_keys.push(self.column);
                     self.roll_indent(self.column);
                 }
                 self.remove_simple_key();
@@ -440,6 +522,19 @@ impl<'a> Scanner<'a> {
                         if self.flow == 0 {
                             if !self.simple_key_allowed {
                                 return self.fail_late(VALUE_NOT_ALLOWED);
+                            }
+                            // A value with no key: the parser wants the KEY token a `?` at
+                            // this column gave (`? a` then `: b`); without one, "did not find
+                            // expected key" (YAML 1.2 parsers read an empty key).
+                            match self.complex_keys.iter().rposition(|&c| c == self.column) {
+                                Some(k) => {
+                                    self.complex_keys.truncate(k);
+                                }
+                                None => {
+                                    if !self.fail_parser(EXPECTED_KEY) {
+                                        return false;
+                                    }
+                                }
                             }
                             self.roll_indent(self.column);
                         }
@@ -524,6 +619,10 @@ impl<'a> Scanner<'a> {
                 self.skip();
                 if self.at(0).is_some_and(is_break) {
                     self.skip_break();
+                    if self.flow == 0 {
+                        let at = self.offset();
+                        self.out.quoted_lines.push((at, self.indent));
+                    }
                 } else {
                     self.skip();
                 }
@@ -535,6 +634,10 @@ impl<'a> Scanner<'a> {
             }
             if is_break(c) {
                 self.skip_break();
+                if self.flow == 0 {
+                    let at = self.offset();
+                    self.out.quoted_lines.push((at, self.indent));
+                }
             } else {
                 self.skip();
             }
@@ -548,6 +651,11 @@ impl<'a> Scanner<'a> {
             self.out.flow_dashes.push(self.offset());
         }
         let mut leading_blanks = false;
+        // A fold whose first line break is LS or PS, with no empty line after it: libyaml puts
+        // that character in the value where another break would give a space. (start of the
+        // blanks before it, start of the next line's content)
+        let mut ls_fold: Option<(usize, usize)> = None;
+        let mut joined: Vec<(usize, usize)> = Vec::new();
         loop {
             if self.column == 0
                 && matches!(
@@ -566,15 +674,33 @@ impl<'a> Scanner<'a> {
                 if (c == ':' && self.blankz(1))
                     || (self.flow > 0 && matches!(c, ',' | '?' | '[' | ']' | '{' | '}'))
                 {
+                    // `{groups:[a]}`: the plain scalar is `groups:` and a flow collection
+                    // follows it with no `,` between: the parser fails. (YAML 1.2 parsers may
+                    // read `groups: [a]`.)
+                    if self.flow > 0
+                        && matches!(c, '[' | '{')
+                        && self.i > 0
+                        && self.chars[self.i - 1].1 == ':'
+                    {
+                        return self.fail_parser(FLOW_ENTRY_EXPECTED);
+                    }
                     break;
+                }
+                if let Some(fold) = ls_fold.take() {
+                    // The scalar goes on after the fold: it is joined here.
+                    joined.push(fold);
                 }
                 leading_blanks = false;
                 self.skip();
             }
+            ls_fold = None;
             let Some(c) = self.at(0) else { break };
             if !(is_blank(c) || is_break(c)) {
                 break;
             }
+            let blanks_start = self.offset();
+            let mut breaks = 0;
+            let mut first_break = ' ';
             while let Some(c) = self.at(0) {
                 if is_blank(c) {
                     if leading_blanks && (self.column as i64) < indent && c == '\t' {
@@ -582,15 +708,28 @@ impl<'a> Scanner<'a> {
                     }
                     self.skip();
                 } else if is_break(c) {
+                    if breaks == 0 {
+                        first_break = c;
+                    }
+                    breaks += 1;
                     self.skip_break();
                     leading_blanks = true;
                 } else {
                     break;
                 }
             }
+            if breaks == 1 && matches!(first_break, '\u{2028}' | '\u{2029}') {
+                ls_fold = Some((blanks_start, self.offset()));
+            }
             if self.flow == 0 && (self.column as i64) < indent {
                 break;
             }
+        }
+        // A scalar followed by `:` would be a key: spanning lines, it is none to libyaml (an
+        // error follows), so it must keep its line breaks for a YAML 1.2 parser too.
+        let key = self.at(0) == Some(':') && (self.flow > 0 || self.blankz(1));
+        if !key {
+            self.out.ls_folds.extend(joined);
         }
         if leading_blanks {
             self.simple_key_allowed = true;
@@ -601,10 +740,16 @@ impl<'a> Scanner<'a> {
     /// yaml_parser_scan_block_scalar, for its indentation rules.
     fn block_scalar(&mut self) -> bool {
         self.skip();
+        let record = self.out.block_scalars.len();
+        self.out.block_scalars.push(None);
         let mut increment: i64 = 0;
+        let mut keep = false;
         for _ in 0..2 {
             match self.at(0) {
-                Some('+' | '-') => self.skip(),
+                Some(c @ ('+' | '-')) => {
+                    keep = c == '+';
+                    self.skip();
+                }
                 Some(d @ '1'..='9') => {
                     increment = i64::from(d as u8 - b'0');
                     self.skip();
@@ -641,8 +786,14 @@ impl<'a> Scanner<'a> {
         } else {
             0
         };
+        let line = self.line;
         if !self.block_breaks(&mut indent) {
             return false;
+        }
+        if !(self.column as i64 == indent && self.at(0).is_some()) {
+            // No content line: clip and strip give "", keep gives the empty lines' breaks.
+            let breaks = if keep { self.line - line } else { 0 };
+            self.out.block_scalars[record] = Some("\n".repeat(breaks));
         }
         while self.column as i64 == indent && self.at(0).is_some() {
             while self.at(0).is_some_and(|c| !is_break(c)) {
@@ -706,6 +857,9 @@ pub fn scan(text: &str) -> Scan {
         content: false,
         last_plain: false,
         started: false,
+        bom_buffer: body.starts_with('\u{feff}'),
+        complex_keys: Vec::new(),
+        peek_only: false,
         out: Scan::default(),
     };
     while s.next_token() {}
@@ -744,6 +898,8 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         && scan.quote_escapes.is_empty()
         && scan.anchor_ends.is_empty()
         && scan.flow_dashes.is_empty()
+        && scan.bom_skips.is_empty()
+        && (!scan.indent_quoted_lines || scan.quoted_lines.is_empty())
     {
         return None;
     }
@@ -788,7 +944,33 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
         }
     }
     edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
+    edits.extend(scan.bom_skips.iter().map(|&(at, _)| (at, 3)));
+    edits.extend(scan.ls_folds.iter().map(|&(at, _)| (at, 5)));
+    // Continuation lines of quoted scalars whose leading blanks (how many) become spaces
+    // deeper than the block.
+    let mut pads: Vec<(usize, usize)> = Vec::new();
+    if scan.indent_quoted_lines {
+        for &(at, indent) in &scan.quoted_lines {
+            let line = &text[at.min(text.len())..];
+            let blanks = line.len() - line.trim_start_matches([' ', '\t']).len();
+            let marker = (line.starts_with("---") || line.starts_with("..."))
+                && line[3..].starts_with([' ', '\t', '\r', '\n']) | (line.len() == 3);
+            let tabs = line[..blanks].contains('\t');
+            if (blanks as i64 <= indent || tabs) && !marker {
+                pads.push((at, blanks));
+                edits.push((at, 4));
+            }
+        }
+    }
     edits.sort_unstable();
+    // A skipped character keeps its byte length until here (NEL, LS and PS were rewritten as
+    // line breaks of the same length).
+    let width = |at: usize| -> usize {
+        scan.bom_skips
+            .iter()
+            .find(|(o, _)| *o == at)
+            .map_or(1, |(_, w)| *w)
+    };
     for &(at, kind) in edits.iter().rev() {
         if kind == 0 && at + 2 <= out.len() {
             out.replace_range(at..at + 2, "'");
@@ -796,6 +978,41 @@ pub fn as_libyaml_sees_it(text: &str, scan: &Scan) -> Option<String> {
             out.insert(at, ' ');
         } else if kind == 2 && out.get(at..at + 1) == Some("-") {
             out.replace_range(at..at + 1, "\"-\"");
+        } else if kind == 5 {
+            let end = scan
+                .ls_folds
+                .iter()
+                .find(|(o, _)| *o == at)
+                .map_or(at, |(_, e)| *e);
+            let sep = text[at..end]
+                .chars()
+                .find(|c| matches!(c, '\u{2028}' | '\u{2029}'))
+                .unwrap_or('\u{2028}');
+            if end <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(end) {
+                out.replace_range(at..end, &sep.to_string());
+            }
+        } else if kind == 4 && at <= out.len() && out.is_char_boundary(at) {
+            let blanks = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
+            let indent = scan
+                .quoted_lines
+                .iter()
+                .find(|(o, _)| *o == at)
+                .map_or(0, |(_, i)| *i);
+            let width = usize::try_from(indent + 1).unwrap_or(0).max(1);
+            if at + blanks <= out.len() && out.is_char_boundary(at + blanks) {
+                out.replace_range(at..at + blanks, &" ".repeat(width));
+            }
+        } else if kind == 3 {
+            // go-yaml skipped this character as if it were a byte order mark: the column
+            // moves on by one, like a space. Whatever came before was complete when the
+            // scanner got here (a plain scalar above ended at column 0, before the skip): a
+            // comment line says so to a YAML 1.2 parser, which would otherwise continue that
+            // scalar on a line now indented by one more.
+            let w = width(at);
+            if at + w <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(at + w) {
+                let first = text.strip_prefix('\u{feff}').map_or(0, |_| 3);
+                out.replace_range(at..at + w, if at > first { "#\n " } else { " " });
+            }
         }
     }
     Some(out)
@@ -925,5 +1142,55 @@ mod tests {
     fn document_end_before_any_document() {
         assert_eq!(err("...\n- a\n"), Some((1, 1, DOCUMENT_END_FIRST)));
         assert_eq!(err("- a\n...\n"), None);
+    }
+
+    #[test]
+    fn two_byte_order_marks_make_go_yaml_skip_a_character_at_each_line_start() {
+        // Verified with go-yaml v2.4.0: "did not find expected '-' indicator" (the second
+        // line's `-` is skipped), and a plain scalar above is complete before the skip.
+        let text = "\u{feff}\u{feff}- 1\n- 2\n";
+        let s = scan(text);
+        assert_eq!(s.bom_skips, vec![(3, 3), (10, 1)]);
+        assert_eq!(
+            as_libyaml_sees_it(text, &s).as_deref(),
+            Some("\u{feff} - 1\n#\n  2\n")
+        );
+        // One byte order mark is only dropped by the reader.
+        assert!(scan("\u{feff}- 1\n- 2\n").bom_skips.is_empty());
+    }
+
+    #[test]
+    fn directive_parameters_end_the_line() {
+        assert_eq!(err("%YAML 1.1 ---\n- a\n"), Some((1, 1, DIRECTIVE_TAIL)));
+        assert_eq!(err("%YAML 1.1 # c\n---\n- a\n"), None);
+        assert_eq!(err("%YAML 1.1# c\n---\n- a\n"), None);
+    }
+
+    #[test]
+    fn parser_errors_a_yaml_1_2_parser_does_not_raise() {
+        let late = |text: &str| scan(text).late_error.map(|e| e.message);
+        assert_eq!(late("a: 1\n: 2\n"), Some(EXPECTED_KEY));
+        assert_eq!(late("? a\n: 2\n"), None);
+        // Only peeked after a complete root scalar: never parsed.
+        assert_eq!(late("a\n  b\n  : c\n"), None);
+        assert_eq!(late("- {a: b, groups:[x]}\n"), Some(FLOW_ENTRY_EXPECTED));
+        assert_eq!(late("- {a: b, groups: [x]}\n"), None);
+    }
+
+    #[test]
+    fn block_scalars_without_content_and_quoted_continuations() {
+        let s = scan("- |\n- >+\n\n\n- |\n  x\n");
+        assert_eq!(
+            s.block_scalars,
+            vec![Some(String::new()), Some("\n\n".into()), None]
+        );
+        let text = "- a: 'x\r'\n";
+        let mut s = scan(text);
+        assert_eq!(s.quoted_lines, vec![(8, 2)]);
+        s.indent_quoted_lines = true;
+        assert_eq!(
+            as_libyaml_sees_it(text, &s).as_deref(),
+            Some("- a: 'x\n   '\n")
+        );
     }
 }

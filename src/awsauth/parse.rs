@@ -759,7 +759,7 @@ fn load_accounts(text: &str) -> SectionLoad {
         return load;
     }
     let seen = libyaml::as_libyaml_sees_it(text, &scan);
-    let doc = match yaml::parse_first_with(seen.as_deref().unwrap_or(text), seen.is_some())
+    let doc = match yaml::parse_first_lazy_binary(seen.as_deref().unwrap_or(text), seen.is_some())
         .and_then(|d| match &scan.late_error {
             None => Ok(d),
             Some(e) => Err(yaml::YamlError {
@@ -787,11 +787,37 @@ fn load_accounts(text: &str) -> SectionLoad {
     };
     match &root.kind {
         NodeKind::Seq(items) => {
+            // go-yaml's decoder.sequence: the slice is made with one zero value per item, then
+            // filled in order (type errors skipped, later items moved up). A fatal error on an
+            // item (`!!binary` that is not base64, `!!int x`) stops it there: Unmarshal
+            // returns that error, and the authenticator keeps the slice as it is — what was
+            // decoded before, then empty strings.
             for item in items {
                 match &item.kind {
                     NodeKind::Scalar { value, style } => {
-                        // go-yaml v2 decodes any non-null scalar into a string as its source text.
-                        let resolved = yaml::resolve(item).unwrap_or(Resolved::Str);
+                        let resolved = match yaml::resolve(item) {
+                            Ok(r) => r,
+                            Err(e) => {
+                                load.state = SectionState::Lost;
+                                load.error = Some(SectionError {
+                                    message: e.message,
+                                    pos: e.pos,
+                                    json: false,
+                                });
+                                let filled = load.accounts.len();
+                                for _ in filled..items.len() {
+                                    load.accounts.push(RawAccount {
+                                        value: String::new(),
+                                        pos: item.pos,
+                                        resolved: "null",
+                                        style: *style,
+                                    });
+                                }
+                                break;
+                            }
+                        };
+                        // go-yaml v2 decodes any non-null scalar into a string as its source
+                        // text (a `!!binary` one as the bytes it holds).
                         let v = if resolved == Resolved::Null {
                             String::new()
                         } else {
@@ -813,12 +839,22 @@ fn load_accounts(text: &str) -> SectionLoad {
             load.state = SectionState::NotAList;
             load.not_list = Some((root.pos, "mapping"));
         }
-        NodeKind::Scalar { .. } => {
-            if yaml::resolve(&root).ok() != Some(Resolved::Null) {
+        NodeKind::Scalar { .. } => match yaml::resolve(&root) {
+            Err(e) => {
+                // Decoding the scalar fails before its type is checked.
+                load.state = SectionState::Lost;
+                load.error = Some(SectionError {
+                    message: e.message,
+                    pos: e.pos,
+                    json: false,
+                });
+            }
+            Ok(Resolved::Null) => {}
+            Ok(_) => {
                 load.state = SectionState::NotAList;
                 load.not_list = Some((root.pos, "scalar"));
             }
-        }
+        },
     }
     load.root = Some(root);
     load
@@ -895,6 +931,22 @@ mod tests {
             l.entries[0].invalid.as_deref(),
             Some("only one of rolearn or SSO can be supplied")
         );
+    }
+
+    #[test]
+    fn a_fatal_item_error_keeps_the_accounts_decoded_before_it() {
+        // go-yaml v2.4.0 (tools/awsauth-oracle): error, accounts {"111122223333", ""}.
+        let l = load_section(
+            Section::MapAccounts,
+            Some("- \"111122223333\"\n- [!!binary x]\n- !!binary x\n- \"444455556666\"\n"),
+        );
+        assert_eq!(l.state, SectionState::Lost);
+        let got: Vec<&str> = l.accounts.iter().map(|a| a.value.as_str()).collect();
+        // The slice had four places: one filled, three zero values.
+        assert_eq!(got, ["111122223333", "", "", ""]);
+        let l = load_section(Section::MapAccounts, Some("!!int abc"));
+        assert_eq!(l.state, SectionState::Lost);
+        assert!(l.accounts.is_empty());
     }
 
     #[test]

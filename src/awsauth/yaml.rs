@@ -210,7 +210,27 @@ pub fn parse_first(text: &str) -> Result<Document, YamlError> {
 /// [`parse_first`] of a text prepared by `libyaml::as_libyaml_sees_it` (`restore_bom`: turn its
 /// placeholders back into byte order marks inside scalars).
 pub fn parse_first_with(text: &str, restore_bom: bool) -> Result<Document, YamlError> {
-    let mut docs = parse_documents(text, true, restore_bom)?;
+    parse_first_opts(text, restore_bom, false)
+}
+
+/// The tag an invalid `!!binary` scalar gets from [`parse_first_lazy_binary`]: go-yaml decodes
+/// base64 only when it decodes that node into a Go value, and [`resolve`] fails it then.
+pub const INVALID_BINARY_TAG: &str = "!!binary (invalid base64)";
+
+/// [`parse_first_with`] for a text go-yaml decodes only in part (`mapAccounts` into
+/// `[]string`: a list or mapping item is a type error and its contents are never decoded): an
+/// invalid `!!binary` scalar does not fail the parse; it is tagged [`INVALID_BINARY_TAG`] and
+/// fails when it is resolved.
+pub fn parse_first_lazy_binary(text: &str, restore_bom: bool) -> Result<Document, YamlError> {
+    parse_first_opts(text, restore_bom, true)
+}
+
+fn parse_first_opts(
+    text: &str,
+    restore_bom: bool,
+    lazy_binary: bool,
+) -> Result<Document, YamlError> {
+    let mut docs = parse_documents(text, true, restore_bom, lazy_binary)?;
     let extra = docs.get(1).map(|d| d.1);
     let root = if docs.is_empty() {
         None
@@ -225,7 +245,7 @@ pub fn parse_first_with(text: &str, restore_bom: bool) -> Result<Document, YamlE
 
 /// Parse every document of a stream (for manifests holding several objects).
 pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
-    Ok(parse_documents(text, false, false)?
+    Ok(parse_documents(text, false, false, false)?
         .into_iter()
         .filter_map(|(n, _)| n)
         .collect())
@@ -237,6 +257,7 @@ fn parse_documents(
     text: &str,
     first_only: bool,
     restore_bom: bool,
+    lazy_binary: bool,
 ) -> Result<Vec<(Option<Node>, Pos)>, YamlError> {
     let mut parser = Parser::new_from_str_with_options(
         text,
@@ -312,17 +333,23 @@ fn parse_documents(
                     ScalarStyle::Literal => Style::Literal,
                     _ => Style::Folded,
                 };
-                let tag = tag_text(&tag);
+                let mut tag = tag_text(&tag);
                 let mut value = value.into_owned();
                 if b.restore_bom {
                     value = value.replace(super::libyaml::BOM_PLACEHOLDER, "\u{feff}");
                 }
                 if tag.as_deref() == Some("!!binary") {
                     // go-yaml decodes !!binary (base64) into the bytes it holds.
-                    value = decode_binary(&value).ok_or_else(|| YamlError {
-                        message: "!!binary value contains invalid base64 data".into(),
-                        pos: start,
-                    })?;
+                    match decode_binary(&value) {
+                        Some(decoded) => value = decoded,
+                        None if lazy_binary => tag = Some(INVALID_BINARY_TAG.into()),
+                        None => {
+                            return Err(YamlError {
+                                message: INVALID_BINARY.into(),
+                                pos: start,
+                            });
+                        }
+                    }
                 }
                 let node = Node {
                     kind: NodeKind::Scalar { value, style },
@@ -619,6 +646,9 @@ pub fn go_parse_timestamp(s: &str) -> bool {
         && (rest[4] - b'0') * 10 + (rest[5] - b'0') < 60
 }
 
+/// go-yaml's error for a `!!binary` scalar that is not base64.
+pub const INVALID_BINARY: &str = "!!binary value contains invalid base64 data";
+
 /// Resolve any scalar node: quoted and block scalars are strings; explicit tags are honoured.
 /// An error means go-yaml refuses the document (e.g. `!!int abc`).
 pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
@@ -634,6 +664,10 @@ pub fn resolve(node: &Node) -> Result<Resolved, YamlError> {
             }
         }
         Some("!") | Some("!!str") | Some("!!binary") => Ok(Resolved::Str),
+        Some(INVALID_BINARY_TAG) => Err(YamlError {
+            message: INVALID_BINARY.into(),
+            pos: node.pos,
+        }),
         // go-yaml's resolve (resolve.go) checks every resolvable tag: `!!null x` and
         // `!!timestamp admin` fail with "cannot decode !!str `x` as a !!null".
         Some("!!null") => match resolve_plain(value) {
