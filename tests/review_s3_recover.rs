@@ -4,9 +4,16 @@
 //! the user only through a ports::ui port (prompt / progress / notice sink)" (/work/arch16.md).
 
 mod common;
+#[path = "recover_support/mod.rs"]
+mod drill;
+#[path = "getin_support/mod.rs"]
+mod support;
 
-use common::world::{World, text};
+use common::world::{World, finish, signal, text};
+use drill::{Drill, report};
 use std::path::Path;
+use std::time::Duration;
+use support::{Rule, Trap};
 
 fn source(rel: &str) -> String {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
@@ -110,4 +117,49 @@ fn review_the_recover_workflow_imports_no_presentation_module() {
         offending.is_empty(),
         "workflow/recover.rs reaches past its ports: {offending:#?}"
     );
+}
+
+/// Ctrl-C while the run waits for its new key to propagate (STS refuses a key for its first
+/// seconds; the sim for 1 s in tests) ends `acquire_credentials` with `Interrupted`, which
+/// `get_in` hands to `fail()`: exit 1, status "failed", and with --keep the temporary key
+/// STAYS. The same Ctrl-C during the step (tests/recover.rs
+/// `ctrl_c_during_a_step_finishes_it_then_undoes_the_run`) exits 130 and deletes it.
+#[test]
+fn review_ctrl_c_while_the_new_key_propagates_exits_130_and_deletes_the_key() {
+    let d = Drill::start("incident");
+    let keys_before = d.w.access_keys("platform-admin");
+    let trap = Trap::start(&d.w.iam_url(), Rule::Hold("CreateAccessKey".into()));
+    let dir = d.run_dir("run");
+    let child = d.spawn(
+        &[
+            "recover",
+            "--cluster",
+            &d.cluster,
+            "--yes",
+            "--keep",
+            "--journal-dir",
+            dir.to_str().unwrap_or_default(),
+        ],
+        &trap.url,
+    );
+    assert!(
+        trap.wait_hit(Duration::from_secs(90)),
+        "the run never reached CreateAccessKey"
+    );
+    // The key exists (moto answered); let the step finish, then Ctrl-C while STS still
+    // refuses the key (younger than the sim's 1 s propagation delay).
+    std::thread::sleep(Duration::from_millis(200));
+    trap.release();
+    std::thread::sleep(Duration::from_millis(250));
+    signal(&child, "INT");
+    let (code, _, stderr) = finish(child);
+    let r = report(&dir);
+    assert_eq!(
+        d.w.access_keys("platform-admin"),
+        keys_before,
+        "Ctrl-C left the temporary key (exit {code:?}, status {}):\n{stderr}",
+        r["status"]
+    );
+    assert_eq!(code, Some(130), "{stderr}");
+    assert_eq!(r["status"], "interrupted");
 }

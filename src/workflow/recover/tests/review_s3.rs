@@ -405,3 +405,14 @@ async fn review_a_dry_run_is_the_workflows_decision_and_never_writes() {
     assert!(matches!(r, Ok(Finished::DryRun)));
     assert!(!tmp.path().join("run").exists());
 }
+
+/// `check_map_admin`'s doc says a session ARN is refused, and the route test is named
+/// "takes me, roles and users only", but it accepts `assumed-role` sessions: the refusal stayed
+/// in the command (`commands::aws_auth_write::refuse_session_arn`: "aws-auth cannot map one
+/// session; granting it means mapping the whole role, and then EVERYONE who can assume it gets
+/// system:masters"). The workflow's own check lets that access widening through.
+#[test]
+fn review_map_admin_refuses_a_session_arn_in_the_workflow() {
+    let e = check_map_admin(&["arn:aws:sts::123456789012:assumed-role/admin/alice".into()]);
+    assert!(e.is_err(), "a session ARN is accepted as --map-admin");
+}
