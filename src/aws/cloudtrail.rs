@@ -567,6 +567,38 @@ mod tests {
         assert!(c.get(start, end, None, now).is_none());
     }
 
+    /// Review (session 3): a lookup directory that another local user owns (mode 0755: not
+    /// writable by "others", so the mode check passes) holds answers that user wrote: a planted
+    /// `CreateCluster` record naming their principal as the creator would be read as history.
+    /// Only a directory (and files) owned by the user running the tool may be trusted, as ssh
+    /// does for ~/.ssh. Needs root to give the directory away; otherwise it cannot be set up.
+    #[test]
+    fn review_a_directory_owned_by_another_user_is_not_trusted() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("lookups");
+        let c = LookupCache::at(&base, "us-east-1", "arn:aws:iam::1:user/oncall", "AIDA1");
+        let (start, end) = (t("2026-01-01T10:00:00Z"), t("2026-01-01T10:30:00Z"));
+        let now = t("2026-01-05T00:00:00Z");
+        // The other user's answer, in the file the victim's run will look for.
+        c.put(start, end, None, &page("arn:aws:iam::1:user/mallory"), now);
+        let nobody = 65534;
+        if std::os::unix::fs::chown(&base, Some(nobody), Some(nobody)).is_err() {
+            eprintln!("not root: cannot give the directory to another user; nothing to check");
+            return;
+        }
+        for f in std::fs::read_dir(&base).unwrap() {
+            std::os::unix::fs::chown(f.unwrap().path(), Some(nobody), Some(nobody)).unwrap();
+        }
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let got = c.get(start, end, None, now + chrono::TimeDelta::seconds(30));
+        assert!(
+            got.is_none(),
+            "an answer in a directory owned by uid {nobody} was reused: {:?}",
+            got.map(|(p, _)| p.records)
+        );
+    }
+
     #[tokio::test]
     async fn the_pacer_really_waits() {
         let mut p = Pacer {
