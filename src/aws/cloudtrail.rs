@@ -599,6 +599,38 @@ mod tests {
         );
     }
 
+    /// Review (session 3): a run killed (kill -9, power loss) between creating its temporary
+    /// file and renaming it into place leaves `.tmpXXXXXX` behind, with a copy of the
+    /// CreateCluster records in it. The pruning only looks at `*.json`, so such leftovers stay
+    /// forever, whatever their age; "Delete the directory to forget it" is the only way out.
+    #[test]
+    fn review_a_killed_writers_temporary_file_is_pruned_when_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("lookups");
+        let c = LookupCache::at(&base, "us-east-1", "arn:aws:iam::1:user/oncall", "AIDA1");
+        let (start, end) = (t("2026-01-01T10:00:00Z"), t("2026-01-01T10:30:00Z"));
+        let now = Utc::now();
+        c.put(start, end, None, &page("arn:aws:iam::1:user/creator"), now);
+        // What a killed writer leaves: tempfile's name in the same directory, a day old.
+        let left = base.join(".tmpAbC123");
+        std::fs::write(&left, br#"{"records":[{"userIdentity":{"arn":"x"}}]"#).unwrap();
+        let day_ago = std::time::SystemTime::now() - Duration::from_secs(24 * 3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&left)
+            .unwrap()
+            .set_modified(day_ago)
+            .unwrap();
+        // A later run stores another answer (and prunes).
+        let (s2, e2) = (t("2026-01-02T10:00:00Z"), t("2026-01-02T10:30:00Z"));
+        c.put(s2, e2, None, &page("arn:aws:iam::1:user/creator"), now);
+        assert!(
+            !left.exists(),
+            "a day-old leftover of a killed write is still in {}",
+            base.display()
+        );
+    }
+
     #[tokio::test]
     async fn the_pacer_really_waits() {
         let mut p = Pacer {
