@@ -259,6 +259,7 @@ impl Globals {
             profile: self.profile.clone(),
             region: self.region.clone(),
             calls: self.calls.clone(),
+            dry_run: self.dry_run,
         }
     }
 
