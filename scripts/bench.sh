@@ -42,6 +42,14 @@ else
   bin="$PWD/target/release/eks-breakglass"
 fi
 
+# Timings are the build's: a debug build is several times slower than release. Say so.
+profile="$("$bin" version 2>/dev/null | sed -n 's/^profile: *//p')"
+profile="${profile:-unknown}"
+debug_note() {
+  [ "$profile" = release ] || echo "==> NOTE: $bin is a $profile build, NOT release: the tool's times here are larger than a release build's (the targets are for release)"
+}
+debug_note
+
 status=0
 for w in "${what[@]}"; do
   case "$w" in
@@ -65,4 +73,5 @@ for w in "${what[@]}"; do
     *) echo "unknown benchmark '$w' (known: token, lint, creator, recover, audit, audit-1000)" >&2; exit 2 ;;
   esac
 done
+debug_note
 exit $status

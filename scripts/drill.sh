@@ -71,6 +71,14 @@ else
   sim="$root/target/debug/eks-sim"
 fi
 
+# The tool's own time measured below is the build's: a debug build is several times slower
+# (unoptimised TLS, JSON, YAML) than the release build an on-call engineer runs. Say so.
+profile="$("$bin" version 2>/dev/null | sed -n 's/^profile: *//p')"
+profile="${profile:-unknown}"
+if [ "$profile" != release ]; then
+  echo "==> NOTE: $bin is a $profile build, not release: the tool's own time measured here is larger than a release build's (the < 10 % target is for release)"
+fi
+
 name="$(basename "$scenario" .yaml)"
 work="$root/target/drill/$(date -u +%Y%m%dT%H%M%SZ)-$name"
 mkdir -p "$work"
@@ -117,6 +125,7 @@ report_times() {
   "$venv/bin/python" - "$@" <<'PY'
 import json, sys
 what, start, end, path = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+profile = sys.argv[5] if len(sys.argv) > 5 else "unknown"
 doc = json.load(open(path))
 wall = end - start
 waited = min(doc["totalSeconds"], wall)
@@ -128,6 +137,9 @@ else:
     ratio = " (the world imposed no wait: nothing to compare with; the target does not apply)"
 print(f"==> {what} took {wall:.2f} s: {waited:.2f} s imposed by the world (IAM/EKS propagation, "
       f"EKS updates), {own:.2f} s the tool's own{ratio}")
+if profile != "release":
+    print(f"    binary: a {profile} build, NOT release: its own time is larger than release's "
+          f"(the target is for the release build)")
 for w in doc["waits"]:
     print(f"    {w['what']}: {w['seconds']:.1f} s")
 PY
@@ -182,7 +194,7 @@ if [ -n "$org" ]; then
     0|3) echo; echo "==> audit finished (exit $rc: $([ "$rc" = 3 ] && echo 'clusters flagged' || echo 'nothing flagged'))" ;;
     *) echo "audit failed (exit $rc)" >&2; exit "$rc" ;;
   esac
-  report_times audit "$start" "$end" "$work/imposed-waits.json"
+  report_times audit "$start" "$end" "$work/imposed-waits.json" "$profile"
   exit 0
 fi
 
@@ -249,7 +261,7 @@ echo "\$ eks-breakglass aws-auth show --cluster $cluster"
 "$bin" aws-auth show --cluster "$cluster"
 
 echo
-report_times recover "$start" "$end" "$work/imposed-waits.json"
+report_times recover "$start" "$end" "$work/imposed-waits.json" "$profile"
 printf '    report: %s\n' "$run_dir/incident-report.md"
 echo "    journal and backups: $run_dir"
 echo "    remove what was temporary: $bin cleanup --journal $run_dir"

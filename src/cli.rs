@@ -263,6 +263,7 @@ impl Globals {
             profile: self.profile.clone(),
             region: self.region.clone(),
             calls: self.calls.clone(),
+            dry_run: self.dry_run,
         }
     }
 

@@ -36,6 +36,7 @@ async fn operator_context(w: &World) -> AwsContext {
         region: "us-east-1".into(),
         profile: None,
         calls: Default::default(),
+        dry_run: false,
     }
 }
 

@@ -24,6 +24,8 @@ use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use chrono::{DateTime, Utc};
 use rand::Rng as _;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// Spacing between LookupEvents requests: 1.8 requests/second at most, under the 2/s limit.
@@ -101,9 +103,21 @@ pub const REUSE_TTL: Duration = Duration::from_secs(15 * 60);
 #[derive(Debug, Clone)]
 pub struct LookupCache {
     dir: PathBuf,
+    /// The topmost directory this tool creates for the cache (`…/eks-breakglass`): it and every
+    /// directory below it down to `dir` must be ours (see [`LookupCache::check_dirs`]).
+    root: PathBuf,
     scope: String,
     ttl: Duration,
+    /// `--dry-run`: stored answers may be read, nothing is written (no directory, no file, no
+    /// pruning) — a dry run changes nothing, and what it left would change the next real run.
+    read_only: bool,
+    /// Whether the operator was already told (once per run) that the directory is not used.
+    told: Arc<AtomicBool>,
 }
+
+/// A killed writer's temporary file (`.tmpXXXXXX`, never renamed into place) older than this is
+/// removed by the next pruning. A live writer holds its file for milliseconds.
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct StoredPage {
@@ -121,22 +135,36 @@ impl LookupCache {
     /// The cache of `caller` (ARN and unique id: a recreated principal or another session is
     /// another caller) in `region`, under the user's state directory; `None` without one.
     pub fn for_caller(region: &str, caller_arn: &str, caller_id: &str) -> Option<LookupCache> {
-        let base = dirs::state_dir().or_else(dirs::data_local_dir)?;
-        Some(LookupCache::at(
-            &base.join("eks-breakglass").join("cloudtrail-lookups"),
+        let root = dirs::state_dir()
+            .or_else(dirs::data_local_dir)?
+            .join("eks-breakglass");
+        let mut c = LookupCache::at(
+            &root.join("cloudtrail-lookups"),
             region,
             caller_arn,
             caller_id,
-        ))
+        );
+        c.root = root;
+        Some(c)
     }
 
-    /// The same, in `dir`.
+    /// The same, in `dir` (which this tool creates, and nothing above it).
     pub fn at(dir: &Path, region: &str, caller_arn: &str, caller_id: &str) -> LookupCache {
         LookupCache {
             dir: dir.to_path_buf(),
+            root: dir.to_path_buf(),
             scope: format!("{region}\n{caller_arn}\n{caller_id}"),
             ttl: REUSE_TTL,
+            read_only: false,
+            told: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// The same cache, read but never written when `read_only` (`--dry-run`).
+    #[must_use]
+    pub fn read_only(mut self, read_only: bool) -> LookupCache {
+        self.read_only = read_only;
+        self
     }
 
     /// Whether the answer for `[start, end]` is final at `now`: the window has closed and
@@ -159,11 +187,67 @@ impl LookupCache {
         ))
     }
 
-    /// The directory, if it is ours to use: a real directory, not writable by others.
+    /// The directories from [`LookupCache::root`] down to the cache directory.
+    fn chain(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = self
+            .dir
+            .ancestors()
+            .take_while(|a| a.starts_with(&self.root))
+            .map(Path::to_path_buf)
+            .collect();
+        v.reverse();
+        v
+    }
+
+    /// Why the directories (those that exist) are not ours to use, if they are not: each must
+    /// be a real directory (not a symlink), owned by the user running the tool and not writable
+    /// by group or others — as ssh requires of ~/.ssh. Another local user's directory could
+    /// hold a planted `CreateCluster` answer naming their principal as the creator.
+    fn check_dirs(&self) -> Result<(), String> {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        let uid = crate::recovery::journal::own_uid()
+            .map_err(|e| format!("cannot tell which user this process runs as: {e}"))?;
+        for d in self.chain() {
+            let m = match std::fs::symlink_metadata(&d) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(format!("{}: {e}", d.display())),
+            };
+            if !m.is_dir() {
+                return Err(format!(
+                    "{} is not a directory (or is a symlink)",
+                    d.display()
+                ));
+            }
+            if m.uid() != uid {
+                return Err(format!(
+                    "{} is owned by uid {}, not by this user (uid {uid})",
+                    d.display(),
+                    m.uid()
+                ));
+            }
+            if m.permissions().mode() & 0o022 != 0 {
+                return Err(format!("{} is writable by group or others", d.display()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the directory is ours to use (see [`LookupCache::check_dirs`]); if not, says so
+    /// once (`-v`) and the request goes to CloudTrail.
     fn usable_dir(&self) -> bool {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::symlink_metadata(&self.dir)
-            .is_ok_and(|m| m.is_dir() && m.permissions().mode() & 0o022 == 0)
+        match self.check_dirs() {
+            Ok(()) => true,
+            Err(why) => {
+                if !self.told.swap(true, Ordering::Relaxed) {
+                    tracing::info!(
+                        "not reusing or keeping CloudTrail LookupEvents answers: {why} \
+                         (remove or fix the directory to use it again)"
+                    );
+                }
+                false
+            }
+        }
     }
 
     /// A stored answer for this request, younger than the TTL at `now`, with its age.
@@ -179,8 +263,12 @@ impl LookupCache {
         }
         let path = self.file(start, end, token);
         let meta = std::fs::symlink_metadata(&path).ok()?;
-        if !meta.is_file() {
-            return None;
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            let uid = crate::recovery::journal::own_uid().ok()?;
+            if !meta.is_file() || meta.uid() != uid {
+                return None;
+            }
         }
         let doc: StoredPage = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
         if doc.scope != self.scope
@@ -216,7 +304,7 @@ impl LookupCache {
         page: &LookupPage,
         now: DateTime<Utc>,
     ) {
-        if !Self::is_final(end, now) {
+        if self.read_only || !Self::is_final(end, now) {
             return;
         }
         if let Err(e) = self.write(start, end, token, page, now) {
@@ -237,6 +325,11 @@ impl LookupCache {
     ) -> std::io::Result<()> {
         use std::io::Write as _;
         use std::os::unix::fs::DirBuilderExt as _;
+        // Checked before creating anything too: a directory of another user above ours is not
+        // written into.
+        if !self.usable_dir() {
+            return Err(std::io::Error::other("not a directory of ours"));
+        }
         if std::fs::symlink_metadata(&self.dir).is_err() {
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -244,9 +337,7 @@ impl LookupCache {
                 .create(&self.dir)?;
         }
         if !self.usable_dir() {
-            return Err(std::io::Error::other(
-                "not a directory of ours (a symlink, or writable by others)",
-            ));
+            return Err(std::io::Error::other("not a directory of ours"));
         }
         self.prune(now);
         let doc = StoredPage {
@@ -267,20 +358,29 @@ impl LookupCache {
         Ok(())
     }
 
-    /// Removes answers older than the TTL.
+    /// Removes answers older than the TTL, and temporary files that a killed writer left
+    /// (never renamed into place) older than [`STALE_TEMP_AGE`].
     fn prune(&self, now: DateTime<Utc>) {
         let Ok(rd) = std::fs::read_dir(&self.dir) else {
             return;
         };
-        let cutoff = std::time::SystemTime::from(now)
-            .checked_sub(self.ttl)
-            .unwrap_or(std::time::UNIX_EPOCH);
+        let before = |age: Duration| {
+            std::time::SystemTime::from(now)
+                .checked_sub(age)
+                .unwrap_or(std::time::UNIX_EPOCH)
+        };
+        let (answers, temps) = (before(self.ttl), before(STALE_TEMP_AGE));
         for e in rd.filter_map(Result::ok) {
             let p = e.path();
-            if p.extension().is_some_and(|x| x == "json")
-                && e.metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t < cutoff)
+            let cutoff = if p.extension().is_some_and(|x| x == "json") {
+                answers
+            } else if e.file_name().to_string_lossy().starts_with(".tmp") {
+                temps
+            } else {
+                continue;
+            };
+            if e.metadata()
+                .is_ok_and(|m| m.is_file() && m.modified().is_ok_and(|t| t < cutoff))
             {
                 let _ = std::fs::remove_file(&p);
             }
@@ -565,6 +665,70 @@ mod tests {
         c.put(start, end, None, &page("arn:aws:iam::1:user/creator"), now);
         std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o777)).unwrap();
         assert!(c.get(start, end, None, now).is_none());
+    }
+
+    /// Review (session 3): a lookup directory that another local user owns (mode 0755: not
+    /// writable by "others", so the mode check passes) holds answers that user wrote: a planted
+    /// `CreateCluster` record naming their principal as the creator would be read as history.
+    /// Only a directory (and files) owned by the user running the tool may be trusted, as ssh
+    /// does for ~/.ssh. Needs root to give the directory away; otherwise it cannot be set up.
+    #[test]
+    fn review_a_directory_owned_by_another_user_is_not_trusted() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("lookups");
+        let c = LookupCache::at(&base, "us-east-1", "arn:aws:iam::1:user/oncall", "AIDA1");
+        let (start, end) = (t("2026-01-01T10:00:00Z"), t("2026-01-01T10:30:00Z"));
+        let now = t("2026-01-05T00:00:00Z");
+        // The other user's answer, in the file the victim's run will look for.
+        c.put(start, end, None, &page("arn:aws:iam::1:user/mallory"), now);
+        let nobody = 65534;
+        if std::os::unix::fs::chown(&base, Some(nobody), Some(nobody)).is_err() {
+            eprintln!("not root: cannot give the directory to another user; nothing to check");
+            return;
+        }
+        for f in std::fs::read_dir(&base).unwrap() {
+            std::os::unix::fs::chown(f.unwrap().path(), Some(nobody), Some(nobody)).unwrap();
+        }
+        std::fs::set_permissions(&base, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let got = c.get(start, end, None, now + chrono::TimeDelta::seconds(30));
+        assert!(
+            got.is_none(),
+            "an answer in a directory owned by uid {nobody} was reused: {:?}",
+            got.map(|(p, _)| p.records)
+        );
+    }
+
+    /// Review (session 3): a run killed (kill -9, power loss) between creating its temporary
+    /// file and renaming it into place leaves `.tmpXXXXXX` behind, with a copy of the
+    /// CreateCluster records in it. The pruning only looks at `*.json`, so such leftovers stay
+    /// forever, whatever their age; "Delete the directory to forget it" is the only way out.
+    #[test]
+    fn review_a_killed_writers_temporary_file_is_pruned_when_old() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("lookups");
+        let c = LookupCache::at(&base, "us-east-1", "arn:aws:iam::1:user/oncall", "AIDA1");
+        let (start, end) = (t("2026-01-01T10:00:00Z"), t("2026-01-01T10:30:00Z"));
+        let now = Utc::now();
+        c.put(start, end, None, &page("arn:aws:iam::1:user/creator"), now);
+        // What a killed writer leaves: tempfile's name in the same directory, a day old.
+        let left = base.join(".tmpAbC123");
+        std::fs::write(&left, br#"{"records":[{"userIdentity":{"arn":"x"}}]"#).unwrap();
+        let day_ago = std::time::SystemTime::now() - Duration::from_secs(24 * 3600);
+        std::fs::File::options()
+            .write(true)
+            .open(&left)
+            .unwrap()
+            .set_modified(day_ago)
+            .unwrap();
+        // A later run stores another answer (and prunes).
+        let (s2, e2) = (t("2026-01-02T10:00:00Z"), t("2026-01-02T10:30:00Z"));
+        c.put(s2, e2, None, &page("arn:aws:iam::1:user/creator"), now);
+        assert!(
+            !left.exists(),
+            "a day-old leftover of a killed write is still in {}",
+            base.display()
+        );
     }
 
     #[tokio::test]

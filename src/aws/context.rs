@@ -27,6 +27,9 @@ pub struct AwsOptions {
     pub region: Option<String>,
     /// Where the calls of this run are recorded.
     pub calls: CallLog,
+    /// `--dry-run`: adapters that would keep something on disk (the CloudTrail answer cache)
+    /// only read.
+    pub dry_run: bool,
 }
 
 /// A loaded AWS configuration and the region it resolved to.
@@ -37,6 +40,8 @@ pub struct AwsContext {
     pub profile: Option<String>,
     /// Every AWS call made through this context (and those derived from it).
     pub calls: CallLog,
+    /// `--dry-run` (see [`AwsOptions::dry_run`]).
+    pub dry_run: bool,
 }
 
 /// Resolves the region without any network call: `--region`, then AWS_REGION /
@@ -297,6 +302,7 @@ impl AwsContext {
             region,
             profile: opts.profile.clone(),
             calls: opts.calls.clone(),
+            dry_run: opts.dry_run,
         })
     }
 
@@ -314,6 +320,7 @@ impl AwsContext {
             region: self.region.clone(),
             profile: self.profile.clone(),
             calls: self.calls.clone(),
+            dry_run: self.dry_run,
         }
     }
 
@@ -329,6 +336,7 @@ impl AwsContext {
             region: region.to_string(),
             profile: self.profile.clone(),
             calls: self.calls.clone(),
+            dry_run: self.dry_run,
         }
     }
 

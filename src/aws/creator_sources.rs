@@ -17,8 +17,10 @@ pub async fn find_creator(
 ) -> Result<CreatorReport, AwsError> {
     let mut sources = AwsSources::new(ctx);
     if let Some(c) = &opts.caller {
+        // A dry run reads earlier answers but keeps none (it changes nothing).
         sources.cache =
-            crate::aws::cloudtrail::LookupCache::for_caller(&ctx.region, &c.arn, &c.user_id);
+            crate::aws::cloudtrail::LookupCache::for_caller(&ctx.region, &c.arn, &c.user_id)
+                .map(|cache| cache.read_only(ctx.dry_run));
     }
     find_creator_with(&mut sources, facts, opts).await
 }

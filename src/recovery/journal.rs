@@ -288,7 +288,7 @@ fn lock(file: &File, dir: &Path, exclusive: bool) -> Result<(), JournalError> {
 
 /// The uid this process creates files as (no `unsafe`, no extra dependency: the owner of an
 /// anonymous temporary file).
-fn own_uid() -> std::io::Result<u32> {
+pub(crate) fn own_uid() -> std::io::Result<u32> {
     use std::os::unix::fs::MetadataExt as _;
     Ok(tempfile::tempfile()?.metadata()?.uid())
 }
