@@ -35,6 +35,7 @@ async fn operator_context(w: &World) -> AwsContext {
         config,
         region: "us-east-1".into(),
         profile: None,
+        dry_run: false,
         calls: Default::default(),
     }
 }
