@@ -125,20 +125,12 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
         Source::Rebuild => restore::rebuild(&node_roles, &a.admin_roles),
         Source::S3(url) => snapshot_from_s3(&s, url, &a.cluster, a.at.as_deref()).await?,
         Source::Dir(dir) => wf::snapshot_from_dir(dir, &a.cluster, a.at.as_deref())?,
-        Source::File(src) => {
-            if a.at.is_some() {
-                return Err(AppError::usage(
-                    format!("--at needs a snapshot directory or s3:// URL, and {src} is a file"),
-                    None,
-                ));
-            }
-            wf::candidate_for_cluster(
+        Source::File(src) => wf::candidate_for_cluster(
                 src,
                 &wf::read_input(src)?,
                 Some(&a.cluster),
                 Some(&s.base.region),
-            )?
-        }
+            )?,
     };
     let w = a.write.options();
     wf::restore(g, &s, &ui, &req, live, node_roles, candidate, &w).await

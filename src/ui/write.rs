@@ -3,8 +3,7 @@
 //! `Editor`: `$KUBE_EDITOR`, else `$EDITOR`, else `vi`, on a private temporary file.
 
 use crate::cli::Globals;
-// merge: 16b moves plan_ui to crate::ui::plan.
-use crate::commands::plan_ui::{self, Spinner};
+use crate::ui::plan::{self as plan_ui, Spinner};
 use crate::error::AppError;
 use crate::ports::configmap::{Decision, Editor, WriteUi};
 use crate::recovery::plan::{Interrupt, Plan};
