@@ -532,7 +532,8 @@ pub async fn write<C: AwsAuthCluster, U: WriteUi>(
                     ),
                 });
                 ui.err(&format!(
-                    "\nkube-system/aws-auth was changed by someone else after it was read ({}); nothing was written. Re-reading it.\n",
+                    "\nkube-system/aws-auth was {} by someone else after it was read ({}); nothing was written. Re-reading it.\n",
+                    if live.is_none() { "created (there was none when read)" } else { "changed" },
                     error.message
                 ));
                 let read_before = live_obj.take();
