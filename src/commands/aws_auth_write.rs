@@ -67,7 +67,7 @@ pub struct RestoreArgs {
     /// With `--from salvage`: let salvage rewrite this role ARN with a path (as written in aws-auth) to its path-less ARN, so that it matches for the first time (repeatable or comma-separated)
     #[arg(long = "salvage-fix-arns", value_name = "ARN", value_delimiter = ',')]
     pub salvage_fix_arns: Vec<String>,
-    /// Approve the NEW access this identity gains (a role or user ARN, or an account id for mapAccounts); only the identities named are approved, anything else NEW is still refused (repeatable or comma-separated; --yes alone never approves a gain)
+    /// Approve the NEW access this identity gains (a role or user ARN, or an account id for mapAccounts); only the identities named are approved, anything else NEW is still refused (repeatable or comma-separated; --yes alone never approves a gain; an assumed-role session ARN approves nothing: aws-auth maps the whole role, so name the role)
     #[arg(
         long = "allow-access-gain",
         value_name = "ARN|ACCOUNT",

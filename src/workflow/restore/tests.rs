@@ -351,6 +351,30 @@ async fn a_consent_naming_another_identity_does_not_approve_the_gain() {
 }
 
 #[tokio::test]
+async fn a_session_consent_is_refused_telling_to_name_the_role_everyone_can_assume() {
+    let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
+    let new = roles(&[(OPS, "system:masters"), (DEV, "system:masters")]);
+    let ui = FakeUi::new(Decision::Apply);
+    let alice = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+    let run = restore_with(&yes(), &c, &ui, &new, &[alice], &[]).await;
+    let e = run.result.unwrap_err();
+    assert!(matches!(e, AppError::AccessGainNotAllowed(_)), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!("--allow-access-gain {alice}: an assumed-role session ARN approves nothing"))
+            && text.contains(&format!("EVERYONE who can assume {DEV}"))
+            && text.contains(&format!("name the role: --allow-access-gain {DEV}")),
+        "{text}"
+    );
+    // Not called a typo ("gives no NEW access").
+    assert!(!ui.err.borrow().contains("gives no NEW access"), "{}", ui.err.borrow());
+    assert!(c.written.borrow().is_empty());
+    // Naming the role approves it.
+    let run = restore_with(&yes(), &c, &ui, &new, &[DEV], &[]).await;
+    assert_eq!(run.result.unwrap(), exit::OK);
+}
+
+#[tokio::test]
 async fn a_named_gain_is_written_with_a_cas_journaled_and_verified() {
     let before = roles(&[(OPS, "system:masters")]);
     let c = FakeCluster::with(Some(before.clone()));
