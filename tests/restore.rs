@@ -710,7 +710,13 @@ fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_delete
     // Deleting aws-auth lets no one in through it: like restoring one that maps nobody, the
     // rollback is refused without --force (nothing deleted)...
     let rollback = |force: bool| {
-        let mut args = vec!["cleanup", "--rollback", "--journal", jd.to_str().unwrap(), "--yes"];
+        let mut args = vec![
+            "cleanup",
+            "--rollback",
+            "--journal",
+            jd.to_str().unwrap(),
+            "--yes",
+        ];
         if force {
             args.push("--force");
         }

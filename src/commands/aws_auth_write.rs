@@ -126,11 +126,11 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
         Source::S3(url) => snapshot_from_s3(&s, url, &a.cluster, a.at.as_deref()).await?,
         Source::Dir(dir) => wf::snapshot_from_dir(dir, &a.cluster, a.at.as_deref())?,
         Source::File(src) => wf::candidate_for_cluster(
-                src,
-                &wf::read_input(src)?,
-                Some(&a.cluster),
-                Some(&s.base.region),
-            )?,
+            src,
+            &wf::read_input(src)?,
+            Some(&a.cluster),
+            Some(&s.base.region),
+        )?,
     };
     let w = a.write.options();
     wf::restore(g, &s, &ui, &req, live, node_roles, candidate, &w).await

@@ -383,7 +383,8 @@ async fn an_undo_that_fails_leaves_the_cleanup_incomplete_and_a_second_run_finis
         .await
         .unwrap_err();
     assert!(
-        e.to_string().contains("1 undo(s) failed; the others were done"),
+        e.to_string()
+            .contains("1 undo(s) failed; the others were done"),
         "{e}"
     );
     assert!(
@@ -405,7 +406,11 @@ async fn an_undo_that_fails_leaves_the_cleanup_incomplete_and_a_second_run_finis
         )),
         "the journal does not say the cleanup is incomplete"
     );
-    assert!(ui.out.borrow().contains("changed by someone else"), "{}", ui.out.borrow());
+    assert!(
+        ui.out.borrow().contains("changed by someone else"),
+        "{}",
+        ui.out.borrow()
+    );
     // Once the cause is gone, cleanup again does only what is left.
     world.aws_auth_changed.set(false);
     let ui = FakeUi::new(Decision::Apply);

@@ -21,11 +21,11 @@ use crate::recovery::journal::{Event, Journal};
 use crate::recovery::plan::{self, Action, Outcome, Plan, SavedState, Undo};
 use crate::recovery::restore::{self, AwsAuthObject, Candidate, Prepared};
 use crate::recovery::snapshot;
+use crate::ui::awsauth::{diff_text, format_finding};
+use crate::ui::input::input_error;
+pub(crate) use crate::ui::input::read_input;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use crate::ui::awsauth::{diff_text, format_finding};
-pub(crate) use crate::ui::input::read_input;
-use crate::ui::input::input_error;
 mod gate;
 mod source;
 mod verify;
@@ -492,12 +492,7 @@ pub async fn write<C: AwsAuthCluster, U: WriteUi>(
         }
         if journal.is_none() {
             dir = run_dir(w.journal_dir.as_deref(), "aws-auth", &plan.cluster)?;
-            journal = Some(start_journal(
-                &dir,
-                &plan,
-                c.caller_arn(),
-                c.profile(),
-            )?);
+            journal = Some(start_journal(&dir, &plan, c.caller_arn(), c.profile())?);
             ui.err(&format!("journal: {}\n", dir.display()));
             let status = Box::new(move |m: &str| ui.status(m)) as Box<dyn Fn(&str) + '_>;
             runner = Some(c.runner(dir.clone(), interrupt.clone(), status));

@@ -361,13 +361,18 @@ async fn a_session_consent_is_refused_telling_to_name_the_role_everyone_can_assu
     assert!(matches!(e, AppError::AccessGainNotAllowed(_)), "{e}");
     let text = e.to_string();
     assert!(
-        text.contains(&format!("--allow-access-gain {alice}: an assumed-role session ARN approves nothing"))
-            && text.contains(&format!("EVERYONE who can assume {DEV}"))
+        text.contains(&format!(
+            "--allow-access-gain {alice}: an assumed-role session ARN approves nothing"
+        )) && text.contains(&format!("EVERYONE who can assume {DEV}"))
             && text.contains(&format!("name the role: --allow-access-gain {DEV}")),
         "{text}"
     );
     // Not called a typo ("gives no NEW access").
-    assert!(!ui.err.borrow().contains("gives no NEW access"), "{}", ui.err.borrow());
+    assert!(
+        !ui.err.borrow().contains("gives no NEW access"),
+        "{}",
+        ui.err.borrow()
+    );
     assert!(c.written.borrow().is_empty());
     // Naming the role approves it.
     let run = restore_with(&yes(), &c, &ui, &new, &[DEV], &[]).await;
@@ -495,9 +500,15 @@ async fn an_aws_auth_created_meanwhile_is_shown_and_not_overwritten_with_yes() {
     let e = run.result.unwrap_err();
     assert!(matches!(e, AppError::NeedsConfirmation(_)), "{e}");
     assert!(c.written.borrow().is_empty(), "their aws-auth was replaced");
-    assert_eq!(c.live.borrow().as_ref().map(|(o, _)| o.clone()), Some(theirs));
+    assert_eq!(
+        c.live.borrow().as_ref().map(|(o, _)| o.clone()),
+        Some(theirs)
+    );
     let err = ui.err.borrow();
-    assert!(err.contains("was created (there was none when read) by someone else"), "{err}");
+    assert!(
+        err.contains("was created (there was none when read) by someone else"),
+        "{err}"
+    );
     assert!(err.contains("overwrite its data key mapRoles"), "{err}");
     // The difference against their version is shown.
     assert!(
