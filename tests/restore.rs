@@ -707,18 +707,33 @@ fn a_deleted_aws_auth_is_created_exact_keeps_the_source_as_is_and_cleanup_delete
         !jd.join("aws-auth.before.json").exists(),
         "there was nothing to back up"
     );
-    let out = w
-        .product()
-        .args([
+    // Deleting aws-auth lets no one in through it: like restoring one that maps nobody, the
+    // rollback is refused without --force (nothing deleted)...
+    let rollback = |force: bool| {
+        let mut args = vec![
             "cleanup",
             "--rollback",
             "--journal",
             jd.to_str().unwrap(),
             "--yes",
-        ])
-        .output()
-        .unwrap();
-    ok(&out);
+        ];
+        if force {
+            args.push("--force");
+        }
+        w.product().args(&args).output().unwrap()
+    };
+    let out = rollback(false);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("locks everyone out"), "{stderr}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("no aws-auth at all"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert!(live_exists(&w), "refused, yet aws-auth was deleted");
+    // ... and with it, deletes what the run created.
+    ok(&rollback(true));
     assert!(!live_exists(&w), "cleanup deletes what the run created");
 }
 

@@ -431,7 +431,12 @@ impl<'a> AwsRunner<'a> {
         desired.metadata.name = Some(name.clone());
         desired.metadata.namespace = Some(namespace.clone());
         let kube = self.kube(cluster).await?;
-        let current = kube.get_configmap(name).await.map_err(|e| kube_error(&e))?;
+        // Planned as a create (there was none when the plan was made): always a POST, never a
+        // replace of whatever stands there now.
+        let current = match expected_resource_version {
+            Some(_) => kube.get_configmap(name).await.map_err(|e| kube_error(&e))?,
+            None => None,
+        };
         let written = match current {
             Some(cur) => {
                 let live = cur.metadata.resource_version.clone();
@@ -459,12 +464,24 @@ impl<'a> AwsRunner<'a> {
                     maybe_changed: false,
                 });
             }
+            // A create (POST): if someone created it meanwhile, the API server answers 409
+            // AlreadyExists — their object is never replaced.
             None => {
                 desired.metadata.resource_version = None;
                 kube.create_configmap(&desired).await
             }
         }
-        .map_err(|e| kube_error(&e))?;
+        .map_err(|e| match e {
+            KubeError::Conflict(m) if expected_resource_version.is_none() => StepError {
+                message: format!(
+                    "{namespace}/{name} was created by someone else since the plan was made (there was none then); nothing was overwritten ({m})"
+                ),
+                denied_action: None,
+                hint: Some("re-run to see the difference against the version now in the cluster".into()),
+                maybe_changed: false,
+            },
+            e => kube_error(&e),
+        })?;
         let mut facts = BTreeMap::new();
         if let Some(rv) = written.metadata.resource_version {
             facts.insert("resource_version".into(), rv);

@@ -128,33 +128,52 @@ impl AccessDiff {
     /// consent names one identity: a role (its ARN, a path or not, compared the way the
     /// authenticator compares: case-insensitively), a user ARN, or an account id for a
     /// mapAccounts entry. Anything else NEW still needs consent.
+    ///
+    /// A consent naming one assumed-role SESSION approves nothing: aws-auth cannot map one
+    /// session, a gain of the role goes to every session of it (everyone who can assume the
+    /// role), and the operator who named one session did not consent to that
+    /// ([`session_consents`](Self::session_consents) lists them, to say so).
     pub fn unconsented(&self, allowed: &[String]) -> Vec<&IdentityChange> {
-        let norm = |a: &str| {
-            let a = a.trim();
-            super::principal::canonical_role_arn(a)
-                .unwrap_or_else(|| a.to_string())
-                .to_ascii_lowercase()
-        };
-        let allowed: Vec<String> = allowed.iter().map(|a| norm(a)).collect();
+        let allowed: Vec<String> = allowed
+            .iter()
+            .filter(|a| session_role(a).is_none())
+            .map(|a| consent_key(a))
+            .collect();
         self.new_gains()
             .into_iter()
-            .filter(|c| !allowed.contains(&norm(&c.identity)))
+            .filter(|c| !allowed.contains(&consent_key(&c.identity)))
             .collect()
     }
 
-    /// Consents that name no NEW gain (a typo, or an identity that needs none).
+    /// Consents that name no NEW gain (a typo, or an identity that needs none). Session
+    /// consents are not listed here: [`session_consents`](Self::session_consents) says why
+    /// they approve nothing.
     pub fn unused_consents<'a>(&self, allowed: &'a [String]) -> Vec<&'a str> {
-        let norm = |a: &str| {
-            let a = a.trim();
-            super::principal::canonical_role_arn(a)
-                .unwrap_or_else(|| a.to_string())
-                .to_ascii_lowercase()
-        };
-        let new: Vec<String> = self.new_gains().iter().map(|c| norm(&c.identity)).collect();
+        let new: Vec<String> = self
+            .new_gains()
+            .iter()
+            .map(|c| consent_key(&c.identity))
+            .collect();
         allowed
             .iter()
-            .filter(|a| !new.contains(&norm(a)))
+            .filter(|a| session_role(a).is_none() && !new.contains(&consent_key(a)))
             .map(String::as_str)
+            .collect()
+    }
+
+    /// Consents that name an assumed-role session (they approve nothing), each with its role
+    /// and whether that role gains NEW access here.
+    pub fn session_consents<'a>(&self, allowed: &'a [String]) -> Vec<(&'a str, String, bool)> {
+        allowed
+            .iter()
+            .filter_map(|a| {
+                let role = session_role(a)?;
+                let gains = self
+                    .new_gains()
+                    .iter()
+                    .any(|c| consent_key(&c.identity) == role.to_ascii_lowercase());
+                Some((a.as_str(), role, gains))
+            })
             .collect()
     }
 
@@ -201,6 +220,24 @@ impl AccessDiff {
                 String::new()
             }
         )
+    }
+}
+
+/// How a consent and an identity are compared: a role by its path-less ARN, case-insensitively
+/// (as the authenticator compares), anything else as written, case-insensitively.
+fn consent_key(a: &str) -> String {
+    let a = a.trim();
+    super::principal::canonical_role_arn(a)
+        .unwrap_or_else(|| a.to_string())
+        .to_ascii_lowercase()
+}
+
+/// The role of an assumed-role session ARN (`None`: not a session).
+fn session_role(a: &str) -> Option<String> {
+    use super::principal::{ArnShape, canonical_role_arn, classify};
+    match classify(a.trim()) {
+        ArnShape::AssumedRole { .. } => canonical_role_arn(a.trim()),
+        _ => None,
     }
 }
 
@@ -495,5 +532,17 @@ mod tests {
             d.unused_consents(&["arn:aws:iam::123456789012:role/other".into()]),
             vec!["arn:aws:iam::123456789012:role/other"]
         );
+        // One session of the role approves nothing role-wide (every session gains), and is
+        // reported as a session consent, not as a typo.
+        let alice = "arn:aws:sts::123456789012:assumed-role/viewer/alice".to_string();
+        assert_eq!(d.unconsented(std::slice::from_ref(&alice)).len(), 2);
+        assert!(d.unused_consents(std::slice::from_ref(&alice)).is_empty());
+        assert_eq!(
+            d.session_consents(std::slice::from_ref(&alice)),
+            vec![(alice.as_str(), VIEWER.to_string(), true)]
+        );
+        // A role with a path still names the role itself.
+        let with_path = "arn:aws:iam::123456789012:role/team/viewer".to_string();
+        assert_eq!(d.unconsented(&[with_path]).len(), 1);
     }
 }

@@ -67,7 +67,7 @@ pub struct RestoreArgs {
     /// With `--from salvage`: let salvage rewrite this role ARN with a path (as written in aws-auth) to its path-less ARN, so that it matches for the first time (repeatable or comma-separated)
     #[arg(long = "salvage-fix-arns", value_name = "ARN", value_delimiter = ',')]
     pub salvage_fix_arns: Vec<String>,
-    /// Approve the NEW access this identity gains (a role or user ARN, or an account id for mapAccounts); only the identities named are approved, anything else NEW is still refused (repeatable or comma-separated; --yes alone never approves a gain)
+    /// Approve the NEW access this identity gains (a role or user ARN, or an account id for mapAccounts); only the identities named are approved, anything else NEW is still refused (repeatable or comma-separated; --yes alone never approves a gain; an assumed-role session ARN approves nothing: aws-auth maps the whole role, so name the role)
     #[arg(
         long = "allow-access-gain",
         value_name = "ARN|ACCOUNT",
@@ -125,20 +125,12 @@ pub async fn restore(g: &Globals, a: &RestoreArgs) -> Result<u8, AppError> {
         Source::Rebuild => restore::rebuild(&node_roles, &a.admin_roles),
         Source::S3(url) => snapshot_from_s3(&s, url, &a.cluster, a.at.as_deref()).await?,
         Source::Dir(dir) => wf::snapshot_from_dir(dir, &a.cluster, a.at.as_deref())?,
-        Source::File(src) => {
-            if a.at.is_some() {
-                return Err(AppError::usage(
-                    format!("--at needs a snapshot directory or s3:// URL, and {src} is a file"),
-                    None,
-                ));
-            }
-            wf::candidate_for_cluster(
-                src,
-                &wf::read_input(src)?,
-                Some(&a.cluster),
-                Some(&s.base.region),
-            )?
-        }
+        Source::File(src) => wf::candidate_for_cluster(
+            src,
+            &wf::read_input(src)?,
+            Some(&a.cluster),
+            Some(&s.base.region),
+        )?,
     };
     let w = a.write.options();
     wf::restore(g, &s, &ui, &req, live, node_roles, candidate, &w).await

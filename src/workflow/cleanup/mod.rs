@@ -25,8 +25,8 @@ use crate::recovery::plan::{self, Applied, Undo};
 use crate::recovery::restore::AwsAuthObject;
 use crate::recovery::rollback::{self, CallerVerdict, RollbackVerdict};
 use std::path::{Path, PathBuf};
-// merge: 16b moves plan_ui to crate::ui::plan (only its pure helpers are used here).
-use crate::commands::plan_ui::{cleanup_command, journal_io, undo_json, undo_lines};
+// The pure helpers of the plan presentation (paths, command lines, undo reports).
+use crate::ui::plan::{cleanup_command, journal_io, undo_json, undo_lines};
 
 /// What the cleanup was asked.
 #[derive(Debug, Clone, Default)]
@@ -79,6 +79,23 @@ pub struct Judged {
     pub object: Option<AwsAuthObject>,
     /// Whether the operator running the rollback gets in with it (`Err`: cannot tell).
     pub caller: Option<Result<CallerVerdict, String>>,
+    /// The run created aws-auth (there was none before): the undo DELETES it, which lets no
+    /// one in through aws-auth — judged as an aws-auth that maps nobody.
+    pub deletes: bool,
+}
+
+impl Judged {
+    /// What the undo puts back, for people.
+    pub fn puts_back(&self, v: &RollbackVerdict) -> String {
+        if self.deletes {
+            format!(
+                "no aws-auth at all (the run created it; the undo deletes it): {}",
+                v.describe()
+            )
+        } else {
+            v.describe()
+        }
+    }
 }
 
 /// What the cleanup would do, decided from the journal alone.
@@ -121,7 +138,9 @@ pub fn plan_cleanup(run: RunOf, records: &[Record], rollback: bool) -> CleanupPl
     }
 }
 
-/// Judges every aws-auth restore of the rollback (the saved file, checked against the journal).
+/// Judges every aws-auth restore of the rollback (the saved file, checked against the
+/// journal). An undo with no saved previous version deletes aws-auth (the run created it):
+/// it is judged as the empty aws-auth it leaves — nobody gets in through it.
 pub fn judge_restores<W: UndoWorld>(world: &W, dir: &Path, undos: &[Applied]) -> Vec<Judged> {
     undos
         .iter()
@@ -138,6 +157,20 @@ pub fn judge_restores<W: UndoWorld>(world: &W, dir: &Path, undos: &[Applied]) ->
                     verdict: object.as_ref().map(rollback::judge).map_err(Clone::clone),
                     object: object.ok(),
                     caller: None,
+                    deletes: false,
+                })
+            }
+            Undo::RestoreConfigMap {
+                previous_file: None,
+                ..
+            } => {
+                let none = AwsAuthObject::default();
+                Some(Judged {
+                    step: a.step,
+                    verdict: Ok(rollback::judge(&none)),
+                    object: Some(none),
+                    caller: None,
+                    deletes: true,
                 })
             }
             _ => None,
@@ -173,7 +206,7 @@ pub fn refusal(plan: &CleanupPlan, dir: &Path, force: bool) -> Result<(), AppErr
         .judged
         .iter()
         .filter_map(|j| match &j.verdict {
-            Ok(v) if v.locks_everyone_out => Some(format!("step {}: {}", j.step, v.describe())),
+            Ok(v) if v.locks_everyone_out => Some(format!("step {}: {}", j.step, j.puts_back(v))),
             Err(e) => Some(format!(
                 "step {}: cannot judge the saved aws-auth: {e}",
                 j.step
@@ -259,6 +292,13 @@ pub async fn cleanup<W: UndoWorld, U: WriteUi>(
     }
     show_undo_plan(ui, g, dir, &p, &left, opts.rollback);
     refusal(&p, dir, opts.force)?;
+    // --dry-run changes nothing, whatever the operator's port answers: decided here.
+    if g.dry_run {
+        if !g.json() {
+            ui.out("\n(dry run: nothing was changed)\n");
+        }
+        return Ok(exit::OK);
+    }
     if ui.confirm(p.pending.len())? == Decision::DryRun {
         return Ok(exit::OK);
     }
@@ -368,6 +408,7 @@ fn show_undo_plan<U: WriteUi>(
                     "step": j.step,
                     "verdict": j.verdict.as_ref().ok(),
                     "caller": j.caller.as_ref().and_then(|c| c.as_ref().ok()),
+                    "deletes": j.deletes,
                     "error": j.verdict.as_ref().err(),
                 })).collect::<Vec<_>>(),
             })
@@ -400,7 +441,7 @@ fn show_undo_plan<U: WriteUi>(
         }
         if let Some(j) = p.judged.iter().find(|j| j.step == a.step) {
             match &j.verdict {
-                Ok(v) => out.push_str(&format!("    puts back: {}\n", v.describe())),
+                Ok(v) => out.push_str(&format!("    puts back: {}\n", j.puts_back(v))),
                 Err(e) => out.push_str(&format!("    puts back: cannot be judged: {e}\n")),
             }
             match &j.caller {

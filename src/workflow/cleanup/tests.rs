@@ -119,10 +119,13 @@ fn journal_of(dir: &Path, before: &str, cut_off: bool) {
     }
 }
 
-/// The world: who the operator is, and an undo runner that records what it undid.
+/// The world: who the operator is, and an undo runner that records what it undid. With
+/// `aws_auth_changed`, someone changed aws-auth after the run wrote it: the undo of the write
+/// is refused as the real runner refuses it (their change is left as is).
 struct FakeWorld {
     caller: Result<CallerIdentity, String>,
     undone: RefCell<Vec<Undo>>,
+    aws_auth_changed: std::cell::Cell<bool>,
 }
 
 impl FakeWorld {
@@ -134,6 +137,7 @@ impl FakeWorld {
                 ..Default::default()
             }),
             undone: RefCell::default(),
+            aws_auth_changed: Default::default(),
         }
     }
 }
@@ -145,6 +149,14 @@ impl Runner for FakeRunner<'_> {
         panic!("cleanup runs no step");
     }
     async fn undo(&mut self, undo: &Undo) -> Result<Undone, StepError> {
+        if matches!(undo, Undo::RestoreConfigMap { .. }) && self.0.aws_auth_changed.get() {
+            return Err(StepError {
+                message: "kube-system/aws-auth was changed by someone else after this run wrote it; it is left as is".into(),
+                denied_action: None,
+                hint: None,
+                maybe_changed: false,
+            });
+        }
         self.0.undone.borrow_mut().push(undo.clone());
         Ok(Undone::Reversed(undo.describe()))
     }
@@ -293,6 +305,7 @@ async fn a_rollback_that_locks_you_out_or_cannot_tell_is_refused() {
     let blind = FakeWorld {
         caller: Err("ExpiredToken".into()),
         undone: RefCell::default(),
+        aws_auth_changed: Default::default(),
     };
     let e = clean(
         &yes(),
@@ -356,6 +369,60 @@ async fn a_switch_cut_off_mid_flight_is_listed_as_may_have_happened_never_undone
             .iter()
             .all(|u| !matches!(u, Undo::Irreversible { .. }))
     );
+}
+
+#[tokio::test]
+async fn an_undo_that_fails_leaves_the_cleanup_incomplete_and_a_second_run_finishes_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    journal_of(&dir, &ops_admin(), false);
+    let world = FakeWorld::as_me();
+    world.aws_auth_changed.set(true);
+    let ui = FakeUi::new(Decision::Apply);
+    let e = clean(&yes(), &world, &ui, &dir, rollback(false))
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("1 undo(s) failed; the others were done"),
+        "{e}"
+    );
+    assert!(
+        e.hint().unwrap_or_default().contains("cleanup --journal"),
+        "{:?}",
+        e.hint()
+    );
+    {
+        // The key went; aws-auth (changed by someone else) was left as is.
+        let undone = world.undone.borrow();
+        assert_eq!(undone.len(), 1, "{undone:?}");
+        assert!(matches!(undone[0], Undo::DeleteAccessKey { .. }));
+    }
+    let records = journal::read_records(&dir).unwrap();
+    assert!(
+        records.iter().any(|r| matches!(
+            &r.event,
+            Event::RunFinished { status } if status == "cleanup_incomplete"
+        )),
+        "the journal does not say the cleanup is incomplete"
+    );
+    assert!(
+        ui.out.borrow().contains("changed by someone else"),
+        "{}",
+        ui.out.borrow()
+    );
+    // Once the cause is gone, cleanup again does only what is left.
+    world.aws_auth_changed.set(false);
+    let ui = FakeUi::new(Decision::Apply);
+    assert_eq!(
+        clean(&yes(), &world, &ui, &dir, rollback(false))
+            .await
+            .unwrap(),
+        exit::OK
+    );
+    let undone = world.undone.borrow();
+    assert_eq!(undone.len(), 2, "{undone:?}");
+    assert!(matches!(undone[1], Undo::RestoreConfigMap { .. }));
 }
 
 #[test]

@@ -47,8 +47,9 @@ pub fn access_gate<U: WriteUi>(
 }
 
 /// Everything of [`access_gate`] but the question: the NEW gains still to be consented to at a
-/// terminal (empty: nothing to ask). Refuses (exit 4) when there is no terminal or with --yes;
-/// in --dry-run says what a real run needs and asks nothing.
+/// terminal (empty: nothing to ask). Refuses (exit 4) with --yes — decided here, not left to
+/// the ui port: --yes alone never approves an access gain — and when the port cannot ask (no
+/// terminal); in --dry-run says what a real run needs and asks nothing.
 pub fn access_gate_pending<U: WriteUi>(
     ui: &U,
     g: &Globals,
@@ -62,6 +63,10 @@ pub fn access_gate_pending<U: WriteUi>(
             "note: --allow-access-gain {}: this write gives no NEW access to that identity (nothing to approve)\n",
             unused.join(", ")
         ));
+    }
+    let sessions = session_consent_lines(p, gate);
+    for l in &sessions {
+        ui.err(&format!("note: {l}\n"));
     }
     if new.is_empty() {
         return Ok(Vec::new());
@@ -80,6 +85,33 @@ pub fn access_gate_pending<U: WriteUi>(
         say(ui, g, &msg);
         return Ok(Vec::new());
     }
-    ui.access_gain_askable(&new, flag_hint)?;
+    let refusal = |e: AppError| match e {
+        AppError::AccessGainNotAllowed(m) if !sessions.is_empty() => {
+            AppError::AccessGainNotAllowed(format!("{m}\n{}", sessions.join("\n")))
+        }
+        e => e,
+    };
+    if g.yes {
+        return Err(refusal(access_gain_refusal(&new, flag_hint)));
+    }
+    ui.access_gain_askable(&new, flag_hint).map_err(refusal)?;
     Ok(new)
+}
+
+/// For each `--allow-access-gain` naming an assumed-role session: why it approves nothing,
+/// and what to name instead.
+fn session_consent_lines(p: &Prepared, gate: &AccessGate) -> Vec<String> {
+    let AccessGate::On { allowed } = gate else {
+        return Vec::new();
+    };
+    p.access
+        .session_consents(allowed)
+        .into_iter()
+        .map(|(session, role, gains)| {
+            format!(
+                "--allow-access-gain {session}: an assumed-role session ARN approves nothing. aws-auth cannot map one session: {}the whole role {role}, and then EVERYONE who can assume {role} gains it. If that is meant, name the role: --allow-access-gain {role}",
+                if gains { "what this write grants goes to " } else { "a grant goes to " }
+            )
+        })
+        .collect()
 }

@@ -21,11 +21,11 @@ use crate::recovery::journal::{Event, Journal};
 use crate::recovery::plan::{self, Action, Outcome, Plan, SavedState, Undo};
 use crate::recovery::restore::{self, AwsAuthObject, Candidate, Prepared};
 use crate::recovery::snapshot;
+use crate::ui::awsauth::{diff_text, format_finding};
+use crate::ui::input::input_error;
+pub(crate) use crate::ui::input::read_input;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-// merge: 16a moves these (aws-auth input reading and rendering) out of commands/aws_auth.rs.
-pub(crate) use crate::commands::aws_auth::read_input;
-use crate::commands::aws_auth::{diff_text, format_finding, input_error};
 mod gate;
 mod source;
 mod verify;
@@ -37,8 +37,11 @@ pub use source::{
 use verify::verify_unchanged;
 pub use verify::{Verified, verify, verify_verdict};
 
-// merge: 16b moves plan_ui to crate::ui::plan (only its pure helpers are used here).
-use crate::commands::plan_ui::{cleanup_command, consent_flags, journal_io, run_dir, undo_lines};
+// The pure helpers of the plan presentation (paths, command lines, refusal texts).
+use crate::ui::plan::{
+    access_gain_refusal, cleanup_command, consent_flags, journal_io, run_dir, start_journal,
+    undo_lines,
+};
 
 /// What every write takes besides the new version (from `--verify-as`, `--journal-dir`, `--wait`).
 #[derive(Debug, Clone, Default)]
@@ -370,6 +373,41 @@ pub async fn predictions<C: AwsAuthCluster>(
     out
 }
 
+/// Predicts who gets in with `p` ([`predictions`]) and shows it, with the mappings an access
+/// entry shadows.
+async fn show_predictions<C: AwsAuthCluster, U: WriteUi>(
+    c: &C,
+    ui: &U,
+    g: &Globals,
+    w: &WriteOptions,
+    p: &Prepared,
+) -> Vec<crate::recovery::recover::Prediction> {
+    let preds = predictions(c, w, p).await;
+    let lines: Vec<String> = preds
+        .iter()
+        .map(|p| {
+            format!(
+                "    {} {} {}: {}",
+                match p.gets_in {
+                    Some(true) => "gets in ",
+                    Some(false) => "REFUSED ",
+                    None => "unknown ",
+                },
+                p.role,
+                p.identity,
+                p.how
+            )
+        })
+        .collect();
+    let mut text = format!("  after the write (predicted):\n{}\n", lines.join("\n"));
+    // Mappings an access entry shadows: the principal really gets the entry (issue 17).
+    for l in c.shadowed(&p.object.mapping()).await {
+        text.push_str(&format!("    shadowed: {l}\n"));
+    }
+    say(ui, g, &text);
+    preds
+}
+
 /// Whether the live aws-auth is no longer the version `read` (a failed compare-and-swap).
 async fn changed_since<C: AwsAuthCluster>(c: &C, read: Option<&LiveAwsAuth>) -> bool {
     let rv = |l: Option<&LiveAwsAuth>| l.map(|l| l.resource_version.clone());
@@ -414,29 +452,7 @@ pub async fn write<C: AwsAuthCluster, U: WriteUi>(
         return Ok(exit::OK);
     }
     show_change(ui, g, live_obj.as_ref(), &prepared);
-    let preds = predictions(c, w, &prepared).await;
-    let lines: Vec<String> = preds
-        .iter()
-        .map(|p| {
-            format!(
-                "    {} {} {}: {}",
-                match p.gets_in {
-                    Some(true) => "gets in ",
-                    Some(false) => "REFUSED ",
-                    None => "unknown ",
-                },
-                p.role,
-                p.identity,
-                p.how
-            )
-        })
-        .collect();
-    let mut text = format!("  after the write (predicted):\n{}\n", lines.join("\n"));
-    // Mappings an access entry shadows: the principal really gets the entry (issue 17).
-    for l in c.shadowed(&prepared.object.mapping()).await {
-        text.push_str(&format!("    shadowed: {l}\n"));
-    }
-    say(ui, g, &text);
+    let mut preds = show_predictions(c, ui, g, w, &prepared).await;
     access_gate(ui, g, &prepared, &gate, "")?;
     let interrupt = ui.catch_interrupt();
     let mut attempt = 1u32;
@@ -464,17 +480,19 @@ pub async fn write<C: AwsAuthCluster, U: WriteUi>(
                 ),
             ],
         );
+        // --dry-run changes nothing, whatever the operator's port answers: decided here.
+        if g.dry_run {
+            if !g.json() {
+                ui.out("\n(dry run: nothing was changed)\n");
+            }
+            return Ok(exit::OK);
+        }
         if (attempt == 1 || !g.yes) && ui.confirm(1)? == Decision::DryRun {
             return Ok(exit::OK);
         }
         if journal.is_none() {
             dir = run_dir(w.journal_dir.as_deref(), "aws-auth", &plan.cluster)?;
-            journal = Some(crate::commands::plan_ui::start_journal(
-                &dir,
-                &plan,
-                c.caller_arn(),
-                c.profile(),
-            )?);
+            journal = Some(start_journal(&dir, &plan, c.caller_arn(), c.profile())?);
             ui.err(&format!("journal: {}\n", dir.display()));
             let status = Box::new(move |m: &str| ui.status(m)) as Box<dyn Fn(&str) + '_>;
             runner = Some(c.runner(dir.clone(), interrupt.clone(), status));
@@ -509,7 +527,8 @@ pub async fn write<C: AwsAuthCluster, U: WriteUi>(
                     ),
                 });
                 ui.err(&format!(
-                    "\nkube-system/aws-auth was changed by someone else after it was read ({}); nothing was written. Re-reading it.\n",
+                    "\nkube-system/aws-auth was {} by someone else after it was read ({}); nothing was written. Re-reading it.\n",
+                    if live.is_none() { "created (there was none when read)" } else { "changed" },
                     error.message
                 ));
                 let read_before = live_obj.take();
@@ -540,6 +559,8 @@ pub async fn write<C: AwsAuthCluster, U: WriteUi>(
                     "\nThe change, against the version now in the cluster:\n",
                 );
                 show_change(ui, g, live_obj.as_ref(), &prepared);
+                // Who gets in is predicted again, for the version now to be written.
+                preds = show_predictions(c, ui, g, w, &prepared).await;
                 if let Err(e) = access_gate(ui, g, &prepared, &gate, "") {
                     let _ = j.record(Event::RunFinished {
                         status: "refused".into(),

@@ -55,13 +55,25 @@ impl RestoreRequest {
         for r in &self.admin_roles {
             refuse_session_arn("--admin-role", r)?;
         }
-        Ok(match self.from.as_str() {
+        let source = match self.from.as_str() {
             "salvage" => Source::Salvage,
             "rebuild" => Source::Rebuild,
             s if s.starts_with("s3://") => Source::S3(s.to_string()),
             s if Path::new(s).is_dir() => Source::Dir(PathBuf::from(s)),
             s => Source::File(s.to_string()),
-        })
+        };
+        if let (Some(at), Source::File(f)) = (&self.at, &source) {
+            return Err(AppError::usage(
+                format!(
+                    "--at {at}: --at needs a snapshot directory or s3:// URL, and {f} is a file (or does not exist)"
+                ),
+                Some(
+                    "drop --at to restore the file, or give --from the snapshot directory (`aws-auth snapshot --to DIR`)"
+                        .to_string(),
+                ),
+            ));
+        }
+        Ok(source)
     }
 }
 

@@ -111,11 +111,27 @@ impl AwsAuthCluster for FakeCluster {
     fn manifest_json(&self, object: &AwsAuthObject) -> String {
         manifest(object, None)
     }
+    /// As the API server answers: the operator is let in only as the aws-auth held maps them
+    /// (no access entry, not the creator, in this world); otherwise 401.
     async fn whoami(&self) -> Result<LoggedIn, LoginError> {
-        Ok(LoggedIn {
-            username: "ops".into(),
-            groups: vec!["system:masters".into()],
-        })
+        let live = self.live.borrow().clone();
+        let mapping = live.map(|(o, _)| o.mapping()).unwrap_or_default();
+        match awsauth::match_identity(
+            &mapping,
+            &CallerIdentity {
+                arn: CALLER.into(),
+                account: "123456789012".into(),
+                ..Default::default()
+            },
+        ) {
+            MatchOutcome::Mapped {
+                username, groups, ..
+            } => Ok(LoggedIn { username, groups }),
+            _ => Err(LoginError {
+                unauthorized: true,
+                message: "Unauthorized".into(),
+            }),
+        }
     }
     async fn assume(&self, role: &str) -> Result<(CallerIdentity, String), String> {
         let name = role.rsplit('/').next().unwrap_or("x");
@@ -192,6 +208,15 @@ impl Runner for FakeRunner<'_> {
             self.c.set_live(other);
         }
         let now = self.c.live.borrow().as_ref().map(|(_, rv)| rv.to_string());
+        // A planned create is a POST: an object that exists answers 409 AlreadyExists.
+        if expected_resource_version.is_none() && now.is_some() {
+            return Err(StepError {
+                message: "configmaps \"aws-auth\" already exists (409 AlreadyExists)".into(),
+                denied_action: None,
+                hint: None,
+                maybe_changed: false,
+            });
+        }
         if expected_resource_version.is_some() && *expected_resource_version != now {
             return Err(StepError {
                 message: "Conflict (409)".into(),
@@ -296,7 +321,10 @@ async fn a_version_with_new_lint_errors_is_refused_before_any_plan() {
 async fn new_access_with_yes_alone_is_refused_and_nothing_written() {
     let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
     let new = roles(&[(OPS, "system:masters"), (DEV, "system:masters")]);
-    let ui = FakeUi::new(Decision::Apply);
+    // An operator port that could ask and would type `allow`: only --yes refuses here.
+    let mut ui = FakeUi::new(Decision::Apply);
+    ui.terminal = true;
+    ui.allow = true;
     let run = restore_with(&yes(), &c, &ui, &new, &[], &[]).await;
     let e = run.result.unwrap_err();
     assert!(matches!(e, AppError::AccessGainNotAllowed(_)), "{e}");
@@ -320,6 +348,35 @@ async fn a_consent_naming_another_identity_does_not_approve_the_gain() {
         "--allow-access-gain {other}: this write gives no NEW access"
     )));
     assert!(c.written.borrow().is_empty());
+}
+
+#[tokio::test]
+async fn a_session_consent_is_refused_telling_to_name_the_role_everyone_can_assume() {
+    let c = FakeCluster::with(Some(roles(&[(OPS, "system:masters")])));
+    let new = roles(&[(OPS, "system:masters"), (DEV, "system:masters")]);
+    let ui = FakeUi::new(Decision::Apply);
+    let alice = "arn:aws:sts::123456789012:assumed-role/dev/alice";
+    let run = restore_with(&yes(), &c, &ui, &new, &[alice], &[]).await;
+    let e = run.result.unwrap_err();
+    assert!(matches!(e, AppError::AccessGainNotAllowed(_)), "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains(&format!(
+            "--allow-access-gain {alice}: an assumed-role session ARN approves nothing"
+        )) && text.contains(&format!("EVERYONE who can assume {DEV}"))
+            && text.contains(&format!("name the role: --allow-access-gain {DEV}")),
+        "{text}"
+    );
+    // Not called a typo ("gives no NEW access").
+    assert!(
+        !ui.err.borrow().contains("gives no NEW access"),
+        "{}",
+        ui.err.borrow()
+    );
+    assert!(c.written.borrow().is_empty());
+    // Naming the role approves it.
+    let run = restore_with(&yes(), &c, &ui, &new, &[DEV], &[]).await;
+    assert_eq!(run.result.unwrap(), exit::OK);
 }
 
 #[tokio::test]
@@ -429,6 +486,52 @@ async fn a_concurrent_change_elsewhere_is_rebased_on_and_written_at_the_new_vers
     );
     assert!(run.journal.join("aws-auth.before-2.json").is_file());
     assert!(ui.out.borrow().contains("as read: resourceVersion 2"));
+}
+
+#[tokio::test]
+async fn an_aws_auth_created_meanwhile_is_shown_and_not_overwritten_with_yes() {
+    // None when read; someone creates one before this run's create (409 AlreadyExists).
+    let c = FakeCluster::with(None);
+    let theirs = roles(&[(DEV, "viewers")]);
+    *c.concurrent.borrow_mut() = Some(theirs.clone());
+    let new = roles(&[(OPS, "system:masters")]);
+    let ui = FakeUi::new(Decision::Apply);
+    let run = restore_with(&yes(), &c, &ui, &new, &[OPS], &[]).await;
+    let e = run.result.unwrap_err();
+    assert!(matches!(e, AppError::NeedsConfirmation(_)), "{e}");
+    assert!(c.written.borrow().is_empty(), "their aws-auth was replaced");
+    assert_eq!(
+        c.live.borrow().as_ref().map(|(o, _)| o.clone()),
+        Some(theirs)
+    );
+    let err = ui.err.borrow();
+    assert!(
+        err.contains("was created (there was none when read) by someone else"),
+        "{err}"
+    );
+    assert!(err.contains("overwrite its data key mapRoles"), "{err}");
+    // The difference against their version is shown.
+    assert!(
+        ui.out
+            .borrow()
+            .contains("The change, against the version now in the cluster"),
+        "{}",
+        ui.out.borrow()
+    );
+}
+
+#[tokio::test]
+async fn an_aws_auth_created_meanwhile_is_replaced_only_when_confirmed_again() {
+    let c = FakeCluster::with(None);
+    *c.concurrent.borrow_mut() = Some(roles(&[(DEV, "viewers")]));
+    let new = roles(&[(OPS, "system:masters")]);
+    let mut ui = FakeUi::new(Decision::Apply);
+    ui.terminal = true;
+    let run = restore_with(&Globals::default(), &c, &ui, &new, &[OPS], &[]).await;
+    assert_eq!(run.result.unwrap(), exit::OK, "{}", ui.err.borrow());
+    assert_eq!(ui.confirms.get(), 2, "asked again after the 409");
+    assert_eq!(c.written.borrow().len(), 1);
+    assert!(ui.out.borrow().contains("as read: resourceVersion 1"));
 }
 
 #[tokio::test]
