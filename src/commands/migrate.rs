@@ -40,7 +40,11 @@ pub struct MigrateArgs {
     #[arg(long = "allow-access-gain", value_name = "ARN", value_delimiter = ',')]
     pub allow_access_gain: Vec<String>,
     /// Stage two: accept what this identity loses at the switch to API (a principal ARN, or an account id for a mapAccounts line), as the refusal names it (repeatable or comma-separated; --yes never approves a loss)
-    #[arg(long = "allow-access-loss", value_name = "ARN|ACCOUNT", value_delimiter = ',')]
+    #[arg(
+        long = "allow-access-loss",
+        value_name = "ARN|ACCOUNT",
+        value_delimiter = ','
+    )]
     pub allow_access_loss: Vec<String>,
     /// Stage two: switch to API even though the plan says identities lose access (all of them)
     #[arg(long)]

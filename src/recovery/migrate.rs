@@ -240,7 +240,10 @@ impl Translation {
                 entry, differences, ..
             } = &r.outcome
             {
-                out.push_str(&format!("      entry:    {} (exists)\n", describe_live(entry)));
+                out.push_str(&format!(
+                    "      entry:    {} (exists)\n",
+                    describe_live(entry)
+                ));
                 for d in differences {
                     out.push_str(&format!("      differs:  {d}\n"));
                 }

@@ -316,16 +316,6 @@ pub async fn prepare<W: MigrateWorld>(w: &W, o: &MigrateOptions) -> Result<Prepa
         if !losing.is_empty() {
             refusals.push(Refusal::WouldLoseAccess { identities: losing });
         }
-        let losses: Vec<(String, String)> = translation
-            .switch_losses()
-            .into_iter()
-            .filter(|(who, _)| {
-                !o.force && !o.allow_access_loss.iter().any(|a| a.eq_ignore_ascii_case(who))
-            })
-            .collect();
-        if !losses.is_empty() {
-            refusals.push(Refusal::AccessLoss { losses });
-        }
         m::switch_plan(&translation, &cluster.name, &cluster.region)
     } else {
         let gains = translation.unconsented_gains();
@@ -339,6 +329,23 @@ pub async fn prepare<W: MigrateWorld>(w: &W, o: &MigrateOptions) -> Result<Prepa
             && !o.mode_consent.iter().any(|c| c == to)
         {
             refusals.push(Refusal::ModeConsent { mode: to.clone() });
+        }
+    }
+    if o.switch_to_api {
+        // Predicted losses at the switch: each needs a consent naming it (or --force).
+        let losses: Vec<(String, String)> = translation
+            .switch_losses()
+            .into_iter()
+            .filter(|(who, _)| {
+                !o.force
+                    && !o
+                        .allow_access_loss
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(who))
+            })
+            .collect();
+        if !losses.is_empty() {
+            refusals.push(Refusal::AccessLoss { losses });
         }
     }
     Ok(Prepared {

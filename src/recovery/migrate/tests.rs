@@ -230,7 +230,9 @@ fn node_roles_become_typed_entries_and_eks_managed_ones_are_marked() {
     let w = row(&t, "role/windows");
     assert_eq!(created(w).entry_type, EntryType::Ec2Windows);
     assert!(
-        w.losses.iter().any(|n| n.contains("eks:kube-proxy-windows")),
+        w.losses
+            .iter()
+            .any(|n| n.contains("eks:kube-proxy-windows")),
         "{w:?}"
     );
 }
