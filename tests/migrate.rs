@@ -293,6 +293,8 @@ fn migrate_keeps_everyone_in_leaves_aws_auth_alone_and_names_what_it_cannot_tran
         "the API switch needs its own consent: {out}\n{err}"
     );
     assert!(err.contains("--allow-auth-mode-change API"), "{err}");
+    // The mode consent and --yes do not approve the predicted loss of mapAccounts' principals:
+    // that needs a consent naming it.
     let (code, out, err) = migrate(
         &w,
         &[
@@ -301,6 +303,25 @@ fn migrate_keeps_everyone_in_leaves_aws_auth_alone_and_names_what_it_cannot_tran
             "--switch-to-api",
             "--allow-auth-mode-change",
             "API",
+            "--yes",
+        ],
+    );
+    assert_eq!(code, 2, "a loss needs its own consent: {out}\n{err}");
+    assert!(
+        err.contains("--allow-access-loss 210987654321"),
+        "the refusal names the loss and its consent: {err}"
+    );
+    assert_eq!(w.auth_mode(c), "API_AND_CONFIG_MAP", "nothing switched");
+    let (code, out, err) = migrate(
+        &w,
+        &[
+            "--cluster",
+            c,
+            "--switch-to-api",
+            "--allow-auth-mode-change",
+            "API",
+            "--allow-access-loss",
+            "210987654321",
             "--yes",
         ],
     );

@@ -787,6 +787,24 @@ fn create_access_entry(
     {
         return Err(bad(format!("The type {entry_type} is not valid.")));
     }
+    // "For nodes (EC2, EC2_LINUX, EC2_WINDOWS, FARGATE_LINUX, and HYBRID_LINUX), the only valid
+    // ARN is IAM roles" (EKS API Reference, CreateAccessEntry principalArn); "If the type of the
+    // access entry is anything other than STANDARD ..., the ARN must be in the same AWS account
+    // that your cluster is in" (EKS User Guide, "Create access entries"). The error code is
+    // EKS's InvalidParameterException; the wording is ours (no real text found).
+    if entry_type != "STANDARD" {
+        if !principal.contains(":role/") {
+            return Err(bad(format!(
+                "The specified principalArn is invalid: {principal}. Only IAM roles are valid for access entries of type {entry_type}."
+            )));
+        }
+        if principal.split(':').nth(4) != Some(c.account.as_str()) {
+            return Err(bad(format!(
+                "The specified principalArn is invalid: {principal}. Access entries of type {entry_type} must name a role in the cluster's account {}.",
+                c.account
+            )));
+        }
+    }
     let groups = string_list(body, "kubernetesGroups")?.unwrap_or_default();
     let username = body
         .get("username")

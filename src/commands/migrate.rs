@@ -39,6 +39,16 @@ pub struct MigrateArgs {
     /// Approve an entry that gives NEW access (an aws-auth line that never matched); names the principal ARN (repeatable or comma-separated; --yes never approves a gain)
     #[arg(long = "allow-access-gain", value_name = "ARN", value_delimiter = ',')]
     pub allow_access_gain: Vec<String>,
+    /// Stage two: accept what this identity loses at the switch to API (a principal ARN, or an account id for a mapAccounts line), as the refusal names it (repeatable or comma-separated; --yes never approves a loss)
+    #[arg(
+        long = "allow-access-loss",
+        value_name = "ARN|ACCOUNT",
+        value_delimiter = ','
+    )]
+    pub allow_access_loss: Vec<String>,
+    /// Stage two: switch to API even though the plan says identities lose access (all of them)
+    #[arg(long)]
+    pub force: bool,
     /// After the change, assume this role and log in as it, checking it gets what aws-auth gave (repeatable)
     #[arg(long = "verify-as", value_name = "ROLE_ARN", value_parser = crate::arn::role_arn_value)]
     pub verify_as: Vec<String>,
@@ -58,7 +68,9 @@ fn refusal(r: &Refusal, cluster: &str) -> AppError {
     let (message, hint) = r.describe(cluster);
     match r {
         Refusal::AccessGain { .. } => AppError::AccessGainNotAllowed(format!("{message}\n{hint}")),
-        Refusal::ModeConsent { .. } | Refusal::StageOneFirst => AppError::usage(message, hint),
+        Refusal::ModeConsent { .. } | Refusal::StageOneFirst | Refusal::AccessLoss { .. } => {
+            AppError::usage(message, Some(hint))
+        }
         _ => AppError::failed(message, hint),
     }
 }
@@ -71,6 +83,8 @@ pub async fn run(g: &Globals, args: &MigrateArgs) -> Result<u8, AppError> {
         mode_consent: args.allow_auth_mode_change.clone(),
         allow_access_gain: args.allow_access_gain.clone(),
         verify_as: args.verify_as.clone(),
+        allow_access_loss: args.allow_access_loss.clone(),
+        force: args.force,
     };
     let p = migrate::prepare(&world, &o).await.map_err(port)?;
     let cluster = p.cluster.name.clone();

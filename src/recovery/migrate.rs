@@ -20,7 +20,7 @@
 //! answer on how node roles migrate (aws/containers-roadmap#185).
 
 use super::plan::{Action, Plan, Undo};
-use crate::awsauth::model::{EffectiveMapping, NeverReason};
+use crate::awsauth::model::{EffectiveMapping, NeverReason, SectionState};
 use crate::awsauth::{NodeRoleFact, NodeRoleKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -131,8 +131,11 @@ pub struct Row {
     pub outcome: Outcome,
     /// Why (for NotTranslated, Ignored, AccessGain) — in one sentence for people.
     pub reason: Option<String>,
-    /// What the entry cannot keep of the aws-auth line (a group, the username), said plainly.
+    /// How the entry is made from the aws-auth line, said plainly.
     pub notes: Vec<String>,
+    /// What this identity loses at the switch to API (a group or username the entry cannot
+    /// keep; all its access when the line gets it in today and cannot be translated).
+    pub losses: Vec<String>,
 }
 
 impl Row {
@@ -170,6 +173,9 @@ pub struct Translation {
     /// Whether the existing entries were known (API modes) or not (CONFIG_MAP: they appear at
     /// the switch, e.g. the creator's).
     pub entries_known: bool,
+    /// aws-auth sections EKS reads none of (not YAML, or not a list), said for people: their
+    /// identities get in neither today nor after, and no row can show them.
+    pub lost_sections: Vec<String>,
 }
 
 impl Translation {
@@ -178,6 +184,22 @@ impl Translation {
         self.rows
             .iter()
             .filter(|r| matches!(r.outcome, Outcome::NotTranslated))
+    }
+
+    /// What each identity loses at the switch to API: (identity to name in the consent, what).
+    /// A translated identity is named by its principal ARN, a mapAccounts line by its account.
+    pub fn switch_losses(&self) -> Vec<(String, String)> {
+        self.rows
+            .iter()
+            .filter(|r| !r.losses.is_empty())
+            .map(|r| {
+                let who = r
+                    .wanted()
+                    .map(|e| e.principal_arn.clone())
+                    .unwrap_or_else(|| r.identity.clone());
+                (who, format!("{} ({})", r.losses.join("; "), r.source))
+            })
+            .collect()
     }
 
     /// Access gains not consented: (identity, line for people).
@@ -214,7 +236,18 @@ impl Translation {
                 show(&r.username),
                 r.groups.join(", ")
             ));
-            if let Some(e) = r.wanted() {
+            if let Outcome::Adopt {
+                entry, differences, ..
+            } = &r.outcome
+            {
+                out.push_str(&format!(
+                    "      entry:    {} (exists)\n",
+                    describe_live(entry)
+                ));
+                for d in differences {
+                    out.push_str(&format!("      differs:  {d}\n"));
+                }
+            } else if let Some(e) = r.wanted() {
                 out.push_str(&format!("      entry:    {}\n", describe_spec(e)));
             }
             if let Some(why) = &r.reason {
@@ -223,6 +256,12 @@ impl Translation {
             for n in &r.notes {
                 out.push_str(&format!("      note:     {n}\n"));
             }
+            for l in &r.losses {
+                out.push_str(&format!("      loses at the switch to API: {l}\n"));
+            }
+        }
+        for l in &self.lost_sections {
+            out.push_str(&format!("\n  LOST SECTION: {l}\n"));
         }
         if !self.other_entries.is_empty() {
             out.push_str("\n  Existing access entries no aws-auth line maps (kept as they are):\n");
@@ -290,7 +329,8 @@ pub fn admin_policy(partition: &str) -> String {
 }
 
 /// What IAM says about a principal named in aws-auth: its ARN with path, or that it does not
-/// exist. Keyed by the lower-cased ARN as written in aws-auth.
+/// exist. Keyed by the lower-cased ARN as written in aws-auth. A principal absent from the map
+/// was not looked up because it belongs to another account than the one whose IAM is read.
 pub type Resolved = BTreeMap<String, Option<String>>;
 
 /// Everything the translation needs.
@@ -377,6 +417,7 @@ fn standard(
     groups: &[String],
     partition: &str,
     notes: &mut Vec<String>,
+    losses: &mut Vec<String>,
 ) -> EntrySpec {
     let mut kept = Vec::new();
     let mut policies = Vec::new();
@@ -387,7 +428,7 @@ fn standard(
         } else if g == "system:authenticated" {
             // Everyone authenticated has it anyway.
         } else if let Some(p) = reserved(g) {
-            notes.push(format!(
+            losses.push(format!(
                 "group {g} cannot be kept: entries may not name groups starting with {p}; bindings on it no longer apply to this identity once aws-auth stops being read"
             ));
         } else if !kept.contains(g) {
@@ -398,7 +439,7 @@ fn standard(
     let username = if username.is_empty() || username == default {
         None
     } else if let Some(why) = username_problem(username) {
-        notes.push(format!(
+        losses.push(format!(
             "username {username} cannot be kept: {why}; the entry gets EKS's default username {default}, so RBAC bindings on the user {username} no longer apply"
         ));
         None
@@ -444,9 +485,25 @@ fn differences(live: &LiveEntry, wanted: &EntrySpec) -> Vec<String> {
                 d.push(format!("no {}", short_policy(p)));
             }
         }
+        for g in &live.groups {
+            if !wanted.groups.contains(g) {
+                d.push(format!("{EXTRA}group {g} (aws-auth never gave it)"));
+            }
+        }
+        for p in &live.policies {
+            if !wanted.policies.contains(p) {
+                d.push(format!(
+                    "{EXTRA}{} (aws-auth never gave it)",
+                    short_policy(p)
+                ));
+            }
+        }
     }
     d
 }
+
+/// How [`differences`] starts a line about something the entry gives beyond aws-auth.
+const EXTRA: &str = "more: ";
 
 fn find_live<'a>(existing: Option<&'a [LiveEntry]>, arn: &str) -> Option<&'a LiveEntry> {
     existing?.iter().find(|e| e.principal_arn == arn)
@@ -472,10 +529,44 @@ fn never_reason_text(r: NeverReason) -> &'static str {
     }
 }
 
+/// Why a principal of another account gets no entry. EKS would take one ("If the type is
+/// STANDARD, the ARN can be in the same, or different, AWS account than the account that your
+/// cluster is in; other types must be in the cluster's account", EKS User Guide, "Create access
+/// entries"), but it must name the principal's exact ARN, path included, and only that
+/// account's IAM knows the path: resolving the name in the operator's account would pick a
+/// different principal that merely shares the name.
+fn other_account_reason(identity: &str) -> String {
+    let acct = principal_account(identity).unwrap_or("?");
+    format!(
+        "{identity} is in account {acct}, not the account whose IAM migrate reads, so its exact ARN (with its path) cannot be looked up and a same-named principal here is NOT it. EKS accepts a STANDARD entry for a principal of another account (node types must be in the cluster's account): create it by hand with its full ARN (`eks-breakglass grant --principal ARN`, or aws eks create-access-entry) before the switch to API"
+    )
+}
+
+/// The account id of an ARN (`arn:P:SERVICE::ACCOUNT:…`).
+pub fn principal_account(arn: &str) -> Option<&str> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    (parts.len() == 6 && !parts[4].is_empty()).then_some(parts[4])
+}
+
 /// Translates the effective aws-auth into access entries.
 pub fn translate(f: &MigrateFacts) -> Translation {
     let mut rows = Vec::new();
     let mut mapped_arns: Vec<String> = Vec::new();
+    let resolve = |written: &str| {
+        f.resolved
+            .get(&written.to_ascii_lowercase())
+            .cloned()
+            .flatten()
+    };
+    // The IAM roles the lines EKS reads resolve to: a dead line (written with a path) for one
+    // of them is not new access, and must not become its entry.
+    let live_roles: Vec<(String, usize)> = f
+        .mapping
+        .roles
+        .iter()
+        .filter(|r| !r.is_shadowed() && r.never_matches().is_none() && !r.arn.is_empty())
+        .filter_map(|r| Some((resolve(&r.arn)?.to_ascii_lowercase(), r.line)))
+        .collect();
     for r in &f.mapping.roles {
         let source = format!("mapRoles line {}", r.line);
         let identity = if r.arn.is_empty() {
@@ -491,6 +582,7 @@ pub fn translate(f: &MigrateFacts) -> Translation {
             outcome: Outcome::NotTranslated,
             reason: None,
             notes: Vec::new(),
+            losses: Vec::new(),
         };
         if r.is_shadowed() {
             row.outcome = Outcome::Ignored;
@@ -509,18 +601,41 @@ pub fn translate(f: &MigrateFacts) -> Translation {
             rows.push(row);
             continue;
         }
-        let resolved = f
-            .resolved
-            .get(&identity.to_ascii_lowercase())
-            .cloned()
-            .flatten();
-        let Some(principal) = resolved else {
+        if !r.arn.is_empty() && !f.resolved.contains_key(&identity.to_ascii_lowercase()) {
+            row.reason = Some(other_account_reason(&identity));
+            row.losses
+                .push("all its access (no entry can be made for it here)".into());
+            rows.push(row);
+            continue;
+        }
+        let Some(principal) = resolve(&identity) else {
             row.reason = Some(format!(
                 "IAM has no role named like {identity} (GetRole: NoSuchEntity): nobody gets in with this line today, and EKS refuses an entry for a principal that does not exist"
             ));
             rows.push(row);
             continue;
         };
+        if gain_possible
+            && let Some((_, line)) = live_roles
+                .iter()
+                .find(|(p, _)| p.eq_ignore_ascii_case(&principal))
+        {
+            row.outcome = Outcome::Ignored;
+            row.reason = Some(format!(
+                "{}; EKS gives {principal} what mapRoles line {line} says (written without the path), and only that line is translated",
+                never_reason_text(never.unwrap_or(NeverReason::Path))
+            ));
+            rows.push(row);
+            continue;
+        }
+        if gain_possible && !principal.eq_ignore_ascii_case(&identity) {
+            row.reason = Some(format!(
+                "{}; IAM's role of that name is {principal}, so no entry is made",
+                never_reason_text(never.unwrap_or(NeverReason::Path))
+            ));
+            rows.push(row);
+            continue;
+        }
         if principal.contains(":role/aws-reserved/sso.amazonaws.com/") && !gain_possible {
             row.notes.push(format!(
                 "IAM Identity Center role: aws-auth names it without its path, the entry needs its full ARN {principal} (resolved with iam:GetRole)"
@@ -552,7 +667,7 @@ pub fn translate(f: &MigrateFacts) -> Translation {
                         })
                         .collect();
                     if !extra.is_empty() {
-                        row.notes.push(format!(
+                        row.losses.push(format!(
                             "a {} entry takes no groups: {} cannot be kept",
                             kind.as_str(),
                             extra
@@ -582,6 +697,7 @@ pub fn translate(f: &MigrateFacts) -> Translation {
                     &r.groups,
                     f.partition,
                     &mut row.notes,
+                    &mut row.losses,
                 ),
                 None,
             )),
@@ -589,11 +705,25 @@ pub fn translate(f: &MigrateFacts) -> Translation {
         if let Some((spec, managed)) = entry {
             row.outcome = decide(f, spec, managed, gain_possible.then_some(never).flatten());
             if let Outcome::AccessGain { .. } = row.outcome {
-                row.reason = never.map(|n| {
-                    format!(
-                        "{}; an entry for {principal} WOULD let it in: new access",
+                // It does not get in with this line today: it loses nothing at the switch.
+                row.losses.clear();
+                let via_account = principal_account(&principal).and_then(|acct| {
+                    f.mapping
+                        .accounts
+                        .iter()
+                        .find(|a| a.account == acct)
+                        .map(|a| a.line)
+                });
+                row.reason = never.map(|n| match via_account {
+                    Some(line) => format!(
+                        "{}; {principal} gets in today only through mapAccounts line {line} (its ARN as username, no groups): an entry with [{}] is MORE access than it has",
+                        never_reason_text(n),
+                        r.groups.join(", ")
+                    ),
+                    None => format!(
+                        "{}; nothing else in aws-auth lets {principal} in today: an entry WOULD let it in, new access",
                         never_reason_text(n)
-                    )
+                    ),
                 });
             }
             mapped_arns.push(principal);
@@ -609,6 +739,7 @@ pub fn translate(f: &MigrateFacts) -> Translation {
             outcome: Outcome::NotTranslated,
             reason: None,
             notes: Vec::new(),
+            losses: Vec::new(),
         };
         if u.is_shadowed() {
             row.outcome = Outcome::Ignored;
@@ -623,22 +754,33 @@ pub fn translate(f: &MigrateFacts) -> Translation {
             rows.push(row);
             continue;
         }
-        let Some(principal) = f
-            .resolved
-            .get(&u.arn.to_ascii_lowercase())
-            .cloned()
-            .flatten()
-        else {
+        if !f.resolved.contains_key(&u.arn.to_ascii_lowercase()) {
+            row.reason = Some(other_account_reason(&u.arn));
+            row.losses
+                .push("all its access (no entry can be made for it here)".into());
+            rows.push(row);
+            continue;
+        }
+        let Some(principal) = resolve(&u.arn) else {
             row.reason = Some("IAM has no such user (GetUser: NoSuchEntity): nobody gets in with this line today, and EKS refuses an entry for a principal that does not exist".to_string());
             rows.push(row);
             continue;
         };
+        if !principal.eq_ignore_ascii_case(&u.arn) {
+            row.reason = Some(format!(
+                "path mismatch: IAM's user is {principal}, aws-auth names {} — an IAM user's ARN carries its path, so this line never matched and nobody gets in with it today; no entry is made (an entry for {principal} would be new access: give it separately with `eks-breakglass grant` if meant)",
+                u.arn
+            ));
+            rows.push(row);
+            continue;
+        }
         let spec = standard(
             &principal,
             &u.username,
             &u.groups,
             f.partition,
             &mut row.notes,
+            &mut row.losses,
         );
         row.outcome = decide(f, spec, None, None);
         mapped_arns.push(principal);
@@ -656,6 +798,10 @@ pub fn translate(f: &MigrateFacts) -> Translation {
                 a.account
             )),
             notes: Vec::new(),
+            losses: vec![format!(
+                "all access of account {}'s principals that have no entry of their own (mapAccounts)",
+                a.account
+            )],
         });
     }
     let other_entries = f
@@ -665,10 +811,28 @@ pub fn translate(f: &MigrateFacts) -> Translation {
         .filter(|e| !mapped_arns.contains(&e.principal_arn))
         .cloned()
         .collect();
+    let sections = &f.mapping.sections;
+    let lost_sections = [
+        ("mapRoles", sections.map_roles),
+        ("mapUsers", sections.map_users),
+        ("mapAccounts", sections.map_accounts),
+    ]
+    .into_iter()
+    .filter_map(|(name, state)| match state {
+        SectionState::Lost => Some(format!(
+            "{name} is not valid YAML: EKS reads none of it, so nobody it names gets in today, and migrate translates none of it (fix the section first if those identities need access)"
+        )),
+        SectionState::NotAList => Some(format!(
+            "{name} is not a list: EKS reads no entry from it, so nobody it names gets in today, and migrate translates none of it"
+        )),
+        SectionState::Absent | SectionState::Loaded => None,
+    })
+    .collect();
     Translation {
         rows,
         other_entries,
         entries_known: f.existing.is_some(),
+        lost_sections,
     }
 }
 
@@ -717,6 +881,7 @@ pub fn plan(t: &Translation, cluster: &str, region: &str, mode: &str) -> Plan {
             "{untranslated} aws-auth line(s) cannot be translated (see the table): those identities keep getting in only through aws-auth, and lose access at the switch to API"
         ));
     }
+    p.notes.extend(t.lost_sections.iter().cloned());
     if mode == "CONFIG_MAP" {
         let s = p.push(
             format!("switch {cluster}'s authentication mode to API_AND_CONFIG_MAP"),
@@ -812,12 +977,16 @@ pub fn switch_plan(t: &Translation, cluster: &str, region: &str) -> Plan {
     );
     for r in t.untranslated() {
         p.notes.push(format!(
-            "{} ({}) loses access: {}",
+            "{} ({}) is not translated: {}",
             r.identity,
             r.source,
             r.reason.as_deref().unwrap_or("no entry")
         ));
     }
+    for (who, what) in t.switch_losses() {
+        p.notes.push(format!("{who} LOSES at the switch: {what}"));
+    }
+    p.notes.extend(t.lost_sections.iter().cloned());
     let s = p.push(
         format!("switch {cluster}'s authentication mode to API"),
         "every translated identity was verified against its access entry",
@@ -845,6 +1014,9 @@ pub enum Check {
     UsernameDiffers { note: String },
     /// An entry exists but lacks a group or policy aws-auth gave (or has another type).
     Differs { differences: Vec<String> },
+    /// The entry gives everything aws-auth gave and MORE (another group, a policy): nobody
+    /// loses access, but it is not what aws-auth said, and the operator is told.
+    GivesMore { extras: Vec<String> },
     /// No entry for a translated identity.
     Missing,
 }
@@ -862,6 +1034,9 @@ impl Check {
             Check::Differs { differences } => {
                 format!("entry differs: {}", differences.join("; "))
             }
+            Check::GivesMore { extras } => {
+                format!("entry gives MORE than aws-auth: {}", extras.join("; "))
+            }
             Check::Missing => "NO access entry".into(),
         }
     }
@@ -872,12 +1047,18 @@ pub fn check_entry(wanted: &EntrySpec, live: Option<&LiveEntry>) -> Check {
     let Some(l) = live else {
         return Check::Missing;
     };
-    let (names, losses): (Vec<String>, Vec<String>) = differences(l, wanted)
+    let (extras, rest): (Vec<String>, Vec<String>) = differences(l, wanted)
         .into_iter()
-        .partition(|d| d.starts_with("username "));
+        .partition(|d| d.starts_with(EXTRA));
+    let (names, losses): (Vec<String>, Vec<String>) =
+        rest.into_iter().partition(|d| d.starts_with("username "));
     if !losses.is_empty() {
         Check::Differs {
-            differences: losses,
+            differences: losses.into_iter().chain(extras).collect(),
+        }
+    } else if !extras.is_empty() {
+        Check::GivesMore {
+            extras: extras.into_iter().chain(names).collect(),
         }
     } else if let Some(n) = names.into_iter().next() {
         Check::UsernameDiffers { note: n }

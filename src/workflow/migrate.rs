@@ -21,6 +21,9 @@ use crate::recovery::migrate::{
 use crate::recovery::plan::Plan;
 use serde::Serialize;
 
+/// The consent flag accepting, by name, what an identity loses at the switch to API.
+pub const LOSS_CONSENT: &str = "--allow-access-loss";
+
 /// What the operator asked for.
 #[derive(Debug, Clone, Default)]
 pub struct MigrateOptions {
@@ -32,6 +35,11 @@ pub struct MigrateOptions {
     pub allow_access_gain: Vec<String>,
     /// Roles to log in as after the change (`--verify-as`).
     pub verify_as: Vec<String>,
+    /// Identities named by `--allow-access-loss`: what they lose at the switch to API is
+    /// accepted (a principal ARN, or an account id for a mapAccounts line).
+    pub allow_access_loss: Vec<String>,
+    /// `--force`: switch to API even though identities lose access (all of them accepted).
+    pub force: bool,
 }
 
 /// Why the plan must not be applied as asked.
@@ -50,6 +58,10 @@ pub enum Refusal {
     AccessGain { gains: Vec<(String, String)> },
     /// Stage two: identities that would lose access at the switch.
     WouldLoseAccess { identities: Vec<String> },
+    /// Stage two: what identities lose at the switch to API (a group or username an entry
+    /// cannot keep, or all access: mapAccounts, lines no entry can express), not accepted by a
+    /// consent naming each (or `--force`): (identity, line).
+    AccessLoss { losses: Vec<(String, String)> },
 }
 
 impl Refusal {
@@ -95,6 +107,24 @@ impl Refusal {
                     gains
                         .iter()
                         .map(|(i, _)| format!("{GAIN_CONSENT} {i}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+            ),
+            Refusal::AccessLoss { losses } => (
+                format!(
+                    "switching {cluster} to API takes access away, and --yes alone never approves that; nothing was changed. Losing at the switch:\n{}",
+                    losses
+                        .iter()
+                        .map(|(i, l)| format!("  {i}: {l}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+                format!(
+                    "give them entries first, or accept each loss by name: {} (or --force to accept every loss)",
+                    losses
+                        .iter()
+                        .map(|(i, _)| format!("{LOSS_CONSENT} {i}"))
                         .collect::<Vec<_>>()
                         .join(" ")
                 ),
@@ -186,9 +216,15 @@ impl VerifyReport {
 /// IAM role of that name (whatever its path: IAM Identity Center roles live under
 /// `aws-reserved/sso.amazonaws.com/`); one written with a path, and every user, must be exactly
 /// that ARN (compared as the authenticator does, case-insensitively).
+///
+/// Only principals of `account` (the operator's, whose IAM the adapter reads) are looked up: IAM
+/// answers by name, and a same-named role of this account is not the other account's role. The
+/// others stay out of the map, which the translation reads as "another account". A user is
+/// returned with the path IAM has, so the translation can say when aws-auth's path differs.
 async fn resolve<W: MigrateWorld>(
     w: &W,
     t: &crate::awsauth::EffectiveMapping,
+    account: &str,
 ) -> Result<Resolved, PortError> {
     let mut out = Resolved::new();
     let roles = t.roles.iter().filter(|r| !r.arn.is_empty()).map(|r| &r.arn);
@@ -199,15 +235,25 @@ async fn resolve<W: MigrateWorld>(
             continue;
         }
         let found = match classify(arn) {
-            ArnShape::Role { path, name, .. } => w
-                .principal_arn(PrincipalKind::Role, &name)
-                .await?
-                .filter(|real| path.is_empty() || real.eq_ignore_ascii_case(arn)),
-            ArnShape::User { .. } => {
-                let name = arn.rsplit('/').next().unwrap_or_default();
-                w.principal_arn(PrincipalKind::User, name)
+            ArnShape::Role {
+                account: a,
+                path,
+                name,
+                ..
+            } => {
+                if a != account {
+                    continue;
+                }
+                w.principal_arn(PrincipalKind::Role, &name)
                     .await?
-                    .filter(|real| real.eq_ignore_ascii_case(arn))
+                    .filter(|real| path.is_empty() || real.eq_ignore_ascii_case(arn))
+            }
+            ArnShape::User { account: a } => {
+                if a != account {
+                    continue;
+                }
+                let name = arn.rsplit('/').next().unwrap_or_default();
+                w.principal_arn(PrincipalKind::User, name).await?
             }
             _ => None,
         };
@@ -242,7 +288,10 @@ pub async fn prepare<W: MigrateWorld>(w: &W, o: &MigrateOptions) -> Result<Prepa
             node_roles: node_roles.clone(),
         },
     );
-    let resolved = resolve(w, &analysis.effective).await?;
+    let account = m::principal_account(&cluster.caller_arn)
+        .unwrap_or_default()
+        .to_string();
+    let resolved = resolve(w, &analysis.effective, &account).await?;
     let existing = if mode == "CONFIG_MAP" {
         None
     } else {
@@ -280,6 +329,23 @@ pub async fn prepare<W: MigrateWorld>(w: &W, o: &MigrateOptions) -> Result<Prepa
             && !o.mode_consent.iter().any(|c| c == to)
         {
             refusals.push(Refusal::ModeConsent { mode: to.clone() });
+        }
+    }
+    if o.switch_to_api {
+        // Predicted losses at the switch: each needs a consent naming it (or --force).
+        let losses: Vec<(String, String)> = translation
+            .switch_losses()
+            .into_iter()
+            .filter(|(who, _)| {
+                !o.force
+                    && !o
+                        .allow_access_loss
+                        .iter()
+                        .any(|a| a.eq_ignore_ascii_case(who))
+            })
+            .collect();
+        if !losses.is_empty() {
+            refusals.push(Refusal::AccessLoss { losses });
         }
     }
     Ok(Prepared {

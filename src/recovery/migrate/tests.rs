@@ -102,7 +102,8 @@ fn masters_becomes_the_admin_policy_and_reserved_groups_are_named_as_lost() {
     );
     assert_eq!(e.username.as_deref(), Some("admin"));
     let notes = row(&t, "role/admin").notes.join("\n");
-    assert!(notes.contains("eks:odd cannot be kept"), "{notes}");
+    let losses = row(&t, "role/admin").losses.join("\n");
+    assert!(losses.contains("eks:odd cannot be kept"), "{losses}");
     assert!(notes.contains("AmazonEKSClusterAdminPolicy"), "{notes}");
 }
 
@@ -158,7 +159,7 @@ fn templated_usernames_are_kept_only_where_entries_allow_them() {
     ] {
         let r = row(&t, who);
         assert_eq!(created(r).username, None, "{who}: EKS's default username");
-        let notes = r.notes.join("\n");
+        let notes = r.losses.join("\n");
         assert!(notes.contains(why), "{who}: {notes}");
         assert!(
             notes.contains("default username arn:aws:sts::"),
@@ -229,7 +230,9 @@ fn node_roles_become_typed_entries_and_eks_managed_ones_are_marked() {
     let w = row(&t, "role/windows");
     assert_eq!(created(w).entry_type, EntryType::Ec2Windows);
     assert!(
-        w.notes.iter().any(|n| n.contains("eks:kube-proxy-windows")),
+        w.losses
+            .iter()
+            .any(|n| n.contains("eks:kube-proxy-windows")),
         "{w:?}"
     );
 }

@@ -373,3 +373,47 @@ fn a_login_aws_auth_answered_does_not_prove_the_entry() {
         r.logins[0].detail
     );
 }
+
+#[test]
+fn the_api_switch_names_each_loss_and_needs_a_consent_naming_it_or_force() {
+    // ops keeps its entry but loses the username system:ops (EKS refuses it in an entry).
+    let roles = format!(
+        "- rolearn: {}\n  username: system:ops\n  groups: [ops]\n",
+        arn("role/admin")
+    );
+    let mut w = Fake::new("API_AND_CONFIG_MAP", &roles);
+    w.entries = vec![LiveEntry {
+        principal_arn: arn("role/admin"),
+        entry_type: "STANDARD".into(),
+        username: Some(m::default_username(&arn("role/admin"))),
+        groups: vec!["ops".into()],
+        policies: vec![],
+    }];
+    let mut o = opts(&["API"]);
+    o.switch_to_api = true;
+    let p = run(prepare(&w, &o)).expect("prepare");
+    let Some(Refusal::AccessLoss { losses }) = p.refusals.first() else {
+        panic!("a loss needs its own consent: {:?}", p.refusals)
+    };
+    assert_eq!(losses[0].0, arn("role/admin"));
+    assert!(losses[0].1.contains("system:ops"), "{losses:?}");
+    assert!(
+        p.plan.notes.iter().any(|n| n.contains("system:ops")),
+        "{:?}",
+        p.plan.notes
+    );
+    let hint = p.refusals[0].describe("prod").1;
+    assert!(
+        hint.contains(&format!("--allow-access-loss {}", arn("role/admin"))),
+        "{hint}"
+    );
+
+    o.allow_access_loss = vec![arn("role/admin")];
+    let p = run(prepare(&w, &o)).expect("prepare");
+    assert!(p.refusals.is_empty(), "{:?}", p.refusals);
+
+    o.allow_access_loss.clear();
+    o.force = true;
+    let p = run(prepare(&w, &o)).expect("prepare");
+    assert!(p.refusals.is_empty(), "{:?}", p.refusals);
+}
