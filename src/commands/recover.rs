@@ -228,6 +228,7 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         journal_dir: args.journal_dir.clone(),
         wait: Duration::from_secs(args.wait),
         dry_run: g.dry_run,
+        yes: g.yes,
         profile: g.profile.clone(),
         region: g.region.clone(),
         tunnel: Tunnel {

@@ -479,3 +479,26 @@ mod tests {
         assert_eq!(steps[2], "or use `eks-breakglass grant --cluster prod`");
     }
 }
+
+/// `--allow-access-gain X` for each identity.
+pub fn consent_flags(gains: &[(String, String)]) -> String {
+    gains
+        .iter()
+        .map(|(id, _)| format!("--allow-access-gain {id}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The refusal of NEW access without a consent naming it (exit 4). `gains` are (identity, line
+/// for people); `flag_hint` goes before the flags that name them (other flags the re-run needs).
+pub fn access_gain_refusal(gains: &[(String, String)], flag_hint: &str) -> AppError {
+    let list = gains
+        .iter()
+        .map(|(_, l)| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let flags = consent_flags(gains);
+    AppError::AccessGainNotAllowed(format!(
+        "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; aws-auth was not written. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
+    ))
+}
