@@ -6,7 +6,6 @@
 //! a credentials file (0600), or export lines. A temporary key is deleted when the run ends
 //! unless it is kept (explicitly, or because it was handed over).
 
-use super::plan_ui::{self, Spinner, Verification};
 use crate::aws::creator_sources::AwsSources;
 use crate::aws::{AwsContext, AwsErrorKind, eks, iam, sts};
 use crate::cli::Globals;
@@ -19,6 +18,7 @@ use crate::recovery::getin::{self, Facts, GetInOptions, Route};
 use crate::recovery::plan::Interrupt;
 use crate::recovery::principal::PrincipalStatus;
 use crate::recovery::trust::Caller;
+use crate::ui::plan::{self as plan_ui, Spinner, Verification};
 use crate::workflow::getin as getin_flow;
 use aws_credential_types::Credentials;
 use base64::Engine as _;

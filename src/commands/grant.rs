@@ -4,13 +4,13 @@
 //! On a CONFIG_MAP cluster this needs a one-way switch to API_AND_CONFIG_MAP, which is never
 //! made without `--allow-auth-mode-change` on top of the usual confirmation.
 
-use super::plan_ui::{self, Spinner, Verification};
 use crate::arn::PrincipalArn;
 use crate::aws::{AwsContext, eks, sts};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::recovery::getin::{self, AUTH_MODE_CONSENT};
+use crate::ui::plan::{self as plan_ui, Spinner, Verification};
 use crate::workflow::getin as getin_flow;
 use clap::Args;
 use std::path::PathBuf;

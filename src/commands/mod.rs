@@ -15,7 +15,6 @@ pub mod grant;
 pub mod kubeconfig;
 pub mod man;
 pub mod migrate;
-pub mod plan_ui;
 pub mod policy;
 pub mod record;
 pub mod recover;

@@ -3,11 +3,10 @@
 //! `Editor`: `$KUBE_EDITOR`, else `$EDITOR`, else `vi`, on a private temporary file.
 
 use crate::cli::Globals;
-// merge: 16b moves plan_ui to crate::ui::plan.
-use crate::commands::plan_ui::{self, Spinner};
 use crate::error::AppError;
 use crate::ports::configmap::{Decision, Editor, WriteUi};
 use crate::recovery::plan::{Interrupt, Plan};
+use crate::ui::plan::{self as plan_ui, Spinner};
 use std::io::Write as _;
 
 /// The operator at a terminal (or a pipeline), with the global flags.

@@ -51,7 +51,7 @@ impl WriteUi for FakeUi {
         if self.terminal {
             Ok(())
         } else {
-            Err(crate::commands::plan_ui::access_gain_refusal(gains, hint))
+            Err(crate::ui::plan::access_gain_refusal(gains, hint))
         }
     }
     fn confirm_access_gain(&self, gains: &[(String, String)], hint: &str) -> Result<(), AppError> {
@@ -59,7 +59,7 @@ impl WriteUi for FakeUi {
         if self.allow {
             Ok(())
         } else {
-            Err(crate::commands::plan_ui::access_gain_refusal(gains, hint))
+            Err(crate::ui::plan::access_gain_refusal(gains, hint))
         }
     }
     fn status(&self, _msg: &str) {}

@@ -87,6 +87,34 @@ pub enum CreatorFound {
     },
 }
 
+impl From<&crate::workflow::triage::Triage> for Situation {
+    /// What triage found, as recover decides on it.
+    fn from(t: &crate::workflow::triage::Triage) -> Situation {
+        Situation {
+            caller_arn: t.caller.arn.clone(),
+            caller_account: t.caller.account.clone(),
+            cluster: t.cluster.clone(),
+            access: t.access.clone(),
+            aws_auth_readable: t.aws_auth.readable,
+            aws_auth_errors: t.aws_auth.errors,
+            creator: match &t.creator {
+                None => CreatorFound::Unknown,
+                Some(r) => match &r.creator {
+                    Some(c) => CreatorFound::Found {
+                        creator: Box::new(c.clone()),
+                        status: r.status.clone().map(Box::new),
+                    },
+                    None => CreatorFound::NotFound {
+                        reason: r.verdict.reason.clone(),
+                    },
+                },
+            },
+            node_roles: t.node_roles.clone(),
+            paths: t.paths.clone(),
+        }
+    }
+}
+
 impl Situation {
     fn creator_arn(&self) -> Option<&str> {
         match &self.creator {
@@ -179,6 +207,25 @@ pub fn check_map_admin(map_admin: &[String]) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+/// The `--from` file's bytes, read and checked before anything else: a file that would be
+/// refused after getting in is refused now. Returns the candidate and the cluster an eksctl
+/// ClusterConfig names (its region is compared again once the profile's region is known:
+/// [`check_from_cluster`]). `region` is the one given (flag or environment), if any.
+pub fn read_from(
+    f: &Path,
+    bytes: &[u8],
+    cluster: &str,
+    region: Option<&str>,
+) -> Result<(Candidate, Option<crate::awsauth::source::ClusterRef>), AppError> {
+    let name = f.display().to_string();
+    let c = crate::workflow::restore::candidate_for_cluster(&name, bytes, Some(cluster), region)?;
+    check_from(f, &c)?;
+    let written_for = crate::awsauth::read_document("--from", bytes)
+        .ok()
+        .and_then(|d| d.written_for);
+    Ok((c, written_for))
 }
 
 /// A `--from` file is checked before anything else (and in --dry-run): a file that would be

@@ -26,7 +26,7 @@ use crate::recovery::restore::AwsAuthObject;
 use crate::recovery::rollback::{self, CallerVerdict, RollbackVerdict};
 use std::path::{Path, PathBuf};
 // merge: 16b moves plan_ui to crate::ui::plan (only its pure helpers are used here).
-use crate::commands::plan_ui::{cleanup_command, journal_io, undo_json, undo_lines};
+use crate::ui::plan::{cleanup_command, journal_io, undo_json, undo_lines};
 
 /// What the cleanup was asked.
 #[derive(Debug, Clone, Default)]

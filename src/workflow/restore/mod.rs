@@ -38,7 +38,7 @@ use verify::verify_unchanged;
 pub use verify::{Verified, verify, verify_verdict};
 
 // merge: 16b moves plan_ui to crate::ui::plan (only its pure helpers are used here).
-use crate::commands::plan_ui::{cleanup_command, consent_flags, journal_io, run_dir, undo_lines};
+use crate::ui::plan::{cleanup_command, consent_flags, journal_io, run_dir, undo_lines};
 
 /// What every write takes besides the new version (from `--verify-as`, `--journal-dir`, `--wait`).
 #[derive(Debug, Clone, Default)]
@@ -469,7 +469,7 @@ pub async fn write<C: AwsAuthCluster, U: WriteUi>(
         }
         if journal.is_none() {
             dir = run_dir(w.journal_dir.as_deref(), "aws-auth", &plan.cluster)?;
-            journal = Some(crate::commands::plan_ui::start_journal(
+            journal = Some(crate::ui::plan::start_journal(
                 &dir,
                 &plan,
                 c.caller_arn(),
