@@ -144,8 +144,7 @@ impl AwsAuthCluster for Session {
     }
 
     async fn resolve_principal(&self, arn: &str) -> Result<String, AppError> {
-        // merge: 16b moves resolve_principal out of commands/grant.rs.
-        crate::commands::grant::resolve_principal(&self.base, arn).await
+        crate::workflow::getin::resolve_principal(&self.base, arn).await
     }
 
     fn runner<'a>(
