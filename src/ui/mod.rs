@@ -4,6 +4,7 @@ pub mod audit;
 pub mod awsauth;
 pub mod creator;
 pub mod entries;
+pub mod getin;
 pub mod input;
 pub mod plan;
 pub mod recover;
