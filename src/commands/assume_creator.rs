@@ -11,7 +11,7 @@ use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::ports::iam::{Iam as _, Mfa};
-use crate::recovery::getin::{self, Facts, GetInOptions, Route};
+use crate::recovery::getin::{self, Facts, Route};
 use crate::recovery::trust::Caller;
 use crate::ui::getin as ui;
 use crate::ui::plan::{self as plan_ui, Spinner, Verification};
@@ -125,67 +125,33 @@ pub async fn run(g: &Globals, args: &AssumeCreatorArgs) -> Result<u8, AppError> 
         }
         _ => {}
     }
-    getin_flow::refuse_before_change(
-        &route,
-        status.as_ref(),
-        args.mfa_serial.is_some(),
-        args.require_mfa,
-        g.dry_run,
-    )?;
-    let key_route = getin_flow::is_key_route(&route);
-    getin_flow::check_handover(
-        args.keep,
-        key_route,
-        args.credentials_file.is_some(),
-        args.print_env,
-    )?;
     // The hand-over file is checked before anything is created: a key made for a file that
     // cannot be written would be a live credential whose secret nobody has.
-    if let Some(path) = &args.credentials_file {
-        crate::credfile::check_writable(path).map_err(|e| {
-            AppError::usage(
-                format!(
-                    "--credentials-file {}: {e}; nothing was changed",
-                    path.display()
-                ),
-                Some("choose a --credentials-file path in a directory you can write".to_string()),
-            )
-        })?;
-    }
-    let keep = getin_flow::keeps_key(
-        args.keep,
-        key_route,
-        args.credentials_file.is_some(),
-        args.print_env,
-    );
+    let checks = getin_flow::CreatorChecks {
+        mfa_given: args.mfa_serial.is_some(),
+        require_mfa: args.require_mfa,
+        dry_run: g.dry_run,
+        keep: args.keep,
+        credentials_file: args.credentials_file.as_deref(),
+        print_env: args.print_env,
+    };
+    let keep = getin_flow::before_change(&route, status.as_ref(), &checks, |p| {
+        crate::credfile::check_writable(p).map_err(|e| e.to_string())
+    })?;
     if keep && !args.keep {
         eprintln!(
             "note: the temporary key is kept because you asked for it to be handed over; remove it with `eks-breakglass cleanup`"
         );
     }
-    let mut plan = getin::assume_creator_plan(
+    let plan = getin_flow::creator_plan(
         &route,
-        &facts.name,
+        &facts,
         &ctx.region,
-        &GetInOptions {
-            operator_arn: operator.clone(),
-            require_mfa: args.require_mfa,
-            keep,
-            cluster_arn: facts.arn.clone(),
-            run_id: crate::recovery::journal::new_run_id(chrono::Utc::now()),
-        },
-    )
-    .map_err(|e| AppError::failed(e, None))?;
-    if matches!(route, Route::PatchTrust { .. })
-        && let Some(n) = getin::session_scope_note(
-            &me.arn,
-            &operator,
-            "the trust statement on the creator role",
-            &facts.name,
-        )
-    {
-        plan.notes.push(n);
-    }
+        &me.arn,
+        &operator,
+        args.require_mfa,
+        keep,
+    )?;
     plan_ui::show_plan(g, &plan);
     if plan.is_empty() && g.dry_run {
         return Ok(exit::OK);

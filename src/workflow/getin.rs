@@ -661,6 +661,81 @@ pub fn grant_result(
     }
 }
 
+/// What `assume-creator` checks before any change.
+#[derive(Debug, Clone)]
+pub struct CreatorChecks<'a> {
+    pub mfa_given: bool,
+    pub require_mfa: bool,
+    pub dry_run: bool,
+    pub keep: bool,
+    pub credentials_file: Option<&'a std::path::Path>,
+    pub print_env: bool,
+}
+
+/// Everything refused before any change on `route` (MFA the route needs, a kept key nobody
+/// would have the secret of, a credentials file that cannot be written — `writable` checks
+/// it), and whether the run keeps its temporary key.
+pub fn before_change(
+    route: &Route,
+    status: Option<&PrincipalStatus>,
+    c: &CreatorChecks<'_>,
+    writable: impl FnOnce(&std::path::Path) -> Result<(), String>,
+) -> Result<bool, AppError> {
+    refuse_before_change(route, status, c.mfa_given, c.require_mfa, c.dry_run)?;
+    let key_route = is_key_route(route);
+    let file = c.credentials_file.is_some();
+    check_handover(c.keep, key_route, file, c.print_env)?;
+    if let Some(path) = c.credentials_file {
+        writable(path).map_err(|e| {
+            AppError::usage(
+                format!(
+                    "--credentials-file {}: {e}; nothing was changed",
+                    path.display()
+                ),
+                Some("choose a --credentials-file path in a directory you can write".to_string()),
+            )
+        })?;
+    }
+    Ok(keeps_key(c.keep, key_route, file, c.print_env))
+}
+
+/// The journaled plan of the creator route, with the note that a trust statement names the
+/// whole role when the operator acts through one of its sessions.
+pub fn creator_plan(
+    route: &Route,
+    facts: &crate::cluster::ClusterFacts,
+    region: &str,
+    caller: &str,
+    operator: &str,
+    require_mfa: bool,
+    keep: bool,
+) -> Result<crate::recovery::plan::Plan, AppError> {
+    let mut plan = getin::assume_creator_plan(
+        route,
+        &facts.name,
+        region,
+        &getin::GetInOptions {
+            operator_arn: operator.to_string(),
+            require_mfa,
+            keep,
+            cluster_arn: facts.arn.clone(),
+            run_id: crate::recovery::journal::new_run_id(chrono::Utc::now()),
+        },
+    )
+    .map_err(|e| AppError::failed(e, None))?;
+    if matches!(route, Route::PatchTrust { .. })
+        && let Some(n) = getin::session_scope_note(
+            caller,
+            operator,
+            "the trust statement on the creator role",
+            &facts.name,
+        )
+    {
+        plan.notes.push(n);
+    }
+    Ok(plan)
+}
+
 #[cfg(test)]
 #[path = "getin/decisions_tests.rs"]
 mod decisions_tests;

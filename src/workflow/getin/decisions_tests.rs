@@ -171,3 +171,35 @@ fn grant_verifies_only_its_own_principal_and_fails_when_it_is_not_let_in() {
         Err(AppError::Interrupted)
     ));
 }
+
+#[test]
+fn before_any_change_a_kept_key_needs_a_writable_hand_over_and_a_handed_over_key_is_kept() {
+    let c = CreatorChecks {
+        mfa_given: false,
+        require_mfa: false,
+        dry_run: false,
+        keep: true,
+        credentials_file: None,
+        print_env: false,
+    };
+    // --keep of a key with no hand-over: refused, the file check never asked.
+    let e = before_change(&key(), None, &c, |_| panic!("not asked")).unwrap_err();
+    assert!(e.to_string().contains("--keep"), "{e}");
+    let file = std::path::Path::new("/nonexistent/creds");
+    let c = CreatorChecks {
+        keep: false,
+        credentials_file: Some(file),
+        ..c
+    };
+    let e = before_change(&key(), None, &c, |_| Err("read-only".into())).unwrap_err();
+    assert!(e.to_string().contains("nothing was changed"), "{e}");
+    assert_eq!(before_change(&key(), None, &c, |_| Ok(())).ok(), Some(true));
+    // An MFA-only role without a code: refused naming the flags, before the file is looked at.
+    let e = before_change(&assume(true), None, &c, |_| panic!("not asked")).unwrap_err();
+    assert!(e.hint().unwrap_or_default().contains("--mfa-serial"));
+    assert_eq!(
+        before_change(&assume(false), None, &c, |_| Ok(())).ok(),
+        Some(false),
+        "a role session is not a key to keep"
+    );
+}
