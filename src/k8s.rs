@@ -10,7 +10,6 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, PostParams};
 use rustls_pki_types::CertificateDer;
 use rustls_pki_types::pem::PemObject;
-use serde::Serialize;
 
 /// The target is a port type (the triage decides on it without this adapter).
 pub use crate::ports::triage::ApiTarget;
@@ -104,14 +103,8 @@ pub struct KubeClient {
     server: String,
 }
 
-/// Who the API server says we are.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct WhoAmI {
-    pub username: String,
-    pub uid: Option<String>,
-    pub groups: Vec<String>,
-    pub extra: std::collections::BTreeMap<String, Vec<String>>,
-}
+/// Who the API server says we are (a port type: the login check's answer).
+pub use crate::ports::kube::WhoAmI;
 
 impl KubeClient {
     /// Builds a client for `target` authenticating with the bearer `token`.

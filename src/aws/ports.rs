@@ -11,6 +11,7 @@ use crate::ports::cluster::{RunnerExt, Session};
 use crate::ports::eks_access::{AccessEntryFacts, EksAccess};
 use crate::ports::iam::{Iam, Mfa};
 use crate::ports::kube::{Kube, LiveAwsAuth, ReadError, Verification};
+use crate::recovery::creator::{self, Creator};
 use crate::recovery::getin::Route;
 use crate::recovery::plan::Interrupt;
 use crate::recovery::restore::AwsAuthObject;
@@ -362,5 +363,91 @@ pub async fn verify_at(
             _ = tokio::time::sleep(pause) => {}
             _ = interrupt.wait() => return Verification::Interrupted,
         }
+    }
+}
+
+/// What the creator route needs besides the creator report: the role's trust document and
+/// MaxSessionDuration (`Err(())`: GetRole refused, unknown — not "deleted"; a role the run
+/// recreates gets IAM's default, 3600 s), or the user's access key ids.
+pub struct CreatorLookup {
+    pub is_role: bool,
+    pub role_max: Result<Option<i32>, ()>,
+    pub trust_document: Option<String>,
+    pub keys: Option<Vec<String>>,
+}
+
+/// Reads what [`CreatorLookup`] holds for `creator`.
+pub async fn creator_lookup(
+    ctx: &AwsContext,
+    creator: &crate::recovery::creator::Creator,
+) -> Result<CreatorLookup, AppError> {
+    let is_role = creator.arn.contains(":role/");
+    let name = creator.name.clone().unwrap_or_default();
+    let role = if is_role && !name.is_empty() {
+        match iam::get_role(ctx, &name).await {
+            Ok(r) => Ok(r),
+            Err(e) if e.kind == AwsErrorKind::AccessDenied => Err(()),
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        Ok(None)
+    };
+    let role_max = match &role {
+        Ok(Some(r)) => Ok(r.max_session_duration),
+        Ok(None) => Ok(Some(3600)),
+        Err(()) => Err(()),
+    };
+    let trust_document = role.ok().flatten().and_then(|r| r.trust_policy);
+    let keys = if !is_role && !name.is_empty() {
+        match iam::list_access_keys(ctx, &name).await {
+            Ok(k) => Some(k.into_iter().map(|k| k.access_key_id).collect()),
+            Err(e) if matches!(e.kind, AwsErrorKind::AccessDenied | AwsErrorKind::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
+    Ok(CreatorLookup {
+        is_role,
+        role_max,
+        trust_document,
+        keys,
+    })
+}
+
+/// The creator and its status: from `--creator`, or from the creator search.
+pub async fn creator_report(
+    ctx: &AwsContext,
+    facts: &ClusterFacts,
+    caller: &crate::recovery::trust::Caller,
+    explicit: Option<&str>,
+) -> Result<(Creator, Option<crate::recovery::principal::PrincipalStatus>), AppError> {
+    if let Some(arn) = explicit {
+        let c = Creator::from_arn(arn, None, creator::CreatorSource::Tags);
+        let status = creator::check_status(
+            &mut super::creator_sources::AwsSources::new(ctx),
+            &c,
+            Some(caller),
+        )
+        .await?;
+        return Ok((c, Some(status)));
+    }
+    let opts = creator::FindOptions {
+        caller: Some(caller.clone()),
+        ..creator::FindOptions::default()
+    };
+    let report = super::creator_sources::find_creator(ctx, facts, &opts).await?;
+    match report.creator {
+        Some(c) => Ok((c, report.status)),
+        None => Err(AppError::Failed {
+            message: format!(
+                "the creator of {} could not be found: {}",
+                facts.name, report.verdict.reason
+            ),
+            hint: Some(format!(
+                "run `eks-breakglass creator --cluster {}` for the details, pass --creator ARN if you know it, or use `eks-breakglass grant --cluster {}`",
+                facts.name, facts.name
+            )),
+        }),
     }
 }

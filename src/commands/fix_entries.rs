@@ -6,12 +6,12 @@
 //! enough). Planned, journaled, undone by `cleanup --journal DIR` (the recreated entry is deleted:
 //! the principal is back to no access, as with the stale entry).
 
-use super::plan_ui::{self, Spinner};
 use crate::aws::{AwsContext, eks, entries_read, sts};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::recovery::access_entries::{self as ae, EntryState, JudgedEntry};
+use crate::ui::plan::{self as plan_ui, Spinner};
 use clap::Args;
 use std::path::PathBuf;
 

@@ -4,13 +4,13 @@
 //! On a CONFIG_MAP cluster this needs a one-way switch to API_AND_CONFIG_MAP, which is never
 //! made without `--allow-auth-mode-change` on top of the usual confirmation.
 
-use super::plan_ui::{self, Spinner, Verification};
 use crate::arn::PrincipalArn;
 use crate::aws::{AwsContext, eks, sts};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::recovery::getin::{self, AUTH_MODE_CONSENT};
+use crate::ui::plan::{self as plan_ui, Spinner, Verification};
 use crate::workflow::getin as getin_flow;
 use clap::Args;
 use std::path::PathBuf;
@@ -40,12 +40,6 @@ pub struct GrantArgs {
     pub wait: u64,
 }
 
-/// The IAM principal behind an ARN; moved to [`crate::workflow::getin::resolve_principal`]
-/// (kept here for the callers not yet pointed there).
-pub async fn resolve_principal(ctx: &AwsContext, arn: &str) -> Result<String, AppError> {
-    getin_flow::resolve_principal(ctx, arn).await
-}
-
 pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
     if let Some(p) = &args.principal {
         PrincipalArn::parse(p).map_err(|e| AppError::usage(e.to_string(), Some(e.hint())))?;
@@ -57,12 +51,12 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
     // answer to show. For another grantee, the caller's principal only decides verification.
     let (principal, caller_principal) = match &args.principal {
         None => {
-            let me = resolve_principal(&ctx, &caller.arn).await?;
+            let me = getin_flow::resolve_principal(&ctx, &caller.arn).await?;
             (me.clone(), Some(me))
         }
         Some(p) => (
-            resolve_principal(&ctx, p).await?,
-            resolve_principal(&ctx, &caller.arn).await.ok(),
+            getin_flow::resolve_principal(&ctx, p).await?,
+            getin_flow::resolve_principal(&ctx, &caller.arn).await.ok(),
         ),
     };
     let mut plan = getin::grant_plan(
@@ -77,19 +71,12 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
         plan.notes.push(n);
     }
     plan_ui::show_plan(g, &plan);
-    let needs_consent = plan.consents().contains(&AUTH_MODE_CONSENT);
-    if needs_consent && !args.allow_auth_mode_change && !g.dry_run {
-        return Err(AppError::usage(
-            format!(
-                "{} is in CONFIG_MAP mode; switching to API_AND_CONFIG_MAP is one-way and is not done without {AUTH_MODE_CONSENT}",
-                facts.name
-            ),
-            Some(format!(
-                "re-run with {AUTH_MODE_CONSENT} (aws-auth keeps working after the switch), or get in as the creator: `eks-breakglass assume-creator --cluster {}`",
-                facts.name
-            )),
-        ));
-    }
+    getin_flow::grant_mode_consent(
+        plan.consents().contains(&AUTH_MODE_CONSENT),
+        args.allow_auth_mode_change,
+        g.dry_run,
+        &facts.name,
+    )?;
     let interrupt = plan_ui::catch_interrupt();
     let spinner = Spinner::new();
     if g.dry_run {
@@ -117,7 +104,7 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
         .unwrap_or_default();
 
     // Verify by doing, when the grantee is us.
-    let verification = if caller_principal.as_deref() == Some(principal.as_str()) {
+    let verification = if getin_flow::grant_verifies(caller_principal.as_deref(), &principal) {
         let creds = ctx.credentials().await?;
         Some(
             plan_ui::verify(
@@ -141,17 +128,7 @@ pub async fn run(g: &Globals, args: &GrantArgs) -> Result<u8, AppError> {
     }
     let dir = run.as_ref().map(|r| r.dir.clone());
     let undo = run.as_ref().map(plan_ui::Run::cleanup_command);
-    let result = match &verification {
-        Some(Verification::Authenticated { .. }) | None => Ok(exit::OK),
-        Some(Verification::Interrupted) => Err(AppError::Interrupted),
-        Some(v) => Err(AppError::failed(
-            format!("the access entry is in place but {}", v.describe()),
-            Some(format!(
-                "access entries can take a minute to propagate: retry with --wait 180, or check `aws eks describe-access-entry --cluster-name {} --principal-arn {principal}`",
-                facts.name
-            )),
-        )),
-    };
+    let result = getin_flow::grant_result(verification.as_ref(), &facts.name, &principal);
     if g.json() {
         // One document: the error, if any, goes into it.
         let mut doc = serde_json::json!({

@@ -2,13 +2,13 @@
 //! builds the adapter, calls the workflow (`workflow::migrate`), applies its plan with the shared
 //! plan machinery (journal, Ctrl-C, `cleanup`), prints.
 
-use super::plan_ui::{self, Spinner};
 use crate::aws::AwsContext;
 use crate::aws::migrate_adapter::AwsMigrateWorld;
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::ports::migrate::PortError;
+use crate::ui::plan::{self as plan_ui, Spinner};
 use crate::workflow::migrate::{self, MigrateOptions, Refusal};
 use clap::Args;
 use std::path::PathBuf;

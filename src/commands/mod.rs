@@ -15,7 +15,6 @@ pub mod grant;
 pub mod kubeconfig;
 pub mod man;
 pub mod migrate;
-pub mod plan_ui;
 pub mod policy;
 pub mod record;
 pub mod recover;
@@ -26,22 +25,7 @@ pub mod version;
 use crate::cli::{AwsAuthCommand, Cli, Command};
 use crate::error::AppError;
 
-/// Writes `text` to standard output. A closed stdout (EPIPE: the reader of `… | head` went
-/// away) is returned as [`AppError::StdoutClosed`] instead of the panic `print!` turns it into,
-/// so that a command holding temporary credentials can undo them before it exits (141).
-pub fn out(text: &str) -> Result<(), AppError> {
-    use std::io::Write as _;
-    let mut o = std::io::stdout().lock();
-    o.write_all(text.as_bytes())
-        .and_then(|()| o.flush())
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::BrokenPipe {
-                AppError::StdoutClosed
-            } else {
-                AppError::failed(format!("cannot write to standard output: {e}"), None)
-            }
-        })
-}
+pub use crate::ui::out;
 
 /// Runs the chosen subcommand; the result is the process exit code.
 pub async fn run(cli: Cli) -> Result<u8, AppError> {

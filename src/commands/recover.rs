@@ -6,18 +6,15 @@
 //! itself — which way in, the plan, the consents, the two phases, verification, undo — is
 //! decided in [`crate::workflow::recover`].
 
-use super::aws_auth::read_input; // merge: 16c
-use super::aws_auth_write::{candidate_for_cluster, check_verify_as, refuse_session_arn}; // merge: 16c
-use super::diagnose::{self, TargetArgs, Triage}; // merge: 16a
 use crate::aws::AwsContext;
 use crate::aws::ports::AwsWorld;
-use crate::cli::Globals;
+use crate::cli::{Globals, TargetArgs};
 use crate::error::AppError;
 use crate::exit;
 use crate::ports::iam::Mfa;
-use crate::recovery::restore;
 use crate::ui::plan::{Spinner, TerminalUi};
-use crate::workflow::recover::{self as flow, CreatorFound, Finished, Options, Situation, Tunnel};
+use crate::workflow::recover::{self as flow, Finished, Options, Situation, Tunnel};
+use crate::workflow::restore::check_verify_as;
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -121,74 +118,27 @@ pub struct RecoverArgs {
     pub target: TargetArgs,
 }
 
-/// The `--from` file, read and checked before anything else: a file that would be refused
-/// after getting in is refused now. The eksctl ClusterConfig's region is compared again once
-/// the profile's region is known.
-fn read_from(
-    g: &Globals,
-    args: &RecoverArgs,
-) -> Result<
-    Option<(
-        restore::Candidate,
-        Option<crate::awsauth::source::ClusterRef>,
-    )>,
-    AppError,
-> {
-    let Some(f) = &args.from else {
-        return Ok(None);
-    };
-    let bytes = read_input(&f.display().to_string())?;
-    let region = g.region.clone().or_else(|| {
-        ["AWS_REGION", "AWS_DEFAULT_REGION"]
-            .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
-    });
-    let c = candidate_for_cluster(
-        &f.display().to_string(),
-        &bytes,
-        Some(&args.cluster),
-        region.as_deref(),
-    )?;
-    flow::check_from(f, &c)?;
-    let written_for = crate::awsauth::read_document("--from", &bytes)
-        .ok()
-        .and_then(|d| d.written_for);
-    Ok(Some((c, written_for)))
-}
-
-/// What triage found, as the workflow decides on it.
-fn situation(t: &Triage) -> Situation {
-    Situation {
-        caller_arn: t.caller.arn.clone(),
-        caller_account: t.caller.account.clone(),
-        cluster: t.cluster.clone(),
-        access: t.access.clone(),
-        aws_auth_readable: t.aws_auth.readable,
-        aws_auth_errors: t.aws_auth.errors,
-        creator: match &t.creator {
-            None => CreatorFound::Unknown,
-            Some(r) => match &r.creator {
-                Some(c) => CreatorFound::Found {
-                    creator: Box::new(c.clone()),
-                    status: r.status.clone().map(Box::new),
-                },
-                None => CreatorFound::NotFound {
-                    reason: r.verdict.reason.clone(),
-                },
-            },
-        },
-        node_roles: t.node_roles.clone(),
-        paths: t.paths.clone(),
-    }
-}
-
 pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
     check_verify_as(&args.verify_as)?;
-    for a in args.map_admin.iter().filter(|a| *a != "me") {
-        refuse_session_arn("--map-admin", a)?;
-    }
     flow::check_map_admin(&args.map_admin)?;
-    let from = read_from(g, args)?;
+    // A --from file is read and refused before anything else.
+    let from = match &args.from {
+        Some(f) => {
+            let bytes = crate::ui::input::read_input(&f.display().to_string())?;
+            let region = g.region.clone().or_else(|| {
+                ["AWS_REGION", "AWS_DEFAULT_REGION"]
+                    .iter()
+                    .find_map(|v| std::env::var(v).ok().filter(|r| !r.is_empty()))
+            });
+            Some(flow::read_from(
+                f,
+                &bytes,
+                &args.cluster,
+                region.as_deref(),
+            )?)
+        }
+        None => None,
+    };
     let ctx = AwsContext::load(&g.aws_options()).await?;
     let from = match (from, &args.from) {
         (Some((c, written_for)), Some(f)) => {
@@ -198,11 +148,18 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         _ => None,
     };
     let started = Utc::now();
-    let triage = diagnose::triage(&ctx, &args.cluster, &args.target).await?; // merge: 16a
+    let tg = &args.target;
+    let triage = crate::aws::triage_sources::run_triage(
+        &ctx,
+        &args.cluster,
+        tg.api_server.as_deref(),
+        |f| tg.target(f),
+    )
+    .await?;
     if !g.json() {
-        print!("{}", diagnose::render_in_recover(&triage)); // merge: 16a
+        print!("{}", crate::ui::triage::render_in_recover(&triage));
     }
-    let t = situation(&triage);
+    let t = Situation::from(&triage);
     let target = triage
         .target
         .clone()
@@ -218,16 +175,12 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         allow_access_gain: args.allow_access_gain.clone(),
         force: args.force,
         keep: args.keep,
-        mfa: match (&args.mfa_serial, &args.token_code) {
-            (Some(serial), Some(code)) => Some(Mfa {
-                serial: serial.clone(),
-                code: code.clone(),
-            }),
-            _ => None,
-        },
+        mfa: (args.mfa_serial.clone().zip(args.token_code.clone()))
+            .map(|(serial, code)| Mfa { serial, code }),
         journal_dir: args.journal_dir.clone(),
         wait: Duration::from_secs(args.wait),
         dry_run: g.dry_run,
+        yes: g.yes,
         profile: g.profile.clone(),
         region: g.region.clone(),
         tunnel: Tunnel {
@@ -253,17 +206,5 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         Finished::DryRun => return Ok(exit::OK),
         Finished::Done(r) => r,
     };
-    // The run has ended (temporary credentials gone): a closed stdout only ends the process.
-    if g.json() {
-        // One document: the error, if any, goes into it.
-        let mut doc = serde_json::json!({"report": done.report, "plan": done.plan, "triage": triage, "access": done.access, "predicted": done.predicted});
-        let error = done.error.map(|e| e.into_result(&mut doc));
-        super::out(&format!("{doc}\n"))?;
-        return error.map_or(Ok(exit::OK), Err);
-    }
-    super::out(&format!(
-        "\n{}\n",
-        crate::ui::recover::summary(&done.report)
-    ))?;
-    done.error.map_or(Ok(exit::OK), Err)
+    crate::ui::recover::render(g.json(), *done, &triage)
 }

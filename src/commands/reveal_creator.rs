@@ -4,7 +4,6 @@
 //! command makes that one-way switch — only with `--allow-auth-mode-change` on top of the
 //! confirmation, after explaining the trade — and then names the creator from the entry.
 
-use super::plan_ui::{self, Spinner};
 use crate::aws::{AwsContext, eks, entries_read, sts};
 use crate::cli::Globals;
 use crate::cluster::AuthMode;
@@ -12,6 +11,7 @@ use crate::error::AppError;
 use crate::exit;
 use crate::recovery::access_entries as ae;
 use crate::recovery::getin::AUTH_MODE_CONSENT;
+use crate::ui::plan::{self as plan_ui, Spinner};
 use clap::Args;
 use std::path::PathBuf;
 

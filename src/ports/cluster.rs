@@ -6,7 +6,7 @@ use crate::error::AppError;
 use crate::recovery::plan::{Interrupt, Runner};
 use aws_credential_types::Credentials;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What a run needs of the plan runner beyond applying and undoing steps.
 pub trait RunnerExt: Runner {
@@ -30,4 +30,9 @@ pub trait Session {
     fn call_counts(&self) -> BTreeMap<String, usize>;
     /// A runner for a run journaled in `dir`.
     fn runner<'r>(&'r self, dir: PathBuf, interrupt: Interrupt) -> Self::Runner<'r>;
+    /// Writes a file of the run directory only the operator can read (0600), atomically (the
+    /// incident report). The local disk unless a fake says otherwise.
+    fn write_private(&self, path: &Path, body: &[u8]) -> std::io::Result<()> {
+        crate::kubeconfig::write_private_atomic(path, body)
+    }
 }

@@ -10,7 +10,14 @@ use crate::recovery::restore::AwsAuthObject;
 use aws_credential_types::Credentials;
 use std::time::Duration;
 
-pub use crate::k8s::WhoAmI;
+/// Who the API server says we are (a SelfSubjectReview's answer).
+#[derive(Debug, Clone, serde::Serialize, PartialEq, Eq)]
+pub struct WhoAmI {
+    pub username: String,
+    pub uid: Option<String>,
+    pub groups: Vec<String>,
+    pub extra: std::collections::BTreeMap<String, Vec<String>>,
+}
 
 /// kube-system/aws-auth as read.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,7 +7,6 @@
 
 use crate::error::AppError;
 use crate::recovery::plan::{Interrupt, Plan};
-use crate::recovery::restore::Prepared;
 
 /// What the operator decided at the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,6 +19,8 @@ pub enum Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Consent {
     Given,
+    /// Anything but the consent was answered.
+    Refused,
     /// Ctrl-C, SIGTERM or SIGHUP at the question: the run must undo what it did.
     Stopped,
 }
@@ -34,7 +35,9 @@ pub trait Ui {
     fn block(&self, text: &str) -> Result<(), AppError>;
     /// The plan, with what else a `--dry-run --output json` carries (top-level keys).
     fn show_plan(&self, plan: &Plan, extra: Vec<(&str, serde_json::Value)>);
-    /// `--dry-run` stops here; `--yes` goes on; a terminal is asked; otherwise exit 4.
+    /// The end of a dry run (the workflow decides it): says nothing was changed.
+    fn dry_run_done(&self) {}
+    /// `--yes` goes on; a terminal is asked; otherwise exit 4. (A dry run never gets here.)
     fn confirm(&self, changes: usize) -> Result<Decision, AppError>;
     /// From now on Ctrl-C, SIGTERM and SIGHUP set the returned flag instead of ending the
     /// process (the run undoes what it did).
@@ -42,18 +45,14 @@ pub trait Ui {
     /// Progress while waiting (a spinner in a terminal); `progress_done` clears it.
     fn progress(&self, message: &str);
     fn progress_done(&self);
-    /// The access-gain consent before any change: refuses NEW access that no
-    /// `--allow-access-gain` in `allowed` names, asking at a terminal (said only in --dry-run).
-    fn access_gate(&self, p: &Prepared, allowed: &[String]) -> Result<(), AppError>;
-    /// Everything of [`Ui::access_gate`] but the question: the NEW gains still to be consented
-    /// to at a terminal (empty: nothing to ask).
-    fn access_gate_pending(
-        &self,
-        p: &Prepared,
-        allowed: &[String],
-    ) -> Result<Vec<(String, String)>, AppError>;
-    /// Asks at the terminal to allow `gains` (only `allow` is accepted; anything else refuses
-    /// with exit 4).
+    /// Whether questions can be asked here (a terminal on stdin and stderr). The workflow
+    /// decides what needs asking; `--yes` never answers an access-gain question.
+    fn can_ask(&self) -> bool;
+    /// Asks, before any change (nothing to undo yet), to allow `gains` (identity, line for
+    /// people): `Given` only when `allow` is typed, else `Refused`.
+    fn ask_access_gain_now(&self, gains: &[(String, String)]) -> Result<Consent, AppError>;
+    /// Asks at the terminal, while the run holds temporary access, to allow `gains` (`Given`
+    /// only when `allow` is typed, else `Refused`; Ctrl-C/SIGTERM/SIGHUP at it: `Stopped`).
     fn ask_access_gain(
         &self,
         gains: &[(String, String)],

@@ -9,48 +9,21 @@ use crate::aws::AwsContext;
 use crate::aws::plan_runner::AwsRunner;
 use crate::cli::Globals;
 use crate::cluster::ClusterFacts;
-use crate::commands::aws_auth_write; // merge: 16c
 use crate::error::AppError;
 use crate::k8s::ApiTarget;
 use crate::ports::ui::{Consent, Ui};
 use crate::recovery::journal::Event;
-use crate::recovery::journal::{self, Journal, JournalError};
-use crate::recovery::plan::{self, Applied, Interrupt, Outcome, Plan, UndoReport, Undone};
-use crate::recovery::restore::Prepared;
+use crate::recovery::journal::Journal;
+use crate::recovery::plan::{self, Applied, Interrupt, Outcome, Plan};
 use aws_credential_types::Credentials;
 use std::collections::BTreeMap;
 use std::io::{BufRead as _, IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-impl From<JournalError> for AppError {
-    fn from(e: JournalError) -> Self {
-        let hint = e.hint();
-        AppError::failed(e.to_string(), hint)
-    }
-}
-
-/// The `cleanup` command that undoes the run in `dir`, acting as the profile the run used: the
-/// printed command, run in the same shell, must not act as whoever exported keys there.
-/// (The run's region is in its journal, and cleanup uses it.)
-pub fn cleanup_command(dir: &Path, profile: Option<&str>) -> String {
-    let mut s = format!("eks-breakglass cleanup --journal {}", dir.display());
-    if let Some(p) = profile {
-        s.push_str(&format!(" --profile {p}"));
-    }
-    s
-}
-
-/// An I/O error of the journal while applying: the run must stop, and say where it is.
-pub fn journal_io(dir: &Path, e: std::io::Error) -> AppError {
-    AppError::failed(
-        format!("cannot write the journal in {}: {e}", dir.display()),
-        Some(format!(
-            "nothing more was changed; undo what was done with `eks-breakglass cleanup --journal {}`",
-            dir.display()
-        )),
-    )
-}
+pub use crate::workflow::rundir::{
+    cleanup_command, journal_io, run_dir, start_journal, undo_lines,
+};
 
 pub use crate::ports::ui::Decision;
 
@@ -176,18 +149,7 @@ pub fn access_gain_askable(
     }
 }
 
-/// The refusal of NEW access without a consent naming it (exit 4).
-pub fn access_gain_refusal(gains: &[(String, String)], flag_hint: &str) -> AppError {
-    let list = gains
-        .iter()
-        .map(|(_, l)| format!("  {l}"))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let flags = consent_flags(gains);
-    AppError::AccessGainNotAllowed(format!(
-        "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; aws-auth was not written. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
-    ))
-}
+pub use crate::workflow::getin::{access_gain_refusal, consent_flags};
 
 /// Prints the access-gain question, each gain on its own line.
 pub fn ask_access_gain(gains: &[(String, String)]) {
@@ -252,15 +214,6 @@ pub async fn read_answer_interruptible(interrupt: &Interrupt) -> Result<Typed, A
     }
 }
 
-/// `--allow-access-gain X` for each identity.
-pub fn consent_flags(gains: &[(String, String)]) -> String {
-    gains
-        .iter()
-        .map(|(id, _)| format!("--allow-access-gain {id}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// Ctrl-C — and SIGTERM and SIGHUP, which a closed terminal, `kill` or a CI timeout send — set
 /// the returned flag instead of killing the process, so that the current step finishes, the
 /// journal stays consistent and temporary keys are deleted. A second signal is only reported.
@@ -290,38 +243,6 @@ pub fn catch_interrupt() -> Interrupt {
         }
     });
     interrupt
-}
-
-/// The run directory: `--journal-dir`, else a new one under the state directory.
-pub fn run_dir(explicit: Option<&Path>, command: &str, cluster: &str) -> Result<PathBuf, AppError> {
-    match explicit {
-        Some(p) => Ok(p.to_path_buf()),
-        None => Ok(journal::default_runs_dir()?.join(journal::run_dir_name(
-            chrono::Utc::now(),
-            command,
-            cluster,
-        ))),
-    }
-}
-
-/// Opens a new journal for `plan` and records its start.
-pub fn start_journal(
-    dir: &Path,
-    plan: &Plan,
-    caller: &str,
-    profile: Option<&str>,
-) -> Result<Journal, AppError> {
-    let mut j = Journal::create(dir)?;
-    j.record(journal::Event::RunStarted {
-        command: plan.command.clone(),
-        cluster: plan.cluster.clone(),
-        region: plan.region.clone(),
-        caller: caller.to_string(),
-        profile: profile.map(str::to_string),
-        plan: plan.clone(),
-    })
-    .map_err(|e| journal_io(dir, e))?;
-    Ok(j)
 }
 
 /// A spinner on stderr while waiting (drawn only when stderr is a terminal). It appears on
@@ -399,40 +320,7 @@ pub async fn verify_at(
     .await
 }
 
-/// Prints what undos did, one line each.
-pub fn undo_lines(reports: &[UndoReport]) -> Vec<String> {
-    reports
-        .iter()
-        .map(|r| match &r.result {
-            Ok(Undone::Reversed(d)) => format!("step {}: undone: {d}", r.step),
-            Ok(Undone::AlreadyClean(d)) => format!("step {}: nothing to undo: {d}", r.step),
-            Ok(Undone::Skipped(d)) => format!("step {}: left as is: {d}", r.step),
-            Err(e) => format!(
-                "step {}: UNDO FAILED ({}): {}{}",
-                r.step,
-                r.description,
-                e.message,
-                e.hint
-                    .as_deref()
-                    .map(|h| format!(" — {h}"))
-                    .unwrap_or_default()
-            ),
-        })
-        .collect()
-}
-
-/// The JSON of undo reports.
-pub fn undo_json(reports: &[UndoReport]) -> serde_json::Value {
-    serde_json::Value::Array(
-        reports
-            .iter()
-            .map(|r| match &r.result {
-                Ok(u) => serde_json::json!({"step": r.step, "undo": r.description, "result": u}),
-                Err(e) => serde_json::json!({"step": r.step, "undo": r.description, "error": e}),
-            })
-            .collect(),
-    )
-}
+pub use crate::workflow::rundir::undo_json;
 
 /// A plan being applied: its run directory, journal and runner, and the steps that ran.
 pub struct Run<'a> {
@@ -647,12 +535,18 @@ impl Ui for TerminalUi<'_> {
             eprint!("{text}");
             Ok(())
         } else {
-            crate::commands::out(text)
+            super::out(text)
         }
     }
 
     fn show_plan(&self, plan: &Plan, extra: Vec<(&str, serde_json::Value)>) {
         show_plan_with(self.g, plan, extra);
+    }
+
+    fn dry_run_done(&self) {
+        if !self.g.json() {
+            println!("\n(dry run: nothing was changed)");
+        }
     }
 
     fn confirm(&self, changes: usize) -> Result<Decision, AppError> {
@@ -671,22 +565,17 @@ impl Ui for TerminalUi<'_> {
         self.spinner.done();
     }
 
-    fn access_gate(&self, p: &Prepared, allowed: &[String]) -> Result<(), AppError> {
-        let gate = aws_auth_write::AccessGate::On {
-            allowed: allowed.to_vec(),
-        };
-        aws_auth_write::access_gate(self.g, p, &gate, "")
+    fn can_ask(&self) -> bool {
+        std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
     }
 
-    fn access_gate_pending(
-        &self,
-        p: &Prepared,
-        allowed: &[String],
-    ) -> Result<Vec<(String, String)>, AppError> {
-        let gate = aws_auth_write::AccessGate::On {
-            allowed: allowed.to_vec(),
-        };
-        aws_auth_write::access_gate_pending(self.g, p, &gate, "")
+    fn ask_access_gain_now(&self, gains: &[(String, String)]) -> Result<Consent, AppError> {
+        ask_access_gain(gains);
+        Ok(if read_answer()?.trim() == "allow" {
+            Consent::Given
+        } else {
+            Consent::Refused
+        })
     }
 
     async fn ask_access_gain(
@@ -698,7 +587,7 @@ impl Ui for TerminalUi<'_> {
         match read_answer_interruptible(interrupt).await? {
             Typed::Stopped => Ok(Consent::Stopped),
             Typed::Line(a) if a.trim() == "allow" => Ok(Consent::Given),
-            Typed::Line(_) => Err(access_gain_refusal(gains, "")),
+            Typed::Line(_) => Ok(Consent::Refused),
         }
     }
 

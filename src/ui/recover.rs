@@ -1,8 +1,24 @@
 //! The text `recover` ends with: the status, each check, what was cleaned up, the AWS calls,
 //! and where the report, the backup and the undo are.
 
+use crate::error::AppError;
+use crate::exit;
 use crate::recovery::recover::IncidentReport;
-use crate::workflow::recover::{BACKUP_FILE, REPORT_MD};
+use crate::workflow::recover::{BACKUP_FILE, REPORT_MD, RecoverReport};
+use crate::workflow::triage::Triage;
+
+/// The end of a run that wrote aws-auth (temporary credentials already gone: a closed stdout
+/// only ends the process): one JSON document (the error, if any, in it), or the summary.
+pub fn render(json: bool, done: RecoverReport, triage: &Triage) -> Result<u8, AppError> {
+    if json {
+        let mut doc = serde_json::json!({"report": done.report, "plan": done.plan, "triage": triage, "access": done.access, "predicted": done.predicted});
+        let error = done.error.map(|e| e.into_result(&mut doc));
+        super::out(&format!("{doc}\n"))?;
+        return error.map_or(Ok(exit::OK), Err);
+    }
+    super::out(&format!("\n{}\n", summary(&done.report)))?;
+    done.error.map_or(Ok(exit::OK), Err)
+}
 
 /// The closing summary of a run that wrote aws-auth.
 pub fn summary(r: &IncidentReport) -> String {

@@ -479,3 +479,263 @@ mod tests {
         assert_eq!(steps[2], "or use `eks-breakglass grant --cluster prod`");
     }
 }
+
+/// `--allow-access-gain X` for each identity.
+pub fn consent_flags(gains: &[(String, String)]) -> String {
+    gains
+        .iter()
+        .map(|(id, _)| format!("--allow-access-gain {id}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The refusal of NEW access without a consent naming it (exit 4). `gains` are (identity, line
+/// for people); `flag_hint` goes before the flags that name them (other flags the re-run needs).
+pub fn access_gain_refusal(gains: &[(String, String)], flag_hint: &str) -> AppError {
+    let list = gains
+        .iter()
+        .map(|(_, l)| format!("  {l}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let flags = consent_flags(gains);
+    AppError::AccessGainNotAllowed(format!(
+        "the new aws-auth grants NEW access that nothing in the live aws-auth names, and --yes alone never approves that; aws-auth was not written. Still needing consent:\n{list}\nre-run with {flag_hint}{flags} if this is meant (each --allow-access-gain approves only the identity it names)"
+    ))
+}
+
+/// The way in creates an access key (the key is the credential).
+pub fn is_key_route(route: &Route) -> bool {
+    matches!(
+        route,
+        Route::TemporaryKey { .. } | Route::RecreateUser { .. }
+    )
+}
+
+/// Whether the run keeps its temporary key: `--keep`, or a key handed over (a credentials
+/// file or the export lines) — a handed-over key deleted at the end would be useless.
+pub fn keeps_key(keep: bool, key_route: bool, credentials_file: bool, print_env: bool) -> bool {
+    keep || (key_route && (credentials_file || print_env))
+}
+
+/// The role the creator's credentials are sessions of, when the route goes through a role.
+pub fn route_role_arn(route: &Route) -> Option<&str> {
+    match route {
+        Route::AssumeRole { role_arn, .. }
+        | Route::PatchTrust { role_arn, .. }
+        | Route::RecreateRole { role_arn, .. } => Some(role_arn),
+        _ => None,
+    }
+}
+
+/// How kubectl's `token` gets the creator's credentials in the kubeconfig context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KubeconfigExec<'a> {
+    /// From the credentials file written (keys; MFA sessions, which cannot be re-assumed
+    /// without a code), through `token --profile`.
+    CredentialsFile,
+    /// Assuming `role` on each token with the operator's own credentials (`None`: the operator
+    /// is the creator).
+    Operator { role: Option<&'a str> },
+    /// No context: why.
+    None { why: &'static str },
+}
+
+/// The kubeconfig context's way to the creator's credentials.
+pub fn kubeconfig_exec(route: &Route, credentials_file: bool, mfa: bool) -> KubeconfigExec<'_> {
+    let role = route_role_arn(route);
+    if credentials_file && (is_key_route(route) || mfa) {
+        KubeconfigExec::CredentialsFile
+    } else if (role.is_some() && !mfa) || matches!(route, Route::AlreadyCreator) {
+        KubeconfigExec::Operator { role }
+    } else if mfa {
+        KubeconfigExec::None {
+            why: "no kubeconfig context: an MFA session cannot be renewed by kubectl; pass --credentials-file FILE to hand the session over",
+        }
+    } else {
+        KubeconfigExec::None {
+            why: "no kubeconfig context: the temporary key is deleted when the run ends (use --keep --credentials-file FILE to hand it over)",
+        }
+    }
+}
+
+/// How an `assume-creator` run ends, from the login as the creator.
+#[derive(Debug)]
+pub struct CreatorOutcome {
+    /// The exit code, or the run's error.
+    pub result: Result<u8, AppError>,
+    /// What to run next when the creator did not get in.
+    pub next: Option<String>,
+    /// Why the cluster refused the creator (said on stderr).
+    pub refused: Option<&'static str>,
+}
+
+/// The outcome of `assume-creator` from the verification as the creator: in (exit 0), refused
+/// (exit 3, with why: a recreated principal has a new unique id EKS does not know), or failed.
+pub fn creator_outcome(
+    v: &crate::ports::kube::Verification,
+    route: &Route,
+    status: Option<&PrincipalStatus>,
+    cluster: &str,
+) -> CreatorOutcome {
+    use crate::ports::kube::Verification;
+    let next = (!matches!(v, Verification::Authenticated { .. }))
+        .then(|| format!("eks-breakglass grant --cluster {cluster}"));
+    let (result, refused) = match v {
+        Verification::Authenticated { .. } => (Ok(crate::exit::OK), None),
+        Verification::Refused { .. } => {
+            let recreated = matches!(
+                route,
+                Route::RecreateUser { .. } | Route::RecreateRole { .. }
+            ) || status
+                .is_some_and(|s| s.state == crate::recovery::principal::PrincipalState::Recreated);
+            (
+                Ok(crate::exit::CREATOR_UNUSABLE),
+                Some(if recreated {
+                    "the cluster refuses the recreated principal: EKS bound the creator to the old unique id"
+                } else {
+                    "the cluster refuses the creator: its implicit admin may have been removed"
+                }),
+            )
+        }
+        Verification::Interrupted => (Err(AppError::Interrupted), None),
+        Verification::Failed { error } => (
+            Err(AppError::failed(
+                format!("could not verify access: {error}"),
+                None,
+            )),
+            None,
+        ),
+    };
+    CreatorOutcome {
+        result,
+        next,
+        refused,
+    }
+}
+
+/// `grant`: the one-way auth-mode switch an access entry needs on a CONFIG_MAP cluster is
+/// refused without its consent (a dry run only shows the plan that needs it).
+pub fn grant_mode_consent(
+    needs_switch: bool,
+    allowed: bool,
+    dry_run: bool,
+    cluster: &str,
+) -> Result<(), AppError> {
+    use crate::recovery::getin::AUTH_MODE_CONSENT;
+    if !needs_switch || allowed || dry_run {
+        return Ok(());
+    }
+    Err(AppError::usage(
+        format!(
+            "{cluster} is in CONFIG_MAP mode; switching to API_AND_CONFIG_MAP is one-way and is not done without {AUTH_MODE_CONSENT}"
+        ),
+        Some(format!(
+            "re-run with {AUTH_MODE_CONSENT} (aws-auth keeps working after the switch), or get in as the creator: `eks-breakglass assume-creator --cluster {cluster}`"
+        )),
+    ))
+}
+
+/// `grant` proves the entry by logging in only when the grantee is the caller's own principal
+/// (another principal's credentials are not ours).
+pub fn grant_verifies(caller_principal: Option<&str>, principal: &str) -> bool {
+    caller_principal == Some(principal)
+}
+
+/// `grant`'s exit once the entry is in place: a grantee that is not let in (yet) is a failure
+/// that names how to wait longer or look.
+pub fn grant_result(
+    v: Option<&crate::ports::kube::Verification>,
+    cluster: &str,
+    principal: &str,
+) -> Result<u8, AppError> {
+    use crate::ports::kube::Verification;
+    match v {
+        Some(Verification::Authenticated { .. }) | None => Ok(crate::exit::OK),
+        Some(Verification::Interrupted) => Err(AppError::Interrupted),
+        Some(v) => Err(AppError::failed(
+            format!("the access entry is in place but {}", v.describe()),
+            Some(format!(
+                "access entries can take a minute to propagate: retry with --wait 180, or check `aws eks describe-access-entry --cluster-name {cluster} --principal-arn {principal}`"
+            )),
+        )),
+    }
+}
+
+/// What `assume-creator` checks before any change.
+#[derive(Debug, Clone)]
+pub struct CreatorChecks<'a> {
+    pub mfa_given: bool,
+    pub require_mfa: bool,
+    pub dry_run: bool,
+    pub keep: bool,
+    pub credentials_file: Option<&'a std::path::Path>,
+    pub print_env: bool,
+}
+
+/// Everything refused before any change on `route` (MFA the route needs, a kept key nobody
+/// would have the secret of, a credentials file that cannot be written — `writable` checks
+/// it), and whether the run keeps its temporary key.
+pub fn before_change(
+    route: &Route,
+    status: Option<&PrincipalStatus>,
+    c: &CreatorChecks<'_>,
+    writable: impl FnOnce(&std::path::Path) -> Result<(), String>,
+) -> Result<bool, AppError> {
+    refuse_before_change(route, status, c.mfa_given, c.require_mfa, c.dry_run)?;
+    let key_route = is_key_route(route);
+    let file = c.credentials_file.is_some();
+    check_handover(c.keep, key_route, file, c.print_env)?;
+    if let Some(path) = c.credentials_file {
+        writable(path).map_err(|e| {
+            AppError::usage(
+                format!(
+                    "--credentials-file {}: {e}; nothing was changed",
+                    path.display()
+                ),
+                Some("choose a --credentials-file path in a directory you can write".to_string()),
+            )
+        })?;
+    }
+    Ok(keeps_key(c.keep, key_route, file, c.print_env))
+}
+
+/// The journaled plan of the creator route, with the note that a trust statement names the
+/// whole role when the operator acts through one of its sessions.
+pub fn creator_plan(
+    route: &Route,
+    facts: &crate::cluster::ClusterFacts,
+    region: &str,
+    caller: &str,
+    operator: &str,
+    require_mfa: bool,
+    keep: bool,
+) -> Result<crate::recovery::plan::Plan, AppError> {
+    let mut plan = getin::assume_creator_plan(
+        route,
+        &facts.name,
+        region,
+        &getin::GetInOptions {
+            operator_arn: operator.to_string(),
+            require_mfa,
+            keep,
+            cluster_arn: facts.arn.clone(),
+            run_id: crate::recovery::journal::new_run_id(chrono::Utc::now()),
+        },
+    )
+    .map_err(|e| AppError::failed(e, None))?;
+    if matches!(route, Route::PatchTrust { .. })
+        && let Some(n) = getin::session_scope_note(
+            caller,
+            operator,
+            "the trust statement on the creator role",
+            &facts.name,
+        )
+    {
+        plan.notes.push(n);
+    }
+    Ok(plan)
+}
+
+#[cfg(test)]
+#[path = "getin/decisions_tests.rs"]
+mod decisions_tests;

@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod migrate;
 pub mod recover;
 pub mod restore;
+pub mod rundir;
 pub mod triage;
 
 #[cfg(test)]

@@ -42,7 +42,8 @@ use crate::recovery::recover::{
     self, Check, IncidentReport, Prediction, TimelineEntry, node_role_mapped,
 };
 use crate::recovery::restore::{self, AwsAuthObject, Candidate, Prepared};
-use crate::ui::plan::{cleanup_command, journal_io, run_dir, start_journal, undo_lines};
+use crate::workflow::restore::{AccessGate, refuse_session_arn, unconsented_gains};
+use crate::workflow::rundir::{cleanup_command, journal_io, run_dir, start_journal, undo_lines};
 use aws_credential_types::Credentials;
 use chrono::{DateTime, Utc};
 use std::path::{Path, PathBuf};
@@ -86,6 +87,34 @@ pub enum CreatorFound {
     },
 }
 
+impl From<&crate::workflow::triage::Triage> for Situation {
+    /// What triage found, as recover decides on it.
+    fn from(t: &crate::workflow::triage::Triage) -> Situation {
+        Situation {
+            caller_arn: t.caller.arn.clone(),
+            caller_account: t.caller.account.clone(),
+            cluster: t.cluster.clone(),
+            access: t.access.clone(),
+            aws_auth_readable: t.aws_auth.readable,
+            aws_auth_errors: t.aws_auth.errors,
+            creator: match &t.creator {
+                None => CreatorFound::Unknown,
+                Some(r) => match &r.creator {
+                    Some(c) => CreatorFound::Found {
+                        creator: Box::new(c.clone()),
+                        status: r.status.clone().map(Box::new),
+                    },
+                    None => CreatorFound::NotFound {
+                        reason: r.verdict.reason.clone(),
+                    },
+                },
+            },
+            node_roles: t.node_roles.clone(),
+            paths: t.paths.clone(),
+        }
+    }
+}
+
 impl Situation {
     fn creator_arn(&self) -> Option<&str> {
         match &self.creator {
@@ -123,6 +152,8 @@ pub struct Options {
     pub journal_dir: Option<PathBuf>,
     pub wait: Duration,
     pub dry_run: bool,
+    /// `--yes`: the plan and the write are confirmed; never an access gain.
+    pub yes: bool,
     /// `--profile` and `--region` as given (repeated in the continue command).
     pub profile: Option<String>,
     pub region: Option<String>,
@@ -160,14 +191,12 @@ pub struct RecoverReport {
     pub error: Option<AppError>,
 }
 
-/// `--map-admin` values that are not `me`, an IAM role or user ARN (or a session) are refused
-/// before anything runs.
+/// `--map-admin` values that are not `me`, an IAM role or user ARN are refused before anything
+/// runs; a session ARN too (aws-auth cannot map one session: it would map the whole role).
 pub fn check_map_admin(map_admin: &[String]) -> Result<(), AppError> {
     for a in map_admin.iter().filter(|a| *a != "me") {
-        if !matches!(
-            classify(a),
-            ArnShape::Role { .. } | ArnShape::User { .. } | ArnShape::AssumedRole { .. }
-        ) {
+        refuse_session_arn("--map-admin", a)?;
+        if !matches!(classify(a), ArnShape::Role { .. } | ArnShape::User { .. }) {
             return Err(AppError::usage(
                 format!("--map-admin {a}: not an IAM role or user ARN"),
                 Some(
@@ -178,6 +207,25 @@ pub fn check_map_admin(map_admin: &[String]) -> Result<(), AppError> {
         }
     }
     Ok(())
+}
+
+/// The `--from` file's bytes, read and checked before anything else: a file that would be
+/// refused after getting in is refused now. Returns the candidate and the cluster an eksctl
+/// ClusterConfig names (its region is compared again once the profile's region is known:
+/// [`check_from_cluster`]). `region` is the one given (flag or environment), if any.
+pub fn read_from(
+    f: &Path,
+    bytes: &[u8],
+    cluster: &str,
+    region: Option<&str>,
+) -> Result<(Candidate, Option<crate::awsauth::source::ClusterRef>), AppError> {
+    let name = f.display().to_string();
+    let c = crate::workflow::restore::candidate_for_cluster(&name, bytes, Some(cluster), region)?;
+    check_from(f, &c)?;
+    let written_for = crate::awsauth::read_document("--from", bytes)
+        .ok()
+        .and_then(|d| d.written_for);
+    Ok((c, written_for))
 }
 
 /// A `--from` file is checked before anything else (and in --dry-run): a file that would be
@@ -312,6 +360,10 @@ pub fn continue_command(o: &Options, path: Option<&RecoveryPath>) -> String {
     for a in &o.allow_access_gain {
         s.push_str(&format!(" --allow-access-gain {a}"));
     }
+    // A one-time code is accepted once: the continue command asks for a new one.
+    if let Some(m) = &o.mfa {
+        s.push_str(&format!(" --mfa-serial {} --token-code NEW_CODE", m.serial));
+    }
     if o.force {
         s.push_str(" --force");
     }
@@ -383,7 +435,14 @@ where
     U: Ui,
 {
     let (p, rec) = plan_incident(aws, world, ui, t, o).await?;
+    // A dry run is this workflow's decision (its refusals only said what a real run refuses):
+    // it ends here whatever the terminal would answer.
+    if o.dry_run {
+        ui.dry_run_done();
+        return Ok(Finished::DryRun);
+    }
     if ui.confirm(p.plan.steps.len())? == Decision::DryRun {
+        ui.dry_run_done();
         return Ok(Finished::DryRun);
     }
     let mut run = start(world, ui, o, t, &p, rec)?;
@@ -463,6 +522,9 @@ where
 
     // The get-in part of the plan.
     let (mut plan, route) = getin_plan(aws, world, t, &path, &operator, o).await?;
+    if let Some(r) = &route {
+        mfa_gate(t, o, &path, r)?;
+    }
     plan.command = "recover".into();
     if let Some(n) = role_scope_note(
         &t.caller_arn,
@@ -509,7 +571,10 @@ where
     if let Some((p, preds)) = &planned {
         // The consents, before any change (and said in --dry-run).
         lockout_gate(ui, o, preds)?;
-        ui.access_gate(p, &o.allow_access_gain)?;
+        let gains = pending_gains(ui, o, p)?;
+        if !gains.is_empty() && ui.ask_access_gain_now(&gains)? != Consent::Given {
+            return Err(getin_flow::access_gain_refusal(&gains, ""));
+        }
     }
     Ok((
         Planned {
@@ -576,15 +641,26 @@ async fn get_in<A: Iam, W: Session + Kube, U: Ui>(
     let mut sub = p.plan.clone();
     sub.steps.truncate(p.getin_steps);
     run.apply(&sub).await?;
-    let (creds, who) = match p.route.as_ref() {
-        None => (world.credentials().await?, format!("you ({})", p.operator)),
-        Some(r) => match creator_credentials(aws, run, r, p.assumed_before.clone()).await {
-            Ok(c) => (
-                c,
-                format!("the creator {}", t.creator_arn().unwrap_or_default()),
-            ),
-            Err(e) => return Err(run.fail(e).await),
-        },
+    let got = match p.route.as_ref() {
+        None => world
+            .credentials()
+            .await
+            .map(|c| (c, format!("you ({})", p.operator))),
+        Some(r) => creator_credentials(aws, run, r, p.assumed_before.clone())
+            .await
+            .map(|c| {
+                (
+                    c,
+                    format!("the creator {}", t.creator_arn().unwrap_or_default()),
+                )
+            }),
+    };
+    let (creds, who) = match got {
+        Ok(got) => got,
+        // Ctrl-C (SIGTERM, SIGHUP) while waiting for the new key: undone like any Ctrl-C.
+        Err(AppError::Interrupted) => return Err(run.interrupted().await),
+        Err(_) if run.interrupt.is_set() => return Err(run.interrupted().await),
+        Err(e) => return Err(run.fail(e).await),
     };
     let v = world.verify(&creds, o.wait, &run.interrupt).await;
     run.rec
@@ -661,8 +737,9 @@ async fn write_aws_auth<W: Session + Kube, U: Ui>(
             return Err(run.output_failed(e).await);
         }
         match consents_after_getting_in(ui, o, &prepared, &preds, &interrupt).await {
-            Ok(Consent::Given) => {}
             Ok(Consent::Stopped) => return Err(run.interrupted().await),
+            // (A refused answer is an Err from there.)
+            Ok(Consent::Given | Consent::Refused) => {}
             Err(e) => {
                 run.rec.report.next_command = Some(match &e {
                     // The same run, with a consent that names each gain still refused: the
@@ -984,11 +1061,90 @@ async fn consents_after_getting_in(
     interrupt: &Interrupt,
 ) -> Result<Consent, AppError> {
     lockout_gate(ui, o, preds)?;
-    let gains = ui.access_gate_pending(prepared, &o.allow_access_gain)?;
-    if !gains.is_empty() && ui.ask_access_gain(&gains, interrupt).await? == Consent::Stopped {
-        return Ok(Consent::Stopped);
+    let gains = pending_gains(ui, o, prepared)?;
+    if !gains.is_empty() {
+        match ui.ask_access_gain(&gains, interrupt).await? {
+            Consent::Given => {}
+            Consent::Stopped => return Ok(Consent::Stopped),
+            Consent::Refused => return Err(getin_flow::access_gain_refusal(&gains, "")),
+        }
     }
-    ui.confirm_write(interrupt).await
+    match ui.confirm_write(interrupt).await? {
+        Consent::Refused => Err(AppError::failed(
+            "not confirmed: aws-auth was not written",
+            Some("re-run and answer 'yes', or pass --yes".to_string()),
+        )),
+        c => Ok(c),
+    }
+}
+
+/// The access-gain consent: NEW access no `--allow-access-gain` names is refused with `--yes`
+/// (which never approves a gain) or without a terminal to ask; a dry run only says what a real
+/// run needs. Returns the gains still to be asked about at the terminal (empty: none).
+pub fn pending_gains(
+    ui: &impl Ui,
+    o: &Options,
+    p: &Prepared,
+) -> Result<Vec<(String, String)>, AppError> {
+    let gate = AccessGate::On {
+        allowed: o.allow_access_gain.clone(),
+    };
+    let (new, unused) = unconsented_gains(p, &gate);
+    if !unused.is_empty() {
+        ui.notice(&format!(
+            "note: --allow-access-gain {}: this write gives no NEW access to that identity (nothing to approve)",
+            unused.join(", ")
+        ));
+    }
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    if o.dry_run {
+        ui.say(&format!(
+            "\nThis write grants NEW access ({} identit{}) without a consent naming it; a real run needs {} (--yes alone is not enough):\n{}\n",
+            new.len(),
+            if new.len() == 1 { "y" } else { "ies" },
+            getin_flow::consent_flags(&new),
+            new.iter()
+                .map(|(_, l)| format!("  {l}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ));
+        return Ok(Vec::new());
+    }
+    if o.yes || !ui.can_ask() {
+        return Err(getin_flow::access_gain_refusal(&new, ""));
+    }
+    Ok(new)
+}
+
+/// A creator role that only lets sessions with MFA in cannot be assumed without a code: STS
+/// answers AccessDenied. Refused before any change (as `assume-creator` does), naming the flags.
+fn mfa_gate(
+    t: &Situation,
+    o: &Options,
+    path: &RecoveryPath,
+    route: &Route,
+) -> Result<(), AppError> {
+    let status = match &t.creator {
+        CreatorFound::Found { status, .. } => status.as_deref(),
+        _ => None,
+    };
+    getin_flow::refuse_before_change(route, status, o.mfa.is_some(), false, o.dry_run).map_err(
+        |e| {
+            AppError::usage(
+                format!(
+                    "recover of {} cannot take the creator route: {e}",
+                    o.cluster
+                ),
+                Some(format!(
+                    "{}; re-run as `{} --mfa-serial ARN --token-code CODE`",
+                    e.hint().unwrap_or_default(),
+                    continue_command(o, Some(path))
+                )),
+            )
+        },
+    )
 }
 
 /// The aws-auth write step as it runs: the compare-and-swap on the resourceVersion read, the
@@ -1721,7 +1877,7 @@ impl<'w, W: Session + 'w, U: Ui> Run<'w, W, U> {
         let json = serde_json::to_string_pretty(r).unwrap_or_default();
         for (name, body) in [(REPORT_MD, md), (REPORT_JSON, json)] {
             let path = self.dir.join(name);
-            if let Err(e) = crate::kubeconfig::write_private_atomic(&path, body.as_bytes()) {
+            if let Err(e) = self.world.write_private(&path, body.as_bytes()) {
                 self.ui.notice(&format!(
                     "warning: cannot write the report {}: {e}",
                     path.display()

@@ -25,8 +25,7 @@ use crate::recovery::plan::{self, Applied, Undo};
 use crate::recovery::restore::AwsAuthObject;
 use crate::recovery::rollback::{self, CallerVerdict, RollbackVerdict};
 use std::path::{Path, PathBuf};
-// The pure helpers of the plan presentation (paths, command lines, undo reports).
-use crate::ui::plan::{cleanup_command, journal_io, undo_json, undo_lines};
+use crate::workflow::rundir::{cleanup_command, journal_io, undo_json, undo_lines};
 
 /// What the cleanup was asked.
 #[derive(Debug, Clone, Default)]

@@ -365,13 +365,6 @@ impl FakeUi {
     fn text(&self) -> String {
         self.said.borrow().join("\n")
     }
-    fn gains(p: &Prepared, allowed: &[String]) -> Vec<(String, String)> {
-        p.access
-            .unconsented(allowed)
-            .iter()
-            .map(|c| (c.identity.clone(), c.describe()))
-            .collect()
-    }
 }
 
 impl Ui for FakeUi {
@@ -403,40 +396,24 @@ impl Ui for FakeUi {
     }
     fn progress(&self, _message: &str) {}
     fn progress_done(&self) {}
-    fn access_gate(&self, p: &Prepared, allowed: &[String]) -> Result<(), AppError> {
-        match self.access_gate_pending(p, allowed)? {
-            g if g.is_empty() => Ok(()),
-            g => Err(crate::ui::plan::access_gain_refusal(&g, "")),
-        }
+    fn can_ask(&self) -> bool {
+        self.allow_answer.is_some()
     }
-    fn access_gate_pending(
-        &self,
-        p: &Prepared,
-        allowed: &[String],
-    ) -> Result<Vec<(String, String)>, AppError> {
-        let gains = Self::gains(p, allowed);
-        if gains.is_empty() || self.dry_run {
-            return Ok(Vec::new());
-        }
-        if self.allow_answer.is_none() {
-            return Err(crate::ui::plan::access_gain_refusal(&gains, ""));
-        }
-        Ok(gains)
+    fn ask_access_gain_now(&self, _gains: &[(String, String)]) -> Result<Consent, AppError> {
+        Ok(self.allow_answer.unwrap_or(Consent::Refused))
     }
     async fn ask_access_gain(
         &self,
-        gains: &[(String, String)],
+        _gains: &[(String, String)],
         _i: &Interrupt,
     ) -> Result<Consent, AppError> {
-        self.allow_answer
-            .ok_or_else(|| crate::ui::plan::access_gain_refusal(gains, ""))
+        Ok(self.allow_answer.unwrap_or(Consent::Refused))
     }
     async fn confirm_write(&self, _i: &Interrupt) -> Result<Consent, AppError> {
         if self.yes {
             return Ok(Consent::Given);
         }
-        self.write_answer
-            .map_err(|()| AppError::failed("not confirmed: aws-auth was not written", None))
+        Ok(self.write_answer.unwrap_or(Consent::Refused))
     }
 }
 
@@ -522,6 +499,7 @@ fn options(dir: &Path) -> Options {
         journal_dir: Some(dir.join("run")),
         wait: Duration::ZERO,
         dry_run: false,
+        yes: true,
         profile: None,
         region: None,
         tunnel: Tunnel::default(),
@@ -1014,15 +992,11 @@ impl Ui for ConfirmingUi {
     }
     fn progress(&self, _m: &str) {}
     fn progress_done(&self) {}
-    fn access_gate(&self, p: &Prepared, allowed: &[String]) -> Result<(), AppError> {
-        self.0.access_gate(p, allowed)
+    fn can_ask(&self) -> bool {
+        self.0.can_ask()
     }
-    fn access_gate_pending(
-        &self,
-        p: &Prepared,
-        allowed: &[String],
-    ) -> Result<Vec<(String, String)>, AppError> {
-        self.0.access_gate_pending(p, allowed)
+    fn ask_access_gain_now(&self, gains: &[(String, String)]) -> Result<Consent, AppError> {
+        self.0.ask_access_gain_now(gains)
     }
     async fn ask_access_gain(
         &self,
@@ -1225,7 +1199,11 @@ async fn a_creator_that_cannot_be_become_or_found_stops_before_the_plan_with_the
 }
 
 #[tokio::test]
-async fn a_creator_role_that_needs_mfa_is_read_only_after_getting_in_when_no_code_is_given() {
+/// STS refuses AssumeRole of an MFA-only role without a code (AccessDenied; STS API reference,
+/// AssumeRoleRequest.TokenCode): refused before any change, naming the flags. (This test said
+/// "recovered" before: FakeAws never refused the AssumeRole.) With a code, the session assumed
+/// to read aws-auth before the plan is the get-in credential (the code is accepted once).
+async fn a_creator_role_that_needs_mfa_is_refused_without_a_code_and_assumed_once_with_one() {
     let tmp = tempfile::tempdir().unwrap();
     let mut aws = aws();
     aws.assumable.insert(CREATOR_ROLE.into());
@@ -1251,16 +1229,35 @@ async fn a_creator_role_that_needs_mfa_is_read_only_after_getting_in_when_no_cod
             notes: vec![],
         });
     }
-    let r = done(recover(&aws, &world, &ui, &t, &options(tmp.path())).await);
-    assert_eq!(r.report.status, "recovered");
-    // Not assumed before the plan (it would need the code), so computed after getting in.
-    assert!(aws.assumed.borrow().is_empty());
+    let e = recover(&aws, &world, &ui, &t, &options(tmp.path()))
+        .await
+        .unwrap_err();
     assert!(
-        ui.text().contains("needs MFA (--mfa-serial, --token-code)"),
-        "{}",
-        ui.text()
+        e.hint().unwrap_or_default().contains("--mfa-serial"),
+        "{e} / {:?}",
+        e.hint()
     );
-    assert_eq!(*aws.acquired.borrow(), ["AssumeRole"]);
+    assert!(world.log().is_empty(), "{:?}", world.log());
+    assert!(!tmp.path().join("run").exists());
+    assert!(aws.assumed.borrow().is_empty());
+
+    let mut o = options(tmp.path());
+    o.mfa = Some(Mfa {
+        serial: format!("arn:aws:iam::{ACCOUNT}:mfa/oncall"),
+        code: "123456".into(),
+    });
+    let r = done(recover(&aws, &world, &ui, &t, &o).await);
+    assert_eq!(r.report.status, "recovered");
+    assert_eq!(
+        aws.assumed.borrow().len(),
+        1,
+        "assumed once, before the plan"
+    );
+    assert!(
+        aws.acquired.borrow().is_empty(),
+        "{:?}",
+        aws.acquired.borrow()
+    );
 }
 
 #[tokio::test]

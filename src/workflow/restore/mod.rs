@@ -38,10 +38,8 @@ use verify::verify_unchanged;
 pub use verify::{Verified, verify, verify_verdict};
 
 // The pure helpers of the plan presentation (paths, command lines, refusal texts).
-use crate::ui::plan::{
-    access_gain_refusal, cleanup_command, consent_flags, journal_io, run_dir, start_journal,
-    undo_lines,
-};
+use crate::workflow::getin::{access_gain_refusal, consent_flags};
+use crate::workflow::rundir::{cleanup_command, journal_io, run_dir, start_journal, undo_lines};
 
 /// What every write takes besides the new version (from `--verify-as`, `--journal-dir`, `--wait`).
 #[derive(Debug, Clone, Default)]

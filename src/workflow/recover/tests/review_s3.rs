@@ -31,16 +31,12 @@ impl Ui for RenderOnlyUi {
     }
     fn progress(&self, _m: &str) {}
     fn progress_done(&self) {}
-    // A renderer has no opinion on access: it asks nothing when nothing is put to it.
-    fn access_gate(&self, _p: &Prepared, _allowed: &[String]) -> Result<(), AppError> {
-        Ok(())
+    // A renderer has no opinion on access: it asks what it is asked, at a terminal.
+    fn can_ask(&self) -> bool {
+        true
     }
-    fn access_gate_pending(
-        &self,
-        _p: &Prepared,
-        _allowed: &[String],
-    ) -> Result<Vec<(String, String)>, AppError> {
-        Ok(Vec::new())
+    fn ask_access_gain_now(&self, _gains: &[(String, String)]) -> Result<Consent, AppError> {
+        Ok(Consent::Given)
     }
     async fn ask_access_gain(
         &self,
