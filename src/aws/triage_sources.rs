@@ -104,10 +104,11 @@ async fn probe_tcp(server: &str) -> TcpProbe {
 
 /// Authenticates as the caller; reads aws-auth when allowed.
 async fn caller_access(ctx: &AwsContext, facts: &ClusterFacts, target: &ApiTarget) -> ApiAccess {
-    let (access, tls, aws_auth, detail) = caller_access_parts(ctx, facts, target).await;
+    let (access, answer, aws_auth, detail) = caller_access_parts(ctx, facts, target).await;
     ApiAccess {
         access,
-        tls,
+        tls: answer.unwrap_or(None),
+        timed_out: answer.is_err(),
         aws_auth,
         detail,
     }
@@ -117,7 +118,13 @@ async fn caller_access_parts(
     ctx: &AwsContext,
     facts: &ClusterFacts,
     target: &ApiTarget,
-) -> (CallerAccess, Option<bool>, Option<AwsAuthDocument>, String) {
+) -> (
+    CallerAccess,
+    // Ok(tls answered) or Err(()) when no answer came in time; Ok(None) when not asked.
+    Result<Option<bool>, ()>,
+    Option<AwsAuthDocument>,
+    String,
+) {
     let creds = match ctx.credentials().await {
         Ok(c) => c,
         Err(e) => {
@@ -125,7 +132,7 @@ async fn caller_access_parts(
                 CallerAccess::Unknown {
                     reason: e.to_string(),
                 },
-                None,
+                Ok(None),
                 None,
                 e.to_string(),
             );
@@ -135,14 +142,14 @@ async fn caller_access_parts(
         Ok(t) => t,
         Err(e) => {
             let r = e.to_string();
-            return (CallerAccess::Unknown { reason: r.clone() }, None, None, r);
+            return (CallerAccess::Unknown { reason: r.clone() }, Ok(None), None, r);
         }
     };
     let client = match KubeClient::new(target, &tok.token) {
         Ok(c) => c,
         Err(e) => {
             let r = e.to_string();
-            return (CallerAccess::Unknown { reason: r.clone() }, None, None, r);
+            return (CallerAccess::Unknown { reason: r.clone() }, Ok(None), None, r);
         }
     };
     let who = tokio::time::timeout(Duration::from_secs(8), client.whoami()).await;
@@ -151,14 +158,14 @@ async fn caller_access_parts(
             let r = format!("no answer from {} within 8 s", target.server);
             (
                 CallerAccess::Unknown { reason: r.clone() },
-                Some(false),
+                Err(()),
                 None,
                 r,
             )
         }
         Ok(Err(KubeError::Unauthorized)) => (
             CallerAccess::Unauthorized,
-            Some(true),
+            Ok(Some(true)),
             None,
             "not readable as you: the API server answered 401 Unauthorized".into(),
         ),
@@ -167,7 +174,7 @@ async fn caller_access_parts(
             let r = e.to_string();
             (
                 CallerAccess::Unknown { reason: r.clone() },
-                Some(tls),
+                Ok(Some(tls)),
                 None,
                 r,
             )
@@ -196,7 +203,7 @@ async fn caller_access_parts(
                     groups: w.groups,
                     can_read_aws_auth: doc.is_some(),
                 },
-                Some(true),
+                Ok(Some(true)),
                 doc,
                 detail,
             )
