@@ -142,14 +142,24 @@ async fn caller_access_parts(
         Ok(t) => t,
         Err(e) => {
             let r = e.to_string();
-            return (CallerAccess::Unknown { reason: r.clone() }, Ok(None), None, r);
+            return (
+                CallerAccess::Unknown { reason: r.clone() },
+                Ok(None),
+                None,
+                r,
+            );
         }
     };
     let client = match KubeClient::new(target, &tok.token) {
         Ok(c) => c,
         Err(e) => {
             let r = e.to_string();
-            return (CallerAccess::Unknown { reason: r.clone() }, Ok(None), None, r);
+            return (
+                CallerAccess::Unknown { reason: r.clone() },
+                Ok(None),
+                None,
+                r,
+            );
         }
     };
     let who = tokio::time::timeout(Duration::from_secs(8), client.whoami()).await;

@@ -5,6 +5,7 @@
 //! One file per capability. Traits use `async fn` with generics (no `dyn`): every use case runs
 //! on the current-thread runtime, so the futures need not be `Send`.
 
+pub mod audit;
 pub mod cluster;
 pub mod configmap;
 pub mod creator_sources;

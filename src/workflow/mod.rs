@@ -2,6 +2,7 @@
 //! report that a command renders. No printing, no SDK: decisions are tested with in-memory fakes
 //! of the ports, and the integration tests in `tests/` remain the end-to-end proof.
 
+pub mod audit;
 pub mod cleanup;
 pub mod edit;
 pub mod getin;

@@ -191,7 +191,11 @@ pub async fn triage<W: TriageSources, C: CreatorSources>(
         creator: creator.as_ref().and_then(CreatorFacts::from_report),
         endpoint_unreachable: unreachable,
     };
-    let flags = rerun_flags(&facts.region, opts.api_server, target.tls_server_name.as_deref());
+    let flags = rerun_flags(
+        &facts.region,
+        opts.api_server,
+        target.tls_server_name.as_deref(),
+    );
     let paths: Vec<RecoveryPath> = diagnosis::rank_paths(&situation)
         .into_iter()
         .map(|mut p| {
@@ -235,7 +239,11 @@ pub struct RerunFlags {
 }
 
 /// [`RerunFlags`] for a triage of a cluster in `region`, through `api_server` if given.
-pub fn rerun_flags(region: &str, api_server: Option<&str>, tls_server_name: Option<&str>) -> RerunFlags {
+pub fn rerun_flags(
+    region: &str,
+    api_server: Option<&str>,
+    tls_server_name: Option<&str>,
+) -> RerunFlags {
     let region = if region.is_empty() {
         String::new()
     } else {
