@@ -15,11 +15,7 @@ pub async fn find_creator(
     facts: &ClusterFacts,
     opts: &FindOptions,
 ) -> Result<CreatorReport, AwsError> {
-    let mut sources = AwsSources::new(ctx);
-    if let Some(c) = &opts.caller {
-        sources.cache =
-            crate::aws::cloudtrail::LookupCache::for_caller(&ctx.region, &c.arn, &c.user_id);
-    }
+    let mut sources = AwsSources::for_caller(ctx, opts.caller.as_ref());
     find_creator_with(&mut sources, facts, opts).await
 }
 
@@ -32,6 +28,19 @@ pub struct AwsSources<'a> {
 }
 
 impl<'a> AwsSources<'a> {
+    /// The adapters, reusing `caller`'s earlier CloudTrail answers when the caller is known.
+    pub fn for_caller(
+        ctx: &'a AwsContext,
+        caller: Option<&crate::recovery::trust::Caller>,
+    ) -> Self {
+        let mut sources = AwsSources::new(ctx);
+        if let Some(c) = caller {
+            sources.cache =
+                crate::aws::cloudtrail::LookupCache::for_caller(&ctx.region, &c.arn, &c.user_id);
+        }
+        sources
+    }
+
     pub fn new(ctx: &'a AwsContext) -> Self {
         AwsSources {
             ctx,

@@ -61,6 +61,16 @@ impl TriageSources for AwsTriage<'_> {
     }
 }
 
+impl crate::ports::lookup::ClusterLookup for AwsTriage<'_> {
+    async fn caller_identity(&self) -> Result<CallerIdentity, AwsError> {
+        sts::caller_identity(self.ctx).await
+    }
+
+    async fn describe_cluster(&self, cluster: &str) -> Result<ClusterFacts, AwsError> {
+        eks::describe_cluster(self.ctx, cluster).await
+    }
+}
+
 async fn probe_tcp(server: &str) -> TcpProbe {
     let start = Instant::now();
     let uri: Result<http::Uri, _> = server.parse();

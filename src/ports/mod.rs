@@ -13,6 +13,7 @@ pub mod eks_access;
 pub mod error;
 pub mod iam;
 pub mod kube;
+pub mod lookup;
 pub mod migrate;
 pub mod triage;
 pub mod ui;

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod cleanup;
+pub mod creator;
 pub mod edit;
 pub mod getin;
 pub mod inspect;
