@@ -230,3 +230,36 @@ async fn caller_access_parts(
         }
     }
 }
+
+/// The live aws-auth of `aws-auth lint/show/diff --cluster`: DescribeCluster for the
+/// endpoint and CA, a token made locally, a GET (absent: an error naming the fix).
+pub async fn read_live_aws_auth(
+    ctx: &AwsContext,
+    cluster: &str,
+) -> Result<AwsAuthDocument, AppError> {
+    let facts = eks::describe_cluster(ctx, cluster).await?;
+    let server = facts.endpoint.clone().ok_or_else(|| {
+        AppError::failed(
+            format!("cluster {} has no API endpoint", facts.name),
+            Some("wait until the cluster is ACTIVE".to_string()),
+        )
+    })?;
+    let creds = ctx.credentials().await?;
+    let tok = token::make_token(&creds, &facts.region, &facts.name, SystemTime::now())?;
+    let target = ApiTarget {
+        server,
+        ca_pem: facts.ca_pem.clone(),
+        tls_server_name: None,
+    };
+    let client = KubeClient::new(&target, &tok.token)?;
+    let cm = client.get_configmap("aws-auth").await?.ok_or_else(|| {
+        AppError::failed(
+            format!("cluster {cluster} has no kube-system/aws-auth ConfigMap"),
+            Some("the authenticator then maps nobody through aws-auth; restore one with `eks-breakglass aws-auth restore`".to_string()),
+        )
+    })?;
+    let json = serde_json::to_string(&cm)
+        .map_err(|e| AppError::failed(format!("cannot encode the ConfigMap: {e}"), None))?;
+    AwsAuthDocument::from_live_json(&format!("cluster/{cluster}"), &json)
+        .map_err(crate::ui::input::input_error)
+}

@@ -3,13 +3,13 @@
 //! [`crate::aws::creator_sources::find_creator`], the plan is [`crate::recovery::record`], and the
 //! change goes through the same confirm/journal/apply path as every mutation.
 
-use super::plan_ui::{self, Spinner};
 use crate::aws::{AwsContext, eks, sts};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use crate::recovery::creator::FindOptions;
 use crate::recovery::record::{RecordFacts, record_plan};
+use crate::ui::plan::{self as plan_ui, Spinner};
 use clap::Args;
 use std::path::PathBuf;
 

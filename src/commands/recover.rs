@@ -6,18 +6,20 @@
 //! itself — which way in, the plan, the consents, the two phases, verification, undo — is
 //! decided in [`crate::workflow::recover`].
 
-use super::aws_auth::read_input; // merge: 16c
 use super::aws_auth_write::{candidate_for_cluster, check_verify_as, refuse_session_arn}; // merge: 16c
-use super::diagnose::{self, TargetArgs, Triage}; // merge: 16a
 use crate::aws::AwsContext;
 use crate::aws::ports::AwsWorld;
+use crate::aws::triage_sources::run_triage;
 use crate::cli::Globals;
+use crate::cli::TargetArgs;
 use crate::error::AppError;
 use crate::exit;
 use crate::ports::iam::Mfa;
 use crate::recovery::restore;
+use crate::ui::input::read_input;
 use crate::ui::plan::{Spinner, TerminalUi};
 use crate::workflow::recover::{self as flow, CreatorFound, Finished, Options, Situation, Tunnel};
+use crate::workflow::triage::Triage;
 use chrono::Utc;
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -198,9 +200,10 @@ pub async fn run(g: &Globals, args: &RecoverArgs) -> Result<u8, AppError> {
         _ => None,
     };
     let started = Utc::now();
-    let triage = diagnose::triage(&ctx, &args.cluster, &args.target).await?; // merge: 16a
+    let api_server = args.target.api_server.as_deref();
+    let triage = run_triage(&ctx, &args.cluster, api_server, |f| args.target.target(f)).await?;
     if !g.json() {
-        print!("{}", diagnose::render_in_recover(&triage)); // merge: 16a
+        print!("{}", crate::ui::triage::render_in_recover(&triage));
     }
     let t = situation(&triage);
     let target = triage

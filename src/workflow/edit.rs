@@ -15,7 +15,7 @@ use crate::exit;
 use crate::ports::configmap::{AwsAuthCluster, Editor, WriteUi};
 use crate::recovery::restore::{self, AwsAuthObject, Candidate};
 // merge: 16a moves finding rendering out of commands/aws_auth.rs.
-use crate::commands::aws_auth::format_finding_shifted;
+use crate::ui::awsauth::format_finding_shifted;
 
 /// What `aws-auth edit` was asked.
 #[derive(Debug, Clone, Default)]

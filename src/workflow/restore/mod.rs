@@ -24,8 +24,9 @@ use crate::recovery::snapshot;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 // merge: 16a moves these (aws-auth input reading and rendering) out of commands/aws_auth.rs.
-pub(crate) use crate::commands::aws_auth::read_input;
-use crate::commands::aws_auth::{diff_text, format_finding, input_error};
+use crate::ui::awsauth::{diff_text, format_finding};
+use crate::ui::input::input_error;
+pub(crate) use crate::ui::input::read_input;
 mod gate;
 mod source;
 mod verify;
