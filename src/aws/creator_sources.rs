@@ -51,6 +51,16 @@ impl<'a> AwsSources<'a> {
 }
 
 impl CreatorSources for AwsSources<'_> {
+    fn known_caller(&mut self, c: &crate::recovery::trust::Caller) {
+        if self.cache.is_none() {
+            self.cache = crate::aws::cloudtrail::LookupCache::for_caller(
+                &self.ctx.region,
+                &c.arn,
+                &c.user_id,
+            );
+        }
+    }
+
     async fn lookup_create_cluster(
         &mut self,
         window: Window,

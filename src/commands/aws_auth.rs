@@ -3,7 +3,7 @@
 //! Thin: read the inputs, call `crate::awsauth`, print. Diagnostics look like rustc's so that
 //! an editor or a CI log points straight at the line; `--format sarif` feeds code scanning.
 
-use crate::aws::AwsContext;
+use crate::aws::{AwsContext, entries_read};
 use crate::awsauth::{self, AwsAuthDocument, ClusterFacts, NodeRoleFact, NodeRoleKind};
 use crate::cli::Globals;
 use crate::error::AppError;
@@ -138,13 +138,16 @@ pub async fn run_lint(g: &Globals, a: &LintArgs) -> Result<u8, AppError> {
     // Stale access entries of the live cluster are findings too (issue 17).
     let machine = a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
     match &a.cluster {
-        Some(c)
-            if crate::ui::entries::lint_live_entries(g, c, machine).await? > 0
-                && code == exit::OK =>
-        {
-            Ok(exit::FINDINGS)
+        Some(c) => {
+            let stale = entries_read::stale_entries_of(&g.aws_options(), c).await?;
+            let n = crate::ui::entries::print_stale(g, c, machine, &stale);
+            Ok(if n > 0 && code == exit::OK {
+                exit::FINDINGS
+            } else {
+                code
+            })
         }
-        _ => Ok(code),
+        None => Ok(code),
     }
 }
 
@@ -164,7 +167,8 @@ pub async fn run_show(g: &Globals, a: &ShowArgs) -> Result<u8, AppError> {
     print_show(&doc, out(g), &lint_args)?;
     let code = exit::OK;
     if let (Some(c), Some(m)) = (&a.cluster, &effective) {
-        crate::ui::entries::show_shadows(g, c, m).await?;
+        let shadows = entries_read::shadows_of(&g.aws_options(), c, m).await?;
+        crate::ui::entries::print_shadows(g, &shadows);
     }
     Ok(code)
 }

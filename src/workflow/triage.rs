@@ -148,6 +148,7 @@ pub async fn triage<W: TriageSources, C: CreatorSources>(
         account: me.account.clone(),
         user_id: me.user_id.clone(),
     };
+    creator_sources.known_caller(&caller);
     let find = FindOptions {
         caller: Some(caller),
         now: opts.now,
