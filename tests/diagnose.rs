@@ -46,7 +46,8 @@ fn incident_is_locked_out_with_a_live_creator_first() {
         .expect(&stdout);
     assert!(first < second);
     assert!(
-        stdout.contains("Next: eks-breakglass recover --cluster prod\n"),
+        // The Next line carries the cluster's region, so that it runs as shown (review_s3).
+        stdout.contains("Next: eks-breakglass recover --cluster prod --region us-east-1\n"),
         "{stdout}"
     );
 

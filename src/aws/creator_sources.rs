@@ -15,13 +15,7 @@ pub async fn find_creator(
     facts: &ClusterFacts,
     opts: &FindOptions,
 ) -> Result<CreatorReport, AwsError> {
-    let mut sources = AwsSources::new(ctx);
-    if let Some(c) = &opts.caller {
-        // A dry run reads earlier answers but keeps none (it changes nothing).
-        sources.cache =
-            crate::aws::cloudtrail::LookupCache::for_caller(&ctx.region, &c.arn, &c.user_id)
-                .map(|cache| cache.read_only(ctx.dry_run));
-    }
+    let mut sources = AwsSources::for_caller(ctx, opts.caller.as_ref());
     find_creator_with(&mut sources, facts, opts).await
 }
 
@@ -34,6 +28,21 @@ pub struct AwsSources<'a> {
 }
 
 impl<'a> AwsSources<'a> {
+    /// The adapters, reusing `caller`'s earlier CloudTrail answers when the caller is known.
+    pub fn for_caller(
+        ctx: &'a AwsContext,
+        caller: Option<&crate::recovery::trust::Caller>,
+    ) -> Self {
+        let mut sources = AwsSources::new(ctx);
+        if let Some(c) = caller {
+            // A dry run reads earlier answers but keeps none (it changes nothing).
+            sources.cache =
+                crate::aws::cloudtrail::LookupCache::for_caller(&ctx.region, &c.arn, &c.user_id)
+                    .map(|cache| cache.read_only(ctx.dry_run));
+        }
+        sources
+    }
+
     pub fn new(ctx: &'a AwsContext) -> Self {
         AwsSources {
             ctx,
@@ -44,6 +53,18 @@ impl<'a> AwsSources<'a> {
 }
 
 impl CreatorSources for AwsSources<'_> {
+    fn known_caller(&mut self, c: &crate::recovery::trust::Caller) {
+        if self.cache.is_none() {
+            // A dry run reads earlier answers but keeps none (it changes nothing).
+            self.cache = crate::aws::cloudtrail::LookupCache::for_caller(
+                &self.ctx.region,
+                &c.arn,
+                &c.user_id,
+            )
+            .map(|cache| cache.read_only(self.ctx.dry_run));
+        }
+    }
+
     async fn lookup_create_cluster(
         &mut self,
         window: Window,

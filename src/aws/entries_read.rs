@@ -274,39 +274,50 @@ pub async fn diagnose(
 }
 
 /// The aws-auth mappings of `mapping` that an access entry of the cluster shadows, described
-/// (what the principal really gets). Empty outside API_AND_CONFIG_MAP (no entries in
-/// CONFIG_MAP; aws-auth not read in API) or when the entries cannot be read.
+/// (which ones: [`ae::shadow_descriptions`]).
 pub async fn shadows_for(
     ctx: &AwsContext,
     facts: &ClusterFacts,
     mapping: &crate::awsauth::model::EffectiveMapping,
 ) -> Vec<String> {
     let mode = facts.effective_auth_mode();
-    if mode != crate::cluster::AuthMode::ApiAndConfigMap {
+    if !ae::shadows_possible(mode) {
         return Vec::new();
     }
-    match judged_entries(ctx, facts, &[]).await {
-        Ok(entries) => ae::shadowing(mode, mapping, &entries)
-            .iter()
-            .map(ae::Shadow::describe)
-            .collect(),
-        Err(e) => vec![format!(
-            "could not check which mappings access entries shadow: {e}"
-        )],
-    }
+    let entries = judged_entries(ctx, facts, &[])
+        .await
+        .map_err(|e| e.to_string());
+    ae::shadow_descriptions(mode, mapping, entries)
 }
 
-/// Every stale access entry of a cluster (for a live lint), judged; entries of AWS's own
-/// service-linked roles are left out.
+/// Every access entry of a cluster, judged, for a live lint (which ones count:
+/// [`ae::lintable_stale`]).
 pub async fn stale_entries(
     ctx: &AwsContext,
     facts: &ClusterFacts,
 ) -> Result<Vec<JudgedEntry>, AwsError> {
-    Ok(judged_entries(ctx, facts, &[])
-        .await?
-        .into_iter()
-        .filter(|j| j.is_stale() && j.aws_managed != Some("an AWS service-linked role"))
-        .collect())
+    Ok(ae::lintable_stale(judged_entries(ctx, facts, &[]).await?))
+}
+
+/// `aws-auth lint --cluster`'s stale entries: DescribeCluster, then [`stale_entries`].
+pub async fn stale_entries_of(
+    opts: &super::context::AwsOptions,
+    cluster: &str,
+) -> Result<Vec<JudgedEntry>, crate::error::AppError> {
+    let ctx = AwsContext::load(opts).await?;
+    let facts = super::eks::describe_cluster(&ctx, cluster).await?;
+    Ok(stale_entries(&ctx, &facts).await?)
+}
+
+/// `aws-auth show --cluster`'s shadowed mappings: DescribeCluster, then [`shadows_for`].
+pub async fn shadows_of(
+    opts: &super::context::AwsOptions,
+    cluster: &str,
+    mapping: &crate::awsauth::model::EffectiveMapping,
+) -> Result<Vec<String>, crate::error::AppError> {
+    let ctx = AwsContext::load(opts).await?;
+    let facts = super::eks::describe_cluster(&ctx, cluster).await?;
+    Ok(shadows_for(&ctx, &facts, mapping).await)
 }
 
 /// The access-entry findings of `audit --entries` for one cluster: CONFIG_MAP, stale entries,

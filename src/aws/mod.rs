@@ -5,6 +5,7 @@
 //! answers actionable: which IAM action was denied, how to get credentials, what exists instead.
 
 pub mod access;
+pub mod audit_sources;
 pub mod calls;
 pub mod cloudtrail;
 pub mod cluster_api;

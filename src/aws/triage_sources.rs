@@ -61,6 +61,16 @@ impl TriageSources for AwsTriage<'_> {
     }
 }
 
+impl crate::ports::lookup::ClusterLookup for AwsTriage<'_> {
+    async fn caller_identity(&self) -> Result<CallerIdentity, AwsError> {
+        sts::caller_identity(self.ctx).await
+    }
+
+    async fn describe_cluster(&self, cluster: &str) -> Result<ClusterFacts, AwsError> {
+        eks::describe_cluster(self.ctx, cluster).await
+    }
+}
+
 async fn probe_tcp(server: &str) -> TcpProbe {
     let start = Instant::now();
     let uri: Result<http::Uri, _> = server.parse();
@@ -104,10 +114,11 @@ async fn probe_tcp(server: &str) -> TcpProbe {
 
 /// Authenticates as the caller; reads aws-auth when allowed.
 async fn caller_access(ctx: &AwsContext, facts: &ClusterFacts, target: &ApiTarget) -> ApiAccess {
-    let (access, tls, aws_auth, detail) = caller_access_parts(ctx, facts, target).await;
+    let (access, answer, aws_auth, detail) = caller_access_parts(ctx, facts, target).await;
     ApiAccess {
         access,
-        tls,
+        tls: answer.unwrap_or(None),
+        timed_out: answer.is_err(),
         aws_auth,
         detail,
     }
@@ -117,7 +128,13 @@ async fn caller_access_parts(
     ctx: &AwsContext,
     facts: &ClusterFacts,
     target: &ApiTarget,
-) -> (CallerAccess, Option<bool>, Option<AwsAuthDocument>, String) {
+) -> (
+    CallerAccess,
+    // Ok(tls answered) or Err(()) when no answer came in time; Ok(None) when not asked.
+    Result<Option<bool>, ()>,
+    Option<AwsAuthDocument>,
+    String,
+) {
     let creds = match ctx.credentials().await {
         Ok(c) => c,
         Err(e) => {
@@ -125,7 +142,7 @@ async fn caller_access_parts(
                 CallerAccess::Unknown {
                     reason: e.to_string(),
                 },
-                None,
+                Ok(None),
                 None,
                 e.to_string(),
             );
@@ -135,14 +152,24 @@ async fn caller_access_parts(
         Ok(t) => t,
         Err(e) => {
             let r = e.to_string();
-            return (CallerAccess::Unknown { reason: r.clone() }, None, None, r);
+            return (
+                CallerAccess::Unknown { reason: r.clone() },
+                Ok(None),
+                None,
+                r,
+            );
         }
     };
     let client = match KubeClient::new(target, &tok.token) {
         Ok(c) => c,
         Err(e) => {
             let r = e.to_string();
-            return (CallerAccess::Unknown { reason: r.clone() }, None, None, r);
+            return (
+                CallerAccess::Unknown { reason: r.clone() },
+                Ok(None),
+                None,
+                r,
+            );
         }
     };
     let who = tokio::time::timeout(Duration::from_secs(8), client.whoami()).await;
@@ -151,14 +178,14 @@ async fn caller_access_parts(
             let r = format!("no answer from {} within 8 s", target.server);
             (
                 CallerAccess::Unknown { reason: r.clone() },
-                Some(false),
+                Err(()),
                 None,
                 r,
             )
         }
         Ok(Err(KubeError::Unauthorized)) => (
             CallerAccess::Unauthorized,
-            Some(true),
+            Ok(Some(true)),
             None,
             "not readable as you: the API server answered 401 Unauthorized".into(),
         ),
@@ -167,7 +194,7 @@ async fn caller_access_parts(
             let r = e.to_string();
             (
                 CallerAccess::Unknown { reason: r.clone() },
-                Some(tls),
+                Ok(Some(tls)),
                 None,
                 r,
             )
@@ -196,10 +223,43 @@ async fn caller_access_parts(
                     groups: w.groups,
                     can_read_aws_auth: doc.is_some(),
                 },
-                Some(true),
+                Ok(Some(true)),
                 doc,
                 detail,
             )
         }
     }
+}
+
+/// The live aws-auth of `aws-auth lint/show/diff --cluster`: DescribeCluster for the
+/// endpoint and CA, a token made locally, a GET (absent: an error naming the fix).
+pub async fn read_live_aws_auth(
+    ctx: &AwsContext,
+    cluster: &str,
+) -> Result<AwsAuthDocument, AppError> {
+    let facts = eks::describe_cluster(ctx, cluster).await?;
+    let server = facts.endpoint.clone().ok_or_else(|| {
+        AppError::failed(
+            format!("cluster {} has no API endpoint", facts.name),
+            Some("wait until the cluster is ACTIVE".to_string()),
+        )
+    })?;
+    let creds = ctx.credentials().await?;
+    let tok = token::make_token(&creds, &facts.region, &facts.name, SystemTime::now())?;
+    let target = ApiTarget {
+        server,
+        ca_pem: facts.ca_pem.clone(),
+        tls_server_name: None,
+    };
+    let client = KubeClient::new(&target, &tok.token)?;
+    let cm = client.get_configmap("aws-auth").await?.ok_or_else(|| {
+        AppError::failed(
+            format!("cluster {cluster} has no kube-system/aws-auth ConfigMap"),
+            Some("the authenticator then maps nobody through aws-auth; restore one with `eks-breakglass aws-auth restore`".to_string()),
+        )
+    })?;
+    let json = serde_json::to_string(&cm)
+        .map_err(|e| AppError::failed(format!("cannot encode the ConfigMap: {e}"), None))?;
+    AwsAuthDocument::from_live_json(&format!("cluster/{cluster}"), &json)
+        .map_err(crate::ui::input::input_error)
 }

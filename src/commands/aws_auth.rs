@@ -3,25 +3,17 @@
 //! Thin: read the inputs, call `crate::awsauth`, print. Diagnostics look like rustc's so that
 //! an editor or a CI log points straight at the line; `--format sarif` feeds code scanning.
 
-use crate::aws::{AwsContext, eks, token};
-use crate::awsauth::{
-    self, AwsAuthDocument, ClusterFacts, NodeRoleFact, NodeRoleKind, RULES, RenderOptions,
-};
+use crate::aws::{AwsContext, entries_read};
+use crate::awsauth::{self, AwsAuthDocument, ClusterFacts, NodeRoleFact, NodeRoleKind};
 use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
-use crate::k8s::{ApiTarget, KubeClient};
-use crate::ui::awsauth::{lint_json, lint_text, salvage_text, sarif, show_text, table};
-use crate::ui::input::read_doc;
+use crate::ui::awsauth::{
+    Out, print_diff, print_lint, print_rules, print_salvage, print_show, write_out,
+};
+use crate::ui::input::{read_doc, read_docs};
 use crate::workflow::inspect;
 use clap::{Args, ValueEnum};
-use std::io::Write;
-
-// merge: aws_auth_write/aws_auth_edit (16c) and recover (16b) import these from here; they
-// live in `ui::awsauth` and `ui::input` now — point those imports there and delete this.
-pub use crate::ui::awsauth::{diff_text, format_finding, format_finding_shifted};
-pub use crate::ui::input::{input_error, read_input};
-use std::time::SystemTime;
 
 #[derive(Args, Debug, Clone, Default)]
 pub struct FactsArgs {
@@ -146,13 +138,16 @@ pub async fn run_lint(g: &Globals, a: &LintArgs) -> Result<u8, AppError> {
     // Stale access entries of the live cluster are findings too (issue 17).
     let machine = a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
     match &a.cluster {
-        Some(c)
-            if crate::ui::entries::lint_live_entries(g, c, machine).await? > 0
-                && code == exit::OK =>
-        {
-            Ok(exit::FINDINGS)
+        Some(c) => {
+            let stale = entries_read::stale_entries_of(&g.aws_options(), c).await?;
+            let n = crate::ui::entries::print_stale(g, c, machine, &stale);
+            Ok(if n > 0 && code == exit::OK {
+                exit::FINDINGS
+            } else {
+                code
+            })
         }
-        _ => Ok(code),
+        None => Ok(code),
     }
 }
 
@@ -164,21 +159,35 @@ pub async fn run_show(g: &Globals, a: &ShowArgs) -> Result<u8, AppError> {
         .cluster
         .as_ref()
         .map(|_| awsauth::analyze(&doc, &ClusterFacts::default()).effective);
-    let code = show(g, a, doc)?;
+    let lint_args = match (&a.cluster, &a.file) {
+        (Some(c), _) => format!("--cluster {c}"),
+        (None, Some(f)) => f.clone(),
+        (None, None) => String::new(),
+    };
+    print_show(&doc, out(g), &lint_args)?;
+    let code = exit::OK;
     if let (Some(c), Some(m)) = (&a.cluster, &effective) {
-        crate::ui::entries::show_shadows(g, c, m).await?;
+        let shadows = entries_read::shadows_of(&g.aws_options(), c, m).await?;
+        crate::ui::entries::print_shadows(g, &shadows);
     }
     Ok(code)
 }
 
 /// `aws-auth salvage`.
 pub async fn run_salvage(g: &Globals, a: &SalvageArgs) -> Result<u8, AppError> {
-    salvage(g, a, source(g, &a.file, &a.cluster).await?)
+    let doc = source(g, &a.file, &a.cluster).await?;
+    print_salvage(
+        &inspect::salvage(&doc, a.clean, &a.salvage_fix_arns)?,
+        out(g),
+    )?;
+    Ok(exit::OK)
 }
 
 /// `aws-auth render`.
 pub async fn run_render(g: &Globals, a: &RenderArgs) -> Result<u8, AppError> {
-    render(a, source(g, &a.file, &a.cluster).await?)
+    let doc = source(g, &a.file, &a.cluster).await?;
+    write_out(&inspect::render(&doc, a.clean))?;
+    Ok(exit::OK)
 }
 
 /// `aws-auth diff OLD NEW`, or `diff FILE --cluster NAME` (live first).
@@ -193,36 +202,15 @@ pub async fn run_diff(g: &Globals, a: &DiffArgs) -> Result<u8, AppError> {
             ));
         }
     };
-    diff(g, old, new)
+    let (d, text) = inspect::diff(&old, &new);
+    print_diff(&d, &text, out(g))?;
+    Ok(exit::OK)
 }
 
-/// The live aws-auth: DescribeCluster for the endpoint and CA, a token made locally, a GET.
-pub async fn read_live(g: &Globals, cluster: &str) -> Result<AwsAuthDocument, AppError> {
+/// The live aws-auth (see [`crate::aws::triage_sources::read_live_aws_auth`]).
+async fn read_live(g: &Globals, cluster: &str) -> Result<AwsAuthDocument, AppError> {
     let ctx = AwsContext::load(&g.aws_options()).await?;
-    let facts = eks::describe_cluster(&ctx, cluster).await?;
-    let server = facts.endpoint.clone().ok_or_else(|| {
-        AppError::failed(
-            format!("cluster {} has no API endpoint", facts.name),
-            Some("wait until the cluster is ACTIVE".to_string()),
-        )
-    })?;
-    let creds = ctx.credentials().await?;
-    let tok = token::make_token(&creds, &facts.region, &facts.name, SystemTime::now())?;
-    let target = ApiTarget {
-        server,
-        ca_pem: facts.ca_pem.clone(),
-        tls_server_name: None,
-    };
-    let client = KubeClient::new(&target, &tok.token)?;
-    let cm = client.get_configmap("aws-auth").await?.ok_or_else(|| {
-        AppError::failed(
-            format!("cluster {cluster} has no kube-system/aws-auth ConfigMap"),
-            Some("the authenticator then maps nobody through aws-auth; restore one with `eks-breakglass aws-auth restore`".to_string()),
-        )
-    })?;
-    let json = serde_json::to_string(&cm)
-        .map_err(|e| AppError::failed(format!("cannot encode the ConfigMap: {e}"), None))?;
-    AwsAuthDocument::from_live_json(&format!("cluster/{cluster}"), &json).map_err(input_error)
+    crate::aws::triage_sources::read_live_aws_auth(&ctx, cluster).await
 }
 
 async fn source(
@@ -240,167 +228,19 @@ async fn source(
     }
 }
 
-fn write_out(s: &str) -> Result<(), AppError> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(s.as_bytes())
-        .and_then(|_| out.flush())
-        .map_err(|e| AppError::failed(format!("cannot write to stdout: {e}"), None))
-}
-
-fn json_string<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
-    serde_json::to_string_pretty(v)
-        .map(|s| s + "\n")
-        .map_err(|e| AppError::failed(format!("cannot encode JSON: {e}"), None))
-}
-
 fn lint(g: &Globals, a: &LintArgs, live: Option<AwsAuthDocument>) -> Result<u8, AppError> {
-    let files = a
-        .files
-        .iter()
-        .map(|path| {
-            let doc = read_doc(path);
-            if let Err(e) = &doc
-                && a.files.len() > 1
-            {
-                eprintln!("error: {e}");
-            }
-            doc
-        })
-        .collect();
-    let mut report = inspect::lint(live, files, &a.facts.facts(), a.deny_warnings);
-    let sarif_out = a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
-    // Nothing was linted: only the error (as JSON, by main, with -o json).
-    if !sarif_out && let Some(e) = report.only_error() {
-        return Err(e);
-    }
-    if sarif_out {
-        let failures: Vec<String> = report.unread.iter().map(ToString::to_string).collect();
-        write_out(&json_string(&sarif(&report.results, &failures))?)?;
-    } else if g.json() {
-        let mut doc = lint_json(&report);
-        // One document: the read errors go into it.
-        if let Some(message) = report.failure() {
-            let causes: Vec<String> = report.unread.iter().map(ToString::to_string).collect();
-            let e = AppError::usage(message, Some(causes.join("; "))).into_result(&mut doc);
-            write_out(&json_string(&doc)?)?;
-            return Err(e);
-        }
-        write_out(&json_string(&doc)?)?;
-    } else {
-        write_out(&lint_text(&report.results))?;
-    }
-    report.exit()
+    let files = read_docs(&a.files);
+    let report = inspect::lint(live, files, &a.facts.facts(), a.deny_warnings);
+    let sarif = a.format == LintFormat::Sarif || g.output == crate::cli::OutputFormat::Sarif;
+    print_lint(report, if sarif { Out::Sarif } else { out(g) })
 }
 
-// ------------------------------------------------------------------------------------------
-// show
-
-fn show(g: &Globals, a: &ShowArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
-    let analysis = awsauth::analyze(&doc, &ClusterFacts::default());
-    if g.json() {
-        write_out(&json_string(&analysis.effective)?)?;
-    } else {
-        write_out(&show_text(&analysis.effective))?;
-        if analysis.errors() + analysis.warnings() > 0 {
-            eprintln!(
-                "{} error(s), {} warning(s): run `eks-breakglass aws-auth lint {}` for details",
-                analysis.errors(),
-                analysis.warnings(),
-                match (&a.cluster, &a.file) {
-                    (Some(c), _) => format!("--cluster {c}"),
-                    (None, Some(f)) => f.clone(),
-                    (None, None) => String::new(),
-                }
-            );
-        }
-    }
-    Ok(exit::OK)
-}
-
-// ------------------------------------------------------------------------------------------
-// salvage, render, diff, rules
-
-fn salvage(g: &Globals, a: &SalvageArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
-    let out = inspect::salvage(&doc, a.clean, &a.salvage_fix_arns)?;
-    write_out(&out.salvaged.manifest)?;
-    if g.json() {
-        let mut v = serde_json::to_value(&out.salvaged.report)
-            .map_err(|e| AppError::failed(format!("cannot encode the report: {e}"), None))?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert(
-                "access".into(),
-                serde_json::to_value(&out.access).unwrap_or_default(),
-            );
-        }
-        eprint!("{}", json_string(&v)?);
-    } else {
-        eprint!("{}", salvage_text(&out.salvaged.report, &out.access));
-    }
-    Ok(exit::OK)
-}
-
-// ------------------------------------------------------------------------------------------
-// render
-
-fn render(a: &RenderArgs, doc: AwsAuthDocument) -> Result<u8, AppError> {
-    let loads = awsauth::load(&doc);
-    write_out(&awsauth::render(
-        &doc,
-        &loads,
-        RenderOptions { clean: a.clean },
-    ))?;
-    Ok(exit::OK)
-}
-
-fn diff(g: &Globals, old: AwsAuthDocument, new: AwsAuthDocument) -> Result<u8, AppError> {
-    let (ol, nl) = (awsauth::load(&old), awsauth::load(&new));
-    let (om, nm) = (
-        awsauth::effective::build(&old, &ol),
-        awsauth::effective::build(&new, &nl),
-    );
-    let d = awsauth::diff_mappings(&om, &nm);
-    let opts = RenderOptions { clean: true };
-    let text = awsauth::text_diff(
-        &awsauth::render(&old, &ol, opts),
-        &awsauth::render(&new, &nl, opts),
-        &old.origin,
-        &new.origin,
-    );
-    if g.json() {
-        write_out(&json_string(
-            &serde_json::json!({"mapping": d, "text": text}),
-        )?)?;
-        return Ok(exit::OK);
-    }
-    let mut out = diff_text(&d);
-    if !text.is_empty() {
-        out.push('\n');
-        out.push_str(&text);
-    }
-    write_out(&out)?;
-    Ok(exit::OK)
+fn out(g: &Globals) -> Out {
+    if g.json() { Out::Json } else { Out::Text }
 }
 
 /// `aws-auth rules`.
 pub fn rules(g: &Globals) -> Result<u8, AppError> {
-    if g.json() {
-        write_out(&json_string(&RULES)?)?;
-    } else {
-        let mut rows = vec![vec![
-            "CODE".to_string(),
-            "SEVERITY".into(),
-            "NAME".into(),
-            "MEANING".into(),
-        ]];
-        for r in RULES {
-            rows.push(vec![
-                r.code.into(),
-                r.severity.to_string(),
-                r.name.into(),
-                r.summary.into(),
-            ]);
-        }
-        write_out(&table(&rows))?;
-    }
+    print_rules(out(g))?;
     Ok(exit::OK)
 }

@@ -1,14 +1,16 @@
 //! `creator`: who created the cluster, is it still there, and how to become it.
 //!
-//! Thin: DescribeCluster, who am I, then [`crate::recovery::creator::find_creator_with`] over
-//! the real adapters; [`crate::ui::creator`] renders the report. The exit code is the verdict's
+//! Thin: runs [`crate::workflow::creator::find`] over the real adapters (which caller-identity
+//! failures end the run, the creator route, the search); [`crate::ui::creator`] renders the
+//! report. The exit code is the verdict's
 //! (0 usable, 5 unusable, 6 not found) so that a runbook can branch on it.
 
-use crate::aws::{self, AwsContext, AwsErrorKind};
+use crate::aws::AwsContext;
+use crate::aws::creator_sources::AwsSources;
+use crate::aws::triage_sources::AwsTriage;
 use crate::error::AppError;
-use crate::recovery::creator::FindOptions;
-use crate::recovery::trust::Caller;
 use crate::ui::creator::render_text;
+use crate::workflow;
 use clap::Args;
 
 #[derive(Args, Debug)]
@@ -38,51 +40,26 @@ pub async fn run(g: &crate::cli::Globals, args: &CreatorArgs) -> Result<u8, AppE
         ));
     }
     let ctx = AwsContext::load(&g.aws_options()).await?;
-    let facts = aws::eks::describe_cluster(&ctx, &args.cluster).await?;
-    // issue 17: without a creator admin there is no creator route: said first.
-    let route =
-        crate::recovery::access_entries::creator_route(&facts.name, facts.bootstrap_creator_admin);
-    if !g.json() {
-        print!("{}", route.render());
+    let found = workflow::creator::find(
+        &AwsTriage::new(&ctx),
+        &args.cluster,
+        args.trail_bucket.clone(),
+        |caller| AwsSources::for_caller(&ctx, caller),
+    )
+    .await?;
+    if let Some(e) = &found.caller_unknown {
+        tracing::warn!("cannot tell who you are ({e}); trust policies will not be checked");
     }
-    let caller = match aws::sts::caller_identity(&ctx).await {
-        Ok(c) => Some(Caller {
-            arn: c.arn,
-            account: c.account,
-            user_id: c.user_id,
-        }),
-        Err(e)
-            if matches!(
-                e.kind,
-                AwsErrorKind::NoCredentials | AwsErrorKind::BadCredentials
-            ) =>
-        {
-            return Err(e.into());
-        }
-        Err(e) => {
-            tracing::warn!("cannot tell who you are ({e}); trust policies will not be checked");
-            None
-        }
-    };
-    let opts = FindOptions {
-        trail_bucket: args.trail_bucket.clone(),
-        caller,
-        ..FindOptions::default()
-    };
-    let report = crate::aws::creator_sources::find_creator(&ctx, &facts, &opts).await?;
+    let report = &found.report;
     if g.json() {
-        let text = serde_json::to_string_pretty(&report)
+        let text = serde_json::to_string_pretty(report)
             .map_err(|e| AppError::failed(format!("cannot render JSON: {e}"), None))?;
         println!("{text}");
     } else {
-        print!("{}", render_text(&report));
-        // issue 17: no record of the creator on a CONFIG_MAP cluster: the discovery route.
-        if let Some(r) = crate::recovery::access_entries::reveal_creator_route(
-            &facts.name,
-            facts.effective_auth_mode(),
-            facts.bootstrap_creator_admin,
-            report.creator.is_some(),
-        ) {
+        // Without a creator admin there is no creator route: said first.
+        print!("{}", found.route.render());
+        print!("{}", render_text(report));
+        if let Some(r) = &found.reveal {
             println!("\n{r}");
         }
     }

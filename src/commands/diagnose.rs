@@ -11,12 +11,7 @@ use crate::error::AppError;
 use crate::exit;
 use clap::Args;
 
-// merge: `recover` (16b) still imports these from here; once it calls the workflow
-// (`aws::triage_sources::run_triage`, `ui::triage::render_in_recover`, `cli::TargetArgs`),
-// delete these three lines and `triage` below.
-pub use crate::cli::TargetArgs;
-pub use crate::ui::triage::render_in_recover;
-pub use crate::workflow::triage::Triage;
+use crate::cli::TargetArgs;
 
 #[derive(Args, Debug)]
 #[command(after_help = "Examples:\n  eks-breakglass diagnose --cluster prod\n  \
@@ -32,21 +27,13 @@ pub struct DiagnoseArgs {
     pub target: TargetArgs,
 }
 
-/// The triage with the real adapters (`recover` calls it; see the `merge:` note above).
-pub async fn triage(
-    ctx: &AwsContext,
-    cluster: &str,
-    target_args: &TargetArgs,
-) -> Result<Triage, AppError> {
-    crate::aws::triage_sources::run_triage(ctx, cluster, target_args.api_server.as_deref(), |f| {
-        target_args.target(f)
-    })
-    .await
-}
-
 pub async fn run(g: &Globals, args: &DiagnoseArgs) -> Result<u8, AppError> {
     let ctx = AwsContext::load(&g.aws_options()).await?;
-    let t = triage(&ctx, &args.cluster, &args.target).await?;
+    let api_server = args.target.api_server.as_deref();
+    let t = crate::aws::triage_sources::run_triage(&ctx, &args.cluster, api_server, |f| {
+        args.target.target(f)
+    })
+    .await?;
     // Access entries: stale ones, shadowed mappings, the creator route, revealing the creator.
     let known = t.creator.as_ref().is_some_and(|r| r.creator.is_some());
     let entries =

@@ -63,6 +63,9 @@ pub struct AccessEntryRecord {
 // Used through generics on the current-thread runtime only, so the futures need not be `Send`.
 #[allow(async_fn_in_trait)]
 pub trait CreatorSources {
+    /// Who is asking, once known: an adapter may reuse that caller's earlier answers for
+    /// windows that are closed (CloudTrail allows 2 LookupEvents/second). No-op by default.
+    fn known_caller(&mut self, _caller: &crate::recovery::trust::Caller) {}
     /// LookupEvents with `EventName=CreateCluster` in `[start, end]`, paced under the rate limit.
     async fn lookup_create_cluster(
         &mut self,

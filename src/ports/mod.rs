@@ -5,6 +5,7 @@
 //! One file per capability. Traits use `async fn` with generics (no `dyn`): every use case runs
 //! on the current-thread runtime, so the futures need not be `Send`.
 
+pub mod audit;
 pub mod cluster;
 pub mod configmap;
 pub mod creator_sources;
@@ -12,6 +13,7 @@ pub mod eks_access;
 pub mod error;
 pub mod iam;
 pub mod kube;
+pub mod lookup;
 pub mod migrate;
 pub mod triage;
 pub mod ui;

@@ -45,8 +45,12 @@ pub struct TcpProbe {
 #[derive(Debug, Clone)]
 pub struct ApiAccess {
     pub access: CallerAccess,
-    /// The API server answered over TLS (any HTTP status); `None` when not asked.
+    /// The API server answered over TLS (any HTTP status); `Some(false)` when the connection
+    /// or the TLS handshake failed; `None` when not asked or when it gave no answer in time.
     pub tls: Option<bool>,
+    /// The API server gave no answer within the adapter's timeout (what that means for
+    /// reachability is decided by the triage).
+    pub timed_out: bool,
     /// aws-auth as read (an empty document when it does not exist); `None` when unreadable.
     pub aws_auth: Option<AwsAuthDocument>,
     /// How reading aws-auth went, for people.

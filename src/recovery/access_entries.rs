@@ -626,6 +626,42 @@ pub struct EntryFinding {
 
 /// What the audit says about a cluster's access entries. `creator_arn` is the creator when known;
 /// `aws_auth_admins` the ARNs aws-auth maps to `system:masters` (only read in CONFIG_MAP and
+/// Whether an access entry can shadow an aws-auth mapping: only in API_AND_CONFIG_MAP (no
+/// entries in CONFIG_MAP; aws-auth not read in API).
+pub fn shadows_possible(mode: AuthMode) -> bool {
+    mode == AuthMode::ApiAndConfigMap
+}
+
+/// The aws-auth mappings of `mapping` that an entry shadows, described; when the entries could
+/// not be read, that is said instead (never silently "nothing shadowed").
+pub fn shadow_descriptions(
+    mode: AuthMode,
+    mapping: &crate::awsauth::model::EffectiveMapping,
+    entries: Result<Vec<JudgedEntry>, String>,
+) -> Vec<String> {
+    if !shadows_possible(mode) {
+        return Vec::new();
+    }
+    match entries {
+        Ok(entries) => shadowing(mode, mapping, &entries)
+            .iter()
+            .map(Shadow::describe)
+            .collect(),
+        Err(e) => vec![format!(
+            "could not check which mappings access entries shadow: {e}"
+        )],
+    }
+}
+
+/// The stale entries a live lint reports: entries of AWS's own service-linked roles are left
+/// out (EKS manages them; nobody can fix them).
+pub fn lintable_stale(judged: Vec<JudgedEntry>) -> Vec<JudgedEntry> {
+    judged
+        .into_iter()
+        .filter(|j| j.is_stale() && j.aws_managed != Some("an AWS service-linked role"))
+        .collect()
+}
+
 /// API_AND_CONFIG_MAP; `None` when aws-auth was not read).
 pub fn audit_findings(
     cluster: &str,

@@ -2,6 +2,8 @@
 //! could not be read) and for spreadsheets (CSV).
 
 use crate::recovery::audit::{self, Assessment, AuditError};
+use std::io::IsTerminal as _;
+use std::time::Duration;
 
 fn creator_cell(a: &Assessment) -> String {
     match (&a.creator_source, a.creator_state.as_str()) {
@@ -148,6 +150,23 @@ pub fn render_csv(items: &[Assessment]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The progress bar of `audit` on a terminal's stderr (hidden otherwise).
+pub fn progress_bar() -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(0);
+    if std::io::stderr().is_terminal() {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} clusters ({elapsed})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.enable_steady_tick(Duration::from_millis(120));
+    } else {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar
 }
 
 #[cfg(test)]

@@ -6,6 +6,9 @@ use crate::awsauth::{
     self, Analysis, AwsAuthDocument, EffectiveMapping, Finding, Mark, NeverReason, RULES,
     SectionState, Severity,
 };
+use crate::error::AppError;
+use crate::workflow::inspect::LintReport;
+use std::io::Write as _;
 
 /// One diagnostic in rustc's layout.
 pub fn format_finding(doc: &AwsAuthDocument, f: &Finding) -> String {
@@ -364,4 +367,136 @@ pub fn salvage_text(report: &awsauth::SalvageReport, access: &awsauth::AccessDif
         out.push_str(&format!("  {l}\n"));
     }
     out
+}
+
+// ------------------------------------------------------------------------------------------
+// The read side's output (`aws-auth lint/show/salvage/render/diff/rules`).
+
+/// Writes `s` to stdout, flushed (a closed pipe is an error, not a panic).
+pub fn write_out(s: &str) -> Result<(), AppError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(s.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| AppError::failed(format!("cannot write to stdout: {e}"), None))
+}
+
+/// Pretty JSON with a final newline.
+pub fn json_string<T: serde::Serialize>(v: &T) -> Result<String, AppError> {
+    serde_json::to_string_pretty(v)
+        .map(|s| s + "\n")
+        .map_err(|e| AppError::failed(format!("cannot encode JSON: {e}"), None))
+}
+
+/// How the read side prints: SARIF (lint only), JSON or text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Out {
+    Text,
+    Json,
+    Sarif,
+}
+
+/// Prints a lint report; the exit code is the report's.
+pub fn print_lint(mut report: LintReport, out: Out) -> Result<u8, AppError> {
+    // Nothing was linted: only the error (as JSON, by main, with -o json).
+    if out != Out::Sarif
+        && let Some(e) = report.only_error()
+    {
+        return Err(e);
+    }
+    match out {
+        Out::Sarif => {
+            let failures: Vec<String> = report.unread.iter().map(ToString::to_string).collect();
+            write_out(&json_string(&sarif(&report.results, &failures))?)?;
+        }
+        Out::Json => {
+            let mut doc = lint_json(&report);
+            // One document: the read errors go into it.
+            if let Some(message) = report.failure() {
+                let causes: Vec<String> = report.unread.iter().map(ToString::to_string).collect();
+                let e = AppError::usage(message, Some(causes.join("; "))).into_result(&mut doc);
+                write_out(&json_string(&doc)?)?;
+                return Err(e);
+            }
+            write_out(&json_string(&doc)?)?;
+        }
+        Out::Text => write_out(&lint_text(&report.results))?,
+    }
+    report.exit()
+}
+
+/// Prints the effective mapping of `doc`; on text, a hint to lint when it has findings
+/// (`lint_args`: what to pass `aws-auth lint` for the same input).
+pub fn print_show(doc: &AwsAuthDocument, out: Out, lint_args: &str) -> Result<(), AppError> {
+    let analysis = awsauth::analyze(doc, &awsauth::ClusterFacts::default());
+    if out == Out::Json {
+        return write_out(&json_string(&analysis.effective)?);
+    }
+    write_out(&show_text(&analysis.effective))?;
+    if analysis.errors() + analysis.warnings() > 0 {
+        eprintln!(
+            "{} error(s), {} warning(s): run `eks-breakglass aws-auth lint {lint_args}` for details",
+            analysis.errors(),
+            analysis.warnings(),
+        );
+    }
+    Ok(())
+}
+
+/// Prints a salvage: the manifest on stdout, the report on stderr.
+pub fn print_salvage(
+    out_: &crate::workflow::inspect::SalvageOutcome,
+    out: Out,
+) -> Result<(), AppError> {
+    write_out(&out_.salvaged.manifest)?;
+    if out == Out::Json {
+        let mut v = serde_json::to_value(&out_.salvaged.report)
+            .map_err(|e| AppError::failed(format!("cannot encode the report: {e}"), None))?;
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "access".into(),
+                serde_json::to_value(&out_.access).unwrap_or_default(),
+            );
+        }
+        eprint!("{}", json_string(&v)?);
+    } else {
+        eprint!("{}", salvage_text(&out_.salvaged.report, &out_.access));
+    }
+    Ok(())
+}
+
+/// Prints a diff: the mapping changes, then the text diff of the clean renderings.
+pub fn print_diff(d: &awsauth::MappingDiff, text: &str, out: Out) -> Result<(), AppError> {
+    if out == Out::Json {
+        return write_out(&json_string(
+            &serde_json::json!({"mapping": d, "text": text}),
+        )?);
+    }
+    let mut s = diff_text(d);
+    if !text.is_empty() {
+        s.push('\n');
+        s.push_str(text);
+    }
+    write_out(&s)
+}
+
+/// Prints the lint rules.
+pub fn print_rules(out: Out) -> Result<(), AppError> {
+    if out == Out::Json {
+        return write_out(&json_string(&RULES)?);
+    }
+    let mut rows = vec![vec![
+        "CODE".to_string(),
+        "SEVERITY".into(),
+        "NAME".into(),
+        "MEANING".into(),
+    ]];
+    for r in RULES {
+        rows.push(vec![
+            r.code.into(),
+            r.severity.to_string(),
+            r.name.into(),
+            r.summary.into(),
+        ]);
+    }
+    write_out(&table(&rows))
 }

@@ -1,6 +1,6 @@
 //! The triage for people: what `diagnose` prints, and what `recover` shows before it acts.
 
-use crate::recovery::diagnosis::{self, CallerAccess};
+use crate::recovery::diagnosis::CallerAccess;
 use crate::workflow::triage::Triage;
 
 fn yes_no(b: Option<bool>) -> &'static str {
@@ -85,6 +85,11 @@ fn render_parts(t: &Triage, next: bool) -> String {
     } else {
         s.push_str(&format!("{}\n", a.detail));
     }
+    if let Some(e) = &t.node_roles_error {
+        s.push_str(&format!(
+            "  node roles: could not be listed ({e}): whether aws-auth maps them was not checked\n"
+        ));
+    }
     if !t.node_roles.is_empty() {
         s.push_str(&format!(
             "  node roles the cluster has: {}\n",
@@ -126,15 +131,8 @@ fn render_parts(t: &Triage, next: bool) -> String {
         }
         s.push_str(&format!("     run:   {}\n", p.command));
     }
-    if next && let Ok(p) = diagnosis::choose(&t.paths, None) {
-        s.push_str(&format!(
-            "\nNext: eks-breakglass recover --cluster {}{}\n",
-            c.name,
-            p.consent
-                .as_deref()
-                .map(|f| format!(" {f}"))
-                .unwrap_or_default()
-        ));
+    if next && let Some(cmd) = &t.next {
+        s.push_str(&format!("\nNext: {cmd}\n"));
     }
     s.push_str(&format!("(triage took {} ms)\n", t.elapsed_ms));
     s

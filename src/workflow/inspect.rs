@@ -144,6 +144,32 @@ pub fn salvage(
     })
 }
 
+/// `aws-auth render`: the document as the authenticator would load it (`clean`: without the
+/// entries it would drop).
+pub fn render(doc: &AwsAuthDocument, clean: bool) -> String {
+    let loads = awsauth::load(doc);
+    awsauth::render(doc, &loads, awsauth::RenderOptions { clean })
+}
+
+/// `aws-auth diff`: what changes in the effective mapping (who gets in as what), and the text
+/// diff of both documents rendered clean.
+pub fn diff(old: &AwsAuthDocument, new: &AwsAuthDocument) -> (awsauth::MappingDiff, String) {
+    let (ol, nl) = (awsauth::load(old), awsauth::load(new));
+    let (om, nm) = (
+        awsauth::effective::build(old, &ol),
+        awsauth::effective::build(new, &nl),
+    );
+    let d = awsauth::diff_mappings(&om, &nm);
+    let opts = awsauth::RenderOptions { clean: true };
+    let text = awsauth::text_diff(
+        &awsauth::render(old, &ol, opts),
+        &awsauth::render(new, &nl, opts),
+        &old.origin,
+        &new.origin,
+    );
+    (d, text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,9 @@
 //! report that a command renders. No printing, no SDK: decisions are tested with in-memory fakes
 //! of the ports, and the integration tests in `tests/` remain the end-to-end proof.
 
+pub mod audit;
 pub mod cleanup;
+pub mod creator;
 pub mod edit;
 pub mod getin;
 pub mod inspect;

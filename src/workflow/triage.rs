@@ -74,6 +74,10 @@ pub struct Triage {
     pub creator_error: Option<String>,
     pub notes: Vec<String>,
     pub paths: Vec<RecoveryPath>,
+    /// The command to run next (the first way back in `recover` can take), with the flags this
+    /// triage was run with (`--region`, the tunnel's `--api-server`/`--tls-server-name`), so
+    /// that it is run as shown against the same cluster and through the same tunnel.
+    pub next: Option<String>,
     pub elapsed_ms: u64,
     #[serde(skip)]
     pub target: Option<ApiTarget>,
@@ -144,6 +148,7 @@ pub async fn triage<W: TriageSources, C: CreatorSources>(
         account: me.account.clone(),
         user_id: me.user_id.clone(),
     };
+    creator_sources.known_caller(&caller);
     let find = FindOptions {
         caller: Some(caller),
         now: opts.now,
@@ -158,9 +163,13 @@ pub async fn triage<W: TriageSources, C: CreatorSources>(
     let ApiAccess {
         access,
         tls,
+        timed_out,
         aws_auth: doc,
         detail: doc_detail,
     } = api;
+    // No answer in time counts as not reachable over TLS: at 3 a.m. a hanging endpoint is
+    // one to route around (a tunnel, the notes below), not one to wait for.
+    let tls = if timed_out { Some(false) } else { tls };
     let (node_roles, node_roles_error) = match roles_res {
         Ok(r) => (r, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
@@ -183,7 +192,19 @@ pub async fn triage<W: TriageSources, C: CreatorSources>(
         creator: creator.as_ref().and_then(CreatorFacts::from_report),
         endpoint_unreachable: unreachable,
     };
-    let paths = diagnosis::rank_paths(&situation);
+    let flags = rerun_flags(
+        &facts.region,
+        opts.api_server,
+        target.tls_server_name.as_deref(),
+    );
+    let paths: Vec<RecoveryPath> = diagnosis::rank_paths(&situation)
+        .into_iter()
+        .map(|mut p| {
+            p.command = with_flags(&p.command, &flags);
+            p
+        })
+        .collect();
+    let next = next_command(&facts.name, &paths, &flags);
     let aws_auth = health(doc.as_ref(), doc_detail, &node_roles);
     Ok(Triage {
         caller: me,
@@ -203,9 +224,73 @@ pub async fn triage<W: TriageSources, C: CreatorSources>(
         creator_error,
         notes,
         paths,
+        next,
         elapsed_ms: u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX),
         target: Some(target),
     })
+}
+
+/// The flags a command shown by the triage needs to act on the same cluster the same way:
+/// `--region` (the cluster's, which may have come from the `--region` flag rather than the
+/// environment), and for commands that talk to the API server the tunnel it was reached through.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RerunFlags {
+    pub region: String,
+    pub tunnel: String,
+}
+
+/// [`RerunFlags`] for a triage of a cluster in `region`, through `api_server` if given.
+pub fn rerun_flags(
+    region: &str,
+    api_server: Option<&str>,
+    tls_server_name: Option<&str>,
+) -> RerunFlags {
+    let region = if region.is_empty() {
+        String::new()
+    } else {
+        format!(" --region {region}")
+    };
+    let tunnel = match api_server {
+        Some(s) => format!(
+            " --api-server {s}{}",
+            tls_server_name
+                .map(|n| format!(" --tls-server-name {n}"))
+                .unwrap_or_default()
+        ),
+        None => String::new(),
+    };
+    RerunFlags { region, tunnel }
+}
+
+/// `command` with the flags it needs appended: the region for every eks-breakglass command, the
+/// tunnel for those that reach the API server through `--api-server` (`recover`, `diagnose`).
+pub fn with_flags(command: &str, flags: &RerunFlags) -> String {
+    if !command.starts_with("eks-breakglass ") {
+        return command.to_string();
+    }
+    let tunnel = ["eks-breakglass recover ", "eks-breakglass diagnose "]
+        .iter()
+        .any(|c| command.starts_with(c));
+    format!(
+        "{command}{}{}",
+        flags.region,
+        if tunnel { flags.tunnel.as_str() } else { "" }
+    )
+}
+
+/// The "Next:" command: `recover` on the first way back in it can take by itself, with the
+/// consent flag that way needs and the flags of [`with_flags`]; `None` when there is none.
+pub fn next_command(cluster: &str, paths: &[RecoveryPath], flags: &RerunFlags) -> Option<String> {
+    let p = diagnosis::choose(paths, None).ok()?;
+    let consent = p
+        .consent
+        .as_deref()
+        .map(|f| format!(" {f}"))
+        .unwrap_or_default();
+    Some(with_flags(
+        &format!("eks-breakglass recover --cluster {cluster}{consent}"),
+        flags,
+    ))
 }
 
 /// What to tell the operator about reaching the API server and the creator's admin.

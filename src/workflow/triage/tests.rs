@@ -114,6 +114,7 @@ impl TriageSources for World {
         ApiAccess {
             access: self.access.clone(),
             tls: Some(self.reachable),
+            timed_out: false,
             aws_auth: doc,
             detail: detail.into(),
         }
@@ -638,4 +639,59 @@ async fn review_s3_unlisted_node_roles_are_said_in_the_text() {
         text.contains("eks:ListNodegroups"),
         "the refusal to list node roles is not in diagnose's text:\n{text}"
     );
+}
+
+/// The world of [`World`], except that the API server gives no answer in time.
+struct NoAnswer(World);
+
+impl TriageSources for NoAnswer {
+    async fn caller_identity(&self) -> Result<CallerIdentity, AwsError> {
+        self.0.caller_identity().await
+    }
+    async fn describe_cluster(&self, cluster: &str) -> Result<ClusterFacts, AwsError> {
+        self.0.describe_cluster(cluster).await
+    }
+    async fn probe_tcp(&self, server: &str) -> TcpProbe {
+        self.0.probe_tcp(server).await
+    }
+    async fn caller_access(&self, _facts: &ClusterFacts, target: &ApiTarget) -> ApiAccess {
+        let r = format!("no answer from {} within 8 s", target.server);
+        ApiAccess {
+            access: CallerAccess::Unknown { reason: r.clone() },
+            tls: None,
+            timed_out: true,
+            aws_auth: None,
+            detail: r,
+        }
+    }
+    async fn node_roles(&self, cluster: &str) -> Result<Vec<NodeRoleFact>, AwsError> {
+        self.0.node_roles(cluster).await
+    }
+}
+
+/// A TCP connection opens but the API server never answers: the triage (not the adapter)
+/// decides that this endpoint is not reachable, and says so.
+#[tokio::test]
+async fn no_answer_in_time_counts_as_unreachable() {
+    let opts = TriageOptions {
+        cluster: "prod",
+        api_server: None,
+        now: now(),
+    };
+    let t = triage(
+        &NoAnswer(World::locked_out(AuthMode::ConfigMap)),
+        &mut Trail::created_by_alice(true),
+        &opts,
+        target_of,
+    )
+    .await
+    .unwrap();
+    assert!(t.reachability.tcp);
+    assert_eq!(t.reachability.tls, Some(false));
+    assert!(
+        t.notes.iter().any(|n| n.contains("could not be reached")),
+        "{:?}",
+        t.notes
+    );
+    assert!(crate::ui::triage::render(&t).contains("NOT reachable from here"));
 }
