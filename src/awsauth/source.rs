@@ -345,7 +345,7 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
             text = text.replace('\u{85}', "\r\n");
         }
     }
-    let docs = match yaml::parse_all(view.as_deref().unwrap_or(&text)) {
+    let docs = match yaml::parse_all_with(view.as_deref().unwrap_or(&text), view.is_some()) {
         Ok(d) => d,
         Err(e) => {
             return Err(InputError::NotYaml {

@@ -245,7 +245,13 @@ fn parse_first_opts(
 
 /// Parse every document of a stream (for manifests holding several objects).
 pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
-    Ok(parse_documents(text, false, false, false)?
+    parse_all_with(text, false)
+}
+
+/// [`parse_all`] of a text prepared by `libyaml::as_libyaml_sees_it` (`restore_bom` as in
+/// [`parse_first_with`]).
+pub fn parse_all_with(text: &str, restore_bom: bool) -> Result<Vec<Node>, YamlError> {
+    Ok(parse_documents(text, false, restore_bom, false)?
         .into_iter()
         .filter_map(|(n, _)| n)
         .collect())
