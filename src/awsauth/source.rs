@@ -345,7 +345,37 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
             text = text.replace('\u{85}', "\r\n");
         }
     }
-    let docs = match yaml::parse_all_with(view.as_deref().unwrap_or(&text), view.is_some()) {
+    let parsed = view.as_deref().unwrap_or(&text);
+    if yaml::may_nest_deeper_than(parsed, yaml::SHALLOW_DEPTH) {
+        // The tree is walked and dropped on a stack sized for go-yaml's 10,000 levels.
+        return yaml::on_deep_stack(|| read_objects(origin, &text, parsed, view.is_some()))
+            .unwrap_or_else(|| {
+                Err(InputError::NotYaml {
+                    origin: origin_s,
+                    line: 1,
+                    column: 1,
+                    message: format!(
+                        "this file may nest deeper than {} levels and no thread could be started \
+                         to read it",
+                        yaml::SHALLOW_DEPTH
+                    ),
+                })
+            });
+    }
+    read_objects(origin, &text, parsed, view.is_some())
+}
+
+/// The objects of a manifest (`parsed`: the text the YAML 1.2 parser reads, `text` as given):
+/// the first aws-auth ConfigMap, eksctl ClusterConfig or data mapping.
+fn read_objects(
+    origin: &str,
+    text: &str,
+    parsed: &str,
+    restore_bom: bool,
+) -> Result<AwsAuthDocument, InputError> {
+    let origin_s = origin.to_string();
+    let is_json = text.trim_start().starts_with('{');
+    let docs = match yaml::parse_all_with(parsed, restore_bom) {
         Ok(d) => d,
         Err(e) => {
             return Err(InputError::NotYaml {
@@ -380,12 +410,12 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
                     } else {
                         SourceFormat::ConfigMapYaml
                     };
-                    return within_limit(from_configmap(origin, &text, obj, fmt));
+                    return within_limit(from_configmap(origin, text, obj, fmt));
                 }
-                Kind::Eksctl => return Ok(from_eksctl(origin, &text, &obj)),
+                Kind::Eksctl => return Ok(from_eksctl(origin, text, &obj)),
                 Kind::Data => {
                     let mut doc =
-                        AwsAuthDocument::new(origin, text.clone(), SourceFormat::DataYaml);
+                        AwsAuthDocument::new(origin, text.to_string(), SourceFormat::DataYaml);
                     read_data(&mut doc, &obj);
                     return within_limit(doc);
                 }
