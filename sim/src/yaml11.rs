@@ -828,6 +828,15 @@ mod tests {
         );
         // ... but a scalar folded there that turns out to be a key spans lines: an error.
         assert!(yaml_to_json("- g: [a\u{2028}- b: c]\n").is_err());
+        // LS in a quoted scalar's fold stays too (the blanks around it go), and a line feed
+        // after it is kept as well (tools/awsauth-oracle).
+        assert_eq!(
+            yaml_to_json(
+                "- g: \"a  \u{2028}    b\"\n  h: 'c\u{2028}\n\n   d'\n  i: \"e\\\n \u{2028} f\"\n"
+            )
+            .expect("loads"),
+            serde_json::json!([{"g": "a\u{2028}b", "h": "c\u{2028}\n\nd", "i": "e\u{2028}f"}])
+        );
     }
     use super::*;
     use serde_json::json;

@@ -1302,6 +1302,25 @@ mod tests {
         assert_eq!(late("- {a: b, groups: [x]}\n"), None);
     }
 
+    /// LS/PS in a quoted scalar (checked with tools/awsauth-oracle): kept where a fold would
+    /// give a space, the blanks around them folded away; the YAML 1.2 parser reads the rewrite.
+    #[test]
+    fn line_separators_in_quoted_scalars_keep_the_character() {
+        let value = |text: &str| {
+            let s = scan(text);
+            let seen = as_libyaml_sees_it(text, &s).expect("rewritten");
+            let doc = super::super::yaml::parse_first_with(&seen, true).expect("parses");
+            match doc.root.map(|r| r.kind) {
+                Some(super::super::yaml::NodeKind::Scalar { value, .. }) => value,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(value("\"a  \u{2028}    b\"\n"), "a\u{2028}b");
+        assert_eq!(value("'c\u{2028}\n\n   d'\n"), "c\u{2028}\n\nd");
+        assert_eq!(value("\"e\\\n \u{2029} f\"\n"), "e\u{2029}f");
+        assert_eq!(value("\"g\n\u{2028}h\"\n"), "g\u{2028}h");
+    }
+
     #[test]
     fn block_scalars_without_content_and_quoted_continuations() {
         let s = scan("- |\n- >+\n\n\n- |\n  x\n");

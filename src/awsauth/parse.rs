@@ -957,7 +957,8 @@ mod tests {
                 "]".repeat(k)
             )
         };
-        let accounts = |k: usize| format!("- \"111122223333\"\n- {}{}\n", "[".repeat(k), "]".repeat(k));
+        let accounts =
+            |k: usize| format!("- \"111122223333\"\n- {}{}\n", "[".repeat(k), "]".repeat(k));
         let load = load_section(Section::MapRoles, Some(&roles(9_998)));
         assert_eq!(load.state, SectionState::Loaded);
         assert_eq!(load.entries.len(), 1);
@@ -966,7 +967,8 @@ mod tests {
         let load = load_section(Section::MapRoles, Some(&roles(10_001)));
         assert_eq!(load.state, SectionState::Lost);
         assert!(
-            load.error.is_some_and(|e| e.message == "exceeded max depth of 10000"),
+            load.error
+                .is_some_and(|e| e.message == "exceeded max depth of 10000"),
             "go-yaml's message"
         );
         let load = load_section(Section::MapAccounts, Some(&accounts(10_000)));
