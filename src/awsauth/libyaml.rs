@@ -41,6 +41,7 @@ pub const KEY_NOT_ALLOWED: &str = "mapping keys are not allowed in this context"
 pub const VALUE_NOT_ALLOWED: &str = "mapping values are not allowed in this context";
 pub const EXPECTED_KEY: &str = "did not find expected key";
 pub const DIRECTIVE_TAIL: &str = "did not find expected comment or line break";
+pub const DOCUMENT_INDICATOR: &str = "found unexpected document indicator";
 pub const FLOW_ENTRY_EXPECTED: &str = "did not find expected ',' or ']' / '}'";
 
 /// go-yaml reads its input in chunks of this many bytes (`input_raw_buffer_size`).
@@ -157,6 +158,10 @@ struct Scanner<'a> {
     /// character, whatever it is, until the buffer is refilled (input is read in 512-byte
     /// chunks; a refill moves the unread characters to the start of the buffer).
     bom_buffer: bool,
+    /// The node properties (anchor, tag) scanned so far for the root node, when the root
+    /// starts with them: libyaml's parser takes at most one anchor and one tag, and a third
+    /// property (a second anchor or tag) ends the root as an empty scalar.
+    root_props: Option<(bool, bool)>,
     /// Columns of `?` complex keys in block context still waiting for their `:`.
     complex_keys: Vec<usize>,
     /// This token is only peeked after the root node (see [`Scanner::fail_parser`]).
@@ -398,8 +403,25 @@ impl<'a> Scanner<'a> {
         if root_done && self.out.document_cut.is_none() {
             self.out.document_cut = Some(self.offset());
         }
+        let was_content = self.content;
         if !marker {
             self.content = true;
+        }
+        if matches!(c, '&' | '!') && !root_done && self.out.document_cut.is_none() {
+            let anchor = c == '&';
+            match self.root_props {
+                Some((a, t)) if (anchor && a) || (!anchor && t) => {
+                    // `--- &a &b - x`: the root is an empty scalar (null) and complete; go-yaml
+                    // reads no further (a YAML 1.2 parser refuses two anchors).
+                    self.out.document_cut = Some(self.offset());
+                    return false;
+                }
+                Some((a, t)) => self.root_props = Some((a || anchor, t || !anchor)),
+                None if !was_content => self.root_props = Some((anchor, !anchor)),
+                None => {}
+            }
+        } else {
+            self.root_props = None;
         }
         self.peek_only = root_done;
         let go_on = self.fetch(c, first);
@@ -609,7 +631,7 @@ impl<'a> Scanner<'a> {
             '\'' | '"' => {
                 self.save_simple_key();
                 self.simple_key_allowed = false;
-                self.quoted(c);
+                return self.quoted(c);
             }
             '\t' => return self.fail(TAB_CANNOT_START),
             // No plain scalar starts with these (`|`/`>` only start block scalars in block
@@ -626,9 +648,20 @@ impl<'a> Scanner<'a> {
         true
     }
 
-    fn quoted(&mut self, q: char) {
+    fn quoted(&mut self, q: char) -> bool {
         self.skip();
         while let Some(c) = self.at(0) {
+            if self.column == 0
+                && matches!(
+                    (self.at(0), self.at(1), self.at(2)),
+                    (Some('-'), Some('-'), Some('-')) | (Some('.'), Some('.'), Some('.'))
+                )
+                && self.blankz(3)
+            {
+                // A line of a quoted scalar that starts with a document marker (also after
+                // LS or PS, which a YAML 1.2 parser reads as content).
+                return self.fail(DOCUMENT_INDICATOR);
+            }
             if q == '\'' && c == '\'' {
                 if self.at(1) == Some('\'') {
                     self.skip();
@@ -636,7 +669,7 @@ impl<'a> Scanner<'a> {
                     continue;
                 }
                 self.skip();
-                return;
+                return true;
             }
             if q == '"' && c == '\\' {
                 if self.at(1) == Some('\'') {
@@ -659,7 +692,7 @@ impl<'a> Scanner<'a> {
             }
             if q == '"' && c == '"' {
                 self.skip();
-                return;
+                return true;
             }
             if is_blank(c) || is_break(c) {
                 let start = self.offset();
@@ -668,6 +701,7 @@ impl<'a> Scanner<'a> {
                 self.skip();
             }
         }
+        true
     }
 
     /// The blanks and line breaks inside a quoted scalar (yaml_parser_scan_flow_scalar's
@@ -938,6 +972,7 @@ pub fn scan(text: &str) -> Scan {
         last_plain: false,
         started: false,
         bom_buffer: body.starts_with('\u{feff}'),
+        root_props: None,
         complex_keys: Vec::new(),
         peek_only: false,
         out: Scan::default(),
