@@ -828,6 +828,15 @@ mod tests {
         );
         // ... but a scalar folded there that turns out to be a key spans lines: an error.
         assert!(yaml_to_json("- g: [a\u{2028}- b: c]\n").is_err());
+        // LS in a quoted scalar's fold stays too (the blanks around it go), and a line feed
+        // after it is kept as well (tools/awsauth-oracle).
+        assert_eq!(
+            yaml_to_json(
+                "- g: \"a  \u{2028}    b\"\n  h: 'c\u{2028}\n\n   d'\n  i: \"e\\\n \u{2028} f\"\n"
+            )
+            .expect("loads"),
+            serde_json::json!([{"g": "a\u{2028}b", "h": "c\u{2028}\n\nd", "i": "e\u{2028}f"}])
+        );
     }
     use super::*;
     use serde_json::json;
@@ -1032,6 +1041,7 @@ mod libyaml {
     pub const VALUE_NOT_ALLOWED: &str = "mapping values are not allowed in this context";
     pub const EXPECTED_KEY: &str = "did not find expected key";
     pub const DIRECTIVE_TAIL: &str = "did not find expected comment or line break";
+    pub const DOCUMENT_INDICATOR: &str = "found unexpected document indicator";
     pub const FLOW_ENTRY_EXPECTED: &str = "did not find expected ',' or ']' / '}'";
 
     /// go-yaml reads its input in chunks of this many bytes (`input_raw_buffer_size`).
@@ -1090,6 +1100,33 @@ mod libyaml {
         /// of the space a fold gives; the text becomes that one character (the scalar is then on
         /// one line for a YAML 1.2 parser, to which LS and PS are ordinary characters).
         pub ls_folds: Vec<(usize, usize)>,
+        /// Line breaks inside a quoted scalar where one is LS or PS: (start of the blanks before
+        /// them, or of the `\` of an escaped line break; end of the blanks after them; libyaml's
+        /// value for that stretch; the quote). libyaml keeps LS and PS in the value where another
+        /// break folds to a space (`"a<LS>  b"` is `a<LS>b`); a YAML 1.2 parser reads them as
+        /// content. The stretch is rewritten so that a YAML 1.2 parser reads libyaml's value.
+        pub quoted_ls: Vec<QuotedLs>,
+    }
+
+    /// One stretch of [`Scan::quoted_ls`].
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct QuotedLs {
+        pub start: usize,
+        pub end: usize,
+        /// What libyaml puts in the value there (only `\n`, LS and PS).
+        pub value: String,
+        pub quote: char,
+        /// The column continuation lines must be indented deeper than (the enclosing block's).
+        pub indent: i64,
+    }
+
+    /// libyaml's `read_line`: CRLF, CR, LF and NEL are `\n` in a value, LS and PS are kept.
+    fn read_line(c: char) -> char {
+        if matches!(c, '\u{2028}' | '\u{2029}') {
+            c
+        } else {
+            '\n'
+        }
     }
 
     struct Scanner<'a> {
@@ -1121,6 +1158,10 @@ mod libyaml {
         /// character, whatever it is, until the buffer is refilled (input is read in 512-byte
         /// chunks; a refill moves the unread characters to the start of the buffer).
         bom_buffer: bool,
+        /// The node properties (anchor, tag) scanned so far for the root node, when the root
+        /// starts with them: libyaml's parser takes at most one anchor and one tag, and a third
+        /// property (a second anchor or tag) ends the root as an empty scalar.
+        root_props: Option<(bool, bool)>,
         /// Columns of `?` complex keys in block context still waiting for their `:`.
         complex_keys: Vec<usize>,
         /// This token is only peeked after the root node (see [`Scanner::fail_parser`]).
@@ -1372,8 +1413,25 @@ mod libyaml {
             if root_done && self.out.document_cut.is_none() {
                 self.out.document_cut = Some(self.offset());
             }
+            let was_content = self.content;
             if !marker {
                 self.content = true;
+            }
+            if matches!(c, '&' | '!') && !root_done && self.out.document_cut.is_none() {
+                let anchor = c == '&';
+                match self.root_props {
+                    Some((a, t)) if (anchor && a) || (!anchor && t) => {
+                        // `--- &a &b - x`: the root is an empty scalar (null) and complete; go-yaml
+                        // reads no further (a YAML 1.2 parser refuses two anchors).
+                        self.out.document_cut = Some(self.offset());
+                        return false;
+                    }
+                    Some((a, t)) => self.root_props = Some((a || anchor, t || !anchor)),
+                    None if !was_content => self.root_props = Some((anchor, !anchor)),
+                    None => {}
+                }
+            } else {
+                self.root_props = None;
             }
             self.peek_only = root_done;
             let go_on = self.fetch(c, first);
@@ -1584,7 +1642,7 @@ mod libyaml {
                 '\'' | '"' => {
                     self.save_simple_key();
                     self.simple_key_allowed = false;
-                    self.quoted(c);
+                    return self.quoted(c);
                 }
                 '\t' => return self.fail(TAB_CANNOT_START),
                 // No plain scalar starts with these (`|`/`>` only start block scalars in block
@@ -1601,9 +1659,20 @@ mod libyaml {
             true
         }
 
-        fn quoted(&mut self, q: char) {
+        fn quoted(&mut self, q: char) -> bool {
             self.skip();
             while let Some(c) = self.at(0) {
+                if self.column == 0
+                    && matches!(
+                        (self.at(0), self.at(1), self.at(2)),
+                        (Some('-'), Some('-'), Some('-')) | (Some('.'), Some('.'), Some('.'))
+                    )
+                    && self.blankz(3)
+                {
+                    // A line of a quoted scalar that starts with a document marker (also after
+                    // LS or PS, which a YAML 1.2 parser reads as content).
+                    return self.fail(DOCUMENT_INDICATOR);
+                }
                 if q == '\'' && c == '\'' {
                     if self.at(1) == Some('\'') {
                         self.skip();
@@ -1611,39 +1680,93 @@ mod libyaml {
                         continue;
                     }
                     self.skip();
-                    return;
+                    return true;
                 }
                 if q == '"' && c == '\\' {
                     if self.at(1) == Some('\'') {
                         let at = self.offset();
                         self.out.quote_escapes.push(at);
                     }
-                    self.skip();
-                    if self.at(0).is_some_and(is_break) {
+                    if self.at(1).is_some_and(is_break) {
+                        // An escaped line break: no break of its own in the value, then the
+                        // blanks and breaks that follow as after any break.
+                        let start = self.offset();
+                        self.skip();
+                        let escaped = self.at(0).unwrap_or('\n');
                         self.skip_break();
-                        if self.flow == 0 {
-                            let at = self.offset();
-                            self.out.quoted_lines.push((at, self.indent));
-                        }
+                        self.quoted_blanks(q, start, Some(escaped));
                     } else {
+                        self.skip();
                         self.skip();
                     }
                     continue;
                 }
                 if q == '"' && c == '"' {
                     self.skip();
-                    return;
+                    return true;
                 }
-                if is_break(c) {
-                    self.skip_break();
-                    if self.flow == 0 {
-                        let at = self.offset();
-                        self.out.quoted_lines.push((at, self.indent));
-                    }
+                if is_blank(c) || is_break(c) {
+                    let start = self.offset();
+                    self.quoted_blanks(q, start, None);
                 } else {
                     self.skip();
                 }
             }
+            true
+        }
+
+        /// The blanks and line breaks inside a quoted scalar (yaml_parser_scan_flow_scalar's
+        /// "consume blank characters" and "join the whitespaces or fold line breaks"), from
+        /// `start`; `escaped`: the line break of a `\` escape just consumed.
+        fn quoted_blanks(&mut self, q: char, start: usize, escaped: Option<char>) {
+            let mut leading_break: Option<char> = None;
+            let mut trailing: String = String::new();
+            let mut odd = escaped.is_some_and(|c| matches!(c, '\u{2028}' | '\u{2029}'));
+            let mut leading_blanks = escaped.is_some();
+            let mut lines: Vec<usize> = Vec::new();
+            if escaped.is_some() && self.flow == 0 {
+                lines.push(self.offset());
+            }
+            while let Some(c) = self.at(0) {
+                if is_blank(c) {
+                    self.skip();
+                } else if is_break(c) {
+                    odd |= matches!(c, '\u{2028}' | '\u{2029}');
+                    if leading_blanks {
+                        trailing.push(read_line(c));
+                    } else {
+                        leading_break = Some(read_line(c));
+                        leading_blanks = true;
+                    }
+                    self.skip_break();
+                    if self.flow == 0 {
+                        lines.push(self.offset());
+                    }
+                } else {
+                    break;
+                }
+            }
+            if !odd {
+                let indent = self.indent;
+                self.out
+                    .quoted_lines
+                    .extend(lines.into_iter().map(|at| (at, indent)));
+                return;
+            }
+            let value = match leading_break {
+                Some('\n') if trailing.is_empty() => " ".to_string(),
+                Some('\n') => trailing,
+                Some(b) => format!("{b}{trailing}"),
+                None => trailing,
+            };
+            let end = self.offset();
+            self.out.quoted_ls.push(QuotedLs {
+                start,
+                end,
+                value,
+                quote: q,
+                indent: self.indent,
+            });
         }
 
         /// yaml_parser_scan_plain_scalar.
@@ -1863,6 +1986,7 @@ mod libyaml {
             last_plain: false,
             started: false,
             bom_buffer: body.starts_with('\u{feff}'),
+            root_props: None,
             complex_keys: Vec::new(),
             peek_only: false,
             out: Scan::default(),
@@ -1905,6 +2029,7 @@ mod libyaml {
             && scan.flow_dashes.is_empty()
             && scan.bom_skips.is_empty()
             && (!scan.indent_quoted_lines || scan.quoted_lines.is_empty())
+            && scan.quoted_ls.is_empty()
         {
             return None;
         }
@@ -1951,6 +2076,7 @@ mod libyaml {
         edits.extend(scan.flow_dashes.iter().map(|&at| (at, 2)));
         edits.extend(scan.bom_skips.iter().map(|&(at, _)| (at, 3)));
         edits.extend(scan.ls_folds.iter().map(|&(at, _)| (at, 5)));
+        edits.extend(scan.quoted_ls.iter().map(|q| (q.start, 6)));
         // Continuation lines of quoted scalars whose leading blanks (how many) become spaces
         // deeper than the block.
         let mut pads: Vec<(usize, usize)> = Vec::new();
@@ -1996,6 +2122,13 @@ mod libyaml {
                 if end <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(end) {
                     out.replace_range(at..end, &sep.to_string());
                 }
+            } else if kind == 6 {
+                let Some(q) = scan.quoted_ls.iter().find(|q| q.start == at) else {
+                    continue;
+                };
+                if q.end <= out.len() && out.is_char_boundary(at) && out.is_char_boundary(q.end) {
+                    out.replace_range(at..q.end, &quoted_value_text(q));
+                }
             } else if kind == 4 && at <= out.len() && out.is_char_boundary(at) {
                 let blanks = pads.iter().find(|(o, _)| *o == at).map_or(0, |(_, n)| *n);
                 let indent = scan
@@ -2021,5 +2154,41 @@ mod libyaml {
             }
         }
         Some(out)
+    }
+
+    /// Text that a YAML 1.2 parser reads, inside the quotes of `q.quote`, as libyaml's value
+    /// `q.value` of that stretch: escapes in double quotes (on one line); in single quotes LS and
+    /// PS as they are (content to YAML 1.2) and each run of `k` line feeds as a fold of `k + 1`
+    /// line breaks onto a line indented deeper than the block.
+    fn quoted_value_text(q: &QuotedLs) -> String {
+        let mut out = String::new();
+        if q.quote == '"' {
+            for c in q.value.chars() {
+                match c {
+                    '\n' => out.push_str("\\n"),
+                    ' ' => out.push(' '),
+                    '\u{2028}' => out.push_str("\\u2028"),
+                    _ => out.push_str("\\u2029"),
+                }
+            }
+            return out;
+        }
+        let pad = " ".repeat(usize::try_from(q.indent + 1).unwrap_or(0).max(1));
+        let mut feeds = 0;
+        for c in q.value.chars().chain(std::iter::once('\0')) {
+            if c == '\n' {
+                feeds += 1;
+                continue;
+            }
+            if feeds > 0 {
+                out.push_str(&"\n".repeat(feeds + 1));
+                out.push_str(&pad);
+                feeds = 0;
+            }
+            if c != '\0' {
+                out.push(c);
+            }
+        }
+        out
     }
 }

@@ -633,6 +633,43 @@ fn empty_load(section: Section, state: SectionState) -> SectionLoad {
 
 /// Load one section's text the way `ParseMap` does. `None` text means the key is absent.
 pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
+    match text {
+        Some(t) if yaml::may_nest_deeper_than(t, yaml::SHALLOW_DEPTH) => {
+            // Read on a stack sized for go-yaml's 10,000 levels; a tree deeper than an
+            // ordinary stack can walk is dropped there (the effective mapping, state and error
+            // are kept; lint and salvage then see no tree for this section).
+            yaml::on_deep_stack(|| {
+                let mut load = load_section_here(section, text);
+                if load
+                    .root
+                    .as_ref()
+                    .is_some_and(|r| yaml::depth(r) > yaml::SHALLOW_DEPTH)
+                {
+                    load.root = None;
+                }
+                load
+            })
+            .unwrap_or_else(|| {
+                let mut load = empty_load(section, SectionState::Lost);
+                load.error = Some(SectionError {
+                    message: format!(
+                        "this section may nest deeper than {} levels and no thread could be \
+                         started to read it: eks-breakglass cannot tell whether the \
+                         authenticator loads it",
+                        yaml::SHALLOW_DEPTH
+                    ),
+                    pos: pos_at(t, 0),
+                    json: false,
+                });
+                load
+            })
+        }
+        _ => load_section_here(section, text),
+    }
+}
+
+/// [`load_section`] on the current thread's stack.
+fn load_section_here(section: Section, text: Option<&str>) -> SectionLoad {
     let Some(text) = text else {
         return empty_load(section, SectionState::Absent);
     };
@@ -704,6 +741,18 @@ pub fn load_section(section: Section, text: Option<&str>) -> SectionLoad {
             message: e.message,
             pos: e.pos,
             json: false,
+        });
+        load.root = Some(root);
+        return load;
+    }
+    if yaml::depth(&root) > yaml::GO_YAML_MAX_DEPTH {
+        // sigs.k8s.io/yaml hands encoding/json a document as deep as the YAML, and its scanner
+        // refuses more than 10,000 levels of arrays and objects (flow and block together).
+        load.state = SectionState::Lost;
+        load.error = Some(SectionError {
+            message: "exceeded max depth".into(),
+            pos: root.pos,
+            json: true,
         });
         load.root = Some(root);
         return load;
@@ -892,6 +941,41 @@ fn pos_at_line_col(text: &str, line: usize, col: usize) -> Pos {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sections nested up to go-yaml's limits load on an ordinary test thread (2 MiB stack)
+    /// without overflowing it; one level more is lost as the authenticator loses it (verdicts
+    /// of tools/awsauth-oracle): mapRoles goes through encoding/json, whose 10,000 levels
+    /// count the list and the entry (a `groups` 9,998 flow levels deep is a type error, 9,999
+    /// is "exceeded max depth"); mapAccounts only through go-yaml (10,000 flow levels in an
+    /// item: a type error; 10,001: "exceeded max depth of 10000").
+    #[test]
+    fn deep_sections_are_read_to_the_authenticator_s_limits() {
+        let roles = |k: usize| {
+            format!(
+                "- rolearn: arn:aws:iam::111122223333:role/a\n  username: a\n  groups: {}{}\n",
+                "[".repeat(k),
+                "]".repeat(k)
+            )
+        };
+        let accounts =
+            |k: usize| format!("- \"111122223333\"\n- {}{}\n", "[".repeat(k), "]".repeat(k));
+        let load = load_section(Section::MapRoles, Some(&roles(9_998)));
+        assert_eq!(load.state, SectionState::Loaded);
+        assert_eq!(load.entries.len(), 1);
+        let load = load_section(Section::MapRoles, Some(&roles(9_999)));
+        assert_eq!(load.state, SectionState::Lost);
+        let load = load_section(Section::MapRoles, Some(&roles(10_001)));
+        assert_eq!(load.state, SectionState::Lost);
+        assert!(
+            load.error
+                .is_some_and(|e| e.message == "exceeded max depth of 10000"),
+            "go-yaml's message"
+        );
+        let load = load_section(Section::MapAccounts, Some(&accounts(10_000)));
+        assert_eq!(load.state, SectionState::Loaded);
+        let load = load_section(Section::MapAccounts, Some(&accounts(10_001)));
+        assert_eq!(load.state, SectionState::Lost);
+    }
 
     #[test]
     fn crazy_case_keys_and_wrong_types() {

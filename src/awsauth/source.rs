@@ -23,15 +23,6 @@ pub enum InputError {
         column: usize,
         message: String,
     },
-    #[error(
-        "{origin}:{line}:{column}: a Unicode line separator ({which}): kubectl and the authenticator (YAML 1.1) read it as a line break that keeps the character, which this tool cannot reproduce exactly; replace it with a normal line break or remove it"
-    )]
-    LineSeparator {
-        origin: String,
-        line: usize,
-        column: usize,
-        which: &'static str,
-    },
     #[error("{origin}: not a ConfigMap (found {found}); expected kind: ConfigMap named aws-auth")]
     NotConfigMap { origin: String, found: String },
     #[error(
@@ -318,8 +309,7 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
     let is_json = text.trim_start().starts_with('{');
     // kubectl decodes a YAML manifest with go-yaml v2 (libyaml), for which NEL, LS and PS are
     // line breaks (YAML 1.2 parsers take them as content). NEL becomes a plain line break there
-    // (same byte length here); LS and PS stay in the text *and* break the line, which no YAML
-    // 1.2 reading can mirror: such a manifest is refused rather than misread.
+    // (same byte length here); LS and PS below.
     let mut text = text;
     if !is_json && let Some((line, rest)) = bad_document_separator(&text) {
         // kubectl splits a YAML stream with apimachinery's YAMLReader before any YAML parser
@@ -334,24 +324,58 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
             ),
         });
     }
+    // LS and PS: kubectl's go-yaml breaks the line there and keeps the character (in a quoted
+    // scalar, where another break would fold to a space; in a plain scalar's fold). The
+    // manifest is read through the same libyaml replay as a section value, which rewrites
+    // those places so that the YAML 1.2 parser reads go-yaml's strings.
+    let mut view: Option<String> = None;
     if !is_json {
-        if let Some((offset, c)) = text
-            .char_indices()
-            .find(|(_, c)| matches!(c, '\u{2028}' | '\u{2029}'))
-        {
-            let before = &text[..offset];
-            return Err(InputError::LineSeparator {
-                origin: origin_s,
-                line: before.matches('\n').count() + 1,
-                column: before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1,
-                which: if c == '\u{2028}' { "U+2028" } else { "U+2029" },
-            });
-        }
-        if text.contains('\u{85}') {
+        if text.contains(['\u{2028}', '\u{2029}']) {
+            let scan = super::libyaml::scan(&text);
+            if let Some(e) = scan.error.as_ref().or(scan.late_error.as_ref()) {
+                return Err(InputError::NotYaml {
+                    origin: origin_s,
+                    line: e.pos.line,
+                    column: e.pos.column,
+                    message: e.message.to_string(),
+                });
+            }
+            view = super::libyaml::as_libyaml_sees_it(&text, &scan);
+        } else if text.contains('\u{85}') {
             text = text.replace('\u{85}', "\r\n");
         }
     }
-    let docs = match yaml::parse_all(&text) {
+    let parsed = view.as_deref().unwrap_or(&text);
+    if yaml::may_nest_deeper_than(parsed, yaml::SHALLOW_DEPTH) {
+        // The tree is walked and dropped on a stack sized for go-yaml's 10,000 levels.
+        return yaml::on_deep_stack(|| read_objects(origin, &text, parsed, view.is_some()))
+            .unwrap_or_else(|| {
+                Err(InputError::NotYaml {
+                    origin: origin_s,
+                    line: 1,
+                    column: 1,
+                    message: format!(
+                        "this file may nest deeper than {} levels and no thread could be started \
+                         to read it",
+                        yaml::SHALLOW_DEPTH
+                    ),
+                })
+            });
+    }
+    read_objects(origin, &text, parsed, view.is_some())
+}
+
+/// The objects of a manifest (`parsed`: the text the YAML 1.2 parser reads, `text` as given):
+/// the first aws-auth ConfigMap, eksctl ClusterConfig or data mapping.
+fn read_objects(
+    origin: &str,
+    text: &str,
+    parsed: &str,
+    restore_bom: bool,
+) -> Result<AwsAuthDocument, InputError> {
+    let origin_s = origin.to_string();
+    let is_json = text.trim_start().starts_with('{');
+    let docs = match yaml::parse_all_with(parsed, restore_bom) {
         Ok(d) => d,
         Err(e) => {
             return Err(InputError::NotYaml {
@@ -386,12 +410,12 @@ pub fn read_document(origin: &str, bytes: &[u8]) -> Result<AwsAuthDocument, Inpu
                     } else {
                         SourceFormat::ConfigMapYaml
                     };
-                    return within_limit(from_configmap(origin, &text, obj, fmt));
+                    return within_limit(from_configmap(origin, text, obj, fmt));
                 }
-                Kind::Eksctl => return Ok(from_eksctl(origin, &text, &obj)),
+                Kind::Eksctl => return Ok(from_eksctl(origin, text, &obj)),
                 Kind::Data => {
                     let mut doc =
-                        AwsAuthDocument::new(origin, text.clone(), SourceFormat::DataYaml);
+                        AwsAuthDocument::new(origin, text.to_string(), SourceFormat::DataYaml);
                     read_data(&mut doc, &obj);
                     return within_limit(doc);
                 }

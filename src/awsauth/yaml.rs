@@ -88,15 +88,75 @@ pub struct Document {
     pub extra_document: Option<Pos>,
 }
 
-/// How deep the product reads nested collections. go-yaml v2 reads up to 10,000 levels
-/// (`max_flow_level`, `max_indents` in scannerc.go; encoding/json then stops at 10,000 too), but
-/// the tree walkers here recurse, and 10,000 levels overflow a 2 MiB thread stack (measured:
-/// 500 flow levels fit in a debug build, 1,000 do not). granit-parser's own default is 255.
-/// Deeper input is reported as a section the product cannot read, saying it cannot tell.
-pub const MAX_DEPTH: usize = 400;
-
-/// go-yaml v2's own nesting limit, named in the message for input deeper than [`MAX_DEPTH`].
+/// go-yaml v2's nesting limit (`max_flow_level`, `max_indents` in scannerc.go: deeper input
+/// fails with "exceeded max depth of 10000"; encoding/json then stops at 10,000 too). The
+/// product reads as deep: the tree walkers recurse, so a section that may nest deeper than
+/// [`SHALLOW_DEPTH`] is read on a thread of its own with a stack sized for this limit
+/// (`parse::load_section`, `source::read_document`).
 pub const GO_YAML_MAX_DEPTH: usize = 10_000;
+
+/// How deep a tree may be walked on an ordinary thread's stack (2 MiB for a test thread:
+/// measured, 500 flow levels fit in a debug build, 1,000 do not).
+pub const SHALLOW_DEPTH: usize = 256;
+
+/// The stack of a thread that reads input nested up to [`GO_YAML_MAX_DEPTH`] levels (reserved,
+/// not committed: pages are only used as deep as the recursion goes).
+pub const DEEP_STACK: usize = 512 * 1024 * 1024;
+
+/// Whether `text` may nest collections deeper than `depth` levels: flow collections need a
+/// bracket each, block ones more indentation (at least one column a level, two for `- - x`).
+pub fn may_nest_deeper_than(text: &str, depth: usize) -> bool {
+    let brackets = text.bytes().filter(|b| matches!(b, b'[' | b'{')).count();
+    let widest = text
+        .split(['\n', '\r'])
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    brackets + 2 * (widest + 1) > depth
+}
+
+/// Runs `f` on a thread with a [`DEEP_STACK`]; `None` when no such thread can be started.
+pub fn on_deep_stack<T: Send>(f: impl FnOnce() -> T + Send) -> Option<T> {
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("deep-yaml".into())
+            .stack_size(DEEP_STACK)
+            .spawn_scoped(scope, f)
+            .ok()?;
+        Some(match handle.join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        })
+    })
+}
+
+/// How deeply collections nest in `node` (a scalar is 0), without recursing.
+pub fn depth(node: &Node) -> usize {
+    let mut deepest = 0;
+    let mut stack: Vec<(&Node, usize)> = vec![(node, 0)];
+    while let Some((n, d)) = stack.pop() {
+        match &n.kind {
+            NodeKind::Scalar { .. } => deepest = deepest.max(d),
+            NodeKind::Seq(items) => {
+                deepest = deepest.max(d + 1);
+                stack.extend(items.iter().map(|i| (i, d + 1)));
+            }
+            NodeKind::Map(pairs) => {
+                deepest = deepest.max(d + 1);
+                for (k, v) in pairs {
+                    stack.push((k, d + 1));
+                    stack.push((v, d + 1));
+                }
+            }
+        }
+    }
+    deepest
+}
+
+/// The message of a collection nested deeper than [`GO_YAML_MAX_DEPTH`] (go-yaml's).
+pub fn too_deep_message() -> String {
+    format!("exceeded max depth of {GO_YAML_MAX_DEPTH}")
+}
 
 /// Upper bound on nodes produced by alias expansion (go-yaml refuses "excessive aliasing").
 const MAX_NODES: usize = 2_000_000;
@@ -113,11 +173,7 @@ fn pos_of(text: &str, m: &granit_parser::Marker) -> Pos {
 fn scan_error(text: &str, e: &ScanError) -> YamlError {
     if matches!(e.kind(), granit_parser::ErrorKind::RecursionLimitExceeded) {
         return YamlError {
-            message: format!(
-                "collections nested deeper than {MAX_DEPTH} levels: eks-breakglass cannot read \
-                 this deep and cannot tell whether the authenticator (which reads up to \
-                 {GO_YAML_MAX_DEPTH} levels) loads this section; flatten it"
-            ),
+            message: too_deep_message(),
             pos: pos_of(text, e.marker()),
         };
     }
@@ -245,7 +301,13 @@ fn parse_first_opts(
 
 /// Parse every document of a stream (for manifests holding several objects).
 pub fn parse_all(text: &str) -> Result<Vec<Node>, YamlError> {
-    Ok(parse_documents(text, false, false, false)?
+    parse_all_with(text, false)
+}
+
+/// [`parse_all`] of a text prepared by `libyaml::as_libyaml_sees_it` (`restore_bom` as in
+/// [`parse_first_with`]).
+pub fn parse_all_with(text: &str, restore_bom: bool) -> Result<Vec<Node>, YamlError> {
+    Ok(parse_documents(text, false, restore_bom, false)?
         .into_iter()
         .filter_map(|(n, _)| n)
         .collect())
@@ -262,8 +324,8 @@ fn parse_documents(
     let mut parser = Parser::new_from_str_with_options(
         text,
         granit_parser::options! {
-            flow_nesting_limit: MAX_DEPTH,
-            block_nesting_limit: MAX_DEPTH,
+            flow_nesting_limit: GO_YAML_MAX_DEPTH,
+            block_nesting_limit: GO_YAML_MAX_DEPTH,
         },
     );
     let mut b = Builder {
@@ -841,24 +903,36 @@ mod tests {
         assert_eq!(resolve_plain("1e-400"), Resolved::Float(0.0));
     }
 
-    /// Deep input must not overflow the stack (this runs on a test thread's 2 MiB stack): up
-    /// to [`MAX_DEPTH`] it is read, deeper it is refused with a message that says the product
-    /// cannot tell.
+    /// go-yaml's limits, level-exact (checked with tools/awsauth-oracle): 10,000 flow levels
+    /// and 10,000 block indentation levels are read, one more is "exceeded max depth of 10000".
+    /// The parser builds the tree without recursing; the tree is dropped on a deep stack.
     #[test]
-    fn deep_nesting_is_read_or_refused_without_overflowing_the_stack() {
+    fn nesting_is_read_to_go_yaml_s_limit() {
         let flow = |n: usize| format!("a: {}{}\n", "[".repeat(n), "]".repeat(n));
-        assert!(parse_first(&flow(MAX_DEPTH - 1)).is_ok());
-        for n in [MAX_DEPTH + 1, 20_000] {
-            let e = parse_first(&flow(n)).expect_err("too deep");
-            assert!(e.message.contains("cannot tell"), "{}", e.message);
-        }
-        let mut block = String::new();
-        for i in 0..20_000 {
-            block.push_str(&" ".repeat(i));
-            block.push_str("k:\n");
-        }
-        let e = parse_first(&block).expect_err("too deep");
-        assert!(e.message.contains("cannot tell"), "{}", e.message);
+        let block = |n: usize| {
+            let mut t = String::new();
+            for i in 0..n - 1 {
+                t.push_str(&" ".repeat(i));
+                t.push_str("k:\n");
+            }
+            t.push_str(&" ".repeat(n - 1));
+            t.push_str("k: v\n");
+            t
+        };
+        on_deep_stack(|| {
+            let doc = parse_first(&flow(GO_YAML_MAX_DEPTH)).expect("10,000 flow levels");
+            assert_eq!(doc.root.as_ref().map(depth), Some(GO_YAML_MAX_DEPTH + 1));
+            assert!(parse_first(&block(GO_YAML_MAX_DEPTH)).is_ok());
+            for text in [
+                flow(GO_YAML_MAX_DEPTH + 1),
+                flow(20_000),
+                block(GO_YAML_MAX_DEPTH + 1),
+            ] {
+                let e = parse_first(&text).expect_err("too deep");
+                assert_eq!(e.message, "exceeded max depth of 10000");
+            }
+        })
+        .expect("thread");
     }
 
     #[test]
