@@ -466,3 +466,59 @@ impl WriteArgs {
         }
     }
 }
+
+/// `assume-creator`'s arguments.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  eks-breakglass assume-creator --cluster prod --yes\n  \
+eks-breakglass assume-creator --cluster prod --mfa-serial arn:aws:iam::123456789012:mfa/me --token-code 123456\n  \
+eks-breakglass assume-creator --cluster prod --keep --credentials-file ~/.aws/eks-creator --yes\n\n\
+Ways in, chosen from the creator report: AssumeRole (no change); one trust statement for you\n\
+(exactly that statement removed by `cleanup`); a temporary access key for a user (deleted when the run\n\
+ends unless --keep); recreating a deleted user or role (EKS will most likely refuse it: it has a\n\
+new unique id). Root and IAM Identity Center creators get instructions only."
+)]
+pub struct AssumeCreatorArgs {
+    /// Cluster name
+    #[arg(long, value_name = "NAME")]
+    pub cluster: String,
+    /// The creator's ARN, when already known (skips the CloudTrail search)
+    #[arg(long, value_name = "ARN")]
+    pub creator: Option<String>,
+    /// MFA device for AssumeRole, when the trust policy asks for MFA
+    #[arg(long, value_name = "ARN", requires = "token_code")]
+    pub mfa_serial: Option<String>,
+    /// The current MFA code
+    #[arg(long, value_name = "CODE", requires = "mfa_serial")]
+    pub token_code: Option<String>,
+    /// Session duration for AssumeRole, in seconds (default: the role's default, 1 hour)
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<u64>,
+    /// Make a trust statement or recreated role added by this run require MFA
+    #[arg(long)]
+    pub require_mfa: bool,
+    /// Keep a temporary access key when the run ends (remove it later with `cleanup`)
+    #[arg(long)]
+    pub keep: bool,
+    /// Write the credentials to this file (mode 0600) as an AWS shared-credentials profile
+    #[arg(long, value_name = "FILE")]
+    pub credentials_file: Option<PathBuf>,
+    /// Print `export AWS_…` lines with the credentials on stdout
+    #[arg(long)]
+    pub print_env: bool,
+    /// The kubeconfig to add a context to (default: first path in KUBECONFIG, else ~/.kube/config)
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context name (default: <cluster>-creator)
+    #[arg(long, value_name = "NAME")]
+    pub alias: Option<String>,
+    /// Do not write a kubeconfig context
+    #[arg(long)]
+    pub no_kubeconfig: bool,
+    /// The run directory for the journal (default: a new one under the state directory)
+    #[arg(long, value_name = "DIR")]
+    pub journal_dir: Option<PathBuf>,
+    /// How long to retry while IAM and EKS propagate new credentials, in seconds
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub wait: u64,
+}

@@ -72,3 +72,13 @@ pub trait TriageSources {
     /// The IAM roles of the cluster's node groups and Fargate profiles.
     async fn node_roles(&self, cluster: &str) -> Result<Vec<NodeRoleFact>, AwsError>;
 }
+
+impl From<&CallerIdentity> for crate::recovery::trust::Caller {
+    fn from(me: &CallerIdentity) -> Self {
+        crate::recovery::trust::Caller {
+            arn: me.arn.clone(),
+            account: me.account.clone(),
+            user_id: me.user_id.clone(),
+        }
+    }
+}

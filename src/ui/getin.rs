@@ -225,3 +225,80 @@ impl End {
         result
     }
 }
+
+/// Writes the credentials into `path` as `profile` (0600, other profiles kept): the line said
+/// about it.
+pub fn hand_over_file(path: &Path, profile: &str, creds: &Credentials) -> Result<String, AppError> {
+    let backup = write_credentials_file(path, profile, creds)?;
+    Ok(format!(
+        "credentials written to {} (profile {profile}, mode 0600; other profiles kept{}){}",
+        path.display(),
+        backup
+            .map(|b| format!(", previous file backed up to {}", b.display()))
+            .unwrap_or_default(),
+        expiry_note(creds)
+    ))
+}
+
+/// Where and how the kubeconfig context is written.
+pub struct KubeconfigTo<'a> {
+    pub file: Option<&'a Path>,
+    pub alias: Option<&'a str>,
+    pub credentials_file: Option<&'a Path>,
+    /// The credentials-file profile the creator's credentials were written as.
+    pub profile: &'a str,
+    /// The operator's own `--profile` (the exec plugin keeps it).
+    pub operator_profile: Option<&'a str>,
+}
+
+/// Writes the kubeconfig context the workflow chose ([`KubeconfigExec`]): the line said about
+/// it, or why none was written. The profile is passed as `token --profile`, which wins over keys
+/// exported in the shell kubectl runs from (AWS_PROFILE would lose to them).
+pub fn hand_over_kubeconfig(
+    exec: &crate::workflow::getin::KubeconfigExec,
+    to: &KubeconfigTo<'_>,
+    facts: &ClusterFacts,
+    region: &str,
+) -> Result<String, AppError> {
+    use crate::workflow::getin::KubeconfigExec;
+    let context = to
+        .alias
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}-creator", facts.name));
+    let (env, role, profile_arg) = match (exec, to.credentials_file) {
+        (KubeconfigExec::CredentialsFile, Some(path)) => (
+            vec![(
+                "AWS_SHARED_CREDENTIALS_FILE".to_string(),
+                absolute(path).to_string_lossy().into_owned(),
+            )],
+            None,
+            Some(to.profile),
+        ),
+        (KubeconfigExec::Operator { role }, _) => (Vec::new(), *role, to.operator_profile),
+        (KubeconfigExec::None { why }, _) => return Ok(why.to_string()),
+        (KubeconfigExec::CredentialsFile, None) => (Vec::new(), None, None),
+    };
+    let path = write_kubeconfig(to.file, &context, facts, region, role, profile_arg, env)?;
+    Ok(format!(
+        "kubeconfig context {context} in {}",
+        path.display()
+    ))
+}
+
+/// The credentials as the JSON document's `env` (only when `--print-env` asked for them).
+pub fn env_json(creds: &Credentials) -> serde_json::Value {
+    serde_json::json!({
+        "AWS_ACCESS_KEY_ID": creds.access_key_id(),
+        "AWS_SECRET_ACCESS_KEY": creds.secret_access_key(),
+        "AWS_SESSION_TOKEN": creds.session_token(),
+    })
+}
+
+/// Says why a temporary key outlives the run although `--keep` was not given.
+pub fn note_kept(kept_for_hand_over: bool) {
+    if kept_for_hand_over {
+        eprintln!(
+            "note: the temporary key is kept because you asked for it to be handed over; remove it with `eks-breakglass cleanup`"
+        );
+    }
+}

@@ -322,6 +322,33 @@ pub async fn verify_at(
 
 pub use crate::workflow::rundir::undo_json;
 
+/// A run that cannot go on (`e`): when interrupted, undone like any Ctrl-C; otherwise
+/// everything it changed is undone (said after `why`, when given). Returns the error to end
+/// with (the undo's own, if it failed to run).
+pub async fn abandon(
+    run: Option<&mut Run<'_>>,
+    interrupted: bool,
+    why: Option<&str>,
+    e: AppError,
+) -> AppError {
+    let Some(r) = run else { return e };
+    if interrupted {
+        return r.interrupted().await;
+    }
+    if let Some(why) = why {
+        eprintln!("{why}");
+    }
+    match r.undo_everything("failed").await {
+        Ok(lines) => {
+            for l in lines {
+                eprintln!("{l}");
+            }
+            e
+        }
+        Err(undo) => undo,
+    }
+}
+
 /// A plan being applied: its run directory, journal and runner, and the steps that ran.
 pub struct Run<'a> {
     pub dir: PathBuf,

@@ -157,6 +157,24 @@ pub fn check_duration(
 /// A user at IAM's key limit: why no temporary key can be added, and what to do — naming the
 /// keys an earlier break-glass run kept (`ours`: key id → its run directory) apart from the
 /// others.
+/// The key-limit instructions for `user_name`, naming a key an earlier break-glass run kept
+/// (from the default run directories; none when the run keeps its journal elsewhere).
+pub fn key_limit_here(
+    user_name: &str,
+    keys: &[String],
+    own_journal_dir: bool,
+    cluster: &str,
+) -> (String, Vec<String>) {
+    let ours = if own_journal_dir {
+        Vec::new()
+    } else {
+        crate::recovery::journal::default_runs_dir()
+            .map(|base| crate::recovery::journal::run_keys(&base, user_name))
+            .unwrap_or_default()
+    };
+    key_limit(user_name, keys, &ours, cluster)
+}
+
 pub fn key_limit(
     user_name: &str,
     keys: &[String],

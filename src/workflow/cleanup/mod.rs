@@ -24,8 +24,8 @@ use crate::recovery::journal::{self, Event, Journal, Record};
 use crate::recovery::plan::{self, Applied, Undo};
 use crate::recovery::restore::AwsAuthObject;
 use crate::recovery::rollback::{self, CallerVerdict, RollbackVerdict};
-use std::path::{Path, PathBuf};
 use crate::workflow::rundir::{cleanup_command, journal_io, undo_json, undo_lines};
+use std::path::{Path, PathBuf};
 
 /// What the cleanup was asked.
 #[derive(Debug, Clone, Default)]
