@@ -1,0 +1,198 @@
+//! Hostile review of issue 17 items 2–6 (stale access entries, `fix-entries`): failing tests.
+
+mod common;
+
+use common::world::{World, arn, text};
+use serde_json::Value;
+use std::time::Duration;
+
+const STALE: &str = r#"
+account: "123456789012"
+region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+    - name: ci-bot
+      path: /bots/
+      accessKeys: 0
+operator: oncall
+clusters:
+  - name: prod
+    createdAt: -20d
+    creator: {user: platform-admin}
+    authenticationMode: API_AND_CONFIG_MAP
+    accessEntries:
+      - principal: ci-bot
+        username: ci-bot
+        kubernetesGroups: [deployers]
+        policies:
+          - {policy: AmazonEKSViewPolicy, scope: namespace, namespaces: [apps]}
+          - {policy: AmazonEKSEditPolicy, scope: cluster}
+cloudtrail:
+  throttle: {off: true}
+"#;
+
+fn recreate_user(w: &World, name: &str, path: &str) {
+    w.aws(&["iam", "delete-user", "--user-name", name]);
+    std::thread::sleep(Duration::from_millis(1100));
+    w.aws(&["iam", "create-user", "--user-name", name, "--path", path]);
+}
+
+fn entry_arns(w: &World) -> Vec<String> {
+    w.aws(&["eks", "list-access-entries", "--cluster-name", "prod"])["accessEntries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `fix-entries` deletes the stale entry (undo: "irreversible") and only then makes it again.
+/// When the second step does not happen (kill -9, a denied CreateAccessEntry, a network cut),
+/// the only record of the principal's type, username, groups, policies and scopes is gone from
+/// EKS: a re-run says "No stale access entries" and `cleanup` has nothing to put back. The
+/// operator is left to rebuild the entry by hand from the journal. The fix must be finishable:
+/// either cleanup/the re-run makes the entry again from the journal, or the entry is not
+/// deleted before its replacement can be made.
+#[test]
+fn a_fix_cut_off_between_the_delete_and_the_create_can_be_finished_by_rerun_or_cleanup() {
+    let w = World::start_yaml(STALE);
+    let bot = arn("user/bots/ci-bot");
+    recreate_user(&w, "ci-bot", "/bots/");
+    // The create after the delete fails (stands for kill -9 between the two steps).
+    w.deny(&w.operator(), &["eks:CreateAccessEntry"]);
+    let jd = w.path("fix-cut");
+    let out = w
+        .product()
+        .args([
+            "fix-entries",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--allow-access-gain",
+            &bot,
+            "--journal-dir",
+        ])
+        .arg(&jd)
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    eprintln!("first run: {}{}", text(&out.stdout), text(&out.stderr));
+    // The operator lifts the denial and tries the two ways the product offers to finish.
+    w.admin_put("deny", &serde_json::json!({"deny": []}));
+    let cleanup = w
+        .product()
+        .args(["cleanup", "--journal"])
+        .arg(&jd)
+        .arg("--yes")
+        .output()
+        .unwrap();
+    eprintln!(
+        "cleanup: {}{}",
+        text(&cleanup.stdout),
+        text(&cleanup.stderr)
+    );
+    let rerun = w
+        .product()
+        .args([
+            "fix-entries",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--allow-access-gain",
+            &bot,
+        ])
+        .output()
+        .unwrap();
+    let rerun_out = format!("{}{}", text(&rerun.stdout), text(&rerun.stderr));
+    assert!(
+        entry_arns(&w).iter().any(|a| a == &bot),
+        "after a fix cut off between its delete and its create, neither `cleanup` nor a re-run \
+         of fix-entries gives ci-bot its entry (groups deployers, two policies) back; the re-run \
+         said: {rerun_out}"
+    );
+}
+
+const PATHED: &str = r#"
+account: "123456789012"
+region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+  roles:
+    - name: deployer
+      path: /old/
+operator: oncall
+clusters:
+  - name: prod
+    createdAt: -20d
+    creator: {user: platform-admin}
+    authenticationMode: API_AND_CONFIG_MAP
+    accessEntries:
+      - principal: deployer
+        kubernetesGroups: [deployers]
+        policies:
+          - {policy: AmazonEKSEditPolicy, scope: cluster}
+cloudtrail:
+  throttle: {off: true}
+"#;
+
+/// The entry names `role/old/deployer`. The role was deleted and a different role of the same
+/// name made under another path (`role/new/deployer`, another ARN). `principal_now` looks the
+/// role up by name only, never compares the ARN, and so calls the entry "stale: deleted and
+/// recreated with the same ARN", and `fix-entries` plans to make an entry again for
+/// `role/old/deployer` — a principal that does not exist. The truth: the entry's principal is
+/// gone (PrincipalDeleted); the new role is a different ARN that nobody granted anything.
+#[test]
+fn a_role_recreated_under_another_path_is_not_called_the_same_arn_recreated() {
+    let w = World::start_yaml(PATHED);
+    let old = arn("role/old/deployer");
+    let trust =
+        w.aws(&["iam", "get-role", "--role-name", "deployer"])["Role"]["AssumeRolePolicyDocument"]
+            .clone();
+    w.aws(&["iam", "delete-role", "--role-name", "deployer"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    w.aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "deployer",
+        "--path",
+        "/new/",
+        "--assume-role-policy-document",
+        &trust.to_string(),
+    ]);
+    let out = w
+        .product()
+        .args(["diagnose", "--cluster", "prod", "--output", "json"])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&out.stdout), text(&out.stderr)));
+    let entry = v["access_entries"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entry"]["principal_arn"] == old.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("no entry for {old}: {v}"));
+    assert_ne!(
+        entry["state"]["state"],
+        "stale",
+        "the entry for {old} is called stale (same ARN deleted and recreated) although IAM's \
+         deployer is now {} — another ARN: {entry}",
+        arn("role/new/deployer")
+    );
+    let out = w
+        .product()
+        .args(["fix-entries", "--cluster", "prod", "--dry-run"])
+        .output()
+        .unwrap();
+    let plan = text(&out.stdout);
+    assert!(
+        !plan.contains(&format!("create the STANDARD access entry for {old} again")),
+        "fix-entries plans to recreate an entry for {old}, which does not exist:\n{plan}"
+    );
+}
