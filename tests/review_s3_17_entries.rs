@@ -196,3 +196,140 @@ fn a_role_recreated_under_another_path_is_not_called_the_same_arn_recreated() {
         "fix-entries plans to recreate an entry for {old}, which does not exist:\n{plan}"
     );
 }
+
+/// A colleague fixes the stale entry by hand (delete + create, with the groups and policy the
+/// team now wants) while `fix-entries` waits at its confirmation prompt. The run then deletes
+/// by principal ARN only — DeleteAccessEntry carries nothing that says "the stale entry I
+/// judged" (no entry ARN, no creation time) — so it deletes the colleague's LIVE entry and makes
+/// the old stale content again: the colleague's change is erased and ci-bot gets back the
+/// stale entry's EDIT policy that the colleague had dropped.
+#[test]
+fn a_colleagues_fix_made_while_fix_entries_waits_for_yes_is_not_deleted() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    use std::time::Instant;
+
+    let w = World::start_yaml(STALE);
+    let bot = arn("user/bots/ci-bot");
+    recreate_user(&w, "ci-bot", "/bots/");
+
+    // The product on a terminal (a pty), so that it asks for 'yes'.
+    let product = assert_cmd::cargo::cargo_bin("eks-breakglass");
+    let mut child = Command::new("python3")
+        .args([
+            "-c",
+            "import pty,sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)",
+            product.to_str().unwrap(),
+            "fix-entries",
+            "--cluster",
+            "prod",
+            "--allow-access-gain",
+            &bot,
+        ])
+        .envs(w.env_pairs())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut out = child.stdout.take().unwrap();
+    let s2 = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            s2.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let start = Instant::now();
+    while !seen.lock().unwrap().contains("Apply these") {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "no prompt: {}",
+            seen.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Meanwhile the colleague fixes it their way: view only, group viewers.
+    w.aws(&[
+        "eks",
+        "delete-access-entry",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &bot,
+    ]);
+    let made = w.aws(&[
+        "eks",
+        "create-access-entry",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &bot,
+        "--kubernetes-groups",
+        "viewers",
+    ]);
+    let colleagues = made["accessEntry"]["accessEntryArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    w.aws(&[
+        "eks",
+        "associate-access-policy",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &bot,
+        "--policy-arn",
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy",
+        "--access-scope",
+        "type=namespace,namespaces=apps",
+    ]);
+
+    child.stdin.as_mut().unwrap().write_all(b"yes\n").unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            break child.wait().unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let _ = child.stdin.take();
+    reader.join().unwrap();
+    let transcript = seen.lock().unwrap().clone();
+
+    let now = w.aws(&[
+        "eks",
+        "describe-access-entry",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &bot,
+    ])["accessEntry"]
+        .clone();
+    let policies = w.aws(&[
+        "eks",
+        "list-associated-access-policies",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &bot,
+    ]);
+    assert_eq!(
+        now["accessEntryArn"].as_str(),
+        Some(colleagues.as_str()),
+        "fix-entries deleted the colleague's live entry made after its plan (exit {status:?}) and \
+         made the stale content again: entry now {now}, policies {policies}\n--- transcript ---\n{transcript}"
+    );
+}
