@@ -333,3 +333,92 @@ fn a_colleagues_fix_made_while_fix_entries_waits_for_yes_is_not_deleted() {
          made the stale content again: entry now {now}, policies {policies}\n--- transcript ---\n{transcript}"
     );
 }
+
+/// After a successful fix, a colleague adds to the recreated entry (one more access policy and
+/// another Kubernetes group). `cleanup --rollback` of the fix checks only that the entry ARN is
+/// still the run's, then deletes the whole entry — the colleague's association and group go
+/// with it, without the difference being shown or the undo refused.
+#[test]
+fn rollback_of_a_fix_does_not_erase_what_a_colleague_added_to_the_entry_since() {
+    let w = World::start_yaml(STALE);
+    let bot = arn("user/bots/ci-bot");
+    recreate_user(&w, "ci-bot", "/bots/");
+    let jd = w.path("fix-run");
+    let out = w
+        .product()
+        .args([
+            "fix-entries",
+            "--cluster",
+            "prod",
+            "--yes",
+            "--allow-access-gain",
+            &bot,
+            "--journal-dir",
+        ])
+        .arg(&jd)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // The colleague's additions.
+    w.aws(&[
+        "eks",
+        "associate-access-policy",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &bot,
+        "--policy-arn",
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy",
+        "--access-scope",
+        "type=namespace,namespaces=ops",
+    ]);
+    w.aws(&[
+        "eks",
+        "update-access-entry",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &bot,
+        "--kubernetes-groups",
+        "deployers",
+        "oncall-readers",
+    ]);
+    let out = w
+        .product()
+        .args(["cleanup", "--rollback", "--journal"])
+        .arg(&jd)
+        .arg("--yes")
+        .output()
+        .unwrap();
+    let said = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        entry_arns(&w).iter().any(|a| a == &bot),
+        "rollback of the fix deleted the whole entry of ci-bot, erasing the colleague's \
+         AmazonEKSAdminPolicy (ops) association and group oncall-readers made after the run; \
+         cleanup said:\n{said}"
+    );
+    let policies = w.aws(&[
+        "eks",
+        "list-associated-access-policies",
+        "--cluster-name",
+        "prod",
+        "--principal-arn",
+        &bot,
+    ]);
+    let kept = policies["associatedAccessPolicies"]
+        .as_array()
+        .is_some_and(|a| {
+            a.iter().any(|p| {
+                p["policyArn"] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy"
+            })
+        });
+    assert!(
+        kept,
+        "the colleague's association is gone; cleanup said:\n{said}"
+    );
+}
