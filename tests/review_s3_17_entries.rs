@@ -422,3 +422,104 @@ fn rollback_of_a_fix_does_not_erase_what_a_colleague_added_to_the_entry_since() 
         "the colleague's association is gone; cleanup said:\n{said}"
     );
 }
+
+const STALE_ROLE: &str = r#"
+account: "123456789012"
+region: us-east-1
+iam:
+  users:
+    - name: oncall
+    - name: platform-admin
+  roles:
+    - name: dev-admin
+operator: oncall
+clusters:
+  - name: prod
+    createdAt: -20d
+    creator: {user: platform-admin}
+    authenticationMode: API_AND_CONFIG_MAP
+    accessEntries:
+      - principal: oncall
+        policies:
+          - {policy: AmazonEKSClusterAdminPolicy, scope: cluster}
+      - principal: dev-admin
+        policies:
+          - {policy: AmazonEKSClusterAdminPolicy, scope: cluster}
+    awsAuth:
+      mapRoles: |
+        - rolearn: arn:aws:iam::123456789012:role/dev-admin
+          username: dev-admin
+          groups:
+            - system:masters
+cloudtrail:
+  throttle: {off: true}
+"#;
+
+/// dev-admin was deleted and recreated: its access entry is stale (lets nobody in), and only the
+/// aws-auth mapping gets it in. A restore that drops that mapping is predicted as "gets in
+/// through the access entry of dev-admin (aws-auth does not decide it)" — restore's predictor
+/// counts any entry (DescribeAccessEntry found one) as a way in, stale or not, although
+/// `diagnose` on the same cluster calls that entry STALE. The prediction hides a lockout.
+#[test]
+fn restore_does_not_predict_a_way_in_through_a_stale_entry() {
+    let w = World::start_yaml(STALE_ROLE);
+    let role = arn("role/dev-admin");
+    let trust =
+        w.aws(&["iam", "get-role", "--role-name", "dev-admin"])["Role"]["AssumeRolePolicyDocument"]
+            .clone();
+    w.aws(&["iam", "delete-role", "--role-name", "dev-admin"]);
+    std::thread::sleep(Duration::from_millis(1100));
+    w.aws(&[
+        "iam",
+        "create-role",
+        "--role-name",
+        "dev-admin",
+        "--assume-role-policy-document",
+        &trust.to_string(),
+    ]);
+    let diag = w
+        .product()
+        .args(["diagnose", "--cluster", "prod"])
+        .output()
+        .unwrap();
+    assert!(
+        text(&diag.stdout).contains(&format!("STALE entry {role}")),
+        "precondition: diagnose calls dev-admin's entry stale: {}",
+        text(&diag.stdout)
+    );
+    // A version of aws-auth without the dev-admin mapping.
+    let file = w.path("aws-auth.yaml");
+    std::fs::write(
+        &file,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: aws-auth\n  namespace: kube-system\ndata:\n  mapRoles: |\n    []\n  mapUsers: |\n    - userarn: arn:aws:iam::123456789012:user/oncall\n      username: oncall\n      groups:\n        - system:masters\n",
+    )
+    .unwrap();
+    let out = w
+        .product()
+        .args([
+            "aws-auth",
+            "restore",
+            "--cluster",
+            "prod",
+            "--dry-run",
+            "--from",
+        ])
+        .arg(&file)
+        .args(["--verify-as", &role])
+        .output()
+        .unwrap();
+    let stdout = text(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| {
+            l.contains(&role)
+                && (l.contains("gets in") || l.contains("REFUSED") || l.contains("unknown"))
+        })
+        .unwrap_or_else(|| panic!("no prediction for {role}: {stdout}{}", text(&out.stderr)))
+        .to_string();
+    assert!(
+        !line.trim_start().starts_with("gets in"),
+        "restore predicts dev-admin gets in through its STALE access entry once the aws-auth \
+         mapping is gone: `{line}`\n{stdout}"
+    );
+}
