@@ -74,8 +74,8 @@ pub async fn run(g: &Globals, args: &FixEntriesArgs) -> Result<u8, AppError> {
             );
         } else if matches!(j.state, EntryState::PrincipalDeleted) {
             eprintln!(
-                "note: the entry for {} names a principal that does not exist: nothing to make again \
-                 until it is recreated",
+                "note: the entry for {} names a principal that does not exist (orphaned entry; the same \
+                 name under another path is another ARN): nothing to make again for it",
                 j.entry.principal_arn
             );
         }
