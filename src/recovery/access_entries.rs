@@ -1007,6 +1007,26 @@ mod tests {
         );
         assert!(matches!(plan.steps[1].undo, Undo::DeleteAccessEntry { .. }));
         assert!(plan.notes[0].starts_with("ACCESS CHANGE"));
+        // The delete checks it deletes the entry the plan showed, and its undo keeps the
+        // content (a run cut off before the create can be finished); the create's undo knows
+        // what it made (a rollback refuses an entry added to since).
+        assert!(matches!(
+            actions[0],
+            Action::DeleteAccessEntry {
+                expect_entry_arn: Some(_),
+                expect_created_at: Some(_),
+                ..
+            }
+        ));
+        let Undo::RecreateAccessEntry { content, .. } = &plan.steps[0].undo else {
+            panic!("{:?}", plan.steps[0].undo)
+        };
+        assert_eq!(content, &entry_content(&j.entry));
+        assert_eq!(content.policies.len(), 2);
+        assert!(plan.steps[0].undo.is_temporary_kind());
+        assert!(
+            matches!(&plan.steps[1].undo, Undo::DeleteAccessEntry { made: Some(m), .. } if m == content)
+        );
         assert_eq!(unconsented(&[&j], &[]), vec![ROLE]);
         assert!(unconsented(&[&j], &[ROLE.to_uppercase()]).is_empty());
     }
