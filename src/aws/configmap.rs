@@ -136,11 +136,21 @@ impl AwsAuthCluster for Session {
 
     async fn has_access_entry(&self, principal: &str) -> bool {
         let facts = &self.conn.facts;
-        facts.effective_auth_mode().allows_access_entries()
-            && matches!(
-                super::access::describe_access_entry(&self.base, &facts.name, principal).await,
-                Ok(Some(_))
-            )
+        if !facts.effective_auth_mode().allows_access_entries() {
+            return false;
+        }
+        // A stale entry (or one whose principal is gone) lets nobody in: not a way in.
+        let Ok(Some(entry)) =
+            super::entries_read::describe_entry(&self.base, &facts.name, principal).await
+        else {
+            return false;
+        };
+        let now = super::entries_read::principal_now(&self.base, &entry.principal_arn).await;
+        !matches!(
+            crate::recovery::access_entries::judge(&entry, &now, None),
+            crate::recovery::access_entries::EntryState::Stale { .. }
+                | crate::recovery::access_entries::EntryState::PrincipalDeleted
+        )
     }
 
     async fn resolve_principal(&self, arn: &str) -> Result<String, AppError> {

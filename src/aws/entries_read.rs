@@ -126,10 +126,10 @@ pub async fn principal_now(ctx: &AwsContext, arn: &str) -> PrincipalNow {
     let res = match PrincipalArn::parse(arn) {
         Ok(PrincipalArn::User { name, .. }) => super::iam::get_user(ctx, &name)
             .await
-            .map(|u| u.map(|u| (u.user_id, u.created))),
+            .map(|u| u.map(|u| (u.user_id, u.created, u.arn))),
         Ok(PrincipalArn::Role { name, .. }) => super::iam::get_role(ctx, &name)
             .await
-            .map(|r| r.map(|r| (r.role_id, r.created))),
+            .map(|r| r.map(|r| (r.role_id, r.created, r.arn))),
         _ => {
             return PrincipalNow::Unknown {
                 why: format!("{arn} is not an IAM user or role"),
@@ -137,7 +137,9 @@ pub async fn principal_now(ctx: &AwsContext, arn: &str) -> PrincipalNow {
         }
     };
     match res {
-        Ok(Some((id, created))) => PrincipalNow::Exists {
+        // Same name under another path is another ARN: the entry's principal is gone.
+        Ok(Some((_, _, now))) if !now.eq_ignore_ascii_case(arn) => PrincipalNow::Deleted,
+        Ok(Some((id, created, _))) => PrincipalNow::Exists {
             unique_id: Some(id),
             created,
         },

@@ -287,7 +287,16 @@ impl<'a> AwsRunner<'a> {
             Action::DeleteAccessEntry {
                 cluster,
                 principal_arn,
+                expect_entry_arn,
+                expect_created_at,
             } => {
+                self.check_entry_as_planned(
+                    cluster,
+                    principal_arn,
+                    expect_entry_arn.as_deref(),
+                    expect_created_at.as_deref(),
+                )
+                .await?;
                 access::delete_access_entry(self.ctx, cluster, principal_arn).await?;
             }
             Action::AssociateAccessPolicy {
@@ -970,6 +979,7 @@ impl<'a> AwsRunner<'a> {
                 cluster,
                 principal_arn,
                 entry_arn,
+                made,
             } => {
                 if let Some(ours) = entry_arn
                     && let Some(gone) = self
@@ -978,11 +988,38 @@ impl<'a> AwsRunner<'a> {
                 {
                     return Ok(gone);
                 }
+                if let Some(made) = made {
+                    super::entries_write::check_entry_as_made(
+                        self.ctx,
+                        cluster,
+                        principal_arn,
+                        made,
+                    )
+                    .await?;
+                }
                 let changed = access::delete_access_entry(self.ctx, cluster, principal_arn).await?;
                 done(
                     changed,
                     format!("deleted the access entry of {principal_arn} on {cluster}"),
                     format!("the access entry of {principal_arn} on {cluster} was already gone"),
+                )
+            }
+            Undo::RecreateAccessEntry {
+                cluster,
+                principal_arn,
+                content,
+            } => {
+                let made =
+                    super::entries_write::recreate_entry(self.ctx, cluster, principal_arn, content)
+                        .await?;
+                done(
+                    made,
+                    format!(
+                        "made the access entry of {principal_arn} on {cluster} again from the journal (the run stopped after deleting it)"
+                    ),
+                    format!(
+                        "{principal_arn} has an access entry on {cluster} (made by the run or since): left as is"
+                    ),
                 )
             }
             Undo::DisassociateAccessPolicy {
@@ -1254,6 +1291,60 @@ impl AwsRunner<'_> {
     /// `None` when the live access entry of `principal_arn` is the one this run created (ARN
     /// `ours`); `Some(already clean)` when there is none; an error naming both when another
     /// entry (deleted and made again by someone) stands there — it is not the run's to touch.
+    /// Right before a planned delete: the entry there now must be the one the plan showed
+    /// (same entry ARN, same creation time). Someone may have replaced it while the plan
+    /// waited for "yes", or another run may have; then nothing is changed and the difference
+    /// is shown. EKS's DeleteAccessEntry takes only the principal, so this read is the check.
+    async fn check_entry_as_planned(
+        &self,
+        cluster: &str,
+        principal_arn: &str,
+        entry_arn: Option<&str>,
+        created_at: Option<&str>,
+    ) -> Result<(), AwsError> {
+        if entry_arn.is_none() && created_at.is_none() {
+            return Ok(());
+        }
+        let live = access::describe_access_entry(self.ctx, cluster, principal_arn).await?;
+        let live_made = live
+            .as_ref()
+            .and_then(|l| l.created_at)
+            .map(|t| t.to_rfc3339());
+        let same = live.as_ref().is_some_and(|l| {
+            entry_arn.is_none_or(|a| l.entry_arn.as_deref() == Some(a))
+                && created_at.is_none_or(|c| {
+                    live_made.as_deref() == Some(c)
+                        || matches!(
+                            (chrono::DateTime::parse_from_rfc3339(c), l.created_at),
+                            (Ok(p), Some(n)) if p == n
+                        )
+                })
+        });
+        if same {
+            return Ok(());
+        }
+        let now = match &live {
+            None => "no entry at all (someone deleted it)".to_string(),
+            Some(l) => format!(
+                "{} (created {}, username {}, groups [{}])",
+                l.entry_arn.as_deref().unwrap_or("(no ARN)"),
+                live_made.as_deref().unwrap_or("?"),
+                l.username.as_deref().unwrap_or("-"),
+                l.kubernetes_groups.join(", ")
+            ),
+        };
+        Err(AwsError::new(
+            "eks:DeleteAccessEntry",
+            AwsErrorKind::InvalidInput,
+            format!(
+                "the access entry of {principal_arn} on {cluster} changed since the plan was made (someone replaced it, or another run did): nothing was deleted.\nthe plan showed: {} (created {})\nthere now: {now}",
+                entry_arn.unwrap_or("?"),
+                created_at.unwrap_or("?")
+            ),
+        )
+        .with_hint("look at the entry as it is now and re-run to plan again".to_string()))
+    }
+
     async fn check_entry_is_ours(
         &self,
         cluster: &str,

@@ -3,8 +3,11 @@
 //! again with the same type, username, groups and policies (with their scopes), bound to the
 //! principal as it is now. That gives access back to someone who has none today, so each
 //! principal needs `--allow-access-gain ARN` on top of the confirmation (`--yes` alone is not
-//! enough). Planned, journaled, undone by `cleanup --journal DIR` (the recreated entry is deleted:
-//! the principal is back to no access, as with the stale entry).
+//! enough). Planned, journaled. The delete checks that the entry is still the one the plan
+//! showed (ARN and creation time); a run cut off after the delete is finished by `cleanup
+//! --journal DIR` (it makes the entry again from the journal, only if there is none); `cleanup
+//! --rollback` deletes the recreated entry (the principal is back to no access, as with the stale
+//! entry) unless someone added to it since.
 
 use crate::aws::{AwsContext, eks, entries_read, sts};
 use crate::cli::Globals;
@@ -74,8 +77,8 @@ pub async fn run(g: &Globals, args: &FixEntriesArgs) -> Result<u8, AppError> {
             );
         } else if matches!(j.state, EntryState::PrincipalDeleted) {
             eprintln!(
-                "note: the entry for {} names a principal that does not exist: nothing to make again \
-                 until it is recreated",
+                "note: the entry for {} names a principal that does not exist (orphaned entry; the same \
+                 name under another path is another ARN): nothing to make again for it",
                 j.entry.principal_arn
             );
         }

@@ -20,7 +20,7 @@
 //!   principal that has none today, so it is an access gain: shown, and consented by name.
 
 use super::audit::{Assessment, Finding, Level, Path};
-use super::plan::{Action, Plan, Undo};
+use super::plan::{Action, EntryContent, Plan, PolicyScope, Undo};
 use crate::awsauth::model::EffectiveMapping;
 use crate::cluster::AuthMode;
 use chrono::{DateTime, Utc};
@@ -234,6 +234,7 @@ pub fn fix_plan(cluster: &str, region: &str, stale: &[&JudgedEntry]) -> Plan {
         let EntryState::Stale { cause } = &j.state else {
             continue;
         };
+        let content = entry_content(e);
         plan.notes.push(format!(
             "ACCESS CHANGE: {p} has no access today (its entry is stale); after this run it gets \
              what the stale entry gave: {}. Approve with {ACCESS_GAIN_FLAG} {p}",
@@ -245,12 +246,17 @@ pub fn fix_plan(cluster: &str, region: &str, stale: &[&JudgedEntry]) -> Plan {
             Action::DeleteAccessEntry {
                 cluster: cluster.to_string(),
                 principal_arn: p.clone(),
+                expect_entry_arn: e.entry_arn.clone(),
+                expect_created_at: e.created_at.map(|t| t.to_rfc3339()),
             },
-            Undo::Irreversible {
-                reason: "the deleted entry was bound to a principal that no longer exists and \
-                         let nobody in; it cannot be made again for that principal (undo of the \
-                         next step leaves no entry: the same access as the stale one, none)"
-                    .into(),
+            // A run cut off after this delete (kill -9, a denied CreateAccessEntry) must not
+            // lose the entry's content: its undo makes the entry again from the journal, as the
+            // plan showed it (the access gain consented for this run), and only when there is
+            // no entry for the principal — so it never touches an entry made since.
+            Undo::RecreateAccessEntry {
+                cluster: cluster.to_string(),
+                principal_arn: p.clone(),
+                content: content.clone(),
             },
         );
         let step = plan.push(
@@ -266,6 +272,7 @@ pub fn fix_plan(cluster: &str, region: &str, stale: &[&JudgedEntry]) -> Plan {
             Undo::DeleteAccessEntry {
                 cluster: cluster.to_string(),
                 principal_arn: p.clone(),
+                made: Some(content),
                 entry_arn: None,
             },
         );
@@ -299,6 +306,26 @@ pub fn fix_plan(cluster: &str, region: &str, stale: &[&JudgedEntry]) -> Plan {
             .into(),
     );
     plan
+}
+
+/// The entry's content as the journal keeps it (type, username, groups, policies and scopes).
+pub fn entry_content(e: &EntryView) -> EntryContent {
+    EntryContent {
+        entry_type: e.entry_type.clone(),
+        username: e.username.clone(),
+        kubernetes_groups: e.kubernetes_groups.clone(),
+        policies: e
+            .policies
+            .iter()
+            .map(|a| PolicyScope {
+                policy_arn: a.policy_arn.clone(),
+                namespaces: match &a.scope {
+                    AccessScope::Cluster => Vec::new(),
+                    AccessScope::Namespace { namespaces } => namespaces.clone(),
+                },
+            })
+            .collect(),
+    }
 }
 
 /// What an entry grants, in one line.
@@ -878,7 +905,7 @@ impl EntriesDiagnosis {
         }
         for j in &gone {
             s.push_str(&format!(
-                "  entry {}: its principal no longer exists (recreating it will not bring the access back: new unique id)\n",
+                "  entry {}: its principal no longer exists: orphaned entry (a user or role of the same name under another path is another ARN and gets nothing from it; recreating the principal will not bring the access back: new unique id)\n",
                 j.entry.principal_arn
             ));
         }
@@ -1016,6 +1043,26 @@ mod tests {
         );
         assert!(matches!(plan.steps[1].undo, Undo::DeleteAccessEntry { .. }));
         assert!(plan.notes[0].starts_with("ACCESS CHANGE"));
+        // The delete checks it deletes the entry the plan showed, and its undo keeps the
+        // content (a run cut off before the create can be finished); the create's undo knows
+        // what it made (a rollback refuses an entry added to since).
+        assert!(matches!(
+            actions[0],
+            Action::DeleteAccessEntry {
+                expect_entry_arn: Some(_),
+                expect_created_at: Some(_),
+                ..
+            }
+        ));
+        let Undo::RecreateAccessEntry { content, .. } = &plan.steps[0].undo else {
+            panic!("{:?}", plan.steps[0].undo)
+        };
+        assert_eq!(content, &entry_content(&j.entry));
+        assert_eq!(content.policies.len(), 2);
+        assert!(plan.steps[0].undo.is_temporary_kind());
+        assert!(
+            matches!(&plan.steps[1].undo, Undo::DeleteAccessEntry { made: Some(m), .. } if m == content)
+        );
         assert_eq!(unconsented(&[&j], &[]), vec![ROLE]);
         assert!(unconsented(&[&j], &[ROLE.to_uppercase()]).is_empty());
     }

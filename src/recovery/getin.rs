@@ -574,6 +574,8 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
             Action::DeleteAccessEntry {
                 cluster: f.cluster.clone(),
                 principal_arn: f.principal_arn.clone(),
+                expect_entry_arn: None,
+                expect_created_at: None,
             },
             Undo::Irreversible {
                 reason: "the deleted entry was bound to a principal that no longer exists and let nobody in; it cannot be made again for that principal".into(),
@@ -596,6 +598,22 @@ pub fn grant_plan(f: &GrantFacts) -> Plan {
             Undo::DeleteAccessEntry {
                 cluster: f.cluster.clone(),
                 principal_arn: f.principal_arn.clone(),
+                // What this run associates with it, all at cluster scope.
+                made: Some(super::plan::EntryContent {
+                    entry_type: "STANDARD".into(),
+                    username: None,
+                    kubernetes_groups: Vec::new(),
+                    policies: f
+                        .associated
+                        .iter()
+                        .filter(|p| stale && **p != policy)
+                        .chain(std::iter::once(&policy))
+                        .map(|p| super::plan::PolicyScope {
+                            policy_arn: p.clone(),
+                            namespaces: Vec::new(),
+                        })
+                        .collect(),
+                }),
                 entry_arn: None,
             },
         );

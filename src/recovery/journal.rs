@@ -934,6 +934,7 @@ mod tests {
         let entry = Undo::DeleteAccessEntry {
             cluster: "c".into(),
             principal_arn: "p".into(),
+            made: None,
             entry_arn: None,
         };
         let records = vec![

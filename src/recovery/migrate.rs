@@ -934,6 +934,7 @@ pub fn plan(t: &Translation, cluster: &str, region: &str, mode: &str) -> Plan {
             Undo::DeleteAccessEntry {
                 cluster: cluster.into(),
                 principal_arn: e.principal_arn.clone(),
+                made: None,
                 entry_arn: None,
             },
         );

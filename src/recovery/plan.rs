@@ -146,6 +146,12 @@ pub enum Action {
     DeleteAccessEntry {
         cluster: String,
         principal_arn: String,
+        /// The entry the plan showed (its ARN and creation time, RFC 3339): checked right
+        /// before the delete, so that an entry someone made since is never the one deleted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect_entry_arn: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expect_created_at: Option<String>,
     },
     /// `eks:AssociateAccessPolicy` with cluster scope.
     AssociateAccessPolicy {
@@ -264,6 +270,7 @@ impl Action {
             Action::DeleteAccessEntry {
                 cluster,
                 principal_arn,
+                ..
             } => AwsCall::new(
                 "eks:DeleteAccessEntry",
                 &[("clusterName", cluster), ("principalArn", principal_arn)],
@@ -414,10 +421,22 @@ pub enum Undo {
         role_name: String,
         policy_name: String,
     },
+    /// Make an entry again from its journaled content: the undo of `fix-entries`' delete of a
+    /// stale entry. Only ever acts when there is no entry for the principal (a run cut off
+    /// between its delete and its create); an entry there now is left alone.
+    RecreateAccessEntry {
+        cluster: String,
+        principal_arn: String,
+        content: EntryContent,
+    },
     /// Delete an access entry (its policy associations go with it).
     DeleteAccessEntry {
         cluster: String,
         principal_arn: String,
+        /// What the run made the entry with (groups, username, the policies it associated):
+        /// an entry someone added to since is not deleted (the difference is shown).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        made: Option<EntryContent>,
         /// The ARN of the entry the run created (set when it was made): a different entry for
         /// the same principal (deleted and created again by someone) is not the run's.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -456,6 +475,42 @@ pub enum Undo {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         written_file: Option<String>,
     },
+}
+
+/// An access entry's content as a run made it (or found it): type, username, groups, and each
+/// access policy with its scope (`namespaces` empty: cluster scope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct EntryContent {
+    pub entry_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub kubernetes_groups: Vec<String>,
+    #[serde(default)]
+    pub policies: Vec<PolicyScope>,
+}
+
+/// One access policy association: the policy and its namespaces (empty: cluster scope).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyScope {
+    pub policy_arn: String,
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+impl PolicyScope {
+    pub fn describe(&self) -> String {
+        let name = self
+            .policy_arn
+            .rsplit('/')
+            .next()
+            .unwrap_or(&self.policy_arn);
+        if self.namespaces.is_empty() {
+            format!("{name} (cluster)")
+        } else {
+            format!("{name} (namespaces {})", self.namespaces.join(","))
+        }
+    }
 }
 
 impl Undo {
@@ -514,6 +569,21 @@ impl Undo {
                 principal_arn,
                 ..
             } => format!("delete the access entry of {principal_arn} on {cluster}"),
+            Undo::RecreateAccessEntry {
+                cluster,
+                principal_arn,
+                content,
+            } => format!(
+                "if {principal_arn} has no access entry on {cluster} (the run stopped before making it again): make the {} entry again as the plan showed (groups [{}]; {})",
+                content.entry_type,
+                content.kubernetes_groups.join(", "),
+                content
+                    .policies
+                    .iter()
+                    .map(PolicyScope::describe)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Undo::DisassociateAccessPolicy {
                 principal_arn,
                 policy_arn,
@@ -595,6 +665,14 @@ impl Undo {
                 "eks:DeleteAccessEntry",
                 &[("clusterName", cluster), ("principalArn", principal_arn)],
             ),
+            Undo::RecreateAccessEntry {
+                cluster,
+                principal_arn,
+                ..
+            } => AwsCall::new(
+                "eks:CreateAccessEntry",
+                &[("clusterName", cluster), ("principalArn", principal_arn)],
+            ),
             Undo::DisassociateAccessPolicy {
                 cluster,
                 principal_arn,
@@ -665,6 +743,9 @@ impl Undo {
                 | Undo::DeleteUser { .. }
                 | Undo::DeleteRole { .. }
                 | Undo::DeleteRolePolicy { .. }
+                // Finishing a fix cut off between its delete and its create: without it the
+                // entry's content would only live in the journal.
+                | Undo::RecreateAccessEntry { .. }
         )
     }
 }

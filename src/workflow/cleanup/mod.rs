@@ -114,7 +114,30 @@ pub struct CleanupPlan {
 /// Splits what the journal proves is the run's into what goes and what stays, and lists what
 /// cannot be undone.
 pub fn plan_cleanup(run: RunOf, records: &[Record], rollback: bool) -> CleanupPlan {
-    let all = journal::pending_undos(records);
+    let mut all = journal::pending_undos(records);
+    if rollback {
+        // A fix that reached its create (done or maybe done) is rolled back to no entry: making
+        // the deleted entry again after deleting the run's would undo the rollback itself.
+        let made: Vec<(String, String)> = all
+            .iter()
+            .filter_map(|a| match &a.undo {
+                Undo::DeleteAccessEntry {
+                    cluster,
+                    principal_arn,
+                    ..
+                } => Some((cluster.clone(), principal_arn.clone())),
+                _ => None,
+            })
+            .collect();
+        all.retain(|a| match &a.undo {
+            Undo::RecreateAccessEntry {
+                cluster,
+                principal_arn,
+                ..
+            } => !made.contains(&(cluster.clone(), principal_arn.clone())),
+            _ => true,
+        });
+    }
     let (pending, kept): (Vec<Applied>, Vec<Applied>) = all
         .into_iter()
         .partition(|a| rollback || a.undo.is_temporary_kind());
