@@ -7,6 +7,7 @@
 pub mod arn;
 pub mod aws;
 pub mod awsauth;
+pub mod build_info;
 pub mod cli;
 pub mod cluster;
 pub mod commands;

@@ -500,6 +500,10 @@ pub const COMMANDS: &[CommandPolicy] = &[
         base: &[],
         permissions: &[
             p(
+                "eks:ListAssociatedAccessPolicies",
+                "rollback: the entry's policies and scopes now, compared with what the run made (a colleague's additions stop the delete)",
+            ),
+            p(
                 "iam:ListAccessKeys",
                 "find keys a crashed run created, and the keys of a user to delete",
             ),

@@ -292,8 +292,10 @@ fn throttled_bursts_never_fail_and_say_so_verbosely() {
     ));
     w.set_throttle(2.0, 2.0);
     // A burst: five runs at once share 2 requests/second.
+    // Each run has its own state directory: the burst is five cold searches, none answered
+    // from another run's LookupEvents answers.
     let runs: Vec<_> = (0..5)
-        .map(|_| {
+        .map(|i| {
             let mut cmd =
                 std::process::Command::new(assert_cmd::cargo::cargo_bin("eks-breakglass"));
             cmd.args(["creator", "--cluster", "prod", "-v", "--output", "json"])
@@ -302,6 +304,7 @@ fn throttled_bursts_never_fail_and_say_so_verbosely() {
                 .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
                 .env("AWS_EC2_METADATA_DISABLED", "true")
                 .envs(w.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+                .env("XDG_STATE_HOME", w.path(&format!("state-{i}")))
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped());
             cmd.spawn().expect("spawn")

@@ -415,6 +415,8 @@ fn dry_run_changes_nothing_in_any_command_that_takes_it() {
                 "API_AND_CONFIG_MAP",
             ],
             "assume-creator" => &["--cluster", "theirs"],
+            "fix-entries" => &["--cluster", "mine"],
+            "reveal-creator" => &["--cluster", "spare", "--allow-auth-mode-change"],
             "cleanup" => &[],
             "record" => &["--cluster", "mine"],
             "aws-auth restore" => &["--cluster", "mine", "--from", "salvage"],

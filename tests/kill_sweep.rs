@@ -150,9 +150,14 @@ fn sweep(scenario: &str, fractions: &[f64]) {
         // the cluster's creator (sim/README.md; the EKS workshop "Switching between
         // Authentication Modes"). That entry is AWS's, not the run's, and the switch is one-way:
         // neither cleanup nor rollback can remove it, and the rollback has to say so.
+        // The same switch makes EC2_LINUX entries for the managed node groups' role
+        // (aws/containers-roadmap#185; the EKS User Guide, "Migrating existing aws-auth ConfigMap
+        // entries to access entries": node group and Fargate roles need no entry of yours).
         let switched = config_map_only0 && d.w.eks_snapshot(&d.cluster)[0] != "mode CONFIG_MAP";
         let creator_entry = |e: &String| {
-            switched && e.starts_with(&format!("entry {} ", arn("role/ci/terraform-deployer")))
+            switched
+                && (e.starts_with(&format!("entry {} ", arn("role/ci/terraform-deployer")))
+                    || e.starts_with(&format!("entry {} ", arn("role/eks-node-role"))))
         };
         let now = entries(&d);
         let extra: Vec<&String> = now.iter().filter(|e| !entries0.contains(e)).collect();

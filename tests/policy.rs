@@ -39,6 +39,9 @@ impl<'a> Runner<'a> {
         env: &[(&str, &str)],
     ) -> (i32, String, String) {
         self.n += 1;
+        // Every command is checked as it runs cold: an earlier command's CloudTrail answers,
+        // reused within minutes, would hide the LookupEvents it needs the first time.
+        let _ = std::fs::remove_dir_all(self.w.path("state/eks-breakglass/cloudtrail-lookups"));
         let log = self.w.path(&format!("calls-{}.jsonl", self.n));
         let out = self
             .w

@@ -57,7 +57,7 @@ fn render_tree(cmd: &clap::Command, date: &str, out: &mut Vec<Page>) -> Result<(
 
 /// The build's commit date (YYYY-MM-DD), so pages are reproducible; empty when unknown.
 fn date_of_commit() -> String {
-    let d = super::version::build_info().commit_date;
+    let d = crate::build_info::build_info().commit_date;
     d.get(..10).unwrap_or_default().to_string()
 }
 
