@@ -9,7 +9,6 @@ use crate::cli::Globals;
 use crate::error::AppError;
 use crate::exit;
 use clap::Args;
-use serde::Serialize;
 use std::io::Write;
 
 #[derive(Args, Debug)]
